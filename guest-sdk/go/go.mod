@@ -1,0 +1,3 @@
+module example.invalid/weft/guest-sdk/go
+
+go 1.25

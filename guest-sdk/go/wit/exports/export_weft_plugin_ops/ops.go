@@ -1,0 +1,21 @@
+// Package export_weft_plugin_ops is the component's `weft:plugin/ops` export.
+//
+// Hand-written (generate.sh keeps it): the generated wit_exports package calls Execute, which
+// hands the call to the Handler the Weft SDK (package weft) installs when it is imported.
+package export_weft_plugin_ops
+
+import (
+	witTypes "example.invalid/weft/guest-sdk/go/internal/gopkg/wit/types"
+	types "example.invalid/weft/guest-sdk/go/wit/imports/weft_plugin_types"
+)
+
+// Handler serves the export; package weft sets it.
+var Handler func(ctx types.StepContext, inputs []types.StepInput) witTypes.Result[[]types.StepOutput, types.Failure]
+
+// Execute serves the export.
+func Execute(ctx types.StepContext, inputs []types.StepInput) witTypes.Result[[]types.StepOutput, types.Failure] {
+	if Handler == nil {
+		return witTypes.Err[[]types.StepOutput, types.Failure](types.Failure{Message: "the Weft Go SDK is not linked into this component", Retryable: false})
+	}
+	return Handler(ctx, inputs)
+}

@@ -1,0 +1,21 @@
+// Package export_weft_plugin_schedules is the component's `weft:plugin/schedules` export.
+//
+// Hand-written (generate.sh keeps it): the generated wit_exports package calls Evaluate, which
+// hands the call to the Handler the Weft SDK (package weft) installs when it is imported.
+package export_weft_plugin_schedules
+
+import (
+	witTypes "example.invalid/weft/guest-sdk/go/internal/gopkg/wit/types"
+	types "example.invalid/weft/guest-sdk/go/wit/imports/weft_plugin_types"
+)
+
+// Handler serves the export; package weft sets it.
+var Handler func(name string, ctx types.ScheduleContext) witTypes.Result[types.ScheduleResult, types.Failure]
+
+// Evaluate serves the export.
+func Evaluate(name string, ctx types.ScheduleContext) witTypes.Result[types.ScheduleResult, types.Failure] {
+	if Handler == nil {
+		return witTypes.Err[types.ScheduleResult, types.Failure](types.Failure{Message: "the Weft Go SDK is not linked into this component", Retryable: false})
+	}
+	return Handler(name, ctx)
+}

@@ -1,0 +1,97 @@
+//! `#[job]`: the body becomes a graph builder. Every call of a bare lowercase name
+//! `f(args)` is rewritten into `f::__invoke(None, args)` (the op's invocation), and
+//! `f.alias(name)(args)` into `f::__invoke(Some(name.into()), args)`.
+
+use crate::args;
+use crate::sig;
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::visit_mut::{self, VisitMut};
+use syn::{Expr, ExprCall, ExprPath, Ident, ReturnType};
+
+/// Rewrites op calls in a job body.
+struct Rewrite;
+
+/// `f` when `e` is a bare lowercase single-segment path (not `drop`).
+fn bare_op(e: &Expr) -> Option<&Ident> {
+    let Expr::Path(ExprPath {
+        qself: None,
+        path,
+        attrs,
+    }) = e
+    else {
+        return None;
+    };
+    if !attrs.is_empty() || path.leading_colon.is_some() || path.segments.len() != 1 {
+        return None;
+    }
+    let seg = &path.segments[0];
+    let first = seg.ident.to_string().chars().next()?;
+    let is_op = seg.arguments.is_none()
+        && (first.is_ascii_lowercase() || first == '_')
+        && seg.ident != "drop";
+    is_op.then_some(&seg.ident)
+}
+
+impl VisitMut for Rewrite {
+    fn visit_expr_mut(&mut self, e: &mut Expr) {
+        visit_mut::visit_expr_mut(self, e);
+        let Expr::Call(ExprCall { func, args, .. }) = e else {
+            return;
+        };
+        let (op, alias) = if let Some(op) = bare_op(func) {
+            (op.clone(), quote!(::core::option::Option::None))
+        } else if let Expr::MethodCall(m) = &**func {
+            match bare_op(&m.receiver) {
+                Some(op) if m.method == "alias" && m.args.len() == 1 && m.turbofish.is_none() => {
+                    let name = &m.args[0];
+                    (
+                        op.clone(),
+                        quote!(::core::option::Option::Some(::core::convert::Into::<::std::string::String>::into(#name))),
+                    )
+                }
+                _ => return,
+            }
+        } else {
+            return;
+        };
+        let args = args.clone();
+        *e = syn::parse_quote_spanned!(op.span()=> #op::__invoke(#alias, #args));
+    }
+
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+}
+
+/// Expands `#[job(...)]`.
+pub fn expand_job(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    let args = args::parse("job", attr, &["name", "description", "tags"])?;
+    let mut f = sig::parse_fn("job", item)?;
+    if !f.sig.inputs.is_empty() {
+        return Err(syn::Error::new_spanned(
+            &f.sig.inputs,
+            "a #[job] function takes no parameters: its body wires ops together",
+        ));
+    }
+    if let ReturnType::Type(_, ty) = &f.sig.output {
+        return Err(syn::Error::new_spanned(
+            ty,
+            "a #[job] function returns nothing: #[job] makes it return the job's definition",
+        ));
+    }
+    let name = args::get_string(&args, "name")?.unwrap_or_else(|| args::name_lit(&f.sig.ident));
+    args::check_name(&name)?;
+    let description = args::opt_str(args::get_string(&args, "description")?);
+    let tags = args::tags(args::get(&args, "tags"))?;
+    Rewrite.visit_block_mut(&mut f.block);
+    let body = &f.block;
+    let attrs = &f.attrs;
+    let vis = &f.vis;
+    let ident = &f.sig.ident;
+    let span = ident.span();
+    Ok(quote_spanned! {span=>
+        #(#attrs)*
+        #vis fn #ident() -> ::weft_sdk::JobDefinition {
+            ::weft_sdk::__private::build_job(#name, #description, #tags, || #body)
+        }
+    })
+}

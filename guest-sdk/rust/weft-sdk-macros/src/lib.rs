@@ -1,0 +1,45 @@
+//! The attribute macros of `weft-sdk`: `#[op]`, `#[job]`, `#[asset]`, `#[sensor]` and
+//! `#[schedule]`. Use them through `weft_sdk::prelude`; their documentation is there.
+//! A signature no definition can have is a compile error pointing at it.
+
+use proc_macro::TokenStream;
+
+mod args;
+mod job;
+mod op;
+mod sig;
+mod trigger;
+
+fn emit(result: syn::Result<proc_macro2::TokenStream>) -> TokenStream {
+    result.unwrap_or_else(syn::Error::into_compile_error).into()
+}
+
+/// An op: the smallest unit of work. See `weft_sdk`'s crate documentation.
+#[proc_macro_attribute]
+pub fn op(attr: TokenStream, item: TokenStream) -> TokenStream {
+    emit(op::expand_op(attr.into(), item.into()))
+}
+
+/// An asset: an op that materializes a persistent object. See `weft_sdk`.
+#[proc_macro_attribute]
+pub fn asset(attr: TokenStream, item: TokenStream) -> TokenStream {
+    emit(op::expand_asset(attr.into(), item.into()))
+}
+
+/// A job: its body wires op invocations into a graph. See `weft_sdk`.
+#[proc_macro_attribute]
+pub fn job(attr: TokenStream, item: TokenStream) -> TokenStream {
+    emit(job::expand_job(attr.into(), item.into()))
+}
+
+/// A sensor, called by the daemon. See `weft_sdk`.
+#[proc_macro_attribute]
+pub fn sensor(attr: TokenStream, item: TokenStream) -> TokenStream {
+    emit(trigger::expand_sensor(attr.into(), item.into()))
+}
+
+/// A schedule whose function decides each tick. See `weft_sdk`.
+#[proc_macro_attribute]
+pub fn schedule(attr: TokenStream, item: TokenStream) -> TokenStream {
+    emit(trigger::expand_schedule(attr.into(), item.into()))
+}

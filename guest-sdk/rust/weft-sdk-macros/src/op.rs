@@ -1,0 +1,186 @@
+//! `#[op]` and `#[asset]`: keep the function, and add a hidden module of the same name
+//! holding its description (`OpSpec`/`AssetSpec`), its executor and, for ops, the
+//! `__invoke` function a job body calls.
+
+use crate::args::{self, Arg};
+use crate::sig::{self, OpFn, Output};
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::LitStr;
+
+const OP_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "tags",
+    "retry_policy",
+    "config_schema",
+];
+const ASSET_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "group",
+    "kinds",
+    "key_prefix",
+    "deps",
+    "tags",
+    "retry_policy",
+];
+
+/// The `OpSpec` literal and the executor function of an op or asset.
+fn spec_and_executor(
+    what: &str,
+    f: &OpFn,
+    args: &[Arg],
+    name: &LitStr,
+) -> syn::Result<(TokenStream, TokenStream)> {
+    let fn_name = &f.item.sig.ident;
+    let description = args::opt_str(args::get_string(args, "description")?);
+    let config_schema = args::opt_str(args::get_string(args, "config_schema")?);
+    let tags = args::tags(args::get(args, "tags"))?;
+    let retry = args::retry_policy(what, args::get(args, "retry_policy"))?;
+    let input_specs = f.inputs.iter().map(|(ident, ty)| {
+        let n = args::name_lit(ident);
+        let t = sig::type_name(ty);
+        quote!(::weft_sdk::__private::InputSpec { name: #n, type_name: #t })
+    });
+    let output_type = sig::type_name(&f.output.ty());
+    let spec = quote! {
+        ::weft_sdk::__private::OpSpec {
+            name: #name,
+            description: #description,
+            inputs: &[#(#input_specs),*],
+            output_type: #output_type,
+            config_schema: #config_schema,
+            tags: #tags,
+            retry_policy: #retry,
+            execute: __weft_execute,
+        }
+    };
+    let takes = f.inputs.iter().map(|(ident, ty)| {
+        let n = args::name_lit(ident);
+        let t = sig::type_name(ty);
+        quote!(let #ident: #ty = __inputs.take::<#ty>(#n, #t)?;)
+    });
+    let names = f.inputs.iter().map(|(ident, _)| ident);
+    let ctx = f.has_ctx.then(|| quote!(__ctx,));
+    let wrap = match f.output {
+        Output::Result(_) => quote!(__out),
+        Output::Unit | Output::Plain(_) => {
+            quote!(::core::result::Result::<_, ::weft_sdk::Failure>::Ok(__out))
+        }
+    };
+    let executor = quote! {
+        fn __weft_execute(
+            __ctx: &::weft_sdk::OpContext,
+            __inputs: &mut ::weft_sdk::__private::Inputs,
+        ) -> ::core::result::Result<::weft_sdk::__private::Encoded, ::weft_sdk::Failure> {
+            #(#takes)*
+            #[allow(clippy::let_unit_value)]
+            let __out = super::#fn_name(#ctx #(#names),*);
+            ::weft_sdk::__private::finish(__ctx, #wrap)
+        }
+    };
+    Ok((spec, executor))
+}
+
+fn name_of(f: &OpFn, args: &[Arg]) -> syn::Result<LitStr> {
+    let name = args::get_string(args, "name")?.unwrap_or_else(|| args::name_lit(&f.item.sig.ident));
+    args::check_name(&name)?;
+    Ok(name)
+}
+
+/// Expands `#[op(...)]`.
+pub fn expand_op(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    let args = args::parse("op", attr, OP_KEYS)?;
+    let f = sig::op_fn("op", item)?;
+    let name = name_of(&f, &args)?;
+    let (spec, executor) = spec_and_executor("op", &f, &args, &name)?;
+    let item = &f.item;
+    let vis = &item.vis;
+    let ident = &item.sig.ident;
+    let out_ty = f.output.ty();
+    let params = f
+        .inputs
+        .iter()
+        .map(|(i, ty)| quote!(#i: impl ::weft_sdk::IntoInput<#ty>));
+    let feeds = f
+        .inputs
+        .iter()
+        .enumerate()
+        .map(|(index, (i, ty))| quote!(__call.input::<#ty>(#index, #i);));
+    let doc = format!(
+        "The op `{}`: its description and its invocation in a job body.",
+        name.value()
+    );
+    Ok(quote! {
+        #item
+
+        #[doc = #doc]
+        #[doc(hidden)]
+        #[allow(non_snake_case, dead_code, unused_imports, clippy::all)]
+        #vis mod #ident {
+            use super::*;
+
+            /// The op's description.
+            pub static __WEFT_OP: ::weft_sdk::__private::OpSpec = #spec;
+
+            #executor
+
+            /// Invokes the op in a job body.
+            pub fn __invoke(
+                __alias: ::core::option::Option<::std::string::String>,
+                #(#params),*
+            ) -> ::weft_sdk::Output<#out_ty> {
+                let mut __call = ::weft_sdk::__private::Invocation::new(&__WEFT_OP, __alias);
+                #(#feeds)*
+                __call.finish()
+            }
+        }
+    })
+}
+
+/// Expands `#[asset(...)]`.
+pub fn expand_asset(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    let args = args::parse("asset", attr, ASSET_KEYS)?;
+    let f = sig::op_fn("asset", item)?;
+    let name = name_of(&f, &args)?;
+    let (spec, executor) = spec_and_executor("asset", &f, &args, &name)?;
+    let group =
+        args::get_string(&args, "group")?.unwrap_or_else(|| LitStr::new("default", name.span()));
+    args::check_name(&group)?;
+    let list = |key: &str| -> syn::Result<Vec<LitStr>> {
+        args::get(&args, key)
+            .map(args::strings)
+            .transpose()
+            .map(Option::unwrap_or_default)
+    };
+    let kinds = list("kinds")?;
+    let prefix = list("key_prefix")?;
+    for p in &prefix {
+        args::check_name(p)?;
+    }
+    let deps = list("deps")?;
+    let item = &f.item;
+    let vis = &item.vis;
+    let ident = &item.sig.ident;
+    Ok(quote! {
+        #item
+
+        #[doc(hidden)]
+        #[allow(non_snake_case, dead_code, unused_imports, clippy::all)]
+        #vis mod #ident {
+            use super::*;
+
+            /// The asset's description.
+            pub static __WEFT_ASSET: ::weft_sdk::__private::AssetSpec = ::weft_sdk::__private::AssetSpec {
+                key_prefix: &[#(#prefix),*],
+                group: #group,
+                kinds: &[#(#kinds),*],
+                deps: &[#(#deps),*],
+                op: #spec,
+            };
+
+            #executor
+        }
+    })
+}

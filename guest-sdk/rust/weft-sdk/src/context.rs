@@ -1,0 +1,203 @@
+//! [`OpContext`]: what an op (or asset) knows about its step — run id, step key, attempt,
+//! tags, config — and what it may use: the log and the location's resources.
+
+use crate::bindings::weft::plugin::types as wit;
+use crate::failure::Failure;
+use crate::log::Logger;
+use serde::de::DeserializeOwned;
+use std::cell::RefCell;
+
+/// The context of one step, taken by an op as its first parameter: `ctx: &OpContext`.
+#[derive(Debug, Default)]
+pub struct OpContext {
+    run_id: String,
+    job: String,
+    step_key: String,
+    attempt: u32,
+    partition: Option<String>,
+    tags: Vec<(String, String)>,
+    config: Option<String>,
+    metadata: RefCell<Vec<(String, String)>>,
+}
+
+/// Dagster's name for the context of an asset: the same as [`OpContext`].
+pub type AssetExecutionContext = OpContext;
+
+impl OpContext {
+    /// A context for calling an op directly in a unit test: run `test`, step `test`, attempt 1.
+    pub fn for_test() -> Self {
+        Self {
+            run_id: "test".into(),
+            job: "test".into(),
+            step_key: "test".into(),
+            attempt: 1,
+            ..Self::default()
+        }
+    }
+
+    /// Sets the attempt (1 for the first try), for tests.
+    pub fn with_attempt(mut self, attempt: u32) -> Self {
+        self.attempt = attempt;
+        self
+    }
+
+    /// Sets the step's config (JSON text), for tests.
+    pub fn with_config(mut self, json: impl Into<String>) -> Self {
+        self.config = Some(json.into());
+        self
+    }
+
+    pub(crate) fn from_wit(ctx: wit::StepContext) -> Self {
+        Self {
+            run_id: ctx.run_id,
+            job: ctx.job,
+            step_key: ctx.step_key,
+            attempt: ctx.attempt,
+            partition: ctx.partition,
+            tags: ctx.tags,
+            config: ctx.config,
+            metadata: RefCell::default(),
+        }
+    }
+
+    /// The run's id.
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// The job (or asset job) being run.
+    pub fn job_name(&self) -> &str {
+        &self.job
+    }
+
+    /// The step's key: the node name (e.g. `add_7`), or an asset's key joined with `/`.
+    pub fn step_key(&self) -> &str {
+        &self.step_key
+    }
+
+    /// 1 for the first attempt, 2 for the first retry, ...
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// The partition being materialized, if any.
+    pub fn partition(&self) -> Option<&str> {
+        self.partition.as_deref()
+    }
+
+    /// The run's tags merged with the op's tags.
+    pub fn tags(&self) -> &[(String, String)] {
+        &self.tags
+    }
+
+    /// The value of one tag.
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        self.tags
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The step's config (run config `ops.<step-key>.config`) decoded from JSON. With no
+    /// config given, `T` is decoded from `null` (so `Option<_>` works); otherwise that is a
+    /// fatal failure saying so.
+    pub fn config<T: DeserializeOwned>(&self) -> Result<T, Failure> {
+        let type_name = std::any::type_name::<T>();
+        match &self.config {
+            Some(text) => serde_json::from_str(text).map_err(|e| {
+                Failure::fatal(format!("step `{}`: cannot decode its config as `{type_name}`: {e}", self.step_key))
+            }),
+            None => serde_json::from_str("null").map_err(|_| {
+                Failure::fatal(format!(
+                    "step `{}` needs config (`{type_name}`) but the run gave none: set `ops.{}.config` in the run config",
+                    self.step_key, self.step_key
+                ))
+            }),
+        }
+    }
+
+    /// The log of this step.
+    pub fn log(&self) -> Logger {
+        Logger
+    }
+
+    /// The resource `name` set for the location in `weft.yaml`, if any.
+    pub fn resource(&self, name: &str) -> Option<Resource> {
+        resource(name)
+    }
+
+    /// Adds a key/value shown beside the step's output (row counts, paths...).
+    pub fn add_output_metadata(&self, key: impl Into<String>, value: impl Into<String>) {
+        self.metadata.borrow_mut().push((key.into(), value.into()));
+    }
+
+    pub(crate) fn take_metadata(&self) -> Vec<(String, String)> {
+        self.metadata.take()
+    }
+}
+
+/// A resource's value as the host handed it over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resource {
+    /// How `data` is encoded (`json` for resources set as JSON or text).
+    pub codec: String,
+    /// The raw bytes.
+    pub data: Vec<u8>,
+}
+
+impl Resource {
+    /// Decodes the resource from JSON.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, Failure> {
+        serde_json::from_slice(&self.data).map_err(|e| {
+            Failure::fatal(format!(
+                "cannot decode resource as `{}`: {e}",
+                std::any::type_name::<T>()
+            ))
+        })
+    }
+
+    /// The resource as text: a JSON string's content, or else the raw bytes as UTF-8.
+    pub fn as_text(&self) -> Option<String> {
+        serde_json::from_slice::<String>(&self.data)
+            .ok()
+            .or_else(|| String::from_utf8(self.data.clone()).ok())
+    }
+}
+
+/// The resource `name` set for the location, if any (outside WebAssembly: none).
+pub fn resource(name: &str) -> Option<Resource> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        crate::bindings::weft::plugin::resources::get(name).map(|v| Resource {
+            codec: v.codec,
+            data: v.data,
+        })
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = name;
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_decodes_or_says_what_is_missing() {
+        #[derive(serde::Deserialize)]
+        struct Cfg {
+            factor: i64,
+        }
+        let ctx = OpContext::for_test().with_config(r#"{"factor": 3}"#);
+        assert_eq!(ctx.config::<Cfg>().map(|c| c.factor), Ok(3));
+        let err = OpContext::for_test()
+            .config::<Cfg>()
+            .err()
+            .map(|f| f.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("needs config"), "{err}");
+        assert_eq!(OpContext::for_test().config::<Option<i64>>(), Ok(None));
+    }
+}

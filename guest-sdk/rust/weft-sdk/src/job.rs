@@ -1,0 +1,285 @@
+//! Jobs as graphs. `#[job]` turns the job's body into a graph builder: in a job body, a
+//! call of a bare name `f(a, b)` invokes the op `f` (it runs nothing) and returns an
+//! [`Output<T>`] handle; passing handles to other ops makes the edges. Wiring is
+//! type-checked through [`IntoInput`]: an `Output<T>` feeds a `T` input, and a
+//! `Vec<Output<T>>` (or an array of them) fans in to a `Vec<T>` input.
+
+use crate::bindings::weft::plugin::types as wit;
+use crate::op::{OpSpec, RESULT};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::marker::PhantomData;
+
+/// A handle to the output of an op invoked in a job body; it holds no value.
+pub struct Output<T> {
+    node: usize,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Output<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Output<T> {}
+
+impl<T> std::fmt::Debug for Output<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Output(node #{})", self.node)
+    }
+}
+
+/// Where an input's value comes from: the upstream nodes and whether they fan in.
+#[doc(hidden)]
+pub struct Sources {
+    nodes: Vec<usize>,
+    fan_in: bool,
+}
+
+/// What may feed an op input of type `T` in a job body.
+#[diagnostic::on_unimplemented(
+    message = "an op input of type `{T}` cannot be fed by `{Self}`",
+    label = "this does not produce a `{T}`",
+    note = "feed an input of type `T` with the `Output<T>` of another op, and a `Vec<T>` input with a `Vec<Output<T>>` (fan-in)"
+)]
+pub trait IntoInput<T> {
+    #[doc(hidden)]
+    fn into_sources(self) -> Sources;
+}
+
+impl<T> IntoInput<T> for Output<T> {
+    fn into_sources(self) -> Sources {
+        Sources {
+            nodes: vec![self.node],
+            fan_in: false,
+        }
+    }
+}
+
+impl<T> IntoInput<Vec<T>> for Vec<Output<T>> {
+    fn into_sources(self) -> Sources {
+        Sources {
+            nodes: self.iter().map(|o| o.node).collect(),
+            fan_in: true,
+        }
+    }
+}
+
+impl<T, const N: usize> IntoInput<Vec<T>> for [Output<T>; N] {
+    fn into_sources(self) -> Sources {
+        Sources {
+            nodes: self.iter().map(|o| o.node).collect(),
+            fan_in: true,
+        }
+    }
+}
+
+/// One input of a node and the outputs feeding it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    /// The op's input name.
+    pub input: String,
+    /// The upstream node names (each feeding its `result` output), in order.
+    pub sources: Vec<String>,
+    /// Whether the input receives all sources as a list.
+    pub fan_in: bool,
+}
+
+/// One invocation of an op in a job.
+#[derive(Debug, Clone)]
+pub struct Node {
+    /// Unique in the job: the alias, or the op's name (`op_2`, `op_3` when repeated).
+    pub name: String,
+    /// The op it invokes.
+    pub op: &'static OpSpec,
+    /// How its inputs are fed.
+    pub inputs: Vec<Binding>,
+}
+
+/// A job: what a `#[job]` function returns.
+#[derive(Debug, Clone)]
+pub struct JobDefinition {
+    name: String,
+    description: Option<String>,
+    tags: Vec<(String, String)>,
+    nodes: Vec<Node>,
+    errors: Vec<String>,
+}
+
+impl JobDefinition {
+    /// The job's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// Its nodes, in the order the body invoked them.
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+    /// The node named `name`.
+    pub fn node(&self, name: &str) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.name == name)
+    }
+    /// Mistakes found while building the graph (a node name used twice, ...).
+    pub fn errors(&self) -> &[String] {
+        &self.errors
+    }
+
+    pub(crate) fn to_wit(&self) -> wit::JobDef {
+        wit::JobDef {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            tags: self.tags.clone(),
+            nodes: self
+                .nodes
+                .iter()
+                .map(|n| wit::NodeDef {
+                    name: n.name.clone(),
+                    op: n.op.name.into(),
+                    inputs: n
+                        .inputs
+                        .iter()
+                        .map(|b| wit::InputBinding {
+                            input: b.input.clone(),
+                            sources: b
+                                .sources
+                                .iter()
+                                .map(|s| wit::OutputRef {
+                                    node: s.clone(),
+                                    output: RESULT.into(),
+                                })
+                                .collect(),
+                            fan_in: b.fan_in,
+                        })
+                        .collect(),
+                    tags: Vec::new(),
+                })
+                .collect(),
+        }
+    }
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<JobDefinition>> = const { RefCell::new(None) };
+}
+
+/// Builds a job by running its (rewritten) body. Used by `#[job]`.
+#[doc(hidden)]
+pub fn build_job<R>(
+    name: &str,
+    description: Option<&str>,
+    tags: &[(&str, &str)],
+    body: impl FnOnce() -> R,
+) -> JobDefinition {
+    let job = JobDefinition {
+        name: name.into(),
+        description: description.map(Into::into),
+        tags: crate::op::tags_to_wit(tags),
+        nodes: Vec::new(),
+        errors: Vec::new(),
+    };
+    let outer = CURRENT.with(|c| c.replace(Some(job)));
+    let _ = body();
+    let built = CURRENT.with(|c| c.replace(outer));
+    built.unwrap_or_else(|| JobDefinition {
+        name: name.into(),
+        description: None,
+        tags: Vec::new(),
+        nodes: Vec::new(),
+        errors: vec!["the job's graph was lost while building it".into()],
+    })
+}
+
+/// One op invocation being recorded. Used by the `__invoke` function `#[op]` generates.
+#[doc(hidden)]
+pub struct Invocation {
+    op: &'static OpSpec,
+    alias: Option<String>,
+    inputs: Vec<(usize, Sources)>,
+}
+
+impl Invocation {
+    /// Starts an invocation of `op`, under `alias` if given.
+    pub fn new(op: &'static OpSpec, alias: Option<String>) -> Self {
+        Self {
+            op,
+            alias,
+            inputs: Vec::new(),
+        }
+    }
+
+    /// Feeds the op's input number `index`.
+    pub fn input<T>(&mut self, index: usize, source: impl IntoInput<T>) {
+        self.inputs.push((index, source.into_sources()));
+    }
+
+    /// Adds the node to the job being built and returns a handle to its output.
+    pub fn finish<T>(self) -> Output<T> {
+        let node = CURRENT.with(|c| {
+            let mut current = c.borrow_mut();
+            let Some(job) = current.as_mut() else {
+                return usize::MAX;
+            };
+            job.add(self)
+        });
+        Output {
+            node,
+            _type: PhantomData,
+        }
+    }
+}
+
+impl JobDefinition {
+    fn add(&mut self, call: Invocation) -> usize {
+        let name = match call.alias {
+            Some(alias) => {
+                if self.node(&alias).is_some() {
+                    self.errors.push(format!(
+                        "job `{}`: node name `{alias}` is used twice",
+                        self.name
+                    ));
+                }
+                alias
+            }
+            None => self.fresh_name(call.op.name),
+        };
+        let mut inputs = Vec::new();
+        for (index, sources) in call.inputs {
+            let Some(spec) = call.op.inputs.get(index) else {
+                continue;
+            };
+            let mut names = Vec::new();
+            for node in sources.nodes {
+                match self.nodes.get(node) {
+                    Some(n) => names.push(n.name.clone()),
+                    None => self.errors.push(format!(
+                        "job `{}`: input `{}` of node `{name}` is fed by an output from outside this job",
+                        self.name, spec.name
+                    )),
+                }
+            }
+            inputs.push(Binding {
+                input: spec.name.into(),
+                sources: names,
+                fan_in: sources.fan_in,
+            });
+        }
+        self.nodes.push(Node {
+            name,
+            op: call.op,
+            inputs,
+        });
+        self.nodes.len() - 1
+    }
+
+    /// `op`, or `op_2`, `op_3`... when taken (as Dagster names repeated ops).
+    fn fresh_name(&self, op: &str) -> String {
+        let taken: HashMap<&str, ()> = self.nodes.iter().map(|n| (n.name.as_str(), ())).collect();
+        if !taken.contains_key(op) {
+            return op.to_string();
+        }
+        (2..)
+            .map(|i| format!("{op}_{i}"))
+            .find(|n| !taken.contains_key(n.as_str()))
+            .unwrap_or_else(|| op.to_string())
+    }
+}

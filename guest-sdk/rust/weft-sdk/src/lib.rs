@@ -1,0 +1,102 @@
+//! # weft-sdk
+//!
+//! Write Weft code locations in Rust, in the shape Dagster users know: ops, jobs, assets,
+//! asset jobs, schedules and sensors. The crate generates the WebAssembly bindings of the
+//! `weft:plugin` world and exports them for you: a code location is a `cdylib` built for
+//! `wasm32-wasip2`, and never names wit-bindgen.
+//!
+//! ```ignore
+//! use weft_sdk::prelude::*;
+//!
+//! #[op(description = "Generate a list of numbers from 1 to 10")]
+//! fn generate_numbers() -> Vec<i64> { (1..=10).collect() }
+//!
+//! #[op]
+//! fn total(numbers: Vec<i64>) -> i64 { numbers.iter().sum() }
+//!
+//! #[job(tags(domain = "numbers"))]
+//! fn process_numbers() {
+//!     let numbers = generate_numbers(); // an op invocation, not a call
+//!     total(numbers);
+//! }
+//!
+//! weft_sdk::definitions! { jobs: [process_numbers] }
+//! ```
+//!
+//! - `#[op]` keeps the function as it is (call it in unit tests, as Dagster's direct
+//!   invocation) and describes it: inputs are its parameters (decoded from JSON), its one
+//!   output `result` is what it returns (`T`, or `Result<T, E: Display>`: an `Err` is a
+//!   retryable failure, unless it is a [`Failure::fatal`]). An optional first parameter
+//!   `ctx: &OpContext` gives the run id, step key, attempt, tags, config and log.
+//!   Options: `name`, `description`, `tags(k = "v")`, `retry_policy(max_retries = 3,
+//!   delay_ms = 10, backoff = "exponential")`, `config_schema = "<JSON Schema>"`.
+//! - `#[job]` **turns the body into a graph**: in a job body, a call of a bare lowercase
+//!   name `f(a, b)` is an invocation of the op `f` that returns an [`Output`] handle;
+//!   `f.alias("name")(a)` names the node; an op invoked again without an alias gets the
+//!   node name `f_2`, `f_3`, ... Wiring is type-checked ([`IntoInput`]): an `Output<T>`
+//!   feeds a `T` input, a `Vec<Output<T>>` fans in to a `Vec<T>` input. Ops inside
+//!   macros (`vec![...]`) or closures bound to a name are not rewritten.
+//! - `#[asset]` is an op whose parameters name its upstream assets. Options: `group`
+//!   (default `default`), `description`, `kinds = ["rust"]`, `key_prefix = ["a"]`,
+//!   `deps = ["a/b"]` (ordering only), `tags(..)`, `retry_policy(..)`, `name`.
+//! - Asset jobs: [`define_asset_job`]`(name, `[`AssetSelection`]`::groups(["numbers"]))`.
+//! - Schedules: [`ScheduleDefinition`]`::new(name, job, cron)`; or
+//!   `#[schedule(cron = "0 * * * *", job = "j")] fn s(ctx: &ScheduleContext) -> ScheduleResult`,
+//!   which turns `s` into a `fn() -> ScheduleDefinition` (test it with `s().evaluate(&ctx)`).
+//! - `#[sensor(job = "j", minimum_interval_seconds = 30)] fn s(ctx: &SensorContext) -> SensorResult`.
+//! - [`definitions!`] lists what the location exports.
+//! - Logging: [`log::info!`] anywhere, or `ctx.log().info(..)`.
+#![allow(clippy::module_name_repetitions)]
+
+extern crate self as weft_sdk;
+
+mod asset;
+#[doc(hidden)]
+pub mod bindings;
+mod codec;
+mod context;
+mod export;
+mod failure;
+mod job;
+pub mod log;
+mod op;
+mod registry;
+mod schedule;
+mod sensor;
+
+pub use asset::{AssetJob, AssetSelection, define_asset_job};
+pub use context::{AssetExecutionContext, OpContext, Resource, resource};
+pub use failure::Failure;
+pub use job::{Binding, IntoInput, JobDefinition, Node, Output};
+pub use op::{Backoff, RetryPolicy};
+pub use schedule::{ScheduleContext, ScheduleDefinition, ScheduleResult};
+pub use sensor::{DefaultStatus, RunRequest, SensorContext, SensorResult, SkipReason};
+pub use serde_json::json;
+pub use weft_sdk_macros::{asset, job, op, schedule, sensor};
+
+/// What a code location usually needs: `use weft_sdk::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        AssetExecutionContext, AssetJob, AssetSelection, DefaultStatus, Failure, JobDefinition,
+        OpContext, Output, RunRequest, ScheduleContext, ScheduleDefinition, ScheduleResult,
+        SensorContext, SensorResult, SkipReason, asset, define_asset_job, job, json, op, schedule,
+        sensor,
+    };
+}
+
+/// What the macros expand to. Not a stable API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::asset::AssetSpec;
+    pub use crate::bindings;
+    pub use crate::codec::Inputs;
+    /// An encoded value, as the executor of an op returns it.
+    pub type Encoded = crate::bindings::weft::plugin::types::Value;
+    pub use crate::export::{Component, Location};
+    pub use crate::job::{Invocation, build_job};
+    pub use crate::op::{InputSpec, IntoOpResult, OpSpec, finish};
+    pub use crate::registry::{Entries, Registry};
+    pub use crate::schedule::IntoScheduleResult;
+    pub use crate::sensor::{IntoSensorResult, SensorSpec};
+    pub use wit_bindgen;
+}

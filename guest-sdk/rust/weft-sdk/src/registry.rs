@@ -1,0 +1,252 @@
+//! The registry of a code location: everything `definitions!` lists, built once per
+//! instance, checked (unique names, known dependencies), and dispatched to by the exports.
+
+use crate::asset::{AssetJob, AssetSpec};
+use crate::bindings::weft::plugin::types as wit;
+use crate::codec::Inputs;
+use crate::context::OpContext;
+use crate::failure::Failure;
+use crate::job::JobDefinition;
+use crate::op::{OpSpec, RESULT};
+use crate::schedule::{ScheduleContext, ScheduleDefinition};
+use crate::sensor::{SensorContext, SensorSpec};
+use std::collections::HashSet;
+
+/// What `definitions!` lists.
+#[doc(hidden)]
+#[derive(Default)]
+pub struct Entries {
+    pub assets: Vec<&'static AssetSpec>,
+    pub jobs: Vec<fn() -> JobDefinition>,
+    pub asset_jobs: Vec<fn() -> AssetJob>,
+    pub schedules: Vec<fn() -> ScheduleDefinition>,
+    pub sensors: Vec<&'static SensorSpec>,
+}
+
+/// A code location's definitions, built and checked.
+#[doc(hidden)]
+pub struct Registry {
+    ops: Vec<&'static OpSpec>,
+    jobs: Vec<JobDefinition>,
+    assets: Vec<(&'static AssetSpec, Vec<wit::AssetDep>)>,
+    asset_jobs: Vec<AssetJob>,
+    schedules: Vec<ScheduleDefinition>,
+    sensors: Vec<&'static SensorSpec>,
+}
+
+fn unique<'a>(kind: &str, names: impl IntoIterator<Item = &'a str>) -> Result<(), Failure> {
+    let mut seen = HashSet::new();
+    for name in names {
+        if !seen.insert(name) {
+            return Err(Failure::fatal(format!("two {kind} are named `{name}`")));
+        }
+    }
+    Ok(())
+}
+
+impl Registry {
+    /// Builds every job graph, collects the ops they invoke and resolves asset dependencies.
+    pub fn build(entries: Entries) -> Result<Self, Failure> {
+        let jobs: Vec<JobDefinition> = entries.jobs.iter().map(|f| f()).collect();
+        if let Some(error) = jobs.iter().flat_map(|j| j.errors()).next() {
+            return Err(Failure::fatal(error.clone()));
+        }
+        let mut ops: Vec<&'static OpSpec> = Vec::new();
+        for node in jobs.iter().flat_map(|j| j.nodes()) {
+            match ops.iter().find(|o| o.name == node.op.name) {
+                Some(known) if !std::ptr::eq(*known, node.op) => {
+                    return Err(Failure::fatal(format!(
+                        "two different ops are named `{}`",
+                        node.op.name
+                    )));
+                }
+                Some(_) => {}
+                None => ops.push(node.op),
+            }
+        }
+        let asset_jobs: Vec<AssetJob> = entries.asset_jobs.iter().map(|f| f()).collect();
+        let schedules: Vec<ScheduleDefinition> = entries.schedules.iter().map(|f| f()).collect();
+        unique(
+            "jobs",
+            jobs.iter()
+                .map(|j| j.name())
+                .chain(asset_jobs.iter().map(|j| j.name())),
+        )?;
+        unique("schedules", schedules.iter().map(|s| s.name()))?;
+        unique("sensors", entries.sensors.iter().map(|s| s.name))?;
+        let keys: Vec<Vec<String>> = entries.assets.iter().map(|a| a.key()).collect();
+        let joined: Vec<String> = keys.iter().map(|k| k.join("/")).collect();
+        unique("assets", joined.iter().map(String::as_str))?;
+        let mut assets = Vec::new();
+        for asset in &entries.assets {
+            let deps = resolve_deps(asset, &keys)?;
+            assets.push((*asset, deps));
+        }
+        Ok(Self {
+            ops,
+            jobs,
+            assets,
+            asset_jobs,
+            schedules,
+            sensors: entries.sensors,
+        })
+    }
+
+    /// A job by name (for tests).
+    pub fn job(&self, name: &str) -> Option<&JobDefinition> {
+        self.jobs.iter().find(|j| j.name() == name)
+    }
+
+    /// The definitions as `definitions.get` returns them.
+    pub fn definitions(&self) -> wit::Definitions {
+        wit::Definitions {
+            ops: self.ops.iter().map(|o| o.to_wit()).collect(),
+            jobs: self.jobs.iter().map(JobDefinition::to_wit).collect(),
+            assets: self
+                .assets
+                .iter()
+                .map(|(a, deps)| wit::AssetDef {
+                    key: a.key(),
+                    group: a.group.into(),
+                    description: a.op.description.map(Into::into),
+                    kinds: a.kinds.iter().map(|k| k.to_string()).collect(),
+                    deps: deps.clone(),
+                    tags: crate::op::tags_to_wit(a.op.tags),
+                    retry_policy: a.op.retry_policy.map(crate::op::retry_to_wit),
+                })
+                .collect(),
+            asset_jobs: self.asset_jobs.iter().map(AssetJob::to_wit).collect(),
+            schedules: self
+                .schedules
+                .iter()
+                .map(ScheduleDefinition::to_wit)
+                .collect(),
+            sensors: self.sensors.iter().map(|s| s.to_wit()).collect(),
+        }
+    }
+
+    /// Runs one step.
+    pub fn execute(
+        &self,
+        ctx: wit::StepContext,
+        inputs: Vec<wit::StepInput>,
+    ) -> Result<Vec<wit::StepOutput>, Failure> {
+        let (spec, what) = match &ctx.target {
+            wit::StepTarget::Op(name) => match self.ops.iter().find(|o| o.name == name) {
+                Some(op) => (*op, format!("op `{name}`")),
+                None => {
+                    let known: Vec<&str> = self.ops.iter().map(|o| o.name).collect();
+                    return Err(Failure::fatal(format!(
+                        "this location has no op `{name}` (its ops: {})",
+                        known.join(", ")
+                    )));
+                }
+            },
+            wit::StepTarget::Asset(key) => {
+                match self.assets.iter().find(|(a, _)| &a.key() == key) {
+                    Some((asset, _)) => (&asset.op, format!("asset `{}`", key.join("/"))),
+                    None => {
+                        return Err(Failure::fatal(format!(
+                            "this location has no asset `{}`",
+                            key.join("/")
+                        )));
+                    }
+                }
+            }
+        };
+        let what = if ctx.step_key == spec.name {
+            what
+        } else {
+            format!("{what} (step `{}`)", ctx.step_key)
+        };
+        let ctx = OpContext::from_wit(ctx);
+        let mut inputs = Inputs::new(what, inputs);
+        let value = (spec.execute)(&ctx, &mut inputs)?;
+        Ok(vec![wit::StepOutput {
+            name: RESULT.into(),
+            value,
+            metadata: ctx.take_metadata(),
+        }])
+    }
+
+    /// Evaluates the sensor `name`.
+    pub fn evaluate_sensor(
+        &self,
+        name: &str,
+        ctx: wit::SensorContext,
+    ) -> Result<wit::SensorResult, Failure> {
+        let sensor = self
+            .sensors
+            .iter()
+            .find(|s| s.name == name)
+            .ok_or_else(|| Failure::fatal(format!("this location has no sensor `{name}`")))?;
+        let ctx = SensorContext {
+            cursor: ctx.cursor,
+            last_evaluation_ms: ctx.last_evaluation_ms,
+        };
+        (sensor.evaluate)(&ctx).map(|r| r.to_wit())
+    }
+
+    /// Evaluates the schedule `name`.
+    pub fn evaluate_schedule(
+        &self,
+        name: &str,
+        ctx: wit::ScheduleContext,
+    ) -> Result<wit::ScheduleResult, Failure> {
+        let schedule = self
+            .schedules
+            .iter()
+            .find(|s| s.name() == name)
+            .ok_or_else(|| Failure::fatal(format!("this location has no schedule `{name}`")))?;
+        let ctx = ScheduleContext {
+            scheduled_time_ms: ctx.scheduled_time_ms,
+        };
+        schedule.evaluate(&ctx).map(|r| r.to_wit())
+    }
+}
+
+/// An asset's parameters name its upstream assets: the one with the same prefix, or else
+/// the only asset of that name.
+fn resolve_deps(asset: &AssetSpec, keys: &[Vec<String>]) -> Result<Vec<wit::AssetDep>, Failure> {
+    let mut deps = Vec::new();
+    for input in asset.op.inputs {
+        let mut same_prefix: Vec<String> = asset.key_prefix.iter().map(|s| s.to_string()).collect();
+        same_prefix.push(input.name.into());
+        let key = if keys.contains(&same_prefix) {
+            same_prefix
+        } else {
+            let named: Vec<&Vec<String>> = keys
+                .iter()
+                .filter(|k| k.last().is_some_and(|l| l == input.name))
+                .collect();
+            match named.as_slice() {
+                [one] => (*one).clone(),
+                [] => {
+                    return Err(Failure::fatal(format!(
+                        "asset `{}`: parameter `{}` names no asset of this location",
+                        asset.key().join("/"),
+                        input.name
+                    )));
+                }
+                _ => {
+                    return Err(Failure::fatal(format!(
+                        "asset `{}`: parameter `{}` matches several assets; give them distinct names",
+                        asset.key().join("/"),
+                        input.name
+                    )));
+                }
+            }
+        };
+        deps.push(wit::AssetDep {
+            key,
+            input: Some(input.name.into()),
+        });
+    }
+    for dep in asset.deps {
+        deps.push(wit::AssetDep {
+            key: dep.split('/').map(String::from).collect(),
+            input: None,
+        });
+    }
+    Ok(deps)
+}

@@ -1,0 +1,6 @@
+use weft_sdk::prelude::*;
+
+#[op]
+struct NotAFunction;
+
+fn main() {}

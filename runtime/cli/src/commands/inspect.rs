@@ -1,0 +1,336 @@
+//! The read-only commands: `weft check` (what a location defines), `weft sensor` (one
+//! evaluation), `weft runs list|show` and `weft logs`.
+
+use std::path::Path;
+
+use anyhow::anyhow;
+use weft_core::events::{EventKind, RunStatus};
+use weft_core::run::{RunFilter, RunRecord};
+use weft_engine::io::FsComputeLogs;
+use weft_engine::ports::ComputeLogStore;
+use weft_store::Store;
+
+use crate::instance::Instance;
+use crate::{Failure, GrantOpts};
+
+pub fn check(instance: &Instance, file: &Path, json: bool) -> Result<(), Failure> {
+    let no_grants = GrantOpts {
+        dirs: vec![],
+        env: vec![],
+        memory_mb: None,
+        timeout: None,
+    };
+    let (location, size) = super::load_location(instance, file, None, no_grants)?;
+    let defs = location.definitions();
+    if json {
+        let out = serde_json::json!({
+            "location": location.name(),
+            "digest": location.digest(),
+            "size": size,
+            "definitions": defs,
+        });
+        println!("{out}");
+        return Ok(());
+    }
+    println!(
+        "Code location {} ({} bytes, sha256 {})",
+        location.name(),
+        size,
+        location.digest()
+    );
+    println!("ops ({}):", defs.ops.len());
+    for op in &defs.ops {
+        let inputs: Vec<&str> = op.inputs.iter().map(|i| i.name.as_str()).collect();
+        println!(
+            "  {}({})  {}",
+            op.name,
+            inputs.join(", "),
+            op.description.as_deref().unwrap_or("")
+        );
+    }
+    println!("jobs ({}):", defs.jobs.len() + defs.asset_jobs.len());
+    for job in &defs.jobs {
+        println!(
+            "  {}  {} nodes  {}",
+            job.name,
+            job.nodes.len(),
+            job.description.as_deref().unwrap_or("")
+        );
+    }
+    for job in &defs.asset_jobs {
+        println!("  {}  assets {}", job.name, job.selection);
+    }
+    println!("assets ({}):", defs.assets.len());
+    for asset in &defs.assets {
+        let deps: Vec<String> = asset.deps.iter().map(|d| d.key.to_string()).collect();
+        println!(
+            "  {}  group {}  deps [{}]",
+            asset.key,
+            asset.group,
+            deps.join(", ")
+        );
+    }
+    println!("schedules ({}):", defs.schedules.len());
+    for s in &defs.schedules {
+        println!("  {}  {}  cron {:?}", s.name, s.job, s.cron);
+    }
+    println!("sensors ({}):", defs.sensors.len());
+    for s in &defs.sensors {
+        println!(
+            "  {}  {}  every {} s",
+            s.name,
+            s.job.as_deref().unwrap_or("-"),
+            s.minimum_interval_seconds
+        );
+    }
+    Ok(())
+}
+
+pub fn sensor(
+    instance: &Instance,
+    file: &Path,
+    name: &str,
+    cursor: Option<String>,
+    grants: GrantOpts,
+    json: bool,
+) -> Result<(), Failure> {
+    let (location, _) = super::load_location(instance, file, None, grants)?;
+    if !location
+        .definitions()
+        .sensors
+        .iter()
+        .any(|s| s.name == name)
+    {
+        let known: Vec<&str> = location
+            .definitions()
+            .sensors
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        return Err(Failure::BadInput(anyhow!(
+            "no sensor named {name:?} (sensors: {})",
+            known.join(", ")
+        )));
+    }
+    let tick = location
+        .evaluate_sensor(name, cursor, None)
+        .map_err(|e| Failure::Failed(Some(anyhow!("sensor {name} failed: {e}"))))?;
+    if json {
+        let requests: Vec<_> = tick
+            .run_requests
+            .iter()
+            .map(|r| serde_json::json!({"run_key": r.run_key, "job": r.job, "config": r.config, "tags": r.tags}))
+            .collect();
+        let out = serde_json::json!({"run_requests": requests, "skip_reason": tick.skip_reason, "cursor": tick.cursor});
+        println!("{out}");
+    } else if tick.run_requests.is_empty() {
+        println!(
+            "skipped: {}",
+            tick.skip_reason.as_deref().unwrap_or("(no reason given)")
+        );
+    } else {
+        for r in &tick.run_requests {
+            println!(
+                "run requested: job {} run_key {}",
+                r.job.as_deref().unwrap_or("(sensor's job)"),
+                r.run_key.as_deref().unwrap_or("-")
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn open_store(instance: &Instance) -> Result<Store, Failure> {
+    if !instance.db_path().exists() {
+        return Err(Failure::BadInput(anyhow!(
+            "no runs yet: {} does not exist",
+            instance.db_path().display()
+        )));
+    }
+    Store::open_sqlite(&instance.db_path())
+        .await
+        .map_err(|e| Failure::Failed(Some(e.into())))
+}
+
+async fn find_run(store: &Store, run_id: &str) -> Result<RunRecord, Failure> {
+    match store
+        .run(run_id)
+        .await
+        .map_err(|e| Failure::Failed(Some(anyhow!("{e}"))))?
+    {
+        Some(run) => Ok(run),
+        None => Err(Failure::BadInput(anyhow!("no run with id {run_id}"))),
+    }
+}
+
+fn duration(run: &RunRecord) -> String {
+    match (run.started_ms, run.finished_ms) {
+        (Some(s), Some(f)) => format!("{} ms", f - s),
+        _ => "-".into(),
+    }
+}
+
+pub async fn list_runs(
+    instance: &Instance,
+    status: Option<String>,
+    job: Option<String>,
+    tag: Option<(String, String)>,
+    limit: u32,
+    json: bool,
+) -> Result<(), Failure> {
+    let status = match status {
+        Some(s) => Some(RunStatus::parse(&s.to_uppercase()).ok_or_else(|| {
+            Failure::BadInput(anyhow!(
+                "unknown status {s:?} (QUEUED, STARTED, SUCCESS, FAILURE, CANCELED, ...)"
+            ))
+        })?),
+        None => None,
+    };
+    let store = open_store(instance).await?;
+    let filter = RunFilter {
+        status,
+        job,
+        location: None,
+        tag,
+        limit: Some(limit),
+    };
+    let runs = store
+        .runs(&filter)
+        .await
+        .map_err(|e| Failure::Failed(Some(anyhow!("{e}"))))?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string(&runs).map_err(|e| Failure::Failed(Some(e.into())))?
+        );
+        return Ok(());
+    }
+    println!(
+        "{:<38} {:<9} {:<24} {:<12} {:>10}",
+        "RUN ID", "STATUS", "JOB", "LOCATION", "DURATION"
+    );
+    for run in &runs {
+        println!(
+            "{:<38} {:<9} {:<24} {:<12} {:>10}",
+            run.run_id,
+            run.status,
+            run.job,
+            run.location,
+            duration(run)
+        );
+    }
+    Ok(())
+}
+
+pub async fn show_run(instance: &Instance, run_id: &str, json: bool) -> Result<(), Failure> {
+    let store = open_store(instance).await?;
+    let run = find_run(&store, run_id).await?;
+    let events = store
+        .events(run_id, 0, u32::MAX)
+        .await
+        .map_err(|e| Failure::Failed(Some(anyhow!("{e}"))))?;
+    if json {
+        let events: Vec<_> = events.iter().map(|(_, e)| e).collect();
+        println!("{}", serde_json::json!({"run": run, "events": events}));
+        return Ok(());
+    }
+    println!(
+        "Run {}  {}  job {}  location {} ({})",
+        run.run_id,
+        run.status,
+        run.job,
+        run.location,
+        &run.digest[..12.min(run.digest.len())]
+    );
+    if !run.tags.is_empty() {
+        let tags: Vec<String> = run.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        println!("tags: {}", tags.join(", "));
+    }
+    let start = events.first().map_or(0, |(_, e)| e.timestamp_ms);
+    for (_, e) in &events {
+        println!(
+            "{:>7} ms  {:<24} {:<22} {}",
+            e.timestamp_ms - start,
+            e.step_key.as_deref().unwrap_or(""),
+            e.kind.type_name(),
+            e.summary()
+        );
+    }
+    Ok(())
+}
+
+pub async fn logs(
+    instance: &Instance,
+    run_id: &str,
+    step: Option<String>,
+    json: bool,
+) -> Result<(), Failure> {
+    let store = open_store(instance).await?;
+    find_run(&store, run_id).await?;
+    let events = store
+        .events(run_id, 0, u32::MAX)
+        .await
+        .map_err(|e| Failure::Failed(Some(anyhow!("{e}"))))?;
+    let mut steps: Vec<String> = Vec::new();
+    for (_, e) in &events {
+        if let Some(key) = &e.step_key
+            && !steps.contains(key)
+            && step.as_ref().is_none_or(|s| s == key)
+        {
+            steps.push(key.clone());
+        }
+    }
+    if let Some(s) = &step
+        && steps.is_empty()
+    {
+        return Err(Failure::BadInput(anyhow!("run {run_id} has no step {s:?}")));
+    }
+    let compute = FsComputeLogs::new(instance.logs_dir());
+    let mut out = Vec::new();
+    for key in &steps {
+        let lines: Vec<_> = events
+            .iter()
+            .filter(|(_, e)| {
+                e.step_key.as_ref() == Some(key) && matches!(e.kind, EventKind::Log { .. })
+            })
+            .map(|(_, e)| e)
+            .collect();
+        let (stdout, stderr) = compute
+            .load(run_id, key)
+            .map_err(|e| Failure::Failed(Some(anyhow!("{e}"))))?;
+        out.push((key, lines, stdout, stderr));
+    }
+    if json {
+        let list: Vec<_> = out
+            .iter()
+            .map(|(key, lines, stdout, stderr)| {
+                serde_json::json!({
+                    "step": key,
+                    "logs": lines,
+                    "stdout": String::from_utf8_lossy(stdout),
+                    "stderr": String::from_utf8_lossy(stderr),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(list));
+        return Ok(());
+    }
+    for (key, lines, stdout, stderr) in out {
+        if lines.is_empty() && stdout.is_empty() && stderr.is_empty() {
+            continue;
+        }
+        println!("== {key}");
+        for e in lines {
+            println!("  {}", e.summary());
+        }
+        for (name, bytes) in [("stdout", &stdout), ("stderr", &stderr)] {
+            if !bytes.is_empty() {
+                println!("  -- {name}");
+                for line in String::from_utf8_lossy(bytes).lines() {
+                    println!("  {line}");
+                }
+            }
+        }
+    }
+    Ok(())
+}

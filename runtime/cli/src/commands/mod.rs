@@ -1,0 +1,91 @@
+//! The commands of the `weft` binary, each in its own module; `dispatch` picks one.
+
+mod inspect;
+mod run;
+
+use anyhow::Context;
+use tokio::task::block_in_place;
+use weft_wasm::{CodeLocation, LoadError, WasmHost};
+
+use crate::instance::{Grants, Instance};
+use crate::{Cli, Command, Failure, GrantOpts, RunsCommand};
+
+pub async fn dispatch(cli: Cli) -> Result<(), Failure> {
+    let instance = Instance::open(cli.home).map_err(Failure::BadInput)?;
+    match cli.command {
+        // Guest code runs outside the async context: WASI's blocking calls need that.
+        Command::Check { file, json } => block_in_place(|| inspect::check(&instance, &file, json)),
+        Command::Run { file, job, opts } => {
+            run::run(&instance, &file, run::Target::Job(job), opts).await
+        }
+        Command::Materialize { file, select, opts } => {
+            run::run(&instance, &file, run::Target::Assets(select), opts).await
+        }
+        Command::Sensor {
+            file,
+            name,
+            cursor,
+            grants,
+            json,
+        } => block_in_place(|| inspect::sensor(&instance, &file, &name, cursor, grants, json)),
+        Command::Runs {
+            command:
+                RunsCommand::List {
+                    status,
+                    job,
+                    tag,
+                    limit,
+                    json,
+                },
+        } => inspect::list_runs(&instance, status, job, tag, limit, json).await,
+        Command::Runs {
+            command: RunsCommand::Show { run_id, json },
+        } => inspect::show_run(&instance, &run_id, json).await,
+        Command::Logs { run_id, step, json } => inspect::logs(&instance, &run_id, step, json).await,
+    }
+}
+
+impl GrantOpts {
+    fn grants(self) -> Grants {
+        Grants {
+            dirs: self.dirs,
+            env: self.env,
+            memory_mb: self.memory_mb,
+            timeout_seconds: self.timeout,
+        }
+    }
+}
+
+/// Reads and loads a component as a code location. A file that is not a valid location
+/// is bad input; a cache or engine failure is the instance's.
+pub fn load_location(
+    instance: &Instance,
+    file: &std::path::Path,
+    name: Option<String>,
+    grants: GrantOpts,
+) -> Result<(CodeLocation, u64), Failure> {
+    let bytes = std::fs::read(file)
+        .with_context(|| format!("cannot read {}", file.display()))
+        .map_err(Failure::BadInput)?;
+    let name = match name {
+        Some(n) => n,
+        None => file
+            .file_stem()
+            .map(|s| s.to_string_lossy().replace('-', "_"))
+            .unwrap_or_else(|| "location".into()),
+    };
+    let sandbox = instance
+        .sandbox(&name, &grants.grants())
+        .map_err(Failure::BadInput)?;
+    let host = WasmHost::new(instance.cache_dir()).map_err(|e| Failure::Failed(Some(e.into())))?;
+    let location = host.load(&name, &bytes, sandbox).map_err(|e| {
+        let context = format!("{}", file.display());
+        match e {
+            LoadError::Cache { .. } | LoadError::Engine(_) => {
+                Failure::Failed(Some(anyhow::Error::new(e).context(context)))
+            }
+            _ => Failure::BadInput(anyhow::Error::new(e).context(context)),
+        }
+    })?;
+    Ok((location, bytes.len() as u64))
+}

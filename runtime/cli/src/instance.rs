@@ -1,0 +1,216 @@
+//! The Weft instance: `$WEFT_HOME` (default `~/.weft`) and its `weft.yaml` (Dagster's
+//! `dagster.yaml`): where the database, the precompile cache, stored values and compute
+//! logs live, which executor and I/O manager runs use, the sandbox limits, and what each
+//! code location is granted.
+//!
+//! ```yaml
+//! executor: parallel          # or in-process (the default)
+//! max_concurrent: 4
+//! io_manager: filesystem      # or in-memory
+//! sandbox:
+//!   memory_mb: 256
+//!   step_timeout_seconds: 60
+//! locations:
+//!   numbers:
+//!     dirs: [{ host: /srv/check, guest: /, read_only: true }]
+//!     env: [SECRET_TOKEN]       # passed by name from weft's own environment
+//!     resources: { warehouse: { bucket: my-bucket } }
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+use weft_core::defs::Value;
+use weft_wasm::{DirGrant, Sandbox};
+
+/// `weft.yaml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceConfig {
+    #[serde(default)]
+    pub executor: Option<String>,
+    #[serde(default)]
+    pub max_concurrent: Option<usize>,
+    #[serde(default)]
+    pub io_manager: Option<String>,
+    #[serde(default)]
+    pub sandbox: SandboxConfig,
+    #[serde(default)]
+    pub locations: BTreeMap<String, LocationConfig>,
+}
+
+/// Limits applied to every location.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxConfig {
+    pub memory_mb: Option<usize>,
+    pub step_timeout_seconds: Option<f64>,
+}
+
+/// What one location is granted.
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct LocationConfig {
+    #[serde(default)]
+    pub dirs: Vec<DirConfig>,
+    #[serde(default)]
+    pub env: Vec<String>,
+    #[serde(default)]
+    pub resources: BTreeMap<String, serde_json::Value>,
+}
+
+/// A directory grant.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct DirConfig {
+    pub host: PathBuf,
+    pub guest: String,
+    #[serde(default)]
+    pub read_only: bool,
+}
+
+/// The instance's home directory and configuration.
+pub struct Instance {
+    pub home: PathBuf,
+    pub config: InstanceConfig,
+}
+
+impl Instance {
+    /// Opens `$WEFT_HOME` (or `~/.weft`) and reads its `weft.yaml` if there is one.
+    pub fn open(home: Option<PathBuf>) -> Result<Self> {
+        let home = match home {
+            Some(h) => h,
+            None => match std::env::var_os("HOME") {
+                Some(h) => PathBuf::from(h).join(".weft"),
+                None => bail!("set WEFT_HOME (or HOME) to say where Weft keeps its data"),
+            },
+        };
+        let path = home.join("weft.yaml");
+        let config = match std::fs::read_to_string(&path) {
+            Ok(text) => serde_yaml_ng::from_str(&text)
+                .with_context(|| format!("{} is not valid", path.display()))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => InstanceConfig::default(),
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        Ok(Instance { home, config })
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.home.join("weft.db")
+    }
+
+    pub fn cache_dir(&self) -> PathBuf {
+        self.home.join("cache")
+    }
+
+    pub fn storage_dir(&self) -> PathBuf {
+        self.home.join("storage")
+    }
+
+    pub fn logs_dir(&self) -> PathBuf {
+        self.home.join("logs")
+    }
+
+    /// The sandbox of location `name`: `weft.yaml`'s grants plus those given on the
+    /// command line.
+    pub fn sandbox(&self, name: &str, extra: &Grants) -> Result<Sandbox> {
+        let mut sandbox = Sandbox::default();
+        if let Some(mb) = extra.memory_mb.or(self.config.sandbox.memory_mb) {
+            sandbox.memory_limit_bytes = mb << 20;
+        }
+        if let Some(secs) = extra
+            .timeout_seconds
+            .or(self.config.sandbox.step_timeout_seconds)
+        {
+            if !(secs > 0.0 && secs.is_finite()) {
+                bail!("step timeout must be a positive number of seconds, got {secs}");
+            }
+            sandbox.timeout = Duration::from_secs_f64(secs);
+        }
+        let location = self.config.locations.get(name).cloned().unwrap_or_default();
+        for dir in location.dirs.iter().chain(&extra.dirs) {
+            if !dir.host.is_dir() {
+                bail!(
+                    "granted directory {} does not exist (location {name})",
+                    dir.host.display()
+                );
+            }
+            sandbox.dirs.push(DirGrant {
+                host: dir.host.clone(),
+                guest: dir.guest.clone(),
+                read_only: dir.read_only,
+            });
+        }
+        for var in location.env.iter().chain(&extra.env) {
+            let value = std::env::var(var).with_context(|| {
+                format!("environment variable {var} is granted to location {name} but not set")
+            })?;
+            sandbox.env.push((var.clone(), value));
+        }
+        for (key, value) in &location.resources {
+            sandbox
+                .resources
+                .push((key.clone(), Value::json(value.to_string())));
+        }
+        Ok(sandbox)
+    }
+}
+
+/// Grants and limits given on the command line.
+#[derive(Debug, Default)]
+pub struct Grants {
+    pub dirs: Vec<DirConfig>,
+    pub env: Vec<String>,
+    pub memory_mb: Option<usize>,
+    pub timeout_seconds: Option<f64>,
+}
+
+/// Parses `HOST=GUEST[:ro]` (or just `HOST`, seen at the same path).
+pub fn parse_dir_grant(text: &str) -> Result<DirConfig, String> {
+    let (spec, read_only) = match text.strip_suffix(":ro") {
+        Some(rest) => (rest, true),
+        None => (text.strip_suffix(":rw").unwrap_or(text), false),
+    };
+    let (host, guest) = match spec.split_once('=') {
+        Some((h, g)) => (h, g.to_owned()),
+        None => (spec, spec.to_owned()),
+    };
+    if host.is_empty() || guest.is_empty() {
+        return Err(format!("expected HOST=GUEST[:ro], got {text:?}"));
+    }
+    Ok(DirConfig {
+        host: Path::new(host).to_path_buf(),
+        guest,
+        read_only,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dir_grants_parse() {
+        let g = parse_dir_grant("/srv/in=/data:ro").unwrap();
+        assert_eq!(
+            (g.host.to_str(), g.guest.as_str(), g.read_only),
+            (Some("/srv/in"), "/data", true)
+        );
+        let g = parse_dir_grant("/tmp").unwrap();
+        assert_eq!((g.guest.as_str(), g.read_only), ("/tmp", false));
+        assert!(parse_dir_grant("=/x").is_err());
+    }
+
+    #[test]
+    fn yaml_is_strict() {
+        let err = serde_yaml_ng::from_str::<InstanceConfig>("executr: parallel").unwrap_err();
+        assert!(err.to_string().contains("unknown field `executr`"), "{err}");
+        let cfg: InstanceConfig =
+            serde_yaml_ng::from_str("executor: parallel\nlocations: {numbers: {env: [A]}}")
+                .unwrap();
+        assert_eq!(cfg.locations["numbers"].env, ["A"]);
+    }
+}

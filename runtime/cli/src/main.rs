@@ -1,0 +1,212 @@
+//! The `weft` command: check a code location, run a job, materialize assets, and read back
+//! runs, events and compute logs. Exit codes: 0 success, 1 the run failed (or the instance
+//! could not do its work), 2 bad input (a file, a name, config or a flag).
+
+mod commands;
+mod instance;
+mod progress;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use instance::{DirConfig, parse_dir_grant};
+
+/// Weft: Dagster-style orchestration of WebAssembly code locations.
+#[derive(Parser)]
+#[command(name = "weft", version, about)]
+struct Cli {
+    /// The instance directory (database, caches, stored values, compute logs).
+    #[arg(long, env = "WEFT_HOME", global = true)]
+    home: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate a code location and print what it defines.
+    Check {
+        /// The component (`.wasm`).
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a job (or asset job) of a code location.
+    Run {
+        file: PathBuf,
+        /// The job to run.
+        #[arg(long)]
+        job: String,
+        #[command(flatten)]
+        opts: RunOpts,
+    },
+    /// Materialize the assets picked by a selection (`group:numbers`, `a+`, `+b`, `a,b`).
+    Materialize {
+        file: PathBuf,
+        #[arg(long)]
+        select: String,
+        #[command(flatten)]
+        opts: RunOpts,
+    },
+    /// Evaluate a sensor once and print its run requests or skip reason.
+    Sensor {
+        file: PathBuf,
+        /// The sensor's name.
+        name: String,
+        /// The cursor the previous evaluation returned.
+        #[arg(long)]
+        cursor: Option<String>,
+        #[command(flatten)]
+        grants: GrantOpts,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List or show runs.
+    Runs {
+        #[command(subcommand)]
+        command: RunsCommand,
+    },
+    /// Print a run's logs: guest log lines and compute logs (stdout/stderr).
+    Logs {
+        run_id: String,
+        /// Only this step.
+        #[arg(long)]
+        step: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum RunsCommand {
+    /// Runs, newest first.
+    List {
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        job: Option<String>,
+        /// Only runs with this tag (`key=value`).
+        #[arg(long, value_parser = parse_tag)]
+        tag: Option<(String, String)>,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One run with its events.
+    Show {
+        run_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Options of `run` and `materialize`.
+#[derive(clap::Args)]
+struct RunOpts {
+    /// Run config as JSON: `{"ops": {"step": {"config": ...}}}`.
+    #[arg(long)]
+    config: Option<String>,
+    /// A run tag, `key=value` (repeatable).
+    #[arg(long = "tag", value_parser = parse_tag)]
+    tags: Vec<(String, String)>,
+    /// The executor; default from weft.yaml, else in-process.
+    #[arg(long, value_enum)]
+    executor: Option<ExecutorArg>,
+    /// Steps at once with the parallel executor (default: the number of cores).
+    #[arg(long)]
+    max_concurrent: Option<usize>,
+    /// The code location's name (default: the file's stem).
+    #[arg(long)]
+    location: Option<String>,
+    #[command(flatten)]
+    grants: GrantOpts,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Sandbox grants and limits on the command line (added to weft.yaml's).
+#[derive(clap::Args)]
+struct GrantOpts {
+    /// Grant a host directory, `HOST=GUEST[:ro]` (repeatable).
+    #[arg(long = "grant-dir", value_parser = parse_dir_grant)]
+    dirs: Vec<DirConfig>,
+    /// Pass an environment variable by name (repeatable).
+    #[arg(long = "grant-env")]
+    env: Vec<String>,
+    /// Memory limit per step, in MiB.
+    #[arg(long)]
+    memory_mb: Option<usize>,
+    /// Deadline per step, in seconds.
+    #[arg(long)]
+    timeout: Option<f64>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExecutorArg {
+    InProcess,
+    Parallel,
+}
+
+fn parse_tag(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+        _ => Err(format!("expected key=value, got {text:?}")),
+    }
+}
+
+/// How a command failed, which decides the exit code.
+pub enum Failure {
+    /// The user's input is wrong: exit 2.
+    BadInput(anyhow::Error),
+    /// The run failed, or the instance could not do its work: exit 1.
+    Failed(Option<anyhow::Error>),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure::Failed(Some(e))
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("WEFT_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    // Commands run on a worker thread, so that `block_in_place` can take guest code (whose
+    // WASI calls block on tokio) out of the async context.
+    let outcome = runtime.block_on(async { tokio::spawn(commands::dispatch(cli)).await });
+    let outcome = outcome.unwrap_or_else(|e| {
+        Err(Failure::Failed(Some(anyhow::anyhow!(
+            "command panicked: {e}"
+        ))))
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::BadInput(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Failed(e)) => {
+            if let Some(e) = e {
+                eprintln!("error: {e:#}");
+            }
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,320 @@
+//! The definitions a code location exports (Dagster's `Definitions`), as plain serde data.
+//!
+//! These mirror the `weft:plugin/types` records of `wit/types.wit` one to one; the wasm
+//! crate converts between the generated bindings and these types, and the store keeps them
+//! as JSON per code-location version.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Key/value tags (job, op, asset and run tags; output metadata), ordered by key.
+pub type Tags = BTreeMap<String, String>;
+
+/// An asset key: a non-empty path such as `warehouse/orders`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AssetKey(pub Vec<String>);
+
+impl AssetKey {
+    /// Parses `a/b/c` into `["a", "b", "c"]`.
+    pub fn parse(text: &str) -> Self {
+        AssetKey(text.split('/').map(str::to_owned).collect())
+    }
+}
+
+impl fmt::Display for AssetKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.join("/"))
+    }
+}
+
+/// A value passed between steps: bytes with a codec tag (`json` unless said otherwise).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Value {
+    pub codec: String,
+    #[serde(with = "bytes_as_text")]
+    pub data: Vec<u8>,
+}
+
+impl Value {
+    /// A `json` value from JSON text.
+    pub fn json(text: impl Into<Vec<u8>>) -> Self {
+        Value {
+            codec: "json".into(),
+            data: text.into(),
+        }
+    }
+
+    /// How a person sees the value: JSON as text (cut at `max` bytes), anything else as
+    /// its codec and size.
+    pub fn preview(&self, max: usize) -> String {
+        match std::str::from_utf8(&self.data) {
+            Ok(text) if self.codec == "json" => {
+                if text.len() <= max {
+                    text.to_owned()
+                } else {
+                    let mut end = max;
+                    while !text.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    format!("{}…", &text[..end])
+                }
+            }
+            _ => format!("<{} bytes of {}>", self.data.len(), self.codec),
+        }
+    }
+}
+
+/// Values travel as text when they are UTF-8 (JSON is), else as a list of bytes.
+mod bytes_as_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(data: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        match std::str::from_utf8(data) {
+            Ok(text) => s.serialize_str(text),
+            Err(_) => s.collect_seq(data),
+        }
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Repr {
+        Text(String),
+        Bytes(Vec<u8>),
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        Ok(match Repr::deserialize(d)? {
+            Repr::Text(t) => t.into_bytes(),
+            Repr::Bytes(b) => b,
+        })
+    }
+}
+
+/// How the delay between attempts grows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Backoff {
+    #[default]
+    Constant,
+    Exponential,
+}
+
+/// An op's retry policy (Dagster's `RetryPolicy`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetryPolicy {
+    pub max_retries: u32,
+    pub delay_ms: u64,
+    pub backoff: Backoff,
+}
+
+impl RetryPolicy {
+    /// The delay before retry number `retry` (1 for the first retry).
+    pub fn delay_before(&self, retry: u32) -> u64 {
+        match self.backoff {
+            Backoff::Constant => self.delay_ms,
+            Backoff::Exponential => {
+                let factor = 1u64 << retry.saturating_sub(1).min(20);
+                self.delay_ms.saturating_mul(factor)
+            }
+        }
+    }
+}
+
+/// A named input or output of an op.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IoDef {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub type_name: Option<String>,
+}
+
+/// An op (Dagster's `@op`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpDef {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub inputs: Vec<IoDef>,
+    pub outputs: Vec<IoDef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_schema: Option<String>,
+    #[serde(default)]
+    pub tags: Tags,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_policy: Option<RetryPolicy>,
+}
+
+/// An output of a node that feeds an input.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct OutputRef {
+    pub node: String,
+    pub output: String,
+}
+
+/// How one input of a node is fed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputBinding {
+    pub input: String,
+    pub sources: Vec<OutputRef>,
+    #[serde(default)]
+    pub fan_in: bool,
+}
+
+/// One invocation of an op inside a job.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeDef {
+    pub name: String,
+    pub op: String,
+    pub inputs: Vec<InputBinding>,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+/// A job (Dagster's `@job`): a graph of op invocations.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobDef {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub tags: Tags,
+    pub nodes: Vec<NodeDef>,
+}
+
+/// An upstream asset of an asset.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssetDep {
+    pub key: AssetKey,
+    /// The parameter receiving its value; `None` for an ordering-only dependency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
+}
+
+/// An asset (Dagster's `@asset`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssetDef {
+    pub key: AssetKey,
+    pub group: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub kinds: Vec<String>,
+    #[serde(default)]
+    pub deps: Vec<AssetDep>,
+    #[serde(default)]
+    pub tags: Tags,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_policy: Option<RetryPolicy>,
+}
+
+/// An asset job (Dagster's `define_asset_job`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssetJobDef {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub selection: String,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+/// Whether a schedule or sensor is on when its location loads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum DefaultStatus {
+    Running,
+    #[default]
+    Stopped,
+}
+
+/// A schedule (Dagster's `ScheduleDefinition`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduleDef {
+    pub name: String,
+    pub job: String,
+    pub cron: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub tags: Tags,
+    #[serde(default)]
+    pub default_status: DefaultStatus,
+    #[serde(default)]
+    pub evaluates: bool,
+}
+
+/// A sensor (Dagster's `@sensor`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SensorDef {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<String>,
+    pub minimum_interval_seconds: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub default_status: DefaultStatus,
+}
+
+/// Everything a code location defines.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Definitions {
+    #[serde(default)]
+    pub ops: Vec<OpDef>,
+    #[serde(default)]
+    pub jobs: Vec<JobDef>,
+    #[serde(default)]
+    pub assets: Vec<AssetDef>,
+    #[serde(default)]
+    pub asset_jobs: Vec<AssetJobDef>,
+    #[serde(default)]
+    pub schedules: Vec<ScheduleDef>,
+    #[serde(default)]
+    pub sensors: Vec<SensorDef>,
+}
+
+impl Definitions {
+    /// The op named `name`.
+    pub fn op(&self, name: &str) -> Option<&OpDef> {
+        self.ops.iter().find(|o| o.name == name)
+    }
+
+    /// The job named `name`.
+    pub fn job(&self, name: &str) -> Option<&JobDef> {
+        self.jobs.iter().find(|j| j.name == name)
+    }
+
+    /// The asset job named `name`.
+    pub fn asset_job(&self, name: &str) -> Option<&AssetJobDef> {
+        self.asset_jobs.iter().find(|j| j.name == name)
+    }
+
+    /// The asset with key `key`.
+    pub fn asset(&self, key: &AssetKey) -> Option<&AssetDef> {
+        self.assets.iter().find(|a| &a.key == key)
+    }
+
+    /// Names of every job and asset job, for "did you mean" messages.
+    pub fn job_names(&self) -> Vec<&str> {
+        self.jobs
+            .iter()
+            .map(|j| j.name.as_str())
+            .chain(self.asset_jobs.iter().map(|j| j.name.as_str()))
+            .collect()
+    }
+}
+
+/// What a step computes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepTarget {
+    Op(String),
+    Asset(AssetKey),
+}

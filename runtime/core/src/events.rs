@@ -1,0 +1,276 @@
+//! The events of a run (Dagster's event log) and the run's status.
+//!
+//! A run's history is an append-only list of [`Event`]s; the run's status is a function of
+//! that list ([`RunStatus::after`]). Event type names are Dagster's (`STEP_START`,
+//! `STEP_UP_FOR_RETRY`, `ASSET_MATERIALIZATION`, ...), so a Dagster user reads them as is.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::defs::{AssetKey, Tags};
+
+/// The status of a run (Dagster's `DagsterRunStatus`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RunStatus {
+    Queued,
+    NotStarted,
+    Starting,
+    Started,
+    Success,
+    Failure,
+    Canceling,
+    Canceled,
+}
+
+impl RunStatus {
+    /// The status name as stored and shown (`SUCCESS`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Queued => "QUEUED",
+            RunStatus::NotStarted => "NOT_STARTED",
+            RunStatus::Starting => "STARTING",
+            RunStatus::Started => "STARTED",
+            RunStatus::Success => "SUCCESS",
+            RunStatus::Failure => "FAILURE",
+            RunStatus::Canceling => "CANCELING",
+            RunStatus::Canceled => "CANCELED",
+        }
+    }
+
+    /// Parses a stored status name.
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "QUEUED" => RunStatus::Queued,
+            "NOT_STARTED" => RunStatus::NotStarted,
+            "STARTING" => RunStatus::Starting,
+            "STARTED" => RunStatus::Started,
+            "SUCCESS" => RunStatus::Success,
+            "FAILURE" => RunStatus::Failure,
+            "CANCELING" => RunStatus::Canceling,
+            "CANCELED" => RunStatus::Canceled,
+            _ => return None,
+        })
+    }
+
+    /// Whether the run is over.
+    pub fn is_finished(self) -> bool {
+        matches!(
+            self,
+            RunStatus::Success | RunStatus::Failure | RunStatus::Canceled
+        )
+    }
+
+    /// The status a run has after `event`, given the one it had.
+    pub fn after(self, event: &EventKind) -> RunStatus {
+        match event {
+            EventKind::RunStarting => RunStatus::Starting,
+            EventKind::RunStart => RunStatus::Started,
+            EventKind::RunSuccess => RunStatus::Success,
+            EventKind::RunFailure { .. } => RunStatus::Failure,
+            EventKind::RunCanceled => RunStatus::Canceled,
+            _ => self,
+        }
+    }
+}
+
+impl fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A log level, as the guest's `log` import has them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    Trace,
+    Debug,
+    Info,
+    Warning,
+    Error,
+}
+
+/// How a step attempt failed: by the guest's own word, or by the sandbox.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// The op returned an error.
+    Error,
+    /// The guest trapped (a panic, an unreachable, a stack overflow).
+    Trap,
+    /// The step ran past its deadline.
+    Timeout,
+    /// The step asked for more memory than its limit.
+    OutOfMemory,
+    /// An input could not be loaded or an output could not be stored.
+    Io,
+}
+
+/// What happened.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum EventKind {
+    /// The launcher took the run.
+    RunStarting,
+    /// The executor began the run.
+    RunStart,
+    RunSuccess,
+    RunFailure {
+        message: String,
+    },
+    RunCanceled,
+    StepStart {
+        attempt: u32,
+    },
+    /// A step produced a named output (stored by the I/O manager).
+    StepOutput {
+        output: String,
+        codec: String,
+        size: u64,
+        /// The value as a person sees it (JSON text, cut short).
+        preview: String,
+        #[serde(default, skip_serializing_if = "Tags::is_empty")]
+        metadata: Tags,
+    },
+    /// An asset step stored a new version of its asset.
+    AssetMaterialization {
+        asset_key: AssetKey,
+        #[serde(default, skip_serializing_if = "Tags::is_empty")]
+        metadata: Tags,
+    },
+    StepSuccess {
+        duration_ms: f64,
+    },
+    StepFailure {
+        message: String,
+        kind: FailureKind,
+        attempt: u32,
+    },
+    /// A failed attempt will be tried again after `delay_ms`.
+    StepUpForRetry {
+        message: String,
+        attempt: u32,
+        delay_ms: u64,
+    },
+    /// A step did not run because a step it depends on failed.
+    StepSkipped {
+        reason: String,
+    },
+    /// A log line written by the guest or the engine.
+    Log {
+        level: LogLevel,
+        message: String,
+        #[serde(default, skip_serializing_if = "Tags::is_empty")]
+        fields: Tags,
+    },
+    /// The step's stdout and stderr were stored as compute logs.
+    LogsCaptured {
+        stdout_bytes: u64,
+        stderr_bytes: u64,
+    },
+}
+
+impl EventKind {
+    /// The Dagster-style type name (`STEP_START`, ...).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            EventKind::RunStarting => "RUN_STARTING",
+            EventKind::RunStart => "RUN_START",
+            EventKind::RunSuccess => "RUN_SUCCESS",
+            EventKind::RunFailure { .. } => "RUN_FAILURE",
+            EventKind::RunCanceled => "RUN_CANCELED",
+            EventKind::StepStart { .. } => "STEP_START",
+            EventKind::StepOutput { .. } => "STEP_OUTPUT",
+            EventKind::AssetMaterialization { .. } => "ASSET_MATERIALIZATION",
+            EventKind::StepSuccess { .. } => "STEP_SUCCESS",
+            EventKind::StepFailure { .. } => "STEP_FAILURE",
+            EventKind::StepUpForRetry { .. } => "STEP_UP_FOR_RETRY",
+            EventKind::StepSkipped { .. } => "STEP_SKIPPED",
+            EventKind::Log { .. } => "LOG",
+            EventKind::LogsCaptured { .. } => "LOGS_CAPTURED",
+        }
+    }
+}
+
+/// One entry of a run's event log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub run_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_key: Option<String>,
+    /// Milliseconds since the Unix epoch.
+    pub timestamp_ms: i64,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+impl Event {
+    /// A one-line description for terminals and logs.
+    pub fn summary(&self) -> String {
+        match &self.kind {
+            EventKind::RunFailure { message } => format!("run failed: {message}"),
+            EventKind::StepStart { attempt } if *attempt > 1 => {
+                format!("started (attempt {attempt})")
+            }
+            EventKind::StepOutput {
+                output, preview, ..
+            } => format!("output {output} = {preview}"),
+            EventKind::AssetMaterialization { asset_key, .. } => {
+                format!("materialized {asset_key}")
+            }
+            EventKind::StepSuccess { duration_ms } => format!("succeeded in {duration_ms:.2} ms"),
+            EventKind::StepFailure { message, .. } => format!("failed: {message}"),
+            EventKind::StepUpForRetry {
+                message,
+                attempt,
+                delay_ms,
+            } => {
+                format!("attempt {attempt} failed ({message}); retrying in {delay_ms} ms")
+            }
+            EventKind::StepSkipped { reason } => format!("skipped: {reason}"),
+            EventKind::Log { level, message, .. } => format!("{level:?}: {message}").to_lowercase(),
+            other => other.type_name().to_lowercase().replace('_', " "),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_serialize_with_dagster_type_names() {
+        let e = Event {
+            run_id: "r".into(),
+            step_key: Some("s".into()),
+            timestamp_ms: 1,
+            kind: EventKind::StepUpForRetry {
+                message: "boom".into(),
+                attempt: 1,
+                delay_ms: 10,
+            },
+        };
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(json["type"], "STEP_UP_FOR_RETRY");
+        assert_eq!(json["attempt"], 1);
+        let back: Event = serde_json::from_value(json).unwrap();
+        assert_eq!(back, e);
+    }
+
+    #[test]
+    fn status_follows_run_events() {
+        let s = RunStatus::NotStarted.after(&EventKind::RunStart);
+        assert_eq!(s, RunStatus::Started);
+        assert_eq!(
+            s.after(&EventKind::StepStart { attempt: 1 }),
+            RunStatus::Started
+        );
+        let done = s.after(&EventKind::RunFailure {
+            message: "x".into(),
+        });
+        assert!(done.is_finished());
+        assert_eq!(RunStatus::parse(done.as_str()), Some(done));
+    }
+}

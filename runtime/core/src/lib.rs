@@ -1,0 +1,26 @@
+//! # weft-core
+//!
+//! Weft's pure logic: the model of what a code location defines (ops, jobs, assets, asset
+//! jobs, schedules, sensors), its validation, execution planning from a job graph or an
+//! asset selection, run config, and the events a run produces. No I/O, no async runtime,
+//! no wasmtime: everything here is plain data and functions over it, so it is tested in
+//! isolation and shared by every other crate.
+//!
+//! ```
+//! use weft_core::selection::AssetSelection;
+//! let sel: AssetSelection = "group:numbers, summed_two_sums+".parse().unwrap();
+//! assert_eq!(sel.to_string(), "group:numbers,summed_two_sums+");
+//! ```
+
+pub mod config;
+pub mod defs;
+pub mod events;
+pub mod plan;
+pub mod run;
+pub mod selection;
+pub mod validate;
+
+pub use defs::{AssetKey, Definitions, Tags};
+pub use events::{Event, EventKind, RunStatus};
+pub use plan::{ExecutionPlan, Step};
+pub use run::{RunFilter, RunRecord};

@@ -1,0 +1,362 @@
+//! Execution planning: turns a job's op graph, or an asset selection, into an ordered list
+//! of steps with their inputs wired to upstream outputs (Dagster's `ExecutionPlan`).
+//!
+//! Steps come in a topological order (every step after the steps it reads from), with ties
+//! kept in definition order so that plans, and so event logs, are deterministic.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::defs::{AssetKey, Definitions, RetryPolicy, StepTarget, Tags};
+use crate::selection::{AssetSelection, SelectionError};
+
+/// Why a run could not be planned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    #[error("no job named {name:?} in this code location (jobs: {known})")]
+    UnknownJob { name: String, known: String },
+    #[error(transparent)]
+    Selection(#[from] SelectionError),
+    #[error("job {0:?} has a cycle")]
+    Cycle(String),
+    #[error("job {job:?}: node {node:?} refers to {missing:?}, which is not defined")]
+    Dangling {
+        job: String,
+        node: String,
+        missing: String,
+    },
+}
+
+/// Where a step input's value comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InputSource {
+    /// An output of an earlier step of this plan (`step` indexes `ExecutionPlan::steps`).
+    Step { step: usize, output: String },
+    /// The stored value of an asset that this plan does not materialize.
+    Asset(AssetKey),
+}
+
+/// One input of a step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepInput {
+    pub name: String,
+    pub sources: Vec<InputSource>,
+    pub fan_in: bool,
+}
+
+/// One step: an op invocation or an asset materialization.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub key: String,
+    pub target: StepTarget,
+    pub inputs: Vec<StepInput>,
+    /// Indices of the steps that must succeed before this one starts.
+    pub upstream: Vec<usize>,
+    /// The names of the outputs the step must produce.
+    pub outputs: Vec<String>,
+    pub retry_policy: Option<RetryPolicy>,
+    /// The job's tags overlaid with the op's or asset's.
+    pub tags: Tags,
+}
+
+/// The steps of one run, in topological order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExecutionPlan {
+    pub job: String,
+    pub steps: Vec<Step>,
+}
+
+impl ExecutionPlan {
+    /// The index of the step with key `key`.
+    pub fn index_of(&self, key: &str) -> Option<usize> {
+        self.steps.iter().position(|s| s.key == key)
+    }
+
+    /// Indices of the steps that read from step `index`.
+    pub fn downstream_of(&self, index: usize) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut seen = BTreeSet::new();
+        let mut todo = vec![index];
+        while let Some(i) = todo.pop() {
+            for (j, s) in self.steps.iter().enumerate() {
+                if s.upstream.contains(&i) && seen.insert(j) {
+                    out.push(j);
+                    todo.push(j);
+                }
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+}
+
+/// Plans the job (or asset job) named `name`.
+pub fn plan_job(defs: &Definitions, name: &str) -> Result<ExecutionPlan, PlanError> {
+    if defs.job(name).is_some() {
+        return plan_op_job(defs, name);
+    } else if let Some(job) = defs.asset_job(name) {
+        let selection: AssetSelection = job.selection.parse()?;
+        let mut plan = plan_assets(defs, &selection)?;
+        plan.job = job.name.clone();
+        for step in &mut plan.steps {
+            step.tags = merged(&job.tags, &step.tags);
+        }
+        return Ok(plan);
+    }
+    Err(PlanError::UnknownJob {
+        name: name.to_owned(),
+        known: defs.job_names().join(", "),
+    })
+}
+
+fn merged(base: &Tags, over: &Tags) -> Tags {
+    let mut tags = base.clone();
+    tags.extend(over.iter().map(|(k, v)| (k.clone(), v.clone())));
+    tags
+}
+
+fn plan_op_job(defs: &Definitions, name: &str) -> Result<ExecutionPlan, PlanError> {
+    let Some(job) = defs.job(name) else {
+        return Err(PlanError::UnknownJob {
+            name: name.to_owned(),
+            known: defs.job_names().join(", "),
+        });
+    };
+    let deps: Vec<Vec<&str>> = job
+        .nodes
+        .iter()
+        .map(|n| {
+            n.inputs
+                .iter()
+                .flat_map(|b| b.sources.iter().map(|s| s.node.as_str()))
+                .collect()
+        })
+        .collect();
+    let names: Vec<&str> = job.nodes.iter().map(|n| n.name.as_str()).collect();
+    let order = topo_order(&names, &deps).ok_or_else(|| PlanError::Cycle(name.to_owned()))?;
+    let position: BTreeMap<&str, usize> = order
+        .iter()
+        .enumerate()
+        .map(|(pos, &i)| (names[i], pos))
+        .collect();
+    let mut steps = Vec::with_capacity(order.len());
+    for &i in &order {
+        let node = &job.nodes[i];
+        let dangling = |missing: &str| PlanError::Dangling {
+            job: name.to_owned(),
+            node: node.name.clone(),
+            missing: missing.to_owned(),
+        };
+        let op = defs.op(&node.op).ok_or_else(|| dangling(&node.op))?;
+        let mut upstream = BTreeSet::new();
+        let mut inputs = Vec::with_capacity(node.inputs.len());
+        for binding in &node.inputs {
+            let mut sources = Vec::with_capacity(binding.sources.len());
+            for src in &binding.sources {
+                let &step = position
+                    .get(src.node.as_str())
+                    .ok_or_else(|| dangling(&src.node))?;
+                upstream.insert(step);
+                sources.push(InputSource::Step {
+                    step,
+                    output: src.output.clone(),
+                });
+            }
+            inputs.push(StepInput {
+                name: binding.input.clone(),
+                sources,
+                fan_in: binding.fan_in,
+            });
+        }
+        steps.push(Step {
+            key: node.name.clone(),
+            target: StepTarget::Op(op.name.clone()),
+            inputs,
+            upstream: upstream.into_iter().collect(),
+            outputs: op.outputs.iter().map(|o| o.name.clone()).collect(),
+            retry_policy: op.retry_policy,
+            tags: merged(&merged(&job.tags, &op.tags), &node.tags),
+        });
+    }
+    Ok(ExecutionPlan {
+        job: name.to_owned(),
+        steps,
+    })
+}
+
+/// Plans the materialization of the assets `selection` picks. Data dependencies on assets
+/// outside the selection are read from storage (`InputSource::Asset`).
+pub fn plan_assets(
+    defs: &Definitions,
+    selection: &AssetSelection,
+) -> Result<ExecutionPlan, PlanError> {
+    let picked = selection.resolve(&defs.assets)?;
+    let assets: Vec<_> = defs
+        .assets
+        .iter()
+        .filter(|a| picked.contains(&a.key))
+        .collect();
+    let names: Vec<String> = assets.iter().map(|a| a.key.to_string()).collect();
+    let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let dep_names: Vec<Vec<String>> = assets
+        .iter()
+        .map(|a| a.deps.iter().map(|d| d.key.to_string()).collect())
+        .collect();
+    let deps: Vec<Vec<&str>> = dep_names
+        .iter()
+        .map(|d| d.iter().map(String::as_str).collect())
+        .collect();
+    let order =
+        topo_order(&name_refs, &deps).ok_or_else(|| PlanError::Cycle("asset selection".into()))?;
+    let position: BTreeMap<&AssetKey, usize> = order
+        .iter()
+        .enumerate()
+        .map(|(pos, &i)| (&assets[i].key, pos))
+        .collect();
+    let steps = order
+        .iter()
+        .map(|&i| {
+            let asset = assets[i];
+            let mut upstream = BTreeSet::new();
+            let mut inputs = Vec::new();
+            for dep in &asset.deps {
+                let source = match position.get(&dep.key) {
+                    Some(&step) => {
+                        upstream.insert(step);
+                        InputSource::Step {
+                            step,
+                            output: "result".into(),
+                        }
+                    }
+                    None => InputSource::Asset(dep.key.clone()),
+                };
+                if let Some(input) = &dep.input {
+                    inputs.push(StepInput {
+                        name: input.clone(),
+                        sources: vec![source],
+                        fan_in: false,
+                    });
+                }
+            }
+            Step {
+                key: asset.key.to_string(),
+                target: StepTarget::Asset(asset.key.clone()),
+                inputs,
+                upstream: upstream.into_iter().collect(),
+                outputs: vec!["result".into()],
+                retry_policy: asset.retry_policy,
+                tags: asset.tags.clone(),
+            }
+        })
+        .collect();
+    Ok(ExecutionPlan {
+        job: "__asset_job".into(),
+        steps,
+    })
+}
+
+/// Kahn's algorithm over `names` with `deps[i]` the upstream names of node `i` (names not
+/// in the list are ignored: external assets). Ties keep definition order. `None` on a cycle.
+fn topo_order(names: &[&str], deps: &[Vec<&str>]) -> Option<Vec<usize>> {
+    let index: BTreeMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+    let mut pending = vec![0usize; names.len()];
+    let mut readers: Vec<Vec<usize>> = vec![Vec::new(); names.len()];
+    for (i, ups) in deps.iter().enumerate() {
+        let ups: BTreeSet<usize> = ups.iter().filter_map(|u| index.get(u).copied()).collect();
+        pending[i] = ups.len();
+        for u in ups {
+            readers[u].push(i);
+        }
+    }
+    let mut ready: BTreeSet<usize> = (0..names.len()).filter(|&i| pending[i] == 0).collect();
+    let mut order = Vec::with_capacity(names.len());
+    while let Some(i) = ready.pop_first() {
+        order.push(i);
+        for &r in &readers[i] {
+            pending[r] -= 1;
+            if pending[r] == 0 {
+                ready.insert(r);
+            }
+        }
+    }
+    (order.len() == names.len()).then_some(order)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::selection::tests::numbers;
+
+    fn keys(plan: &ExecutionPlan) -> Vec<&str> {
+        plan.steps.iter().map(|s| s.key.as_str()).collect()
+    }
+
+    #[test]
+    fn assets_in_dependency_order() {
+        let defs = Definitions {
+            assets: numbers(),
+            ..Default::default()
+        };
+        let plan = plan_assets(&defs, &"group:numbers".parse().unwrap()).unwrap();
+        assert_eq!(
+            keys(&plan),
+            [
+                "generated_numbers",
+                "filtered_even_numbers",
+                "filtered_odd_numbers",
+                "summed_even_numbers",
+                "summed_odd_numbers",
+                "summed_two_sums"
+            ]
+        );
+        let last = &plan.steps[5];
+        assert_eq!(last.upstream, [3, 4]);
+        assert_eq!(
+            last.inputs[0].sources,
+            [InputSource::Step {
+                step: 3,
+                output: "result".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn unselected_upstream_is_read_from_storage() {
+        let defs = Definitions {
+            assets: numbers(),
+            ..Default::default()
+        };
+        let plan = plan_assets(&defs, &"summed_even_numbers+".parse().unwrap()).unwrap();
+        assert_eq!(keys(&plan), ["summed_even_numbers", "summed_two_sums"]);
+        assert_eq!(
+            plan.steps[0].inputs[0].sources,
+            [InputSource::Asset(AssetKey::parse("filtered_even_numbers"))]
+        );
+        assert_eq!(
+            plan.steps[1].inputs[1].sources,
+            [InputSource::Asset(AssetKey::parse("summed_odd_numbers"))]
+        );
+    }
+
+    #[test]
+    fn unknown_job_lists_the_known_ones() {
+        let defs = Definitions {
+            assets: numbers(),
+            ..Default::default()
+        };
+        let err = plan_job(&defs, "nope").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "no job named \"nope\" in this code location (jobs: )"
+        );
+    }
+
+    #[test]
+    fn downstream_closure() {
+        let defs = Definitions {
+            assets: numbers(),
+            ..Default::default()
+        };
+        let plan = plan_assets(&defs, &"*".parse().unwrap()).unwrap();
+        assert_eq!(plan.downstream_of(1), [3, 5]);
+    }
+}

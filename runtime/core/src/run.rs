@@ -1,0 +1,44 @@
+//! A run as stored and listed (Dagster's `DagsterRun`): which job of which code-location
+//! version, with what config and tags, in what status, and when.
+
+use serde::{Deserialize, Serialize};
+
+use crate::defs::Tags;
+use crate::events::RunStatus;
+
+/// One run of a job.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub run_id: String,
+    /// The job (or asset job) name; `__asset_job` for an ad-hoc materialization.
+    pub job: String,
+    /// The code location's name.
+    pub location: String,
+    /// The sha256 of the component the run is pinned to.
+    pub digest: String,
+    pub status: RunStatus,
+    #[serde(default)]
+    pub tags: Tags,
+    /// Run config as JSON (`{}` when none was given).
+    pub config: serde_json::Value,
+    /// For asset runs, the selection string; `None` for op jobs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asset_selection: Option<String>,
+    /// Milliseconds since the Unix epoch.
+    pub created_ms: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_ms: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_ms: Option<i64>,
+}
+
+/// Filters for listing runs; `None` means any.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunFilter {
+    pub status: Option<RunStatus>,
+    pub job: Option<String>,
+    pub location: Option<String>,
+    /// Runs having this tag (key, value).
+    pub tag: Option<(String, String)>,
+    pub limit: Option<u32>,
+}

@@ -1,0 +1,406 @@
+//! Checks that a code location's definitions hang together before the host accepts them:
+//! names are identifiers and unique, every reference (node → op, input → upstream output,
+//! schedule → job, asset job → selection) resolves, and no graph has a cycle.
+//!
+//! An asset may depend on an asset the location does not define (an external asset, read
+//! from storage at run time); everything else must resolve inside the location.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::defs::{AssetKey, Definitions, JobDef};
+use crate::selection::AssetSelection;
+
+/// Why a location's definitions were rejected. Each names the object at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DefinitionError {
+    #[error("{kind} name {name:?} is not an identifier (use lowercase letters, digits and _)")]
+    BadName { kind: &'static str, name: String },
+    #[error("{kind} {name:?} is defined twice")]
+    Duplicate { kind: &'static str, name: String },
+    #[error("job {job:?}: node {node:?} invokes op {op:?}, which the location does not define")]
+    UnknownOp {
+        job: String,
+        node: String,
+        op: String,
+    },
+    #[error("job {job:?}: node {node:?} binds input {input:?}, which op {op:?} does not have")]
+    UnknownInput {
+        job: String,
+        node: String,
+        op: String,
+        input: String,
+    },
+    #[error("job {job:?}: node {node:?} input {input:?} is not fed by any node")]
+    UnboundInput {
+        job: String,
+        node: String,
+        input: String,
+    },
+    #[error("job {job:?}: node {node:?} reads {from}.{output}, which does not exist")]
+    UnknownSource {
+        job: String,
+        node: String,
+        from: String,
+        output: String,
+    },
+    #[error("{kind} {name:?} has a cycle through {through:?}")]
+    Cycle {
+        kind: &'static str,
+        name: String,
+        through: String,
+    },
+    #[error("asset job {job:?}: {message}")]
+    BadSelection { job: String, message: String },
+    #[error("{kind} {name:?} targets job {job:?}, which the location does not define")]
+    UnknownJob {
+        kind: &'static str,
+        name: String,
+        job: String,
+    },
+    #[error("asset {asset}: input {input:?} of its dependency on {dep} is repeated")]
+    DuplicateAssetInput {
+        asset: AssetKey,
+        dep: AssetKey,
+        input: String,
+    },
+}
+
+/// True for `[a-z_][a-z0-9_]*`.
+pub fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+fn check_name(kind: &'static str, name: &str) -> Result<(), DefinitionError> {
+    if is_identifier(name) {
+        Ok(())
+    } else {
+        Err(DefinitionError::BadName {
+            kind,
+            name: name.to_owned(),
+        })
+    }
+}
+
+fn check_unique<'a>(
+    kind: &'static str,
+    names: impl IntoIterator<Item = &'a str>,
+) -> Result<(), DefinitionError> {
+    let mut seen = BTreeSet::new();
+    for name in names {
+        check_name(kind, name)?;
+        if !seen.insert(name) {
+            return Err(DefinitionError::Duplicate {
+                kind,
+                name: name.to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Validates a whole location's definitions; the first problem found is returned.
+pub fn validate(defs: &Definitions) -> Result<(), DefinitionError> {
+    check_unique("op", defs.ops.iter().map(|o| o.name.as_str()))?;
+    check_unique(
+        "job",
+        defs.jobs
+            .iter()
+            .map(|j| j.name.as_str())
+            .chain(defs.asset_jobs.iter().map(|j| j.name.as_str())),
+    )?;
+    check_unique("schedule", defs.schedules.iter().map(|s| s.name.as_str()))?;
+    check_unique("sensor", defs.sensors.iter().map(|s| s.name.as_str()))?;
+    for op in &defs.ops {
+        check_unique("input", op.inputs.iter().map(|i| i.name.as_str()))?;
+        check_unique("output", op.outputs.iter().map(|o| o.name.as_str()))?;
+    }
+    for job in &defs.jobs {
+        validate_job(defs, job)?;
+    }
+    validate_assets(defs)?;
+    for job in &defs.asset_jobs {
+        let bad = |message: String| DefinitionError::BadSelection {
+            job: job.name.clone(),
+            message,
+        };
+        let selection: AssetSelection = job.selection.parse().map_err(|e| bad(format!("{e}")))?;
+        selection
+            .resolve(&defs.assets)
+            .map_err(|e| bad(format!("{e}")))?;
+    }
+    let has_job = |name: &str| defs.job(name).is_some() || defs.asset_job(name).is_some();
+    for s in &defs.schedules {
+        if !has_job(&s.job) {
+            return Err(DefinitionError::UnknownJob {
+                kind: "schedule",
+                name: s.name.clone(),
+                job: s.job.clone(),
+            });
+        }
+    }
+    for s in &defs.sensors {
+        if let Some(job) = &s.job
+            && !has_job(job)
+        {
+            return Err(DefinitionError::UnknownJob {
+                kind: "sensor",
+                name: s.name.clone(),
+                job: job.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn validate_job(defs: &Definitions, job: &JobDef) -> Result<(), DefinitionError> {
+    check_unique("node", job.nodes.iter().map(|n| n.name.as_str()))?;
+    let nodes: BTreeMap<&str, &str> = job
+        .nodes
+        .iter()
+        .map(|n| (n.name.as_str(), n.op.as_str()))
+        .collect();
+    for node in &job.nodes {
+        let op = defs
+            .op(&node.op)
+            .ok_or_else(|| DefinitionError::UnknownOp {
+                job: job.name.clone(),
+                node: node.name.clone(),
+                op: node.op.clone(),
+            })?;
+        for binding in &node.inputs {
+            if !op.inputs.iter().any(|i| i.name == binding.input) {
+                return Err(DefinitionError::UnknownInput {
+                    job: job.name.clone(),
+                    node: node.name.clone(),
+                    op: op.name.clone(),
+                    input: binding.input.clone(),
+                });
+            }
+            for src in &binding.sources {
+                let upstream_op = nodes.get(src.node.as_str()).and_then(|o| defs.op(o));
+                if !upstream_op.is_some_and(|o| o.outputs.iter().any(|out| out.name == src.output))
+                {
+                    return Err(DefinitionError::UnknownSource {
+                        job: job.name.clone(),
+                        node: node.name.clone(),
+                        from: src.node.clone(),
+                        output: src.output.clone(),
+                    });
+                }
+            }
+        }
+        for input in &op.inputs {
+            if !node.inputs.iter().any(|b| b.input == input.name) {
+                return Err(DefinitionError::UnboundInput {
+                    job: job.name.clone(),
+                    node: node.name.clone(),
+                    input: input.name.clone(),
+                });
+            }
+        }
+    }
+    let edges = job.nodes.iter().map(|n| {
+        let ups = n
+            .inputs
+            .iter()
+            .flat_map(|b| b.sources.iter().map(|s| s.node.clone()))
+            .collect();
+        (n.name.clone(), ups)
+    });
+    find_cycle(edges.collect()).map_or(Ok(()), |through| {
+        Err(DefinitionError::Cycle {
+            kind: "job",
+            name: job.name.clone(),
+            through,
+        })
+    })
+}
+
+fn validate_assets(defs: &Definitions) -> Result<(), DefinitionError> {
+    let mut seen = BTreeSet::new();
+    for asset in &defs.assets {
+        for part in &asset.key.0 {
+            check_name("asset key part", part)?;
+        }
+        check_name("group", &asset.group)?;
+        if !seen.insert(&asset.key) {
+            return Err(DefinitionError::Duplicate {
+                kind: "asset",
+                name: asset.key.to_string(),
+            });
+        }
+        let mut inputs = BTreeSet::new();
+        for dep in &asset.deps {
+            if let Some(input) = &dep.input
+                && !inputs.insert(input)
+            {
+                return Err(DefinitionError::DuplicateAssetInput {
+                    asset: asset.key.clone(),
+                    dep: dep.key.clone(),
+                    input: input.clone(),
+                });
+            }
+        }
+    }
+    let edges = defs
+        .assets
+        .iter()
+        .map(|a| {
+            (
+                a.key.to_string(),
+                a.deps.iter().map(|d| d.key.to_string()).collect(),
+            )
+        })
+        .collect();
+    find_cycle(edges).map_or(Ok(()), |through| {
+        Err(DefinitionError::Cycle {
+            kind: "asset graph",
+            name: "assets".into(),
+            through,
+        })
+    })
+}
+
+/// Returns a node on a cycle, if the graph (node → upstream nodes) has one.
+fn find_cycle(graph: BTreeMap<String, Vec<String>>) -> Option<String> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        Visiting,
+        Done,
+    }
+    let mut marks: BTreeMap<&str, Mark> = BTreeMap::new();
+    for start in graph.keys() {
+        if marks.contains_key(start.as_str()) {
+            continue;
+        }
+        // Iterative depth-first search: (node, index of the next upstream to visit).
+        let mut stack: Vec<(&str, usize)> = vec![(start, 0)];
+        marks.insert(start, Mark::Visiting);
+        while let Some((node, next)) = stack.pop() {
+            let ups = graph.get(node).map(Vec::as_slice).unwrap_or(&[]);
+            if let Some(up) = ups.get(next) {
+                stack.push((node, next + 1));
+                match marks.get(up.as_str()) {
+                    Some(Mark::Visiting) => return Some(up.clone()),
+                    Some(Mark::Done) => {}
+                    None => {
+                        marks.insert(up, Mark::Visiting);
+                        stack.push((up, 0));
+                    }
+                }
+            } else {
+                marks.insert(node, Mark::Done);
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::defs::{InputBinding, IoDef, NodeDef, OpDef, OutputRef};
+
+    fn op(name: &str, inputs: &[&str]) -> OpDef {
+        OpDef {
+            name: name.into(),
+            description: None,
+            inputs: inputs
+                .iter()
+                .map(|i| IoDef {
+                    name: (*i).into(),
+                    description: None,
+                    type_name: None,
+                })
+                .collect(),
+            outputs: vec![IoDef {
+                name: "result".into(),
+                description: None,
+                type_name: None,
+            }],
+            config_schema: None,
+            tags: Default::default(),
+            retry_policy: None,
+        }
+    }
+
+    fn node(name: &str, op: &str, from: &[(&str, &str)]) -> NodeDef {
+        NodeDef {
+            name: name.into(),
+            op: op.into(),
+            inputs: from
+                .iter()
+                .map(|(input, up)| InputBinding {
+                    input: (*input).into(),
+                    sources: vec![OutputRef {
+                        node: (*up).into(),
+                        output: "result".into(),
+                    }],
+                    fan_in: false,
+                })
+                .collect(),
+            tags: Default::default(),
+        }
+    }
+
+    fn defs(nodes: Vec<NodeDef>) -> Definitions {
+        Definitions {
+            ops: vec![op("a", &[]), op("b", &["x"])],
+            jobs: vec![JobDef {
+                name: "j".into(),
+                description: None,
+                tags: Default::default(),
+                nodes,
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn accepts_a_chain() {
+        assert_eq!(
+            validate(&defs(vec![
+                node("a", "a", &[]),
+                node("b", "b", &[("x", "a")])
+            ])),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn names_the_unknown_op_and_the_unbound_input() {
+        let err = validate(&defs(vec![node("a", "nope", &[])])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "job \"j\": node \"a\" invokes op \"nope\", which the location does not define"
+        );
+        let err = validate(&defs(vec![node("b", "b", &[])])).unwrap_err();
+        assert!(matches!(err, DefinitionError::UnboundInput { .. }), "{err}");
+    }
+
+    #[test]
+    fn finds_cycles() {
+        let err = validate(&defs(vec![
+            node("b", "b", &[("x", "c")]),
+            node("c", "b", &[("x", "b")]),
+        ]))
+        .unwrap_err();
+        assert!(matches!(err, DefinitionError::Cycle { .. }), "{err}");
+    }
+
+    #[test]
+    fn rejects_bad_names_and_duplicates() {
+        assert!(!is_identifier("Add-One"));
+        assert!(is_identifier("add_1"));
+        let err = validate(&defs(vec![node("a", "a", &[]), node("a", "a", &[])])).unwrap_err();
+        assert_eq!(
+            err,
+            DefinitionError::Duplicate {
+                kind: "node",
+                name: "a".into()
+            }
+        );
+    }
+}

@@ -1,0 +1,453 @@
+//! Executors: run the steps of a plan in dependency order, in-process (one at a time, on
+//! the calling thread) or in parallel (up to N at once on worker threads), retrying failed
+//! attempts by the step's retry policy and skipping the steps downstream of a failure.
+//!
+//! Every attempt becomes one batch of events (`STEP_START`, logs, `LOGS_CAPTURED`,
+//! `STEP_OUTPUT`s, `ASSET_MATERIALIZATION`, then `STEP_SUCCESS`, `STEP_UP_FOR_RETRY` or
+//! `STEP_FAILURE`), sent to the [`EventSink`] as one unit so storage writes it atomically.
+//! Outputs pass to downstream steps in memory and are stored through the I/O manager.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use weft_core::config::RunConfig;
+use weft_core::defs::{StepTarget, Tags, Value};
+use weft_core::events::{Event, EventKind, FailureKind, LogLevel, RunStatus};
+use weft_core::plan::{ExecutionPlan, InputSource, Step};
+
+use crate::now_ms;
+use crate::ports::{
+    ComputeLogStore, InputArg, IoManager, StepAttempt, StepFailure, StepRequest, StepRunner,
+};
+use crate::writer::EventSink;
+
+/// Which executor runs the steps of a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExecutorKind {
+    /// One step at a time, on the calling thread (Dagster's `in_process_executor`).
+    InProcess,
+    /// Up to `max_concurrent` steps at once (Dagster's `multiprocess_executor`, in threads).
+    Parallel { max_concurrent: usize },
+}
+
+impl ExecutorKind {
+    fn workers(self) -> usize {
+        match self {
+            ExecutorKind::InProcess => 1,
+            ExecutorKind::Parallel { max_concurrent } => max_concurrent.max(1),
+        }
+    }
+}
+
+/// What to run.
+pub struct RunSpec<'a> {
+    pub run_id: &'a str,
+    pub plan: &'a ExecutionPlan,
+    pub config: &'a RunConfig,
+    /// The run's tags, overlaid on each step's.
+    pub tags: &'a Tags,
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunOutcome {
+    pub status: RunStatus,
+    /// Steps that failed, with their last message.
+    pub failed: Vec<(String, String)>,
+    /// Steps that did not run because an upstream step failed (or the run was canceled).
+    pub skipped: Vec<String>,
+}
+
+/// The parts an executor works with.
+pub struct Executor<'a> {
+    pub runner: &'a dyn StepRunner,
+    pub io: &'a dyn IoManager,
+    pub compute_logs: &'a dyn ComputeLogStore,
+    pub sink: &'a dyn EventSink,
+    /// Set to stop starting new steps; steps under way finish.
+    pub cancel: &'a AtomicBool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    Waiting,
+    Running,
+    Succeeded,
+    Failed,
+    Skipped,
+}
+
+struct Board {
+    state: Vec<State>,
+    waiting_on: Vec<usize>,
+    ready: VecDeque<usize>,
+    running: usize,
+    outputs: Vec<HashMap<String, Value>>,
+    failed: Vec<(String, String)>,
+    skipped: Vec<String>,
+}
+
+impl Executor<'_> {
+    /// Runs `spec` to the end and returns how it ended. Emits `RUN_START` first and
+    /// `RUN_SUCCESS`, `RUN_FAILURE` or `RUN_CANCELED` last.
+    pub fn execute(&self, spec: &RunSpec<'_>, kind: ExecutorKind) -> RunOutcome {
+        let run_event = |kind: EventKind| Event {
+            run_id: spec.run_id.to_owned(),
+            step_key: None,
+            timestamp_ms: now_ms(),
+            kind,
+        };
+        self.sink.emit(vec![run_event(EventKind::RunStart)]);
+        let steps = &spec.plan.steps;
+        let mut readers: Vec<Vec<usize>> = vec![Vec::new(); steps.len()];
+        for (i, s) in steps.iter().enumerate() {
+            for &u in &s.upstream {
+                readers[u].push(i);
+            }
+        }
+        let board = Board {
+            state: vec![State::Waiting; steps.len()],
+            waiting_on: steps.iter().map(|s| s.upstream.len()).collect(),
+            ready: (0..steps.len())
+                .filter(|&i| steps[i].upstream.is_empty())
+                .collect(),
+            running: 0,
+            outputs: vec![HashMap::new(); steps.len()],
+            failed: Vec::new(),
+            skipped: Vec::new(),
+        };
+        let shared = (Mutex::new(board), Condvar::new());
+        let workers = kind.workers().min(steps.len().max(1));
+        std::thread::scope(|scope| {
+            for _ in 1..workers {
+                scope.spawn(|| self.work(spec, &readers, &shared));
+            }
+            self.work(spec, &readers, &shared);
+        });
+        let board = shared.0.into_inner().unwrap_or_else(|p| p.into_inner());
+        let canceled = self.cancel.load(Ordering::SeqCst);
+        let mut skipped = board.skipped;
+        // Whatever never ran (a cancel) is reported as skipped too.
+        for (i, s) in board.state.iter().enumerate() {
+            if *s == State::Waiting {
+                skipped.push(steps[i].key.clone());
+            }
+        }
+        let (status, last) = if !board.failed.is_empty() {
+            let names: Vec<&str> = board.failed.iter().map(|(k, _)| k.as_str()).collect();
+            let message = match board.failed.as_slice() {
+                [(step, msg)] => format!("step {step} failed: {msg}"),
+                _ => format!("steps {} failed", names.join(", ")),
+            };
+            (RunStatus::Failure, EventKind::RunFailure { message })
+        } else if canceled && !skipped.is_empty() {
+            (RunStatus::Canceled, EventKind::RunCanceled)
+        } else {
+            (RunStatus::Success, EventKind::RunSuccess)
+        };
+        self.sink.emit(vec![run_event(last)]);
+        RunOutcome {
+            status,
+            failed: board.failed,
+            skipped,
+        }
+    }
+
+    /// One worker: takes ready steps until none can become ready.
+    fn work(&self, spec: &RunSpec<'_>, readers: &[Vec<usize>], shared: &(Mutex<Board>, Condvar)) {
+        let (lock, wake) = shared;
+        let Ok(mut board) = lock.lock() else { return };
+        loop {
+            if self.cancel.load(Ordering::SeqCst) {
+                board.ready.clear();
+            }
+            if let Some(i) = board.ready.pop_front() {
+                board.state[i] = State::Running;
+                board.running += 1;
+                let step = &spec.plan.steps[i];
+                let inputs = collect_inputs(step, &board.outputs, self.io);
+                drop(board);
+                let result = self.run_step(spec, step, inputs);
+                board = match lock.lock() {
+                    Ok(b) => b,
+                    Err(_) => return,
+                };
+                board.running -= 1;
+                match result {
+                    Ok(outputs) => {
+                        board.state[i] = State::Succeeded;
+                        board.outputs[i] = outputs;
+                        for &r in &readers[i] {
+                            board.waiting_on[r] -= 1;
+                            if board.waiting_on[r] == 0 && board.state[r] == State::Waiting {
+                                board.ready.push_back(r);
+                            }
+                        }
+                    }
+                    Err(message) => {
+                        board.state[i] = State::Failed;
+                        board.failed.push((step.key.clone(), message));
+                        self.skip_downstream(spec, i, &mut board);
+                    }
+                }
+                wake.notify_all();
+            } else if board.running == 0 {
+                wake.notify_all();
+                return;
+            } else {
+                board = match wake.wait(board) {
+                    Ok(b) => b,
+                    Err(_) => return,
+                };
+            }
+        }
+    }
+
+    fn skip_downstream(&self, spec: &RunSpec<'_>, failed: usize, board: &mut Board) {
+        let failed_key = &spec.plan.steps[failed].key;
+        let mut events = Vec::new();
+        for j in spec.plan.downstream_of(failed) {
+            if board.state[j] == State::Waiting {
+                board.state[j] = State::Skipped;
+                let key = spec.plan.steps[j].key.clone();
+                events.push(Event {
+                    run_id: spec.run_id.to_owned(),
+                    step_key: Some(key.clone()),
+                    timestamp_ms: now_ms(),
+                    kind: EventKind::StepSkipped {
+                        reason: format!("upstream step {failed_key} failed"),
+                    },
+                });
+                board.skipped.push(key);
+            }
+        }
+        if !events.is_empty() {
+            self.sink.emit(events);
+        }
+    }
+
+    /// Runs every attempt of one step. Returns its outputs, or the last failure message.
+    fn run_step(
+        &self,
+        spec: &RunSpec<'_>,
+        step: &Step,
+        inputs: Result<Vec<(String, InputArg)>, String>,
+    ) -> Result<HashMap<String, Value>, String> {
+        let event = |kind: EventKind, at: i64| Event {
+            run_id: spec.run_id.to_owned(),
+            step_key: Some(step.key.clone()),
+            timestamp_ms: at,
+            kind,
+        };
+        let inputs = match inputs {
+            Ok(inputs) => inputs,
+            Err(message) => {
+                let at = now_ms();
+                self.sink.emit(vec![
+                    event(EventKind::StepStart { attempt: 1 }, at),
+                    event(
+                        EventKind::StepFailure {
+                            message: message.clone(),
+                            kind: FailureKind::Io,
+                            attempt: 1,
+                        },
+                        at,
+                    ),
+                ]);
+                return Err(message);
+            }
+        };
+        let mut tags = step.tags.clone();
+        tags.extend(spec.tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let mut request = StepRequest {
+            run_id: spec.run_id.to_owned(),
+            job: spec.plan.job.clone(),
+            step_key: step.key.clone(),
+            target: step.target.clone(),
+            attempt: 1,
+            tags,
+            config: spec.config.step_config(&step.key),
+            inputs,
+        };
+        loop {
+            let started_at = now_ms();
+            let clock = Instant::now();
+            let attempt = self.runner.run_step(&request);
+            let mut events = vec![event(
+                EventKind::StepStart {
+                    attempt: request.attempt,
+                },
+                started_at,
+            )];
+            let result = self.finish_attempt(spec, step, attempt, &mut events, &event);
+            match result {
+                Ok(outputs) => {
+                    let duration_ms = clock.elapsed().as_secs_f64() * 1e3;
+                    events.push(event(EventKind::StepSuccess { duration_ms }, now_ms()));
+                    self.sink.emit(events);
+                    return Ok(outputs);
+                }
+                Err(failure) => {
+                    let retry = step
+                        .retry_policy
+                        .filter(|p| failure.retryable && request.attempt <= p.max_retries)
+                        .map(|p| p.delay_before(request.attempt));
+                    let message = failure.message;
+                    if let Some(delay_ms) = retry.filter(|_| !self.cancel.load(Ordering::SeqCst)) {
+                        let kind = EventKind::StepUpForRetry {
+                            message,
+                            attempt: request.attempt,
+                            delay_ms,
+                        };
+                        events.push(event(kind, now_ms()));
+                        self.sink.emit(events);
+                        std::thread::sleep(Duration::from_millis(delay_ms));
+                        request.attempt += 1;
+                        continue;
+                    }
+                    let kind = EventKind::StepFailure {
+                        message: message.clone(),
+                        kind: failure.kind,
+                        attempt: request.attempt,
+                    };
+                    events.push(event(kind, now_ms()));
+                    self.sink.emit(events);
+                    return Err(message);
+                }
+            }
+        }
+    }
+
+    /// Turns an attempt's logs and outputs into events, stores its outputs and compute logs.
+    fn finish_attempt(
+        &self,
+        spec: &RunSpec<'_>,
+        step: &Step,
+        attempt: StepAttempt,
+        events: &mut Vec<Event>,
+        event: &dyn Fn(EventKind, i64) -> Event,
+    ) -> Result<HashMap<String, Value>, StepFailure> {
+        for line in attempt.logs {
+            let kind = EventKind::Log {
+                level: line.level,
+                message: line.message,
+                fields: line.fields,
+            };
+            events.push(event(kind, line.timestamp_ms));
+        }
+        if !attempt.stdout.is_empty() || !attempt.stderr.is_empty() {
+            let at = now_ms();
+            match self
+                .compute_logs
+                .store(spec.run_id, &step.key, &attempt.stdout, &attempt.stderr)
+            {
+                Ok(()) => events.push(event(
+                    EventKind::LogsCaptured {
+                        stdout_bytes: attempt.stdout.len() as u64,
+                        stderr_bytes: attempt.stderr.len() as u64,
+                    },
+                    at,
+                )),
+                Err(e) => events.push(event(
+                    EventKind::Log {
+                        level: LogLevel::Warning,
+                        message: format!("compute logs lost: {e}"),
+                        fields: Tags::new(),
+                    },
+                    at,
+                )),
+            }
+        }
+        let outputs = attempt.result?;
+        let io_failure = |message: String| StepFailure {
+            message,
+            kind: FailureKind::Io,
+            retryable: false,
+        };
+        if let Some(extra) = outputs.iter().find(|o| !step.outputs.contains(&o.name)) {
+            return Err(io_failure(format!(
+                "returned output {:?}, which the op does not declare",
+                extra.name
+            )));
+        }
+        let mut stored = HashMap::with_capacity(outputs.len());
+        for declared in &step.outputs {
+            let Some(output) = outputs.iter().find(|o| &o.name == declared) else {
+                return Err(io_failure(format!(
+                    "did not return its output {declared:?}"
+                )));
+            };
+            let at = now_ms();
+            let saved = match &step.target {
+                StepTarget::Asset(key) => self.io.store_asset(key, &output.value),
+                StepTarget::Op(_) => {
+                    self.io
+                        .store_output(spec.run_id, &step.key, &output.name, &output.value)
+                }
+            };
+            saved.map_err(|e| io_failure(format!("storing output {declared:?}: {e}")))?;
+            events.push(event(
+                EventKind::StepOutput {
+                    output: output.name.clone(),
+                    codec: output.value.codec.clone(),
+                    size: output.value.data.len() as u64,
+                    preview: output.value.preview(200),
+                    metadata: output.metadata.clone(),
+                },
+                at,
+            ));
+            if let StepTarget::Asset(key) = &step.target {
+                let kind = EventKind::AssetMaterialization {
+                    asset_key: key.clone(),
+                    metadata: output.metadata.clone(),
+                };
+                events.push(event(kind, at));
+            }
+        }
+        for output in outputs {
+            stored.insert(output.name, output.value);
+        }
+        Ok(stored)
+    }
+}
+
+/// The values of a step's inputs: upstream outputs from memory, unselected assets from the
+/// I/O manager.
+fn collect_inputs(
+    step: &Step,
+    outputs: &[HashMap<String, Value>],
+    io: &dyn IoManager,
+) -> Result<Vec<(String, InputArg)>, String> {
+    let mut args = Vec::with_capacity(step.inputs.len());
+    for input in &step.inputs {
+        let mut values = Vec::with_capacity(input.sources.len());
+        for source in &input.sources {
+            let value = match source {
+                InputSource::Step { step: up, output } => {
+                    outputs[*up].get(output).cloned().ok_or_else(|| {
+                        format!(
+                            "input {:?}: upstream output {output:?} is missing",
+                            input.name
+                        )
+                    })?
+                }
+                InputSource::Asset(key) => io.load_asset(key).map_err(|e| {
+                    format!("input {:?}: {e} (materialize {key} first)", input.name)
+                })?,
+            };
+            values.push(value);
+        }
+        let arg = if input.fan_in {
+            InputArg::FanIn(values)
+        } else {
+            match values.pop() {
+                Some(v) if values.is_empty() => InputArg::Single(v),
+                _ => return Err(format!("input {:?} needs exactly one source", input.name)),
+            }
+        };
+        args.push((input.name.clone(), arg));
+    }
+    Ok(args)
+}

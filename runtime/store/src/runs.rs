@@ -1,0 +1,450 @@
+//! Runs and their event logs: creating a run, appending events (the engine's hot path),
+//! reading runs with filters and events after a cursor, and the
+//! [`RunStorage`] port implemented on [`Store`].
+//!
+//! [`Store::append`] writes a whole batch in one transaction without reading anything: the
+//! events by multi-row inserts ([`crate::bulk`]), then the asset materializations they
+//! announce, then each affected run's status and times. The new status is folded with
+//! [`RunStatus::after`] from every status the run might have, and the `UPDATE` picks the
+//! one for the status it has (`CASE status WHEN ...`), so the batch is all writes: for the
+//! common batch of step events, one statement and one round trip.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use sqlx::{QueryBuilder, Row};
+use weft_core::events::{Event, EventKind, RunStatus};
+use weft_core::run::{RunFilter, RunRecord};
+use weft_engine::ports::{RunStorage, StorageError};
+
+use crate::Store;
+use crate::bulk::{self, BulkInsert};
+use crate::error::StoreError;
+use crate::sqlite::{Db, Statement};
+
+type DbRow = <Db as sqlx::Database>::Row;
+
+/// The columns of `runs` in the order [`run_from_row`] reads them.
+macro_rules! run_columns {
+    () => {
+        "run_id, job, location, digest, status, tags, config, asset_selection, created_ms, started_ms, finished_ms"
+    };
+}
+
+static INSERT_EVENTS: BulkInsert = BulkInsert::new(
+    "events",
+    &["run_id", "step_key", "type", "timestamp_ms", "body"],
+);
+
+static INSERT_TAGS: BulkInsert = BulkInsert::new("run_tags", &["run_id", "key", "value"]);
+
+static INSERT_MATERIALIZATIONS: BulkInsert = BulkInsert::new(
+    "asset_materializations",
+    &[
+        "asset_key",
+        "run_id",
+        "step_key",
+        "timestamp_ms",
+        "metadata",
+    ],
+);
+
+impl Store {
+    /// Records a new run and its tags. A run id that exists already is an error
+    /// ([`ErrorKind::Conflict`](crate::ErrorKind::Conflict)).
+    pub async fn create_run(&self, run: &RunRecord) -> Result<(), StoreError> {
+        let doing = || format!("creating run {} of job {}", run.run_id, run.job);
+        let tags = serde_json::to_string(&run.tags)
+            .map_err(|e| StoreError::data(doing(), e.to_string()))?;
+        let config = serde_json::to_string(&run.config)
+            .map_err(|e| StoreError::data(doing(), e.to_string()))?;
+        let mut statements = vec![
+            Statement::new(concat!(
+                "INSERT INTO runs (",
+                run_columns!(),
+                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+            ))
+            .bind(run.run_id.as_str())
+            .bind(run.job.as_str())
+            .bind(run.location.as_str())
+            .bind(run.digest.as_str())
+            .bind(run.status.as_str())
+            .bind(tags)
+            .bind(config)
+            .bind(run.asset_selection.as_deref())
+            .bind(run.created_ms)
+            .bind(run.started_ms)
+            .bind(run.finished_ms),
+        ];
+        let tags: Vec<_> = run.tags.iter().collect();
+        for range in bulk::chunks(tags.len()) {
+            let mut statement = Statement::new(INSERT_TAGS.sql(range.len()));
+            for (key, value) in &tags[range] {
+                statement = statement
+                    .bind(run.run_id.as_str())
+                    .bind(key.as_str())
+                    .bind(value.as_str());
+            }
+            statements.push(statement);
+        }
+        self.pools
+            .write
+            .transaction(statements)
+            .await
+            .map_err(|e| StoreError::new(doing(), e))
+    }
+
+    /// Appends `events` in one transaction, with their effects: each run's status and
+    /// start/finish times from `RUN_*` events, and a materialization record for each
+    /// `ASSET_MATERIALIZATION`. Either all of it is stored or none of it.
+    pub async fn append(&self, events: &[Event]) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let doing = || describe_append(events);
+        let db = |e: sqlx::Error| StoreError::new(doing(), e);
+
+        let mut bodies = Vec::with_capacity(events.len());
+        for event in events {
+            bodies.push(
+                serde_json::to_string(event)
+                    .map_err(|e| StoreError::data(doing(), e.to_string()))?,
+            );
+        }
+
+        let mut statements = Vec::new();
+        let mut bodies = bodies.into_iter();
+        for range in bulk::chunks(events.len()) {
+            let mut statement = Statement::new(INSERT_EVENTS.sql(range.len()));
+            for (event, body) in events[range].iter().zip(bodies.by_ref()) {
+                statement = statement
+                    .bind(event.run_id.as_str())
+                    .bind(event.step_key.as_deref())
+                    .bind(event.kind.type_name())
+                    .bind(event.timestamp_ms)
+                    .bind(body);
+            }
+            statements.push(statement);
+        }
+
+        let materializations: Vec<(&Event, String, String)> = events
+            .iter()
+            .filter_map(|event| match &event.kind {
+                EventKind::AssetMaterialization {
+                    asset_key,
+                    metadata,
+                } => Some((event, asset_key, metadata)),
+                _ => None,
+            })
+            .map(|(event, key, metadata)| {
+                let metadata = serde_json::to_string(metadata)
+                    .map_err(|e| StoreError::data(doing(), e.to_string()))?;
+                Ok((event, key.to_string(), metadata))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        let mut materializations = materializations.into_iter();
+        for range in bulk::chunks(materializations.len()) {
+            let mut statement = Statement::new(INSERT_MATERIALIZATIONS.sql(range.len()));
+            for (event, key, metadata) in materializations.by_ref().take(range.len()) {
+                statement = statement
+                    .bind(key)
+                    .bind(event.run_id.as_str())
+                    .bind(event.step_key.as_deref())
+                    .bind(event.timestamp_ms)
+                    .bind(metadata);
+            }
+            statements.push(statement);
+        }
+
+        // Each run's RUN_* events in order; most batches have none.
+        let mut run_events: BTreeMap<&str, Vec<&Event>> = BTreeMap::new();
+        for event in events.iter().filter(|e| is_run_event(&e.kind)) {
+            run_events
+                .entry(event.run_id.as_str())
+                .or_default()
+                .push(event);
+        }
+        for (run_id, changes) in run_events {
+            statements.push(run_update(run_id, &changes));
+        }
+
+        self.pools.write.transaction(statements).await.map_err(db)
+    }
+
+    /// The run with id `run_id`, if any.
+    pub async fn run(&self, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
+        let doing = || format!("reading run {run_id}");
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            run_columns!(),
+            " FROM runs WHERE run_id = $1"
+        ))
+        .bind(run_id)
+        .fetch_optional(&self.pools.read)
+        .await
+        .map_err(|e| StoreError::new(doing(), e))?;
+        row.map(|row| run_from_row(&row).map_err(|e| StoreError::data(doing(), e)))
+            .transpose()
+    }
+
+    /// Runs matching `filter`, newest first.
+    pub async fn runs(&self, filter: &RunFilter) -> Result<Vec<RunRecord>, StoreError> {
+        let doing = || format!("listing runs{}", describe_filter(filter));
+        let mut query =
+            QueryBuilder::<Db>::new(concat!("SELECT ", run_columns!(), " FROM runs WHERE 1 = 1"));
+        if let Some(status) = filter.status {
+            query.push(" AND status = ").push_bind(status.as_str());
+        }
+        if let Some(job) = &filter.job {
+            query.push(" AND job = ").push_bind(job.clone());
+        }
+        if let Some(location) = &filter.location {
+            query.push(" AND location = ").push_bind(location.clone());
+        }
+        if let Some((key, value)) = &filter.tag {
+            query
+                .push(" AND EXISTS (SELECT 1 FROM run_tags t WHERE t.run_id = runs.run_id AND t.key = ")
+                .push_bind(key.clone())
+                .push(" AND t.value = ")
+                .push_bind(value.clone())
+                .push(")");
+        }
+        query.push(" ORDER BY created_ms DESC, run_id DESC");
+        if let Some(limit) = filter.limit {
+            query.push(" LIMIT ").push_bind(i64::from(limit));
+        }
+        let rows = query
+            .build()
+            .fetch_all(&self.pools.read)
+            .await
+            .map_err(|e| StoreError::new(doing(), e))?;
+        rows.iter()
+            .map(|row| run_from_row(row).map_err(|e| StoreError::data(doing(), e)))
+            .collect()
+    }
+
+    /// Up to `limit` events of run `run_id` in order, with their ids, after id `after`
+    /// (0 for all). Pass the last id seen to read on from there.
+    pub async fn events(
+        &self,
+        run_id: &str,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, Event)>, StoreError> {
+        let doing = || format!("reading events of run {run_id} after id {after}");
+        let rows = sqlx::query(
+            "SELECT id, body FROM events WHERE run_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+        )
+        .bind(run_id)
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pools.read)
+        .await
+        .map_err(|e| StoreError::new(doing(), e))?;
+        rows.iter()
+            .map(|row| {
+                let id: i64 = row.try_get(0).map_err(|e| StoreError::new(doing(), e))?;
+                let body: &str = row.try_get(1).map_err(|e| StoreError::new(doing(), e))?;
+                let event = serde_json::from_str(body).map_err(|e| {
+                    StoreError::data(doing(), format!("event {id} is not a valid event: {e}"))
+                })?;
+                Ok((id, event))
+            })
+            .collect()
+    }
+}
+
+/// Every status, so that a status change can be written for each one a run may be in.
+const ALL_STATUSES: [RunStatus; 8] = [
+    RunStatus::Queued,
+    RunStatus::NotStarted,
+    RunStatus::Starting,
+    RunStatus::Started,
+    RunStatus::Success,
+    RunStatus::Failure,
+    RunStatus::Canceling,
+    RunStatus::Canceled,
+];
+
+/// `UPDATE runs` for a batch's `RUN_*` events: the new status for each status the run may
+/// have now (so the write needs no read first), the start time unless already set, and
+/// the finish time when the batch finishes the run.
+fn run_update_sql() -> &'static str {
+    static SQL: OnceLock<String> = OnceLock::new();
+    SQL.get_or_init(|| {
+        let mut sql = String::from("UPDATE runs SET status = CASE status");
+        for status in ALL_STATUSES {
+            // Status names are identifiers of our own (`SUCCESS`), never data.
+            sql.push_str(&format!(" WHEN '{status}' THEN ?"));
+        }
+        sql.push_str(" ELSE status END, started_ms = COALESCE(started_ms, ?), finished_ms = COALESCE(?, finished_ms) WHERE run_id = ?");
+        sql
+    })
+}
+
+/// The [`run_update_sql`] statement for `changes`, the `RUN_*` events of run `run_id` in order.
+fn run_update(run_id: &str, changes: &[&Event]) -> Statement {
+    let mut statement = Statement::new(run_update_sql());
+    for status in ALL_STATUSES {
+        let after = changes.iter().fold(status, |s, event| s.after(&event.kind));
+        statement = statement.bind(after.as_str());
+    }
+    let started = changes
+        .iter()
+        .find(|e| matches!(e.kind, EventKind::RunStart))
+        .map(|e| e.timestamp_ms);
+    let finished = changes
+        .iter()
+        .rev()
+        .find(|e| {
+            matches!(
+                e.kind,
+                EventKind::RunSuccess | EventKind::RunFailure { .. } | EventKind::RunCanceled
+            )
+        })
+        .map(|e| e.timestamp_ms);
+    statement
+        .bind(started)
+        .bind(finished)
+        .bind(run_id.to_owned())
+}
+
+/// Whether `kind` changes the run's status or times.
+fn is_run_event(kind: &EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::RunStarting
+            | EventKind::RunStart
+            | EventKind::RunSuccess
+            | EventKind::RunFailure { .. }
+            | EventKind::RunCanceled
+    )
+}
+
+/// "appending 12 events of run R" (or "of runs A, B, C and 2 more").
+fn describe_append(events: &[Event]) -> String {
+    let mut runs: Vec<&str> = Vec::new();
+    for event in events {
+        if !runs.contains(&event.run_id.as_str()) {
+            runs.push(&event.run_id);
+        }
+    }
+    let count = events.len();
+    let noun = if count == 1 { "event" } else { "events" };
+    match runs.as_slice() {
+        [one] => format!("appending {count} {noun} of run {one}"),
+        many if many.len() <= 3 => format!("appending {count} {noun} of runs {}", many.join(", ")),
+        many => format!(
+            "appending {count} {noun} of runs {} and {} more",
+            many[..3].join(", "),
+            many.len() - 3
+        ),
+    }
+}
+
+/// " with status SUCCESS, job j" for error messages.
+fn describe_filter(filter: &RunFilter) -> String {
+    let mut parts = Vec::new();
+    if let Some(status) = filter.status {
+        parts.push(format!("status {status}"));
+    }
+    if let Some(job) = &filter.job {
+        parts.push(format!("job {job}"));
+    }
+    if let Some(location) = &filter.location {
+        parts.push(format!("location {location}"));
+    }
+    if let Some((key, value)) = &filter.tag {
+        parts.push(format!("tag {key}={value}"));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" with {}", parts.join(", "))
+    }
+}
+
+/// A [`RunRecord`] from a row of [`run_columns!`]; the error says what is wrong with it.
+fn run_from_row(row: &DbRow) -> Result<RunRecord, String> {
+    let text = |i: usize| row.try_get::<String, _>(i).map_err(|e| e.to_string());
+    let run_id = text(0)?;
+    let bad =
+        |what: &str, e: &dyn std::fmt::Display| format!("run {run_id} has invalid {what}: {e}");
+    let status_text = text(4)?;
+    let status =
+        RunStatus::parse(&status_text).ok_or_else(|| bad("status", &format!("{status_text:?}")))?;
+    let tags = serde_json::from_str(&text(5)?).map_err(|e| bad("tags", &e))?;
+    let config = serde_json::from_str(&text(6)?).map_err(|e| bad("config", &e))?;
+    let int = |i: usize| {
+        row.try_get::<Option<i64>, _>(i)
+            .map_err(|e| bad("times", &e))
+    };
+    Ok(RunRecord {
+        job: text(1)?,
+        location: text(2)?,
+        digest: text(3)?,
+        status,
+        tags,
+        config,
+        asset_selection: row.try_get(7).map_err(|e| bad("asset selection", &e))?,
+        created_ms: int(8)?.ok_or_else(|| bad("created_ms", &"NULL"))?,
+        started_ms: int(9)?,
+        finished_ms: int(10)?,
+        run_id,
+    })
+}
+
+impl RunStorage for Store {
+    async fn create_run(&self, run: &RunRecord) -> Result<(), StorageError> {
+        Ok(Store::create_run(self, run).await?)
+    }
+
+    async fn append(&self, events: &[Event]) -> Result<(), StorageError> {
+        Ok(Store::append(self, events).await?)
+    }
+
+    async fn run(&self, run_id: &str) -> Result<Option<RunRecord>, StorageError> {
+        Ok(Store::run(self, run_id).await?)
+    }
+
+    async fn runs(&self, filter: &RunFilter) -> Result<Vec<RunRecord>, StorageError> {
+        Ok(Store::runs(self, filter).await?)
+    }
+
+    async fn events(
+        &self,
+        run_id: &str,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, Event)>, StorageError> {
+        Ok(Store::events(self, run_id, after, limit).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fails to compile when `RunStatus` gains a variant that [`ALL_STATUSES`] lacks.
+    fn listed(status: RunStatus) -> bool {
+        match status {
+            RunStatus::Queued
+            | RunStatus::NotStarted
+            | RunStatus::Starting
+            | RunStatus::Started
+            | RunStatus::Success
+            | RunStatus::Failure
+            | RunStatus::Canceling
+            | RunStatus::Canceled => ALL_STATUSES.contains(&status),
+        }
+    }
+
+    #[test]
+    fn every_status_is_listed() {
+        assert!(ALL_STATUSES.into_iter().all(listed));
+        assert_eq!(
+            run_update_sql().matches('?').count(),
+            ALL_STATUSES.len() + 3
+        );
+    }
+}

@@ -1,0 +1,345 @@
+//! Everything SQLite-specific in one place: the database type the queries are written
+//! against, how the file is opened (created if missing, WAL, `synchronous=NORMAL`, busy
+//! timeout, foreign keys), and the embedded migrations.
+//!
+//! The other modules write portable SQL (`$N` parameters, `ON CONFLICT ... DO UPDATE`,
+//! integer milliseconds, JSON as TEXT) against [`Db`]; PostgreSQL will get a sibling of
+//! this module and its own migrations directory.
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::time::Duration;
+
+use std::sync::Arc;
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::sqlite::{
+    SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions,
+    SqliteSynchronous,
+};
+use sqlx::{Arguments, AssertSqlSafe, Connection, SqlSafeStr};
+
+use crate::error::StoreError;
+
+/// The database the queries run on.
+pub(crate) type Db = sqlx::Sqlite;
+
+/// A pool of reading connections to one database file.
+pub(crate) type Pool = sqlx::SqlitePool;
+
+/// Appends the placeholder of bound parameter `n` (1-based) to `sql`.
+///
+/// SQLite's are anonymous (`?`): it resolves a named or numbered one (`$12`) by scanning every
+/// parameter name of the statement, which makes binding a 640-parameter insert quadratic.
+/// PostgreSQL's sibling writes `$n`.
+pub(crate) fn push_placeholder(sql: &mut String, _n: usize) {
+    sql.push('?');
+}
+
+/// How long a statement waits for another connection's write lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Reading connections per store (besides the one writer).
+const READERS: u32 = 4;
+
+/// Prepared statements kept per connection (the bulk inserts use a few shapes each).
+const STATEMENT_CACHE: usize = 256;
+
+/// The migrations, embedded at build time. `migrations_match_the_directory` (a test below)
+/// checks that this list and `migrations/` agree, so a new file cannot be forgotten here.
+///
+/// (`sqlx::migrate!` would read the directory itself, but needs sqlx's proc-macro crate,
+/// which builds a second, host copy of SQLite; `Migrator::with_migrations` is the same
+/// migrator with the same checksums, so sqlx-cli and `_sqlx_migrations` agree either way.)
+const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
+
+/// The migrator over [`MIGRATIONS`].
+fn migrator() -> Migrator {
+    Migrator::with_migrations(
+        MIGRATIONS
+            .iter()
+            .map(|&(version, description, sql)| {
+                Migration::new(
+                    version,
+                    Cow::Borrowed(description),
+                    MigrationType::Simple,
+                    sql.into_sql_str(),
+                    false,
+                )
+            })
+            .collect(),
+    )
+}
+
+/// Opens (creating if missing) the database file at `path` and brings its schema up to date.
+/// One statement of a write transaction: static SQL and its arguments.
+pub(crate) struct Statement {
+    sql: &'static str,
+    args: SqliteArguments,
+    error: Option<sqlx::error::BoxDynError>,
+}
+
+impl Statement {
+    /// `sql`, to be given its arguments in order with [`Statement::bind`].
+    pub(crate) fn new(sql: &'static str) -> Self {
+        Statement {
+            sql,
+            args: SqliteArguments::default(),
+            error: None,
+        }
+    }
+
+    /// Adds the next argument.
+    pub(crate) fn bind<'t, T: sqlx::Encode<'t, Db> + sqlx::Type<Db>>(mut self, value: T) -> Self {
+        if let Err(e) = self.args.add(value) {
+            self.error.get_or_insert(e);
+        }
+        self
+    }
+}
+
+/// The writing connection of a store. Writes take turns on it (SQLite lets one connection
+/// write at a time anyway), which keeps its page cache warm and makes them queue here
+/// rather than wait on the file lock.
+///
+/// [`Writer::transaction`] costs one round trip to the connection's worker thread per
+/// statement, with `BEGIN` fused into the first and `COMMIT` into the last (a batch of
+/// events that fits one insert is one round trip). SQLite runs several statements of one
+/// query string in order and stops at the first error; the writer then rolls back, or
+/// drops the connection (which rolls back) when even that fails, and reconnects next time.
+#[derive(Debug)]
+pub(crate) struct Writer {
+    options: SqliteConnectOptions,
+    state: tokio::sync::Mutex<WriterState>,
+}
+
+#[derive(Debug)]
+enum WriterState {
+    /// Not connected (yet, or since a failure).
+    Idle,
+    /// Connected; `open` says a transaction may have been left open (by a failure or a
+    /// cancelled call) and must be rolled back first.
+    Connected {
+        conn: Box<SqliteConnection>,
+        open: bool,
+    },
+    /// The store was closed.
+    Closed,
+}
+
+impl Writer {
+    /// Runs `statements` in one transaction: all of them or none.
+    pub(crate) async fn transaction(&self, statements: Vec<Statement>) -> Result<(), sqlx::Error> {
+        if let Some(e) = statements.iter().find_map(|s| s.error.as_ref()) {
+            return Err(sqlx::Error::Encode(e.to_string().into()));
+        }
+        let Some(last) = statements.len().checked_sub(1) else {
+            return Ok(());
+        };
+        let mut state = self.state.lock().await;
+        let conn = self.connection(&mut state).await?;
+        for (i, statement) in statements.into_iter().enumerate() {
+            let result = match (i == 0, i == last) {
+                (true, true) => {
+                    run(
+                        conn,
+                        format!("BEGIN; {}; COMMIT", statement.sql),
+                        statement.args,
+                    )
+                    .await
+                }
+                (true, false) => {
+                    run(conn, format!("BEGIN; {}", statement.sql), statement.args).await
+                }
+                (false, true) => {
+                    run(conn, format!("{}; COMMIT", statement.sql), statement.args).await
+                }
+                (false, false) => sqlx::query_with(statement.sql, statement.args)
+                    .execute(&mut *conn)
+                    .await
+                    .map(drop),
+            };
+            if let Err(e) = result {
+                if let WriterState::Connected { conn, open } = &mut *state {
+                    *open = true;
+                    if rollback(conn).await.is_ok() {
+                        *open = false;
+                    } else {
+                        *state = WriterState::Idle;
+                    }
+                }
+                return Err(e);
+            }
+        }
+        if let WriterState::Connected { open, .. } = &mut *state {
+            *open = false;
+        }
+        Ok(())
+    }
+
+    /// The connection, opened if need be and with no transaction left open.
+    async fn connection<'s>(
+        &self,
+        state: &'s mut WriterState,
+    ) -> Result<&'s mut SqliteConnection, sqlx::Error> {
+        if let WriterState::Connected { conn, open: true } = state {
+            if rollback(conn).await.is_err() {
+                *state = WriterState::Idle;
+            }
+        }
+        if let WriterState::Idle = state {
+            let conn = SqliteConnection::connect_with(&self.options).await?;
+            *state = WriterState::Connected {
+                conn: Box::new(conn),
+                open: false,
+            };
+        }
+        match state {
+            WriterState::Connected { conn, open } => {
+                // Set before the first statement so that a call cancelled midway is rolled
+                // back by the next one.
+                *open = true;
+                Ok(conn)
+            }
+            _ => Err(sqlx::Error::PoolClosed),
+        }
+    }
+
+    /// Closes the connection; later transactions fail.
+    async fn close(&self) {
+        let mut state = self.state.lock().await;
+        if let WriterState::Connected { conn, .. } =
+            std::mem::replace(&mut *state, WriterState::Closed)
+        {
+            let _ = conn.close().await;
+        }
+    }
+}
+
+/// Runs `sql` (built by this module from static SQL, never from data).
+async fn run(
+    conn: &mut SqliteConnection,
+    sql: String,
+    args: SqliteArguments,
+) -> Result<(), sqlx::Error> {
+    sqlx::query_with(AssertSqlSafe(sql), args)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Rolls back whatever transaction is open; none being open is fine.
+async fn rollback(conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+    match sqlx::query("ROLLBACK").execute(conn).await {
+        Ok(_) => Ok(()),
+        Err(sqlx::Error::Database(e)) if e.message().contains("no transaction is active") => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// The connections of one store: the [`Writer`] and a pool of readers, which see every
+/// committed write (WAL).
+#[derive(Clone, Debug)]
+pub(crate) struct Pools {
+    /// For every transaction that writes.
+    pub(crate) write: Arc<Writer>,
+    /// For reads.
+    pub(crate) read: Pool,
+}
+
+impl Pools {
+    /// Closes every connection.
+    pub(crate) async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+}
+
+/// Opens (creating if missing) the database file at `path` and brings its schema up to date.
+pub(crate) async fn open(path: &Path) -> Result<Pools, StoreError> {
+    let doing = || format!("opening database {}", path.display());
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        tokio::fs::create_dir_all(parent).await.map_err(|e| {
+            StoreError::new(
+                format!("{}: creating directory {}", doing(), parent.display()),
+                e,
+            )
+        })?;
+    }
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(BUSY_TIMEOUT)
+        .foreign_keys(true)
+        .statement_cache_capacity(STATEMENT_CACHE);
+    // The writer connects first: it creates the file and switches it to WAL.
+    let mut conn = SqliteConnection::connect_with(&options)
+        .await
+        .map_err(|e| StoreError::new(doing(), e))?;
+    let migrator = migrator();
+    if let Err(first) = migrator.run(&mut conn).await {
+        // Two processes opening a new file at once can race to create the schema (SQLite
+        // has no migration lock); the loser finds it done when it looks again.
+        tracing::debug!(
+            "migrating {} failed once, trying again: {first}",
+            path.display()
+        );
+        migrator
+            .run(&mut conn)
+            .await
+            .map_err(|e| StoreError::new(format!("{}: migrating the schema", doing()), e))?;
+    }
+    let read = SqlitePoolOptions::new()
+        .max_connections(READERS)
+        // A ping before every acquire is a round trip to the connection's worker thread
+        // each time; a dead SQLite connection shows itself on the next statement.
+        .test_before_acquire(false)
+        .connect_with(options.clone())
+        .await
+        .map_err(|e| StoreError::new(doing(), e))?;
+    let state = WriterState::Connected {
+        conn: Box::new(conn),
+        open: false,
+    };
+    let write = Arc::new(Writer {
+        options,
+        state: tokio::sync::Mutex::new(state),
+    });
+    Ok(Pools { write, read })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_match_the_directory() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .expect("migrations directory")
+            .map(|e| {
+                e.expect("directory entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .filter(|name| name.ends_with(".sql"))
+            .collect();
+        files.sort();
+        let embedded: Vec<String> = MIGRATIONS
+            .iter()
+            .map(|(version, description, _)| format!("{version:04}_{description}.sql"))
+            .collect();
+        assert_eq!(
+            files, embedded,
+            "every file in migrations/ is embedded in MIGRATIONS, in order"
+        );
+        for ((_, _, sql), file) in MIGRATIONS.iter().zip(&files) {
+            let on_disk = std::fs::read_to_string(dir.join(file)).expect("migration file");
+            assert_eq!(*sql, on_disk, "{file} is embedded as it is on disk");
+        }
+    }
+}

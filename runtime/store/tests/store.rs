@@ -1,0 +1,556 @@
+//! What a user of the store sees: runs created and listed with filters, events read back
+//! in order with their ids, run status and times following the events, code-location
+//! versions, the asset materialization history, and errors that name what failed.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use weft_core::defs::{AssetKey, Tags};
+use weft_core::events::{Event, EventKind, RunStatus};
+use weft_core::run::{RunFilter, RunRecord};
+use weft_engine::ports::RunStorage;
+use weft_store::{ErrorKind, Store};
+
+/// A fresh directory under the system temp dir, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> TempDir {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "weft-store-test-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        TempDir(dir)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+async fn open(dir: &TempDir) -> Store {
+    Store::open_sqlite(&dir.path().join("nested/weft.db"))
+        .await
+        .expect("open store")
+}
+
+fn tags(pairs: &[(&str, &str)]) -> Tags {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn run(id: &str, job: &str, created_ms: i64, run_tags: &[(&str, &str)]) -> RunRecord {
+    RunRecord {
+        run_id: id.into(),
+        job: job.into(),
+        location: "numbers".into(),
+        digest: "sha256:abc".into(),
+        status: RunStatus::Queued,
+        tags: tags(run_tags),
+        config: serde_json::json!({"ops": {"add": {"config": {"n": 2}}}}),
+        asset_selection: None,
+        created_ms,
+        started_ms: None,
+        finished_ms: None,
+    }
+}
+
+fn event(run_id: &str, step: Option<&str>, timestamp_ms: i64, kind: EventKind) -> Event {
+    Event {
+        run_id: run_id.into(),
+        step_key: step.map(Into::into),
+        timestamp_ms,
+        kind,
+    }
+}
+
+fn output(name: &str, preview: &str) -> EventKind {
+    EventKind::StepOutput {
+        output: name.into(),
+        codec: "json".into(),
+        size: preview.len() as u64,
+        preview: preview.into(),
+        metadata: Tags::new(),
+    }
+}
+
+fn ids(runs: &[RunRecord]) -> Vec<&str> {
+    runs.iter().map(|r| r.run_id.as_str()).collect()
+}
+
+#[tokio::test]
+async fn a_run_reads_back_as_created() {
+    let dir = TempDir::new();
+    let store = open(&dir).await;
+    let mut record = run("r1", "add_job", 1_000, &[("team", "data")]);
+    record.asset_selection = Some("group:numbers".into());
+    store.create_run(&record).await.expect("create");
+
+    assert_eq!(store.run("r1").await.expect("read"), Some(record.clone()));
+    assert_eq!(store.run("nope").await.expect("read"), None);
+
+    let again = store
+        .create_run(&record)
+        .await
+        .expect_err("a run id is unique");
+    assert_eq!(again.kind(), ErrorKind::Conflict);
+    assert!(
+        again
+            .to_string()
+            .starts_with("creating run r1 of job add_job: "),
+        "{again}"
+    );
+}
+
+#[tokio::test]
+async fn events_read_back_in_order_and_drive_the_run_status() {
+    let dir = TempDir::new();
+    let store = open(&dir).await;
+    store
+        .create_run(&run("r1", "add_job", 1_000, &[]))
+        .await
+        .expect("create");
+
+    let first = vec![
+        event("r1", None, 1_001, EventKind::RunStarting),
+        event("r1", None, 1_002, EventKind::RunStart),
+        event(
+            "r1",
+            Some("add"),
+            1_003,
+            EventKind::StepStart { attempt: 1 },
+        ),
+    ];
+    store.append(&first).await.expect("append");
+    let running = store.run("r1").await.expect("read").expect("exists");
+    assert_eq!(running.status, RunStatus::Started);
+    assert_eq!(running.started_ms, Some(1_002));
+    assert_eq!(running.finished_ms, None);
+
+    // One batch spanning several steps (as the engine's writer sends them).
+    let second = vec![
+        event("r1", Some("add"), 1_004, output("result", "3")),
+        event(
+            "r1",
+            Some("add"),
+            1_005,
+            EventKind::StepSuccess { duration_ms: 1.5 },
+        ),
+        event(
+            "r1",
+            Some("double"),
+            1_006,
+            EventKind::StepStart { attempt: 1 },
+        ),
+        event("r1", Some("double"), 1_007, output("result", "6")),
+        event(
+            "r1",
+            Some("double"),
+            1_008,
+            EventKind::StepSuccess { duration_ms: 0.5 },
+        ),
+        event("r1", None, 1_009, EventKind::RunSuccess),
+    ];
+    store.append(&second).await.expect("append");
+
+    let all = store.events("r1", 0, 100).await.expect("events");
+    let expected: Vec<Event> = first.iter().chain(&second).cloned().collect();
+    assert_eq!(
+        all.iter().map(|(_, e)| e.clone()).collect::<Vec<_>>(),
+        expected
+    );
+    assert!(
+        all.windows(2).all(|w| w[0].0 < w[1].0),
+        "ids increase: {:?}",
+        all.iter().map(|(id, _)| id)
+    );
+
+    // Reading on from a cursor, a page at a time.
+    let page = store.events("r1", all[2].0, 2).await.expect("page");
+    assert_eq!(page, all[3..5].to_vec());
+    assert!(
+        store
+            .events("r1", all[8].0, 10)
+            .await
+            .expect("tail")
+            .is_empty()
+    );
+    assert!(
+        store
+            .events("other", 0, 10)
+            .await
+            .expect("no run")
+            .is_empty()
+    );
+
+    let done = store.run("r1").await.expect("read").expect("exists");
+    assert_eq!(done.status, RunStatus::Success);
+    assert_eq!(
+        (done.started_ms, done.finished_ms),
+        (Some(1_002), Some(1_009))
+    );
+}
+
+#[tokio::test]
+async fn a_large_batch_of_several_runs_is_stored_whole() {
+    let dir = TempDir::new();
+    let store = open(&dir).await;
+    for id in ["a", "b"] {
+        store
+            .create_run(&run(id, "big", 1, &[]))
+            .await
+            .expect("create");
+    }
+    // 300 events per run, interleaved: more than one multi-row statement's worth.
+    let mut batch = Vec::new();
+    for i in 0..300 {
+        for id in ["a", "b"] {
+            batch.push(event(
+                id,
+                Some(&format!("step_{i}")),
+                i,
+                output("out", &i.to_string()),
+            ));
+        }
+    }
+    batch.push(event(
+        "b",
+        None,
+        400,
+        EventKind::RunFailure {
+            message: "step_7 failed".into(),
+        },
+    ));
+    store.append(&batch).await.expect("append");
+
+    let a = store.events("a", 0, 1_000).await.expect("events");
+    assert_eq!(a.len(), 300);
+    assert_eq!(
+        a.iter().map(|(_, e)| e.timestamp_ms).collect::<Vec<_>>(),
+        (0..300).collect::<Vec<_>>()
+    );
+    let b = store.run("b").await.expect("read").expect("exists");
+    assert_eq!((b.status, b.finished_ms), (RunStatus::Failure, Some(400)));
+    assert_eq!(
+        store.run("a").await.expect("read").expect("exists").status,
+        RunStatus::Queued
+    );
+}
+
+#[tokio::test]
+async fn a_batch_with_an_unknown_run_is_not_stored_at_all() {
+    let dir = TempDir::new();
+    let store = open(&dir).await;
+    store
+        .create_run(&run("r1", "j", 1, &[]))
+        .await
+        .expect("create");
+    let batch = vec![
+        event("r1", None, 2, EventKind::RunStart),
+        event("ghost", None, 2, EventKind::RunStart),
+    ];
+    let err = store.append(&batch).await.expect_err("unknown run");
+    assert!(
+        err.to_string()
+            .starts_with("appending 2 events of runs r1, ghost: "),
+        "{err}"
+    );
+
+    // Through the engine's port the message is the same.
+    let port = RunStorage::append(&store, &batch)
+        .await
+        .expect_err("unknown run");
+    assert_eq!(port.to_string(), err.to_string());
+
+    assert!(store.events("r1", 0, 10).await.expect("events").is_empty());
+    assert_eq!(
+        store.run("r1").await.expect("read").expect("exists").status,
+        RunStatus::Queued
+    );
+}
+
+#[tokio::test]
+async fn runs_are_listed_newest_first_and_filtered() {
+    let dir = TempDir::new();
+    let store = open(&dir).await;
+    store
+        .create_run(&run("r1", "etl", 1, &[("team", "data"), ("env", "prod")]))
+        .await
+        .expect("create");
+    store
+        .create_run(&run("r2", "etl", 2, &[("team", "ml")]))
+        .await
+        .expect("create");
+    store
+        .create_run(&run("r3", "report", 3, &[("team", "data")]))
+        .await
+        .expect("create");
+    store
+        .append(&[event("r2", None, 5, EventKind::RunStart)])
+        .await
+        .expect("append");
+
+    let all = store.runs(&RunFilter::default()).await.expect("list");
+    assert_eq!(ids(&all), ["r3", "r2", "r1"]);
+
+    let etl = RunFilter {
+        job: Some("etl".into()),
+        ..RunFilter::default()
+    };
+    assert_eq!(ids(&store.runs(&etl).await.expect("list")), ["r2", "r1"]);
+
+    let started = RunFilter {
+        status: Some(RunStatus::Started),
+        ..RunFilter::default()
+    };
+    assert_eq!(ids(&store.runs(&started).await.expect("list")), ["r2"]);
+
+    let data = RunFilter {
+        tag: Some(("team".into(), "data".into())),
+        ..RunFilter::default()
+    };
+    assert_eq!(ids(&store.runs(&data).await.expect("list")), ["r3", "r1"]);
+
+    let data_etl = RunFilter {
+        job: Some("etl".into()),
+        ..data.clone()
+    };
+    assert_eq!(ids(&store.runs(&data_etl).await.expect("list")), ["r1"]);
+
+    let newest = RunFilter {
+        limit: Some(1),
+        ..RunFilter::default()
+    };
+    assert_eq!(ids(&store.runs(&newest).await.expect("list")), ["r3"]);
+
+    let elsewhere = RunFilter {
+        location: Some("other".into()),
+        ..RunFilter::default()
+    };
+    assert!(store.runs(&elsewhere).await.expect("list").is_empty());
+}
+
+#[tokio::test]
+async fn location_versions_are_kept_and_the_current_one_moves() {
+    let dir = TempDir::new();
+    let store = open(&dir).await;
+    assert!(store.locations().await.expect("list").is_empty());
+
+    store
+        .put_location_version("numbers", "d1", r#"{"ops":[]}"#, 90_000)
+        .await
+        .expect("put");
+    store
+        .put_location_version("numbers", "d2", r#"{"ops":["add"]}"#, 91_000)
+        .await
+        .expect("put");
+    store
+        .put_location_version("sensors", "d3", "{}", 10)
+        .await
+        .expect("put");
+
+    let locations = store.locations().await.expect("list");
+    let current: Vec<(&str, &str)> = locations
+        .iter()
+        .map(|(n, d, _)| (n.as_str(), d.as_str()))
+        .collect();
+    assert_eq!(current, [("numbers", "d2"), ("sensors", "d3")]);
+    assert!(locations.iter().all(|(_, _, updated)| *updated > 0));
+
+    // The old version stays for the runs pinned to it.
+    assert_eq!(
+        store.location_version("d1").await.expect("read"),
+        Some(("numbers".into(), r#"{"ops":[]}"#.into()))
+    );
+    assert_eq!(store.location_version("nope").await.expect("read"), None);
+
+    // Uploading d1 again makes it current again.
+    store
+        .put_location_version("numbers", "d1", r#"{"ops":[]}"#, 90_000)
+        .await
+        .expect("put");
+    assert_eq!(store.locations().await.expect("list")[0].1, "d1");
+
+    let bad = store
+        .put_location_version("numbers", "d4", "not json", 1)
+        .await
+        .expect_err("invalid");
+    assert_eq!(bad.kind(), ErrorKind::InvalidData);
+    assert!(
+        bad.to_string()
+            .starts_with("storing version d4 of code location numbers: "),
+        "{bad}"
+    );
+}
+
+#[tokio::test]
+async fn materializations_are_recorded_with_their_events() {
+    let dir = TempDir::new();
+    let store = open(&dir).await;
+    let key = AssetKey::parse("warehouse/orders");
+    let materialize = |run_id: &str, ts: i64, rows: &str| {
+        event(
+            run_id,
+            Some("orders"),
+            ts,
+            EventKind::AssetMaterialization {
+                asset_key: key.clone(),
+                metadata: tags(&[("rows", rows)]),
+            },
+        )
+    };
+    for (id, ts) in [("r1", 10), ("r2", 20)] {
+        store
+            .create_run(&run(id, "__asset_job", ts, &[]))
+            .await
+            .expect("create");
+    }
+    store
+        .append(&[materialize("r1", 11, "5")])
+        .await
+        .expect("append");
+    store
+        .append(&[
+            materialize("r2", 21, "7"),
+            event(
+                "r2",
+                Some("totals"),
+                22,
+                EventKind::AssetMaterialization {
+                    asset_key: AssetKey::parse("totals"),
+                    metadata: Tags::new(),
+                },
+            ),
+        ])
+        .await
+        .expect("append");
+
+    let history = store
+        .asset_materializations("warehouse/orders", 10)
+        .await
+        .expect("history");
+    assert_eq!(
+        history
+            .iter()
+            .map(|m| (m.run_id.as_str(), m.timestamp_ms))
+            .collect::<Vec<_>>(),
+        [("r2", 21), ("r1", 11)]
+    );
+    assert_eq!(history[0].step_key.as_deref(), Some("orders"));
+    assert_eq!(history[0].metadata, tags(&[("rows", "7")]));
+    assert_eq!(
+        store
+            .asset_materializations("warehouse/orders", 1)
+            .await
+            .expect("history")
+            .len(),
+        1
+    );
+    assert!(
+        store
+            .asset_materializations("nothing", 10)
+            .await
+            .expect("history")
+            .is_empty()
+    );
+
+    let latest = store.latest_materializations().await.expect("latest");
+    assert_eq!(
+        latest,
+        [
+            ("totals".to_string(), "r2".to_string(), 22),
+            ("warehouse/orders".to_string(), "r2".to_string(), 21)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_path_that_cannot_be_created_is_an_error_naming_it() {
+    let dir = TempDir::new();
+    std::fs::create_dir_all(dir.path()).expect("temp dir");
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "not a directory").expect("write");
+
+    let below_a_file = file.join("weft.db");
+    let err = Store::open_sqlite(&below_a_file)
+        .await
+        .expect_err("cannot create");
+    let message = err.to_string();
+    assert!(
+        message.starts_with(&format!("opening database {}", below_a_file.display())),
+        "{message}"
+    );
+    assert_eq!(err.kind(), ErrorKind::Unavailable);
+
+    // A directory where the file should be.
+    let err = Store::open_sqlite(dir.path())
+        .await
+        .expect_err("a directory");
+    assert!(
+        err.to_string()
+            .starts_with(&format!("opening database {}", dir.path().display())),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn two_handles_on_one_file_see_each_others_writes() {
+    let dir = TempDir::new();
+    let path = dir.path().join("weft.db");
+    let one = Store::open_sqlite(&path).await.expect("open");
+    let two = Store::open_sqlite(&path).await.expect("open again");
+
+    one.create_run(&run("r1", "j", 1, &[]))
+        .await
+        .expect("create");
+    two.append(&[event("r1", None, 2, EventKind::RunStart)])
+        .await
+        .expect("append via the other handle");
+    let seen = one.run("r1").await.expect("read").expect("exists");
+    assert_eq!(seen.status, RunStatus::Started);
+    assert_eq!(two.events("r1", 0, 10).await.expect("events").len(), 1);
+
+    two.put_location_version("numbers", "d1", "{}", 1)
+        .await
+        .expect("put");
+    assert_eq!(one.locations().await.expect("list").len(), 1);
+
+    // Reopening finds everything (the migrations do not run twice).
+    drop((one, two));
+    let three = Store::open_sqlite(&path).await.expect("reopen");
+    assert!(three.run("r1").await.expect("read").is_some());
+}
+
+#[tokio::test]
+async fn a_closed_store_gives_errors_not_panics() {
+    let dir = TempDir::new();
+    let store = open(&dir).await;
+    store
+        .create_run(&run("r1", "j", 1, &[]))
+        .await
+        .expect("create");
+    store.close().await;
+
+    let err = store
+        .append(&[event("r1", None, 2, EventKind::RunStart)])
+        .await
+        .expect_err("closed");
+    assert_eq!(err.kind(), ErrorKind::Unavailable);
+    assert!(
+        err.to_string().starts_with("appending 1 event of run r1: "),
+        "{err}"
+    );
+    assert!(store.run("r1").await.is_err());
+    assert!(store.locations().await.is_err());
+}

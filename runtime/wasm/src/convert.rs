@@ -1,0 +1,276 @@
+//! Conversions between the generated bindings of `wit/` and `weft-core`'s plain types,
+//! plus the host side of the `log` and `resources` imports.
+
+use weft_core::defs::{
+    AssetDef, AssetDep, AssetJobDef, AssetKey, Backoff, DefaultStatus, Definitions, InputBinding,
+    IoDef, JobDef, NodeDef, OpDef, OutputRef, RetryPolicy, ScheduleDef, SensorDef, StepTarget,
+    Tags, Value,
+};
+use weft_core::events::LogLevel;
+use weft_engine::ports::{InputArg, LogLine, StepOutput, StepRequest};
+
+use crate::bindings::{log, resources, types as t};
+use crate::sandbox::CallState;
+
+fn tags(list: Vec<(String, String)>) -> Tags {
+    list.into_iter().collect()
+}
+
+fn tag_list(tags: &Tags) -> Vec<(String, String)> {
+    tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+fn retry(policy: Option<t::RetryPolicy>) -> Option<RetryPolicy> {
+    policy.map(|p| RetryPolicy {
+        max_retries: p.max_retries,
+        delay_ms: p.delay_ms,
+        backoff: match p.backoff {
+            t::Backoff::Constant => Backoff::Constant,
+            t::Backoff::Exponential => Backoff::Exponential,
+        },
+    })
+}
+
+fn io_defs(list: Vec<t::InputDef>) -> Vec<IoDef> {
+    list.into_iter()
+        .map(|i| IoDef {
+            name: i.name,
+            description: i.description,
+            type_name: i.type_name,
+        })
+        .collect()
+}
+
+fn out_defs(list: Vec<t::OutputDef>) -> Vec<IoDef> {
+    list.into_iter()
+        .map(|o| IoDef {
+            name: o.name,
+            description: o.description,
+            type_name: o.type_name,
+        })
+        .collect()
+}
+
+fn status(s: t::DefaultStatus) -> DefaultStatus {
+    match s {
+        t::DefaultStatus::Running => DefaultStatus::Running,
+        t::DefaultStatus::Stopped => DefaultStatus::Stopped,
+    }
+}
+
+/// The guest's definitions as core types.
+pub(crate) fn definitions(d: t::Definitions) -> Definitions {
+    Definitions {
+        ops: d
+            .ops
+            .into_iter()
+            .map(|o| OpDef {
+                name: o.name,
+                description: o.description,
+                inputs: io_defs(o.inputs),
+                outputs: out_defs(o.outputs),
+                config_schema: o.config_schema,
+                tags: tags(o.tags),
+                retry_policy: retry(o.retry_policy),
+            })
+            .collect(),
+        jobs: d
+            .jobs
+            .into_iter()
+            .map(|j| JobDef {
+                name: j.name,
+                description: j.description,
+                tags: tags(j.tags),
+                nodes: j
+                    .nodes
+                    .into_iter()
+                    .map(|n| NodeDef {
+                        name: n.name,
+                        op: n.op,
+                        inputs: n
+                            .inputs
+                            .into_iter()
+                            .map(|b| InputBinding {
+                                input: b.input,
+                                sources: b
+                                    .sources
+                                    .into_iter()
+                                    .map(|s| OutputRef {
+                                        node: s.node,
+                                        output: s.output,
+                                    })
+                                    .collect(),
+                                fan_in: b.fan_in,
+                            })
+                            .collect(),
+                        tags: tags(n.tags),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        assets: d
+            .assets
+            .into_iter()
+            .map(|a| AssetDef {
+                key: AssetKey(a.key),
+                group: a.group,
+                description: a.description,
+                kinds: a.kinds,
+                deps: a
+                    .deps
+                    .into_iter()
+                    .map(|d| AssetDep {
+                        key: AssetKey(d.key),
+                        input: d.input,
+                    })
+                    .collect(),
+                tags: tags(a.tags),
+                retry_policy: retry(a.retry_policy),
+            })
+            .collect(),
+        asset_jobs: d
+            .asset_jobs
+            .into_iter()
+            .map(|j| AssetJobDef {
+                name: j.name,
+                description: j.description,
+                selection: j.selection,
+                tags: tags(j.tags),
+            })
+            .collect(),
+        schedules: d
+            .schedules
+            .into_iter()
+            .map(|s| ScheduleDef {
+                name: s.name,
+                job: s.job,
+                cron: s.cron,
+                timezone: s.timezone,
+                description: s.description,
+                tags: tags(s.tags),
+                default_status: status(s.default_status),
+                evaluates: s.evaluates,
+            })
+            .collect(),
+        sensors: d
+            .sensors
+            .into_iter()
+            .map(|s| SensorDef {
+                name: s.name,
+                job: s.job,
+                minimum_interval_seconds: s.minimum_interval_seconds,
+                description: s.description,
+                default_status: status(s.default_status),
+            })
+            .collect(),
+    }
+}
+
+fn value(v: &Value) -> t::Value {
+    t::Value {
+        codec: v.codec.clone(),
+        data: v.data.clone(),
+    }
+}
+
+/// A step request as the guest's `step-context` and inputs.
+pub(crate) fn step_call(req: &StepRequest) -> (t::StepContext, Vec<t::StepInput>) {
+    let ctx = t::StepContext {
+        run_id: req.run_id.clone(),
+        job: req.job.clone(),
+        step_key: req.step_key.clone(),
+        target: match &req.target {
+            StepTarget::Op(name) => t::StepTarget::Op(name.clone()),
+            StepTarget::Asset(key) => t::StepTarget::Asset(key.0.clone()),
+        },
+        attempt: req.attempt,
+        partition: None,
+        tags: tag_list(&req.tags),
+        config: req.config.clone(),
+    };
+    let inputs = req
+        .inputs
+        .iter()
+        .map(|(name, arg)| t::StepInput {
+            name: name.clone(),
+            arg: match arg {
+                InputArg::Single(v) => t::InputArg::Single(value(v)),
+                InputArg::FanIn(vs) => t::InputArg::FanIn(vs.iter().map(value).collect()),
+            },
+        })
+        .collect();
+    (ctx, inputs)
+}
+
+/// The guest's outputs as core types.
+pub(crate) fn outputs(list: Vec<t::StepOutput>) -> Vec<StepOutput> {
+    list.into_iter()
+        .map(|o| StepOutput {
+            name: o.name,
+            value: Value {
+                codec: o.value.codec,
+                data: o.value.data,
+            },
+            metadata: tags(o.metadata),
+        })
+        .collect()
+}
+
+/// A guest's run request, as plain data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunRequest {
+    pub run_key: Option<String>,
+    pub job: Option<String>,
+    pub config: Option<String>,
+    pub tags: Tags,
+}
+
+pub(crate) fn run_requests(list: Vec<t::RunRequest>) -> Vec<RunRequest> {
+    list.into_iter()
+        .map(|r| RunRequest {
+            run_key: r.run_key,
+            job: r.job,
+            config: r.config,
+            tags: tags(r.tags),
+        })
+        .collect()
+}
+
+/// Longest log message kept; the rest is cut (the WIT promises 64 KiB).
+const MAX_LOG: usize = 64 << 10;
+
+impl log::Host for CallState {
+    fn log(&mut self, level: log::Level, mut message: String, fields: Vec<(String, String)>) {
+        if message.len() > MAX_LOG {
+            let mut end = MAX_LOG;
+            while !message.is_char_boundary(end) {
+                end -= 1;
+            }
+            message.truncate(end);
+        }
+        let level = match level {
+            log::Level::Trace => LogLevel::Trace,
+            log::Level::Debug => LogLevel::Debug,
+            log::Level::Info => LogLevel::Info,
+            log::Level::Warning => LogLevel::Warning,
+            log::Level::Error => LogLevel::Error,
+        };
+        self.logs.push(LogLine {
+            timestamp_ms: weft_engine::now_ms(),
+            level,
+            message,
+            fields: tags(fields),
+        });
+    }
+}
+
+impl resources::Host for CallState {
+    fn get(&mut self, name: String) -> Option<t::Value> {
+        self.resources
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| value(v))
+    }
+}
+
+impl t::Host for CallState {}

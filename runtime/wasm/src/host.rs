@@ -1,0 +1,215 @@
+//! The wasmtime engine of a Weft process, its linker (WASI plus the `log` and `resources`
+//! imports), the epoch ticker that enforces deadlines, and the precompile cache: each
+//! component is compiled once per digest and engine, kept as `<digest>-<engine>.cwasm`,
+//! and loaded from there (memory-mapped) ever after.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine, OptLevel};
+use weft_core::validate::DefinitionError;
+
+use crate::bindings::{CodeLocation as World, CodeLocationPre};
+use crate::location::CodeLocation;
+use crate::sandbox::{CallState, Sandbox};
+
+/// How often the engine's epoch advances: the granularity of step deadlines.
+pub(crate) const TICK: Duration = Duration::from_millis(10);
+
+/// Why a component could not be loaded as a code location. Each message says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("not a WebAssembly file (it does not start with the \\0asm header)")]
+    NotWasm,
+    #[error(
+        "this is a core WebAssembly module, not a component: build the location for wasm32-wasip2 \
+         (Rust), or componentize it (`weft build`, Go and Python)"
+    )]
+    CoreModule,
+    #[error("not a valid WebAssembly component: {0}")]
+    Invalid(String),
+    #[error("not a Weft code location (world weft:plugin/code-location@0.1.0): {0}")]
+    WrongWorld(String),
+    #[error("the location failed to return its definitions: {0}")]
+    Definitions(String),
+    #[error("the location's definitions are invalid: {0}")]
+    InvalidDefinitions(#[from] DefinitionError),
+    #[error("precompile cache {path}: {message}")]
+    Cache { path: PathBuf, message: String },
+    #[error("cannot start the WebAssembly engine: {0}")]
+    Engine(String),
+}
+
+pub(crate) struct HostInner {
+    pub(crate) engine: Engine,
+    linker: Linker<CallState>,
+    cache_dir: PathBuf,
+    engine_key: String,
+}
+
+/// The process's WebAssembly host: one engine, one linker, one precompile cache.
+/// Cheap to clone.
+#[derive(Clone)]
+pub struct WasmHost {
+    inner: Arc<HostInner>,
+}
+
+/// The sha256 of `bytes`, in hex: a component's identity.
+pub fn digest_of(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+impl WasmHost {
+    /// A host whose precompiled components live in `cache_dir` (created when needed).
+    pub fn new(cache_dir: PathBuf) -> Result<Self, LoadError> {
+        let engine_err = |e: wasmtime::Error| LoadError::Engine(format!("{e:#}"));
+        let mut config = Config::new();
+        config
+            .wasm_component_model(true)
+            .epoch_interruption(true)
+            .cranelift_opt_level(OptLevel::Speed);
+        let engine = Engine::new(&config).map_err(engine_err)?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(engine_err)?;
+        World::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s).map_err(engine_err)?;
+        let mut hasher = DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut hasher);
+        let engine_key = format!("{:016x}", hasher.finish());
+        let weak = engine.weak();
+        std::thread::Builder::new()
+            .name("weft-epoch".into())
+            .spawn(move || {
+                while let Some(engine) = weak.upgrade() {
+                    engine.increment_epoch();
+                    drop(engine);
+                    std::thread::sleep(TICK);
+                }
+            })
+            .map_err(|e| LoadError::Engine(format!("cannot start the epoch thread: {e}")))?;
+        Ok(WasmHost {
+            inner: Arc::new(HostInner {
+                engine,
+                linker,
+                cache_dir,
+                engine_key,
+            }),
+        })
+    }
+
+    /// Loads `bytes` as the code location `name`: checks it is a component of our world,
+    /// compiles it (or takes it from the cache), asks it for its definitions and validates
+    /// them. Nothing is kept of a component that fails any of these.
+    pub fn load(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        sandbox: Sandbox,
+    ) -> Result<CodeLocation, LoadError> {
+        check_header(bytes)?;
+        let digest = digest_of(bytes);
+        let component = self.compile(&digest, bytes)?;
+        let pre = self
+            .inner
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
+        let pre = CodeLocationPre::new(pre).map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
+        CodeLocation::new(self.inner.clone(), name.to_owned(), digest, pre, sandbox)
+    }
+
+    /// Where the precompiled form of `digest` is kept.
+    pub fn cache_path(&self, digest: &str) -> PathBuf {
+        self.inner
+            .cache_dir
+            .join(format!("{digest}-{}.cwasm", self.inner.engine_key))
+    }
+
+    fn compile(&self, digest: &str, bytes: &[u8]) -> Result<Component, LoadError> {
+        let path = self.cache_path(digest);
+        if path.exists() {
+            match load_precompiled(&self.inner.engine, &path) {
+                Ok(component) => return Ok(component),
+                // A stale or damaged cache entry is rebuilt, not trusted.
+                Err(e) => tracing::warn!("ignoring precompiled {}: {e:#}", path.display()),
+            }
+        }
+        let compiled = self
+            .inner
+            .engine
+            .precompile_component(bytes)
+            .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+        let cache_err = |message: String| LoadError::Cache {
+            path: path.clone(),
+            message,
+        };
+        std::fs::create_dir_all(&self.inner.cache_dir).map_err(|e| cache_err(e.to_string()))?;
+        let tmp = path.with_extension(format!("partial-{}", std::process::id()));
+        std::fs::write(&tmp, &compiled).map_err(|e| cache_err(e.to_string()))?;
+        std::fs::rename(&tmp, &path).map_err(|e| cache_err(e.to_string()))?;
+        load_precompiled(&self.inner.engine, &path).map_err(|e| cache_err(format!("{e:#}")))
+    }
+}
+
+/// Maps a precompiled component written by this host's `compile`.
+#[allow(unsafe_code)]
+fn load_precompiled(engine: &Engine, path: &Path) -> wasmtime::Result<Component> {
+    // SAFETY: the file was produced by `Engine::precompile_component` of an engine with the
+    // same compatibility hash (it is in the file name) and written under Weft's cache
+    // directory by an atomic rename, so it is whole; wasmtime checks its header and engine
+    // settings again and errors out on a mismatch. The cache directory must be writable
+    // only by the Weft user (it is under `$WEFT_HOME`).
+    unsafe { Component::deserialize_file(engine, path) }
+}
+
+/// Distinguishes "not wasm" and "a core module" from a component before compiling.
+fn check_header(bytes: &[u8]) -> Result<(), LoadError> {
+    match bytes {
+        [0, b'a', b's', b'm', 1, 0, 0, 0, ..] => Err(LoadError::CoreModule),
+        [0, b'a', b's', b'm', _, _, 1, 0, ..] => Ok(()),
+        [0, b'a', b's', b'm', ..] => Err(LoadError::Invalid(
+            "unknown WebAssembly version or layer".into(),
+        )),
+        _ => Err(LoadError::NotWasm),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_are_told_apart() {
+        assert!(matches!(
+            check_header(b"hello world"),
+            Err(LoadError::NotWasm)
+        ));
+        assert!(matches!(
+            check_header(b"\0asm\x01\0\0\0"),
+            Err(LoadError::CoreModule)
+        ));
+        assert!(check_header(b"\0asm\x0d\0\x01\0").is_ok());
+    }
+
+    #[test]
+    fn bad_input_is_rejected_with_a_clear_error() {
+        let dir = std::env::temp_dir().join(format!("weft-host-test-{}", std::process::id()));
+        let host = WasmHost::new(dir.clone()).unwrap();
+        let err = host
+            .load("x", b"\0asm\x01\0\0\0", Sandbox::default())
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("core WebAssembly module, not a component"),
+            "{err}"
+        );
+        let err = host
+            .load("x", b"\0asm\x0d\0\x01\0garbage", Sandbox::default())
+            .unwrap_err();
+        assert!(matches!(err, LoadError::Invalid(_)), "{err}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

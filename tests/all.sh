@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every test of Weft from a clean clone: installs what the tests need (the
+# wasm32-wasip2 target, componentize-py), then builds everything in ONE profile (release:
+# wasmtime is built once) and runs the host crates' tests, the end-to-end tests (which build
+# the Rust, Go and Python guests from source), the guest SDK's tests and the format check.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchains"
+rustup target add wasm32-wasip2
+command -v go >/dev/null || { echo "Go 1.25+ is needed for the Go guest" >&2; exit 1; }
+python3 -m pip install --quiet --disable-pip-version-check 'componentize-py==0.25.1'
+# pip may put console scripts where PATH does not look.
+PATH="$PATH:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
+export PATH
+
+step "format"
+cargo fmt --all --check
+
+step "host crates and end-to-end tests (release)"
+cargo test --release
+
+step "Rust guest SDK (host tests and compile-fail tests)"
+cargo test --release -p weft-sdk -p weft-sdk-macros

@@ -1,0 +1,137 @@
+//! A hostile code location for the sandbox tests: one job per misbehaviour, each a single
+//! op (`panics`, `loops_forever`, `eats_memory`, `recurses`, `reads_passwd`, `reads_env`),
+//! a healthy `ok_job` (42), `flaky_job` (fails twice, then `"ok"`) and `config_job`
+//! (returns `factor * 7` from its config).
+
+use std::hint::black_box;
+use weft_sdk::prelude::*;
+
+#[op]
+fn panic_op() -> i64 {
+    panic!("boom")
+}
+
+#[op]
+fn loop_op() -> i64 {
+    let mut n: u64 = 0;
+    loop {
+        n = black_box(n.wrapping_add(1));
+    }
+}
+
+#[op]
+fn memory_op() -> usize {
+    let mut chunks: Vec<Vec<u8>> = Vec::new();
+    loop {
+        let mut chunk = vec![0u8; 64 << 20];
+        for i in (0..chunk.len()).step_by(4096) {
+            chunk[i] = 1;
+        }
+        chunks.push(black_box(chunk));
+        black_box(&chunks);
+    }
+}
+
+fn depth(n: u64) -> u64 {
+    if black_box(n) == u64::MAX {
+        return 0;
+    }
+    let local = black_box([n; 16]);
+    black_box(depth(black_box(local[0] + 1))) + local[15]
+}
+
+#[op]
+fn recurse_op() -> u64 {
+    depth(0)
+}
+
+#[op]
+fn passwd_op() -> Result<String, String> {
+    std::fs::read_to_string("/etc/passwd").map_err(|e| format!("/etc/passwd: {e}"))
+}
+
+#[op]
+fn env_op() -> Result<String, Failure> {
+    std::env::var("SECRET_TOKEN").map_err(|e| Failure::retryable(format!("SECRET_TOKEN: {e}")))
+}
+
+#[op]
+fn answer() -> i64 {
+    42
+}
+
+#[op(retry_policy(max_retries = 3, delay_ms = 1))]
+fn flaky(ctx: &OpContext) -> Result<String, Failure> {
+    if ctx.attempt() < 3 {
+        Err(Failure::retryable(format!(
+            "flaky: attempt {} fails",
+            ctx.attempt()
+        )))
+    } else {
+        Ok("ok".to_string())
+    }
+}
+
+/// The config of `scaled`.
+#[derive(serde::Deserialize)]
+struct ScaleConfig {
+    factor: i64,
+}
+
+#[op(
+    config_schema = r#"{"type":"object","properties":{"factor":{"type":"integer"}},"required":["factor"]}"#
+)]
+fn scaled(ctx: &OpContext) -> Result<i64, Failure> {
+    let config: ScaleConfig = ctx.config()?;
+    ctx.log().info(format!("factor = {}", config.factor));
+    Ok(config.factor * 7)
+}
+
+#[job]
+fn panics() {
+    panic_op();
+}
+
+#[job]
+fn loops_forever() {
+    loop_op();
+}
+
+#[job]
+fn eats_memory() {
+    memory_op();
+}
+
+#[job]
+fn recurses() {
+    recurse_op();
+}
+
+#[job]
+fn reads_passwd() {
+    passwd_op();
+}
+
+#[job]
+fn reads_env() {
+    env_op();
+}
+
+#[job]
+fn ok_job() {
+    answer();
+}
+
+#[job]
+fn flaky_job() {
+    flaky();
+}
+
+#[job]
+fn config_job() {
+    scaled();
+}
+
+weft_sdk::definitions! {
+    jobs: [panics, loops_forever, eats_memory, recurses, reads_passwd, reads_env, ok_job, flaky_job, config_job],
+}

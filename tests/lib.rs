@@ -1,0 +1,221 @@
+//! Helpers shared by Weft's end-to-end tests: build the guest components once per test
+//! binary (Rust guests with cargo for wasm32-wasip2; Go and Python through
+//! `tests/guests/build-polyglot.sh`), find the `weft` binary built beside the tests, and run
+//! it against a throwaway `WEFT_HOME`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The repository's root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// Where the guests are built (apart from the host's target directory, so that building
+/// them never rebuilds the host).
+fn wasm_target_dir() -> PathBuf {
+    repo_root().join("target").join("wasm")
+}
+
+/// The Rust guests the tests use, as crate names.
+const RUST_GUESTS: [&str; 2] = ["numbers", "hostile"];
+
+/// The path of the Rust guest component `name` (`numbers`, `hostile`), built on first use.
+pub fn rust_guest(name: &str) -> PathBuf {
+    static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
+    let built = BUILT.get_or_init(|| {
+        let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        cmd.current_dir(repo_root())
+            .args([
+                "build",
+                "--target",
+                "wasm32-wasip2",
+                "--profile",
+                "guest",
+                "--target-dir",
+            ])
+            .arg(wasm_target_dir())
+            .env_remove("CARGO_TARGET_DIR")
+            .env_remove("RUSTFLAGS");
+        for guest in RUST_GUESTS {
+            cmd.args(["-p", guest]);
+        }
+        run_ok(&mut cmd, "building the Rust guests")
+    });
+    if let Err(e) = built {
+        panic!("{e}");
+    }
+    wasm_target_dir()
+        .join("wasm32-wasip2")
+        .join("guest")
+        .join(format!("{name}.wasm"))
+}
+
+/// The path of the Go or Python hello component (`hello-go`, `hello-python`), built on
+/// first use.
+pub fn polyglot_guest(name: &str) -> PathBuf {
+    static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
+    let out = wasm_target_dir().join("polyglot");
+    let built = BUILT.get_or_init(|| {
+        let mut cmd = Command::new(repo_root().join("tests/guests/build-polyglot.sh"));
+        cmd.arg(&out)
+            .current_dir(repo_root())
+            .env_remove("CARGO_TARGET_DIR");
+        run_ok(&mut cmd, "building the Go and Python guests")
+    });
+    if let Err(e) = built {
+        panic!("{e}");
+    }
+    out.join(format!("{name}.wasm"))
+}
+
+fn run_ok(cmd: &mut Command, what: &str) -> Result<(), String> {
+    let out = cmd
+        .output()
+        .map_err(|e| format!("{what}: cannot start {cmd:?}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+/// The `weft` binary of this build (cargo builds it with the tests: same profile).
+pub fn weft_bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_default();
+    // target/<profile>/deps/<test binary>
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let bin = dir.join("weft");
+    assert!(
+        bin.exists(),
+        "{} is missing: run the tests with `cargo test --release` from the root",
+        bin.display()
+    );
+    bin
+}
+
+/// A fresh temporary directory, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// A new empty directory under the system's temp dir.
+    pub fn new(label: &str) -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        let dir =
+            std::env::temp_dir().join(format!("weft-test-{label}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+        TempDir(dir)
+    }
+
+    /// A path inside the directory.
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A Weft instance for one test: its own `WEFT_HOME`.
+pub struct Home {
+    pub dir: TempDir,
+}
+
+/// What a `weft` command did.
+#[derive(Debug)]
+pub struct Outcome {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Outcome {
+    /// Stdout parsed as JSON (the `--json` commands print one document).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+impl Default for Home {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Home {
+    /// A new, empty instance.
+    pub fn new() -> Self {
+        Home {
+            dir: TempDir::new("home"),
+        }
+    }
+
+    /// Runs `weft ARGS` against this instance.
+    pub fn weft<I, S>(&self, args: I) -> Outcome
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let out = Command::new(weft_bin())
+            .args(args)
+            .env("WEFT_HOME", &self.dir.0)
+            .env_remove("WEFT_LOG")
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run weft: {e}"));
+        Outcome {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Runs `weft ARGS --json`, asserts the exit code, and returns the JSON.
+    pub fn weft_json(&self, args: &[&str], code: i32) -> serde_json::Value {
+        let mut all: Vec<&str> = args.to_vec();
+        all.push("--json");
+        let out = self.weft(&all);
+        assert_eq!(
+            out.code, code,
+            "weft {args:?}: exit {}\nstdout:\n{}\nstderr:\n{}",
+            out.code, out.stdout, out.stderr
+        );
+        out.json()
+    }
+
+    /// The events of a run, from `weft runs show --json`.
+    pub fn events(&self, run_id: &str) -> Vec<serde_json::Value> {
+        let shown = self.weft_json(&["runs", "show", run_id], 0);
+        shown["events"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+/// Event types of `events` for `step` (or run-level events with `None`), in order.
+pub fn types_of(events: &[serde_json::Value], step: Option<&str>) -> Vec<String> {
+    events
+        .iter()
+        .filter(|e| e["step_key"].as_str() == step)
+        .map(|e| e["type"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
