@@ -3,8 +3,9 @@
 # wit/exports/wit_exports. The generated code is committed, so building a Go code location
 # needs only Go; run this after changing wit/ (needs `cargo install wit-bindgen-cli
 # --version 0.63.0 --locked`). The hand-written export trampolines in
-# wit/exports/export_weft_plugin_* are kept. The packages the bindings need from
-# go.bytecodealliance.org/pkg are vendored under internal/gopkg.
+# wit/exports/export_weft_plugin_* are kept. The bindings import two support packages,
+# go.bytecodealliance.org/pkg/wit/{runtime,types}; they are rewritten to import Weft's own
+# implementation of that API, internal/witrt/{runtime,types}, instead.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -27,8 +28,8 @@ wit-bindgen go \
     --out-dir "$here/wit" \
     "$here/../../wit" >/dev/null 2>&1
 
-# The bindings' runtime support is vendored (see internal/gopkg/README.md).
+# Point the bindings' support imports at our own packages (see internal/witrt/README.md).
 find "$here/wit" -name '*.go' -print0 | xargs -0 sed -i \
-    "s#\"go.bytecodealliance.org/pkg/wit/#\"$module/internal/gopkg/wit/#"
+    "s#\"go.bytecodealliance.org/pkg/wit/#\"$module/internal/witrt/#"
 gofmt -w "$here/wit"
 echo "generated Go bindings in $here/wit"

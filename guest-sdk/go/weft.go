@@ -36,7 +36,7 @@ import (
 	"fmt"
 	"sort"
 
-	witTypes "example.invalid/weft/guest-sdk/go/internal/gopkg/wit/types"
+	witTypes "example.invalid/weft/guest-sdk/go/internal/witrt/types"
 	exportDefinitions "example.invalid/weft/guest-sdk/go/wit/exports/export_weft_plugin_definitions"
 	exportOps "example.invalid/weft/guest-sdk/go/wit/exports/export_weft_plugin_ops"
 	exportSchedules "example.invalid/weft/guest-sdk/go/wit/exports/export_weft_plugin_schedules"

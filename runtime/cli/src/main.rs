@@ -188,15 +188,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    // Commands run on a worker thread, so that `block_in_place` can take guest code (whose
-    // WASI calls block on tokio) out of the async context.
-    let outcome = runtime.block_on(async { tokio::spawn(commands::dispatch(cli)).await });
-    let outcome = outcome.unwrap_or_else(|e| {
-        Err(Failure::Failed(Some(anyhow::anyhow!(
-            "command panicked: {e}"
-        ))))
-    });
-    match outcome {
+    match runtime.block_on(commands::dispatch(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::BadInput(e)) => {
             eprintln!("error: {e:#}");

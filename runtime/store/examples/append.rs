@@ -1,7 +1,8 @@
 //! How long `Store::append` takes per event, for batches of step events like the engine's
 //! writer sends (STEP_START, LOG, STEP_OUTPUT, STEP_SUCCESS, LOGS_CAPTURED per step).
 //!
-//! Run: `cargo run --release -p weft-store --example append [DIR]` (a temp dir by default).
+//! Run: `cargo run --release -p weft-store --example append [DIR]` (a temp dir by default;
+//! `STEPS=n` for one batch size).
 //! A measurement to read, not a test: nothing here asserts a time.
 
 use std::time::Instant;

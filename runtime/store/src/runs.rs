@@ -20,7 +20,7 @@ use weft_engine::ports::{RunStorage, StorageError};
 use crate::Store;
 use crate::bulk::{self, BulkInsert};
 use crate::error::StoreError;
-use crate::sqlite::{Db, Statement};
+use crate::sqlite::{Db, Statement, push_placeholder};
 
 type DbRow = <Db as sqlx::Database>::Row;
 
@@ -273,11 +273,22 @@ fn run_update_sql() -> &'static str {
     static SQL: OnceLock<String> = OnceLock::new();
     SQL.get_or_init(|| {
         let mut sql = String::from("UPDATE runs SET status = CASE status");
+        let mut n = 0;
+        let mut param = |sql: &mut String| {
+            n += 1;
+            push_placeholder(sql, n);
+        };
         for status in ALL_STATUSES {
             // Status names are identifiers of our own (`SUCCESS`), never data.
-            sql.push_str(&format!(" WHEN '{status}' THEN ?"));
+            sql.push_str(&format!(" WHEN '{status}' THEN "));
+            param(&mut sql);
         }
-        sql.push_str(" ELSE status END, started_ms = COALESCE(started_ms, ?), finished_ms = COALESCE(?, finished_ms) WHERE run_id = ?");
+        sql.push_str(" ELSE status END, started_ms = COALESCE(started_ms, ");
+        param(&mut sql);
+        sql.push_str("), finished_ms = COALESCE(");
+        param(&mut sql);
+        sql.push_str(", finished_ms) WHERE run_id = ");
+        param(&mut sql);
         sql
     })
 }

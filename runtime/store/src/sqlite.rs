@@ -1,16 +1,18 @@
 //! Everything SQLite-specific in one place: the database type the queries are written
 //! against, how the file is opened (created if missing, WAL, `synchronous=NORMAL`, busy
-//! timeout, foreign keys), and the embedded migrations.
+//! timeout, foreign keys), the embedded migrations, the placeholder style of generated
+//! statements, and how a write transaction runs ([`Writer`]: one connection, `BEGIN` and
+//! `COMMIT` fused into the first and last statements).
 //!
-//! The other modules write portable SQL (`$N` parameters, `ON CONFLICT ... DO UPDATE`,
-//! integer milliseconds, JSON as TEXT) against [`Db`]; PostgreSQL will get a sibling of
-//! this module and its own migrations directory.
+//! The other modules write portable SQL (`$N` parameters in fixed statements,
+//! [`push_placeholder`] in generated ones, `ON CONFLICT ... DO UPDATE`, integer
+//! milliseconds, JSON as TEXT) against [`Db`] and hand writes to the [`Writer`] as
+//! [`Statement`]s; PostgreSQL will get a sibling of this module and its own migrations.
 
 use std::borrow::Cow;
 use std::path::Path;
-use std::time::Duration;
-
 use std::sync::Arc;
+use std::time::Duration;
 
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::sqlite::{
@@ -72,7 +74,6 @@ fn migrator() -> Migrator {
     )
 }
 
-/// Opens (creating if missing) the database file at `path` and brings its schema up to date.
 /// One statement of a write transaction: static SQL and its arguments.
 pub(crate) struct Statement {
     sql: &'static str,
@@ -183,10 +184,10 @@ impl Writer {
         &self,
         state: &'s mut WriterState,
     ) -> Result<&'s mut SqliteConnection, sqlx::Error> {
-        if let WriterState::Connected { conn, open: true } = state {
-            if rollback(conn).await.is_err() {
-                *state = WriterState::Idle;
-            }
+        if let WriterState::Connected { conn, open: true } = state
+            && rollback(conn).await.is_err()
+        {
+            *state = WriterState::Idle;
         }
         if let WriterState::Idle = state {
             let conn = SqliteConnection::connect_with(&self.options).await?;

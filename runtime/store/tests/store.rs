@@ -256,14 +256,17 @@ async fn a_batch_with_an_unknown_run_is_not_stored_at_all() {
         .create_run(&run("r1", "j", 1, &[]))
         .await
         .expect("create");
-    let batch = vec![
-        event("r1", None, 2, EventKind::RunStart),
-        event("ghost", None, 2, EventKind::RunStart),
-    ];
+    // The unknown run's event comes after a full multi-row insert of good ones.
+    let mut batch: Vec<Event> = (0..150)
+        .map(|i| event("r1", Some("s"), i, EventKind::StepStart { attempt: 1 }))
+        .collect();
+    batch.push(event("ghost", None, 2, EventKind::RunStart));
+    batch.push(event("r1", None, 3, EventKind::RunStart));
     let err = store.append(&batch).await.expect_err("unknown run");
+    assert_eq!(err.kind(), ErrorKind::Conflict);
     assert!(
         err.to_string()
-            .starts_with("appending 2 events of runs r1, ghost: "),
+            .starts_with("appending 152 events of runs r1, ghost: "),
         "{err}"
     );
 
@@ -273,10 +276,27 @@ async fn a_batch_with_an_unknown_run_is_not_stored_at_all() {
         .expect_err("unknown run");
     assert_eq!(port.to_string(), err.to_string());
 
-    assert!(store.events("r1", 0, 10).await.expect("events").is_empty());
+    assert!(
+        store
+            .events("r1", 0, 1_000)
+            .await
+            .expect("events")
+            .is_empty()
+    );
     assert_eq!(
         store.run("r1").await.expect("read").expect("exists").status,
         RunStatus::Queued
+    );
+
+    // The failed batch left nothing behind: the next one is stored.
+    store
+        .append(&[event("r1", None, 4, EventKind::RunStart)])
+        .await
+        .expect("append after a failure");
+    assert_eq!(store.events("r1", 0, 10).await.expect("events").len(), 1);
+    assert_eq!(
+        store.run("r1").await.expect("read").expect("exists").status,
+        RunStatus::Started
     );
 }
 

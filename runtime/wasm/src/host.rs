@@ -72,6 +72,25 @@ impl WasmHost {
             .wasm_component_model(true)
             .epoch_interruption(true)
             .cranelift_opt_level(OptLevel::Speed);
+        if std::env::var_os("WEFT_POOL").is_some() {
+            let mut pool = wasmtime::PoolingAllocationConfig::new();
+            let n: u32 = std::env::var("WEFT_POOL")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(100);
+            pool.total_component_instances(n)
+                .total_core_instances(n * 8)
+                .total_memories(n * 4)
+                .total_tables(n * 8)
+                .total_stacks(n);
+            pool.max_memories_per_module(2)
+                .max_tables_per_module(4)
+                .table_elements(100_000);
+            if let Some(k) = std::env::var("WEFT_KEEP").ok().and_then(|v| v.parse().ok()) {
+                pool.linear_memory_keep_resident(k).table_keep_resident(k);
+            }
+            config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
+        }
         let engine = Engine::new(&config).map_err(engine_err)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(engine_err)?;

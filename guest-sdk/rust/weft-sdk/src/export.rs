@@ -4,12 +4,14 @@
 use crate::bindings::exports::weft::plugin::{definitions, ops, schedules, sensors};
 use crate::bindings::weft::plugin::types as wit;
 use crate::failure::Failure;
-use crate::registry::Registry;
+use crate::registry::{Entries, Registry, run_step};
 use std::marker::PhantomData;
 
 /// A code location: what `definitions!` declares.
 #[doc(hidden)]
 pub trait Location: 'static {
+    /// What `definitions!` lists, not yet built.
+    fn entries() -> Entries;
     /// The location's registry, built on first use.
     fn registry() -> &'static Result<Registry, Failure>;
 }
@@ -44,6 +46,10 @@ impl<L: Location> ops::Guest for Component<L> {
         ctx: wit::StepContext,
         inputs: Vec<wit::StepInput>,
     ) -> Result<Vec<wit::StepOutput>, wit::Failure> {
+        // A step runs in a fresh instance: find its op without building every job's graph.
+        if let Some((op, what)) = L::entries().step_op(&ctx) {
+            return run_step(op, what, ctx, inputs).map_err(|f| to_wit(&f));
+        }
         registry::<L>()?
             .execute(ctx, inputs)
             .map_err(|f| to_wit(&f))
@@ -101,15 +107,19 @@ macro_rules! definitions {
         pub struct __WeftLocation;
 
         impl $crate::__private::Location for __WeftLocation {
+            fn entries() -> $crate::__private::Entries {
+                #[allow(unused_mut)]
+                let mut entries = $crate::__private::Entries::default();
+                $( $( $crate::definitions!(@add entries $kind $($p)::+); )* )*
+                entries
+            }
+
             fn registry() -> &'static ::core::result::Result<$crate::__private::Registry, $crate::Failure> {
                 static REGISTRY: ::std::sync::OnceLock<
                     ::core::result::Result<$crate::__private::Registry, $crate::Failure>,
                 > = ::std::sync::OnceLock::new();
                 REGISTRY.get_or_init(|| {
-                    #[allow(unused_mut)]
-                    let mut entries = $crate::__private::Entries::default();
-                    $( $( $crate::definitions!(@add entries $kind $($p)::+); )* )*
-                    $crate::__private::Registry::build(entries)
+                    $crate::__private::Registry::build(<Self as $crate::__private::Location>::entries())
                 })
             }
         }

@@ -160,6 +160,61 @@ impl JobDefinition {
 
 thread_local! {
     static CURRENT: RefCell<Option<JobDefinition>> = const { RefCell::new(None) };
+    /// Set while [`find_op`] looks for an op: job bodies then record no graph.
+    static LOOKUP: RefCell<Option<Lookup>> = const { RefCell::new(None) };
+}
+
+/// What [`find_op`] is looking for, and what it found.
+struct Lookup {
+    /// The job whose body is run; the others are skipped.
+    job: String,
+    /// The op's name.
+    op: String,
+    /// Whether a job of that name was built.
+    job_seen: bool,
+    found: Option<&'static OpSpec>,
+}
+
+fn looking_up() -> bool {
+    LOOKUP.with(|l| l.borrow().is_some())
+}
+
+/// The op named `op` that job `job` invokes, found by running only that job's body, and
+/// that without recording its graph (no node names, no bindings): how a step finds its op
+/// without building every job of the location. `None` if no job of that name invokes an
+/// op of that name (the caller then builds the whole registry to say why).
+pub(crate) fn find_op(
+    jobs: &[fn() -> JobDefinition],
+    job: &str,
+    op: &str,
+) -> Option<&'static OpSpec> {
+    let lookup = Lookup {
+        job: job.to_owned(),
+        op: op.to_owned(),
+        job_seen: false,
+        found: None,
+    };
+    let outer = LOOKUP.with(|l| l.replace(Some(lookup)));
+    for build in jobs {
+        let _ = build();
+        let done = LOOKUP.with(|l| l.borrow().as_ref().is_some_and(|l| l.job_seen));
+        if done {
+            break;
+        }
+    }
+    let lookup = LOOKUP.with(|l| l.replace(outer));
+    lookup.and_then(|l| l.found)
+}
+
+/// An empty job, returned by `build_job` while looking up an op; nothing reads it.
+fn placeholder() -> JobDefinition {
+    JobDefinition {
+        name: String::new(),
+        description: None,
+        tags: Vec::new(),
+        nodes: Vec::new(),
+        errors: Vec::new(),
+    }
 }
 
 /// Builds a job by running its (rewritten) body. Used by `#[job]`.
@@ -170,6 +225,22 @@ pub fn build_job<R>(
     tags: &[(&str, &str)],
     body: impl FnOnce() -> R,
 ) -> JobDefinition {
+    let run_body = LOOKUP.with(|l| match l.borrow_mut().as_mut() {
+        Some(lookup) if lookup.job == name && !lookup.job_seen => {
+            lookup.job_seen = true;
+            Some(true)
+        }
+        Some(_) => Some(false),
+        None => None,
+    });
+    match run_body {
+        Some(true) => {
+            let _ = body();
+            return placeholder();
+        }
+        Some(false) => return placeholder(),
+        None => {}
+    }
     let job = JobDefinition {
         name: name.into(),
         description: description.map(Into::into),
@@ -209,11 +280,28 @@ impl Invocation {
 
     /// Feeds the op's input number `index`.
     pub fn input<T>(&mut self, index: usize, source: impl IntoInput<T>) {
-        self.inputs.push((index, source.into_sources()));
+        if !looking_up() {
+            self.inputs.push((index, source.into_sources()));
+        }
     }
 
     /// Adds the node to the job being built and returns a handle to its output.
     pub fn finish<T>(self) -> Output<T> {
+        let found = LOOKUP.with(|l| match l.borrow_mut().as_mut() {
+            Some(lookup) => {
+                if lookup.found.is_none() && lookup.op == self.op.name {
+                    lookup.found = Some(self.op);
+                }
+                true
+            }
+            None => false,
+        });
+        if found {
+            return Output {
+                node: usize::MAX,
+                _type: PhantomData,
+            };
+        }
         let node = CURRENT.with(|c| {
             let mut current = c.borrow_mut();
             let Some(job) = current.as_mut() else {

@@ -154,19 +154,7 @@ impl Registry {
                 }
             }
         };
-        let what = if ctx.step_key == spec.name {
-            what
-        } else {
-            format!("{what} (step `{}`)", ctx.step_key)
-        };
-        let ctx = OpContext::from_wit(ctx);
-        let mut inputs = Inputs::new(what, inputs);
-        let value = (spec.execute)(&ctx, &mut inputs)?;
-        Ok(vec![wit::StepOutput {
-            name: RESULT.into(),
-            value,
-            metadata: ctx.take_metadata(),
-        }])
+        run_step(spec, what, ctx, inputs)
     }
 
     /// Evaluates the sensor `name`.
@@ -203,6 +191,56 @@ impl Registry {
         };
         schedule.evaluate(&ctx).map(|r| r.to_wit())
     }
+}
+
+impl Entries {
+    /// The op of one step, found without building the registry: an op is looked up in the
+    /// step's job alone ([`crate::job::find_op`]), an asset in the static list. Every step
+    /// runs in a fresh instance, so building every job's graph would be paid per step.
+    /// `None` when the target is not found that way: [`Registry::execute`] then says why.
+    ///
+    /// The host runs steps only of locations whose definitions it validated (through the
+    /// registry), so what this skips checking has been checked.
+    pub fn step_op(&self, ctx: &wit::StepContext) -> Option<(&'static OpSpec, String)> {
+        match &ctx.target {
+            wit::StepTarget::Op(name) => {
+                let op = crate::job::find_op(&self.jobs, &ctx.job, name)?;
+                Some((op, format!("op `{name}`")))
+            }
+            wit::StepTarget::Asset(key) => {
+                let asset = self.assets.iter().find(|a| {
+                    key.len() == a.key_prefix.len() + 1
+                        && key
+                            .iter()
+                            .zip(a.key_prefix.iter().chain([&a.op.name]))
+                            .all(|(k, p)| k == p)
+                })?;
+                Some((&asset.op, format!("asset `{}`", key.join("/"))))
+            }
+        }
+    }
+}
+
+/// Calls the op `spec` of one step and wraps its one output.
+pub(crate) fn run_step(
+    spec: &OpSpec,
+    what: String,
+    ctx: wit::StepContext,
+    inputs: Vec<wit::StepInput>,
+) -> Result<Vec<wit::StepOutput>, Failure> {
+    let what = if ctx.step_key == spec.name {
+        what
+    } else {
+        format!("{what} (step `{}`)", ctx.step_key)
+    };
+    let ctx = OpContext::from_wit(ctx);
+    let mut inputs = Inputs::new(what, inputs);
+    let value = (spec.execute)(&ctx, &mut inputs)?;
+    Ok(vec![wit::StepOutput {
+        name: RESULT.into(),
+        value,
+        metadata: ctx.take_metadata(),
+    }])
 }
 
 /// An asset's parameters name its upstream assets: the one with the same prefix, or else

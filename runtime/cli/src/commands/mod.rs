@@ -4,7 +4,6 @@ mod inspect;
 mod run;
 
 use anyhow::Context;
-use tokio::task::block_in_place;
 use weft_wasm::{CodeLocation, LoadError, WasmHost};
 
 use crate::instance::{Grants, Instance};
@@ -13,8 +12,7 @@ use crate::{Cli, Command, Failure, GrantOpts, RunsCommand};
 pub async fn dispatch(cli: Cli) -> Result<(), Failure> {
     let instance = Instance::open(cli.home).map_err(Failure::BadInput)?;
     match cli.command {
-        // Guest code runs outside the async context: WASI's blocking calls need that.
-        Command::Check { file, json } => block_in_place(|| inspect::check(&instance, &file, json)),
+        Command::Check { file, json } => off_runtime(|| inspect::check(&instance, &file, json)),
         Command::Run { file, job, opts } => {
             run::run(&instance, &file, run::Target::Job(job), opts).await
         }
@@ -27,7 +25,7 @@ pub async fn dispatch(cli: Cli) -> Result<(), Failure> {
             cursor,
             grants,
             json,
-        } => block_in_place(|| inspect::sensor(&instance, &file, &name, cursor, grants, json)),
+        } => off_runtime(|| inspect::sensor(&instance, &file, &name, cursor, grants, json)),
         Command::Runs {
             command:
                 RunsCommand::List {
@@ -43,6 +41,15 @@ pub async fn dispatch(cli: Cli) -> Result<(), Failure> {
         } => inspect::show_run(&instance, &run_id, json).await,
         Command::Logs { run_id, step, json } => inspect::logs(&instance, &run_id, step, json).await,
     }
+}
+
+/// Runs guest code on a thread of its own, outside the async runtime: wasmtime-wasi's
+/// blocking WASI calls (filesystem, clocks) must not run inside an async context.
+pub fn off_runtime<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    std::thread::scope(|s| match s.spawn(f).join() {
+        Ok(r) => r,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
 }
 
 impl GrantOpts {

@@ -41,9 +41,8 @@ pub async fn run(
     let clock = Instant::now();
     let bad = |e: anyhow::Error| Failure::BadInput(e);
     // Guest code (definitions here, steps below) runs outside the async context.
-    let (location, wasm_size) = tokio::task::block_in_place(|| {
-        super::load_location(instance, file, opts.location, opts.grants)
-    })?;
+    let (location, wasm_size) =
+        super::off_runtime(|| super::load_location(instance, file, opts.location, opts.grants))?;
     let defs = location.definitions();
     let (plan, selection): (ExecutionPlan, Option<String>) = match &target {
         Target::Job(job) => (plan_job(defs, job).map_err(|e| bad(e.into()))?, None),
@@ -127,7 +126,7 @@ pub async fn run(
         config: &config,
         tags: &tags,
     };
-    let outcome = tokio::task::block_in_place(|| executor.execute(&spec, kind));
+    let outcome = super::off_runtime(|| executor.execute(&spec, kind));
     if let Err(e) = writer.flush().await {
         let saved = save_unwritten(instance, &run_id, &e.unwritten);
         return Err(Failure::Failed(Some(anyhow!(

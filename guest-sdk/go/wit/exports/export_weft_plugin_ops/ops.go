@@ -5,7 +5,7 @@
 package export_weft_plugin_ops
 
 import (
-	witTypes "example.invalid/weft/guest-sdk/go/internal/gopkg/wit/types"
+	witTypes "example.invalid/weft/guest-sdk/go/internal/witrt/types"
 	types "example.invalid/weft/guest-sdk/go/wit/imports/weft_plugin_types"
 )
 

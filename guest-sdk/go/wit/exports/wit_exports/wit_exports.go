@@ -6,8 +6,8 @@
 package wit_exports
 
 import (
-	witRuntime "example.invalid/weft/guest-sdk/go/internal/gopkg/wit/runtime"
-	witTypes "example.invalid/weft/guest-sdk/go/internal/gopkg/wit/types"
+	witRuntime "example.invalid/weft/guest-sdk/go/internal/witrt/runtime"
+	witTypes "example.invalid/weft/guest-sdk/go/internal/witrt/types"
 	"example.invalid/weft/guest-sdk/go/wit/exports/export_weft_plugin_definitions"
 	"example.invalid/weft/guest-sdk/go/wit/exports/export_weft_plugin_ops"
 	"example.invalid/weft/guest-sdk/go/wit/exports/export_weft_plugin_schedules"

@@ -6,8 +6,8 @@
 package weft_plugin_log
 
 import (
-	witRuntime "example.invalid/weft/guest-sdk/go/internal/gopkg/wit/runtime"
-	witTypes "example.invalid/weft/guest-sdk/go/internal/gopkg/wit/types"
+	witRuntime "example.invalid/weft/guest-sdk/go/internal/witrt/runtime"
+	witTypes "example.invalid/weft/guest-sdk/go/internal/witrt/types"
 	"runtime"
 	"unsafe"
 )

@@ -6,8 +6,8 @@
 package weft_plugin_resources
 
 import (
-	witRuntime "example.invalid/weft/guest-sdk/go/internal/gopkg/wit/runtime"
-	witTypes "example.invalid/weft/guest-sdk/go/internal/gopkg/wit/types"
+	witRuntime "example.invalid/weft/guest-sdk/go/internal/witrt/runtime"
+	witTypes "example.invalid/weft/guest-sdk/go/internal/witrt/types"
 	"example.invalid/weft/guest-sdk/go/wit/imports/weft_plugin_types"
 	"runtime"
 	"unsafe"

@@ -6,7 +6,7 @@
 package weft_plugin_types
 
 import (
-	witTypes "example.invalid/weft/guest-sdk/go/internal/gopkg/wit/types"
+	witTypes "example.invalid/weft/guest-sdk/go/internal/witrt/types"
 )
 
 // A value passed between steps: opaque bytes with a codec tag saying how to read them.
