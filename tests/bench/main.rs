@@ -547,7 +547,7 @@ fn real_main() -> Result<(), String> {
     let in_process = engine_times(&engine, ExecutorKind::InProcess, &memory, n)?;
     if std::env::var_os("WEFT_BENCH_MICRO").is_some() {
         use weft_engine::ports::{InputArg, StepRequest, StepRunner};
-        let req = StepRequest {
+        let mut req = StepRequest {
             run_id: "r".into(),
             job: "wide_job".into(),
             step_key: "add_1".into(),
