@@ -195,7 +195,10 @@ fn run_config_reaches_the_op() {
     );
     assert_eq!(run["steps"][&step]["outputs"]["result"], json!(42));
     // What the op logged is in the run's logs.
-    let logs = home.weft_json(&["logs", run["run_id"].as_str().unwrap(), "--step", &step], 0);
+    let logs = home.weft_json(
+        &["logs", run["run_id"].as_str().unwrap(), "--step", &step],
+        0,
+    );
     assert_eq!(logs[0]["logs"][0]["message"], "factor = 6", "{logs}");
     assert_eq!(logs[0]["logs"][0]["level"], "info");
 }

@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use weft_core::config::RunConfig;
 use weft_core::defs::{
-    Backoff, Definitions, InputBinding, IoDef, JobDef, NodeDef, OpDef, OutputRef, RetryPolicy, StepTarget, Value,
+    Backoff, Definitions, InputBinding, IoDef, JobDef, NodeDef, OpDef, OutputRef, RetryPolicy,
+    StepTarget, Value,
 };
 use weft_core::events::{Event, EventKind, FailureKind, RunStatus};
 use weft_core::plan::plan_job;
@@ -16,7 +17,8 @@ use weft_core::run::{RunFilter, RunRecord};
 use weft_engine::executor::{Executor, ExecutorKind, RunOutcome, RunSpec};
 use weft_engine::io::{FsComputeLogs, InMemoryIoManager};
 use weft_engine::ports::{
-    InputArg, RunStorage, StepAttempt, StepFailure, StepOutput, StepRequest, StepRunner, StorageError,
+    InputArg, RunStorage, StepAttempt, StepFailure, StepOutput, StepRequest, StepRunner,
+    StorageError,
 };
 use weft_engine::writer::{EventSink, EventWriter};
 
@@ -25,13 +27,22 @@ use weft_engine::writer::{EventSink, EventWriter};
 struct Arith;
 
 fn number(v: &Value) -> i64 {
-    std::str::from_utf8(&v.data).ok().and_then(|t| t.parse().ok()).unwrap_or(i64::MIN)
+    std::str::from_utf8(&v.data)
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(i64::MIN)
 }
 
 impl StepRunner for Arith {
     fn run_step(&self, req: &StepRequest) -> StepAttempt {
-        let StepTarget::Op(op) = &req.target else { panic!("ops only") };
-        let fail = |message: &str, retryable| StepFailure { message: message.into(), kind: FailureKind::Error, retryable };
+        let StepTarget::Op(op) = &req.target else {
+            panic!("ops only")
+        };
+        let fail = |message: &str, retryable| StepFailure {
+            message: message.into(),
+            kind: FailureKind::Error,
+            retryable,
+        };
         let result = match op.as_str() {
             "one" => Ok(1),
             "inc" => match &req.inputs[0].1 {
@@ -45,13 +56,29 @@ impl StepRunner for Arith {
             "boom" => Err(fail("boom", false)),
             "flaky" if req.attempt < 3 => Err(fail("not yet", true)),
             "flaky" => Ok(7),
-            "mute" => return StepAttempt { result: Ok(vec![]), logs: vec![], stdout: vec![], stderr: vec![] },
+            "mute" => {
+                return StepAttempt {
+                    result: Ok(vec![]),
+                    logs: vec![],
+                    stdout: vec![],
+                    stderr: vec![],
+                };
+            }
             other => Err(fail(&format!("no op {other}"), false)),
         };
         let result = result.map(|n| {
-            vec![StepOutput { name: "result".into(), value: Value::json(n.to_string()), metadata: Default::default() }]
+            vec![StepOutput {
+                name: "result".into(),
+                value: Value::json(n.to_string()),
+                metadata: Default::default(),
+            }]
         });
-        StepAttempt { result, logs: vec![], stdout: b"printed\n".to_vec(), stderr: vec![] }
+        StepAttempt {
+            result,
+            logs: vec![],
+            stdout: b"printed\n".to_vec(),
+            stderr: vec![],
+        }
     }
 }
 
@@ -59,8 +86,19 @@ fn op(name: &str, inputs: &[&str], retry: Option<RetryPolicy>) -> OpDef {
     OpDef {
         name: name.into(),
         description: None,
-        inputs: inputs.iter().map(|i| IoDef { name: (*i).into(), description: None, type_name: None }).collect(),
-        outputs: vec![IoDef { name: "result".into(), description: None, type_name: None }],
+        inputs: inputs
+            .iter()
+            .map(|i| IoDef {
+                name: (*i).into(),
+                description: None,
+                type_name: None,
+            })
+            .collect(),
+        outputs: vec![IoDef {
+            name: "result".into(),
+            description: None,
+            type_name: None,
+        }],
         config_schema: None,
         tags: Default::default(),
         retry_policy: retry,
@@ -68,18 +106,36 @@ fn op(name: &str, inputs: &[&str], retry: Option<RetryPolicy>) -> OpDef {
 }
 
 fn node(name: &str, op: &str, from: &[&str], fan_in: bool) -> NodeDef {
-    let sources = from.iter().map(|f| OutputRef { node: (*f).into(), output: "result".into() }).collect();
+    let sources = from
+        .iter()
+        .map(|f| OutputRef {
+            node: (*f).into(),
+            output: "result".into(),
+        })
+        .collect();
     let input = if op == "sum" { "values" } else { "x" };
     NodeDef {
         name: name.into(),
         op: op.into(),
-        inputs: if from.is_empty() { vec![] } else { vec![InputBinding { input: input.into(), sources, fan_in }] },
+        inputs: if from.is_empty() {
+            vec![]
+        } else {
+            vec![InputBinding {
+                input: input.into(),
+                sources,
+                fan_in,
+            }]
+        },
         tags: Default::default(),
     }
 }
 
 fn defs(jobs: Vec<(&str, Vec<NodeDef>)>) -> Definitions {
-    let retry = RetryPolicy { max_retries: 2, delay_ms: 1, backoff: Backoff::Exponential };
+    let retry = RetryPolicy {
+        max_retries: 2,
+        delay_ms: 1,
+        backoff: Backoff::Exponential,
+    };
     Definitions {
         ops: vec![
             op("one", &[], None),
@@ -91,7 +147,12 @@ fn defs(jobs: Vec<(&str, Vec<NodeDef>)>) -> Definitions {
         ],
         jobs: jobs
             .into_iter()
-            .map(|(name, nodes)| JobDef { name: name.into(), description: None, tags: Default::default(), nodes })
+            .map(|(name, nodes)| JobDef {
+                name: name.into(),
+                description: None,
+                tags: Default::default(),
+                nodes,
+            })
             .collect(),
         ..Default::default()
     }
@@ -110,13 +171,19 @@ impl EventSink for Collect {
 impl Collect {
     fn types(&self, step: &str) -> Vec<&'static str> {
         let events = self.0.lock().unwrap();
-        events.iter().filter(|e| e.step_key.as_deref() == Some(step)).map(|e| e.kind.type_name()).collect()
+        events
+            .iter()
+            .filter(|e| e.step_key.as_deref() == Some(step))
+            .map(|e| e.kind.type_name())
+            .collect()
     }
 
     fn output(&self, step: &str) -> Option<String> {
         let events = self.0.lock().unwrap();
         events.iter().find_map(|e| match &e.kind {
-            EventKind::StepOutput { preview, .. } if e.step_key.as_deref() == Some(step) => Some(preview.clone()),
+            EventKind::StepOutput { preview, .. } if e.step_key.as_deref() == Some(step) => {
+                Some(preview.clone())
+            }
             _ => None,
         })
     }
@@ -125,20 +192,37 @@ impl Collect {
 fn execute(defs: &Definitions, job: &str, kind: ExecutorKind) -> (RunOutcome, Collect) {
     let plan = plan_job(defs, job).unwrap();
     let io = InMemoryIoManager::default();
-    let logs_dir = std::env::temp_dir().join(format!("weft-engine-test-{}-{job}-{kind:?}", std::process::id()));
+    let logs_dir = std::env::temp_dir().join(format!(
+        "weft-engine-test-{}-{job}-{kind:?}",
+        std::process::id()
+    ));
     let logs = FsComputeLogs::new(&logs_dir);
     let sink = Collect::default();
     let cancel = AtomicBool::new(false);
-    let executor = Executor { runner: &Arith, io: &io, compute_logs: &logs, sink: &sink, cancel: &cancel };
+    let executor = Executor {
+        runner: &Arith,
+        io: &io,
+        compute_logs: &logs,
+        sink: &sink,
+        cancel: &cancel,
+    };
     let config = RunConfig::default();
     let tags = BTreeMap::new();
-    let spec = RunSpec { run_id: "run", plan: &plan, config: &config, tags: &tags };
+    let spec = RunSpec {
+        run_id: "run",
+        plan: &plan,
+        config: &config,
+        tags: &tags,
+    };
     let outcome = executor.execute(&spec, kind);
     let _ = std::fs::remove_dir_all(logs_dir);
     (outcome, sink)
 }
 
-const BOTH: [ExecutorKind; 2] = [ExecutorKind::InProcess, ExecutorKind::Parallel { max_concurrent: 4 }];
+const BOTH: [ExecutorKind; 2] = [
+    ExecutorKind::InProcess,
+    ExecutorKind::Parallel { max_concurrent: 4 },
+];
 
 #[test]
 fn values_flow_through_a_fan_out_and_fan_in() {
@@ -153,8 +237,15 @@ fn values_flow_through_a_fan_out_and_fan_in() {
     for kind in BOTH {
         let (outcome, events) = execute(&defs, "fan", kind);
         assert_eq!(outcome.status, RunStatus::Success, "{kind:?}");
-        assert_eq!(events.output("total").as_deref(), Some("7"), "{kind:?}: 2 + 2 + 3");
-        assert_eq!(events.types("c"), ["STEP_START", "LOGS_CAPTURED", "STEP_OUTPUT", "STEP_SUCCESS"]);
+        assert_eq!(
+            events.output("total").as_deref(),
+            Some("7"),
+            "{kind:?}: 2 + 2 + 3"
+        );
+        assert_eq!(
+            events.types("c"),
+            ["STEP_START", "LOGS_CAPTURED", "STEP_OUTPUT", "STEP_SUCCESS"]
+        );
         let all = events.0.lock().unwrap();
         assert_eq!(all.first().map(|e| e.kind.type_name()), Some("RUN_START"));
         assert_eq!(all.last().map(|e| e.kind.type_name()), Some("RUN_SUCCESS"));
@@ -175,12 +266,21 @@ fn a_failure_skips_downstream_steps_only() {
         assert_eq!(outcome.status, RunStatus::Failure);
         assert_eq!(outcome.failed, [("bad".to_owned(), "boom".to_owned())]);
         assert_eq!(outcome.skipped, ["after_bad"]);
-        assert_eq!(events.types("bad"), ["STEP_START", "LOGS_CAPTURED", "STEP_FAILURE"], "no retry policy");
+        assert_eq!(
+            events.types("bad"),
+            ["STEP_START", "LOGS_CAPTURED", "STEP_FAILURE"],
+            "no retry policy"
+        );
         assert_eq!(events.types("after_bad"), ["STEP_SKIPPED"]);
         assert_eq!(events.output("good").as_deref(), Some("2"));
         let all = events.0.lock().unwrap();
         let last = all.last().map(|e| e.kind.clone());
-        assert_eq!(last, Some(EventKind::RunFailure { message: "step bad failed: boom".into() }));
+        assert_eq!(
+            last,
+            Some(EventKind::RunFailure {
+                message: "step bad failed: boom".into()
+            })
+        );
     }
 }
 
@@ -221,7 +321,13 @@ fn retries_follow_the_policy() {
 fn a_missing_output_fails_the_step() {
     let defs = defs(vec![("mute", vec![node("m", "mute", &[], false)])]);
     let (outcome, _) = execute(&defs, "mute", ExecutorKind::InProcess);
-    assert_eq!(outcome.failed, [("m".to_owned(), "did not return its output \"result\"".to_owned())]);
+    assert_eq!(
+        outcome.failed,
+        [(
+            "m".to_owned(),
+            "did not return its output \"result\"".to_owned()
+        )]
+    );
 }
 
 /// Storage that refuses writes while `down` is set, and keeps what it accepted.
@@ -258,7 +364,12 @@ impl RunStorage for Flaky {
 }
 
 fn event(n: i64) -> Event {
-    Event { run_id: "r".into(), step_key: None, timestamp_ms: n, kind: EventKind::RunStart }
+    Event {
+        run_id: "r".into(),
+        step_key: None,
+        timestamp_ms: n,
+        kind: EventKind::RunStart,
+    }
 }
 
 #[tokio::test]
@@ -269,7 +380,9 @@ async fn the_writer_hands_back_what_storage_would_not_take() {
     writer.flush().await.unwrap();
     assert_eq!(storage.written.lock().unwrap().len(), 2);
 
-    storage.down.store(true, std::sync::atomic::Ordering::SeqCst);
+    storage
+        .down
+        .store(true, std::sync::atomic::Ordering::SeqCst);
     writer.emit(vec![event(3)]);
     let err = writer.flush().await.unwrap_err();
     assert_eq!(err.error, "database is gone");
