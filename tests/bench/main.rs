@@ -11,7 +11,12 @@
 //! `bench.py` computes; the same pipelines as plain Rust calls; whole `weft run` processes
 //! with a warm precompile cache and with a never-seen component; and Dagster's figures
 //! (`execute_in_process` through `shared/peers/dagster/bench.py`, and the `dagster job
-//! execute` CLI) with the ratios, when `python3 -c "import dagster"` works.
+//! execute` CLI with the in_process executor on a fresh SQLite instance) with the ratios,
+//! when `python3 -c "import dagster"` works (else rows say how to install it).
+//!
+//! The engine figures use the in-memory I/O manager, as `execute_in_process` does; a third
+//! block repeats them with the filesystem I/O manager that `weft run` uses by default.
+//! Medians are after one warm-up run; one location and one database serve every run.
 //!
 //! Flags: `--runs N` (default 20; medians of N), `--dagster-runs N` (default: `--runs`, at
 //! most 10: a Dagster wide_job takes seconds), `--dagster-bench PATH` (default
@@ -425,12 +430,17 @@ fn dagster(bench: &Path, runs: usize) -> Result<Dagster, String> {
     let mut times = Vec::new();
     for _ in 0..cli_runs {
         let home = TempDir::new("bench-dagster");
+        // The in_process executor, as Weft's: the job's default would start a process per step.
+        let run_config = home.join("run.yaml");
+        std::fs::write(&run_config, "execution:\n  config:\n    in_process: {}\n")
+            .map_err(|e| format!("writing {}: {e}", run_config.display()))?;
         let mut cmd = Command::new("dagster");
         cmd.env("DAGSTER_HOME", &home.0)
             .current_dir(home.0.clone())
             .args(["job", "execute", "-f"])
             .arg(&defs)
-            .args(["-j", "process_numbers"]);
+            .args(["-j", "process_numbers", "-c"])
+            .arg(&run_config);
         match time_process(&mut cmd) {
             Ok(t) => times.push(t),
             Err(e) => {
@@ -545,37 +555,6 @@ fn real_main() -> Result<(), String> {
     let engine = Engine::new(&wasm)?;
     let memory = InMemoryIoManager::default();
     let in_process = engine_times(&engine, ExecutorKind::InProcess, &memory, n)?;
-    if std::env::var_os("WEFT_BENCH_MICRO").is_some() {
-        use weft_engine::ports::{InputArg, StepRequest, StepRunner};
-        let mut req = StepRequest {
-            run_id: "r".into(),
-            job: "wide_job".into(),
-            step_key: "add_1".into(),
-            target: weft_core::defs::StepTarget::Op("add_one".into()),
-            attempt: 1,
-            tags: Default::default(),
-            config: None,
-            inputs: vec![(
-                "x".into(),
-                InputArg::Single(weft_core::defs::Value::json("1")),
-            )],
-        };
-        for _ in 0..3 {
-            let clock = Instant::now();
-            for _ in 0..2000 {
-                let a = engine.location.run_step(&req);
-                assert!(a.result.is_ok());
-            }
-            println!("run_step add_one: {}", fmt_ms(ms(clock.elapsed()) / 2000.0));
-        }
-        if std::env::var_os("WEFT_BENCH_MICRO_ONLY").is_some() {
-            for _ in 0..20000 {
-                let a = engine.location.run_step(&req);
-                assert!(a.result.is_ok());
-            }
-            return Ok(());
-        }
-    }
     if args.engine_only {
         println!(
             "in-process: process_numbers {}, wide_job {}, per step {}",
@@ -681,7 +660,7 @@ fn real_main() -> Result<(), String> {
     t.section("plain Rust (the same work as native calls), per call");
     t.row("process_numbers pipeline", native_process / 1e6, None, "");
     t.row("wide_job pipeline", native_wide / 1e6, None, "");
-    t.section("whole process, process_numbers (weft run | dagster job execute)");
+    t.section("whole process, process_numbers (weft run | dagster job execute, in_process)");
     let cli = dagster.as_ref().and_then(|d| d.cli_ms);
     let cli_note = match &dagster {
         Some(d) if d.cli_ms.is_some() => format!(" ({} runs)", d.cli_runs),

@@ -27,6 +27,15 @@ pub struct CodeLocation {
     definitions: Definitions,
 }
 
+impl std::fmt::Debug for CodeLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CodeLocation")
+            .field("name", &self.name)
+            .field("digest", &self.digest)
+            .finish_non_exhaustive()
+    }
+}
+
 /// What one sensor evaluation returned.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SensorTick {
