@@ -1,6 +1,8 @@
 //! Bad input to `weft`: each is refused with exit code 2 and a message naming the problem,
 //! and nothing is written (no run, no location version).
 
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
+
 use weft_tests::{Home, TempDir, rust_guest};
 
 /// Asserts `weft ARGS` exits 2 with `needle` in its error, and that no run was recorded.

@@ -2,6 +2,8 @@
 //! assets and selections, the sensor under a directory grant, runs and logs as a user reads
 //! them.
 
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
+
 use serde_json::{Value, json};
 use weft_tests::{Home, TempDir, rust_guest, types_of};
 

@@ -1,6 +1,8 @@
 //! The contract fits Go and Python: a one-op guest in each, built from source with the
 //! project's tooling, runs through the same `weft` binary.
 
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
+
 use weft_tests::{Home, polyglot_guest};
 
 #[test]

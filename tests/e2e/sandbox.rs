@@ -2,6 +2,8 @@
 //! message, and neither the host nor a run beside it is harmed. Also retries, config, and
 //! compute logs, which the same guest exercises.
 
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
+
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 

@@ -2,6 +2,8 @@
 //! the graph, failures skip what is downstream, retries follow the policy, and the parallel
 //! executor agrees with the in-process one. Also the event writer when storage fails.
 
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
+
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
