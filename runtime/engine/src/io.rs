@@ -2,15 +2,16 @@
 //! `$WEFT_HOME/storage` and `$WEFT_HOME/logs`) and an in-memory I/O manager for tests and
 //! runs whose values need not outlive the process.
 //!
-//! The filesystem layout mirrors Dagster's `fs_io_manager`: op outputs at
-//! `storage/<run id>/<step key>/<output>`, assets at `storage/assets/<key path>`, each file
+//! The filesystem layout is like Dagster's `fs_io_manager`: op outputs at
+//! `storage/<run id>/<step key>.<output>`, assets at `storage/assets/<key path>`, each file
 //! holding the codec tag on its first line and the value's bytes after it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use weft_core::defs::{AssetKey, Value};
 
@@ -19,20 +20,41 @@ use crate::ports::{ComputeLogStore, IoError, IoManager};
 /// Keeps values as files under a base directory.
 pub struct FsIoManager {
     base: PathBuf,
+    /// Directories known to exist: each is created once, not once per value.
+    made: Mutex<HashSet<PathBuf>>,
 }
 
 impl FsIoManager {
     /// An I/O manager rooted at `base` (created on first write).
     pub fn new(base: impl Into<PathBuf>) -> Self {
-        FsIoManager { base: base.into() }
+        FsIoManager {
+            base: base.into(),
+            made: Mutex::default(),
+        }
+    }
+
+    fn write(&self, path: &Path, value: &Value) -> Result<(), IoError> {
+        let err = |e: std::io::Error| IoError(format!("writing {}: {e}", path.display()));
+        if let Some(dir) = path.parent() {
+            let known = self.made.lock().map(|m| m.contains(dir)).unwrap_or(false);
+            if !known {
+                fs::create_dir_all(dir).map_err(err)?;
+                if let Ok(mut made) = self.made.lock() {
+                    made.insert(dir.to_path_buf());
+                }
+            }
+        }
+        write_value(path, value).map_err(err)
     }
 
     fn output_path(&self, run_id: &str, step_key: &str, output: &str) -> Result<PathBuf, IoError> {
+        // One directory per run, one file per output: a directory per step would cost a
+        // mkdir per step, as much again as the write itself.
+        let step = safe_path(step_key)?.to_string_lossy().replace('/', "__");
         Ok(self
             .base
             .join(safe(run_id)?)
-            .join(safe_path(step_key)?)
-            .join(safe(output)?))
+            .join(format!("{step}.{}", safe(output)?)))
     }
 
     fn asset_path(&self, key: &AssetKey) -> Result<PathBuf, IoError> {
@@ -60,19 +82,19 @@ fn safe_path(key: &str) -> Result<PathBuf, IoError> {
     key.split('/').map(safe).collect()
 }
 
-fn write_value(path: &Path, value: &Value) -> Result<(), IoError> {
-    let err = |e: std::io::Error| IoError(format!("writing {}: {e}", path.display()));
-    if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir).map_err(err)?;
-    }
-    // Write beside, then rename: a reader never sees half a value.
-    let tmp = path.with_extension("partial");
-    let mut file = fs::File::create(&tmp).map_err(err)?;
-    file.write_all(value.codec.as_bytes()).map_err(err)?;
-    file.write_all(b"\n").map_err(err)?;
-    file.write_all(&value.data).map_err(err)?;
-    drop(file);
-    fs::rename(&tmp, path).map_err(err)
+/// Writes `value` beside `path`, then renames it into place: a reader never sees half a
+/// value, and two writers of one asset never share a temporary file.
+fn write_value(path: &Path, value: &Value) -> std::io::Result<()> {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".partial-{}-{n}", std::process::id()));
+    let mut bytes = Vec::with_capacity(value.codec.len() + 1 + value.data.len());
+    bytes.extend_from_slice(value.codec.as_bytes());
+    bytes.push(b'\n');
+    bytes.extend_from_slice(&value.data);
+    fs::write(&tmp, &bytes)?;
+    fs::rename(&tmp, path)
 }
 
 fn read_value(path: &Path, what: &str) -> Result<Value, IoError> {
@@ -102,7 +124,7 @@ impl IoManager for FsIoManager {
         output: &str,
         value: &Value,
     ) -> Result<(), IoError> {
-        write_value(&self.output_path(run_id, step_key, output)?, value)
+        self.write(&self.output_path(run_id, step_key, output)?, value)
     }
 
     fn load_output(&self, run_id: &str, step_key: &str, output: &str) -> Result<Value, IoError> {
@@ -113,7 +135,7 @@ impl IoManager for FsIoManager {
     }
 
     fn store_asset(&self, key: &AssetKey, value: &Value) -> Result<(), IoError> {
-        write_value(&self.asset_path(key)?, value)
+        self.write(&self.asset_path(key)?, value)
     }
 
     fn load_asset(&self, key: &AssetKey) -> Result<Value, IoError> {
