@@ -20,6 +20,8 @@ step "format"
 cargo fmt --all --check
 
 step "host crates and end-to-end tests (release)"
+# The end-to-end tests run the `weft` binary: build it first, in the same profile.
+cargo build --release --bins
 cargo test --release
 
 step "Rust guest SDK (host tests and compile-fail tests)"

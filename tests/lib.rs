@@ -100,7 +100,7 @@ pub fn weft_bin() -> PathBuf {
     let bin = dir.join("weft");
     assert!(
         bin.exists(),
-        "{} is missing: run the tests with `cargo test --release` from the root",
+        "{} is missing: build it first (`cargo build --release --bins`), as tests/all.sh does",
         bin.display()
     );
     bin

@@ -19,7 +19,8 @@
 //	func main() {}
 //
 // Build it with standard Go for wasip1 as a reactor, then componentize the core module
-// against the repository's wit/ (`weft build DIR` does both):
+// against the repository's wit/ (tests/guests/build-polyglot.sh, or the componentize
+// example of runtime/build, does both):
 //
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -ldflags=-checklinkname=0 -o core.wasm .
 //
