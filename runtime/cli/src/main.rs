@@ -63,6 +63,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Build a guest project (Rust, Go or Python) into a code-location component.
+    Build {
+        /// The project's directory (with Cargo.toml, go.mod, or pyproject.toml / defs.py).
+        dir: PathBuf,
+        /// Where to write the component (default: `<directory name>.wasm`).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
     /// List or show runs.
     Runs {
         #[command(subcommand)]

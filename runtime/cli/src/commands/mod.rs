@@ -1,5 +1,6 @@
 //! The commands of the `weft` binary, each in its own module; `dispatch` picks one.
 
+mod build;
 mod inspect;
 mod run;
 
@@ -26,6 +27,7 @@ pub async fn dispatch(cli: Cli) -> Result<(), Failure> {
             grants,
             json,
         } => off_runtime(|| inspect::sensor(&instance, &file, &name, cursor, grants, json)),
+        Command::Build { dir, out } => build::build(&instance, &dir, out),
         Command::Runs {
             command:
                 RunsCommand::List {

@@ -1,0 +1,160 @@
+//! `weft build DIR`: turns a guest project into a code-location component, whatever its
+//! language — `Cargo.toml` (Rust: cargo for wasm32-wasip2), `go.mod` (Go: go build for
+//! wasip1, then componentized in-process), `pyproject.toml` or a `defs.py`/`app.py`
+//! (Python: componentize-py). Inside a Weft checkout the contract is the checkout's `wit/`;
+//! elsewhere it is the copy built into this binary, written under `$WEFT_HOME/wit`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, anyhow, bail};
+use weft_build::{BuildConfig, build_go, build_python, find_repo_root};
+
+use crate::Failure;
+use crate::instance::Instance;
+
+/// The contract this binary speaks, for builds outside a checkout.
+const WIT_FILES: [(&str, &str); 2] = [
+    ("world.wit", include_str!("../../../../wit/world.wit")),
+    ("types.wit", include_str!("../../../../wit/types.wit")),
+];
+
+/// The languages `weft build` knows, by the file that marks a project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Language {
+    Rust,
+    Go,
+    Python,
+}
+
+fn detect(dir: &Path) -> Option<Language> {
+    if dir.join("Cargo.toml").is_file() {
+        Some(Language::Rust)
+    } else if dir.join("go.mod").is_file() {
+        Some(Language::Go)
+    } else if ["pyproject.toml", "defs.py", "app.py"]
+        .iter()
+        .any(|f| dir.join(f).is_file())
+    {
+        Some(Language::Python)
+    } else {
+        None
+    }
+}
+
+pub fn build(instance: &Instance, dir: &Path, out: Option<PathBuf>) -> Result<(), Failure> {
+    let bad = |e: anyhow::Error| Failure::BadInput(e);
+    if !dir.is_dir() {
+        return Err(bad(anyhow!("{} is not a directory", dir.display())));
+    }
+    let language = detect(dir).ok_or_else(|| {
+        bad(anyhow!(
+            "{} is not a guest project: expected Cargo.toml (Rust), go.mod (Go), or pyproject.toml, defs.py or app.py (Python)",
+            dir.display()
+        ))
+    })?;
+    let name = dir
+        .canonicalize()
+        .ok()
+        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "location".into());
+    let out = out.unwrap_or_else(|| PathBuf::from(format!("{name}.wasm")));
+    let config = contract(instance, dir).map_err(|e| Failure::Failed(Some(e)))?;
+    let clock = Instant::now();
+    match language {
+        Language::Rust => build_rust(dir, &out),
+        Language::Go => build_go(dir, &out, &config).map_err(anyhow::Error::new),
+        Language::Python => build_python(dir, &out, &config).map_err(anyhow::Error::new),
+    }
+    .map_err(|e| {
+        Failure::Failed(Some(
+            e.context(format!("building {} ({language:?})", dir.display())),
+        ))
+    })?;
+    let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "{}: {size} bytes in {:.1} s",
+        out.display(),
+        clock.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// The checkout's contract when `dir` (or the working directory) is inside one, else the
+/// built-in copy.
+fn contract(instance: &Instance, dir: &Path) -> anyhow::Result<BuildConfig> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    if let Some(root) = find_repo_root(dir).or_else(|| find_repo_root(&cwd)) {
+        return Ok(BuildConfig::for_repo(&root));
+    }
+    let wit = instance.home.join("wit").join("weft-plugin-0.1.0");
+    std::fs::create_dir_all(&wit).with_context(|| format!("creating {}", wit.display()))?;
+    for (file, text) in WIT_FILES {
+        let path = wit.join(file);
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(BuildConfig::new(wit))
+}
+
+/// `cargo build --release --target wasm32-wasip2`, then copies the crate's cdylib.
+fn build_rust(dir: &Path, out: &Path) -> anyhow::Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(&cargo)
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--message-format=json-render-diagnostics",
+        ])
+        .arg("--manifest-path")
+        .arg(dir.join("Cargo.toml"))
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .with_context(|| {
+            format!(
+                "cannot run {cargo}: install Rust (rustup) and `rustup target add wasm32-wasip2`"
+            )
+        })?;
+    if !output.status.success() {
+        bail!(
+            "cargo build failed (see above); is the target installed? `rustup target add wasm32-wasip2`"
+        );
+    }
+    let manifest = dir
+        .join("Cargo.toml")
+        .canonicalize()
+        .unwrap_or_else(|_| dir.join("Cargo.toml"));
+    let wasm = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|msg| msg["reason"] == "compiler-artifact")
+        .filter(|msg| msg["manifest_path"].as_str().map(Path::new) == Some(manifest.as_path()))
+        .flat_map(|msg| msg["filenames"].as_array().cloned().unwrap_or_default())
+        .filter_map(|f| f.as_str().map(PathBuf::from))
+        .find(|f| f.extension().is_some_and(|e| e == "wasm"))
+        .ok_or_else(|| {
+            anyhow!("the crate built no .wasm: give it `[lib] crate-type = [\"cdylib\"]`")
+        })?;
+    std::fs::copy(&wasm, out)
+        .with_context(|| format!("copying {} to {}", wasm.display(), out.display()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn projects_are_told_by_their_marker_file() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        assert_eq!(detect(&root.join("examples/numbers")), Some(Language::Rust));
+        assert_eq!(detect(&root.join("examples/hello-go")), Some(Language::Go));
+        assert_eq!(
+            detect(&root.join("examples/hello-python")),
+            Some(Language::Python)
+        );
+        assert_eq!(detect(&root.join("wit")), None);
+    }
+}
