@@ -2,31 +2,24 @@
 //
 // Build it into a component from the repository root:
 //
-//	tests/guests/build-polyglot.sh
-//
-// or, for this location only:
-//
 //	cargo run --release -p weft-build --example componentize -- go examples/hello-go hello-go.wasm
+//
+// or `weft build examples/hello-go -o hello-go.wasm`.
 package main
 
 import weft "example.invalid/weft/guest-sdk/go"
 
-var hello = &weft.Op{
-	Name:        "hello",
-	Description: "Say hello.",
-	Run: func(*weft.Context, weft.Inputs) (any, error) {
-		return "hello from go", nil
-	},
-}
+var hello = weft.NewOp0("hello", func(ctx *weft.Context) (string, error) {
+	ctx.Log.Info("saying hello", "step", ctx.StepKey)
+	return "hello from go", nil
+}, weft.Description("Say hello."))
+
+var helloJob = weft.NewJob("hello_job", func(j *weft.Job) {
+	j.Node(hello)
+}, weft.Description("Run hello."))
 
 func init() {
-	weft.Register(weft.Definitions{
-		Jobs: []*weft.Job{{
-			Name:        "hello_job",
-			Description: "Run hello.",
-			Nodes:       []weft.Node{{Op: hello}},
-		}},
-	})
+	weft.Register(weft.Definitions{Jobs: []*weft.Job{helloJob}})
 }
 
 func main() {}

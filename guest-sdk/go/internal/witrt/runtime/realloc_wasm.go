@@ -4,6 +4,13 @@ package runtime
 
 import "unsafe"
 
+// offByDefault: in a component the collector is off outside exports (see [CollectorOn]).
+const offByDefault = true
+
+func init() {
+	collectorOff()
+}
+
 // cabiRealloc is the module's `cabi_realloc` export, which the component-model host calls
 // to allocate guest memory for the values it passes in: the arguments of exports and the
 // results of imports. See [Realloc].

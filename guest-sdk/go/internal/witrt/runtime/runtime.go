@@ -34,6 +34,7 @@ package runtime
 
 import (
 	goruntime "runtime"
+	"runtime/debug"
 	"unsafe"
 )
 
@@ -156,4 +157,56 @@ func copyBlock(dst, src unsafe.Pointer, n uintptr) {
 		return
 	}
 	copy(unsafe.Slice((*byte)(dst), n), unsafe.Slice((*byte)(src), n))
+}
+
+// The collector and the canonical ABI: while the host lays out the arguments of an export
+// or the results of an import it calls cabi_realloc, and the instance may not call out of
+// itself until that is done. A collection started by a heap allocation in cabi_realloc
+// would read the clock through WASI, an import, and the host would trap the instance
+// ("cannot leave component instance"): a step whose inputs are large or many (a fan-in)
+// fails that way. So the collector is off except while an export's own code runs
+// ([CollectorOn], called by the Weft SDK around its handlers), and off again around an
+// import that returns values ([CollectorOff]).
+var (
+	gcPercent = 100
+	gcOn      = true
+)
+
+// collectorOff is called from init on wasm, when the module starts.
+func collectorOff() {
+	if gcOn {
+		gcPercent = debug.SetGCPercent(-1)
+		if gcPercent < 0 {
+			gcPercent = 100
+		}
+		gcOn = false
+	}
+}
+
+// CollectorOn turns the collector on for the body of an export and returns the function
+// that turns it off again (call it before the export returns).
+func CollectorOn() (off func()) {
+	if gcOn || !offByDefault {
+		return func() {}
+	}
+	debug.SetGCPercent(gcPercent)
+	gcOn = true
+	return func() {
+		debug.SetGCPercent(-1)
+		gcOn = false
+	}
+}
+
+// CollectorOff turns the collector off around a call to an import that returns values
+// (the host calls cabi_realloc for them) and returns the function that restores it.
+func CollectorOff() (restore func()) {
+	if !gcOn || !offByDefault {
+		return func() {}
+	}
+	debug.SetGCPercent(-1)
+	gcOn = false
+	return func() {
+		debug.SetGCPercent(gcPercent)
+		gcOn = true
+	}
 }

@@ -1,0 +1,164 @@
+package weft
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+)
+
+// Context is what the host tells a step about itself (Dagster's op execution context),
+// with its log, config, resources and output metadata.
+type Context struct {
+	RunID string
+	// Job is the job (or asset job) being run.
+	Job string
+	// StepKey is the node's name (e.g. add_7), or an asset's key joined with `/`.
+	StepKey string
+	// AssetKey is the key of the asset being materialized; nil for an op.
+	AssetKey []string
+	// Attempt is 1 for the first attempt, 2 for the first retry, ...
+	Attempt   uint32
+	Partition string
+	// Tags are the run's tags merged with the op's or asset's.
+	Tags map[string]string
+	// Log writes levelled, structured lines to the run's events.
+	Log *Logger
+
+	config   *string
+	metadata [][2]string
+}
+
+// HasConfig reports whether the run gave the step config (`ops.<step-key>.config`).
+func (c *Context) HasConfig() bool { return c.config != nil }
+
+// Config decodes the step's config (run config `ops.<step-key>.config`) into v, a
+// pointer. It fails permanently when the run gave no config (check [Context.HasConfig]
+// for optional config) or the config does not decode into v.
+func (c *Context) Config(v any) error {
+	if c.config == nil {
+		return Permanentf("step `%s` needs config (%s) but the run gave none: set ops.%s.config in the run config", c.StepKey, typeName(v), c.StepKey)
+	}
+	if err := json.Unmarshal([]byte(*c.config), v); err != nil {
+		return Permanentf("step `%s`: cannot decode its config as %s: %v", c.StepKey, typeName(v), err)
+	}
+	return nil
+}
+
+func typeName(v any) string {
+	t := reflect.TypeOf(v)
+	if t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return fmt.Sprint(t)
+}
+
+// Resource is the resource name set for the location in weft.yaml, if any.
+func (c *Context) Resource(name string) (Resource, bool) { return getResource(name) }
+
+// AddOutputMetadata adds a key/value shown beside the step's output (row counts, paths).
+func (c *Context) AddOutputMetadata(key, value string) {
+	c.metadata = append(c.metadata, [2]string{key, value})
+}
+
+// Resource is a resource's value as the host hands it over.
+type Resource struct {
+	// Codec says how Data is encoded: `json` for resources set as JSON or text.
+	Codec string
+	Data  []byte
+}
+
+// Decode decodes the resource from JSON into v.
+func (r Resource) Decode(v any) error {
+	if err := json.Unmarshal(r.Data, v); err != nil {
+		return Permanentf("cannot decode resource as %s: %v", typeName(v), err)
+	}
+	return nil
+}
+
+// Text is the resource as text: a JSON string's content, or else the raw bytes.
+func (r Resource) Text() string {
+	var s string
+	if json.Unmarshal(r.Data, &s) == nil {
+		return s
+	}
+	return string(r.Data)
+}
+
+func getResource(name string) (Resource, bool) {
+	codec, data, ok := hostResource(name)
+	return Resource{Codec: codec, Data: data}, ok
+}
+
+// Level is a log line's level.
+type Level uint8
+
+// The levels of the host's log, lowest first.
+const (
+	LevelTrace Level = iota
+	LevelDebug
+	LevelInfo
+	LevelWarning
+	LevelError
+)
+
+// Logger writes to the host's log: lines become events of the run (or the tick), with
+// their structured fields beside them. Arguments after the message are key/value pairs,
+// as with log/slog: ctx.Log.Info("loaded", "rows", 42).
+type Logger struct{}
+
+// Log is the log outside a step (e.g. while building definitions).
+var Log = &Logger{}
+
+// Trace writes a trace line.
+func (l *Logger) Trace(msg string, kv ...any) { l.Write(LevelTrace, msg, kv...) }
+
+// Debug writes a debug line.
+func (l *Logger) Debug(msg string, kv ...any) { l.Write(LevelDebug, msg, kv...) }
+
+// Info writes an info line.
+func (l *Logger) Info(msg string, kv ...any) { l.Write(LevelInfo, msg, kv...) }
+
+// Warn writes a warning line.
+func (l *Logger) Warn(msg string, kv ...any) { l.Write(LevelWarning, msg, kv...) }
+
+// Error writes an error line.
+func (l *Logger) Error(msg string, kv ...any) { l.Write(LevelError, msg, kv...) }
+
+// Write writes a line at level.
+func (l *Logger) Write(level Level, msg string, kv ...any) {
+	hostLog(level, msg, fields(kv))
+}
+
+// fields pairs up key/value arguments; a lone last value gets the key `!BADKEY`.
+func fields(kv []any) [][2]string {
+	var out [][2]string
+	for i := 0; i < len(kv); i += 2 {
+		if i+1 == len(kv) {
+			out = append(out, [2]string{"!BADKEY", fmt.Sprint(kv[i])})
+			break
+		}
+		out = append(out, [2]string{fmt.Sprint(kv[i]), fmt.Sprint(kv[i+1])})
+	}
+	return out
+}
+
+// String is the level's name.
+func (l Level) String() string {
+	names := []string{"TRACE", "DEBUG", "INFO", "WARNING", "ERROR"}
+	if int(l) < len(names) {
+		return names[l]
+	}
+	return fmt.Sprintf("LEVEL(%d)", l)
+}
+
+func formatLine(level Level, msg string, fields [][2]string) string {
+	var b strings.Builder
+	b.WriteString(level.String())
+	b.WriteString(" ")
+	b.WriteString(msg)
+	for _, f := range fields {
+		fmt.Fprintf(&b, " %s=%s", f[0], f[1])
+	}
+	return b.String()
+}
