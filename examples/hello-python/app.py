@@ -2,15 +2,14 @@
 
 Build it into a component (from the repository root):
 
-    componentize-py -d wit -w code-location componentize app \
-        -p examples/hello-python -p guest-sdk/python -o hello-python.wasm
+    cargo run --release -p weft-build --example componentize -- \
+        python examples/hello-python target/wasm/hello-python.wasm
 
-or `tests/guests/build-polyglot.sh`, which builds the Go example too.
+(`weft build examples/hello-python` does the same), or `tests/guests/build-polyglot.sh`,
+which builds the Go example too. Then `weft run target/wasm/hello-python.wasm --job hello_job`.
 """
 
-# Definitions, Ops, Sensors and Schedules are the component's exports: componentize-py
-# finds them in this module by name.
-from weft import Definitions, Ops, Schedules, Sensors, job, op  # noqa: F401
+from weft import Definitions, job, op
 
 
 @op

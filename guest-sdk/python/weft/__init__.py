@@ -1,45 +1,94 @@
 """Weft's Python SDK: write a code location the way you write Dagster definitions.
 
-A code location is a module (``app.py``) built into a WebAssembly component with
-``componentize-py``::
+A code location is a module (``defs.py``) that makes a ``Definitions``; ``weft build``
+turns it into a WebAssembly component with componentize-py::
 
-    from weft import Definitions, Ops, Schedules, Sensors, job, op
+    import weft as dg
 
-    @op
+    @dg.op
     def hello() -> str:
         return "hello from python"
 
-    @job
+    @dg.job
     def hello_job():
         hello()
 
-    defs = Definitions(jobs=[hello_job])
+    defs = dg.Definitions(jobs=[hello_job])
 
-``Definitions``, ``Ops``, ``Sensors`` and ``Schedules`` must be names in the module:
-componentize-py looks the component's exports up there by those names. This first SDK
-knows ops and jobs; assets, sensors and schedules come later.
+The names mirror Dagster's: ``op``, ``job``, ``asset``, ``define_asset_job``,
+``AssetSelection``, ``ScheduleDefinition``, ``schedule``, ``sensor``, ``RunRequest``,
+``SkipReason``, ``Definitions``, ``RetryPolicy``, ``Failure``. Values cross steps as JSON.
+See ``guest-sdk/python/README.md``.
 """
 
-from ._core import (
-    Definitions,
-    Failure,
-    JobDefinition,
-    OpDefinition,
-    Ops,
-    Schedules,
-    Sensors,
-    job,
-    op,
+from .asset import (
+    AssetIn,
+    AssetKey,
+    AssetsDefinition,
+    AssetSelection,
+    UnresolvedAssetJobDefinition,
+    asset,
+    define_asset_job,
 )
+from .context import (
+    AssetExecutionContext,
+    Logger,
+    OpExecutionContext,
+    Resources,
+    ScheduleEvaluationContext,
+    SensorEvaluationContext,
+    get_dagster_logger,
+    get_logger,
+)
+from .definitions import Definitions
+from .errors import DefinitionError, Failure
+from .job import JobDefinition, job
+from .op import Backoff, OpDefinition, Output, RetryPolicy, op
+from .run_request import (
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    RunRequest,
+    SensorResult,
+    SkipReason,
+)
+from .schedule import ScheduleDefinition, schedule
+from .sensor import SensorDefinition, sensor
+
+__version__ = "0.1.0"
 
 __all__ = [
+    "AssetExecutionContext",
+    "AssetIn",
+    "AssetKey",
+    "AssetSelection",
+    "AssetsDefinition",
+    "Backoff",
+    "DefaultScheduleStatus",
+    "DefaultSensorStatus",
+    "DefinitionError",
     "Definitions",
     "Failure",
     "JobDefinition",
+    "Logger",
     "OpDefinition",
-    "Ops",
-    "Schedules",
-    "Sensors",
+    "OpExecutionContext",
+    "Output",
+    "Resources",
+    "RetryPolicy",
+    "RunRequest",
+    "ScheduleDefinition",
+    "ScheduleEvaluationContext",
+    "SensorDefinition",
+    "SensorEvaluationContext",
+    "SensorResult",
+    "SkipReason",
+    "UnresolvedAssetJobDefinition",
+    "asset",
+    "define_asset_job",
+    "get_dagster_logger",
+    "get_logger",
     "job",
     "op",
+    "schedule",
+    "sensor",
 ]

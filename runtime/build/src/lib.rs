@@ -40,8 +40,10 @@ pub struct BuildConfig {
     pub world: String,
     /// Directories added to Python's module path (the Weft Python SDK, `guest-sdk/python`).
     pub python_paths: Vec<PathBuf>,
-    /// The Python module holding the component's exports, `app` by default (`app.py`).
-    pub python_module: String,
+    /// The Python module that makes the location's `Definitions`. `None` (the default)
+    /// finds it in the project: `[tool.weft] module = "..."` in `pyproject.toml`, else
+    /// `defs` (`defs.py`), else `app` (`app.py`).
+    pub python_module: Option<String>,
 }
 
 impl BuildConfig {
@@ -51,7 +53,7 @@ impl BuildConfig {
             wit_dir: wit_dir.into(),
             world: WORLD.to_owned(),
             python_paths: Vec::new(),
-            python_module: "app".to_owned(),
+            python_module: None,
         }
     }
 

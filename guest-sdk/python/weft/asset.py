@@ -1,0 +1,266 @@
+"""Assets (Dagster's ``@asset``), asset selections and asset jobs."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable, Iterable, List, Mapping, Optional, Sequence, Union
+
+from .errors import DefinitionError
+from .op import ComputeFn, RetryPolicy, _tags, reject_unknown
+
+
+class AssetKey:
+    """An asset's key: a path such as ``AssetKey(["warehouse", "orders"])``, shown
+    ``warehouse/orders``."""
+
+    def __init__(self, path: Union[str, Sequence[str]]) -> None:
+        self.path = [path] if isinstance(path, str) else [str(p) for p in path]
+        if not self.path:
+            raise DefinitionError("an asset key is never empty")
+
+    @staticmethod
+    def from_user_string(text: str) -> "AssetKey":
+        return AssetKey(text.split("/"))
+
+    def to_user_string(self) -> str:
+        return "/".join(self.path)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AssetKey) and other.path == self.path
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.path))
+
+    def __repr__(self) -> str:
+        return f"AssetKey({self.path!r})"
+
+
+CoercibleToAssetKey = Union[str, Sequence[str], AssetKey, "AssetsDefinition"]
+
+
+def to_key(value: Any) -> AssetKey:
+    """An asset key from a key, an asset, ``"a/b"`` or ``["a", "b"]``."""
+    if isinstance(value, AssetKey):
+        return value
+    if isinstance(value, AssetsDefinition):
+        return value.key
+    if isinstance(value, str):
+        return AssetKey.from_user_string(value)
+    if isinstance(value, (list, tuple)):
+        return AssetKey(list(value))
+    raise DefinitionError(f"not an asset key: {value!r}")
+
+
+class AssetIn:
+    """Names the upstream asset of one parameter (Dagster's ``AssetIn``), e.g. an asset
+    of another code location: ``ins={"orders": AssetIn(key="warehouse/orders")}``."""
+
+    def __init__(self, key: Optional[CoercibleToAssetKey] = None, key_prefix: Optional[Union[str, Sequence[str]]] = None):
+        self.key = to_key(key) if key is not None else None
+        self.key_prefix = [key_prefix] if isinstance(key_prefix, str) else list(key_prefix or [])
+
+
+class AssetsDefinition:
+    """An asset: its key, group, kinds, upstream assets and compute function. The
+    function's parameters name the upstream assets whose values it receives."""
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        *,
+        name: Optional[str] = None,
+        key_prefix: Optional[Union[str, Sequence[str]]] = None,
+        key: Optional[CoercibleToAssetKey] = None,
+        group_name: Optional[str] = None,
+        description: Optional[str] = None,
+        kinds: Optional[Iterable[str]] = None,
+        deps: Optional[Iterable[CoercibleToAssetKey]] = None,
+        ins: Optional[Mapping[str, AssetIn]] = None,
+        tags: Optional[Mapping[str, Any]] = None,
+        retry_policy: Optional[RetryPolicy] = None,
+    ) -> None:
+        if key is not None:
+            self.key = to_key(key)
+        else:
+            prefix = [key_prefix] if isinstance(key_prefix, str) else list(key_prefix or [])
+            self.key = AssetKey(prefix + [name or fn.__name__])
+        self.compute = ComputeFn(fn, f"asset `{self.key.to_user_string()}`")
+        self.group_name = group_name or "default"
+        self.description = description if description is not None else inspect.getdoc(fn)
+        self.kinds = list(kinds or [])
+        self.tags = _tags(tags)
+        self.retry_policy = retry_policy
+        self.ins = dict(ins or {})
+        for input_name in self.ins:
+            if input_name not in self.compute.input_names:
+                raise DefinitionError(f"asset `{self.key.to_user_string()}`: `ins` names no parameter `{input_name}`")
+        self.ordering_deps = [to_key(d) for d in (deps or [])]
+        self.__doc__ = fn.__doc__
+        self.__wrapped__ = fn
+
+    @property
+    def name(self) -> str:
+        return self.key.path[-1]
+
+    def input_keys(self, known: Sequence[AssetKey]) -> List[AssetKey]:
+        """The upstream key of each parameter: its ``AssetIn``, else the asset of that name
+        with this asset's prefix, else the only asset of that name, else that name with
+        this asset's prefix (an asset of another location)."""
+        keys = []
+        prefix = self.key.path[:-1]
+        for input_name in self.compute.input_names:
+            spec = self.ins.get(input_name)
+            if spec is not None and spec.key is not None:
+                keys.append(spec.key)
+                continue
+            if spec is not None and spec.key_prefix:
+                keys.append(AssetKey(spec.key_prefix + [input_name]))
+                continue
+            same_prefix = AssetKey(prefix + [input_name])
+            named = [k for k in known if k.path[-1] == input_name]
+            if same_prefix in known or not named:
+                keys.append(same_prefix)
+            elif len(named) == 1:
+                keys.append(named[0])
+            else:
+                raise DefinitionError(
+                    f"asset `{self.key.to_user_string()}`: parameter `{input_name}` matches several assets "
+                    f"({', '.join(k.to_user_string() for k in named)}); name one with ins={{...: AssetIn(key=...)}}"
+                )
+        return keys
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.compute.fn(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<asset {self.key.to_user_string()}>"
+
+
+def asset(
+    fn: Optional[Callable[..., Any]] = None,
+    *,
+    name: Optional[str] = None,
+    key_prefix: Optional[Union[str, Sequence[str]]] = None,
+    key: Optional[CoercibleToAssetKey] = None,
+    group_name: Optional[str] = None,
+    description: Optional[str] = None,
+    kinds: Optional[Iterable[str]] = None,
+    deps: Optional[Iterable[CoercibleToAssetKey]] = None,
+    ins: Optional[Mapping[str, AssetIn]] = None,
+    tags: Optional[Mapping[str, Any]] = None,
+    retry_policy: Optional[RetryPolicy] = None,
+    compute_kind: Optional[str] = None,
+    **dagster_only: Any,
+) -> Any:
+    """Declare an asset: ``@asset`` or ``@asset(group_name=..., kinds=[...], ...)``.
+
+    Parameters name upstream assets (their values arrive as inputs); ``deps=[...]`` adds
+    upstream assets for ordering only.
+    """
+    reject_unknown("@asset", dagster_only)
+    all_kinds = list(kinds or []) + ([compute_kind] if compute_kind else [])
+
+    def wrap(fn: Callable[..., Any]) -> AssetsDefinition:
+        return AssetsDefinition(
+            fn,
+            name=name,
+            key_prefix=key_prefix,
+            key=key,
+            group_name=group_name,
+            description=description,
+            kinds=all_kinds,
+            deps=deps,
+            ins=ins,
+            tags=tags,
+            retry_policy=retry_policy,
+        )
+
+    return wrap(fn) if fn is not None else wrap
+
+
+class AssetSelection:
+    """Which assets an asset job runs (Dagster's ``AssetSelection``), rendered to Weft's
+    selection syntax: ``group:numbers``, ``key:a/b``, ``*``; ``|`` is a union (a comma),
+    ``.downstream()`` adds ``+`` after each term and ``.upstream()`` before."""
+
+    def __init__(self, terms: Sequence[str]) -> None:
+        self.terms = list(terms)
+
+    @staticmethod
+    def all() -> "AssetSelection":
+        return AssetSelection(["*"])
+
+    @staticmethod
+    def groups(*group_names: str) -> "AssetSelection":
+        return AssetSelection([f"group:{g}" for g in group_names])
+
+    @staticmethod
+    def keys(*keys: CoercibleToAssetKey) -> "AssetSelection":
+        return AssetSelection([f"key:{to_key(k).to_user_string()}" for k in keys])
+
+    @staticmethod
+    def assets(*assets: CoercibleToAssetKey) -> "AssetSelection":
+        return AssetSelection.keys(*assets)
+
+    @staticmethod
+    def from_string(text: str) -> "AssetSelection":
+        return AssetSelection([t.strip() for t in text.split(",") if t.strip()])
+
+    def downstream(self) -> "AssetSelection":
+        return AssetSelection([t if t.endswith("+") else t + "+" for t in self.terms])
+
+    def upstream(self) -> "AssetSelection":
+        return AssetSelection([t if t.startswith("+") else "+" + t for t in self.terms])
+
+    def __or__(self, other: "AssetSelection") -> "AssetSelection":
+        return AssetSelection(self.terms + [t for t in other.terms if t not in self.terms])
+
+    def __str__(self) -> str:
+        return ",".join(self.terms)
+
+    def __repr__(self) -> str:
+        return f"AssetSelection({str(self)!r})"
+
+
+def to_selection(selection: Any) -> AssetSelection:
+    if selection is None:
+        return AssetSelection.all()
+    if isinstance(selection, AssetSelection):
+        return selection
+    if isinstance(selection, str):
+        return AssetSelection.from_string(selection)
+    if isinstance(selection, (list, tuple)):
+        parts = [to_selection(s) if isinstance(s, AssetSelection) else AssetSelection.keys(s) for s in selection]
+        result = AssetSelection([])
+        for part in parts:
+            result = result | part
+        return result
+    if isinstance(selection, (AssetKey, AssetsDefinition)):
+        return AssetSelection.keys(selection)
+    raise DefinitionError(f"not an asset selection: {selection!r}")
+
+
+class UnresolvedAssetJobDefinition:
+    """An asset job: the assets picked by a selection (``define_asset_job``)."""
+
+    def __init__(self, name: str, selection: AssetSelection, description: Optional[str], tags: Mapping[str, Any]):
+        self.name = name
+        self.selection = selection
+        self.description = description
+        self.tags = _tags(tags)
+
+    def __repr__(self) -> str:
+        return f"<asset job {self.name}: {self.selection}>"
+
+
+def define_asset_job(
+    name: str,
+    selection: Any = None,
+    description: Optional[str] = None,
+    tags: Optional[Mapping[str, Any]] = None,
+    **dagster_only: Any,
+) -> UnresolvedAssetJobDefinition:
+    """An asset job running ``selection`` (an :class:`AssetSelection`, a selection string,
+    or a list of assets or keys; everything when ``None``)."""
+    reject_unknown("define_asset_job", dagster_only)
+    return UnresolvedAssetJobDefinition(name, to_selection(selection), description, tags or {})

@@ -1,0 +1,335 @@
+"""The component's exports: serve a module's ``Definitions`` to the Weft host.
+
+``weft build`` (or ``build_python`` in weft-build) componentizes a small generated module
+that calls :func:`load` with the author's module name and re-exports the four classes
+below, which componentize-py looks up by name::
+
+    from weft.component import Definitions, Ops, Schedules, Sensors, load
+    load("defs")
+
+So the author's ``defs.py`` stays plain Dagster-style code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import linecache
+import os
+import sys
+from typing import Any, List, Optional
+
+from . import definitions as _definitions
+from ._host import Err, wit
+from .asset import AssetsDefinition
+from .context import OpExecutionContext, ScheduleEvaluationContext, SensorEvaluationContext
+from .errors import Failure, describe
+from .job import JobDefinition
+from .op import ComputeFn, OpDefinition, Output, RetryPolicy
+from .run_request import DefaultStatus, RunRequest
+
+_loaded: Optional[_definitions.Definitions] = None
+_load_error: Optional[str] = None
+
+
+def load(module_name: str) -> _definitions.Definitions:
+    """Imports ``module_name`` and serves its ``Definitions``: the attribute ``defs``, or
+    else the only ``Definitions`` among its names, or else the last one made."""
+    global _loaded
+    module = importlib.import_module(module_name)
+    found = getattr(module, "defs", None)
+    if not isinstance(found, _definitions.Definitions):
+        candidates = [v for v in vars(module).values() if isinstance(v, _definitions.Definitions)]
+        found = candidates[0] if len(candidates) == 1 else _definitions.Definitions.latest
+    if found is None:
+        raise RuntimeError(f"module `{module_name}` makes no Definitions(...): add `defs = Definitions(...)`")
+    _loaded = found
+    _keep_sources(module)
+    return found
+
+
+def _keep_sources(module: Any) -> None:
+    """Caches the source of the author's files while they are readable (at build time,
+    before componentize-py snapshots the interpreter), so tracebacks show their lines."""
+    path = getattr(module, "__file__", None)
+    if not path:
+        return
+    root = os.path.dirname(os.path.abspath(path))
+    if os.path.basename(path) == "__init__.py":
+        root = os.path.dirname(root)
+    for other in list(sys.modules.values()):
+        filename = getattr(other, "__file__", None)
+        if not filename or not filename.endswith(".py") or not filename.startswith(root + os.sep):
+            continue
+        lines = linecache.getlines(filename)
+        if lines:  # mtime None: linecache.checkcache keeps the entry without a file to stat
+            linecache.cache[filename] = (sum(map(len, lines)), None, lines, filename)
+
+
+def _registered() -> _definitions.Definitions:
+    found = _loaded if _loaded is not None else _definitions.Definitions.latest
+    if found is None:
+        raise Err(wit.Failure(message="the code location made no Definitions(...)", retryable=False))
+    return found
+
+
+def _fail(message: str, retryable: bool) -> Err:
+    return Err(wit.Failure(message=message, retryable=retryable))
+
+
+def _from_exception(error: BaseException) -> Err:
+    if isinstance(error, Failure):
+        return _fail(error.description, error.allow_retries)
+    return _fail(describe(error), True)
+
+
+# --- definitions ------------------------------------------------------------------------
+
+
+def _tags(tags: Any) -> List[Any]:
+    return sorted((str(k), str(v)) for k, v in dict(tags).items())
+
+
+def _retry(policy: Optional[RetryPolicy]) -> Any:
+    if policy is None:
+        return None
+    return wit.RetryPolicy(
+        max_retries=policy.max_retries,
+        delay_ms=policy.delay_ms,
+        backoff=wit.Backoff.EXPONENTIAL if policy.exponential else wit.Backoff.CONSTANT,
+    )
+
+
+def _schema(schema: Any) -> Optional[str]:
+    if schema is None or isinstance(schema, str):
+        return schema
+    return json.dumps(schema)
+
+
+def _op_def(op: OpDefinition) -> Any:
+    return wit.OpDef(
+        name=op.name,
+        description=op.description,
+        inputs=[wit.InputDef(name=n, description=None, type_name=t) for n, t in op.compute.inputs],
+        outputs=[wit.OutputDef(name="result", description=None, type_name=op.compute.output_type)],
+        config_schema=_schema(op.config_schema),
+        tags=_tags(op.tags),
+        retry_policy=_retry(op.retry_policy),
+    )
+
+
+def _job_def(job: JobDefinition) -> Any:
+    return wit.JobDef(
+        name=job.name,
+        description=job.description,
+        tags=_tags(job.tags),
+        nodes=[
+            wit.NodeDef(
+                name=node.name,
+                op=node.op.name,
+                inputs=[
+                    wit.InputBinding(
+                        input=input_name,
+                        sources=[wit.OutputRef(node=s.node, output=s.output) for s in sources],
+                        fan_in=fan_in,
+                    )
+                    for input_name, sources, fan_in in node.inputs
+                ],
+                tags=_tags(node.tags),
+            )
+            for node in job.nodes
+        ],
+    )
+
+
+def _asset_def(asset: AssetsDefinition, defs: _definitions.Definitions) -> Any:
+    deps = [
+        wit.AssetDep(key=key.path, input=name)
+        for name, key in zip(asset.compute.input_names, asset.input_keys(defs.asset_keys))
+    ]
+    deps += [wit.AssetDep(key=key.path, input=None) for key in asset.ordering_deps]
+    return wit.AssetDef(
+        key=asset.key.path,
+        group=asset.group_name,
+        description=asset.description,
+        kinds=asset.kinds,
+        deps=deps,
+        tags=_tags(asset.tags),
+        retry_policy=_retry(asset.retry_policy),
+    )
+
+
+def _status(status: DefaultStatus) -> Any:
+    return wit.DefaultStatus.RUNNING if status == DefaultStatus.RUNNING else wit.DefaultStatus.STOPPED
+
+
+class Definitions:
+    """The ``definitions`` export."""
+
+    def get(self) -> Any:
+        defs = _registered()
+        try:
+            return wit.Definitions(
+                ops=[_op_def(o) for o in defs.ops.values()],
+                jobs=[_job_def(j) for j in defs.jobs],
+                assets=[_asset_def(a, defs) for a in defs.assets],
+                asset_jobs=[
+                    wit.AssetJobDef(
+                        name=j.name, description=j.description, selection=str(j.selection), tags=_tags(j.tags)
+                    )
+                    for j in defs.asset_jobs
+                ],
+                schedules=[
+                    wit.ScheduleDef(
+                        name=s.name,
+                        job=s.job_name,
+                        cron=s.cron_schedule,
+                        timezone=s.execution_timezone,
+                        description=s.description,
+                        tags=_tags(s.tags),
+                        default_status=_status(s.default_status),
+                        evaluates=s.evaluates,
+                    )
+                    for s in defs.schedules
+                ],
+                sensors=[
+                    wit.SensorDef(
+                        name=s.name,
+                        job=s.job_name,
+                        minimum_interval_seconds=s.minimum_interval_seconds,
+                        description=s.description,
+                        default_status=_status(s.default_status),
+                    )
+                    for s in defs.sensors
+                ],
+            )
+        except Exception as error:  # noqa: BLE001 - a bad definition rejects the location
+            raise _fail(f"cannot build the definitions: {describe(error)}", False)
+
+
+# --- steps --------------------------------------------------------------------------------
+
+
+def _decode(value: Any, what: str, input_name: str) -> Any:
+    if value.codec != "json":
+        raise Failure(f"{what}: input `{input_name}` has codec `{value.codec}`, not json", allow_retries=False)
+    try:
+        return json.loads(bytes(value.data).decode("utf-8"))
+    except ValueError as error:
+        raise Failure(f"{what}: input `{input_name}` is not JSON: {error}", allow_retries=False)
+
+
+def _target(ctx: Any, defs: _definitions.Definitions) -> "tuple[ComputeFn, Optional[List[str]], str]":
+    """The compute function a step runs, its asset key if an asset, and its name."""
+    if isinstance(ctx.target, wit.StepTarget_Op):
+        op = defs.get_op(ctx.target.value)
+        if op is None:
+            raise _fail(f"this location has no op `{ctx.target.value}`", False)
+        return op.compute, None, op.name
+    key = list(ctx.target.value)
+    asset = defs.get_asset(key)
+    if asset is None:
+        raise _fail(f"this location has no asset `{'/'.join(key)}`", False)
+    return asset.compute, key, "/".join(key)
+
+
+class Ops:
+    """The ``ops`` export: runs the op or asset a step targets."""
+
+    def execute(self, ctx: Any, inputs: List[Any]) -> List[Any]:
+        defs = _registered()
+        compute, asset_key, name = _target(ctx, defs)
+        context = OpExecutionContext(
+            run_id=ctx.run_id,
+            job_name=ctx.job,
+            step_key=ctx.step_key,
+            attempt=ctx.attempt,
+            partition_key=ctx.partition,
+            tags=dict(ctx.tags),
+            config=ctx.config,
+            asset_key=asset_key,
+            resources=defs.resources,
+        )
+        what = compute.what if ctx.step_key == name else f"{compute.what} (step `{ctx.step_key}`)"
+        try:
+            values = {}
+            for step_input in inputs:
+                arg = step_input.arg
+                if isinstance(arg, wit.InputArg_FanIn):
+                    values[step_input.name] = [_decode(v, what, step_input.name) for v in arg.value]
+                else:
+                    values[step_input.name] = _decode(arg.value, what, step_input.name)
+            result = compute.call(context, values)
+            if isinstance(result, Output):
+                context.add_output_metadata(result.metadata)
+                result = result.value
+            try:
+                data = json.dumps(result).encode("utf-8")
+            except (TypeError, ValueError) as error:
+                raise Failure(f"{what} returned a value that is not JSON: {error}", allow_retries=False)
+        except Err:
+            raise
+        except BaseException as error:  # noqa: BLE001 - any exception fails the step (Dagster too)
+            raise _from_exception(error)
+        return [
+            wit.StepOutput(
+                name="result", value=wit.Value(codec="json", data=data), metadata=list(context._metadata)
+            )
+        ]
+
+
+# --- sensors and schedules ------------------------------------------------------------------
+
+
+def _request(request: RunRequest) -> Any:
+    return wit.RunRequest(
+        run_key=request.run_key,
+        job=request.job_name,
+        config=json.dumps(request.run_config) if request.run_config is not None else None,
+        tags=_tags(request.tags),
+    )
+
+
+class Sensors:
+    """The ``sensors`` export."""
+
+    def evaluate(self, name: str, ctx: Any) -> Any:
+        defs = _registered()
+        try:
+            sensor = defs.get_sensor_def(name)
+        except KeyError:
+            raise _fail(f"this location has no sensor `{name}`", False)
+        context = SensorEvaluationContext(
+            cursor=ctx.cursor,
+            last_evaluation_ms=ctx.last_evaluation_ms,
+            sensor_name=name,
+            resources=defs.resources,
+        )
+        try:
+            result = sensor.evaluate(context)
+            return wit.SensorResult(
+                run_requests=[_request(r) for r in result.run_requests],
+                skip_reason=result.skip_reason,
+                cursor=result.cursor,
+            )
+        except BaseException as error:  # noqa: BLE001 - the tick fails, the host goes on
+            raise _from_exception(error)
+
+
+class Schedules:
+    """The ``schedules`` export."""
+
+    def evaluate(self, name: str, ctx: Any) -> Any:
+        defs = _registered()
+        try:
+            schedule = defs.get_schedule_def(name)
+        except KeyError:
+            raise _fail(f"this location has no schedule `{name}`", False)
+        context = ScheduleEvaluationContext(scheduled_time_ms=ctx.scheduled_time_ms, resources=defs.resources)
+        try:
+            result = schedule.evaluate(context)
+            if not result.run_requests:
+                return wit.ScheduleResult_Skip(result.skip_reason or "")
+            return wit.ScheduleResult_RunRequests([_request(r) for r in result.run_requests])
+        except BaseException as error:  # noqa: BLE001 - the tick fails, the host goes on
+            raise _from_exception(error)

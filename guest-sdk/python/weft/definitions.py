@@ -1,0 +1,100 @@
+"""``Definitions``: everything a code location defines."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+from .asset import AssetKey, AssetsDefinition, UnresolvedAssetJobDefinition
+from .errors import DefinitionError
+from .job import JobDefinition
+from .op import OpDefinition
+from .schedule import ScheduleDefinition
+from .sensor import SensorDefinition
+
+
+class Definitions:
+    """Everything the code location defines (Dagster's ``Definitions``).
+
+    ``jobs`` takes ``@job``s and ``define_asset_job``s; the ops of the jobs, and the jobs
+    that schedules and sensors name, are included. ``resources`` gives defaults for
+    resources the host does not set (the host's values, from ``weft.yaml``, win).
+    The module that makes it is what the component serves: build it with ``weft build``.
+    """
+
+    latest: Optional["Definitions"] = None
+
+    def __init__(
+        self,
+        assets: Optional[Sequence[AssetsDefinition]] = None,
+        jobs: Optional[Sequence[Any]] = None,
+        schedules: Optional[Sequence[ScheduleDefinition]] = None,
+        sensors: Optional[Sequence[SensorDefinition]] = None,
+        resources: Optional[Mapping[str, Any]] = None,
+        ops: Optional[Sequence[OpDefinition]] = None,
+    ) -> None:
+        self.assets: List[AssetsDefinition] = list(assets or [])
+        self.jobs: List[JobDefinition] = []
+        self.asset_jobs: List[UnresolvedAssetJobDefinition] = []
+        self.schedules: List[ScheduleDefinition] = list(schedules or [])
+        self.sensors: List[SensorDefinition] = list(sensors or [])
+        self.resources: Dict[str, Any] = dict(resources or {})
+        for candidate in list(jobs or []) + [s.job for s in self.schedules] + [s.job for s in self.sensors]:
+            self._add_job(candidate)
+        self.ops: Dict[str, OpDefinition] = {}
+        for op_def in list(ops or []) + [o for j in self.jobs for o in j.ops()]:
+            known = self.ops.setdefault(op_def.name, op_def)
+            if known is not op_def:
+                raise DefinitionError(f"two different ops are named `{op_def.name}`")
+        frame = inspect.currentframe()
+        caller = frame.f_back.f_globals if frame is not None and frame.f_back is not None else {}
+        for schedule in self.schedules:
+            if schedule.explicit_name is None:
+                bound = [n for n, v in caller.items() if v is schedule and not n.startswith("_")]
+                if bound:
+                    schedule.name = bound[0]
+        self.asset_keys: List[AssetKey] = [a.key for a in self.assets]
+        self._assets_by_key = {tuple(a.key.path): a for a in self.assets}
+        if len(self._assets_by_key) != len(self.assets):
+            raise DefinitionError("two assets have the same key")
+        Definitions.latest = self
+
+    def _add_job(self, candidate: Any) -> None:
+        if candidate is None or isinstance(candidate, str):
+            return
+        if isinstance(candidate, JobDefinition):
+            group: List[Any] = self.jobs
+        elif isinstance(candidate, UnresolvedAssetJobDefinition):
+            group = self.asset_jobs
+        else:
+            raise DefinitionError(f"not a job: {candidate!r}")
+        for known in self.jobs + self.asset_jobs:
+            if known is candidate:
+                return
+            if known.name == candidate.name:
+                raise DefinitionError(f"two different jobs are named `{candidate.name}`")
+        group.append(candidate)
+
+    def get_op(self, name: str) -> Optional[OpDefinition]:
+        return self.ops.get(name)
+
+    def get_asset(self, key: Sequence[str]) -> Optional[AssetsDefinition]:
+        return self._assets_by_key.get(tuple(key))
+
+    def get_job_def(self, name: str) -> Any:
+        for candidate in self.jobs + self.asset_jobs:
+            if candidate.name == name:
+                return candidate
+        raise KeyError(name)
+
+    def get_sensor_def(self, name: str) -> SensorDefinition:
+        for candidate in self.sensors:
+            if candidate.name == name:
+                return candidate
+        raise KeyError(name)
+
+    def get_schedule_def(self, name: str) -> ScheduleDefinition:
+        for candidate in self.schedules:
+            if candidate.name == name:
+                return candidate
+        raise KeyError(name)

@@ -1,0 +1,222 @@
+"""Ops (Dagster's ``@op``), retry policies, and what every compute function shares."""
+
+from __future__ import annotations
+
+import enum
+import inspect
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+
+from .context import OpExecutionContext
+from .errors import DefinitionError, Failure
+
+_CONTEXT_NAMES = ("context", "ctx", "_context")
+
+
+class Backoff(enum.Enum):
+    """How the delay between retries grows (Dagster's ``Backoff``)."""
+
+    LINEAR = "linear"
+    CONSTANT = "constant"
+    EXPONENTIAL = "exponential"
+
+
+class RetryPolicy:
+    """Retry a failed step up to ``max_retries`` more times, ``delay`` seconds apart.
+
+    Weft knows constant and exponential backoff; ``Backoff.LINEAR`` counts as constant.
+    ``jitter`` is accepted for Dagster compatibility and ignored.
+    """
+
+    def __init__(
+        self,
+        max_retries: int = 1,
+        delay: Optional[float] = None,
+        backoff: Optional[Backoff] = None,
+        jitter: Any = None,
+    ) -> None:
+        if max_retries < 0:
+            raise DefinitionError("RetryPolicy: max_retries must be 0 or more")
+        self.max_retries = int(max_retries)
+        self.delay = delay
+        self.backoff = backoff
+        self.jitter = jitter
+
+    @property
+    def delay_ms(self) -> int:
+        return int(round((self.delay or 0) * 1000))
+
+    @property
+    def exponential(self) -> bool:
+        return self.backoff == Backoff.EXPONENTIAL
+
+
+class Output:
+    """An op's value with metadata shown beside it (Dagster's ``Output``)."""
+
+    def __init__(self, value: Any, output_name: str = "result", metadata: Optional[Mapping[str, Any]] = None):
+        if output_name != "result":
+            raise DefinitionError("Weft ops have one output, named `result`")
+        self.value = value
+        self.output_name = output_name
+        self.metadata = dict(metadata or {})
+
+
+def _type_name(annotation: Any) -> Optional[str]:
+    if annotation is inspect.Parameter.empty or annotation is inspect.Signature.empty:
+        return None
+    if isinstance(annotation, str):
+        return annotation
+    if isinstance(annotation, type) and not getattr(annotation, "__args__", None):
+        return annotation.__name__
+    return str(annotation).replace("typing.", "")
+
+
+def _is_context(annotation: Any) -> bool:
+    if isinstance(annotation, str):  # `from __future__ import annotations`
+        return annotation.rsplit(".", 1)[-1] in ("OpExecutionContext", "AssetExecutionContext")
+    return isinstance(annotation, type) and issubclass(annotation, OpExecutionContext)
+
+
+class ComputeFn:
+    """A compute function's parameters sorted out: context, config and inputs."""
+
+    def __init__(self, fn: Callable[..., Any], what: str) -> None:
+        self.fn = fn
+        self.what = what
+        params = list(inspect.signature(fn).parameters.values())
+        self.context_param: Optional[str] = None
+        if params and (params[0].name in _CONTEXT_NAMES or _is_context(params[0].annotation)):
+            self.context_param = params.pop(0).name
+        self.config_param: Optional[str] = None
+        self.inputs: List[Tuple[str, Optional[str]]] = []
+        self.defaults: Dict[str, Any] = {}
+        for param in params:
+            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+                raise DefinitionError(f"{what}: *args and **kwargs cannot be inputs")
+            if param.name == "config":
+                self.config_param = param.name
+                continue
+            self.inputs.append((param.name, _type_name(param.annotation)))
+            if param.default is not param.empty:
+                self.defaults[param.name] = param.default
+        self.output_type = _type_name(inspect.signature(fn).return_annotation)
+
+    @property
+    def input_names(self) -> List[str]:
+        return [name for name, _ in self.inputs]
+
+    def call(self, context: OpExecutionContext, values: Dict[str, Any]) -> Any:
+        kwargs = {}
+        for name in self.input_names:
+            if name in values:
+                kwargs[name] = values[name]
+            elif name in self.defaults:
+                kwargs[name] = self.defaults[name]
+            else:
+                raise Failure(f"{self.what}: no value for input `{name}`", allow_retries=False)
+        if self.config_param is not None:
+            kwargs[self.config_param] = context.op_config
+        if self.context_param is not None:
+            return self.fn(context, **kwargs)
+        return self.fn(**kwargs)
+
+
+_IGNORED = ("required_resource_keys", "code_version", "compute_kind", "pool")
+
+
+def reject_unknown(what: str, kwargs: Mapping[str, Any]) -> None:
+    """Refuses a Dagster argument Weft does not implement, rather than ignore it."""
+    unknown = sorted(k for k in kwargs if k not in _IGNORED)
+    if unknown:
+        raise DefinitionError(f"{what}: Weft does not support {', '.join(unknown)}")
+
+
+def _tags(tags: Optional[Mapping[str, Any]]) -> Dict[str, str]:
+    return {str(k): str(v) for k, v in (tags or {}).items()}
+
+
+class OpDefinition:
+    """An op: a function whose parameters are its inputs and whose return value is its one
+    output, ``result``. Values cross steps as JSON.
+
+    Called inside a ``@job`` body, it adds a node to the job's graph and returns that
+    node's output; called anywhere else, it runs the function (handy in unit tests).
+    """
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        name: Optional[str] = None,
+        description: Optional[str] = None,
+        tags: Optional[Mapping[str, Any]] = None,
+        retry_policy: Optional[RetryPolicy] = None,
+        config_schema: Optional[Any] = None,
+    ) -> None:
+        self.name = name or fn.__name__
+        self.compute = ComputeFn(fn, f"op `{self.name}`")
+        self.description = description if description is not None else inspect.getdoc(fn)
+        self.tags = _tags(tags)
+        self.retry_policy = retry_policy
+        self.config_schema = config_schema
+        self.__doc__ = fn.__doc__
+        self.__wrapped__ = fn
+
+    @property
+    def input_names(self) -> List[str]:
+        return self.compute.input_names
+
+    def alias(self, name: str) -> Any:
+        """This op under another node name in a job body: ``add_one.alias("add_7")(x)``."""
+        from .job import Invocation
+
+        return Invocation(self, alias=name)
+
+    def tag(self, tags: Mapping[str, Any]) -> Any:
+        """This op with node tags in a job body: ``scale.tag({"weft/k8s": ...})(x)``."""
+        from .job import Invocation
+
+        return Invocation(self, tags=_tags(tags))
+
+    with_tags = tag
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from .job import Composition, Invocation
+
+        if Composition.current is not None:
+            return Invocation(self)(*args, **kwargs)
+        return self.compute.fn(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<op {self.name}>"
+
+
+def op(
+    fn: Optional[Callable[..., Any]] = None,
+    *,
+    name: Optional[str] = None,
+    description: Optional[str] = None,
+    tags: Optional[Mapping[str, Any]] = None,
+    retry_policy: Optional[RetryPolicy] = None,
+    config_schema: Optional[Any] = None,
+    **dagster_only: Any,
+) -> Any:
+    """Declare an op: ``@op`` or ``@op(description=..., tags=..., retry_policy=...)``.
+
+    Inputs come from the parameters and the one output is ``result``; ``config_schema``
+    is a JSON Schema (a dict or its text). Every resource the host sets is on
+    ``context.resources``, so ``required_resource_keys`` and ``code_version`` are accepted
+    and ignored; any other Dagster argument (``ins``, ``out``...) is refused.
+    """
+    reject_unknown("@op", dagster_only)
+
+    def wrap(fn: Callable[..., Any]) -> OpDefinition:
+        return OpDefinition(
+            fn,
+            name=name,
+            description=description,
+            tags=tags,
+            retry_policy=retry_policy,
+            config_schema=config_schema,
+        )
+
+    return wrap(fn) if fn is not None else wrap

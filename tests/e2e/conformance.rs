@@ -1,0 +1,199 @@
+//! One list of scenarios, run against the numbers code location in every guest language
+//! (Rust, Go, Python), each built from source with `weft build` in the test run: the same
+//! definitions, the same outputs, the same event sequence, the same sensor behaviour.
+
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use serde_json::{Value, json};
+use weft_tests::{Home, TempDir, repo_root, rust_guest};
+
+const LANGUAGES: [&str; 3] = ["rust", "go", "python"];
+
+/// The numbers location in `language`, built once per test binary.
+fn numbers(language: &str) -> PathBuf {
+    if language == "rust" {
+        return rust_guest("numbers");
+    }
+    static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
+    let out = repo_root().join("target/wasm/polyglot");
+    let built = BUILT.get_or_init(|| {
+        std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+        let home = Home::new();
+        for lang in ["go", "python"] {
+            let project = repo_root().join(format!("examples/numbers-{lang}"));
+            let target = out.join(format!("numbers-{lang}.wasm"));
+            let done = home.weft([
+                "build".as_ref(),
+                project.as_os_str(),
+                "-o".as_ref(),
+                target.as_os_str(),
+            ]);
+            if done.code != 0 {
+                return Err(format!(
+                    "weft build {}: {}\n{}",
+                    project.display(),
+                    done.stdout,
+                    done.stderr
+                ));
+            }
+        }
+        Ok(())
+    });
+    if let Err(e) = built {
+        panic!("{e}");
+    }
+    out.join(format!("numbers-{language}.wasm"))
+}
+
+fn path(language: &str) -> String {
+    numbers(language).display().to_string()
+}
+
+/// The definitions with what may differ between languages taken out: kinds and the
+/// language's type names.
+fn comparable(mut defs: Value) -> Value {
+    for asset in defs["assets"].as_array_mut().into_iter().flatten() {
+        asset.as_object_mut().map(|a| a.remove("kinds"));
+    }
+    for op in defs["ops"].as_array_mut().into_iter().flatten() {
+        for list in ["inputs", "outputs"] {
+            for io in op[list].as_array_mut().into_iter().flatten() {
+                io.as_object_mut().map(|i| i.remove("type_name"));
+            }
+        }
+    }
+    // Ops in name order: each SDK may list them in its own order.
+    if let Some(ops) = defs["ops"].as_array_mut() {
+        ops.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    }
+    defs
+}
+
+#[test]
+fn every_language_defines_the_same_objects() {
+    let home = Home::new();
+    let rust = comparable(home.weft_json(&["check", &path("rust")], 0)["definitions"].clone());
+    for language in ["go", "python"] {
+        let other =
+            comparable(home.weft_json(&["check", &path(language)], 0)["definitions"].clone());
+        for part in [
+            "ops",
+            "jobs",
+            "assets",
+            "asset_jobs",
+            "schedules",
+            "sensors",
+        ] {
+            assert_eq!(
+                other[part], rust[part],
+                "{language}: {part} differ from Rust's"
+            );
+        }
+    }
+}
+
+/// `(step, output)` of every step of a run.
+fn outputs(run: &Value) -> BTreeMap<String, Value> {
+    run["steps"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, s)| (k.clone(), s["outputs"]["result"].clone()))
+        .collect()
+}
+
+/// `(step, event type)` of a run's events, in order, per step (steps may interleave).
+fn sequence(home: &Home, run: &Value) -> BTreeMap<String, Vec<String>> {
+    let mut seq: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for e in home.events(run["run_id"].as_str().unwrap()) {
+        let step = e["step_key"].as_str().unwrap_or("(run)").to_owned();
+        seq.entry(step)
+            .or_default()
+            .push(e["type"].as_str().unwrap_or_default().to_owned());
+    }
+    seq
+}
+
+#[test]
+fn every_language_computes_the_same_outputs_with_the_same_events() {
+    let home = Home::new();
+    let mut seen: Vec<(&str, BTreeMap<String, Value>, BTreeMap<String, Vec<String>>)> = Vec::new();
+    for language in LANGUAGES {
+        let run = home.weft_json(&["run", &path(language), "--job", "process_numbers"], 0);
+        assert_eq!(
+            run["steps"]["sum_two_sums"]["outputs"]["result"],
+            json!(55),
+            "{language}"
+        );
+        let wide = home.weft_json(&["run", &path(language), "--job", "wide_job"], 0);
+        assert_eq!(
+            wide["steps"]["total"]["outputs"]["result"],
+            json!(200),
+            "{language}"
+        );
+        seen.push((language, outputs(&run), sequence(&home, &run)));
+    }
+    let (_, rust_out, rust_seq) = &seen[0];
+    for (language, out, seq) in &seen[1..] {
+        assert_eq!(out, rust_out, "{language}: outputs differ from Rust's");
+        assert_eq!(seq, rust_seq, "{language}: events differ from Rust's");
+    }
+}
+
+#[test]
+fn every_language_materializes_the_same_assets() {
+    for language in LANGUAGES {
+        // A home of its own: assets are stored by key, shared by every location of a home.
+        let home = Home::new();
+        let run = home.weft_json(
+            &["materialize", &path(language), "--select", "group:numbers"],
+            0,
+        );
+        let out = outputs(&run);
+        assert_eq!(out.len(), 6, "{language}");
+        assert_eq!(out["summed_two_sums"], json!(55), "{language}");
+        assert_eq!(
+            out["filtered_odd_numbers"],
+            json!([1, 3, 5, 7, 9]),
+            "{language}"
+        );
+        let down = home.weft_json(
+            &[
+                "materialize",
+                &path(language),
+                "--select",
+                "summed_even_numbers+",
+            ],
+            0,
+        );
+        assert_eq!(outputs(&down)["summed_two_sums"], json!(55), "{language}");
+    }
+}
+
+#[test]
+fn every_language_sensor_round_trips_its_run_key() {
+    let home = Home::new();
+    for language in LANGUAGES {
+        let root = TempDir::new("conformance-sensor");
+        let grant = format!("{}=/:ro", root.0.display());
+        let args = [
+            "sensor",
+            &path(language),
+            "check_file_sensor",
+            "--grant-dir",
+            &grant,
+        ];
+        let skip = home.weft_json(&args, 0);
+        assert_eq!(skip["skip_reason"], "check file not exists", "{language}");
+        std::fs::write(root.join("check"), "").unwrap();
+        let fire = home.weft_json(&args, 0);
+        assert_eq!(
+            fire["run_requests"][0]["run_key"], "check_file_exists",
+            "{language}"
+        );
+    }
+}
