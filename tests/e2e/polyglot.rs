@@ -53,3 +53,49 @@ fn weft_build_names_what_it_expected() {
         out.stderr
     );
 }
+
+#[test]
+fn a_python_asset_downstream_of_a_rust_asset() {
+    let home = Home::new();
+    let lineage = home.dir.join("lineage.wasm");
+    let project = weft_tests::repo_root().join("examples/lineage-python");
+    let built = home.weft([
+        "build".as_ref(),
+        project.as_os_str(),
+        "-o".as_ref(),
+        lineage.as_os_str(),
+    ]);
+    assert_eq!(built.code, 0, "{}\n{}", built.stdout, built.stderr);
+    let lineage = lineage.to_str().unwrap();
+    let numbers = weft_tests::rust_guest("numbers");
+    let numbers = numbers.to_str().unwrap();
+
+    // Alone, before anything upstream exists, the input cannot be read.
+    let early = home.weft_json(&["materialize", lineage, "--select", "doubled_sum"], 1);
+    let error = early["steps"]["doubled_sum"]["error"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        error.contains("asset summed_two_sums has no stored value"),
+        "{error}"
+    );
+
+    // Together: one run across both locations, the Rust steps first.
+    let both = home.weft_json(
+        &["materialize", numbers, lineage, "--select", "+doubled_sum"],
+        0,
+    );
+    assert_eq!(both["location"], "numbers+lineage");
+    assert_eq!(both["steps"].as_object().map(|s| s.len()), Some(7));
+    assert_eq!(both["steps"]["doubled_sum"]["outputs"]["result"], 110);
+    let digests: Vec<&str> = both["digest"].as_str().unwrap().split('+').collect();
+    assert_eq!(digests.len(), 2, "the run is pinned to both versions");
+
+    // Alone again: the upstream value is read through the I/O manager.
+    let alone = home.weft_json(&["materialize", lineage, "--select", "doubled_sum"], 0);
+    assert_eq!(alone["steps"]["doubled_sum"]["outputs"]["result"], 110);
+
+    // An asset defined twice is refused.
+    let twice = home.weft(["materialize", numbers, numbers, "--select", "*"]);
+    assert_eq!(twice.code, 2, "{}", twice.stderr);
+}

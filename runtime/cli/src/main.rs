@@ -42,9 +42,11 @@ enum Command {
         #[command(flatten)]
         opts: RunOpts,
     },
-    /// Materialize the assets picked by a selection (`group:numbers`, `a+`, `+b`, `a,b`).
+    /// Materialize the assets picked by a selection (`group:numbers`, `a+`, `+b`, `a,b`),
+    /// across every location given: an asset may depend on another location's asset.
     Materialize {
-        file: PathBuf,
+        #[arg(required = true, num_args = 1..)]
+        files: Vec<PathBuf>,
         #[arg(long)]
         select: String,
         #[command(flatten)]
@@ -137,7 +139,7 @@ struct RunOpts {
 }
 
 /// Sandbox grants and limits on the command line (added to weft.yaml's).
-#[derive(clap::Args)]
+#[derive(clap::Args, Clone)]
 struct GrantOpts {
     /// Grant a host directory, `HOST=GUEST[:ro]` (repeatable).
     #[arg(long = "grant-dir", value_parser = parse_dir_grant)]

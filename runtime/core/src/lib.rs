@@ -19,6 +19,7 @@ pub mod plan;
 pub mod run;
 pub mod selection;
 pub mod validate;
+pub mod workspace;
 
 pub use defs::{AssetKey, Definitions, Tags};
 pub use events::{Event, EventKind, RunStatus};

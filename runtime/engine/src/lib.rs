@@ -14,6 +14,7 @@
 pub mod executor;
 pub mod io;
 pub mod ports;
+pub mod router;
 pub mod writer;
 
 /// Milliseconds since the Unix epoch, now.

@@ -15,11 +15,13 @@ pub async fn dispatch(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Check { file, json } => off_runtime(|| inspect::check(&instance, &file, json)),
         Command::Run { file, job, opts } => {
-            run::run(&instance, &file, run::Target::Job(job), opts).await
+            run::run(&instance, &[file], run::Target::Job(job), opts).await
         }
-        Command::Materialize { file, select, opts } => {
-            run::run(&instance, &file, run::Target::Assets(select), opts).await
-        }
+        Command::Materialize {
+            files,
+            select,
+            opts,
+        } => run::run(&instance, &files, run::Target::Assets(select), opts).await,
         Command::Sensor {
             file,
             name,

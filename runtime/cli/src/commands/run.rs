@@ -3,7 +3,7 @@
 //! print each step and the result. Bad input is rejected before anything is written.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
@@ -11,14 +11,17 @@ use std::time::Instant;
 use anyhow::{Context, anyhow};
 use std::io::IsTerminal;
 use weft_core::config::RunConfig;
+use weft_core::defs::Definitions;
 use weft_core::events::RunStatus;
 use weft_core::plan::{ExecutionPlan, plan_assets, plan_job};
 use weft_core::run::RunRecord;
 use weft_core::selection::AssetSelection;
+use weft_core::workspace::asset_graph;
 use weft_engine::executor::{Executor, ExecutorKind, RunSpec};
 use weft_engine::io::{FsComputeLogs, FsIoManager, InMemoryIoManager};
 use weft_engine::now_ms;
-use weft_engine::ports::IoManager;
+use weft_engine::ports::{IoManager, StepRunner};
+use weft_engine::router::AssetRouter;
 use weft_engine::writer::EventWriter;
 use weft_store::Store;
 
@@ -34,26 +37,62 @@ pub enum Target {
 
 pub async fn run(
     instance: &Instance,
-    file: &Path,
+    files: &[PathBuf],
     target: Target,
     opts: RunOpts,
 ) -> Result<(), Failure> {
     let clock = Instant::now();
     let bad = |e: anyhow::Error| Failure::BadInput(e);
+    if files.len() > 1 && opts.location.is_some() {
+        return Err(bad(anyhow!(
+            "--location names one location: give one file with it"
+        )));
+    }
     // Guest code (definitions here, steps below) runs outside the async context.
-    let (location, wasm_size) =
-        super::off_runtime(|| super::load_location(instance, file, opts.location, opts.grants))?;
-    let defs = location.definitions();
+    let loaded = super::off_runtime(|| {
+        files
+            .iter()
+            .map(|file| {
+                super::load_location(instance, file, opts.location.clone(), opts.grants.clone())
+            })
+            .collect::<Result<Vec<_>, _>>()
+    })?;
+    let named: Vec<(&str, &Definitions)> = loaded
+        .iter()
+        .map(|(l, _)| (l.name(), l.definitions()))
+        .collect();
+    let graph = asset_graph(&named).map_err(|e| bad(e.into()))?;
+    let runners: Vec<&dyn StepRunner> = loaded.iter().map(|(l, _)| l as &dyn StepRunner).collect();
+    let router = AssetRouter::new(runners, graph.owners.clone());
     let (plan, selection): (ExecutionPlan, Option<String>) = match &target {
-        Target::Job(job) => (plan_job(defs, job).map_err(|e| bad(e.into()))?, None),
+        Target::Job(job) => {
+            let [(location, _)] = loaded.as_slice() else {
+                return Err(bad(anyhow!("a job runs in one location: give one file")));
+            };
+            (
+                plan_job(location.definitions(), job).map_err(|e| bad(e.into()))?,
+                None,
+            )
+        }
         Target::Assets(select) => {
             let sel: AssetSelection = select.parse().map_err(|e| bad(anyhow!("{e}")))?;
             (
-                plan_assets(defs, &sel).map_err(|e| bad(e.into()))?,
+                plan_assets(&graph.definitions, &sel).map_err(|e| bad(e.into()))?,
                 Some(sel.to_string()),
             )
         }
     };
+    // A run across several locations is pinned to each of their digests.
+    let location_name = loaded
+        .iter()
+        .map(|(l, _)| l.name())
+        .collect::<Vec<_>>()
+        .join("+");
+    let digest = loaded
+        .iter()
+        .map(|(l, _)| l.digest())
+        .collect::<Vec<_>>()
+        .join("+");
     let config = match &opts.config {
         Some(text) => RunConfig::parse(text, &plan).map_err(|e| bad(e.into()))?,
         None => RunConfig(serde_json::json!({})),
@@ -76,17 +115,20 @@ pub async fn run(
             .await
             .map_err(anyhow::Error::new)?,
     );
-    let defs_json = serde_json::to_string(defs).context("encoding definitions")?;
-    store
-        .put_location_version(location.name(), location.digest(), &defs_json, wasm_size)
-        .await
-        .map_err(anyhow::Error::new)?;
+    for (location, wasm_size) in &loaded {
+        let defs_json =
+            serde_json::to_string(location.definitions()).context("encoding definitions")?;
+        store
+            .put_location_version(location.name(), location.digest(), &defs_json, *wasm_size)
+            .await
+            .map_err(anyhow::Error::new)?;
+    }
     let run_id = uuid::Uuid::now_v7().to_string();
     let record = RunRecord {
         run_id: run_id.clone(),
         job: plan.job.clone(),
-        location: location.name().to_owned(),
-        digest: location.digest().to_owned(),
+        location: location_name.clone(),
+        digest: digest.clone(),
         status: RunStatus::NotStarted,
         tags: tags.clone(),
         config: config.0.clone(),
@@ -107,14 +149,14 @@ pub async fn run(
         println!(
             "Run {run_id}: {} of {} ({} steps)",
             plan.job,
-            location.name(),
+            location_name,
             plan.steps.len()
         );
     }
     let logs = FsComputeLogs::new(instance.logs_dir());
     let cancel = AtomicBool::new(false);
     let executor = Executor {
-        runner: &location,
+        runner: &router,
         io: io.as_ref(),
         compute_logs: &logs,
         sink: &progress,
@@ -141,8 +183,8 @@ pub async fn run(
         let out = serde_json::json!({
             "run_id": run_id,
             "job": plan.job,
-            "location": location.name(),
-            "digest": location.digest(),
+            "location": location_name,
+            "digest": digest,
             "status": outcome.status,
             "steps": steps,
             "elapsed_ms": elapsed_ms,

@@ -1,0 +1,87 @@
+// Command conformance-go is the conformance code location in Go. conformance-rust and
+// conformance-python define the same objects with the same names and behaviour;
+// tests/e2e/conformance_errors.rs runs all three and compares what a user sees:
+//
+//   - explode_job: explode panics with "kaboom";
+//   - flaky_job: flaky fails (retryably) on attempts 1 and 2, then returns "ok";
+//   - chatty_job: chatty logs "chatty says hi" (info), prints "to stdout", returns 1;
+//   - config_job: configured returns its config's factor times 7;
+//   - resource_job: resourceful returns the resource greeting (set in weft.yaml);
+//   - cursor_sensor: run key "key-<cursor>" (no cursor: "0"), new cursor <cursor> + 1.
+//
+// Build: weft build tests/guests/conformance-go -o conformance-go.wasm
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	weft "example.invalid/weft/guest-sdk/go"
+)
+
+var explode = weft.NewOp0("explode", func(*weft.Context) (int, error) {
+	panic("kaboom")
+})
+
+var flaky = weft.NewOp0("flaky", func(ctx *weft.Context) (string, error) {
+	if ctx.Attempt < 3 {
+		return "", fmt.Errorf("flaky: attempt %d fails", ctx.Attempt)
+	}
+	return "ok", nil
+}, weft.Retry(weft.RetryPolicy{MaxRetries: 3, Delay: time.Millisecond}))
+
+var chatty = weft.NewOp0("chatty", func(ctx *weft.Context) (int, error) {
+	ctx.Log.Info("chatty says hi")
+	fmt.Println("to stdout")
+	return 1, nil
+})
+
+var configured = weft.NewOp0("configured", func(ctx *weft.Context) (int, error) {
+	var config struct {
+		Factor int `json:"factor"`
+	}
+	if err := ctx.Config(&config); err != nil {
+		return 0, err
+	}
+	return config.Factor * 7, nil
+}, weft.ConfigSchema(`{"type":"object","properties":{"factor":{"type":"integer"}},"required":["factor"]}`))
+
+var resourceful = weft.NewOp0("resourceful", func(ctx *weft.Context) (string, error) {
+	greeting, ok := ctx.Resource("greeting")
+	if !ok {
+		return "", weft.Permanentf("no resource `greeting`: set it in weft.yaml")
+	}
+	return greeting.Text(), nil
+})
+
+var explodeJob = weft.NewJob("explode_job", func(j *weft.Job) { j.Node(explode) })
+
+var flakyJob = weft.NewJob("flaky_job", func(j *weft.Job) { j.Node(flaky) })
+
+var chattyJob = weft.NewJob("chatty_job", func(j *weft.Job) { j.Node(chatty) })
+
+var configJob = weft.NewJob("config_job", func(j *weft.Job) { j.Node(configured) })
+
+var resourceJob = weft.NewJob("resource_job", func(j *weft.Job) { j.Node(resourceful) })
+
+var cursorSensor = weft.NewSensor("cursor_sensor", func(ctx *weft.SensorContext) (weft.SensorResult, error) {
+	cursor := "0"
+	if ctx.HasCursor {
+		cursor = ctx.Cursor
+	}
+	n, err := strconv.Atoi(cursor)
+	if err != nil {
+		return weft.SensorResult{}, fmt.Errorf("cursor %q is not a number: %w", cursor, err)
+	}
+	return weft.RunRequests(weft.RunRequest{RunKey: "key-" + cursor}).WithCursor(strconv.Itoa(n + 1)), nil
+}, weft.ForJob(chattyJob), weft.MinimumInterval(30*time.Second))
+
+func init() {
+	weft.Register(weft.Definitions{
+		Jobs:    []*weft.Job{explodeJob, flakyJob, chattyJob, configJob, resourceJob},
+		Sensors: []*weft.Sensor{cursorSensor},
+	})
+}
+
+func main() {}

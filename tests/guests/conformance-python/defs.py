@@ -1,0 +1,84 @@
+"""The conformance code location in Python.
+
+conformance-rust and conformance-go define the same objects with the same names and
+behaviour; tests/e2e/conformance_errors.rs runs all three and compares what a user sees:
+
+- explode_job: explode raises ValueError("kaboom");
+- flaky_job: flaky fails (retryably) on attempts 1 and 2, then returns "ok";
+- chatty_job: chatty logs "chatty says hi" (info), prints "to stdout", returns 1;
+- config_job: configured returns its config's factor times 7;
+- resource_job: resourceful returns the resource greeting (set in weft.yaml);
+- cursor_sensor: run key "key-<cursor>" (no cursor: "0"), new cursor <cursor> + 1.
+
+Build: weft build tests/guests/conformance-python -o conformance-python.wasm
+"""
+import weft as dg
+
+FACTOR_SCHEMA = '{"type":"object","properties":{"factor":{"type":"integer"}},"required":["factor"]}'
+
+
+@dg.op
+def explode():
+    raise ValueError("kaboom")
+
+
+@dg.op(retry_policy=dg.RetryPolicy(max_retries=3, delay=0.001))
+def flaky(context):
+    if context.attempt < 3:
+        raise dg.Failure(f"flaky: attempt {context.attempt} fails")
+    return "ok"
+
+
+@dg.op
+def chatty(context):
+    context.log.info("chatty says hi")
+    print("to stdout")
+    return 1
+
+
+@dg.op(config_schema=FACTOR_SCHEMA)
+def configured(context):
+    return context.op_config["factor"] * 7
+
+
+@dg.op
+def resourceful(context):
+    return context.resources.greeting
+
+
+@dg.job
+def explode_job():
+    explode()
+
+
+@dg.job
+def flaky_job():
+    flaky()
+
+
+@dg.job
+def chatty_job():
+    chatty()
+
+
+@dg.job
+def config_job():
+    configured()
+
+
+@dg.job
+def resource_job():
+    resourceful()
+
+
+@dg.sensor(job=chatty_job, minimum_interval_seconds=30)
+def cursor_sensor(context):
+    cursor = context.cursor or "0"
+    context.update_cursor(str(int(cursor) + 1))
+    return dg.RunRequest(run_key=f"key-{cursor}")
+
+
+defs = dg.Definitions(
+    jobs=[explode_job, flaky_job, chatty_job, config_job, resource_job],
+    sensors=[cursor_sensor],
+)

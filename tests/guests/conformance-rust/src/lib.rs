@@ -1,0 +1,101 @@
+//! The conformance code location in Rust. `conformance-go` and `conformance-python`
+//! define the same objects with the same names and behaviour; `tests/e2e/conformance_errors.rs`
+//! runs all three and compares what a user sees:
+//!
+//! - `explode_job`: `explode` panics with `kaboom`;
+//! - `flaky_job`: `flaky` fails (retryably) on attempts 1 and 2, then returns `"ok"`;
+//! - `chatty_job`: `chatty` logs `chatty says hi` (info), prints `to stdout`, returns 1;
+//! - `config_job`: `configured` returns its config's `factor` times 7;
+//! - `resource_job`: `resourceful` returns the resource `greeting` (set in `weft.yaml`);
+//! - `cursor_sensor`: run key `key-<cursor>` (no cursor: `0`), new cursor `<cursor> + 1`.
+//!
+//! Build: `weft build tests/guests/conformance-rust -o conformance-rust.wasm`
+
+use weft_sdk::prelude::*;
+
+#[op]
+fn explode() -> i64 {
+    panic!("kaboom")
+}
+
+#[op(retry_policy(max_retries = 3, delay_ms = 1))]
+fn flaky(ctx: &OpContext) -> Result<String, Failure> {
+    if ctx.attempt() < 3 {
+        Err(Failure::retryable(format!(
+            "flaky: attempt {} fails",
+            ctx.attempt()
+        )))
+    } else {
+        Ok("ok".to_string())
+    }
+}
+
+#[op]
+fn chatty(ctx: &OpContext) -> i64 {
+    ctx.log().info("chatty says hi");
+    println!("to stdout");
+    1
+}
+
+/// The config of `configured`.
+#[derive(serde::Deserialize)]
+struct FactorConfig {
+    factor: i64,
+}
+
+#[op(
+    config_schema = r#"{"type":"object","properties":{"factor":{"type":"integer"}},"required":["factor"]}"#
+)]
+fn configured(ctx: &OpContext) -> Result<i64, Failure> {
+    let config: FactorConfig = ctx.config()?;
+    Ok(config.factor * 7)
+}
+
+#[op]
+fn resourceful(ctx: &OpContext) -> Result<String, Failure> {
+    ctx.resource("greeting")
+        .and_then(|r| r.as_text())
+        .ok_or_else(|| Failure::fatal("no resource `greeting`: set it in weft.yaml"))
+}
+
+#[job]
+fn explode_job() {
+    explode();
+}
+
+#[job]
+fn flaky_job() {
+    flaky();
+}
+
+#[job]
+fn chatty_job() {
+    chatty();
+}
+
+#[job]
+fn config_job() {
+    configured();
+}
+
+#[job]
+fn resource_job() {
+    resourceful();
+}
+
+#[sensor(job = "chatty_job", minimum_interval_seconds = 30)]
+fn cursor_sensor(ctx: &SensorContext) -> Result<SensorResult, String> {
+    let cursor = ctx.cursor().unwrap_or("0");
+    let n: u64 = cursor
+        .parse()
+        .map_err(|e| format!("cursor {cursor:?} is not a number: {e}"))?;
+    Ok(
+        SensorResult::from(RunRequest::new().run_key(format!("key-{cursor}")))
+            .cursor((n + 1).to_string()),
+    )
+}
+
+weft_sdk::definitions! {
+    jobs: [explode_job, flaky_job, chatty_job, config_job, resource_job],
+    sensors: [cursor_sensor],
+}
