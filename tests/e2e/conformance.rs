@@ -97,7 +97,7 @@ fn every_language_defines_the_same_objects() {
 }
 
 /// `(step, output)` of every step of a run.
-fn outputs(run: &Value) -> BTreeMap<String, Value> {
+fn outputs(run: &Value) -> Outputs {
     run["steps"]
         .as_object()
         .unwrap()
@@ -106,9 +106,14 @@ fn outputs(run: &Value) -> BTreeMap<String, Value> {
         .collect()
 }
 
+/// Each step's output.
+type Outputs = BTreeMap<String, Value>;
+/// Each step's event types, in order.
+type Sequence = BTreeMap<String, Vec<String>>;
+
 /// `(step, event type)` of a run's events, in order, per step (steps may interleave).
-fn sequence(home: &Home, run: &Value) -> BTreeMap<String, Vec<String>> {
-    let mut seq: BTreeMap<String, Vec<String>> = BTreeMap::new();
+fn sequence(home: &Home, run: &Value) -> Sequence {
+    let mut seq = Sequence::new();
     for e in home.events(run["run_id"].as_str().unwrap()) {
         let step = e["step_key"].as_str().unwrap_or("(run)").to_owned();
         seq.entry(step)
@@ -121,7 +126,7 @@ fn sequence(home: &Home, run: &Value) -> BTreeMap<String, Vec<String>> {
 #[test]
 fn every_language_computes_the_same_outputs_with_the_same_events() {
     let home = Home::new();
-    let mut seen: Vec<(&str, BTreeMap<String, Value>, BTreeMap<String, Vec<String>>)> = Vec::new();
+    let mut seen: Vec<(&str, Outputs, Sequence)> = Vec::new();
     for language in LANGUAGES {
         let run = home.weft_json(&["run", &path(language), "--job", "process_numbers"], 0);
         assert_eq!(

@@ -1,0 +1,341 @@
+//! The conformance scenarios beyond outputs, run against the same tiny code location in
+//! every guest language (tests/guests/conformance-{rust,go,python}), each built from source
+//! with `weft build` in the test run, and checked through the real `weft` binary: a guest
+//! panic or exception fails its step with the guest's message, a retry policy is honoured,
+//! logs and stdout are captured, config and a resource reach the op, a sensor's cursor and
+//! run key round-trip, and every language emits the same events for the same job.
+
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+
+use serde_json::{Value, json};
+use weft_tests::{Home, repo_root, types_of, weft_bin};
+
+const LANGUAGES: [&str; 3] = ["rust", "go", "python"];
+
+/// The jobs every conformance location defines, with the run config each is run with here.
+const JOBS: [(&str, Option<&str>); 5] = [
+    ("explode_job", None),
+    ("flaky_job", None),
+    ("chatty_job", None),
+    ("config_job", Some(CONFIG)),
+    ("resource_job", None),
+];
+
+const CONFIG: &str = r#"{"ops":{"configured":{"config":{"factor":6}}}}"#;
+
+/// Beside the components, what the one build of this test binary leaves: their precompiled
+/// forms (files of the precompile cache), which every test's fresh `WEFT_HOME` is given so
+/// that Python's interpreter is compiled once per test binary, not once per test.
+struct Built {
+    cached: Vec<PathBuf>,
+}
+
+fn out_dir() -> PathBuf {
+    repo_root().join("target/wasm/polyglot")
+}
+
+/// The components and their cache files, built once per test binary.
+fn built() -> &'static Built {
+    static BUILT: OnceLock<Result<Built, String>> = OnceLock::new();
+    let built = BUILT.get_or_init(|| {
+        let out = out_dir();
+        std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+        let home = Home::new();
+        for lang in LANGUAGES {
+            let project = repo_root().join(format!("tests/guests/conformance-{lang}"));
+            let target = out.join(format!("conformance-{lang}.wasm"));
+            let done = home.weft([
+                "build".as_ref(),
+                project.as_os_str(),
+                "-o".as_ref(),
+                target.as_os_str(),
+            ]);
+            if done.code != 0 {
+                return Err(format!(
+                    "weft build {}: {}\n{}",
+                    project.display(),
+                    done.stdout,
+                    done.stderr
+                ));
+            }
+        }
+        warm_cache(&out)
+    });
+    match built {
+        Ok(built) => built,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// The conformance location in `language`: `target/wasm/polyglot/conformance-<lang>.wasm`.
+fn location(language: &str) -> String {
+    built();
+    out_dir()
+        .join(format!("conformance-{language}.wasm"))
+        .display()
+        .to_string()
+}
+
+/// Loads each component once in a `WEFT_HOME` kept under `target/` (so that it is compiled
+/// again only when its source changes) and returns the cache files of the current ones;
+/// the files of earlier builds are removed.
+fn warm_cache(out: &std::path::Path) -> Result<Built, String> {
+    let warm = out.join("conformance-home");
+    let mut digests = Vec::new();
+    for lang in LANGUAGES {
+        let file = out.join(format!("conformance-{lang}.wasm"));
+        let done = Command::new(weft_bin())
+            .arg("check")
+            .arg(&file)
+            .arg("--json")
+            .env("WEFT_HOME", &warm)
+            .env_remove("WEFT_LOG")
+            .output()
+            .map_err(|e| format!("cannot run weft: {e}"))?;
+        let stdout = String::from_utf8_lossy(&done.stdout);
+        if !done.status.success() {
+            return Err(format!(
+                "weft check {}: {stdout}\n{}",
+                file.display(),
+                String::from_utf8_lossy(&done.stderr)
+            ));
+        }
+        let checked: Value = serde_json::from_str(&stdout).map_err(|e| e.to_string())?;
+        digests.push(checked["digest"].as_str().unwrap_or_default().to_owned());
+    }
+    let entries = std::fs::read_dir(warm.join("cache")).map_err(|e| e.to_string())?;
+    let mut cached = Vec::new();
+    for path in entries.filter_map(Result::ok).map(|e| e.path()) {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if digests
+            .iter()
+            .any(|d| !d.is_empty() && name.starts_with(d.as_str()))
+        {
+            cached.push(path);
+        } else {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+    Ok(Built { cached })
+}
+
+/// A fresh instance whose `weft.yaml` gives each conformance location (named after its
+/// file's stem: `conformance_rust`, `conformance_go`, `conformance_python`) the resource
+/// `greeting: "hi"`, with the components already precompiled in its cache.
+fn home() -> Home {
+    let home = Home::new();
+    let mut yaml = String::from("locations:\n");
+    for lang in LANGUAGES {
+        yaml.push_str(&format!(
+            "  conformance_{lang}: {{resources: {{greeting: \"hi\"}}}}\n"
+        ));
+    }
+    std::fs::write(home.dir.join("weft.yaml"), yaml).unwrap();
+    let cache = home.dir.join("cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    for file in &built().cached {
+        let to = cache.join(file.file_name().unwrap());
+        // Cache entries are written whole and renamed into place, never changed in place:
+        // a hard link is safe (and a copy where links are not possible).
+        if std::fs::hard_link(file, &to).is_err() {
+            std::fs::copy(file, &to).unwrap();
+        }
+    }
+    home
+}
+
+fn run(home: &Home, language: &str, job: &str, config: Option<&str>, code: i32) -> Value {
+    let file = location(language);
+    let mut args = vec!["run", file.as_str(), "--job", job];
+    if let Some(config) = config {
+        args.extend(["--config", config]);
+    }
+    home.weft_json(&args, code)
+}
+
+fn run_id(run: &Value) -> &str {
+    run["run_id"].as_str().unwrap()
+}
+
+#[test]
+fn a_panic_or_exception_fails_its_step_with_the_guest_message() {
+    let home = home();
+    for language in LANGUAGES {
+        let run = run(&home, language, "explode_job", None, 1);
+        assert_eq!(run["status"], "FAILURE", "{language}");
+        let step = &run["steps"]["explode"];
+        assert_eq!(step["status"], "FAILURE", "{language}");
+        let error = step["error"].as_str().unwrap_or_default();
+        assert!(error.contains("kaboom"), "{language}: {error}");
+    }
+}
+
+#[test]
+fn a_retry_policy_is_honoured() {
+    let home = home();
+    for language in LANGUAGES {
+        let run = run(&home, language, "flaky_job", None, 0);
+        let step = &run["steps"]["flaky"];
+        assert_eq!(step["outputs"]["result"], "ok", "{language}");
+        assert_eq!(step["attempts"], 3, "{language}");
+        let events = home.events(run_id(&run));
+        let retries = types_of(&events, Some("flaky"))
+            .iter()
+            .filter(|t| *t == "STEP_UP_FOR_RETRY")
+            .count();
+        assert_eq!(retries, 2, "{language}: {events:?}");
+    }
+}
+
+#[test]
+fn log_lines_and_stdout_are_captured() {
+    let home = home();
+    for language in LANGUAGES {
+        let run = run(&home, language, "chatty_job", None, 0);
+        assert_eq!(
+            run["steps"]["chatty"]["outputs"]["result"],
+            json!(1),
+            "{language}"
+        );
+        let logs = home.weft_json(&["logs", run_id(&run)], 0);
+        let chatty = logs
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["step"] == "chatty")
+            .unwrap_or_else(|| panic!("{language}: no logs for chatty: {logs}"));
+        let lines: Vec<(&str, &str)> = chatty["logs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                (
+                    l["level"].as_str().unwrap_or_default(),
+                    l["message"].as_str().unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(lines, [("info", "chatty says hi")], "{language}: {logs}");
+        let stdout = chatty["stdout"].as_str().unwrap_or_default();
+        assert!(stdout.contains("to stdout"), "{language}: {logs}");
+    }
+}
+
+#[test]
+fn run_config_reaches_the_op() {
+    let home = home();
+    for language in LANGUAGES {
+        let run = run(&home, language, "config_job", Some(CONFIG), 0);
+        assert_eq!(
+            run["steps"]["configured"]["outputs"]["result"],
+            json!(42),
+            "{language}"
+        );
+    }
+}
+
+#[test]
+fn a_resource_from_weft_yaml_reaches_the_op() {
+    let home = home();
+    for language in LANGUAGES {
+        let run = run(&home, language, "resource_job", None, 0);
+        assert_eq!(
+            run["steps"]["resourceful"]["outputs"]["result"], "hi",
+            "{language}"
+        );
+    }
+}
+
+#[test]
+fn a_sensor_cursor_and_run_key_round_trip() {
+    let home = home();
+    for language in LANGUAGES {
+        let file = location(language);
+        let first = home.weft_json(&["sensor", &file, "cursor_sensor"], 0);
+        assert_eq!(first["run_requests"][0]["run_key"], "key-0", "{language}");
+        assert_eq!(first["cursor"], "1", "{language}");
+        let cursor = first["cursor"].as_str().unwrap();
+        let next = home.weft_json(&["sensor", &file, "cursor_sensor", "--cursor", cursor], 0);
+        assert_eq!(next["run_requests"][0]["run_key"], "key-1", "{language}");
+        assert_eq!(next["cursor"], "2", "{language}");
+    }
+}
+
+/// The definitions with what may differ between languages taken out: the language's type
+/// names of inputs and outputs (Python has none), and the order of ops.
+fn comparable(mut defs: Value) -> Value {
+    for op in defs["ops"].as_array_mut().into_iter().flatten() {
+        for list in ["inputs", "outputs"] {
+            for io in op[list].as_array_mut().into_iter().flatten() {
+                io.as_object_mut().map(|i| i.remove("type_name"));
+            }
+        }
+    }
+    if let Some(ops) = defs["ops"].as_array_mut() {
+        ops.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    }
+    defs
+}
+
+#[test]
+fn every_language_defines_the_same_objects() {
+    let home = home();
+    let defs = |language: &str| {
+        comparable(home.weft_json(&["check", &location(language)], 0)["definitions"].clone())
+    };
+    let rust = defs("rust");
+    for language in ["go", "python"] {
+        let other = defs(language);
+        for part in ["ops", "jobs", "sensors"] {
+            assert_eq!(
+                other[part], rust[part],
+                "{language}: {part} differ from Rust's"
+            );
+        }
+    }
+}
+
+/// `step -> event types` of a run (run-level events under `(run)`), in order.
+///
+/// `LOGS_CAPTURED` is left out: it is emitted when a step wrote to stdout or stderr, and
+/// what a runtime writes there on its own differs by language. A Rust panic (the panic
+/// hook) and a Go panic (the SDK's stack dump) write to stderr, while a Python exception
+/// goes to the step's error with its traceback and writes nothing, so `explode_job` has a
+/// `LOGS_CAPTURED` in Rust and Go but not in Python. `LOG` events are kept: each op logs
+/// the same lines in every language. (What is captured is checked by
+/// `log_lines_and_stdout_are_captured`.)
+fn sequence(home: &Home, run: &Value) -> BTreeMap<String, Vec<String>> {
+    let mut seq: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for e in home.events(run_id(run)) {
+        let kind = e["type"].as_str().unwrap_or_default().to_owned();
+        if kind == "LOGS_CAPTURED" {
+            continue;
+        }
+        let step = e["step_key"].as_str().unwrap_or("(run)").to_owned();
+        seq.entry(step).or_default().push(kind);
+    }
+    seq
+}
+
+#[test]
+fn every_language_emits_the_same_events() {
+    let home = home();
+    for (job, config) in JOBS {
+        let mut seen = Vec::new();
+        for language in LANGUAGES {
+            let code = if job == "explode_job" { 1 } else { 0 };
+            let run = run(&home, language, job, config, code);
+            seen.push((language, sequence(&home, &run)));
+        }
+        let (_, rust) = &seen[0];
+        assert!(!rust.is_empty(), "{job}: no events");
+        for (language, seq) in &seen[1..] {
+            assert_eq!(seq, rust, "{job}: {language}'s events differ from Rust's");
+        }
+    }
+}
