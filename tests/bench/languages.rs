@@ -68,7 +68,11 @@ impl Lang {
     fn toolchain(self) -> Option<(&'static str, &'static str, &'static str)> {
         match self {
             Lang::Rust => None,
-            Lang::Go => Some(("go", "version", "install Go 1.25 or later from https://go.dev/dl/")),
+            Lang::Go => Some((
+                "go",
+                "version",
+                "install Go 1.25 or later from https://go.dev/dl/",
+            )),
             Lang::Python => Some((
                 "componentize-py",
                 "--version",
@@ -148,7 +152,7 @@ pub fn measure_all(weft: &Path, runs: usize) -> Vec<Language> {
                     })
                 });
             if let Err(e) = &outcome {
-                eprintln!("weft-bench: {}: {e}", lang.name());
+                eprintln!("weft-bench: {}: skipped: {e}", lang.name());
             }
             Language { lang, outcome }
         })
@@ -178,7 +182,7 @@ fn build(lang: Lang, weft: &Path, out: &TempDir) -> Result<(PathBuf, String, Opt
         .status()
         .is_ok_and(|s| s.success());
     if !present {
-        return Err(format!("skipped: `{tool}` not found on PATH ({hint})"));
+        return Err(format!("`{tool}` not found on PATH ({hint})"));
     }
     let wasm = component_path(lang, out);
     let clock = Instant::now();
@@ -196,7 +200,7 @@ fn build(lang: Lang, weft: &Path, out: &TempDir) -> Result<(PathBuf, String, Opt
     if !built.status.success() {
         let stderr = String::from_utf8_lossy(&built.stderr);
         let first = stderr.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-        return Err(format!("skipped: weft build failed: {first}"));
+        return Err(format!("weft build failed: {first}"));
     }
     Ok((wasm, "weft build".into(), Some(build_ms)))
 }
