@@ -2,7 +2,8 @@
 # Runs every test of Weft from a clean clone: installs what the tests need (the
 # wasm32-wasip2 target, componentize-py), then builds everything in ONE profile (release:
 # wasmtime is built once) and runs the host crates' tests, the end-to-end tests (which build
-# the Rust, Go and Python guests from source), the guest SDK's tests and the format check.
+# the Rust, Go and Python guests from source), each guest SDK's own tests and the format
+# check.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -26,3 +27,9 @@ cargo test --release
 
 step "Rust guest SDK (host tests and compile-fail tests)"
 cargo test --release -p weft-sdk -p weft-sdk-macros
+
+step "Go guest SDK (native unit tests)"
+(cd guest-sdk/go && go test ./...)
+
+step "Python guest SDK (unit tests)"
+python3 -m unittest discover -s guest-sdk/python/tests
