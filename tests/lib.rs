@@ -219,3 +219,23 @@ pub fn types_of(events: &[serde_json::Value], step: Option<&str>) -> Vec<String>
         .map(|e| e["type"].as_str().unwrap_or_default().to_owned())
         .collect()
 }
+
+/// Definitions (`weft check --json`'s `definitions`) with what may differ between guest
+/// languages taken out: asset kinds, the languages' type names, and the order of ops.
+pub fn comparable_definitions(mut defs: serde_json::Value) -> serde_json::Value {
+    for asset in defs["assets"].as_array_mut().into_iter().flatten() {
+        asset.as_object_mut().map(|a| a.remove("kinds"));
+    }
+    for op in defs["ops"].as_array_mut().into_iter().flatten() {
+        for list in ["inputs", "outputs"] {
+            for io in op[list].as_array_mut().into_iter().flatten() {
+                io.as_object_mut().map(|i| i.remove("type_name"));
+            }
+        }
+    }
+    // Ops in name order: each SDK may list them in its own order.
+    if let Some(ops) = defs["ops"].as_array_mut() {
+        ops.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    }
+    defs
+}

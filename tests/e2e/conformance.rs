@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use serde_json::{Value, json};
-use weft_tests::{Home, TempDir, repo_root, rust_guest};
+use weft_tests::{Home, TempDir, comparable_definitions, repo_root, rust_guest};
 
 const LANGUAGES: [&str; 3] = ["rust", "go", "python"];
 
@@ -53,33 +53,15 @@ fn path(language: &str) -> String {
     numbers(language).display().to_string()
 }
 
-/// The definitions with what may differ between languages taken out: kinds and the
-/// language's type names.
-fn comparable(mut defs: Value) -> Value {
-    for asset in defs["assets"].as_array_mut().into_iter().flatten() {
-        asset.as_object_mut().map(|a| a.remove("kinds"));
-    }
-    for op in defs["ops"].as_array_mut().into_iter().flatten() {
-        for list in ["inputs", "outputs"] {
-            for io in op[list].as_array_mut().into_iter().flatten() {
-                io.as_object_mut().map(|i| i.remove("type_name"));
-            }
-        }
-    }
-    // Ops in name order: each SDK may list them in its own order.
-    if let Some(ops) = defs["ops"].as_array_mut() {
-        ops.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
-    }
-    defs
-}
-
 #[test]
 fn every_language_defines_the_same_objects() {
     let home = Home::new();
-    let rust = comparable(home.weft_json(&["check", &path("rust")], 0)["definitions"].clone());
+    let rust =
+        comparable_definitions(home.weft_json(&["check", &path("rust")], 0)["definitions"].clone());
     for language in ["go", "python"] {
-        let other =
-            comparable(home.weft_json(&["check", &path(language)], 0)["definitions"].clone());
+        let other = comparable_definitions(
+            home.weft_json(&["check", &path(language)], 0)["definitions"].clone(),
+        );
         for part in [
             "ops",
             "jobs",

@@ -13,7 +13,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use serde_json::{Value, json};
-use weft_tests::{Home, repo_root, types_of, weft_bin};
+use weft_tests::{Home, comparable_definitions, repo_root, types_of, weft_bin};
 
 const LANGUAGES: [&str; 3] = ["rust", "go", "python"];
 
@@ -266,27 +266,13 @@ fn a_sensor_cursor_and_run_key_round_trip() {
     }
 }
 
-/// The definitions with what may differ between languages taken out: the language's type
-/// names of inputs and outputs (Python has none), and the order of ops.
-fn comparable(mut defs: Value) -> Value {
-    for op in defs["ops"].as_array_mut().into_iter().flatten() {
-        for list in ["inputs", "outputs"] {
-            for io in op[list].as_array_mut().into_iter().flatten() {
-                io.as_object_mut().map(|i| i.remove("type_name"));
-            }
-        }
-    }
-    if let Some(ops) = defs["ops"].as_array_mut() {
-        ops.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
-    }
-    defs
-}
-
 #[test]
 fn every_language_defines_the_same_objects() {
     let home = home();
     let defs = |language: &str| {
-        comparable(home.weft_json(&["check", &location(language)], 0)["definitions"].clone())
+        comparable_definitions(
+            home.weft_json(&["check", &location(language)], 0)["definitions"].clone(),
+        )
     };
     let rust = defs("rust");
     for language in ["go", "python"] {
