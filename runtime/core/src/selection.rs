@@ -198,9 +198,9 @@ pub(crate) mod tests {
     use super::*;
     use crate::defs::AssetDep;
 
-    /// The six `numbers` assets of the seed.
-    pub(crate) fn numbers() -> Vec<AssetDef> {
-        let asset = |name: &str, deps: &[&str]| AssetDef {
+    /// An asset of group `numbers` whose inputs are its deps, by name.
+    pub(crate) fn asset(name: &str, deps: &[&str]) -> AssetDef {
+        AssetDef {
             key: AssetKey::parse(name),
             group: "numbers".into(),
             description: None,
@@ -214,7 +214,11 @@ pub(crate) mod tests {
                 .collect(),
             tags: Default::default(),
             retry_policy: None,
-        };
+        }
+    }
+
+    /// The six `numbers` assets of the seed.
+    pub(crate) fn numbers() -> Vec<AssetDef> {
         vec![
             asset("generated_numbers", &[]),
             asset("filtered_even_numbers", &["generated_numbers"]),

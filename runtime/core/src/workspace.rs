@@ -53,26 +53,8 @@ pub fn asset_graph(locations: &[(&str, &Definitions)]) -> Result<AssetGraph, Wor
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::defs::{AssetDef, AssetDep};
     use crate::plan::{InputSource, plan_assets};
-
-    fn asset(name: &str, deps: &[&str]) -> AssetDef {
-        AssetDef {
-            key: AssetKey::parse(name),
-            group: "g".into(),
-            description: None,
-            kinds: vec![],
-            deps: deps
-                .iter()
-                .map(|d| AssetDep {
-                    key: AssetKey::parse(d),
-                    input: Some((*d).into()),
-                })
-                .collect(),
-            tags: Default::default(),
-            retry_policy: None,
-        }
-    }
+    use crate::selection::tests::asset;
 
     #[test]
     fn a_downstream_asset_in_another_location_is_planned_after_its_upstream() {
