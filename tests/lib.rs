@@ -1,6 +1,6 @@
 //! Helpers shared by Weft's end-to-end tests: build the guest components once per test
-//! binary (Rust guests with cargo for wasm32-wasip2; Go and Python through
-//! `tests/guests/build-polyglot.sh`), find the `weft` binary built beside the tests, and run
+//! binary (Rust guests with cargo for wasm32-wasip2; Go and Python with `weft build`),
+//! find the `weft` binary built beside the tests, and run
 //! it against a throwaway `WEFT_HOME`.
 
 use std::path::{Path, PathBuf};
@@ -56,17 +56,19 @@ pub fn rust_guest(name: &str) -> PathBuf {
         .join(format!("{name}.wasm"))
 }
 
-/// The path of the Go or Python hello component (`hello-go`, `hello-python`), built on
-/// first use.
+/// The path of the Go or Python hello component (`hello-go`, `hello-python`), built with
+/// `weft build` on first use.
 pub fn polyglot_guest(name: &str) -> PathBuf {
     static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
     let out = wasm_target_dir().join("polyglot");
     let built = BUILT.get_or_init(|| {
-        let mut cmd = Command::new(repo_root().join("tests/guests/build-polyglot.sh"));
-        cmd.arg(&out)
-            .current_dir(repo_root())
-            .env_remove("CARGO_TARGET_DIR");
-        run_ok(&mut cmd, "building the Go and Python guests")
+        let home = Home::new();
+        ["hello-go", "hello-python"].iter().try_for_each(|guest| {
+            home.build(
+                &repo_root().join("examples").join(guest),
+                &out.join(format!("{guest}.wasm")),
+            )
+        })
     });
     if let Err(e) = built {
         panic!("{e}");
@@ -188,6 +190,29 @@ impl Home {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Builds the guest project `project` into `out` with `weft build`.
+    pub fn build(&self, project: &Path, out: &Path) -> Result<(), String> {
+        if let Some(dir) = out.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+        }
+        let done = self.weft([
+            "build".as_ref(),
+            project.as_os_str(),
+            "-o".as_ref(),
+            out.as_os_str(),
+        ]);
+        if done.code == 0 {
+            Ok(())
+        } else {
+            Err(format!(
+                "weft build {}: {}\n{}",
+                project.display(),
+                done.stdout,
+                done.stderr
+            ))
         }
     }
 

@@ -1,10 +1,9 @@
 // Command hello-go is the smallest Go code location: one op and a job that runs it.
 //
-// Build it into a component from the repository root:
+// Build it into a component and run it, from the repository root:
 //
-//	cargo run --release -p weft-build --example componentize -- go examples/hello-go hello-go.wasm
-//
-// or `weft build examples/hello-go -o hello-go.wasm`.
+//	weft build examples/hello-go -o hello-go.wasm
+//	weft run hello-go.wasm --job hello_job
 package main
 
 import weft "example.invalid/weft/guest-sdk/go"

@@ -1,12 +1,9 @@
 """The smallest Python code location: one op and a job that runs it.
 
-Build it into a component (from the repository root):
+Build it into a component and run it (from the repository root):
 
-    cargo run --release -p weft-build --example componentize -- \
-        python examples/hello-python target/wasm/hello-python.wasm
-
-(`weft build examples/hello-python` does the same), or `tests/guests/build-polyglot.sh`,
-which builds the Go example too. Then `weft run target/wasm/hello-python.wasm --job hello_job`.
+    weft build examples/hello-python -o hello-python.wasm
+    weft run hello-python.wasm --job hello_job
 """
 
 from weft import Definitions, job, op

@@ -5,7 +5,7 @@
 //
 // Build it into a component and run it, from the repository root:
 //
-//	cargo run --release -p weft-build --example componentize -- go examples/numbers-go numbers-go.wasm
+//	weft build examples/numbers-go -o numbers-go.wasm
 //	weft run numbers-go.wasm --job process_numbers
 package main
 

@@ -30,7 +30,7 @@
 // Build a location with standard Go (1.25 or later) for wasip1 as a reactor, then
 // componentize the core module against the repository's wit/; from the repository root:
 //
-//	cargo run --release -p weft-build --example componentize -- go DIR OUT.wasm
+//	weft build DIR -o OUT.wasm
 //
 // See README.md for a five-minute quick start.
 package weft

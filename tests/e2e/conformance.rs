@@ -26,20 +26,7 @@ fn numbers(language: &str) -> PathBuf {
         for lang in ["go", "python"] {
             let project = repo_root().join(format!("examples/numbers-{lang}"));
             let target = out.join(format!("numbers-{lang}.wasm"));
-            let done = home.weft([
-                "build".as_ref(),
-                project.as_os_str(),
-                "-o".as_ref(),
-                target.as_os_str(),
-            ]);
-            if done.code != 0 {
-                return Err(format!(
-                    "weft build {}: {}\n{}",
-                    project.display(),
-                    done.stdout,
-                    done.stderr
-                ));
-            }
+            home.build(&project, &target)?;
         }
         Ok(())
     });

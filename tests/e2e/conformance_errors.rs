@@ -49,20 +49,7 @@ fn built() -> &'static Built {
         for lang in LANGUAGES {
             let project = repo_root().join(format!("tests/guests/conformance-{lang}"));
             let target = out.join(format!("conformance-{lang}.wasm"));
-            let done = home.weft([
-                "build".as_ref(),
-                project.as_os_str(),
-                "-o".as_ref(),
-                target.as_os_str(),
-            ]);
-            if done.code != 0 {
-                return Err(format!(
-                    "weft build {}: {}\n{}",
-                    project.display(),
-                    done.stdout,
-                    done.stderr
-                ));
-            }
+            home.build(&project, &target)?;
         }
         warm_cache(&out)
     });

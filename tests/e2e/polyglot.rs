@@ -29,13 +29,7 @@ fn weft_build_turns_a_go_project_into_a_location() {
     let home = Home::new();
     let out = home.dir.join("hello.wasm");
     let project = weft_tests::repo_root().join("examples/hello-go");
-    let built = home.weft([
-        "build".as_ref(),
-        project.as_os_str(),
-        "-o".as_ref(),
-        out.as_os_str(),
-    ]);
-    assert_eq!(built.code, 0, "{}\n{}", built.stdout, built.stderr);
+    home.build(&project, &out).unwrap();
     let run = home.weft_json(&["run", out.to_str().unwrap(), "--job", "hello_job"], 0);
     assert_eq!(run["steps"]["hello"]["outputs"]["result"], "hello from go");
 }
@@ -59,13 +53,7 @@ fn a_python_asset_downstream_of_a_rust_asset() {
     let home = Home::new();
     let lineage = home.dir.join("lineage.wasm");
     let project = weft_tests::repo_root().join("examples/lineage-python");
-    let built = home.weft([
-        "build".as_ref(),
-        project.as_os_str(),
-        "-o".as_ref(),
-        lineage.as_os_str(),
-    ]);
-    assert_eq!(built.code, 0, "{}\n{}", built.stdout, built.stderr);
+    home.build(&project, &lineage).unwrap();
     let lineage = lineage.to_str().unwrap();
     let numbers = weft_tests::rust_guest("numbers");
     let numbers = numbers.to_str().unwrap();

@@ -57,7 +57,7 @@ pub enum LoadError {
     NotWasm,
     #[error(
         "this is a core WebAssembly module, not a component: build the location for wasm32-wasip2 \
-         (Rust), or componentize it (Go and Python: tests/guests/build-polyglot.sh)"
+         (Rust), or build it with `weft build DIR` (Go, Python)"
     )]
     CoreModule,
     #[error("not a valid WebAssembly component: {0}")]
