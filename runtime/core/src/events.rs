@@ -69,6 +69,9 @@ impl RunStatus {
             EventKind::RunStart => RunStatus::Started,
             EventKind::RunSuccess => RunStatus::Success,
             EventKind::RunFailure { .. } => RunStatus::Failure,
+            // A cancel that arrives after the end changes nothing.
+            EventKind::RunCanceling if self.is_finished() => self,
+            EventKind::RunCanceling => RunStatus::Canceling,
             EventKind::RunCanceled => RunStatus::Canceled,
             _ => self,
         }
@@ -120,6 +123,8 @@ pub enum EventKind {
     RunFailure {
         message: String,
     },
+    /// Someone asked the run to stop: steps under way finish, no new step starts.
+    RunCanceling,
     RunCanceled,
     StepStart {
         attempt: u32,
@@ -180,6 +185,7 @@ impl EventKind {
             EventKind::RunStart => "RUN_START",
             EventKind::RunSuccess => "RUN_SUCCESS",
             EventKind::RunFailure { .. } => "RUN_FAILURE",
+            EventKind::RunCanceling => "RUN_CANCELING",
             EventKind::RunCanceled => "RUN_CANCELED",
             EventKind::StepStart { .. } => "STEP_START",
             EventKind::StepOutput { .. } => "STEP_OUTPUT",
@@ -272,5 +278,11 @@ mod tests {
         });
         assert!(done.is_finished());
         assert_eq!(RunStatus::parse(done.as_str()), Some(done));
+        assert_eq!(done.after(&EventKind::RunCanceling), done);
+        assert_eq!(
+            s.after(&EventKind::RunCanceling),
+            RunStatus::Canceling,
+            "a cancel stops a run under way"
+        );
     }
 }

@@ -31,6 +31,7 @@ mod sqlite;
 use std::path::Path;
 
 pub use assets::Materialization;
+pub use locations::{LocationRecord, VersionRecord};
 pub use error::{ErrorKind, StoreError};
 
 /// A handle to the database; cheap to clone, and every clone shares one connection pool.

@@ -1,6 +1,8 @@
 //! Code locations and their versions: each upload of a component is a version (by sha256
-//! digest) with the definitions it exported, and the location's current digest is the one
-//! new runs are pinned to. Older versions stay, for the runs that still use them.
+//! digest) with the definitions it exported and its bytes, and the location's current
+//! digest is the one new runs are pinned to. Older versions stay, for the runs that still
+//! use them and for rolling back; a removed location keeps its history until it is
+//! uploaded again.
 
 use sqlx::Row;
 
@@ -8,49 +10,96 @@ use crate::Store;
 use crate::error::StoreError;
 use crate::sqlite::Statement;
 
+/// A live code location.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LocationRecord {
+    /// The location's name.
+    pub name: String,
+    /// The version new runs use.
+    pub current_digest: String,
+    /// When the current version was last set, in milliseconds since the Unix epoch.
+    pub updated_ms: i64,
+    /// The grants set through the API, as JSON (`{}` when none).
+    pub grants: String,
+}
+
+/// One stored version of a location.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VersionRecord {
+    /// The component's sha256, in hex.
+    pub digest: String,
+    /// When it was first stored, in milliseconds since the Unix epoch.
+    pub created_ms: i64,
+    /// The component's size in bytes.
+    pub wasm_size: i64,
+    /// What it defines, as JSON.
+    pub definitions: String,
+}
+
 impl Store {
-    /// Stores version `digest` of location `name` with its definitions snapshot (JSON) and
-    /// component size, and makes it the location's current version, in one transaction.
-    /// Storing a digest again replaces its snapshot and keeps its first `created_ms`.
+    /// Stores version `digest` of location `name` (its definitions snapshot as JSON and the
+    /// component's bytes) and makes it the location's current version, in one transaction:
+    /// readers see the old version or the new one, never a mix. Storing a digest again
+    /// keeps its first `created_ms`; a removed location comes back.
     pub async fn put_location_version(
         &self,
         name: &str,
         digest: &str,
         definitions_json: &str,
-        wasm_size: u64,
+        bytes: &[u8],
     ) -> Result<(), StoreError> {
         let doing = || format!("storing version {digest} of code location {name}");
         serde_json::from_str::<serde::de::IgnoredAny>(definitions_json).map_err(|e| {
             StoreError::data(doing(), format!("the definitions are not valid JSON: {e}"))
         })?;
-        let wasm_size = i64::try_from(wasm_size).map_err(|_| {
+        let wasm_size = i64::try_from(bytes.len()).map_err(|_| {
             StoreError::data(
                 doing(),
-                format!("a component of {wasm_size} bytes is too large"),
+                format!("a component of {} bytes is too large", bytes.len()),
             )
         })?;
+        // The bytes are sent only when the database lacks them (a `weft run` of a known
+        // component writes no blob); two writers racing here both succeed.
+        let known = sqlx::query("SELECT 1 FROM components WHERE digest = $1")
+            .bind(digest)
+            .fetch_optional(&self.pools.read)
+            .await
+            .map_err(|e| StoreError::new(doing(), e))?
+            .is_some();
         let now = weft_engine::now_ms();
-        let statements = vec![
+        let mut statements = Vec::with_capacity(3);
+        if !known {
+            statements.push(
+                Statement::new(
+                    "INSERT INTO components (digest, bytes) VALUES ($1, $2) \
+                     ON CONFLICT (digest) DO NOTHING",
+                )
+                .bind(digest)
+                .bind(bytes.to_vec()),
+            );
+        }
+        statements.push(
             Statement::new(
                 "INSERT INTO code_locations (name, current_digest, updated_ms) VALUES ($1, $2, $3) \
                  ON CONFLICT (name) DO UPDATE SET current_digest = excluded.current_digest, \
-                 updated_ms = excluded.updated_ms",
+                 updated_ms = excluded.updated_ms, removed_ms = NULL",
             )
             .bind(name)
             .bind(digest)
             .bind(now),
+        );
+        statements.push(
             Statement::new(
-                "INSERT INTO location_versions (digest, location, definitions, created_ms, wasm_size) \
+                "INSERT INTO location_versions (location, digest, definitions, created_ms, wasm_size) \
                  VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (digest) DO UPDATE SET location = excluded.location, \
-                 definitions = excluded.definitions, wasm_size = excluded.wasm_size",
+                 ON CONFLICT (location, digest) DO UPDATE SET definitions = excluded.definitions",
             )
-            .bind(digest)
             .bind(name)
+            .bind(digest)
             .bind(definitions_json)
             .bind(now)
             .bind(wasm_size),
-        ];
+        );
         self.pools
             .write
             .transaction(statements)
@@ -58,35 +107,180 @@ impl Store {
             .map_err(|e| StoreError::new(doing(), e))
     }
 
-    /// The location name and definitions snapshot (JSON) of version `digest`, if stored.
+    /// The bytes of the component with sha256 `digest`, if stored.
+    pub async fn component(&self, digest: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        sqlx::query("SELECT bytes FROM components WHERE digest = $1")
+            .bind(digest)
+            .fetch_optional(&self.pools.read)
+            .await
+            .and_then(|row| row.map(|r| r.try_get::<Vec<u8>, _>(0)).transpose())
+            .map_err(|e| StoreError::new(format!("reading component {digest}"), e))
+    }
+
+    /// The location name and definitions snapshot (JSON) of version `digest` (of any
+    /// location that has it), if stored.
     pub async fn location_version(
         &self,
         digest: &str,
     ) -> Result<Option<(String, String)>, StoreError> {
         let doing = || format!("reading code location version {digest}");
-        let row =
-            sqlx::query("SELECT location, definitions FROM location_versions WHERE digest = $1")
-                .bind(digest)
-                .fetch_optional(&self.pools.read)
-                .await
-                .map_err(|e| StoreError::new(doing(), e))?;
+        let row = sqlx::query(
+            "SELECT location, definitions FROM location_versions WHERE digest = $1 \
+             ORDER BY created_ms LIMIT 1",
+        )
+        .bind(digest)
+        .fetch_optional(&self.pools.read)
+        .await
+        .map_err(|e| StoreError::new(doing(), e))?;
         row.map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
             .transpose()
             .map_err(|e: sqlx::Error| StoreError::new(doing(), e))
     }
 
-    /// Every code location as `(name, current_digest, updated_ms)`, by name.
+    /// Every live code location as `(name, current_digest, updated_ms)`, by name.
     pub async fn locations(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
+        Ok(self
+            .location_records()
+            .await?
+            .into_iter()
+            .map(|l| (l.name, l.current_digest, l.updated_ms))
+            .collect())
+    }
+
+    /// Every live code location, by name.
+    pub async fn location_records(&self) -> Result<Vec<LocationRecord>, StoreError> {
         let doing = || "listing code locations".to_owned();
         let rows = sqlx::query(
-            "SELECT name, current_digest, updated_ms FROM code_locations ORDER BY name",
+            "SELECT name, current_digest, updated_ms, grants FROM code_locations \
+             WHERE removed_ms IS NULL ORDER BY name",
         )
         .fetch_all(&self.pools.read)
         .await
         .map_err(|e| StoreError::new(doing(), e))?;
         rows.iter()
-            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
+            .map(location_from_row)
             .collect::<Result<_, sqlx::Error>>()
             .map_err(|e| StoreError::new(doing(), e))
     }
+
+    /// The live code location `name`, if any.
+    pub async fn location(&self, name: &str) -> Result<Option<LocationRecord>, StoreError> {
+        let doing = || format!("reading code location {name}");
+        let row = sqlx::query(
+            "SELECT name, current_digest, updated_ms, grants FROM code_locations \
+             WHERE name = $1 AND removed_ms IS NULL",
+        )
+        .bind(name)
+        .fetch_optional(&self.pools.read)
+        .await
+        .map_err(|e| StoreError::new(doing(), e))?;
+        row.as_ref()
+            .map(location_from_row)
+            .transpose()
+            .map_err(|e| StoreError::new(doing(), e))
+    }
+
+    /// Every stored version of location `name`, newest first.
+    pub async fn location_versions(&self, name: &str) -> Result<Vec<VersionRecord>, StoreError> {
+        let doing = || format!("listing versions of code location {name}");
+        let rows = sqlx::query(
+            "SELECT digest, created_ms, wasm_size, definitions FROM location_versions \
+             WHERE location = $1 ORDER BY created_ms DESC, digest",
+        )
+        .bind(name)
+        .fetch_all(&self.pools.read)
+        .await
+        .map_err(|e| StoreError::new(doing(), e))?;
+        rows.iter()
+            .map(|row| {
+                Ok(VersionRecord {
+                    digest: row.try_get(0)?,
+                    created_ms: row.try_get(1)?,
+                    wasm_size: row.try_get(2)?,
+                    definitions: row.try_get(3)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(|e| StoreError::new(doing(), e))
+    }
+
+    /// Makes the stored version `digest` the current version of live location `name` (a
+    /// rollback). Returns false, changing nothing, when there is no such location or version.
+    pub async fn set_current_version(&self, name: &str, digest: &str) -> Result<bool, StoreError> {
+        let doing = || format!("making {digest} the current version of code location {name}");
+        let exists = sqlx::query(
+            "SELECT 1 FROM location_versions v JOIN code_locations l ON l.name = v.location \
+             WHERE v.location = $1 AND v.digest = $2 AND l.removed_ms IS NULL",
+        )
+        .bind(name)
+        .bind(digest)
+        .fetch_optional(&self.pools.read)
+        .await
+        .map_err(|e| StoreError::new(doing(), e))?
+        .is_some();
+        if !exists {
+            return Ok(false);
+        }
+        let update = Statement::new(
+            "UPDATE code_locations SET current_digest = $1, updated_ms = $2 WHERE name = $3",
+        )
+        .bind(digest)
+        .bind(weft_engine::now_ms())
+        .bind(name);
+        self.pools
+            .write
+            .transaction(vec![update])
+            .await
+            .map_err(|e| StoreError::new(doing(), e))?;
+        Ok(true)
+    }
+
+    /// Sets the grants (JSON) of live location `name`. Returns false when there is no such
+    /// location.
+    pub async fn set_location_grants(&self, name: &str, grants: &str) -> Result<bool, StoreError> {
+        let doing = || format!("setting the grants of code location {name}");
+        serde_json::from_str::<serde::de::IgnoredAny>(grants)
+            .map_err(|e| StoreError::data(doing(), format!("the grants are not valid JSON: {e}")))?;
+        if self.location(name).await?.is_none() {
+            return Ok(false);
+        }
+        let update = Statement::new("UPDATE code_locations SET grants = $1 WHERE name = $2")
+            .bind(grants)
+            .bind(name);
+        self.pools
+            .write
+            .transaction(vec![update])
+            .await
+            .map_err(|e| StoreError::new(doing(), e))?;
+        Ok(true)
+    }
+
+    /// Removes live location `name`: new runs can no longer use it, its versions stay for
+    /// the runs that point at them, and uploading it again brings it back. Returns false
+    /// when there is no such location.
+    pub async fn remove_location(&self, name: &str) -> Result<bool, StoreError> {
+        let doing = || format!("removing code location {name}");
+        if self.location(name).await?.is_none() {
+            return Ok(false);
+        }
+        let update = Statement::new("UPDATE code_locations SET removed_ms = $1 WHERE name = $2")
+            .bind(weft_engine::now_ms())
+            .bind(name);
+        self.pools
+            .write
+            .transaction(vec![update])
+            .await
+            .map_err(|e| StoreError::new(doing(), e))?;
+        Ok(true)
+    }
+}
+
+/// A [`LocationRecord`] from `name, current_digest, updated_ms, grants`.
+fn location_from_row(row: &<crate::sqlite::Db as sqlx::Database>::Row) -> Result<LocationRecord, sqlx::Error> {
+    Ok(LocationRecord {
+        name: row.try_get(0)?,
+        current_digest: row.try_get(1)?,
+        updated_ms: row.try_get(2)?,
+        grants: row.try_get(3)?,
+    })
 }

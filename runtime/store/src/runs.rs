@@ -328,6 +328,7 @@ fn is_run_event(kind: &EventKind) -> bool {
             | EventKind::RunStart
             | EventKind::RunSuccess
             | EventKind::RunFailure { .. }
+            | EventKind::RunCanceling
             | EventKind::RunCanceled
     )
 }

@@ -53,8 +53,14 @@ const STATEMENT_CACHE: usize = 256;
 /// (`sqlx::migrate!` would read the directory itself, but needs sqlx's proc-macro crate,
 /// which builds a second, host copy of SQLite; `Migrator::with_migrations` is the same
 /// migrator with the same checksums, so sqlx-cli and `_sqlx_migrations` agree either way.)
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("../migrations/0001_initial.sql")),
+    (
+        2,
+        "control_plane",
+        include_str!("../migrations/0002_control_plane.sql"),
+    ),
+];
 
 /// The migrator over [`MIGRATIONS`].
 fn migrator() -> Migrator {

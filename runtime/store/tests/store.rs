@@ -368,15 +368,15 @@ async fn location_versions_are_kept_and_the_current_one_moves() {
     assert!(store.locations().await.expect("list").is_empty());
 
     store
-        .put_location_version("numbers", "d1", r#"{"ops":[]}"#, 90_000)
+        .put_location_version("numbers", "d1", r#"{"ops":[]}"#, b"\0asm one")
         .await
         .expect("put");
     store
-        .put_location_version("numbers", "d2", r#"{"ops":["add"]}"#, 91_000)
+        .put_location_version("numbers", "d2", r#"{"ops":["add"]}"#, b"\0asm two")
         .await
         .expect("put");
     store
-        .put_location_version("sensors", "d3", "{}", 10)
+        .put_location_version("sensors", "d3", "{}", b"\0asm three")
         .await
         .expect("put");
 
@@ -397,13 +397,13 @@ async fn location_versions_are_kept_and_the_current_one_moves() {
 
     // Uploading d1 again makes it current again.
     store
-        .put_location_version("numbers", "d1", r#"{"ops":[]}"#, 90_000)
+        .put_location_version("numbers", "d1", r#"{"ops":[]}"#, b"\0asm one")
         .await
         .expect("put");
     assert_eq!(store.locations().await.expect("list")[0].1, "d1");
 
     let bad = store
-        .put_location_version("numbers", "d4", "not json", 1)
+        .put_location_version("numbers", "d4", "not json", b"")
         .await
         .expect_err("invalid");
     assert_eq!(bad.kind(), ErrorKind::InvalidData);
@@ -411,6 +411,73 @@ async fn location_versions_are_kept_and_the_current_one_moves() {
         bad.to_string()
             .starts_with("storing version d4 of code location numbers: "),
         "{bad}"
+    );
+}
+
+#[tokio::test]
+async fn uploads_keep_bytes_history_grants_and_survive_removal() {
+    let dir = TempDir::new();
+    let store = open(&dir).await;
+    store
+        .put_location_version("numbers", "d1", r#"{"jobs":[]}"#, b"\0asm v1")
+        .await
+        .expect("put");
+    store
+        .put_location_version("numbers", "d2", r#"{"jobs":[1]}"#, b"\0asm v2")
+        .await
+        .expect("put");
+    // The same component under another name is a version of that location too.
+    store
+        .put_location_version("copy", "d1", r#"{"jobs":[]}"#, b"\0asm v1")
+        .await
+        .expect("put");
+
+    assert_eq!(
+        store.component("d2").await.expect("read").as_deref(),
+        Some(&b"\0asm v2"[..])
+    );
+    assert_eq!(store.component("nope").await.expect("read"), None);
+
+    let versions = store.location_versions("numbers").await.expect("versions");
+    let digests: Vec<&str> = versions.iter().map(|v| v.digest.as_str()).collect();
+    assert!(digests == ["d2", "d1"] || digests == ["d1", "d2"], "{digests:?}");
+    assert!(versions.iter().all(|v| v.wasm_size == 7));
+    assert_eq!(store.location_versions("copy").await.expect("versions").len(), 1);
+
+    // Roll back to d1, and refuse a digest the location never had.
+    assert!(store.set_current_version("numbers", "d1").await.expect("rollback"));
+    assert_eq!(
+        store.location("numbers").await.expect("read").map(|l| l.current_digest),
+        Some("d1".to_owned())
+    );
+    assert!(!store.set_current_version("numbers", "zzz").await.expect("rollback"));
+    assert!(!store.set_current_version("ghost", "d1").await.expect("rollback"));
+
+    // Grants.
+    let grants = r#"{"env":["TOKEN"]}"#;
+    assert!(store.set_location_grants("numbers", grants).await.expect("grants"));
+    assert_eq!(store.location("numbers").await.expect("read").map(|l| l.grants), Some(grants.to_owned()));
+    assert!(!store.set_location_grants("ghost", "{}").await.expect("grants"));
+    assert_eq!(
+        store.set_location_grants("numbers", "nope").await.expect_err("bad json").kind(),
+        ErrorKind::InvalidData
+    );
+
+    // Removal hides the location but keeps its versions; an upload brings it back.
+    assert!(store.remove_location("numbers").await.expect("remove"));
+    assert!(!store.remove_location("numbers").await.expect("remove twice"));
+    assert_eq!(store.location("numbers").await.expect("read"), None);
+    let names: Vec<String> = store.locations().await.expect("list").into_iter().map(|l| l.0).collect();
+    assert_eq!(names, ["copy"]);
+    assert_eq!(store.component("d1").await.expect("read").as_deref(), Some(&b"\0asm v1"[..]));
+    assert!(!store.set_current_version("numbers", "d1").await.expect("rollback removed"));
+    store
+        .put_location_version("numbers", "d2", r#"{"jobs":[1]}"#, b"\0asm v2")
+        .await
+        .expect("upload again");
+    assert_eq!(
+        store.location("numbers").await.expect("read").map(|l| l.current_digest),
+        Some("d2".to_owned())
     );
 }
 
@@ -541,7 +608,7 @@ async fn two_handles_on_one_file_see_each_others_writes() {
     assert_eq!(seen.status, RunStatus::Started);
     assert_eq!(two.events("r1", 0, 10).await.expect("events").len(), 1);
 
-    two.put_location_version("numbers", "d1", "{}", 1)
+    two.put_location_version("numbers", "d1", "{}", b"\0asm")
         .await
         .expect("put");
     assert_eq!(one.locations().await.expect("list").len(), 1);

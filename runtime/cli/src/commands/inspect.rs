@@ -20,13 +20,13 @@ pub fn check(instance: &Instance, file: &Path, json: bool) -> Result<(), Failure
         memory_mb: None,
         timeout: None,
     };
-    let (location, size) = super::load_location(instance, file, None, no_grants)?;
+    let (location, bytes) = super::load_location(instance, file, None, no_grants)?;
     let defs = location.definitions();
     if json {
         let out = serde_json::json!({
             "location": location.name(),
             "digest": location.digest(),
-            "size": size,
+            "size": bytes.len(),
             "definitions": defs,
         });
         println!("{out}");
@@ -35,7 +35,7 @@ pub fn check(instance: &Instance, file: &Path, json: bool) -> Result<(), Failure
     println!(
         "Code location {} ({} bytes, sha256 {})",
         location.name(),
-        size,
+        bytes.len(),
         location.digest()
     );
     println!("ops ({}):", defs.ops.len());

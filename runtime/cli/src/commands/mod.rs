@@ -67,14 +67,14 @@ impl GrantOpts {
     }
 }
 
-/// Reads and loads a component as a code location. A file that is not a valid location
+/// Reads and loads a component as a code location; returns it with the file's bytes. A file that is not a valid location
 /// is bad input; a cache or engine failure is the instance's.
 pub fn load_location(
     instance: &Instance,
     file: &std::path::Path,
     name: Option<String>,
     grants: GrantOpts,
-) -> Result<(CodeLocation, u64), Failure> {
+) -> Result<(CodeLocation, Vec<u8>), Failure> {
     let bytes = std::fs::read(file)
         .with_context(|| format!("cannot read {}", file.display()))
         .map_err(Failure::BadInput)?;
@@ -98,5 +98,5 @@ pub fn load_location(
             _ => Failure::BadInput(anyhow::Error::new(e).context(context)),
         }
     })?;
-    Ok((location, bytes.len() as u64))
+    Ok((location, bytes))
 }

@@ -115,11 +115,11 @@ pub async fn run(
             .await
             .map_err(anyhow::Error::new)?,
     );
-    for (location, wasm_size) in &loaded {
+    for (location, bytes) in &loaded {
         let defs_json =
             serde_json::to_string(location.definitions()).context("encoding definitions")?;
         store
-            .put_location_version(location.name(), location.digest(), &defs_json, *wasm_size)
+            .put_location_version(location.name(), location.digest(), &defs_json, bytes)
             .await
             .map_err(anyhow::Error::new)?;
     }

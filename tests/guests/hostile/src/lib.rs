@@ -1,7 +1,8 @@
 //! A hostile code location for the sandbox tests: one job per misbehaviour, each a single
 //! op (`panics`, `loops_forever`, `eats_memory`, `recurses`, `reads_passwd`, `reads_env`),
 //! a healthy `ok_job` (42), `flaky_job` (fails twice, then `"ok"`) and `config_job`
-//! (returns `factor * 7` from its config).
+//! (returns `factor * 7` from its config), and `slow_job` (sleeps `ms` milliseconds from its
+//! config, 1000 by default, then returns them: a run that is still in flight while a test acts).
 
 use std::hint::black_box;
 use weft_sdk::prelude::*;
@@ -87,6 +88,24 @@ fn scaled(ctx: &OpContext) -> Result<i64, Failure> {
     Ok(config.factor * 7)
 }
 
+/// The config of `sleepy`.
+#[derive(serde::Deserialize)]
+struct SleepConfig {
+    ms: u64,
+}
+
+#[op(config_schema = r#"{"type":"object","properties":{"ms":{"type":"integer"}}}"#)]
+fn sleepy(ctx: &OpContext) -> Result<u64, Failure> {
+    let ms = ctx.config::<SleepConfig>().map_or(1000, |c| c.ms);
+    std::thread::sleep(std::time::Duration::from_millis(ms));
+    Ok(ms)
+}
+
+#[job]
+fn slow_job() {
+    sleepy();
+}
+
 #[job]
 fn panics() {
     panic_op();
@@ -133,5 +152,5 @@ fn config_job() {
 }
 
 weft_sdk::definitions! {
-    jobs: [panics, loops_forever, eats_memory, recurses, reads_passwd, reads_env, ok_job, flaky_job, config_job],
+    jobs: [panics, loops_forever, eats_memory, recurses, reads_passwd, reads_env, ok_job, flaky_job, config_job, slow_job],
 }
