@@ -264,3 +264,185 @@ pub fn comparable_definitions(mut defs: serde_json::Value) -> serde_json::Value 
     }
     defs
 }
+
+/// A `weft serve` process on a free port of this machine, stopped on drop.
+pub struct Server {
+    child: std::process::Child,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    http: reqwest::blocking::Client,
+    token: Option<String>,
+}
+
+impl Server {
+    /// Starts `weft serve` for `home` with extra `args`, and waits until it listens.
+    pub fn start(home: &Home, args: &[&str]) -> Server {
+        use std::io::BufRead;
+        let mut child = Command::new(weft_bin())
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .env("WEFT_HOME", &home.dir.0)
+            .env_remove("WEFT_LOG")
+            .env_remove("WEFT_TOKEN")
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start weft serve: {e}"));
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .unwrap_or_else(|e| panic!("reading weft serve's first line: {e}"));
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("weft serve printed {line:?} instead of its address"))
+            .to_owned();
+        let token = args
+            .iter()
+            .position(|a| *a == "--token")
+            .and_then(|i| args.get(i + 1))
+            .map(|t| (*t).to_owned());
+        Server {
+            child,
+            url,
+            http: reqwest::blocking::Client::builder()
+                .timeout(std::time::Duration::from_secs(120))
+                .build()
+                .expect("an HTTP client"),
+            token,
+        }
+    }
+
+    /// Sends `method path` (under `/api`) with an optional body and content type, with the
+    /// server's token when it has one; returns the status and the body as JSON (`null` when
+    /// empty, a JSON string when not JSON).
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<(Vec<u8>, &str)>,
+    ) -> (u16, serde_json::Value) {
+        self.call_as(self.token.as_deref(), method, path, body)
+    }
+
+    /// [`Server::call`] with the given token (or none).
+    pub fn call_as(
+        &self,
+        token: Option<&str>,
+        method: &str,
+        path: &str,
+        body: Option<(Vec<u8>, &str)>,
+    ) -> (u16, serde_json::Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("an HTTP method");
+        let mut request = self.http.request(method, format!("{}/api{path}", self.url));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some((bytes, content_type)) = body {
+            request = request.header("content-type", content_type).body(bytes);
+        }
+        let response = request
+            .send()
+            .unwrap_or_else(|e| panic!("{path}: request failed: {e}"));
+        let status = response.status().as_u16();
+        let text = response.text().unwrap_or_default();
+        let value = if text.trim().is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+        };
+        (status, value)
+    }
+
+    /// `GET path`, asserting a 200.
+    pub fn get(&self, path: &str) -> serde_json::Value {
+        let (status, body) = self.call("GET", path, None);
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
+    /// `POST path` with a JSON body, returning status and answer.
+    pub fn post_json(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        self.call(
+            "POST",
+            path,
+            Some((body.to_string().into_bytes(), "application/json")),
+        )
+    }
+
+    /// Uploads `bytes` as location `name`, asserting a 201; returns the new digest.
+    pub fn upload(&self, name: &str, bytes: &[u8]) -> String {
+        let (status, body) = self.call(
+            "POST",
+            &format!("/locations/{name}"),
+            Some((bytes.to_vec(), "application/wasm")),
+        );
+        assert_eq!(status, 201, "uploading {name}: {body}");
+        body["digest"].as_str().expect("a digest").to_owned()
+    }
+
+    /// Launches `request` (a JSON launch body), asserting a 201; returns the run id.
+    pub fn launch(&self, request: serde_json::Value) -> String {
+        let (status, body) = self.post_json("/runs", request.clone());
+        assert_eq!(status, 201, "launching {request}: {body}");
+        body["run_id"].as_str().expect("a run id").to_owned()
+    }
+
+    /// Polls run `run_id` until it has ended; returns the run.
+    pub fn wait(&self, run_id: &str) -> serde_json::Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        loop {
+            let run = self.get(&format!("/runs/{run_id}"));
+            if matches!(
+                run["status"].as_str(),
+                Some("SUCCESS" | "FAILURE" | "CANCELED")
+            ) {
+                return run;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "run {run_id} did not end: {run}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// Every event of run `run_id`, in order.
+    pub fn events(&self, run_id: &str) -> Vec<serde_json::Value> {
+        let page = self.get(&format!("/runs/{run_id}/events?limit=1000"));
+        page["events"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `bytes` (a component) with a custom section appended: the same code location under a
+/// new digest, as a rebuilt component would be.
+pub fn with_custom_section(bytes: &[u8], tag: &str) -> Vec<u8> {
+    fn leb(mut n: usize, out: &mut Vec<u8>) {
+        loop {
+            let byte = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                out.push(byte);
+                return;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+    let name = b"weft-test";
+    let mut payload = Vec::new();
+    leb(name.len(), &mut payload);
+    payload.extend_from_slice(name);
+    payload.extend_from_slice(tag.as_bytes());
+    let mut out = bytes.to_vec();
+    out.push(0);
+    leb(payload.len(), &mut out);
+    out.extend_from_slice(&payload);
+    out
+}

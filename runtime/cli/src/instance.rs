@@ -12,6 +12,7 @@
 //!   step_timeout_seconds: 60
 //! locations:
 //!   numbers:
+//!     path: /srv/locations/numbers.wasm   # `weft serve` uploads it at start
 //!     dirs: [{ host: /srv/check, guest: /, read_only: true }]
 //!     env: [SECRET_TOKEN]       # passed by name from weft's own environment
 //!     resources: { warehouse: { bucket: my-bucket } }
@@ -24,6 +25,9 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use weft_core::defs::Value;
+use weft_engine::io::{FsIoManager, InMemoryIoManager};
+use weft_engine::ports::IoManager;
+use weft_store::Store;
 use weft_wasm::{DirGrant, Sandbox};
 
 /// `weft.yaml`.
@@ -54,6 +58,9 @@ pub struct SandboxConfig {
 #[derive(Debug, Default, Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct LocationConfig {
+    /// The component `weft serve` uploads at start (the workspace), if not already current.
+    #[serde(default)]
+    pub path: Option<PathBuf>,
     #[serde(default)]
     pub dirs: Vec<DirConfig>,
     #[serde(default)]
@@ -112,6 +119,29 @@ impl Instance {
 
     pub fn logs_dir(&self) -> PathBuf {
         self.home.join("logs")
+    }
+
+    /// Where events that the database refused are saved.
+    pub fn unsaved_dir(&self) -> PathBuf {
+        self.home.join("unsaved-events")
+    }
+
+    /// Opens the instance's database: `database_url` in weft.yaml (or `WEFT_DATABASE_URL`),
+    /// else SQLite at `$WEFT_HOME/weft.db`.
+    pub async fn open_store(&self) -> Result<Store> {
+        let store = Store::open_sqlite(&self.db_path()).await?;
+        Ok(store)
+    }
+
+    /// The I/O manager runs use (`io_manager` in weft.yaml: filesystem by default).
+    pub fn io_manager(&self) -> Result<Box<dyn IoManager>> {
+        Ok(match self.config.io_manager.as_deref() {
+            None | Some("filesystem") => Box::new(FsIoManager::new(self.storage_dir())),
+            Some("in-memory") => Box::new(InMemoryIoManager::default()),
+            Some(other) => {
+                bail!("unknown io_manager {other:?} in weft.yaml (filesystem, in-memory)")
+            }
+        })
     }
 
     /// The sandbox of location `name`: `weft.yaml`'s grants plus those given on the

@@ -4,7 +4,9 @@
 
 mod commands;
 mod instance;
+mod launch;
 mod progress;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -78,6 +80,18 @@ enum Command {
         #[command(subcommand)]
         command: RunsCommand,
     },
+    /// Serve the HTTP API and the web UI: upload code locations, launch and watch runs.
+    Serve {
+        #[command(flatten)]
+        opts: ServeOpts,
+    },
+    /// Manage the code locations of a running `weft serve`.
+    Location {
+        #[command(subcommand)]
+        command: LocationCommand,
+        #[command(flatten)]
+        server: ServerOpts,
+    },
     /// Print a run's logs: guest log lines and compute logs (stdout/stderr).
     Logs {
         run_id: String,
@@ -111,6 +125,56 @@ enum RunsCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Options of `weft serve`.
+#[derive(clap::Args)]
+pub struct ServeOpts {
+    /// The address to listen on (`127.0.0.1:0` picks a free port; the bound address is
+    /// printed as `listening on http://ADDR`).
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    listen: String,
+    /// Require `Authorization: Bearer TOKEN` on every request that changes something.
+    #[arg(long, env = "WEFT_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// The largest component an upload may carry, in MiB.
+    #[arg(long, default_value_t = 64)]
+    max_upload_mb: usize,
+}
+
+/// Which server a client command talks to.
+#[derive(clap::Args)]
+pub struct ServerOpts {
+    /// The server's URL.
+    #[arg(
+        long,
+        env = "WEFT_SERVER",
+        default_value = "http://127.0.0.1:3000",
+        global = true
+    )]
+    server: String,
+    /// The server's token, if it requires one.
+    #[arg(long, env = "WEFT_TOKEN", hide_env_values = true, global = true)]
+    token: Option<String>,
+    /// Print the server's answer as JSON.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum LocationCommand {
+    /// Add a new code location from a component (fails if the name is taken).
+    Add { name: String, file: PathBuf },
+    /// Upload a new version of a code location; it is live at once.
+    Upload { name: String, file: PathBuf },
+    /// List the code locations with their current versions.
+    List,
+    /// The versions of a code location, newest first.
+    History { name: String },
+    /// Make an earlier version current again.
+    Rollback { name: String, digest: String },
+    /// Remove a code location (its runs and versions stay).
+    Remove { name: String },
 }
 
 /// Options of `run` and `materialize`.

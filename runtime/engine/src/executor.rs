@@ -130,10 +130,20 @@ impl Executor<'_> {
         let canceled = self.cancel.load(Ordering::SeqCst);
         let mut skipped = board.skipped;
         // Whatever never ran (a cancel) is reported as skipped too.
+        let mut never_ran = Vec::new();
         for (i, s) in board.state.iter().enumerate() {
             if *s == State::Waiting {
                 skipped.push(steps[i].key.clone());
+                never_ran.push(Event {
+                    step_key: Some(steps[i].key.clone()),
+                    ..run_event(EventKind::StepSkipped {
+                        reason: "the run was canceled".into(),
+                    })
+                });
             }
+        }
+        if !never_ran.is_empty() {
+            self.sink.emit(never_ran);
         }
         let (status, last) = if !board.failed.is_empty() {
             let names: Vec<&str> = board.failed.iter().map(|(k, _)| k.as_str()).collect();
@@ -272,15 +282,17 @@ impl Executor<'_> {
             inputs,
         };
         loop {
-            let started_at = now_ms();
-            let clock = Instant::now();
-            let attempt = self.runner.run_step(&request);
-            let mut events = vec![event(
+            // STEP_START goes out before the attempt runs, so that a watcher sees the step
+            // under way; the rest of the attempt's events follow as one batch.
+            self.sink.emit(vec![event(
                 EventKind::StepStart {
                     attempt: request.attempt,
                 },
-                started_at,
-            )];
+                now_ms(),
+            )]);
+            let clock = Instant::now();
+            let attempt = self.runner.run_step(&request);
+            let mut events = Vec::new();
             let result = self.finish_attempt(spec, step, attempt, &mut events, &event);
             match result {
                 Ok(outputs) => {

@@ -1,7 +1,7 @@
 //! The event writer: takes events from executor threads without blocking them and writes
 //! them to [`RunStorage`] in batches, one transaction per batch.
 //!
-//! Every `send` is a whole step attempt (or a run event), so batching several sends into one
+//! Every `send` is a step's start, the rest of a step attempt, or a run event; batching several sends into one
 //! transaction keeps each step's events atomic while paying for one commit per batch rather
 //! than one per step. A batch that fails to commit is kept and tried again; `flush` reports
 //! an error only after the retries, and hands back the events that could not be written so

@@ -31,8 +31,8 @@ mod sqlite;
 use std::path::Path;
 
 pub use assets::Materialization;
-pub use locations::{LocationRecord, VersionRecord};
 pub use error::{ErrorKind, StoreError};
+pub use locations::{LocationRecord, VersionRecord};
 
 /// A handle to the database; cheap to clone, and every clone shares one connection pool.
 /// Several handles (or processes) on one file see each other's writes.

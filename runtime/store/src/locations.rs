@@ -239,8 +239,9 @@ impl Store {
     /// location.
     pub async fn set_location_grants(&self, name: &str, grants: &str) -> Result<bool, StoreError> {
         let doing = || format!("setting the grants of code location {name}");
-        serde_json::from_str::<serde::de::IgnoredAny>(grants)
-            .map_err(|e| StoreError::data(doing(), format!("the grants are not valid JSON: {e}")))?;
+        serde_json::from_str::<serde::de::IgnoredAny>(grants).map_err(|e| {
+            StoreError::data(doing(), format!("the grants are not valid JSON: {e}"))
+        })?;
         if self.location(name).await?.is_none() {
             return Ok(false);
         }
@@ -276,7 +277,9 @@ impl Store {
 }
 
 /// A [`LocationRecord`] from `name, current_digest, updated_ms, grants`.
-fn location_from_row(row: &<crate::sqlite::Db as sqlx::Database>::Row) -> Result<LocationRecord, sqlx::Error> {
+fn location_from_row(
+    row: &<crate::sqlite::Db as sqlx::Database>::Row,
+) -> Result<LocationRecord, sqlx::Error> {
     Ok(LocationRecord {
         name: row.try_get(0)?,
         current_digest: row.try_get(1)?,

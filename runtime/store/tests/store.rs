@@ -440,43 +440,116 @@ async fn uploads_keep_bytes_history_grants_and_survive_removal() {
 
     let versions = store.location_versions("numbers").await.expect("versions");
     let digests: Vec<&str> = versions.iter().map(|v| v.digest.as_str()).collect();
-    assert!(digests == ["d2", "d1"] || digests == ["d1", "d2"], "{digests:?}");
+    assert!(
+        digests == ["d2", "d1"] || digests == ["d1", "d2"],
+        "{digests:?}"
+    );
     assert!(versions.iter().all(|v| v.wasm_size == 7));
-    assert_eq!(store.location_versions("copy").await.expect("versions").len(), 1);
+    assert_eq!(
+        store
+            .location_versions("copy")
+            .await
+            .expect("versions")
+            .len(),
+        1
+    );
 
     // Roll back to d1, and refuse a digest the location never had.
-    assert!(store.set_current_version("numbers", "d1").await.expect("rollback"));
+    assert!(
+        store
+            .set_current_version("numbers", "d1")
+            .await
+            .expect("rollback")
+    );
     assert_eq!(
-        store.location("numbers").await.expect("read").map(|l| l.current_digest),
+        store
+            .location("numbers")
+            .await
+            .expect("read")
+            .map(|l| l.current_digest),
         Some("d1".to_owned())
     );
-    assert!(!store.set_current_version("numbers", "zzz").await.expect("rollback"));
-    assert!(!store.set_current_version("ghost", "d1").await.expect("rollback"));
+    assert!(
+        !store
+            .set_current_version("numbers", "zzz")
+            .await
+            .expect("rollback")
+    );
+    assert!(
+        !store
+            .set_current_version("ghost", "d1")
+            .await
+            .expect("rollback")
+    );
 
     // Grants.
     let grants = r#"{"env":["TOKEN"]}"#;
-    assert!(store.set_location_grants("numbers", grants).await.expect("grants"));
-    assert_eq!(store.location("numbers").await.expect("read").map(|l| l.grants), Some(grants.to_owned()));
-    assert!(!store.set_location_grants("ghost", "{}").await.expect("grants"));
+    assert!(
+        store
+            .set_location_grants("numbers", grants)
+            .await
+            .expect("grants")
+    );
     assert_eq!(
-        store.set_location_grants("numbers", "nope").await.expect_err("bad json").kind(),
+        store
+            .location("numbers")
+            .await
+            .expect("read")
+            .map(|l| l.grants),
+        Some(grants.to_owned())
+    );
+    assert!(
+        !store
+            .set_location_grants("ghost", "{}")
+            .await
+            .expect("grants")
+    );
+    assert_eq!(
+        store
+            .set_location_grants("numbers", "nope")
+            .await
+            .expect_err("bad json")
+            .kind(),
         ErrorKind::InvalidData
     );
 
     // Removal hides the location but keeps its versions; an upload brings it back.
     assert!(store.remove_location("numbers").await.expect("remove"));
-    assert!(!store.remove_location("numbers").await.expect("remove twice"));
+    assert!(
+        !store
+            .remove_location("numbers")
+            .await
+            .expect("remove twice")
+    );
     assert_eq!(store.location("numbers").await.expect("read"), None);
-    let names: Vec<String> = store.locations().await.expect("list").into_iter().map(|l| l.0).collect();
+    let names: Vec<String> = store
+        .locations()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|l| l.0)
+        .collect();
     assert_eq!(names, ["copy"]);
-    assert_eq!(store.component("d1").await.expect("read").as_deref(), Some(&b"\0asm v1"[..]));
-    assert!(!store.set_current_version("numbers", "d1").await.expect("rollback removed"));
+    assert_eq!(
+        store.component("d1").await.expect("read").as_deref(),
+        Some(&b"\0asm v1"[..])
+    );
+    assert!(
+        !store
+            .set_current_version("numbers", "d1")
+            .await
+            .expect("rollback removed")
+    );
     store
         .put_location_version("numbers", "d2", r#"{"jobs":[1]}"#, b"\0asm v2")
         .await
         .expect("upload again");
     assert_eq!(
-        store.location("numbers").await.expect("read").map(|l| l.current_digest),
+        store
+            .location("numbers")
+            .await
+            .expect("read")
+            .map(|l| l.current_digest),
         Some("d2".to_owned())
     );
 }

@@ -2,12 +2,16 @@
 
 mod build;
 mod inspect;
+mod location;
 mod run;
+
+pub(crate) use run::executor_kind;
 
 use anyhow::Context;
 use weft_wasm::{CodeLocation, LoadError, WasmHost};
 
 use crate::instance::{Grants, Instance};
+use crate::launch::Target;
 use crate::{Cli, Command, Failure, GrantOpts, RunsCommand};
 
 pub async fn dispatch(cli: Cli) -> Result<(), Failure> {
@@ -15,13 +19,13 @@ pub async fn dispatch(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Check { file, json } => off_runtime(|| inspect::check(&instance, &file, json)),
         Command::Run { file, job, opts } => {
-            run::run(&instance, &[file], run::Target::Job(job), opts).await
+            run::run(&instance, &[file], Target::Job(job), opts).await
         }
         Command::Materialize {
             files,
             select,
             opts,
-        } => run::run(&instance, &files, run::Target::Assets(select), opts).await,
+        } => run::run(&instance, &files, Target::Assets(select), opts).await,
         Command::Sensor {
             file,
             name,
@@ -44,6 +48,8 @@ pub async fn dispatch(cli: Cli) -> Result<(), Failure> {
             command: RunsCommand::Show { run_id, json },
         } => inspect::show_run(&instance, &run_id, json).await,
         Command::Logs { run_id, step, json } => inspect::logs(&instance, &run_id, step, json).await,
+        Command::Serve { opts } => crate::serve::serve(instance, opts).await,
+        Command::Location { command, server } => location::run(command, server).await,
     }
 }
 
@@ -99,4 +105,18 @@ pub fn load_location(
         }
     })?;
     Ok((location, bytes))
+}
+
+/// Keeps events the database would not take in `dir/<run id>.jsonl`, and says where.
+pub fn save_unwritten(dir: &std::path::Path, run_id: &str, events: &[weft_core::Event]) -> String {
+    let path = dir.join(format!("{run_id}.jsonl"));
+    let text: String = events
+        .iter()
+        .filter_map(|e| serde_json::to_string(e).ok())
+        .map(|l| l + "\n")
+        .collect();
+    match std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&path, text)) {
+        Ok(()) => format!("{} events saved to {}", events.len(), path.display()),
+        Err(e) => format!("and saving them to {} failed too: {e}", path.display()),
+    }
 }

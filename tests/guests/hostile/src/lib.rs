@@ -1,8 +1,9 @@
 //! A hostile code location for the sandbox tests: one job per misbehaviour, each a single
 //! op (`panics`, `loops_forever`, `eats_memory`, `recurses`, `reads_passwd`, `reads_env`),
-//! a healthy `ok_job` (42), `flaky_job` (fails twice, then `"ok"`) and `config_job`
-//! (returns `factor * 7` from its config), and `slow_job` (sleeps `ms` milliseconds from its
-//! config, 1000 by default, then returns them: a run that is still in flight while a test acts).
+//! a healthy `ok_job` (42), `flaky_job` (fails twice, then `"ok"`), `config_job` (returns
+//! `factor * 7` from its config), `slow_job` (sleeps `ms` milliseconds from its config, 1000
+//! by default: a run still in flight while a test acts) and `slow_chain` (`sleepy`, then
+//! `wake`: a run to cancel between its steps).
 
 use std::hint::black_box;
 use weft_sdk::prelude::*;
@@ -101,9 +102,19 @@ fn sleepy(ctx: &OpContext) -> Result<u64, Failure> {
     Ok(ms)
 }
 
+#[op]
+fn wake(ms: u64) -> u64 {
+    ms
+}
+
 #[job]
 fn slow_job() {
     sleepy();
+}
+
+#[job]
+fn slow_chain() {
+    wake(sleepy());
 }
 
 #[job]
@@ -152,5 +163,5 @@ fn config_job() {
 }
 
 weft_sdk::definitions! {
-    jobs: [panics, loops_forever, eats_memory, recurses, reads_passwd, reads_env, ok_job, flaky_job, config_job, slow_job],
+    jobs: [panics, loops_forever, eats_memory, recurses, reads_passwd, reads_env, ok_job, flaky_job, config_job, slow_job, slow_chain],
 }

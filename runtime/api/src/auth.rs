@@ -1,0 +1,61 @@
+//! The API's one rule of access: when a token is configured, every request that changes
+//! something (anything but GET and HEAD) must carry `Authorization: Bearer <token>`.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::{ApiError, ErrorKind};
+
+/// Lets reads through, and writes only with the configured token (if any).
+pub(crate) async fn require_token(
+    State(token): State<Arc<Option<String>>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(token) = token.as_deref() else {
+        return next.run(request).await;
+    };
+    if matches!(*request.method(), Method::GET | Method::HEAD) {
+        return next.run(request).await;
+    }
+    let given = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match given {
+        Some(given) if constant_time_eq(given.as_bytes(), token.as_bytes()) => {
+            next.run(request).await
+        }
+        Some(_) => {
+            ApiError::new(ErrorKind::Unauthorized, "the bearer token is wrong").into_response()
+        }
+        None => ApiError::new(
+            ErrorKind::Unauthorized,
+            "this server requires a token for changes: send `Authorization: Bearer <token>`",
+        )
+        .into_response(),
+    }
+}
+
+/// Compares without stopping at the first difference, so timing does not tell how much of
+/// a guess was right.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_compare_whole() {
+        assert!(constant_time_eq(b"secret", b"secret"));
+        assert!(!constant_time_eq(b"secret", b"secreT"));
+        assert!(!constant_time_eq(b"secret", b"secret2"));
+    }
+}

@@ -1,0 +1,113 @@
+//! # weft-api
+//!
+//! The HTTP face of `weft serve`: a JSON API over a [`ControlPlane`] (code locations and
+//! their versions, definitions, runs, events, compute logs), its OpenAPI document, a run's
+//! events live over server-sent events, and the web UI, embedded in the binary. This is the
+//! only crate that knows axum; it never sees wasmtime or sqlx, and keeps no state of its
+//! own: what it shows comes from the control plane, so any number of replicas can serve
+//! one database.
+//!
+//! ```no_run
+//! # async fn demo<S: weft_api::ControlPlane>(service: S) -> std::io::Result<()> {
+//! let app = weft_api::router(std::sync::Arc::new(service), weft_api::Options::default());
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! axum::serve(listener, app).await
+//! # }
+//! ```
+
+mod auth;
+mod definitions;
+mod error;
+mod extract;
+mod locations;
+mod openapi;
+mod runs;
+mod service;
+mod ui;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+
+pub use error::{ApiError, ErrorKind};
+pub use service::{
+    ControlPlane, Counts, DirGrant, Grants, LaunchRequest, Location, Reexecute, Version,
+};
+
+/// How the API is served.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// When set, every mutating request needs `Authorization: Bearer <token>`.
+    pub token: Option<String>,
+    /// The largest component an upload may carry, in bytes.
+    pub max_upload_bytes: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            token: None,
+            max_upload_bytes: 64 << 20,
+        }
+    }
+}
+
+/// What every handler gets: the control plane.
+pub(crate) struct AppState<S> {
+    pub(crate) service: Arc<S>,
+}
+
+impl<S> Clone for AppState<S> {
+    fn clone(&self) -> Self {
+        AppState {
+            service: self.service.clone(),
+        }
+    }
+}
+
+/// The whole application: API routes, the OpenAPI document and the UI.
+pub fn router<S: ControlPlane>(service: Arc<S>, options: Options) -> Router {
+    let state = AppState { service };
+    let api = Router::new()
+        .route(
+            "/health",
+            get(|| async { axum::Json(serde_json::json!({ "ok": true })) }),
+        )
+        .route("/openapi.json", get(openapi::document))
+        .route("/locations", get(locations::list::<S>))
+        .route(
+            "/locations/{name}",
+            get(locations::get::<S>)
+                .post(locations::upload::<S>)
+                .delete(locations::remove::<S>),
+        )
+        .route("/locations/{name}/versions", get(locations::versions::<S>))
+        .route("/locations/{name}/rollback", post(locations::rollback::<S>))
+        .route(
+            "/locations/{name}/grants",
+            get(locations::grants::<S>).put(locations::set_grants::<S>),
+        )
+        .route("/locations/{name}/jobs/{job}", get(definitions::job::<S>))
+        .route("/jobs", get(definitions::jobs::<S>))
+        .route("/ops", get(definitions::ops::<S>))
+        .route("/assets", get(definitions::assets::<S>))
+        .route("/schedules", get(definitions::schedules::<S>))
+        .route("/sensors", get(definitions::sensors::<S>))
+        .route("/runs", get(runs::list::<S>).post(runs::launch::<S>))
+        .route("/runs/{run_id}", get(runs::get::<S>))
+        .route("/runs/{run_id}/cancel", post(runs::cancel::<S>))
+        .route("/runs/{run_id}/reexecute", post(runs::reexecute::<S>))
+        .route("/runs/{run_id}/events", get(runs::events::<S>))
+        .route("/runs/{run_id}/events/stream", get(runs::stream::<S>))
+        .route("/runs/{run_id}/logs/{step_key}", get(runs::logs::<S>))
+        .fallback(|| async { ApiError::not_found("no such API endpoint") })
+        .layer(DefaultBodyLimit::max(options.max_upload_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(options.token.clone()),
+            auth::require_token,
+        ))
+        .with_state(state);
+    Router::new().nest("/api", api).merge(ui::routes())
+}

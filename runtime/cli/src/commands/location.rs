@@ -1,0 +1,173 @@
+//! `weft location add|upload|list|history|rollback|remove`: the code locations of a running
+//! `weft serve`, through its HTTP API. An upload sends the component with its sha256, so a
+//! file changed or cut short on the way is refused by the server.
+
+use anyhow::{Context, anyhow};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use weft_wasm::digest_of;
+
+use crate::{Failure, LocationCommand, ServerOpts};
+
+/// A client of one server.
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: Option<String>,
+}
+
+impl Client {
+    fn new(server: &ServerOpts) -> Result<Self, Failure> {
+        let base = server.server.trim_end_matches('/').to_owned();
+        if !base.starts_with("http://") {
+            return Err(Failure::BadInput(anyhow!(
+                "--server {base:?}: give an http:// URL (this build speaks plain HTTP; put TLS in front of the server)"
+            )));
+        }
+        Ok(Client {
+            http: reqwest::Client::new(),
+            base,
+            token: server.token.clone().filter(|t| !t.is_empty()),
+        })
+    }
+
+    /// Sends a request and returns the status and JSON body (`null` when empty). A 4xx is the
+    /// user's input; anything else that is not a success is the server's failure.
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<(Vec<u8>, &str)>,
+    ) -> Result<(StatusCode, Value), Failure> {
+        let url = format!("{}/api{path}", self.base);
+        let mut request = self.http.request(method.clone(), &url);
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        if let Some((bytes, content_type)) = body {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, content_type)
+                .body(bytes);
+        }
+        let response = request
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the server at {}", self.base))?;
+        let status = response.status();
+        let text = response
+            .text()
+            .await
+            .with_context(|| format!("reading the answer to {method} {url}"))?;
+        let value: Value = if text.trim().is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        if status.is_success() {
+            return Ok((status, value));
+        }
+        let message = value["error"]
+            .as_str()
+            .map_or_else(|| value.to_string(), str::to_owned);
+        let e = anyhow!("the server answered {status}: {message}");
+        Err(if status.is_client_error() {
+            Failure::BadInput(e)
+        } else {
+            Failure::Failed(Some(e))
+        })
+    }
+}
+
+pub async fn run(command: LocationCommand, server: ServerOpts) -> Result<(), Failure> {
+    let client = Client::new(&server)?;
+    let json = server.json;
+    let answer = match command {
+        LocationCommand::Add { name, file } => {
+            let exists = client
+                .call(Method::GET, &format!("/locations/{name}"), None)
+                .await;
+            if exists.is_ok() {
+                return Err(Failure::BadInput(anyhow!(
+                    "code location {name} exists already: `weft location upload {name} FILE` makes a new version"
+                )));
+            }
+            upload(&client, &name, &file).await?
+        }
+        LocationCommand::Upload { name, file } => upload(&client, &name, &file).await?,
+        LocationCommand::List => client.call(Method::GET, "/locations", None).await?.1,
+        LocationCommand::History { name } => {
+            client
+                .call(Method::GET, &format!("/locations/{name}/versions"), None)
+                .await?
+                .1
+        }
+        LocationCommand::Rollback { name, digest } => {
+            let body = serde_json::json!({ "digest": digest }).to_string();
+            client
+                .call(
+                    Method::POST,
+                    &format!("/locations/{name}/rollback"),
+                    Some((body.into_bytes(), "application/json")),
+                )
+                .await?
+                .1
+        }
+        LocationCommand::Remove { name } => {
+            client
+                .call(Method::DELETE, &format!("/locations/{name}"), None)
+                .await?;
+            serde_json::json!({ "removed": name })
+        }
+    };
+    if json {
+        println!("{answer}");
+    } else {
+        print_human(&answer);
+    }
+    Ok(())
+}
+
+async fn upload(client: &Client, name: &str, file: &std::path::Path) -> Result<Value, Failure> {
+    let bytes = std::fs::read(file)
+        .with_context(|| format!("cannot read {}", file.display()))
+        .map_err(Failure::BadInput)?;
+    let digest = digest_of(&bytes);
+    let (_, answer) = client
+        .call(
+            Method::POST,
+            &format!("/locations/{name}?sha256={digest}"),
+            Some((bytes, "application/wasm")),
+        )
+        .await?;
+    Ok(answer)
+}
+
+/// One line per location or version, or the answer's main fields.
+fn print_human(answer: &Value) {
+    let line = |v: &Value| {
+        let name = v["name"].as_str().unwrap_or_default();
+        let digest = v["digest"].as_str().unwrap_or_default();
+        let current = if v["current"].as_bool() == Some(true) {
+            "  (current)"
+        } else {
+            ""
+        };
+        let counts = &v["counts"];
+        format!(
+            "{name}{}{digest}  {} jobs, {} assets, {} schedules, {} sensors{current}",
+            if name.is_empty() { "" } else { "  " },
+            counts["jobs"].as_u64().unwrap_or(0) + counts["asset_jobs"].as_u64().unwrap_or(0),
+            counts["assets"].as_u64().unwrap_or(0),
+            counts["schedules"].as_u64().unwrap_or(0),
+            counts["sensors"].as_u64().unwrap_or(0),
+        )
+    };
+    match answer {
+        Value::Array(items) if items.is_empty() => println!("(none)"),
+        Value::Array(items) => items.iter().for_each(|v| println!("{}", line(v))),
+        Value::Object(map) if map.contains_key("removed") => {
+            println!("removed {}", answer["removed"].as_str().unwrap_or_default());
+        }
+        other => println!("{}", line(other)),
+    }
+}

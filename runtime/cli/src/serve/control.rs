@@ -1,0 +1,500 @@
+//! [`Control`]: the `weft serve` implementation of the API's [`ControlPlane`] port, over
+//! the store (the only state), the registry of loaded versions and the in-process
+//! launcher. An upload is validated, precompiled and its definitions read before anything
+//! is stored; then the version and the new current digest are written in one transaction.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use weft_api::{
+    ApiError, ControlPlane, Counts, ErrorKind, Grants, LaunchRequest, Location, Reexecute, Version,
+};
+use weft_core::defs::Definitions;
+use weft_core::events::{Event, EventKind, RunStatus};
+use weft_core::run::{RunFilter, RunRecord};
+use weft_engine::now_ms;
+use weft_engine::ports::ComputeLogStore;
+use weft_store::{LocationRecord, Store, VersionRecord};
+use weft_wasm::{CodeLocation, digest_of};
+
+use super::launcher::Launcher;
+use super::registry::Registry;
+use super::store_error;
+use crate::launch::{PrepareError, Target, prepare};
+
+/// The tag a re-executed run carries: the run it repeats.
+const PARENT_TAG: &str = "weft/parent_run_id";
+/// The tag a re-executed run carries: the first run of the chain.
+const ROOT_TAG: &str = "weft/root_run_id";
+
+/// The control plane of one `weft serve` process.
+pub struct Control {
+    store: Arc<Store>,
+    registry: Registry,
+    launcher: Arc<Launcher>,
+    compute_logs: weft_engine::io::FsComputeLogs,
+}
+
+impl Control {
+    pub fn new(
+        store: Arc<Store>,
+        registry: Registry,
+        launcher: Arc<Launcher>,
+        compute_logs: weft_engine::io::FsComputeLogs,
+    ) -> Self {
+        Control {
+            store,
+            registry,
+            launcher,
+            compute_logs,
+        }
+    }
+
+    /// The live location `name`, or a 404.
+    async fn record(&self, name: &str) -> Result<LocationRecord, ApiError> {
+        self.store
+            .location(name)
+            .await
+            .map_err(store_error)?
+            .ok_or_else(|| ApiError::not_found(format!("there is no code location {name:?}")))
+    }
+
+    /// The current version of `record`, loaded.
+    async fn current(&self, record: &LocationRecord) -> Result<Arc<CodeLocation>, ApiError> {
+        let grants = grants_of(record)?;
+        self.registry
+            .get(&record.name, &record.current_digest, &grants)
+            .await
+    }
+
+    async fn detail(&self, record: LocationRecord) -> Result<Location, ApiError> {
+        let versions = self
+            .store
+            .location_versions(&record.name)
+            .await
+            .map_err(store_error)?;
+        let current = versions
+            .iter()
+            .find(|v| v.digest == record.current_digest)
+            .ok_or_else(|| {
+                ApiError::internal(format!(
+                    "code location {} points at version {}, which is not stored",
+                    record.name, record.current_digest
+                ))
+            })?;
+        let definitions = definitions_of(current)?;
+        Ok(Location {
+            grants: grants_of(&record)?,
+            counts: Counts::of(&definitions),
+            wasm_size: current.wasm_size,
+            name: record.name,
+            digest: record.current_digest,
+            updated_ms: record.updated_ms,
+            definitions,
+        })
+    }
+
+    async fn run_record(&self, run_id: &str) -> Result<RunRecord, ApiError> {
+        self.store
+            .run(run_id)
+            .await
+            .map_err(store_error)?
+            .ok_or_else(|| ApiError::not_found(format!("there is no run {run_id:?}")))
+    }
+
+    /// Prepares, records and starts a run over `locations`.
+    async fn start(
+        &self,
+        locations: Vec<Arc<CodeLocation>>,
+        target: Target,
+        config: Option<String>,
+        tags: BTreeMap<String, String>,
+    ) -> Result<String, ApiError> {
+        let refs: Vec<&CodeLocation> = locations.iter().map(AsRef::as_ref).collect();
+        let prepared = prepare(&refs, &target, config.as_deref(), tags).map_err(|e| match e {
+            PrepareError::UnknownJob(e) => ApiError::not_found(e.to_string()),
+            PrepareError::Invalid(message) => ApiError::unprocessable(message),
+        })?;
+        let run_id = prepared.record.run_id.clone();
+        self.store
+            .create_run(&prepared.record)
+            .await
+            .map_err(store_error)?;
+        self.launcher.start(prepared, locations);
+        Ok(run_id)
+    }
+}
+
+fn grants_of(record: &LocationRecord) -> Result<Grants, ApiError> {
+    serde_json::from_str(&record.grants).map_err(|e| {
+        ApiError::internal(format!(
+            "the stored grants of code location {} are unreadable: {e}",
+            record.name
+        ))
+    })
+}
+
+fn definitions_of(version: &VersionRecord) -> Result<Definitions, ApiError> {
+    serde_json::from_str(&version.definitions).map_err(|e| {
+        ApiError::internal(format!(
+            "the stored definitions of version {} are unreadable: {e}",
+            version.digest
+        ))
+    })
+}
+
+impl ControlPlane for Control {
+    async fn locations(&self) -> Result<Vec<Location>, ApiError> {
+        let records = self.store.location_records().await.map_err(store_error)?;
+        let mut out = Vec::with_capacity(records.len());
+        for record in records {
+            out.push(self.detail(record).await?);
+        }
+        Ok(out)
+    }
+
+    async fn location(&self, name: &str) -> Result<Location, ApiError> {
+        let record = self.record(name).await?;
+        self.detail(record).await
+    }
+
+    async fn upload(&self, name: &str, bytes: Vec<u8>) -> Result<Version, ApiError> {
+        let grants = match self.store.location(name).await.map_err(store_error)? {
+            Some(record) => grants_of(&record)?,
+            None => Grants::default(),
+        };
+        let bytes = Arc::new(bytes);
+        let location = self.registry.compile(name, bytes.clone(), &grants).await?;
+        let definitions = serde_json::to_string(location.definitions())
+            .map_err(|e| ApiError::internal(format!("encoding the definitions: {e}")))?;
+        let digest = location.digest().to_owned();
+        let counts = Counts::of(location.definitions());
+        self.store
+            .put_location_version(name, &digest, &definitions, &bytes)
+            .await
+            .map_err(store_error)?;
+        self.registry.keep(location, grants);
+        tracing::info!("code location {name} is now at {digest}");
+        let created_ms = self
+            .store
+            .location_versions(name)
+            .await
+            .map_err(store_error)?
+            .iter()
+            .find(|v| v.digest == digest)
+            .map_or_else(now_ms, |v| v.created_ms);
+        Ok(Version {
+            digest,
+            created_ms,
+            wasm_size: bytes.len() as i64,
+            current: true,
+            counts,
+        })
+    }
+
+    async fn versions(&self, name: &str) -> Result<Vec<Version>, ApiError> {
+        let record = self.record(name).await?;
+        let versions = self
+            .store
+            .location_versions(name)
+            .await
+            .map_err(store_error)?;
+        versions
+            .iter()
+            .map(|v| {
+                Ok(Version {
+                    current: v.digest == record.current_digest,
+                    counts: Counts::of(&definitions_of(v)?),
+                    digest: v.digest.clone(),
+                    created_ms: v.created_ms,
+                    wasm_size: v.wasm_size,
+                })
+            })
+            .collect()
+    }
+
+    async fn rollback(&self, name: &str, digest: &str) -> Result<Location, ApiError> {
+        self.record(name).await?;
+        if !self
+            .store
+            .set_current_version(name, digest)
+            .await
+            .map_err(store_error)?
+        {
+            return Err(ApiError::not_found(format!(
+                "code location {name} has no version {digest:?} (see its versions)"
+            )));
+        }
+        tracing::info!("code location {name} rolled back to {digest}");
+        self.location(name).await
+    }
+
+    async fn remove(&self, name: &str) -> Result<(), ApiError> {
+        if self
+            .store
+            .remove_location(name)
+            .await
+            .map_err(store_error)?
+        {
+            tracing::info!("code location {name} removed");
+            Ok(())
+        } else {
+            Err(ApiError::not_found(format!(
+                "there is no code location {name:?}"
+            )))
+        }
+    }
+
+    async fn set_grants(&self, name: &str, grants: Grants) -> Result<Grants, ApiError> {
+        self.record(name).await?;
+        // Grants that cannot make a sandbox (a missing directory, an unset variable) are
+        // refused now rather than failing the next run.
+        self.registry.sandbox(name, &grants)?;
+        let json = serde_json::to_string(&grants)
+            .map_err(|e| ApiError::internal(format!("encoding the grants: {e}")))?;
+        if !self
+            .store
+            .set_location_grants(name, &json)
+            .await
+            .map_err(store_error)?
+        {
+            return Err(ApiError::not_found(format!(
+                "there is no code location {name:?}"
+            )));
+        }
+        Ok(grants)
+    }
+
+    async fn current_definitions(&self) -> Result<Vec<(String, String, Definitions)>, ApiError> {
+        let records = self.store.location_records().await.map_err(store_error)?;
+        let mut out = Vec::with_capacity(records.len());
+        for record in records {
+            let Some((_, json)) = self
+                .store
+                .location_version(&record.current_digest)
+                .await
+                .map_err(store_error)?
+            else {
+                continue;
+            };
+            let definitions = serde_json::from_str(&json).map_err(|e| {
+                ApiError::internal(format!(
+                    "the stored definitions of {} are unreadable: {e}",
+                    record.name
+                ))
+            })?;
+            out.push((record.name, record.current_digest, definitions));
+        }
+        Ok(out)
+    }
+
+    async fn latest_materializations(&self) -> Result<Vec<(String, String, i64)>, ApiError> {
+        self.store
+            .latest_materializations()
+            .await
+            .map_err(store_error)
+    }
+
+    async fn launch(&self, request: LaunchRequest) -> Result<String, ApiError> {
+        let config = match &request.config {
+            Some(json) => Some(json.to_string()),
+            None => None,
+        };
+        match (&request.job, &request.selection) {
+            (Some(job), None) => {
+                let name = match &request.location {
+                    Some(name) => name.clone(),
+                    None => self.only_location_with_job(job).await?,
+                };
+                let record = self.record(&name).await?;
+                let location = self.current(&record).await?;
+                self.start(
+                    vec![location],
+                    Target::Job(job.clone()),
+                    config,
+                    request.tags,
+                )
+                .await
+            }
+            (None, Some(selection)) => {
+                let records = match &request.location {
+                    Some(name) => vec![self.record(name).await?],
+                    None => self.store.location_records().await.map_err(store_error)?,
+                };
+                let mut locations = Vec::with_capacity(records.len());
+                for record in &records {
+                    locations.push(self.current(record).await?);
+                }
+                self.start(
+                    locations,
+                    Target::Assets(selection.clone()),
+                    config,
+                    request.tags,
+                )
+                .await
+            }
+            _ => Err(ApiError::bad_request(
+                "give either `job` (with `location`) or `selection`, not both",
+            )),
+        }
+    }
+
+    async fn runs(&self, filter: RunFilter) -> Result<Vec<RunRecord>, ApiError> {
+        self.store.runs(&filter).await.map_err(store_error)
+    }
+
+    async fn run(&self, run_id: &str) -> Result<RunRecord, ApiError> {
+        self.run_record(run_id).await
+    }
+
+    async fn cancel(&self, run_id: &str) -> Result<RunStatus, ApiError> {
+        let run = self.run_record(run_id).await?;
+        if run.status.is_finished() {
+            return Err(ApiError::new(
+                ErrorKind::Conflict,
+                format!("run {run_id} has already ended {}", run.status),
+            ));
+        }
+        // A run that never started (no launcher took it) ends here; one under way is asked
+        // to stop, wherever it runs.
+        let never_started = matches!(run.status, RunStatus::Queued | RunStatus::NotStarted)
+            && !self.launcher.runs_here(run_id);
+        let kind = if never_started {
+            EventKind::RunCanceled
+        } else {
+            EventKind::RunCanceling
+        };
+        self.launcher
+            .record(vec![Event {
+                run_id: run_id.to_owned(),
+                step_key: None,
+                timestamp_ms: now_ms(),
+                kind,
+            }])
+            .await
+            .map_err(|e| ApiError::new(ErrorKind::Unavailable, e))?;
+        self.launcher.cancel_here(run_id);
+        Ok(self.run_record(run_id).await?.status)
+    }
+
+    async fn reexecute(&self, run_id: &str, how: Reexecute) -> Result<String, ApiError> {
+        let parent = self.run_record(run_id).await?;
+        if !parent.status.is_finished() {
+            return Err(ApiError::new(
+                ErrorKind::Conflict,
+                format!(
+                    "run {run_id} is still {}: re-execute it once it has ended",
+                    parent.status
+                ),
+            ));
+        }
+        if how.from_failure {
+            return Err(ApiError::unprocessable(
+                "re-executing from failure is not supported yet: re-execute all steps",
+            ));
+        }
+        // The same versions as the parent, each under its location's grants of today.
+        let names: Vec<&str> = parent.location.split('+').collect();
+        let digests: Vec<&str> = parent.digest.split('+').collect();
+        if names.len() != digests.len() {
+            return Err(ApiError::internal(format!(
+                "run {run_id} names {} locations but {} digests",
+                names.len(),
+                digests.len()
+            )));
+        }
+        let mut locations = Vec::with_capacity(names.len());
+        for (name, digest) in names.iter().zip(&digests) {
+            let grants = match self.store.location(name).await.map_err(store_error)? {
+                Some(record) => grants_of(&record)?,
+                None => Grants::default(),
+            };
+            locations.push(self.registry.get(name, digest, &grants).await?);
+        }
+        let target = match &parent.asset_selection {
+            Some(selection) => Target::Assets(selection.clone()),
+            None => Target::Job(parent.job.clone()),
+        };
+        let mut tags = parent.tags.clone();
+        let root = parent
+            .tags
+            .get(ROOT_TAG)
+            .cloned()
+            .unwrap_or_else(|| parent.run_id.clone());
+        tags.insert(PARENT_TAG.into(), parent.run_id.clone());
+        tags.insert(ROOT_TAG.into(), root);
+        self.start(locations, target, Some(parent.config.to_string()), tags)
+            .await
+    }
+
+    async fn events(
+        &self,
+        run_id: &str,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, Event)>, ApiError> {
+        self.store
+            .events(run_id, after, limit)
+            .await
+            .map_err(store_error)
+    }
+
+    async fn compute_logs(
+        &self,
+        run_id: &str,
+        step_key: &str,
+    ) -> Result<(Vec<u8>, Vec<u8>), ApiError> {
+        self.run_record(run_id).await?;
+        self.compute_logs
+            .load(run_id, step_key)
+            .map_err(|e| ApiError::internal(e.to_string()))
+    }
+}
+
+impl Control {
+    /// The one live location that defines `job`, for a launch that names no location.
+    async fn only_location_with_job(&self, job: &str) -> Result<String, ApiError> {
+        let defining: Vec<String> = self
+            .current_definitions()
+            .await?
+            .into_iter()
+            .filter(|(_, _, d)| d.job(job).is_some() || d.asset_job(job).is_some())
+            .map(|(name, _, _)| name)
+            .collect();
+        match defining.as_slice() {
+            [one] => Ok(one.clone()),
+            [] => Err(ApiError::not_found(format!(
+                "no code location defines a job {job:?}"
+            ))),
+            many => Err(ApiError::bad_request(format!(
+                "job {job:?} is defined by several code locations ({}): give `location`",
+                many.join(", ")
+            ))),
+        }
+    }
+
+    /// Uploads the file of each location weft.yaml lists by path, unless its digest is
+    /// already current. A file that fails is reported and leaves that location as it was.
+    pub async fn load_workspace(&self, files: &[(String, std::path::PathBuf)]) {
+        for (name, path) in files {
+            let bytes = match std::fs::read(path) {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    eprintln!(
+                        "warning: code location {name}: cannot read {}: {e}",
+                        path.display()
+                    );
+                    continue;
+                }
+            };
+            let digest = digest_of(&bytes);
+            match self.store.location(name).await {
+                Ok(Some(record)) if record.current_digest == digest => continue,
+                _ => {}
+            }
+            if let Err(e) = self.upload(name, bytes).await {
+                eprintln!("warning: code location {name} ({}): {e}", path.display());
+            }
+        }
+    }
+}

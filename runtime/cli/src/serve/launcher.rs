@@ -1,0 +1,173 @@
+//! The server's in-process run launcher: each launched run executes on a thread of its own
+//! (guest code never runs on the async runtime), pinned to the loaded versions it was
+//! prepared with, writing its events through the server's one batching event writer.
+//!
+//! Cancelling goes through the database, so that any replica can cancel a run another one
+//! executes: the API records `RUN_CANCELING`, and the watcher here, which looks at the
+//! status of this server's runs in flight, raises the run's cancel flag; the executor then
+//! starts no new step and ends the run `CANCELED`.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use weft_core::events::{Event, EventKind, RunStatus};
+use weft_engine::executor::ExecutorKind;
+use weft_engine::io::FsComputeLogs;
+use weft_engine::now_ms;
+use weft_engine::ports::IoManager;
+use weft_engine::writer::{EventSink, EventWriter};
+use weft_store::Store;
+use weft_wasm::CodeLocation;
+
+use crate::launch::{self, Prepared, Services};
+
+/// How often the watcher looks for cancel requests.
+const WATCH: Duration = Duration::from_millis(200);
+
+/// Runs launched by this server.
+pub struct Launcher {
+    store: Arc<Store>,
+    writer: EventWriter,
+    io: Box<dyn IoManager>,
+    logs: FsComputeLogs,
+    kind: ExecutorKind,
+    /// Where events the database refused are kept.
+    unsaved_dir: PathBuf,
+    runtime: tokio::runtime::Handle,
+    /// Cancel flags of the runs in flight here, by run id.
+    in_flight: Mutex<HashMap<String, Arc<AtomicBool>>>,
+}
+
+impl Launcher {
+    /// A launcher on the current tokio runtime.
+    pub fn new(
+        store: Arc<Store>,
+        io: Box<dyn IoManager>,
+        logs: FsComputeLogs,
+        kind: ExecutorKind,
+        unsaved_dir: PathBuf,
+    ) -> Arc<Self> {
+        let launcher = Arc::new(Launcher {
+            writer: EventWriter::spawn(store.clone()),
+            store,
+            io,
+            logs,
+            kind,
+            unsaved_dir,
+            runtime: tokio::runtime::Handle::current(),
+            in_flight: Mutex::new(HashMap::new()),
+        });
+        tokio::spawn(watch(Arc::downgrade(&launcher)));
+        launcher
+    }
+
+    /// Starts executing `prepared` (already recorded) on its own thread.
+    pub fn start(self: &Arc<Self>, prepared: Prepared, locations: Vec<Arc<CodeLocation>>) {
+        let run_id = prepared.record.run_id.clone();
+        let cancel = Arc::new(AtomicBool::new(false));
+        if let Ok(mut in_flight) = self.in_flight.lock() {
+            in_flight.insert(run_id.clone(), cancel.clone());
+        }
+        let this = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("run-{run_id}"))
+            .spawn(move || this.execute(&prepared, &locations, &cancel));
+        if let Err(e) = spawned {
+            self.forget(&run_id);
+            self.writer.emit(vec![Event {
+                run_id,
+                step_key: None,
+                timestamp_ms: now_ms(),
+                kind: EventKind::RunFailure {
+                    message: format!("the server could not start a thread for the run: {e}"),
+                },
+            }]);
+        }
+    }
+
+    fn execute(&self, prepared: &Prepared, locations: &[Arc<CodeLocation>], cancel: &AtomicBool) {
+        let run_id = &prepared.record.run_id;
+        let refs: Vec<&CodeLocation> = locations.iter().map(AsRef::as_ref).collect();
+        let services = Services {
+            io: self.io.as_ref(),
+            compute_logs: &self.logs,
+            sink: &self.writer,
+            cancel,
+            kind: self.kind,
+        };
+        let outcome = launch::execute(prepared, &refs, &services);
+        self.forget(run_id);
+        match self.runtime.block_on(self.writer.flush()) {
+            Ok(()) => tracing::info!("run {run_id} ended {}", outcome.status),
+            Err(e) => {
+                let saved =
+                    crate::commands::save_unwritten(&self.unsaved_dir, run_id, &e.unwritten);
+                tracing::error!(
+                    "run {run_id} ended {} but its events could not be stored: {}; {saved}",
+                    outcome.status,
+                    e.error
+                );
+            }
+        }
+    }
+
+    fn forget(&self, run_id: &str) {
+        if let Ok(mut in_flight) = self.in_flight.lock() {
+            in_flight.remove(run_id);
+        }
+    }
+
+    /// Raises the cancel flag of run `run_id` if it runs here.
+    pub fn cancel_here(&self, run_id: &str) -> bool {
+        let flag = self
+            .in_flight
+            .lock()
+            .ok()
+            .and_then(|m| m.get(run_id).cloned());
+        match flag {
+            Some(flag) => {
+                flag.store(true, Ordering::SeqCst);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether run `run_id` executes on this server.
+    pub fn runs_here(&self, run_id: &str) -> bool {
+        self.in_flight.lock().is_ok_and(|m| m.contains_key(run_id))
+    }
+
+    /// Writes `events` through the server's event writer and waits until they are stored.
+    pub async fn record(&self, events: Vec<Event>) -> Result<(), String> {
+        self.writer.emit(events);
+        self.writer.flush().await.map_err(|e| e.to_string())
+    }
+}
+
+/// Raises the cancel flag of each run in flight here whose status became `CANCELING`
+/// (asked through any replica), until the launcher is dropped.
+async fn watch(launcher: std::sync::Weak<Launcher>) {
+    loop {
+        tokio::time::sleep(WATCH).await;
+        let Some(launcher) = launcher.upgrade() else {
+            return;
+        };
+        let ids: Vec<String> = match launcher.in_flight.lock() {
+            Ok(m) => m.keys().cloned().collect(),
+            Err(_) => return,
+        };
+        for id in ids {
+            match launcher.store.run(&id).await {
+                Ok(Some(run)) if run.status == RunStatus::Canceling => {
+                    launcher.cancel_here(&id);
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!("watching run {id} for a cancel request: {e}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! The server's loaded code-location versions: each `(location, digest)` is loaded once
+//! (from the component bytes in the database, precompiled through the on-disk cache) and
+//! kept in memory while its grants stay the same. Nothing here is state of its own: a
+//! version missing from memory is loaded again from the database, so every replica can run
+//! every version, including one uploaded to another replica a moment ago.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use weft_api::{ApiError, ErrorKind, Grants};
+use weft_store::Store;
+use weft_wasm::{CodeLocation, LoadError, Sandbox, WasmHost};
+
+use super::store_error;
+use crate::instance::{self, DirConfig, Instance};
+
+/// A loaded version and the grants it was loaded with.
+struct Entry {
+    grants: Grants,
+    location: Arc<CodeLocation>,
+}
+
+/// Loaded versions by `(location name, digest)`.
+pub struct Registry {
+    host: WasmHost,
+    store: Arc<Store>,
+    instance: Arc<Instance>,
+    loaded: Mutex<HashMap<(String, String), Entry>>,
+}
+
+impl Registry {
+    pub fn new(host: WasmHost, store: Arc<Store>, instance: Arc<Instance>) -> Self {
+        Registry {
+            host,
+            store,
+            instance,
+            loaded: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The sandbox of location `name` under `grants`, with weft.yaml's limits and grants.
+    pub fn sandbox(&self, name: &str, grants: &Grants) -> Result<Sandbox, ApiError> {
+        let extra = instance::Grants {
+            dirs: grants
+                .dirs
+                .iter()
+                .map(|d| DirConfig {
+                    host: d.host.clone().into(),
+                    guest: d.guest.clone(),
+                    read_only: d.read_only,
+                })
+                .collect(),
+            env: grants.env.clone(),
+            memory_mb: None,
+            timeout_seconds: None,
+        };
+        let mut sandbox = self
+            .instance
+            .sandbox(name, &extra)
+            .map_err(|e| ApiError::unprocessable(format!("{e:#}")))?;
+        sandbox.env.extend(
+            grants
+                .environment
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
+        Ok(sandbox)
+    }
+
+    /// Validates and compiles `bytes` as location `name` (without storing anything).
+    pub async fn compile(
+        &self,
+        name: &str,
+        bytes: Arc<Vec<u8>>,
+        grants: &Grants,
+    ) -> Result<CodeLocation, ApiError> {
+        let sandbox = self.sandbox(name, grants)?;
+        let host = self.host.clone();
+        let name = name.to_owned();
+        tokio::task::spawn_blocking(move || host.load(&name, &bytes, sandbox))
+            .await
+            .map_err(|e| ApiError::internal(format!("loading the component: {e}")))?
+            .map_err(load_error)
+    }
+
+    /// Keeps a freshly compiled version, so that its first run does not load it again.
+    pub fn keep(&self, location: CodeLocation, grants: Grants) -> Arc<CodeLocation> {
+        let location = Arc::new(location);
+        let key = (location.name().to_owned(), location.digest().to_owned());
+        if let Ok(mut loaded) = self.loaded.lock() {
+            loaded.insert(
+                key,
+                Entry {
+                    grants,
+                    location: location.clone(),
+                },
+            );
+        }
+        location
+    }
+
+    /// Version `digest` of location `name` under `grants`, loaded if need be.
+    pub async fn get(
+        &self,
+        name: &str,
+        digest: &str,
+        grants: &Grants,
+    ) -> Result<Arc<CodeLocation>, ApiError> {
+        let key = (name.to_owned(), digest.to_owned());
+        if let Ok(loaded) = self.loaded.lock()
+            && let Some(entry) = loaded.get(&key)
+            && entry.grants == *grants
+        {
+            return Ok(entry.location.clone());
+        }
+        let bytes = self
+            .store
+            .component(digest)
+            .await
+            .map_err(store_error)?
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorKind::Unprocessable,
+                    format!(
+                        "version {digest} of code location {name} has no stored component: upload it again"
+                    ),
+                )
+            })?;
+        let location = self.compile(name, Arc::new(bytes), grants).await?;
+        Ok(self.keep(location, grants.clone()))
+    }
+}
+
+/// A component that is not a usable code location is the uploader's problem (422); a
+/// cache or engine failure is the server's.
+fn load_error(e: LoadError) -> ApiError {
+    match e {
+        LoadError::Cache { .. } | LoadError::Engine(_) => ApiError::internal(e.to_string()),
+        _ => ApiError::unprocessable(e.to_string()),
+    }
+}

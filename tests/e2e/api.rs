@@ -1,0 +1,532 @@
+//! `weft serve` end to end over HTTP, as a user of the API sees it: upload a component and
+//! run it at once, bad uploads refused with nothing changed, hot reload while runs are in
+//! flight (each run keeps its digest), versions, rollback and removal, cancel and
+//! re-execute, live events, the token, two servers on one database, and the
+//! `weft location` commands.
+
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use weft_tests::{Home, Server, rust_guest, types_of, with_custom_section};
+
+fn numbers() -> Vec<u8> {
+    std::fs::read(rust_guest("numbers")).unwrap()
+}
+
+fn hostile() -> Vec<u8> {
+    std::fs::read(rust_guest("hostile")).unwrap()
+}
+
+/// The `preview` of `step`'s output among `events`.
+fn output_of(events: &[Value], step: &str) -> Value {
+    events
+        .iter()
+        .find(|e| e["type"] == "STEP_OUTPUT" && e["step_key"] == step)
+        .and_then(|e| e["preview"].as_str())
+        .map(|p| serde_json::from_str(p).unwrap_or(Value::String(p.to_owned())))
+        .unwrap_or(Value::Null)
+}
+
+#[test]
+fn an_upload_is_live_at_once_and_process_numbers_gives_55() {
+    let home = Home::new();
+    let server = Server::start(&home, &[]);
+    assert_eq!(server.get("/health"), json!({ "ok": true }));
+    assert_eq!(server.get("/locations"), json!([]));
+
+    let digest = server.upload("numbers", &numbers());
+    let locations = server.get("/locations");
+    assert_eq!(locations[0]["name"], "numbers");
+    assert_eq!(locations[0]["digest"], digest.as_str());
+    assert_eq!(locations[0]["counts"]["jobs"], 2);
+
+    let jobs = server.get("/jobs");
+    let names: Vec<&str> = jobs
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|j| j["name"].as_str())
+        .collect();
+    assert!(names.contains(&"process_numbers"), "{names:?}");
+    let job = server.get("/locations/numbers/jobs/process_numbers");
+    let steps = job["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 6);
+    let sum = steps.iter().find(|s| s["key"] == "sum_two_sums").unwrap();
+    assert_eq!(
+        sum["upstream"],
+        json!(["sum_even_numbers", "sum_odd_numbers"])
+    );
+
+    let run_id = server.launch(json!({ "location": "numbers", "job": "process_numbers" }));
+    let run = server.wait(&run_id);
+    assert_eq!(run["status"], "SUCCESS", "{run}");
+    assert_eq!(run["digest"], digest.as_str());
+    assert_eq!(run["steps"].as_array().unwrap().len(), 6);
+    assert!(
+        run["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["status"] == "SUCCESS" && s["start_ms"].as_i64() <= s["end_ms"].as_i64())
+    );
+    let events = server.events(&run_id);
+    assert_eq!(output_of(&events, "sum_two_sums"), json!(55));
+    assert_eq!(types_of(&events, None), ["RUN_START", "RUN_SUCCESS"]);
+
+    // Paging: the cursor reads on where the last page stopped.
+    let first = server.get(&format!("/runs/{run_id}/events?limit=3"));
+    assert_eq!(first["events"].as_array().unwrap().len(), 3);
+    let cursor = first["cursor"].as_i64().unwrap();
+    let rest = server.get(&format!("/runs/{run_id}/events?after={cursor}&limit=1000"));
+    assert_eq!(
+        3 + rest["events"].as_array().unwrap().len(),
+        events.len(),
+        "the two pages hold every event once"
+    );
+
+    // The live stream of a finished run replays every event, then ends.
+    let stream = reqwest::blocking::get(format!("{}/api/runs/{run_id}/events/stream", server.url))
+        .unwrap()
+        .text()
+        .unwrap();
+    assert_eq!(stream.matches("event: event").count(), events.len());
+    assert!(stream.contains("event: end"), "{stream}");
+    assert!(stream.contains(r#""type":"RUN_SUCCESS""#));
+
+    // A job named without its location is found in the one location that has it.
+    let again = server.launch(json!({ "job": "process_numbers", "tags": { "team": "data" } }));
+    assert_eq!(server.wait(&again)["status"], "SUCCESS");
+    let tagged = server.get("/runs?tag=team=data");
+    assert_eq!(tagged.as_array().unwrap().len(), 1);
+    assert_eq!(tagged[0]["run_id"], again.as_str());
+    let succeeded = server.get("/runs?status=SUCCESS&job=process_numbers");
+    assert_eq!(succeeded.as_array().unwrap().len(), 2);
+
+    // Assets: a selection, then lineage with the latest materialization.
+    let assets_run = server.launch(json!({ "selection": "group:numbers" }));
+    assert_eq!(server.wait(&assets_run)["status"], "SUCCESS");
+    let assets = server.get("/assets");
+    let summed = assets
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["key"] == "summed_two_sums")
+        .unwrap();
+    assert_eq!(
+        summed["deps"],
+        json!(["summed_even_numbers", "summed_odd_numbers"])
+    );
+    assert_eq!(
+        summed["latest_materialization"]["run_id"],
+        assets_run.as_str()
+    );
+    assert_eq!(server.get("/schedules").as_array().unwrap().len(), 2);
+    assert_eq!(
+        server.get("/sensors")[0]["name"],
+        "check_file_sensor",
+        "sensors are listed with their location"
+    );
+}
+
+#[test]
+fn compute_logs_and_guest_failures_reach_the_api() {
+    let home = Home::new();
+    let server = Server::start(&home, &[]);
+    server.upload("hostile", &hostile());
+    let run_id = server.launch(json!({ "location": "hostile", "job": "panics" }));
+    let run = server.wait(&run_id);
+    assert_eq!(run["status"], "FAILURE");
+    let events = server.events(&run_id);
+    let failure = events.iter().find(|e| e["type"] == "STEP_FAILURE").unwrap();
+    assert!(
+        failure["message"].as_str().unwrap().contains("boom"),
+        "{failure}"
+    );
+    let logs = server.get(&format!("/runs/{run_id}/logs/panic_op"));
+    assert!(
+        logs["stderr"].as_str().unwrap().contains("boom"),
+        "the panic message is in the step's stderr: {logs}"
+    );
+
+    let configured = server.launch(json!({
+        "location": "hostile", "job": "config_job",
+        "config": { "ops": { "scaled": { "config": { "factor": 6 } } } }
+    }));
+    assert_eq!(server.wait(&configured)["status"], "SUCCESS");
+    assert_eq!(output_of(&server.events(&configured), "scaled"), json!(42));
+}
+
+#[test]
+fn bad_requests_get_a_clear_4xx_and_change_nothing() {
+    let home = Home::new();
+    let server = Server::start(&home, &["--max-upload-mb", "1"]);
+    let digest = server.upload("numbers", &numbers());
+
+    let upload = |name: &str, bytes: Vec<u8>| {
+        server.call(
+            "POST",
+            &format!("/locations/{name}"),
+            Some((bytes, "application/octet-stream")),
+        )
+    };
+    let (status, body) = upload("numbers", b"this is not wasm".to_vec());
+    assert_eq!(status, 422);
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a WebAssembly file"),
+        "{body}"
+    );
+    // A core module (the header of one) is not a component.
+    let (status, body) = upload("numbers", b"\0asm\x01\0\0\0".to_vec());
+    assert_eq!(status, 422);
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("core WebAssembly module"),
+        "{body}"
+    );
+    let (status, body) = upload("numbers", Vec::new());
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = upload("no/such", numbers());
+    assert_eq!(status, 404, "a name with a slash is no route: {body}");
+    let (status, body) = upload("1bad", numbers());
+    assert_eq!(status, 400);
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a valid code location name")
+    );
+    let (status, body) = upload("numbers", vec![0u8; 2 << 20]);
+    assert_eq!(status, 413, "{body}");
+    let (status, body) = server.call(
+        "POST",
+        "/locations/numbers?sha256=0000",
+        Some((numbers(), "application/wasm")),
+    );
+    assert_eq!(status, 400);
+    assert!(
+        body["error"].as_str().unwrap().contains("not the expected"),
+        "{body}"
+    );
+    // Nothing changed.
+    let locations = server.get("/locations");
+    assert_eq!(locations.as_array().unwrap().len(), 1);
+    assert_eq!(locations[0]["digest"], digest.as_str());
+    assert_eq!(
+        server
+            .get("/locations/numbers/versions")
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let expect = |method: &str, path: &str, body: Option<Value>, want: u16, says: &str| {
+        let body = body.map(|b| (b.to_string().into_bytes(), "application/json"));
+        let (status, answer) = server.call(method, path, body);
+        assert_eq!(status, want, "{method} {path}: {answer}");
+        let message = answer["error"].as_str().unwrap_or_default();
+        assert!(
+            message.contains(says),
+            "{method} {path}: {message:?} lacks {says:?}"
+        );
+    };
+    expect(
+        "POST",
+        "/runs",
+        Some(json!({ "location": "numbers", "job": "nope" })),
+        404,
+        "nope",
+    );
+    expect(
+        "POST",
+        "/runs",
+        Some(json!({ "location": "ghost", "job": "x" })),
+        404,
+        "ghost",
+    );
+    expect(
+        "POST",
+        "/runs",
+        Some(json!({ "job": "a", "selection": "b" })),
+        400,
+        "either",
+    );
+    expect("POST", "/runs", Some(json!({ "jobb": "a" })), 422, "jobb");
+    expect(
+        "POST",
+        "/runs",
+        Some(
+            json!({ "location": "numbers", "job": "process_numbers", "config": { "ops": { "nope": {} } } }),
+        ),
+        422,
+        "nope",
+    );
+    expect("POST", "/runs", Some(json!({ "selection": "+" })), 422, "");
+    expect("GET", "/runs/nope", None, 404, "nope");
+    expect("GET", "/runs/nope/events", None, 404, "nope");
+    expect("POST", "/runs/nope/cancel", None, 404, "nope");
+    expect("GET", "/runs?status=DONE", None, 400, "DONE");
+    expect("GET", "/runs?limit=-1", None, 400, "limit");
+    expect("GET", "/locations/ghost", None, 404, "ghost");
+    expect("GET", "/locations/numbers/jobs/nope", None, 404, "nope");
+    expect(
+        "POST",
+        "/locations/numbers/rollback",
+        Some(json!({ "digest": "abc" })),
+        404,
+        "abc",
+    );
+    expect(
+        "PUT",
+        "/locations/numbers/grants",
+        Some(json!({ "dirs": [{ "host": "/no/such/dir", "guest": "/" }] })),
+        422,
+        "/no/such/dir",
+    );
+    expect("GET", "/nothing/here", None, 404, "no such API endpoint");
+    let (status, body) = server.call(
+        "POST",
+        "/runs",
+        Some((b"{not json".to_vec(), "application/json")),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"].is_string());
+}
+
+#[test]
+fn a_token_guards_every_change_but_not_reads() {
+    let home = Home::new();
+    let server = Server::start(&home, &["--token", "s3cret"]);
+    let path = "/locations/numbers";
+    let body = || Some((numbers(), "application/wasm"));
+    let (status, answer) = server.call_as(None, "POST", path, body());
+    assert_eq!(status, 401);
+    assert!(
+        answer["error"].as_str().unwrap().contains("Bearer"),
+        "{answer}"
+    );
+    assert_eq!(server.call_as(Some("guess"), "POST", path, body()).0, 401);
+    assert_eq!(server.call_as(None, "DELETE", path, None).0, 401);
+    assert_eq!(server.call_as(Some("s3cret"), "POST", path, body()).0, 201);
+    assert_eq!(server.call_as(None, "GET", "/locations", None).0, 200);
+}
+
+#[test]
+fn hot_reload_under_load_keeps_each_run_on_its_digest() {
+    let home = Home::new();
+    let server = Server::start(&home, &[]);
+    let old = server.upload("hostile", &hostile());
+    let slow = json!({
+        "location": "hostile", "job": "slow_job",
+        "config": { "ops": { "sleepy": { "config": { "ms": 1500 } } } }
+    });
+    let in_flight: Vec<String> = (0..20).map(|_| server.launch(slow.clone())).collect();
+    let new = server.upload("hostile", &with_custom_section(&hostile(), "v2"));
+    assert_ne!(old, new);
+    assert_eq!(server.get("/locations/hostile")["digest"], new.as_str());
+    // The 20 runs were still going when the new version became current.
+    let statuses: Vec<String> = in_flight
+        .iter()
+        .map(|id| {
+            server.get(&format!("/runs/{id}"))["status"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert!(statuses.iter().any(|s| s != "SUCCESS"), "{statuses:?}");
+
+    let next = server.launch(json!({ "location": "hostile", "job": "ok_job" }));
+    for id in &in_flight {
+        let run = server.wait(id);
+        assert_eq!(run["status"], "SUCCESS", "{run}");
+        assert_eq!(
+            run["digest"],
+            old.as_str(),
+            "a run keeps the digest it started with"
+        );
+        // No event lost: the whole sequence is there.
+        let events = server.events(id);
+        assert_eq!(types_of(&events, None), ["RUN_START", "RUN_SUCCESS"]);
+        assert_eq!(
+            types_of(&events, Some("sleepy")),
+            ["STEP_START", "STEP_OUTPUT", "STEP_SUCCESS"]
+        );
+    }
+    let next = server.wait(&next);
+    assert_eq!(
+        next["digest"],
+        new.as_str(),
+        "new runs take the new version"
+    );
+    assert_eq!(next["status"], "SUCCESS");
+}
+
+#[test]
+fn versions_roll_back_and_removal_keeps_the_runs() {
+    let home = Home::new();
+    let server = Server::start(&home, &[]);
+    let v1 = server.upload("hostile", &hostile());
+    let v2 = server.upload("hostile", &with_custom_section(&hostile(), "v2"));
+    let versions = server.get("/locations/hostile/versions");
+    let listed: Vec<(&str, bool)> = versions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["digest"].as_str().unwrap(),
+                v["current"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(listed.len(), 2);
+    assert!(listed.contains(&(v2.as_str(), true)) && listed.contains(&(v1.as_str(), false)));
+
+    let (status, location) =
+        server.post_json("/locations/hostile/rollback", json!({ "digest": v1 }));
+    assert_eq!(status, 200, "{location}");
+    assert_eq!(location["digest"], v1.as_str());
+    let run = server.launch(json!({ "location": "hostile", "job": "ok_job" }));
+    assert_eq!(server.wait(&run)["digest"], v1.as_str());
+
+    assert_eq!(server.call("DELETE", "/locations/hostile", None).0, 204);
+    assert_eq!(server.call("GET", "/locations/hostile", None).0, 404);
+    assert_eq!(server.get("/locations"), json!([]));
+    assert_eq!(server.get("/jobs"), json!([]));
+    assert_eq!(server.call("DELETE", "/locations/hostile", None).0, 404);
+    // The run and its events outlive the location.
+    assert_eq!(server.get(&format!("/runs/{run}"))["status"], "SUCCESS");
+    // Uploading again brings it back with its history.
+    server.upload("hostile", &hostile());
+    assert_eq!(
+        server
+            .get("/locations/hostile/versions")
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+#[test]
+fn cancel_stops_a_run_between_steps_and_reexecute_runs_it_again() {
+    let home = Home::new();
+    let server = Server::start(&home, &[]);
+    server.upload("hostile", &hostile());
+    let run_id = server.launch(json!({
+        "location": "hostile", "job": "slow_chain",
+        "config": { "ops": { "sleepy": { "config": { "ms": 1500 } } } }
+    }));
+    // Wait for the first step to start, then cancel.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !server
+        .events(&run_id)
+        .iter()
+        .any(|e| e["type"] == "STEP_START")
+    {
+        assert!(Instant::now() < deadline, "the run never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (status, answer) = server.call("POST", &format!("/runs/{run_id}/cancel"), None);
+    assert_eq!(status, 202, "{answer}");
+    assert_eq!(answer["status"], "CANCELING");
+    let run = server.wait(&run_id);
+    assert_eq!(run["status"], "CANCELED", "{run}");
+    let events = server.events(&run_id);
+    assert_eq!(
+        types_of(&events, None),
+        ["RUN_START", "RUN_CANCELING", "RUN_CANCELED"]
+    );
+    assert_eq!(types_of(&events, Some("wake")), ["STEP_SKIPPED"]);
+    let (status, answer) = server.call("POST", &format!("/runs/{run_id}/cancel"), None);
+    assert_eq!(status, 409, "an ended run cannot be canceled: {answer}");
+
+    let (status, answer) = server.post_json(&format!("/runs/{run_id}/reexecute"), json!({}));
+    assert_eq!(status, 201, "{answer}");
+    let child = answer["run_id"].as_str().unwrap();
+    let child = server.wait(child);
+    assert_eq!(child["status"], "SUCCESS");
+    assert_eq!(child["tags"]["weft/parent_run_id"], run_id.as_str());
+    assert_eq!(child["tags"]["weft/root_run_id"], run_id.as_str());
+    assert_eq!(child["config"], run["config"]);
+    assert_eq!(child["digest"], run["digest"]);
+}
+
+#[test]
+fn two_servers_on_one_database_both_serve_a_new_upload() {
+    let home = Home::new();
+    let a = Server::start(&home, &[]);
+    let b = Server::start(&home, &[]);
+    let uploaded = Instant::now();
+    let digest = a.upload("numbers", &numbers());
+    // B learns of it from the database alone, well within a second.
+    loop {
+        let listed = b.get("/locations");
+        if listed[0]["digest"] == digest.as_str() {
+            break;
+        }
+        assert!(
+            uploaded.elapsed() < Duration::from_secs(1),
+            "B never saw the upload"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let run_id = b.launch(json!({ "location": "numbers", "job": "process_numbers" }));
+    assert_eq!(b.wait(&run_id)["digest"], digest.as_str());
+    // A sees B's run.
+    assert_eq!(a.get(&format!("/runs/{run_id}"))["status"], "SUCCESS");
+}
+
+#[test]
+fn weft_location_commands_manage_a_running_server() {
+    let home = Home::new();
+    let server = Server::start(&home, &[]);
+    let file = rust_guest("numbers");
+    let file = file.to_str().unwrap();
+    let at = ["--server", server.url.as_str(), "--json"];
+    let cmd = |args: &[&str]| {
+        let mut all = vec!["location"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&at);
+        home.weft(&all)
+    };
+    let added = cmd(&["add", "numbers", file]);
+    assert_eq!(added.code, 0, "{}", added.stderr);
+    let v1 = added.json()["digest"].as_str().unwrap().to_owned();
+    let again = cmd(&["add", "numbers", file]);
+    assert_eq!(again.code, 2, "adding a taken name is refused");
+    assert!(again.stderr.contains("exists already"), "{}", again.stderr);
+
+    let list = cmd(&["list"]);
+    assert_eq!(list.json()[0]["digest"], v1.as_str());
+    let hostile = rust_guest("hostile");
+    let up = cmd(&["upload", "numbers", hostile.to_str().unwrap()]);
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    let history = cmd(&["history", "numbers"]).json();
+    assert_eq!(history.as_array().unwrap().len(), 2);
+    let back = cmd(&["rollback", "numbers", &v1]);
+    assert_eq!(back.code, 0, "{}", back.stderr);
+    assert_eq!(back.json()["digest"], v1.as_str());
+    let bad = cmd(&["rollback", "numbers", "feed"]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("404"), "{}", bad.stderr);
+    assert_eq!(cmd(&["remove", "numbers"]).code, 0);
+    assert_eq!(cmd(&["list"]).json(), json!([]));
+    let human = home.weft(["location", "list", "--server", server.url.as_str()]);
+    assert_eq!(human.stdout.trim(), "(none)");
+    let down = home.weft(["location", "list", "--server", "http://127.0.0.1:9"]);
+    assert_eq!(down.code, 1);
+    assert!(
+        down.stderr.contains("cannot reach the server"),
+        "{}",
+        down.stderr
+    );
+}
