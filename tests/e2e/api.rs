@@ -530,3 +530,45 @@ fn weft_location_commands_manage_a_running_server() {
         down.stderr
     );
 }
+
+#[test]
+fn reexecute_from_failure_runs_only_what_failed_reading_the_rest_from_the_parent() {
+    let home = Home::new();
+    let server = Server::start(&home, &[]);
+    server.upload("hostile", &hostile());
+    let parent = server.launch(json!({ "location": "hostile", "job": "flag_chain" }));
+    assert_eq!(server.wait(&parent)["status"], "FAILURE");
+    let from_failure = json!({ "from_failure": true });
+    // Fix the cause: give the location the variable its op wants.
+    let (status, grants) = server.call(
+        "PUT",
+        "/locations/hostile/grants",
+        Some((
+            json!({ "environment": { "WEFT_FLAG": "1" } })
+                .to_string()
+                .into_bytes(),
+            "application/json",
+        )),
+    );
+    assert_eq!(status, 200, "{grants}");
+    let (status, answer) =
+        server.post_json(&format!("/runs/{parent}/reexecute"), from_failure.clone());
+    assert_eq!(status, 201, "{answer}");
+    let child = answer["run_id"].as_str().unwrap().to_owned();
+    let run = server.wait(&child);
+    assert_eq!(run["status"], "SUCCESS", "{run}");
+    let events = server.events(&child);
+    assert!(
+        types_of(&events, Some("answer")).is_empty(),
+        "answer succeeded before: not run again"
+    );
+    assert_eq!(
+        output_of(&events, "needs_flag"),
+        json!(43),
+        "42 read from the parent run, plus one"
+    );
+
+    // A run that succeeded has nothing to re-execute from failure.
+    let (status, answer) = server.post_json(&format!("/runs/{child}/reexecute"), from_failure);
+    assert_eq!(status, 409, "{answer}");
+}

@@ -10,13 +10,21 @@ use axum::response::{IntoResponse, Response};
 
 use crate::error::{ApiError, ErrorKind};
 
+/// The configured token, and how much of a refused request's body is read before the
+/// answer (so that a client still sending an upload gets the 401 rather than a reset
+/// connection).
+pub(crate) struct Auth {
+    pub(crate) token: Option<String>,
+    pub(crate) drain_limit: usize,
+}
+
 /// Lets reads through, and writes only with the configured token (if any).
 pub(crate) async fn require_token(
-    State(token): State<Arc<Option<String>>>,
+    State(auth): State<Arc<Auth>>,
     request: Request,
     next: Next,
 ) -> Response {
-    let Some(token) = token.as_deref() else {
+    let Some(token) = auth.token.as_deref() else {
         return next.run(request).await;
     };
     if matches!(*request.method(), Method::GET | Method::HEAD) {
@@ -27,18 +35,21 @@ pub(crate) async fn require_token(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    match given {
-        Some(given) if constant_time_eq(given.as_bytes(), token.as_bytes()) => {
-            next.run(request).await
+    let refusal = match given {
+        Some(given) if constant_time_eq(given.as_bytes(), token.as_bytes()) => None,
+        Some(_) => Some("the bearer token is wrong"),
+        None => {
+            Some("this server requires a token for changes: send `Authorization: Bearer <token>`")
         }
-        Some(_) => {
-            ApiError::new(ErrorKind::Unauthorized, "the bearer token is wrong").into_response()
+    };
+    match refusal {
+        None => next.run(request).await,
+        Some(refusal) => {
+            // Read what the client is still sending, so that it gets this answer rather than
+            // a connection reset in the middle of its upload.
+            let _ = axum::body::to_bytes(request.into_body(), auth.drain_limit).await;
+            ApiError::new(ErrorKind::Unauthorized, refusal).into_response()
         }
-        None => ApiError::new(
-            ErrorKind::Unauthorized,
-            "this server requires a token for changes: send `Authorization: Bearer <token>`",
-        )
-        .into_response(),
     }
 }
 

@@ -105,7 +105,10 @@ pub fn router<S: ControlPlane>(service: Arc<S>, options: Options) -> Router {
         .fallback(|| async { ApiError::not_found("no such API endpoint") })
         .layer(DefaultBodyLimit::max(options.max_upload_bytes))
         .layer(axum::middleware::from_fn_with_state(
-            Arc::new(options.token.clone()),
+            Arc::new(auth::Auth {
+                token: options.token.clone(),
+                drain_limit: options.max_upload_bytes,
+            }),
             auth::require_token,
         ))
         .with_state(state);

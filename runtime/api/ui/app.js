@@ -232,6 +232,7 @@ function eventSummary(e) {
     case 'RUN_STARTING': return 'the launcher took the run';
     case 'RUN_START': return 'the executor began the run';
     case 'RUN_SUCCESS': return 'the run succeeded';
+    case 'RUN_CANCELING': return 'cancel requested: no new step starts';
     case 'RUN_CANCELED': return 'the run was canceled';
     default: return '';
   }
@@ -907,6 +908,14 @@ function niceCeil(x, min = 0) {
   return [1, 2, 5, 10].map(m => m * p).find(v => v >= x);
 }
 
+/** An axis label: as many decimals as the tick spacing needs. */
+function fmtTick(t, tick) {
+  if (t === 0) return '0';
+  if (tick < 100) return `${+t.toFixed(Math.max(0, -Math.floor(Math.log10(tick))))} ms`;
+  if (tick < 60_000) return `${+(t / 1000).toFixed(Math.max(0, 3 - Math.floor(Math.log10(tick))))} s`;
+  return fmtDuration(t);
+}
+
 function niceStep(span) {
   const raw = span / 6;
   const p = 10 ** Math.floor(Math.log10(Math.max(raw, 0.001)));
@@ -943,7 +952,7 @@ function gantt(run, selectedStep, onSelect, width, planned = []) {
   for (let t = 0; t <= t1 - t0 + 1e-9; t += tick) {
     const px = x(t0 + t);
     svg.append(s('line', { class: 'tick', x1: px, x2: px, y1: top - 6, y2: height - 4 }));
-    svg.append(s('text', { class: 'tick-label', x: px, y: 12, 'text-anchor': 'middle' }, fmtDuration(t)));
+    svg.append(s('text', { class: 'tick-label', x: px, y: 12, 'text-anchor': 'middle' }, fmtTick(t, tick)));
   }
   const label = (text, y, cls = 'gantt-label') =>
     s('text', { class: cls, x: 8, y: y + rowH / 2, 'dominant-baseline': 'central' }, truncate(text, 34));

@@ -33,6 +33,13 @@ pub enum InputSource {
     Step { step: usize, output: String },
     /// The stored value of an asset that this plan does not materialize.
     Asset(AssetKey),
+    /// An output of a step of an earlier run (a re-execution from failure reads what the
+    /// steps that succeeded then produced).
+    RunOutput {
+        run_id: String,
+        step: String,
+        output: String,
+    },
 }
 
 /// One input of a step.
@@ -86,6 +93,68 @@ impl ExecutionPlan {
         }
         out.sort_unstable();
         out
+    }
+}
+
+/// The plan that re-executes `plan` from failure: only the steps that did not succeed
+/// before (every step not in `succeeded`, which maps a step key to the run where it
+/// succeeded), in the same order, each input that read a succeeded step now reading that
+/// run's stored output.
+pub fn from_failure(plan: &ExecutionPlan, succeeded: &BTreeMap<String, String>) -> ExecutionPlan {
+    let kept: Vec<usize> = (0..plan.steps.len())
+        .filter(|&i| !succeeded.contains_key(&plan.steps[i].key))
+        .collect();
+    let new_index: BTreeMap<usize, usize> = kept
+        .iter()
+        .enumerate()
+        .map(|(new, &old)| (old, new))
+        .collect();
+    let steps = kept
+        .iter()
+        .map(|&old| {
+            let step = &plan.steps[old];
+            let inputs = step
+                .inputs
+                .iter()
+                .map(|input| StepInput {
+                    sources: input
+                        .sources
+                        .iter()
+                        .map(|source| match source {
+                            InputSource::Step { step: up, output } => match new_index.get(up) {
+                                Some(&i) => InputSource::Step {
+                                    step: i,
+                                    output: output.clone(),
+                                },
+                                None => {
+                                    let key = &plan.steps[*up].key;
+                                    InputSource::RunOutput {
+                                        run_id: succeeded.get(key).cloned().unwrap_or_default(),
+                                        step: key.clone(),
+                                        output: output.clone(),
+                                    }
+                                }
+                            },
+                            other => other.clone(),
+                        })
+                        .collect(),
+                    ..input.clone()
+                })
+                .collect();
+            Step {
+                inputs,
+                upstream: step
+                    .upstream
+                    .iter()
+                    .filter_map(|u| new_index.get(u).copied())
+                    .collect(),
+                ..step.clone()
+            }
+        })
+        .collect();
+    ExecutionPlan {
+        job: plan.job.clone(),
+        steps,
     }
 }
 
@@ -284,6 +353,61 @@ fn topo_order(names: &[&str], deps: &[Vec<&str>]) -> Option<Vec<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn chain() -> ExecutionPlan {
+        let input = |step: usize| StepInput {
+            name: "x".into(),
+            sources: vec![InputSource::Step {
+                step,
+                output: "result".into(),
+            }],
+            fan_in: false,
+        };
+        let step = |key: &str, inputs: Vec<StepInput>, upstream: Vec<usize>| Step {
+            key: key.into(),
+            target: StepTarget::Op(key.into()),
+            inputs,
+            upstream,
+            outputs: vec!["result".into()],
+            retry_policy: None,
+            tags: Tags::new(),
+        };
+        ExecutionPlan {
+            job: "j".into(),
+            steps: vec![
+                step("a", vec![], vec![]),
+                step("b", vec![input(0)], vec![0]),
+                step("c", vec![input(1)], vec![1]),
+            ],
+        }
+    }
+
+    #[test]
+    fn from_failure_keeps_what_did_not_succeed_and_reads_the_rest_from_its_run() {
+        let plan = chain();
+        let succeeded = BTreeMap::from([("a".to_owned(), "r1".to_owned())]);
+        let again = from_failure(&plan, &succeeded);
+        let keys: Vec<&str> = again.steps.iter().map(|s| s.key.as_str()).collect();
+        assert_eq!(keys, ["b", "c"]);
+        assert_eq!(
+            again.steps[0].inputs[0].sources,
+            [InputSource::RunOutput {
+                run_id: "r1".into(),
+                step: "a".into(),
+                output: "result".into()
+            }]
+        );
+        assert!(again.steps[0].upstream.is_empty());
+        assert_eq!(again.steps[1].upstream, [0]);
+        assert_eq!(
+            again.steps[1].inputs[0].sources,
+            [InputSource::Step {
+                step: 0,
+                output: "result".into()
+            }]
+        );
+        assert_eq!(from_failure(&plan, &BTreeMap::new()), plan);
+    }
     use crate::selection::tests::numbers;
 
     fn keys(plan: &ExecutionPlan) -> Vec<&str> {

@@ -448,6 +448,16 @@ fn collect_inputs(
                 InputSource::Asset(key) => io.load_asset(key).map_err(|e| {
                     format!("input {:?}: {e} (materialize {key} first)", input.name)
                 })?,
+                InputSource::RunOutput {
+                    run_id,
+                    step,
+                    output,
+                } => io.load_output(run_id, step, output).map_err(|e| {
+                    format!(
+                        "input {:?}: {e} (the output {output:?} of step {step} in run {run_id})",
+                        input.name
+                    )
+                })?,
             };
             values.push(value);
         }

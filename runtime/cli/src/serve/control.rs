@@ -20,6 +20,8 @@ use weft_wasm::{CodeLocation, digest_of};
 use super::launcher::Launcher;
 use super::registry::Registry;
 use super::store_error;
+use weft_core::plan::from_failure;
+
 use crate::launch::{PrepareError, Target, prepare};
 
 /// The tag a re-executed run carries: the run it repeats.
@@ -109,12 +111,19 @@ impl Control {
         target: Target,
         config: Option<String>,
         tags: BTreeMap<String, String>,
+        succeeded: Option<&BTreeMap<String, String>>,
     ) -> Result<String, ApiError> {
         let refs: Vec<&CodeLocation> = locations.iter().map(AsRef::as_ref).collect();
-        let prepared = prepare(&refs, &target, config.as_deref(), tags).map_err(|e| match e {
-            PrepareError::UnknownJob(e) => ApiError::not_found(e.to_string()),
-            PrepareError::Invalid(message) => ApiError::unprocessable(message),
-        })?;
+        let mut prepared =
+            prepare(&refs, &target, config.as_deref(), tags).map_err(|e| match e {
+                PrepareError::UnknownJob(e) => ApiError::not_found(e.to_string()),
+                PrepareError::Invalid(message) => ApiError::unprocessable(message),
+            })?;
+        // The config was checked against the whole job; a re-execution from failure runs
+        // only the steps that did not succeed.
+        if let Some(succeeded) = succeeded {
+            prepared.plan = from_failure(&prepared.plan, succeeded);
+        }
         let run_id = prepared.record.run_id.clone();
         self.store
             .create_run(&prepared.record)
@@ -313,6 +322,7 @@ impl ControlPlane for Control {
                     Target::Job(job.clone()),
                     config,
                     request.tags,
+                    None,
                 )
                 .await
             }
@@ -330,6 +340,7 @@ impl ControlPlane for Control {
                     Target::Assets(selection.clone()),
                     config,
                     request.tags,
+                    None,
                 )
                 .await
             }
@@ -388,11 +399,17 @@ impl ControlPlane for Control {
                 ),
             ));
         }
-        if how.from_failure {
-            return Err(ApiError::unprocessable(
-                "re-executing from failure is not supported yet: re-execute all steps",
-            ));
-        }
+        let succeeded = if how.from_failure {
+            if parent.status == RunStatus::Success {
+                return Err(ApiError::new(
+                    ErrorKind::Conflict,
+                    format!("run {run_id} succeeded: there is no failure to re-execute from"),
+                ));
+            }
+            Some(self.succeeded_steps(&parent).await?)
+        } else {
+            None
+        };
         // The same versions as the parent, each under its location's grants of today.
         let names: Vec<&str> = parent.location.split('+').collect();
         let digests: Vec<&str> = parent.digest.split('+').collect();
@@ -423,8 +440,14 @@ impl ControlPlane for Control {
             .unwrap_or_else(|| parent.run_id.clone());
         tags.insert(PARENT_TAG.into(), parent.run_id.clone());
         tags.insert(ROOT_TAG.into(), root);
-        self.start(locations, target, Some(parent.config.to_string()), tags)
-            .await
+        self.start(
+            locations,
+            target,
+            Some(parent.config.to_string()),
+            tags,
+            succeeded.as_ref(),
+        )
+        .await
     }
 
     async fn events(
@@ -452,6 +475,43 @@ impl ControlPlane for Control {
 }
 
 impl Control {
+    /// Every step that succeeded in `run` or, for the steps it did not run (a re-execution
+    /// from failure), in the runs before it: step key → the run whose stored output to read.
+    async fn succeeded_steps(&self, run: &RunRecord) -> Result<BTreeMap<String, String>, ApiError> {
+        let mut succeeded = BTreeMap::new();
+        // Steps that a later run of the chain ran: what an earlier run did for them is stale.
+        let mut ran_later = std::collections::BTreeSet::new();
+        let mut current = Some(run.clone());
+        // Each run of a chain of re-executions adds the steps it ran; the depth is bounded in
+        // case tags were written by hand into a loop.
+        for _ in 0..64 {
+            let Some(run) = current.take() else { break };
+            let mut ran_here = Vec::new();
+            let mut after = 0;
+            loop {
+                let page = self.events(&run.run_id, after, 1000).await?;
+                let Some((last, _)) = page.last() else { break };
+                after = *last;
+                for (_, event) in &page {
+                    let Some(key) = &event.step_key else { continue };
+                    match event.kind {
+                        EventKind::StepStart { .. } => ran_here.push(key.clone()),
+                        EventKind::StepSuccess { .. } if !ran_later.contains(key) => {
+                            succeeded.insert(key.clone(), run.run_id.clone());
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            ran_later.extend(ran_here);
+            current = match run.tags.get(PARENT_TAG) {
+                Some(parent) => self.store.run(parent).await.map_err(store_error)?,
+                None => None,
+            };
+        }
+        Ok(succeeded)
+    }
+
     /// The one live location that defines `job`, for a launch that names no location.
     async fn only_location_with_job(&self, job: &str) -> Result<String, ApiError> {
         let defining: Vec<String> = self

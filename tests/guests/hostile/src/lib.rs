@@ -3,7 +3,8 @@
 //! a healthy `ok_job` (42), `flaky_job` (fails twice, then `"ok"`), `config_job` (returns
 //! `factor * 7` from its config), `slow_job` (sleeps `ms` milliseconds from its config, 1000
 //! by default: a run still in flight while a test acts) and `slow_chain` (`sleepy`, then
-//! `wake`: a run to cancel between its steps).
+//! `wake`: a run to cancel between its steps), `flag_chain` (`answer`, then `needs_flag`,
+//! which fails until the location is given `WEFT_FLAG`: a run to re-execute from failure).
 
 use std::hint::black_box;
 use weft_sdk::prelude::*;
@@ -107,6 +108,20 @@ fn wake(ms: u64) -> u64 {
     ms
 }
 
+/// Fails unless `WEFT_FLAG` is set (granted as the location's environment).
+#[op]
+fn needs_flag(x: i64) -> Result<i64, Failure> {
+    match std::env::var("WEFT_FLAG") {
+        Ok(_) => Ok(x + 1),
+        Err(_) => Err(Failure::fatal("WEFT_FLAG is not set")),
+    }
+}
+
+#[job]
+fn flag_chain() {
+    needs_flag(answer());
+}
+
 #[job]
 fn slow_job() {
     sleepy();
@@ -163,5 +178,5 @@ fn config_job() {
 }
 
 weft_sdk::definitions! {
-    jobs: [panics, loops_forever, eats_memory, recurses, reads_passwd, reads_env, ok_job, flaky_job, config_job, slow_job, slow_chain],
+    jobs: [panics, loops_forever, eats_memory, recurses, reads_passwd, reads_env, ok_job, flaky_job, config_job, slow_job, slow_chain, flag_chain],
 }
