@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test of Weft from a clean clone: installs what the tests need (the
-# wasm32-wasip2 target, componentize-py), then builds everything in ONE profile (release:
-# wasmtime is built once) and runs the host crates' tests, the end-to-end tests (which build
-# the Rust, Go and Python guests from source), each guest SDK's own tests and the format
-# check.
+# wasm32-wasip2 target, componentize-py, schemathesis; Debian's PostgreSQL and Chromium, and
+# playwright-core from npm, through the scripts they have), then builds everything in ONE
+# profile (release: wasmtime is built once) and runs the host crates' tests, the end-to-end
+# tests (which build the Rust, Go and Python guests from source), the API's property test
+# against its OpenAPI document, the web UI in headless Chromium, each guest SDK's own tests
+# and the format check.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -12,7 +14,7 @@ step() { printf '\n==> %s\n' "$*"; }
 step "toolchains"
 rustup target add wasm32-wasip2
 command -v go >/dev/null || { echo "Go 1.25+ is needed for the Go guest" >&2; exit 1; }
-python3 -m pip install --quiet --disable-pip-version-check 'componentize-py==0.25.1'
+python3 -m pip install --quiet --disable-pip-version-check 'componentize-py==0.25.1' 'schemathesis==4.32.5'
 # pip may put console scripts where PATH does not look.
 PATH="$PATH:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
 export PATH
@@ -24,6 +26,12 @@ step "host crates and end-to-end tests (release)"
 # The end-to-end tests run the `weft` binary: build it first, in the same profile.
 cargo build --release --bins
 cargo test --release
+
+step "HTTP API against its OpenAPI document (schemathesis: no 5xx)"
+tests/api/fuzz.sh
+
+step "web UI end to end (headless Chromium)"
+tests/ui/run.sh
 
 step "Rust guest SDK (host tests and compile-fail tests)"
 cargo test --release -p weft-sdk -p weft-sdk-macros

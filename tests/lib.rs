@@ -93,13 +93,15 @@ fn run_ok(cmd: &mut Command, what: &str) -> Result<(), String> {
 /// The `weft` binary of this build (cargo builds it with the tests: same profile).
 pub fn weft_bin() -> PathBuf {
     let exe = std::env::current_exe().unwrap_or_default();
-    // target/<profile>/deps/<test binary>
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
-    let bin = dir.join("weft");
+    // target/<profile>/deps/<test binary>, or target/<profile>/weft-bench.
+    let here = exe.parent().map(Path::to_path_buf).unwrap_or_default();
+    let bin = [
+        here.join("weft"),
+        here.parent().unwrap_or(&here).join("weft"),
+    ]
+    .into_iter()
+    .find(|p| p.exists())
+    .unwrap_or_else(|| here.join("weft"));
     assert!(
         bin.exists(),
         "{} is missing: build it first (`cargo build --release --bins`), as tests/all.sh does",

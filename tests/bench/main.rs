@@ -23,12 +23,17 @@
 //! load, one warm step (instantiate + op call) against issue 3's targets, process_numbers
 //! through the engine and as a whole `weft run`, beside Dagster's process_numbers.
 //!
+//! A third table: the control plane (`weft serve` on loopback): upload → runnable and launch
+//! → run succeeded (see `control.rs`), against issue 4's targets.
+//!
 //! Flags: `--runs N` (default 20; medians of N), `--dagster-runs N` (default: `--runs`, at
 //! most 10: a Dagster wide_job takes seconds), `--dagster-bench PATH` (default
 //! `../shared/peers/dagster/bench.py` from the repository root), `--json` (also print the
 //! results as one JSON object), `--engine-only` (just the engine figures, for profiling),
-//! `--languages-only` (just the per-language table, and Dagster's figures beside it).
+//! `--languages-only` (just the per-language table, and Dagster's figures beside it),
+//! `--control-only` (just the control-plane table).
 
+mod control;
 mod dagster;
 mod engine;
 mod languages;
@@ -59,6 +64,8 @@ struct Args {
     engine_only: bool,
     /// Only the per-language table.
     languages_only: bool,
+    /// Only the control-plane table.
+    control_only: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -68,6 +75,7 @@ fn parse_args() -> Result<Args, String> {
     let mut json = false;
     let mut engine_only = false;
     let mut languages_only = false;
+    let mut control_only = false;
     let mut args = std::env::args().skip(1);
     let number = |flag: &str, v: Option<String>| -> Result<usize, String> {
         v.and_then(|v| v.parse().ok())
@@ -84,10 +92,11 @@ fn parse_args() -> Result<Args, String> {
             "--json" => json = true,
             "--engine-only" => engine_only = true,
             "--languages-only" => languages_only = true,
+            "--control-only" => control_only = true,
             "-h" | "--help" => {
                 println!(
                     "weft-bench [--runs N] [--dagster-runs N] [--dagster-bench PATH] [--json]\n\
-                     [--engine-only | --languages-only]\n\
+                     [--engine-only | --languages-only | --control-only]\n\
                      Times Weft (and Dagster, if installed) on the numbers code location."
                 );
                 std::process::exit(0);
@@ -102,6 +111,7 @@ fn parse_args() -> Result<Args, String> {
         json,
         engine_only,
         languages_only,
+        control_only,
     })
 }
 
@@ -149,6 +159,15 @@ fn real_main() -> Result<(), String> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let n = args.runs;
     eprintln!("weft-bench: {n} runs each ...");
+
+    if args.control_only {
+        let control = control::control_times(&wasm, n)?;
+        table::print_control(&control, n);
+        if args.json {
+            println!("{}", json!({"runs": n, "control": control.to_json()}));
+        }
+        return Ok(());
+    }
 
     if args.languages_only {
         let weft = weft_binary()?;
@@ -207,6 +226,7 @@ fn real_main() -> Result<(), String> {
     drop(engine);
 
     let languages = languages::measure_all(&weft, n);
+    let control = control::control_times(&wasm, n)?;
     let (dagster, missing) = run_dagster(&args);
 
     let figures = table::Figures {
@@ -225,6 +245,7 @@ fn real_main() -> Result<(), String> {
     };
     table::print_main(&figures);
     table::print_languages(&languages, n, dagster.as_ref(), missing);
+    table::print_control(&control, n);
 
     if args.json {
         let out = json!({
@@ -239,6 +260,7 @@ fn real_main() -> Result<(), String> {
             },
             "plain_rust_ns": {"process_numbers": native_process, "wide_job": native_wide},
             "languages": languages_json(&languages),
+            "control": control.to_json(),
             "dagster": dagster.as_ref().map(|d| json!({
                 "version": d.version,
                 "runs": args.dagster_runs,

@@ -339,3 +339,48 @@ pub fn print_languages(
         }
     }
 }
+
+/// The control-plane table: `weft serve`'s latencies against issue 4's targets.
+pub fn print_control(c: &crate::control::ControlTimes, runs: usize) {
+    println!();
+    println!(
+        "Control plane: weft serve on loopback, SQLite — medians of {runs}; ✓/✗ against the target"
+    );
+    let mut t = Table::new(&["", "Weft", "target", "Dagster"]);
+    let check = |x: f64, target: f64| if x <= target { "✓" } else { "✗" };
+    t.section("upload → runnable (numbers component, nothing restarted)");
+    t.cells(
+        "never-seen version (validate, compile, store, make current)",
+        [
+            format!("{} {}", fmt_ms(c.upload_new), check(c.upload_new, 1000.0)),
+            "≤ 1 s".into(),
+            "edit workspace.yaml, restart webserver + daemon".into(),
+        ],
+    );
+    t.cells(
+        "version in the precompile cache",
+        [
+            format!(
+                "{} {}",
+                fmt_ms(c.upload_cached),
+                check(c.upload_cached, 1000.0)
+            ),
+            "≤ 1 s".into(),
+            String::new(),
+        ],
+    );
+    t.section("API launch → run succeeded (process_numbers, polled)");
+    t.cells(
+        "POST /api/runs until GET /api/runs/{id} says SUCCESS",
+        [
+            format!(
+                "{} {}",
+                fmt_ms(c.launch_to_success),
+                check(c.launch_to_success, 50.0)
+            ),
+            "≤ 50 ms".into(),
+            String::new(),
+        ],
+    );
+    t.print();
+}

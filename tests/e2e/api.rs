@@ -572,3 +572,42 @@ fn reexecute_from_failure_runs_only_what_failed_reading_the_rest_from_the_parent
     let (status, answer) = server.post_json(&format!("/runs/{child}/reexecute"), from_failure);
     assert_eq!(status, 409, "{answer}");
 }
+
+#[test]
+fn weft_yaml_lists_locations_that_serve_uploads_at_start() {
+    let home = Home::new();
+    let numbers = rust_guest("numbers");
+    std::fs::write(
+        home.dir.join("weft.yaml"),
+        format!(
+            "locations:\n  numbers:\n    path: {}\n  broken:\n    path: {}\n",
+            numbers.display(),
+            home.dir.join("weft.yaml").display()
+        ),
+    )
+    .unwrap();
+    let server = Server::start(&home, &[]);
+    let listed = server.get("/locations");
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["name"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["numbers"],
+        "the file that is not a component is reported, not served"
+    );
+    drop(server);
+    // A restart finds the same version current and stores nothing new.
+    let server = Server::start(&home, &[]);
+    assert_eq!(
+        server
+            .get("/locations/numbers/versions")
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}

@@ -1,0 +1,79 @@
+//! The control plane's latencies, through a real `weft serve` on loopback (SQLite):
+//! upload → runnable for the numbers component (the upload answers once the version is
+//! validated, precompiled, stored and current: the next launch uses it), for a version the
+//! server never saw (compiled) and for one whose precompiled form is cached; and launch →
+//! run succeeded for process_numbers, polling the run as a client would.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use weft_tests::{Home, Server, with_custom_section};
+
+use crate::{median, ms};
+
+/// Medians, in milliseconds.
+pub struct ControlTimes {
+    /// Upload of a never-seen version until it is current.
+    pub upload_new: f64,
+    /// Upload of a version whose precompiled form is cached.
+    pub upload_cached: f64,
+    /// Launch of process_numbers until the API reports SUCCESS.
+    pub launch_to_success: f64,
+}
+
+impl ControlTimes {
+    pub fn to_json(&self) -> serde_json::Value {
+        json!({
+            "upload_new_version_ms": self.upload_new,
+            "upload_cached_version_ms": self.upload_cached,
+            "launch_to_success_ms": self.launch_to_success,
+        })
+    }
+}
+
+/// Times `runs` uploads of each kind and `runs` launches.
+pub fn control_times(wasm: &std::path::Path, runs: usize) -> Result<ControlTimes, String> {
+    let bytes = std::fs::read(wasm).map_err(|e| format!("reading {}: {e}", wasm.display()))?;
+    let home = Home::new();
+    let server = Server::start(&home, &[]);
+    server.upload("numbers", &bytes);
+
+    let mut upload_new = Vec::with_capacity(runs);
+    let mut upload_cached = Vec::with_capacity(runs);
+    for i in 0..runs {
+        let version = with_custom_section(&bytes, &format!("bench-{i}"));
+        let clock = Instant::now();
+        server.upload("numbers", &version);
+        upload_new.push(ms(clock.elapsed()));
+        // Back to the first version: known to the precompile cache.
+        let clock = Instant::now();
+        server.upload("numbers", &bytes);
+        upload_cached.push(ms(clock.elapsed()));
+    }
+
+    let launch = json!({ "location": "numbers", "job": "process_numbers" });
+    // One warm-up run.
+    let first = server.launch(launch.clone());
+    server.wait(&first);
+    let mut launch_to_success = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let clock = Instant::now();
+        let run_id = server.launch(launch.clone());
+        loop {
+            let run = server.get(&format!("/runs/{run_id}"));
+            match run["status"].as_str() {
+                Some("SUCCESS") => break,
+                Some("FAILURE" | "CANCELED") => {
+                    return Err(format!("process_numbers did not succeed: {run}"));
+                }
+                _ => std::thread::sleep(Duration::from_micros(200)),
+            }
+        }
+        launch_to_success.push(ms(clock.elapsed()));
+    }
+    Ok(ControlTimes {
+        upload_new: median(upload_new),
+        upload_cached: median(upload_cached),
+        launch_to_success: median(launch_to_success),
+    })
+}

@@ -1,0 +1,489 @@
+// End-to-end tests of the Weft web UI (runtime/api/ui) in real headless Chromium: each test
+// starts its own `weft serve` on a free port with a fresh home, drives Debian's Chromium
+// (/usr/bin/chromium, through playwright-core over CDP; no browser is downloaded) through
+// the pages as a person would, and asserts what the page shows.
+//
+// Needs: target/release/weft and the guest components in target/wasm (see tests/ui/run.sh).
+// Run:   tests/ui/run.sh  (or: node --test tests/ui/*.test.mjs)
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const WEFT = process.env.WEFT_BIN || join(ROOT, 'target/release/weft');
+const GUESTS = join(ROOT, 'target/wasm/wasm32-wasip2/guest');
+const NUMBERS = join(GUESTS, 'numbers.wasm');
+const HOSTILE = join(GUESTS, 'hostile.wasm');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+const TEST_TIMEOUT = 120_000;
+const RUN_TIMEOUT = 30_000; // a run of these jobs takes well under a second (slow_job: 3 s)
+
+for (const f of [WEFT, NUMBERS, HOSTILE, CHROMIUM]) {
+  if (!existsSync(f)) throw new Error(`${f} is missing: build weft and the guests first (see tests/ui/run.sh)`);
+}
+
+const sha256 = bytes => createHash('sha256').update(bytes).digest('hex');
+const short = digest => digest.slice(0, 12);
+
+function leb128(n) {
+  const out = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return Buffer.from(out);
+}
+
+/** The same component with a custom section appended: same code, a new digest. */
+function withCustomSection(bytes, name, data) {
+  const nameBytes = Buffer.from(name, 'utf8');
+  const payload = Buffer.concat([leb128(nameBytes.length), nameBytes, Buffer.from(data)]);
+  return Buffer.concat([bytes, Buffer.from([0x00]), leb128(payload.length), payload]);
+}
+
+// --- the server ----------------------------------------------------------------------------
+
+function withoutToken(env) {
+  delete env.WEFT_TOKEN;
+  return env;
+}
+
+/** Starts `weft serve` on a free port with a fresh home; resolves when it says it listens. */
+async function startServer(extraArgs = []) {
+  const home = mkdtempSync(join(tmpdir(), 'weft-ui-home-'));
+  const proc = spawn(WEFT, ['serve', '--listen', '127.0.0.1:0', '--home', home, ...extraArgs], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: withoutToken({ ...process.env, WEFT_HOME: home }),
+  });
+  let output = '';
+  proc.stderr.on('data', d => { output += d; });
+  const base = await new Promise((resolveBase, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`weft serve did not say it listens within 60 s:\n${output}${out}`)), 60_000);
+    proc.stdout.on('data', d => {
+      out += d;
+      output += d;
+      const m = out.match(/listening on (http:\/\/[^\s]+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolveBase(m[1].replace(/\/$/, ''));
+      }
+    });
+    proc.on('exit', code => {
+      clearTimeout(timer);
+      reject(new Error(`weft serve exited with ${code} before listening:\n${output}`));
+    });
+  });
+  return {
+    base,
+    home,
+    output: () => output,
+    async stop() {
+      if (proc.exitCode === null) {
+        const exited = new Promise(r => proc.once('exit', r));
+        proc.kill('SIGTERM');
+        const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(t);
+      }
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A fresh headless Chromium (its own user-data dir) on one page; uncaught page errors are kept. */
+async function openBrowser() {
+  const profile = mkdtempSync(join(tmpdir(), 'weft-ui-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1280, height: 900 },
+  });
+  context.setDefaultTimeout(15_000);
+  const pageErrors = [];
+  const watch = p => p.on('pageerror', e => pageErrors.push(`${e.message}\n${e.stack ?? ''}`));
+  context.pages().forEach(watch);
+  context.on('page', watch);
+  const page = context.pages()[0] ?? await context.newPage();
+  return {
+    context,
+    page,
+    pageErrors,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs `body` with a fresh server and browser, and tears both down; on failure, prints the server's output. */
+async function withSetup(t, body, serverArgs) {
+  const server = await startServer(serverArgs);
+  const browser = await openBrowser();
+  try {
+    await body({ server, ...browser });
+    assert.deepEqual(browser.pageErrors, [], 'the page threw no uncaught error');
+  } catch (e) {
+    t.diagnostic(`weft serve output:\n${server.output().slice(-4000)}`);
+    throw e;
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+}
+
+async function getJson(server, path) {
+  const r = await fetch(server.base + path);
+  assert.ok(r.ok, `GET ${path}: ${r.status}`);
+  return r.json();
+}
+
+// --- what a person does --------------------------------------------------------------------
+
+/** Uploads a component through the upload form; resolves with the result text. */
+async function uploadThroughPage(page, name, file) {
+  await page.getByTestId('upload-name').fill(name);
+  await page.getByTestId('upload-file').setInputFiles(file);
+  await page.getByTestId('upload-submit').click();
+}
+
+async function uploadAndExpect(page, name, file, digest) {
+  await uploadThroughPage(page, name, file);
+  const result = page.getByTestId('upload-result');
+  await result.filter({ hasText: short(digest) }).waitFor();
+  assert.match(await result.innerText(), new RegExp(`Uploaded ${name}: digest ${short(digest)}`));
+  // The list shows it, with this digest as current.
+  await page.locator(`[data-testid=location-row][data-name="${name}"] [data-testid=location-digest]`)
+    .filter({ hasText: new RegExp(`^${short(digest)}$`) }).waitFor();
+}
+
+async function waitForRunStatus(page, status) {
+  await page.getByTestId('run-status').filter({ hasText: new RegExp(`^${status}$`) }).waitFor({ timeout: RUN_TIMEOUT });
+}
+
+/** Launches the job shown on the job page with `config`; resolves with the new run's id. */
+async function launch(page, config) {
+  if (config !== undefined) await page.getByTestId('run-config').fill(JSON.stringify(config));
+  await page.getByTestId('launch').click();
+  await page.waitForURL(/#\/runs\/[^/]+$/);
+  const id = decodeURIComponent(new URL(page.url()).hash.replace(/^#\/runs\//, ''));
+  await page.getByTestId('run-status').waitFor();
+  return id;
+}
+
+/** Waits until `fn` resolves truthy (polling), or fails with `what`. */
+async function until(what, fn, timeout = 15_000) {
+  const end = Date.now() + timeout;
+  let last;
+  while (Date.now() < end) {
+    last = await fn();
+    if (last) return last;
+    await new Promise(r => setTimeout(r, 100));
+  }
+  assert.fail(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+}
+
+// --- scenarios -----------------------------------------------------------------------------
+
+const PROCESS_NUMBERS_STEPS = [
+  'generate_numbers', 'filter_even_numbers', 'filter_odd_numbers',
+  'sum_even_numbers', 'sum_odd_numbers', 'sum_two_sums',
+];
+
+test('upload numbers, see its job graph, launch process_numbers and watch the run succeed', { timeout: TEST_TIMEOUT }, async t => {
+  await withSetup(t, async ({ server, page }) => {
+    const digest = sha256(readFileSync(NUMBERS));
+    await page.goto(`${server.base}/`);
+    await page.getByRole('heading', { name: 'Code locations' }).waitFor();
+    await page.getByTestId('locations-table').getByText('No code locations yet').waitFor();
+
+    await uploadAndExpect(page, 'numbers', NUMBERS, digest);
+    assert.equal(await page.getByTestId('location-row').count(), 1);
+
+    // The Jobs page lists process_numbers; its page draws the op graph: 6 nodes, 6 edges.
+    await page.getByTestId('nav-jobs').click();
+    const jobRow = page.locator('[data-testid=job-row][data-location=numbers][data-name=process_numbers]');
+    await jobRow.waitFor();
+    await jobRow.getByTestId('job-link').click();
+    await page.waitForURL(/#\/locations\/numbers\/jobs\/process_numbers$/);
+    const graph = page.getByTestId('op-graph');
+    await graph.waitFor();
+    assert.equal(await graph.getByTestId('graph-node').count(), 6);
+    assert.deepEqual((await graph.getByTestId('graph-node').evaluateAll(ns => ns.map(n => n.dataset.key))).sort(),
+      [...PROCESS_NUMBERS_STEPS].sort());
+    assert.equal(await graph.getByTestId('graph-edge').count(), 6);
+    assert.equal(await page.getByTestId('job-digest').innerText(), short(digest));
+
+    // The run config is checked as JSON before anything is sent.
+    await page.getByTestId('run-config').fill('{"ops": ');
+    await page.getByTestId('config-error').filter({ hasText: 'Invalid' }).waitFor();
+    assert.equal(await page.getByTestId('launch').isDisabled(), true);
+    await page.getByTestId('run-config').fill('{}');
+    await page.getByTestId('config-error').waitFor({ state: 'hidden' });
+    await page.getByTestId('run-tags').fill('team=data');
+
+    const runId = await launch(page);
+    await waitForRunStatus(page, 'SUCCESS');
+    assert.equal(await page.getByTestId('run-digest').innerText(), short(digest));
+    assert.match(await page.getByTestId('run-tags').innerText(), /team=data/);
+
+    // The Gantt chart: one bar per step, all successful.
+    const bars = page.getByTestId('gantt').getByTestId('gantt-bar');
+    await until('6 Gantt bars', async () => (await bars.count()) === 6);
+    assert.deepEqual(await bars.evaluateAll(bs => bs.map(b => b.dataset.status)), Array(6).fill('SUCCESS'));
+
+    // The live event log came through the stream, up to the end of the run.
+    const log = page.getByTestId('event-log');
+    await log.locator('[data-testid=event-row][data-type=RUN_SUCCESS]').waitFor({ timeout: RUN_TIMEOUT });
+    assert.equal(await log.locator('[data-testid=event-row][data-type=STEP_SUCCESS]').count(), 6);
+    assert.equal(await log.getAttribute('data-source'), 'stream', 'events were streamed (EventSource), not polled');
+    await page.locator('[data-testid=event-log][data-ended=true]').waitFor();
+    const apiEvents = await getJson(server, `/api/runs/${encodeURIComponent(runId)}/events?after=0&limit=1000`);
+    assert.equal(await log.getByTestId('event-row').count(), apiEvents.events.length, 'the log shows every event once');
+
+    // A step's compute logs open from its bar.
+    await page.locator('[data-testid=gantt-bar][data-step=sum_two_sums]').click();
+    const panel = page.locator('[data-testid=step-logs][data-step=sum_two_sums][data-loaded=true]');
+    await panel.waitFor();
+    assert.match(await panel.locator('h2').innerText(), /sum_two_sums/);
+    await panel.getByTestId('step-stdout').waitFor();
+    await panel.getByTestId('step-stderr').waitFor();
+    const logs = await getJson(server, `/api/runs/${encodeURIComponent(runId)}/logs/sum_two_sums`);
+    const shown = await panel.getByTestId('step-stdout').innerText();
+    assert.equal(shown, logs.stdout || '(empty)');
+    // ... and from the step column of the event log.
+    await log.locator('[data-testid=event-row][data-step=generate_numbers] [data-testid=event-step]').first().click();
+    await page.locator('[data-testid=step-logs][data-step=generate_numbers][data-loaded=true]').waitFor();
+
+    // Re-execute: a new run of the same job, which succeeds too.
+    await page.getByTestId('reexecute').click();
+    await page.waitForURL(url => !url.hash.endsWith(encodeURIComponent(runId)) && /#\/runs\/[^/]+$/.test(url.hash));
+    const rerunId = decodeURIComponent(new URL(page.url()).hash.replace(/^#\/runs\//, ''));
+    assert.notEqual(rerunId, runId);
+    await waitForRunStatus(page, 'SUCCESS');
+    assert.equal(await page.getByTestId('run-job').innerText(), 'process_numbers');
+
+    // The Runs page lists both runs as SUCCESS, and filters by status.
+    await page.getByTestId('nav-runs').click();
+    const row = page.locator(`[data-testid=run-row][data-run-id="${runId}"]`);
+    await row.waitFor();
+    assert.equal(await row.getByTestId('status-badge').innerText(), 'SUCCESS');
+    assert.equal(await page.getByTestId('run-row').count(), 2);
+    await page.getByTestId('runs-status-filter').selectOption('FAILURE');
+    await page.getByTestId('runs-table').getByText('No runs.').waitFor();
+    assert.equal(await page.getByTestId('run-row').count(), 0);
+    await page.getByTestId('runs-status-filter').selectOption('SUCCESS');
+    await until('2 successful runs listed', async () => (await page.getByTestId('run-row').count()) === 2);
+  });
+});
+
+test('a bad upload shows the server\'s error and leaves the list unchanged', { timeout: TEST_TIMEOUT }, async t => {
+  await withSetup(t, async ({ server, page }) => {
+    const digest = sha256(readFileSync(NUMBERS));
+    await page.goto(`${server.base}/#/locations`);
+    await uploadAndExpect(page, 'numbers', NUMBERS, digest);
+    const before = await page.getByTestId('location-row').allInnerTexts();
+
+    const dir = mkdtempSync(join(tmpdir(), 'weft-ui-bad-'));
+    try {
+      const bad = join(dir, 'bad.wasm');
+      writeFileSync(bad, 'this is a text file, not a WebAssembly component\n');
+      // What the server says of these bytes (the page must show the same message).
+      const r = await fetch(`${server.base}/api/locations/bad`, {
+        method: 'POST', headers: { 'Content-Type': 'application/wasm' }, body: readFileSync(bad),
+      });
+      assert.ok(r.status >= 400 && r.status < 500, `the server refuses a text file (${r.status})`);
+      const { error } = await r.json();
+      assert.ok(error, 'the refusal has an error message');
+
+      await uploadThroughPage(page, 'bad', bad);
+      const shown = page.getByTestId('upload-error');
+      await shown.waitFor();
+      assert.ok((await shown.innerText()).includes(error), `the page shows "${error}"`);
+      assert.equal(await page.getByTestId('upload-result').count(), 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // Nothing changed: the same rows, on the page and after a reload.
+    assert.deepEqual(await page.getByTestId('location-row').allInnerTexts(), before);
+    await page.reload();
+    await page.locator('[data-testid=location-row][data-name=numbers]').waitFor();
+    assert.equal(await page.getByTestId('location-row').count(), 1);
+    assert.deepEqual((await getJson(server, '/api/locations')).map(l => l.name), ['numbers']);
+
+    // Remove (after a confirmation) empties the list.
+    page.once('dialog', d => d.accept());
+    await page.locator('[data-testid=location-row][data-name=numbers] [data-testid=remove-location]').click();
+    await page.getByTestId('locations-table').getByText('No code locations yet').waitFor();
+    assert.deepEqual(await getJson(server, '/api/locations'), []);
+  });
+});
+
+test('a new version uploaded while a run is in flight: the run keeps its digest, new runs take the new one', { timeout: TEST_TIMEOUT }, async t => {
+  await withSetup(t, async ({ server, page, context }) => {
+    const v1 = readFileSync(HOSTILE);
+    const v2 = withCustomSection(v1, 'weft-ui-test', 'version 2');
+    const d1 = sha256(v1);
+    const d2 = sha256(v2);
+    assert.notEqual(d1, d2);
+
+    await page.goto(`${server.base}/#/locations`);
+    await uploadAndExpect(page, 'hostile', HOSTILE, d1);
+
+    await page.goto(`${server.base}/#/locations/hostile/jobs/slow_job`);
+    await page.getByTestId('op-graph').getByTestId('graph-node').first().waitFor();
+    assert.equal(await page.getByTestId('job-digest').innerText(), short(d1));
+    const slowRun = await launch(page, { ops: { sleepy: { config: { ms: 3000 } } } });
+    // The run is in flight: the step's bar is drawn as running, and grows, as does the run's.
+    await page.getByTestId('run-status').filter({ hasText: /^STARTED$/ }).waitFor({ timeout: RUN_TIMEOUT });
+    const running = page.locator('[data-testid=gantt-bar][data-step=sleepy][data-status=RUNNING]');
+    await running.waitFor({ timeout: RUN_TIMEOUT });
+    const w1 = Number(await running.getAttribute('width'));
+    await until('the running bar to grow', async () => Number(await running.getAttribute('width')) > w1 + 1, 2000);
+    const runBar = page.locator('[data-testid=gantt-run-bar][data-status=STARTED]');
+    const r1 = Number(await runBar.getAttribute('width'));
+    await until('the run\'s bar to grow', async () => Number(await runBar.getAttribute('width')) > r1 + 1, 2000);
+
+    // In a second tab, upload version 2 while the run is still going.
+    const other = await context.newPage();
+    await other.goto(`${server.base}/#/locations`);
+    await other.getByTestId('upload-name').fill('hostile');
+    await other.getByTestId('upload-file').setInputFiles({ name: 'hostile.wasm', mimeType: 'application/wasm', buffer: v2 });
+    await other.getByTestId('upload-submit').click();
+    await other.getByTestId('upload-result').filter({ hasText: short(d2) }).waitFor();
+    const inFlight = await getJson(server, `/api/runs/${encodeURIComponent(slowRun)}`);
+    assert.ok(!['SUCCESS', 'FAILURE', 'CANCELED'].includes(inFlight.status),
+      `the run was still in flight when version 2 was uploaded (it was ${inFlight.status})`);
+    // The page shows version 2 as current, version 1 as older with a Roll back button.
+    const row = other.locator('[data-testid=location-row][data-name=hostile]');
+    assert.equal(await row.getByTestId('location-digest').innerText(), short(d2));
+    await row.getByTestId('versions-toggle').click();
+    const versions = other.getByTestId('version-row');
+    await until('2 versions', async () => (await versions.count()) === 2);
+    const current = other.locator('[data-testid=version-row][data-current=true]');
+    assert.equal(await current.count(), 1);
+    assert.equal(await current.getByTestId('version-digest').innerText(), short(d2));
+    await current.getByTestId('current-marker').waitFor();
+    const older = other.locator(`[data-testid=version-row][data-digest="${d1}"]`);
+    await older.getByTestId('rollback').waitFor();
+    await other.close();
+
+    // The run in flight finishes on the old version.
+    await waitForRunStatus(page, 'SUCCESS');
+    assert.equal(await page.getByTestId('run-digest').innerText(), short(d1));
+    assert.equal(await page.getByTestId('run-digest').getAttribute('title'), d1);
+    await page.locator('[data-testid=gantt-bar][data-step=sleepy][data-status=SUCCESS]').waitFor();
+
+    // A run launched now takes the new version.
+    await page.goto(`${server.base}/#/locations/hostile/jobs/slow_job`);
+    await page.getByTestId('job-digest').filter({ hasText: short(d2) }).waitFor();
+    const newRun = await launch(page, { ops: { sleepy: { config: { ms: 10 } } } });
+    assert.notEqual(newRun, slowRun);
+    await waitForRunStatus(page, 'SUCCESS');
+    assert.equal(await page.getByTestId('run-digest').innerText(), short(d2));
+    assert.equal(await page.getByTestId('run-digest').getAttribute('title'), d2);
+
+    // Roll back to version 1 from the location's page.
+    await page.goto(`${server.base}/#/locations/hostile`);
+    await page.locator(`[data-testid=version-row][data-digest="${d1}"] [data-testid=rollback]`).click();
+    await page.locator(`[data-testid=version-row][data-digest="${d1}"][data-current=true] [data-testid=current-marker]`).waitFor();
+    assert.equal(await page.getByTestId('location-digest').innerText(), short(d1));
+    assert.equal((await getJson(server, '/api/locations/hostile')).digest, d1);
+  });
+});
+
+test('with a server token, uploads need it: a 401 says a token is required', { timeout: TEST_TIMEOUT }, async t => {
+  await withSetup(t, async ({ server, page }) => {
+    const digest = sha256(readFileSync(NUMBERS));
+    await page.goto(`${server.base}/#/locations`);
+    await uploadThroughPage(page, 'numbers', NUMBERS);
+    await page.getByTestId('upload-error').filter({ hasText: 'a token is required' }).waitFor();
+    assert.deepEqual(await getJson(server, '/api/locations'), []);
+
+    await page.getByTestId('token-input').fill('s3cret-ui-token');
+    await uploadAndExpect(page, 'numbers', NUMBERS, digest);
+    // The token is kept for the next visit.
+    await page.reload();
+    assert.equal(await page.getByTestId('token-input').inputValue(), 's3cret-ui-token');
+  }, ['--token', 's3cret-ui-token']);
+});
+
+test('the asset graph draws the lineage and materializes a selection', { timeout: TEST_TIMEOUT }, async t => {
+  await withSetup(t, async ({ server, page }) => {
+    await page.goto(`${server.base}/#/locations`);
+    await uploadAndExpect(page, 'numbers', NUMBERS, sha256(readFileSync(NUMBERS)));
+
+    await page.getByTestId('nav-assets').click();
+    const graph = page.getByTestId('asset-graph');
+    await graph.getByTestId('asset-node').first().waitFor();
+    assert.equal(await graph.getByTestId('asset-node').count(), 6);
+    assert.equal(await graph.getByTestId('graph-edge').count(), 6);
+    const node = key => graph.locator(`[data-testid=asset-node][data-key="${key}"]`);
+    assert.match(await node('summed_two_sums').textContent(), /never materialized/);
+    assert.equal(await page.getByTestId('materialize-selected').isDisabled(), true);
+
+    await node('generated_numbers').click();
+    await node('filtered_even_numbers').click();
+    await page.getByTestId('selection-count').filter({ hasText: '2 selected' }).waitFor();
+    await page.getByTestId('materialize-selected').click();
+    await page.waitForURL(/#\/runs\/[^/]+$/);
+    await waitForRunStatus(page, 'SUCCESS');
+    const bars = page.getByTestId('gantt-bar');
+    await until('2 Gantt bars', async () => (await bars.count()) === 2);
+    assert.deepEqual((await bars.evaluateAll(bs => bs.map(b => b.dataset.step))).sort(),
+      ['filtered_even_numbers', 'generated_numbers']);
+
+    await page.getByTestId('nav-assets').click();
+    await node('filtered_even_numbers').filter({ hasText: /materialized (just now|\d+ s ago)/ }).waitFor();
+    assert.match(await node('summed_two_sums').textContent(), /never materialized/);
+  });
+});
+
+test('the automation page lists the schedules and the sensor', { timeout: TEST_TIMEOUT }, async t => {
+  await withSetup(t, async ({ server, page }) => {
+    await page.goto(`${server.base}/#/locations`);
+    await uploadAndExpect(page, 'numbers', NUMBERS, sha256(readFileSync(NUMBERS)));
+    await page.getByTestId('nav-automation').click();
+    const schedule = page.locator('[data-testid=schedule-row][data-name=process_numbers_every_minute]');
+    await schedule.waitFor();
+    assert.match(await schedule.innerText(), /numbers\s+process_numbers\s+\* \* \* \* \*/);
+    assert.equal(await page.getByTestId('schedule-row').count(), 2);
+    const sensor = page.locator('[data-testid=sensor-row][data-name=check_file_sensor]');
+    assert.match(await sensor.innerText(), /process_numbers\s+5 s/);
+  });
+});
+
+test('Cancel asks a run in flight to stop; the page follows it to its end', { timeout: TEST_TIMEOUT }, async t => {
+  await withSetup(t, async ({ server, page }) => {
+    await page.goto(`${server.base}/#/locations`);
+    await uploadAndExpect(page, 'hostile', HOSTILE, sha256(readFileSync(HOSTILE)));
+    await page.goto(`${server.base}/#/locations/hostile/jobs/slow_job`);
+    await page.getByTestId('op-graph').waitFor();
+    const runId = await launch(page, { ops: { sleepy: { config: { ms: 3000 } } } });
+    await page.getByTestId('run-status').filter({ hasText: /^STARTED$/ }).waitFor({ timeout: RUN_TIMEOUT });
+    assert.equal(await page.getByTestId('reexecute').count(), 0, 'no Re-execute while the run goes on');
+    await page.getByTestId('cancel').click();
+    await page.getByTestId('run-status').filter({ hasText: /^CANCELING$/ }).waitFor();
+    // A step that is running finishes; no step starts after it. Then the run has ended.
+    await page.getByTestId('run-status').filter({ hasText: /^(CANCELED|SUCCESS)$/ }).waitFor({ timeout: RUN_TIMEOUT });
+    await page.getByTestId('reexecute').waitFor();
+    assert.equal(await page.getByTestId('cancel').count(), 0, 'no Cancel once the run has ended');
+    const status = await page.getByTestId('run-status').innerText();
+    assert.equal(status, (await getJson(server, `/api/runs/${encodeURIComponent(runId)}`)).status);
+    await page.locator(`[data-testid=event-row][data-type=RUN_${status}]`).waitFor();
+  });
+});
