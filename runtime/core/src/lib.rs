@@ -17,6 +17,7 @@ pub mod defs;
 pub mod events;
 pub mod plan;
 pub mod run;
+pub mod schedule;
 pub mod selection;
 pub mod validate;
 pub mod workspace;
