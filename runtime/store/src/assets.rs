@@ -37,11 +37,7 @@ impl Store {
             )
             .bind(key)
             .bind(i64::from(limit));
-        let rows = self
-            .db
-            .fetch_all(statement)
-            .await
-            .map_err(|e| StoreError::new(doing(), e))?;
+        let rows = self.db.fetch_all(statement, doing).await?;
         let column = |e: sqlx::Error| StoreError::new(doing(), e);
         rows.iter()
             .map(|row| {
@@ -72,11 +68,7 @@ impl Store {
              JOIN (SELECT MAX(id) AS id FROM asset_materializations GROUP BY asset_key) latest ON latest.id = m.id \
              ORDER BY m.asset_key",
         );
-        let rows = self
-            .db
-            .fetch_all(statement)
-            .await
-            .map_err(|e| StoreError::new(doing(), e))?;
+        let rows = self.db.fetch_all(statement, doing).await?;
         rows.iter()
             .map(|row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
             .collect::<Result<_, sqlx::Error>>()

@@ -1,8 +1,8 @@
 //! One set of queries over two databases. The query modules (runs, locations, assets, bulk)
 //! build a [`Statement`] once, in the [`Dialect`] of the store's [`Database`], and hand it to
-//! [`Database::fetch_all`], [`Database::fetch_optional`] or [`Database::transaction`], which
-//! run it on SQLite ([`crate::sqlite`]) or PostgreSQL ([`crate::postgres`]); rows come back
-//! as [`Row`]s read the same way on both.
+//! [`Database::fetch_all`], [`Database::fetch_optional`] or [`Database::transaction`] with
+//! what they are doing (for the error), which run it on SQLite ([`crate::sqlite`]) or
+//! PostgreSQL ([`crate::postgres`]); rows come back as [`Row`]s read the same way on both.
 //!
 //! Arguments are encoded straight into the backend's own argument buffer as they are bound
 //! (no intermediate values, unlike `sqlx::Any`), and the SQL text is `'static` wherever it
@@ -21,7 +21,7 @@ use sqlx::postgres::{PgArguments, PgRow, Postgres};
 use sqlx::sqlite::{Sqlite, SqliteArguments, SqliteRow};
 use sqlx::{Arguments, Decode, Encode, Row as _, Type};
 
-use crate::error::QueryError;
+use crate::error::{QueryError, StoreError};
 use crate::{postgres, sqlite};
 
 /// A Rust value that can be bound as an argument on either database.
@@ -237,8 +237,12 @@ impl Database {
         Statement::new(self.dialect(), sql)
     }
 
-    /// Every row `statement` reads.
-    pub(crate) async fn fetch_all(&self, statement: Statement) -> Result<Vec<Row>, QueryError> {
+    /// Every row `statement` reads; a failure says it happened while `doing`.
+    pub(crate) async fn fetch_all(
+        &self,
+        statement: Statement,
+        doing: impl FnOnce() -> String,
+    ) -> Result<Vec<Row>, StoreError> {
         let rows = match &self.backend {
             Backend::Sqlite(pools) => pools
                 .fetch_all(statement)
@@ -248,14 +252,15 @@ impl Database {
                 .await
                 .map(|rows| rows.into_iter().map(Row::Postgres).collect()),
         };
-        rows.map_err(|e| self.error(e))
+        rows.map_err(|e| self.error(doing, e))
     }
 
-    /// The first row `statement` reads, if any.
+    /// The first row `statement` reads, if any; a failure says it happened while `doing`.
     pub(crate) async fn fetch_optional(
         &self,
         statement: Statement,
-    ) -> Result<Option<Row>, QueryError> {
+        doing: impl FnOnce() -> String,
+    ) -> Result<Option<Row>, StoreError> {
         let row = match &self.backend {
             Backend::Sqlite(pools) => pools
                 .fetch_optional(statement)
@@ -265,16 +270,21 @@ impl Database {
                 .await
                 .map(|row| row.map(Row::Postgres)),
         };
-        row.map_err(|e| self.error(e))
+        row.map_err(|e| self.error(doing, e))
     }
 
-    /// Runs `statements` in one transaction: all of them or none.
-    pub(crate) async fn transaction(&self, statements: Vec<Statement>) -> Result<(), QueryError> {
+    /// Runs `statements` in one transaction, all of them or none; a failure says it
+    /// happened while `doing`.
+    pub(crate) async fn transaction(
+        &self,
+        statements: Vec<Statement>,
+        doing: impl FnOnce() -> String,
+    ) -> Result<(), StoreError> {
         match &self.backend {
             Backend::Sqlite(pools) => pools.write.transaction(statements).await,
             Backend::Postgres(pool) => Box::pin(pool.transaction(statements)).await,
         }
-        .map_err(|e| self.error(e))
+        .map_err(|e| self.error(doing, e))
     }
 
     /// Closes every connection; later calls fail.
@@ -285,10 +295,11 @@ impl Database {
         }
     }
 
-    fn error(&self, source: sqlx::Error) -> QueryError {
-        QueryError {
+    fn error(&self, doing: impl FnOnce() -> String, source: sqlx::Error) -> StoreError {
+        let cause = QueryError {
             database: self.name.clone(),
             source,
-        }
+        };
+        StoreError::new(doing(), cause)
     }
 }

@@ -64,9 +64,9 @@ impl Store {
                 self.db
                     .statement("SELECT 1 FROM components WHERE digest = $1")
                     .bind(digest),
+                doing,
             )
-            .await
-            .map_err(|e| StoreError::new(doing(), e))?
+            .await?
             .is_some();
         let now = weft_engine::now_ms();
         let mut statements = Vec::with_capacity(3);
@@ -105,10 +105,7 @@ impl Store {
             .bind(now)
             .bind(wasm_size),
         );
-        self.db
-            .transaction(statements)
-            .await
-            .map_err(|e| StoreError::new(doing(), e))
+        self.db.transaction(statements, doing).await
     }
 
     /// The bytes of the component with sha256 `digest`, if stored.
@@ -118,11 +115,7 @@ impl Store {
             .db
             .statement("SELECT bytes FROM components WHERE digest = $1")
             .bind(digest);
-        let row = self
-            .db
-            .fetch_optional(statement)
-            .await
-            .map_err(|e| StoreError::new(doing(), e))?;
+        let row = self.db.fetch_optional(statement, doing).await?;
         row.map(|row| row.get::<Vec<u8>>(0))
             .transpose()
             .map_err(|e| StoreError::new(doing(), e))
@@ -142,11 +135,7 @@ impl Store {
                  ORDER BY created_ms, location LIMIT 1",
             )
             .bind(digest);
-        let row = self
-            .db
-            .fetch_optional(statement)
-            .await
-            .map_err(|e| StoreError::new(doing(), e))?;
+        let row = self.db.fetch_optional(statement, doing).await?;
         row.map(|row| Ok((row.get(0)?, row.get(1)?)))
             .transpose()
             .map_err(|e: sqlx::Error| StoreError::new(doing(), e))
@@ -169,11 +158,7 @@ impl Store {
             "SELECT name, current_digest, updated_ms, grants FROM code_locations \
              WHERE removed_ms IS NULL ORDER BY name",
         );
-        let rows = self
-            .db
-            .fetch_all(statement)
-            .await
-            .map_err(|e| StoreError::new(doing(), e))?;
+        let rows = self.db.fetch_all(statement, doing).await?;
         rows.iter()
             .map(location_from_row)
             .collect::<Result<_, sqlx::Error>>()
@@ -190,11 +175,7 @@ impl Store {
                  WHERE name = $1 AND removed_ms IS NULL",
             )
             .bind(name);
-        let row = self
-            .db
-            .fetch_optional(statement)
-            .await
-            .map_err(|e| StoreError::new(doing(), e))?;
+        let row = self.db.fetch_optional(statement, doing).await?;
         row.as_ref()
             .map(location_from_row)
             .transpose()
@@ -211,11 +192,7 @@ impl Store {
                  WHERE location = $1 ORDER BY created_ms DESC, digest",
             )
             .bind(name);
-        let rows = self
-            .db
-            .fetch_all(statement)
-            .await
-            .map_err(|e| StoreError::new(doing(), e))?;
+        let rows = self.db.fetch_all(statement, doing).await?;
         rows.iter()
             .map(|row| {
                 Ok(VersionRecord {
@@ -241,12 +218,7 @@ impl Store {
             )
             .bind(name)
             .bind(digest);
-        let exists = self
-            .db
-            .fetch_optional(statement)
-            .await
-            .map_err(|e| StoreError::new(doing(), e))?
-            .is_some();
+        let exists = self.db.fetch_optional(statement, doing).await?.is_some();
         if !exists {
             return Ok(false);
         }
@@ -258,10 +230,7 @@ impl Store {
             .bind(digest)
             .bind(weft_engine::now_ms())
             .bind(name);
-        self.db
-            .transaction(vec![update])
-            .await
-            .map_err(|e| StoreError::new(doing(), e))?;
+        self.db.transaction(vec![update], doing).await?;
         Ok(true)
     }
 
@@ -280,10 +249,7 @@ impl Store {
             .statement("UPDATE code_locations SET grants = $1 WHERE name = $2")
             .bind(grants)
             .bind(name);
-        self.db
-            .transaction(vec![update])
-            .await
-            .map_err(|e| StoreError::new(doing(), e))?;
+        self.db.transaction(vec![update], doing).await?;
         Ok(true)
     }
 
@@ -300,10 +266,7 @@ impl Store {
             .statement("UPDATE code_locations SET removed_ms = $1 WHERE name = $2")
             .bind(weft_engine::now_ms())
             .bind(name);
-        self.db
-            .transaction(vec![update])
-            .await
-            .map_err(|e| StoreError::new(doing(), e))?;
+        self.db.transaction(vec![update], doing).await?;
         Ok(true)
     }
 }

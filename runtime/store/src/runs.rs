@@ -84,10 +84,7 @@ impl Store {
             }
             statements.push(statement);
         }
-        self.db
-            .transaction(statements)
-            .await
-            .map_err(|e| StoreError::new(doing(), e))
+        self.db.transaction(statements, doing).await
     }
 
     /// Appends `events` in one transaction, with their effects: each run's status and
@@ -163,10 +160,7 @@ impl Store {
             statements.push(run_update(&self.db, run_id, &changes));
         }
 
-        self.db
-            .transaction(statements)
-            .await
-            .map_err(|e| StoreError::new(doing(), e))
+        self.db.transaction(statements, doing).await
     }
 
     /// The run with id `run_id`, if any.
@@ -180,11 +174,7 @@ impl Store {
                 " FROM runs WHERE run_id = $1"
             ))
             .bind(run_id);
-        let row = self
-            .db
-            .fetch_optional(statement)
-            .await
-            .map_err(|e| StoreError::new(doing(), e))?;
+        let row = self.db.fetch_optional(statement, doing).await?;
         row.map(|row| run_from_row(&row).map_err(|e| StoreError::data(doing(), e)))
             .transpose()
     }
@@ -216,11 +206,7 @@ impl Store {
         if let Some(limit) = filter.limit {
             query = query.push(" LIMIT ").push_bind(i64::from(limit));
         }
-        let rows = self
-            .db
-            .fetch_all(query)
-            .await
-            .map_err(|e| StoreError::new(doing(), e))?;
+        let rows = self.db.fetch_all(query, doing).await?;
         rows.iter()
             .map(|row| run_from_row(row).map_err(|e| StoreError::data(doing(), e)))
             .collect()
@@ -243,11 +229,7 @@ impl Store {
             .bind(run_id)
             .bind(after)
             .bind(i64::from(limit));
-        let rows = self
-            .db
-            .fetch_all(statement)
-            .await
-            .map_err(|e| StoreError::new(doing(), e))?;
+        let rows = self.db.fetch_all(statement, doing).await?;
         rows.iter()
             .map(|row| {
                 let id: i64 = row.get(0).map_err(|e| StoreError::new(doing(), e))?;

@@ -3,7 +3,7 @@
 //! versions, the asset materialization history, and errors that name what failed, on
 //! SQLite and on PostgreSQL alike.
 //!
-//! Each test body is an `async fn` taking a [`Fresh`] database; [`on_both!`] runs it once on
+//! Each test body is an `async fn` taking a [`Fresh`] database; `on_both!` runs it once on
 //! a new SQLite file (`sqlite::NAME`) and once on a new PostgreSQL database
 //! (`postgres::NAME`) of the server at `WEFT_TEST_POSTGRES_URL` (`source tests/pg.sh` starts
 //! one). Without that variable the PostgreSQL runs pass after saying they were skipped,
@@ -125,39 +125,26 @@ where
     }
 }
 
-/// `sqlite::NAME` and `postgres::NAME` tests for each `async fn NAME(Fresh)` named.
-macro_rules! on_both {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
+/// A module `$module` of tests, one for each `async fn NAME(Fresh)` named, each run on the
+/// database `$runner` makes.
+macro_rules! tests_on {
+    ($module:ident, $runner:ident: $($test:ident),* $(,)?) => {
+        mod $module {
             $(
                 #[tokio::test]
                 async fn $test() {
-                    crate::on_sqlite(crate::$test).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    crate::on_postgres(crate::$test).await;
+                    crate::$runner(crate::$test).await;
                 }
             )*
         }
     };
 }
 
-/// `postgres::NAME` tests for each `async fn NAME(Fresh)` named, for what only PostgreSQL has.
-macro_rules! on_postgres {
+/// `sqlite::NAME` and `postgres::NAME` tests for each `async fn NAME(Fresh)` named.
+macro_rules! on_both {
     ($($test:ident),* $(,)?) => {
-        mod postgres_only {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    crate::on_postgres(crate::$test).await;
-                }
-            )*
-        }
+        tests_on!(sqlite, on_sqlite: $($test),*);
+        tests_on!(postgres, on_postgres: $($test),*);
     };
 }
 
@@ -175,9 +162,10 @@ on_both! {
     a_closed_store_gives_errors_not_panics,
 }
 
-on_postgres! {
+// What only PostgreSQL has: a server.
+tests_on!(postgres_only, on_postgres:
     a_server_that_drops_the_connection_is_unavailable_then_works_again,
-}
+);
 
 fn tags(pairs: &[(&str, &str)]) -> Tags {
     pairs
