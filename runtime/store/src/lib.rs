@@ -71,6 +71,13 @@ impl Store {
             .strip_prefix("sqlite://")
             .or_else(|| url.strip_prefix("sqlite:"))
         {
+            if path.is_empty() || path.starts_with(":memory:") {
+                // Each connection would get a database of its own.
+                return Err(StoreError::data(
+                    format!("opening database {url}"),
+                    "an SQLite URL names a file: sqlite:PATH or sqlite://PATH",
+                ));
+            }
             return Store::open_sqlite(Path::new(path)).await;
         }
         Err(StoreError::data(
@@ -145,5 +152,10 @@ mod tests {
             "{message}"
         );
         assert!(!message.contains("s3cret"), "{message}");
+
+        let err = Store::connect("sqlite::memory:")
+            .await
+            .expect_err("not a file");
+        assert_eq!(err.kind(), ErrorKind::InvalidData);
     }
 }
