@@ -19,6 +19,10 @@ python3 -m pip install --quiet --disable-pip-version-check 'componentize-py==0.2
 PATH="$PATH:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
 export PATH
 
+step "PostgreSQL for the storage and API tests"
+# shellcheck source=tests/pg.sh
+source tests/pg.sh
+
 step "format"
 cargo fmt --all --check
 

@@ -448,3 +448,77 @@ pub fn with_custom_section(bytes: &[u8], tag: &str) -> Vec<u8> {
     out.extend_from_slice(&payload);
     out
 }
+
+/// Which database a test's instance uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// An SQLite file in the instance's home.
+    Sqlite,
+    /// A fresh database on the PostgreSQL server of `WEFT_TEST_POSTGRES_URL` (`tests/pg.sh`
+    /// starts one).
+    Postgres,
+}
+
+impl Home {
+    /// A new instance whose weft.yaml names its database on `backend`. Without a PostgreSQL
+    /// server to use, `None` (the test is skipped, saying so), unless `CI` is set: then the
+    /// test fails, since CI must run it.
+    pub fn on(backend: Backend) -> Option<Home> {
+        let home = Home::new();
+        let url = match backend {
+            Backend::Sqlite => format!("sqlite://{}", home.dir.join("weft.db").display()),
+            Backend::Postgres => {
+                let var = weft_store::testing::POSTGRES_URL_VARIABLE;
+                let base = match std::env::var(var) {
+                    Ok(base) if !base.is_empty() => base,
+                    _ if std::env::var_os("CI").is_some() => panic!(
+                        "{var} is not set, and CI is: the PostgreSQL tests must run \
+                         (`source tests/pg.sh` starts a server and sets it)"
+                    ),
+                    _ => {
+                        eprintln!("skipped: {var} is not set");
+                        return None;
+                    }
+                };
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a tokio runtime")
+                    .block_on(weft_store::testing::fresh_postgres_database(&base))
+                    .unwrap_or_else(|e| panic!("creating a PostgreSQL database: {e}"))
+            }
+        };
+        home.set_database(&url);
+        Some(home)
+    }
+
+    /// The database URL this instance's weft.yaml names, if any.
+    pub fn database_url(&self) -> Option<String> {
+        let text = std::fs::read_to_string(self.dir.join("weft.yaml")).ok()?;
+        text.lines()
+            .find_map(|l| l.strip_prefix("database_url: "))
+            .map(str::to_owned)
+    }
+
+    /// Points this instance at the database `url` (weft.yaml's `database_url`), keeping the
+    /// rest of its weft.yaml.
+    pub fn set_database(&self, url: &str) {
+        let path = self.dir.join("weft.yaml");
+        let rest: String = std::fs::read_to_string(&path)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| !l.starts_with("database_url:"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(&path, format!("database_url: {url}\n{rest}"))
+            .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+    }
+
+    /// Appends `yaml` to this instance's weft.yaml.
+    pub fn add_config(&self, yaml: &str) {
+        let path = self.dir.join("weft.yaml");
+        let mut text = std::fs::read_to_string(&path).unwrap_or_default();
+        text.push_str(yaml);
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+    }
+}

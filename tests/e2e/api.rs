@@ -9,7 +9,33 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use weft_tests::{Home, Server, rust_guest, types_of, with_custom_section};
+use weft_tests::{Backend, Home, Server, rust_guest, types_of, with_custom_section};
+
+/// Every test below, once on SQLite and once on PostgreSQL.
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[test] fn $name() { super::$name(weft_tests::Backend::Sqlite) })*
+        }
+        mod postgres {
+            $(#[test] fn $name() { super::$name(weft_tests::Backend::Postgres) })*
+        }
+    };
+}
+
+on_both!(
+    an_upload_is_live_at_once_and_process_numbers_gives_55,
+    compute_logs_and_guest_failures_reach_the_api,
+    bad_requests_get_a_clear_4xx_and_change_nothing,
+    a_token_guards_every_change_but_not_reads,
+    hot_reload_under_load_keeps_each_run_on_its_digest,
+    versions_roll_back_and_removal_keeps_the_runs,
+    cancel_stops_a_run_between_steps_and_reexecute_runs_it_again,
+    two_servers_on_one_database_both_serve_a_new_upload,
+    weft_location_commands_manage_a_running_server,
+    reexecute_from_failure_runs_only_what_failed_reading_the_rest_from_the_parent,
+    weft_yaml_lists_locations_that_serve_uploads_at_start,
+);
 
 fn numbers() -> Vec<u8> {
     std::fs::read(rust_guest("numbers")).unwrap()
@@ -29,9 +55,10 @@ fn output_of(events: &[Value], step: &str) -> Value {
         .unwrap_or(Value::Null)
 }
 
-#[test]
-fn an_upload_is_live_at_once_and_process_numbers_gives_55() {
-    let home = Home::new();
+fn an_upload_is_live_at_once_and_process_numbers_gives_55(backend: Backend) {
+    let Some(home) = Home::on(backend) else {
+        return;
+    };
     let server = Server::start(&home, &[]);
     assert_eq!(server.get("/health"), json!({ "ok": true }));
     assert_eq!(server.get("/locations"), json!([]));
@@ -130,9 +157,10 @@ fn an_upload_is_live_at_once_and_process_numbers_gives_55() {
     );
 }
 
-#[test]
-fn compute_logs_and_guest_failures_reach_the_api() {
-    let home = Home::new();
+fn compute_logs_and_guest_failures_reach_the_api(backend: Backend) {
+    let Some(home) = Home::on(backend) else {
+        return;
+    };
     let server = Server::start(&home, &[]);
     server.upload("hostile", &hostile());
     let run_id = server.launch(json!({ "location": "hostile", "job": "panics" }));
@@ -158,9 +186,10 @@ fn compute_logs_and_guest_failures_reach_the_api() {
     assert_eq!(output_of(&server.events(&configured), "scaled"), json!(42));
 }
 
-#[test]
-fn bad_requests_get_a_clear_4xx_and_change_nothing() {
-    let home = Home::new();
+fn bad_requests_get_a_clear_4xx_and_change_nothing(backend: Backend) {
+    let Some(home) = Home::on(backend) else {
+        return;
+    };
     let server = Server::start(&home, &["--max-upload-mb", "1"]);
     let digest = server.upload("numbers", &numbers());
 
@@ -300,9 +329,10 @@ fn bad_requests_get_a_clear_4xx_and_change_nothing() {
     assert!(body["error"].is_string());
 }
 
-#[test]
-fn a_token_guards_every_change_but_not_reads() {
-    let home = Home::new();
+fn a_token_guards_every_change_but_not_reads(backend: Backend) {
+    let Some(home) = Home::on(backend) else {
+        return;
+    };
     let server = Server::start(&home, &["--token", "s3cret"]);
     let path = "/locations/numbers";
     let body = || Some((numbers(), "application/wasm"));
@@ -318,9 +348,10 @@ fn a_token_guards_every_change_but_not_reads() {
     assert_eq!(server.call_as(None, "GET", "/locations", None).0, 200);
 }
 
-#[test]
-fn hot_reload_under_load_keeps_each_run_on_its_digest() {
-    let home = Home::new();
+fn hot_reload_under_load_keeps_each_run_on_its_digest(backend: Backend) {
+    let Some(home) = Home::on(backend) else {
+        return;
+    };
     let server = Server::start(&home, &[]);
     let old = server.upload("hostile", &hostile());
     let slow = json!({
@@ -369,9 +400,10 @@ fn hot_reload_under_load_keeps_each_run_on_its_digest() {
     assert_eq!(next["status"], "SUCCESS");
 }
 
-#[test]
-fn versions_roll_back_and_removal_keeps_the_runs() {
-    let home = Home::new();
+fn versions_roll_back_and_removal_keeps_the_runs(backend: Backend) {
+    let Some(home) = Home::on(backend) else {
+        return;
+    };
     let server = Server::start(&home, &[]);
     let v1 = server.upload("hostile", &hostile());
     let v2 = server.upload("hostile", &with_custom_section(&hostile(), "v2"));
@@ -416,9 +448,10 @@ fn versions_roll_back_and_removal_keeps_the_runs() {
     );
 }
 
-#[test]
-fn cancel_stops_a_run_between_steps_and_reexecute_runs_it_again() {
-    let home = Home::new();
+fn cancel_stops_a_run_between_steps_and_reexecute_runs_it_again(backend: Backend) {
+    let Some(home) = Home::on(backend) else {
+        return;
+    };
     let server = Server::start(&home, &[]);
     server.upload("hostile", &hostile());
     let run_id = server.launch(json!({
@@ -460,11 +493,15 @@ fn cancel_stops_a_run_between_steps_and_reexecute_runs_it_again() {
     assert_eq!(child["digest"], run["digest"]);
 }
 
-#[test]
-fn two_servers_on_one_database_both_serve_a_new_upload() {
-    let home = Home::new();
+fn two_servers_on_one_database_both_serve_a_new_upload(backend: Backend) {
+    let Some(home) = Home::on(backend) else {
+        return;
+    };
+    // Two instances with nothing in common but the database.
+    let other = Home::new();
+    other.set_database(&home.database_url().unwrap());
     let a = Server::start(&home, &[]);
-    let b = Server::start(&home, &[]);
+    let b = Server::start(&other, &[]);
     let uploaded = Instant::now();
     let digest = a.upload("numbers", &numbers());
     // B learns of it from the database alone, well within a second.
@@ -485,9 +522,10 @@ fn two_servers_on_one_database_both_serve_a_new_upload() {
     assert_eq!(a.get(&format!("/runs/{run_id}"))["status"], "SUCCESS");
 }
 
-#[test]
-fn weft_location_commands_manage_a_running_server() {
-    let home = Home::new();
+fn weft_location_commands_manage_a_running_server(backend: Backend) {
+    let Some(home) = Home::on(backend) else {
+        return;
+    };
     let server = Server::start(&home, &[]);
     let file = rust_guest("numbers");
     let file = file.to_str().unwrap();
@@ -531,9 +569,10 @@ fn weft_location_commands_manage_a_running_server() {
     );
 }
 
-#[test]
-fn reexecute_from_failure_runs_only_what_failed_reading_the_rest_from_the_parent() {
-    let home = Home::new();
+fn reexecute_from_failure_runs_only_what_failed_reading_the_rest_from_the_parent(backend: Backend) {
+    let Some(home) = Home::on(backend) else {
+        return;
+    };
     let server = Server::start(&home, &[]);
     server.upload("hostile", &hostile());
     let parent = server.launch(json!({ "location": "hostile", "job": "flag_chain" }));
@@ -573,19 +612,16 @@ fn reexecute_from_failure_runs_only_what_failed_reading_the_rest_from_the_parent
     assert_eq!(status, 409, "{answer}");
 }
 
-#[test]
-fn weft_yaml_lists_locations_that_serve_uploads_at_start() {
-    let home = Home::new();
+fn weft_yaml_lists_locations_that_serve_uploads_at_start(backend: Backend) {
+    let Some(home) = Home::on(backend) else {
+        return;
+    };
     let numbers = rust_guest("numbers");
-    std::fs::write(
-        home.dir.join("weft.yaml"),
-        format!(
-            "locations:\n  numbers:\n    path: {}\n  broken:\n    path: {}\n",
-            numbers.display(),
-            home.dir.join("weft.yaml").display()
-        ),
-    )
-    .unwrap();
+    home.add_config(&format!(
+        "locations:\n  numbers:\n    path: {}\n  broken:\n    path: {}\n",
+        numbers.display(),
+        home.dir.join("weft.yaml").display()
+    ));
     let server = Server::start(&home, &[]);
     let listed = server.get("/locations");
     let names: Vec<&str> = listed

@@ -86,6 +86,14 @@ impl IntoResponse for ApiError {
             tracing::error!("internal error: {}", self.message);
         }
         let body = Json(serde_json::json!({ "error": self.message }));
-        (self.kind.status(), body).into_response()
+        let mut response = (self.kind.status(), body).into_response();
+        if self.kind == ErrorKind::TooLarge {
+            // The rest of the body was not read: the connection cannot carry another request.
+            response.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+        }
+        response
     }
 }

@@ -70,6 +70,7 @@ impl<S> Clone for AppState<S> {
 /// The whole application: API routes, the OpenAPI document and the UI.
 pub fn router<S: ControlPlane>(service: Arc<S>, options: Options) -> Router {
     let state = AppState { service };
+    let drain_limit = options.max_upload_bytes;
     let api = Router::new()
         .route(
             "/health",
@@ -102,7 +103,12 @@ pub fn router<S: ControlPlane>(service: Arc<S>, options: Options) -> Router {
         .route("/runs/{run_id}/events", get(runs::events::<S>))
         .route("/runs/{run_id}/events/stream", get(runs::stream::<S>))
         .route("/runs/{run_id}/logs/{step_key}", get(runs::logs::<S>))
-        .fallback(|| async { ApiError::not_found("no such API endpoint") })
+        .fallback(move |body: axum::body::Body| async move {
+            // Read what the client sends (up to the upload limit), so that it gets the 404
+            // rather than a connection reset.
+            let _ = axum::body::to_bytes(body, drain_limit).await;
+            ApiError::not_found("no such API endpoint")
+        })
         .layer(DefaultBodyLimit::max(options.max_upload_bytes))
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(auth::Auth {

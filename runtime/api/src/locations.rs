@@ -12,7 +12,7 @@ use sha2::Digest;
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorKind};
-use crate::extract::{self, Path, Query};
+use crate::extract::{self, Path};
 use crate::service::{ControlPlane, Grants};
 
 /// The longest location name.
@@ -74,14 +74,14 @@ pub(crate) struct UploadQuery {
 }
 
 /// `POST /api/locations/{name}`: the body is the component, raw or as the `file` field of a
-/// multipart form.
+/// multipart form. The body is read before anything is checked, so that a refused upload
+/// gets its answer rather than a connection reset in the middle of sending.
 pub(crate) async fn upload<S: ControlPlane>(
     State(state): State<AppState<S>>,
     Path(name): Path<String>,
-    Query(query): Query<UploadQuery>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    check_name(&name)?;
+    let uri = request.uri().clone();
     let multipart = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -95,6 +95,10 @@ pub(crate) async fn upload<S: ControlPlane>(
             .map_err(|e| body_error(e.status(), &e.body_text()))?
             .to_vec()
     };
+    check_name(&name)?;
+    let query = axum::extract::Query::<UploadQuery>::try_from_uri(&uri)
+        .map_err(|e| ApiError::bad_request(format!("query: {}", e.body_text())))?
+        .0;
     if bytes.is_empty() {
         return Err(ApiError::bad_request(
             "the upload is empty: send the component as the request body (or a multipart field `file`)",

@@ -4,6 +4,7 @@
 //! code location is granted.
 //!
 //! ```yaml
+//! database_url: postgres://weft@db/weft   # default: SQLite at $WEFT_HOME/weft.db
 //! executor: parallel          # or in-process (the default)
 //! max_concurrent: 4
 //! io_manager: filesystem      # or in-memory
@@ -34,6 +35,10 @@ use weft_wasm::{DirGrant, Sandbox};
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InstanceConfig {
+    /// The database (`postgres://...` or `sqlite://PATH`); `WEFT_DATABASE_URL` overrides
+    /// it, and without either it is SQLite at `$WEFT_HOME/weft.db`.
+    #[serde(default)]
+    pub database_url: Option<String>,
     #[serde(default)]
     pub executor: Option<String>,
     #[serde(default)]
@@ -129,8 +134,19 @@ impl Instance {
     /// Opens the instance's database: `database_url` in weft.yaml (or `WEFT_DATABASE_URL`),
     /// else SQLite at `$WEFT_HOME/weft.db`.
     pub async fn open_store(&self) -> Result<Store> {
-        let store = Store::open_sqlite(&self.db_path()).await?;
+        let store = match self.database_url() {
+            Some(url) => Store::connect(&url).await?,
+            None => Store::open_sqlite(&self.db_path()).await?,
+        };
         Ok(store)
+    }
+
+    /// The configured database URL, if any (else the SQLite file under the home).
+    pub fn database_url(&self) -> Option<String> {
+        std::env::var("WEFT_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .or_else(|| self.config.database_url.clone())
     }
 
     /// The I/O manager runs use (`io_manager` in weft.yaml: filesystem by default).

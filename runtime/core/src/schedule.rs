@@ -137,7 +137,10 @@ mod tests {
             every_15.ticks_between(MARCH_29, MARCH_29 + HOUR, 10),
             [15, 30, 45, 60].map(|m| MARCH_29 + m * MINUTE)
         );
-        assert_eq!(every_15.ticks_between(MARCH_29, MARCH_29 + HOUR, 2).len(), 2);
+        assert_eq!(
+            every_15.ticks_between(MARCH_29, MARCH_29 + HOUR, 2).len(),
+            2
+        );
     }
 
     #[test]

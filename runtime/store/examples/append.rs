@@ -1,8 +1,10 @@
 //! How long `Store::append` takes per event, for batches of step events like the engine's
 //! writer sends (STEP_START, LOG, STEP_OUTPUT, STEP_SUCCESS, LOGS_CAPTURED per step).
 //!
-//! Run: `cargo run --release -p weft-store --example append [DIR]` (a temp dir by default;
-//! `STEPS=n` for one batch size).
+//! Run: `cargo run --release -p weft-store --example append [DIR]` (SQLite in a temp dir by
+//! default; `STEPS=n` for one batch size). With `WEFT_TEST_POSTGRES_URL` set (`source
+//! tests/pg.sh`), the same figures follow for PostgreSQL, on a fresh database of that server
+//! that is dropped afterwards.
 //! A measurement to read, not a test: nothing here asserts a time.
 
 use std::time::Instant;
@@ -10,6 +12,7 @@ use std::time::Instant;
 use weft_core::defs::Tags;
 use weft_core::events::{Event, EventKind, LogLevel, RunStatus};
 use weft_core::run::RunRecord;
+use weft_store::testing::{POSTGRES_URL_VARIABLE, drop_postgres_database, fresh_postgres_database};
 use weft_store::{Store, StoreError};
 
 fn step_events(run_id: &str, step: usize, ts: i64) -> Vec<Event> {
@@ -50,7 +53,27 @@ async fn main() -> Result<(), StoreError> {
         .unwrap_or_else(|| {
             std::env::temp_dir().join(format!("weft-append-bench-{}", std::process::id()))
         });
-    let store = Store::open_sqlite(&dir.join("weft.db")).await?;
+    let path = dir.join("weft.db");
+    println!("SQLite ({})", path.display());
+    let store = Store::open_sqlite(&path).await?;
+    measure(&store).await?;
+    store.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+
+    if let Ok(server) = std::env::var(POSTGRES_URL_VARIABLE) {
+        let url = fresh_postgres_database(&server).await?;
+        println!("\nPostgreSQL (a fresh database of {POSTGRES_URL_VARIABLE})");
+        let store = Store::connect(&url).await?;
+        let measured = measure(&store).await;
+        store.close().await;
+        drop_postgres_database(&server, &url).await?;
+        measured?;
+    }
+    Ok(())
+}
+
+/// Appends batches of each size to `store` and prints the time per event and per batch.
+async fn measure(store: &Store) -> Result<(), StoreError> {
     println!("steps/batch  events/batch  batches  µs/event  µs/batch");
     for steps_per_batch in std::env::var("STEPS")
         .ok()
@@ -94,7 +117,5 @@ async fn main() -> Result<(), StoreError> {
             elapsed / batches as f64
         );
     }
-    store.close().await;
-    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

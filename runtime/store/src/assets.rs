@@ -3,7 +3,6 @@
 //! transaction of their `ASSET_MATERIALIZATION` events; asset keys are stored as their
 //! `/`-joined path (`warehouse/orders`).
 
-use sqlx::Row;
 use weft_core::defs::Tags;
 
 use crate::Store;
@@ -30,20 +29,20 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<Materialization>, StoreError> {
         let doing = || format!("reading materializations of asset {key}");
-        let db = |e: sqlx::Error| StoreError::new(doing(), e);
-        let rows = sqlx::query(
-            "SELECT id, run_id, step_key, timestamp_ms, metadata FROM asset_materializations \
-             WHERE asset_key = $1 ORDER BY id DESC LIMIT $2",
-        )
-        .bind(key)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pools.read)
-        .await
-        .map_err(db)?;
+        let statement = self
+            .db
+            .statement(
+                "SELECT id, run_id, step_key, timestamp_ms, metadata FROM asset_materializations \
+                 WHERE asset_key = $1 ORDER BY id DESC LIMIT $2",
+            )
+            .bind(key)
+            .bind(i64::from(limit));
+        let rows = self.db.fetch_all(statement, doing).await?;
+        let column = |e: sqlx::Error| StoreError::new(doing(), e);
         rows.iter()
             .map(|row| {
-                let id: i64 = row.try_get(0).map_err(db)?;
-                let metadata: &str = row.try_get(4).map_err(db)?;
+                let id: i64 = row.get(0).map_err(column)?;
+                let metadata: &str = row.get(4).map_err(column)?;
                 let metadata = serde_json::from_str(metadata).map_err(|e| {
                     StoreError::data(
                         doing(),
@@ -51,9 +50,9 @@ impl Store {
                     )
                 })?;
                 Ok(Materialization {
-                    run_id: row.try_get(1).map_err(db)?,
-                    step_key: row.try_get(2).map_err(db)?,
-                    timestamp_ms: row.try_get(3).map_err(db)?,
+                    run_id: row.get(1).map_err(column)?,
+                    step_key: row.get(2).map_err(column)?,
+                    timestamp_ms: row.get(3).map_err(column)?,
                     metadata,
                 })
             })
@@ -64,16 +63,14 @@ impl Store {
     /// `(asset_key, run_id, timestamp_ms)`, by asset key.
     pub async fn latest_materializations(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
         let doing = || "reading the latest asset materializations".to_owned();
-        let rows = sqlx::query(
+        let statement = self.db.statement(
             "SELECT m.asset_key, m.run_id, m.timestamp_ms FROM asset_materializations m \
              JOIN (SELECT MAX(id) AS id FROM asset_materializations GROUP BY asset_key) latest ON latest.id = m.id \
              ORDER BY m.asset_key",
-        )
-        .fetch_all(&self.pools.read)
-        .await
-        .map_err(|e| StoreError::new(doing(), e))?;
+        );
+        let rows = self.db.fetch_all(statement, doing).await?;
         rows.iter()
-            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
+            .map(|row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
             .collect::<Result<_, sqlx::Error>>()
             .map_err(|e| StoreError::new(doing(), e))
     }

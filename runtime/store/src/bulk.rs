@@ -6,11 +6,11 @@
 //! prepared once per connection and then reused from sqlx's statement cache; the SQL text
 //! of each shape is built once per process.
 //!
-//! Parameters are written as the database wants them in long statements
-//! ([`push_placeholder`](crate::sqlite::push_placeholder)), and a full chunk stays far
-//! below either SQLite's or PostgreSQL's limit on bound parameters.
+//! Parameters are written as each database wants them in long statements
+//! ([`Dialect::push_placeholder`]: `?` for SQLite, `$n` for PostgreSQL), and a full chunk
+//! stays far below either database's limit on bound parameters.
 
-use std::sync::OnceLock;
+use crate::db::{Database, Dialect, PerDialect, Statement};
 
 /// The most rows one statement inserts.
 pub(crate) const MAX_ROWS: usize = 128;
@@ -22,7 +22,7 @@ const SHAPES: usize = MAX_ROWS.trailing_zeros() as usize + 1;
 pub(crate) struct BulkInsert {
     table: &'static str,
     columns: &'static [&'static str],
-    shapes: OnceLock<Vec<String>>,
+    shapes: PerDialect<Vec<String>>,
 }
 
 impl BulkInsert {
@@ -31,21 +31,27 @@ impl BulkInsert {
         BulkInsert {
             table,
             columns,
-            shapes: OnceLock::new(),
+            shapes: PerDialect::new(),
         }
     }
 
-    /// The SQL inserting `rows` rows; `rows` is a power of two no larger than [`MAX_ROWS`]
-    /// (as [`chunks`] yields).
-    pub(crate) fn sql(&'static self, rows: usize) -> &'static str {
-        let shapes = self
-            .shapes
-            .get_or_init(|| (0..SHAPES).map(|i| self.build(1 << i)).collect());
+    /// The statement inserting `rows` rows into `db`, to be given its arguments row by
+    /// row; `rows` is a power of two no larger than [`MAX_ROWS`] (as [`chunks`] yields).
+    pub(crate) fn statement(&'static self, db: &Database, rows: usize) -> Statement {
+        let dialect = db.dialect();
+        Statement::new(dialect, self.sql(dialect, rows))
+    }
+
+    /// The SQL inserting `rows` rows, in `dialect`.
+    fn sql(&'static self, dialect: Dialect, rows: usize) -> &'static str {
+        let shapes = self.shapes.get(dialect, |dialect| {
+            (0..SHAPES).map(|i| self.build(dialect, 1 << i)).collect()
+        });
         let index = (rows.trailing_zeros() as usize).min(SHAPES - 1);
         &shapes[index]
     }
 
-    fn build(&self, rows: usize) -> String {
+    fn build(&self, dialect: Dialect, rows: usize) -> String {
         let width = self.columns.len();
         let mut sql = format!(
             "INSERT INTO {} ({}) VALUES ",
@@ -58,7 +64,7 @@ impl BulkInsert {
                 if column > 0 {
                     sql.push_str(", ");
                 }
-                crate::sqlite::push_placeholder(&mut sql, row * width + column + 1);
+                dialect.push_placeholder(&mut sql, row * width + column + 1);
             }
             sql.push(')');
         }
@@ -93,9 +99,19 @@ mod tests {
 
     #[test]
     fn statements_have_one_parameter_per_value() {
-        assert_eq!(T.sql(1), "INSERT INTO t (a, b) VALUES (?, ?)");
-        assert_eq!(T.sql(2), "INSERT INTO t (a, b) VALUES (?, ?), (?, ?)");
-        assert_eq!(T.sql(MAX_ROWS).matches('(').count(), MAX_ROWS + 1);
+        let sqlite = Dialect::Sqlite;
+        assert_eq!(T.sql(sqlite, 1), "INSERT INTO t (a, b) VALUES (?, ?)");
+        assert_eq!(
+            T.sql(sqlite, 2),
+            "INSERT INTO t (a, b) VALUES (?, ?), (?, ?)"
+        );
+        assert_eq!(T.sql(sqlite, MAX_ROWS).matches('(').count(), MAX_ROWS + 1);
+        let postgres = Dialect::Postgres;
+        assert_eq!(
+            T.sql(postgres, 2),
+            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)"
+        );
+        assert!(T.sql(postgres, MAX_ROWS).ends_with(", ($255, $256)"));
     }
 
     #[test]

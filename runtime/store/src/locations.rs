@@ -4,11 +4,9 @@
 //! use them and for rolling back; a removed location keeps its history until it is
 //! uploaded again.
 
-use sqlx::Row;
-
 use crate::Store;
+use crate::db::Row;
 use crate::error::StoreError;
-use crate::sqlite::Statement;
 
 /// A live code location.
 #[derive(Clone, Debug, PartialEq)]
@@ -60,26 +58,32 @@ impl Store {
         })?;
         // The bytes are sent only when the database lacks them (a `weft run` of a known
         // component writes no blob); two writers racing here both succeed.
-        let known = sqlx::query("SELECT 1 FROM components WHERE digest = $1")
-            .bind(digest)
-            .fetch_optional(&self.pools.read)
-            .await
-            .map_err(|e| StoreError::new(doing(), e))?
+        let known = self
+            .db
+            .fetch_optional(
+                self.db
+                    .statement("SELECT 1 FROM components WHERE digest = $1")
+                    .bind(digest),
+                doing,
+            )
+            .await?
             .is_some();
         let now = weft_engine::now_ms();
         let mut statements = Vec::with_capacity(3);
         if !known {
             statements.push(
-                Statement::new(
-                    "INSERT INTO components (digest, bytes) VALUES ($1, $2) \
+                self.db
+                    .statement(
+                        "INSERT INTO components (digest, bytes) VALUES ($1, $2) \
                      ON CONFLICT (digest) DO NOTHING",
-                )
-                .bind(digest)
-                .bind(bytes.to_vec()),
+                    )
+                    .bind(digest)
+                    .bind(bytes.to_vec()),
             );
         }
         statements.push(
-            Statement::new(
+            self.db
+                .statement(
                 "INSERT INTO code_locations (name, current_digest, updated_ms) VALUES ($1, $2, $3) \
                  ON CONFLICT (name) DO UPDATE SET current_digest = excluded.current_digest, \
                  updated_ms = excluded.updated_ms, removed_ms = NULL",
@@ -89,7 +93,8 @@ impl Store {
             .bind(now),
         );
         statements.push(
-            Statement::new(
+            self.db
+                .statement(
                 "INSERT INTO location_versions (location, digest, definitions, created_ms, wasm_size) \
                  VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT (location, digest) DO UPDATE SET definitions = excluded.definitions",
@@ -100,21 +105,20 @@ impl Store {
             .bind(now)
             .bind(wasm_size),
         );
-        self.pools
-            .write
-            .transaction(statements)
-            .await
-            .map_err(|e| StoreError::new(doing(), e))
+        self.db.transaction(statements, doing).await
     }
 
     /// The bytes of the component with sha256 `digest`, if stored.
     pub async fn component(&self, digest: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        sqlx::query("SELECT bytes FROM components WHERE digest = $1")
-            .bind(digest)
-            .fetch_optional(&self.pools.read)
-            .await
-            .and_then(|row| row.map(|r| r.try_get::<Vec<u8>, _>(0)).transpose())
-            .map_err(|e| StoreError::new(format!("reading component {digest}"), e))
+        let doing = || format!("reading component {digest}");
+        let statement = self
+            .db
+            .statement("SELECT bytes FROM components WHERE digest = $1")
+            .bind(digest);
+        let row = self.db.fetch_optional(statement, doing).await?;
+        row.map(|row| row.get::<Vec<u8>>(0))
+            .transpose()
+            .map_err(|e| StoreError::new(doing(), e))
     }
 
     /// The location name and definitions snapshot (JSON) of version `digest` (of any
@@ -124,15 +128,15 @@ impl Store {
         digest: &str,
     ) -> Result<Option<(String, String)>, StoreError> {
         let doing = || format!("reading code location version {digest}");
-        let row = sqlx::query(
-            "SELECT location, definitions FROM location_versions WHERE digest = $1 \
-             ORDER BY created_ms LIMIT 1",
-        )
-        .bind(digest)
-        .fetch_optional(&self.pools.read)
-        .await
-        .map_err(|e| StoreError::new(doing(), e))?;
-        row.map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        let statement = self
+            .db
+            .statement(
+                "SELECT location, definitions FROM location_versions WHERE digest = $1 \
+                 ORDER BY created_ms, location LIMIT 1",
+            )
+            .bind(digest);
+        let row = self.db.fetch_optional(statement, doing).await?;
+        row.map(|row| Ok((row.get(0)?, row.get(1)?)))
             .transpose()
             .map_err(|e: sqlx::Error| StoreError::new(doing(), e))
     }
@@ -150,13 +154,11 @@ impl Store {
     /// Every live code location, by name.
     pub async fn location_records(&self) -> Result<Vec<LocationRecord>, StoreError> {
         let doing = || "listing code locations".to_owned();
-        let rows = sqlx::query(
+        let statement = self.db.statement(
             "SELECT name, current_digest, updated_ms, grants FROM code_locations \
              WHERE removed_ms IS NULL ORDER BY name",
-        )
-        .fetch_all(&self.pools.read)
-        .await
-        .map_err(|e| StoreError::new(doing(), e))?;
+        );
+        let rows = self.db.fetch_all(statement, doing).await?;
         rows.iter()
             .map(location_from_row)
             .collect::<Result<_, sqlx::Error>>()
@@ -166,14 +168,14 @@ impl Store {
     /// The live code location `name`, if any.
     pub async fn location(&self, name: &str) -> Result<Option<LocationRecord>, StoreError> {
         let doing = || format!("reading code location {name}");
-        let row = sqlx::query(
-            "SELECT name, current_digest, updated_ms, grants FROM code_locations \
-             WHERE name = $1 AND removed_ms IS NULL",
-        )
-        .bind(name)
-        .fetch_optional(&self.pools.read)
-        .await
-        .map_err(|e| StoreError::new(doing(), e))?;
+        let statement = self
+            .db
+            .statement(
+                "SELECT name, current_digest, updated_ms, grants FROM code_locations \
+                 WHERE name = $1 AND removed_ms IS NULL",
+            )
+            .bind(name);
+        let row = self.db.fetch_optional(statement, doing).await?;
         row.as_ref()
             .map(location_from_row)
             .transpose()
@@ -183,21 +185,21 @@ impl Store {
     /// Every stored version of location `name`, newest first.
     pub async fn location_versions(&self, name: &str) -> Result<Vec<VersionRecord>, StoreError> {
         let doing = || format!("listing versions of code location {name}");
-        let rows = sqlx::query(
-            "SELECT digest, created_ms, wasm_size, definitions FROM location_versions \
-             WHERE location = $1 ORDER BY created_ms DESC, digest",
-        )
-        .bind(name)
-        .fetch_all(&self.pools.read)
-        .await
-        .map_err(|e| StoreError::new(doing(), e))?;
+        let statement = self
+            .db
+            .statement(
+                "SELECT digest, created_ms, wasm_size, definitions FROM location_versions \
+                 WHERE location = $1 ORDER BY created_ms DESC, digest",
+            )
+            .bind(name);
+        let rows = self.db.fetch_all(statement, doing).await?;
         rows.iter()
             .map(|row| {
                 Ok(VersionRecord {
-                    digest: row.try_get(0)?,
-                    created_ms: row.try_get(1)?,
-                    wasm_size: row.try_get(2)?,
-                    definitions: row.try_get(3)?,
+                    digest: row.get(0)?,
+                    created_ms: row.get(1)?,
+                    wasm_size: row.get(2)?,
+                    definitions: row.get(3)?,
                 })
             })
             .collect::<Result<_, sqlx::Error>>()
@@ -208,30 +210,27 @@ impl Store {
     /// rollback). Returns false, changing nothing, when there is no such location or version.
     pub async fn set_current_version(&self, name: &str, digest: &str) -> Result<bool, StoreError> {
         let doing = || format!("making {digest} the current version of code location {name}");
-        let exists = sqlx::query(
-            "SELECT 1 FROM location_versions v JOIN code_locations l ON l.name = v.location \
-             WHERE v.location = $1 AND v.digest = $2 AND l.removed_ms IS NULL",
-        )
-        .bind(name)
-        .bind(digest)
-        .fetch_optional(&self.pools.read)
-        .await
-        .map_err(|e| StoreError::new(doing(), e))?
-        .is_some();
+        let statement = self
+            .db
+            .statement(
+                "SELECT 1 FROM location_versions v JOIN code_locations l ON l.name = v.location \
+                 WHERE v.location = $1 AND v.digest = $2 AND l.removed_ms IS NULL",
+            )
+            .bind(name)
+            .bind(digest);
+        let exists = self.db.fetch_optional(statement, doing).await?.is_some();
         if !exists {
             return Ok(false);
         }
-        let update = Statement::new(
-            "UPDATE code_locations SET current_digest = $1, updated_ms = $2 WHERE name = $3",
-        )
-        .bind(digest)
-        .bind(weft_engine::now_ms())
-        .bind(name);
-        self.pools
-            .write
-            .transaction(vec![update])
-            .await
-            .map_err(|e| StoreError::new(doing(), e))?;
+        let update = self
+            .db
+            .statement(
+                "UPDATE code_locations SET current_digest = $1, updated_ms = $2 WHERE name = $3",
+            )
+            .bind(digest)
+            .bind(weft_engine::now_ms())
+            .bind(name);
+        self.db.transaction(vec![update], doing).await?;
         Ok(true)
     }
 
@@ -245,14 +244,12 @@ impl Store {
         if self.location(name).await?.is_none() {
             return Ok(false);
         }
-        let update = Statement::new("UPDATE code_locations SET grants = $1 WHERE name = $2")
+        let update = self
+            .db
+            .statement("UPDATE code_locations SET grants = $1 WHERE name = $2")
             .bind(grants)
             .bind(name);
-        self.pools
-            .write
-            .transaction(vec![update])
-            .await
-            .map_err(|e| StoreError::new(doing(), e))?;
+        self.db.transaction(vec![update], doing).await?;
         Ok(true)
     }
 
@@ -264,26 +261,22 @@ impl Store {
         if self.location(name).await?.is_none() {
             return Ok(false);
         }
-        let update = Statement::new("UPDATE code_locations SET removed_ms = $1 WHERE name = $2")
+        let update = self
+            .db
+            .statement("UPDATE code_locations SET removed_ms = $1 WHERE name = $2")
             .bind(weft_engine::now_ms())
             .bind(name);
-        self.pools
-            .write
-            .transaction(vec![update])
-            .await
-            .map_err(|e| StoreError::new(doing(), e))?;
+        self.db.transaction(vec![update], doing).await?;
         Ok(true)
     }
 }
 
 /// A [`LocationRecord`] from `name, current_digest, updated_ms, grants`.
-fn location_from_row(
-    row: &<crate::sqlite::Db as sqlx::Database>::Row,
-) -> Result<LocationRecord, sqlx::Error> {
+fn location_from_row(row: &Row) -> Result<LocationRecord, sqlx::Error> {
     Ok(LocationRecord {
-        name: row.try_get(0)?,
-        current_digest: row.try_get(1)?,
-        updated_ms: row.try_get(2)?,
-        grants: row.try_get(3)?,
+        name: row.get(0)?,
+        current_digest: row.get(1)?,
+        updated_ms: row.get(2)?,
+        grants: row.get(3)?,
     })
 }

@@ -10,19 +10,15 @@
 //! common batch of step events, one statement and one round trip.
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 
-use sqlx::{QueryBuilder, Row};
 use weft_core::events::{Event, EventKind, RunStatus};
 use weft_core::run::{RunFilter, RunRecord};
 use weft_engine::ports::{RunStorage, StorageError};
 
 use crate::Store;
 use crate::bulk::{self, BulkInsert};
+use crate::db::{Database, Dialect, PerDialect, Row, Statement};
 use crate::error::StoreError;
-use crate::sqlite::{Db, Statement, push_placeholder};
-
-type DbRow = <Db as sqlx::Database>::Row;
 
 /// The columns of `runs` in the order [`run_from_row`] reads them.
 macro_rules! run_columns {
@@ -59,26 +55,27 @@ impl Store {
         let config = serde_json::to_string(&run.config)
             .map_err(|e| StoreError::data(doing(), e.to_string()))?;
         let mut statements = vec![
-            Statement::new(concat!(
-                "INSERT INTO runs (",
-                run_columns!(),
-                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-            ))
-            .bind(run.run_id.as_str())
-            .bind(run.job.as_str())
-            .bind(run.location.as_str())
-            .bind(run.digest.as_str())
-            .bind(run.status.as_str())
-            .bind(tags)
-            .bind(config)
-            .bind(run.asset_selection.as_deref())
-            .bind(run.created_ms)
-            .bind(run.started_ms)
-            .bind(run.finished_ms),
+            self.db
+                .statement(concat!(
+                    "INSERT INTO runs (",
+                    run_columns!(),
+                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+                ))
+                .bind(run.run_id.as_str())
+                .bind(run.job.as_str())
+                .bind(run.location.as_str())
+                .bind(run.digest.as_str())
+                .bind(run.status.as_str())
+                .bind(tags)
+                .bind(config)
+                .bind(run.asset_selection.as_deref())
+                .bind(run.created_ms)
+                .bind(run.started_ms)
+                .bind(run.finished_ms),
         ];
         let tags: Vec<_> = run.tags.iter().collect();
         for range in bulk::chunks(tags.len()) {
-            let mut statement = Statement::new(INSERT_TAGS.sql(range.len()));
+            let mut statement = INSERT_TAGS.statement(&self.db, range.len());
             for (key, value) in &tags[range] {
                 statement = statement
                     .bind(run.run_id.as_str())
@@ -87,11 +84,7 @@ impl Store {
             }
             statements.push(statement);
         }
-        self.pools
-            .write
-            .transaction(statements)
-            .await
-            .map_err(|e| StoreError::new(doing(), e))
+        self.db.transaction(statements, doing).await
     }
 
     /// Appends `events` in one transaction, with their effects: each run's status and
@@ -102,7 +95,6 @@ impl Store {
             return Ok(());
         }
         let doing = || describe_append(events);
-        let db = |e: sqlx::Error| StoreError::new(doing(), e);
 
         let mut bodies = Vec::with_capacity(events.len());
         for event in events {
@@ -115,7 +107,7 @@ impl Store {
         let mut statements = Vec::new();
         let mut bodies = bodies.into_iter();
         for range in bulk::chunks(events.len()) {
-            let mut statement = Statement::new(INSERT_EVENTS.sql(range.len()));
+            let mut statement = INSERT_EVENTS.statement(&self.db, range.len());
             for (event, body) in events[range].iter().zip(bodies.by_ref()) {
                 statement = statement
                     .bind(event.run_id.as_str())
@@ -144,7 +136,7 @@ impl Store {
             .collect::<Result<_, StoreError>>()?;
         let mut materializations = materializations.into_iter();
         for range in bulk::chunks(materializations.len()) {
-            let mut statement = Statement::new(INSERT_MATERIALIZATIONS.sql(range.len()));
+            let mut statement = INSERT_MATERIALIZATIONS.statement(&self.db, range.len());
             for (event, key, metadata) in materializations.by_ref().take(range.len()) {
                 statement = statement
                     .bind(key)
@@ -165,24 +157,24 @@ impl Store {
                 .push(event);
         }
         for (run_id, changes) in run_events {
-            statements.push(run_update(run_id, &changes));
+            statements.push(run_update(&self.db, run_id, &changes));
         }
 
-        self.pools.write.transaction(statements).await.map_err(db)
+        self.db.transaction(statements, doing).await
     }
 
     /// The run with id `run_id`, if any.
     pub async fn run(&self, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
         let doing = || format!("reading run {run_id}");
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            run_columns!(),
-            " FROM runs WHERE run_id = $1"
-        ))
-        .bind(run_id)
-        .fetch_optional(&self.pools.read)
-        .await
-        .map_err(|e| StoreError::new(doing(), e))?;
+        let statement = self
+            .db
+            .statement(concat!(
+                "SELECT ",
+                run_columns!(),
+                " FROM runs WHERE run_id = $1"
+            ))
+            .bind(run_id);
+        let row = self.db.fetch_optional(statement, doing).await?;
         row.map(|row| run_from_row(&row).map_err(|e| StoreError::data(doing(), e)))
             .transpose()
     }
@@ -191,33 +183,30 @@ impl Store {
     pub async fn runs(&self, filter: &RunFilter) -> Result<Vec<RunRecord>, StoreError> {
         let doing = || format!("listing runs{}", describe_filter(filter));
         let mut query =
-            QueryBuilder::<Db>::new(concat!("SELECT ", run_columns!(), " FROM runs WHERE 1 = 1"));
+            self.db
+                .statement(concat!("SELECT ", run_columns!(), " FROM runs WHERE 1 = 1"));
         if let Some(status) = filter.status {
-            query.push(" AND status = ").push_bind(status.as_str());
+            query = query.push(" AND status = ").push_bind(status.as_str());
         }
         if let Some(job) = &filter.job {
-            query.push(" AND job = ").push_bind(job.clone());
+            query = query.push(" AND job = ").push_bind(job.as_str());
         }
         if let Some(location) = &filter.location {
-            query.push(" AND location = ").push_bind(location.clone());
+            query = query.push(" AND location = ").push_bind(location.as_str());
         }
         if let Some((key, value)) = &filter.tag {
-            query
+            query = query
                 .push(" AND EXISTS (SELECT 1 FROM run_tags t WHERE t.run_id = runs.run_id AND t.key = ")
-                .push_bind(key.clone())
+                .push_bind(key.as_str())
                 .push(" AND t.value = ")
-                .push_bind(value.clone())
+                .push_bind(value.as_str())
                 .push(")");
         }
-        query.push(" ORDER BY created_ms DESC, run_id DESC");
+        query = query.push(" ORDER BY created_ms DESC, run_id DESC");
         if let Some(limit) = filter.limit {
-            query.push(" LIMIT ").push_bind(i64::from(limit));
+            query = query.push(" LIMIT ").push_bind(i64::from(limit));
         }
-        let rows = query
-            .build()
-            .fetch_all(&self.pools.read)
-            .await
-            .map_err(|e| StoreError::new(doing(), e))?;
+        let rows = self.db.fetch_all(query, doing).await?;
         rows.iter()
             .map(|row| run_from_row(row).map_err(|e| StoreError::data(doing(), e)))
             .collect()
@@ -232,19 +221,19 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<(i64, Event)>, StoreError> {
         let doing = || format!("reading events of run {run_id} after id {after}");
-        let rows = sqlx::query(
-            "SELECT id, body FROM events WHERE run_id = $1 AND id > $2 ORDER BY id LIMIT $3",
-        )
-        .bind(run_id)
-        .bind(after)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pools.read)
-        .await
-        .map_err(|e| StoreError::new(doing(), e))?;
+        let statement = self
+            .db
+            .statement(
+                "SELECT id, body FROM events WHERE run_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+            )
+            .bind(run_id)
+            .bind(after)
+            .bind(i64::from(limit));
+        let rows = self.db.fetch_all(statement, doing).await?;
         rows.iter()
             .map(|row| {
-                let id: i64 = row.try_get(0).map_err(|e| StoreError::new(doing(), e))?;
-                let body: &str = row.try_get(1).map_err(|e| StoreError::new(doing(), e))?;
+                let id: i64 = row.get(0).map_err(|e| StoreError::new(doing(), e))?;
+                let body: &str = row.get(1).map_err(|e| StoreError::new(doing(), e))?;
                 let event = serde_json::from_str(body).map_err(|e| {
                     StoreError::data(doing(), format!("event {id} is not a valid event: {e}"))
                 })?;
@@ -266,17 +255,17 @@ const ALL_STATUSES: [RunStatus; 8] = [
     RunStatus::Canceled,
 ];
 
-/// `UPDATE runs` for a batch's `RUN_*` events: the new status for each status the run may
-/// have now (so the write needs no read first), the start time unless already set, and
-/// the finish time when the batch finishes the run.
-fn run_update_sql() -> &'static str {
-    static SQL: OnceLock<String> = OnceLock::new();
-    SQL.get_or_init(|| {
+/// `UPDATE runs` for a batch's `RUN_*` events, in `dialect`: the new status for each status
+/// the run may have now (so the write needs no read first), the start time unless already
+/// set, and the finish time when the batch finishes the run.
+fn run_update_sql(dialect: Dialect) -> &'static str {
+    static SQL: PerDialect<String> = PerDialect::new();
+    SQL.get(dialect, |dialect| {
         let mut sql = String::from("UPDATE runs SET status = CASE status");
         let mut n = 0;
         let mut param = |sql: &mut String| {
             n += 1;
-            push_placeholder(sql, n);
+            dialect.push_placeholder(sql, n);
         };
         for status in ALL_STATUSES {
             // Status names are identifiers of our own (`SUCCESS`), never data.
@@ -294,8 +283,8 @@ fn run_update_sql() -> &'static str {
 }
 
 /// The [`run_update_sql`] statement for `changes`, the `RUN_*` events of run `run_id` in order.
-fn run_update(run_id: &str, changes: &[&Event]) -> Statement {
-    let mut statement = Statement::new(run_update_sql());
+fn run_update(db: &Database, run_id: &str, changes: &[&Event]) -> Statement {
+    let mut statement = Statement::new(db.dialect(), run_update_sql(db.dialect()));
     for status in ALL_STATUSES {
         let after = changes.iter().fold(status, |s, event| s.after(&event.kind));
         statement = statement.bind(after.as_str());
@@ -314,10 +303,7 @@ fn run_update(run_id: &str, changes: &[&Event]) -> Statement {
             )
         })
         .map(|e| e.timestamp_ms);
-    statement
-        .bind(started)
-        .bind(finished)
-        .bind(run_id.to_owned())
+    statement.bind(started).bind(finished).bind(run_id)
 }
 
 /// Whether `kind` changes the run's status or times.
@@ -377,8 +363,8 @@ fn describe_filter(filter: &RunFilter) -> String {
 }
 
 /// A [`RunRecord`] from a row of [`run_columns!`]; the error says what is wrong with it.
-fn run_from_row(row: &DbRow) -> Result<RunRecord, String> {
-    let text = |i: usize| row.try_get::<String, _>(i).map_err(|e| e.to_string());
+fn run_from_row(row: &Row) -> Result<RunRecord, String> {
+    let text = |i: usize| row.get::<String>(i).map_err(|e| e.to_string());
     let run_id = text(0)?;
     let bad =
         |what: &str, e: &dyn std::fmt::Display| format!("run {run_id} has invalid {what}: {e}");
@@ -387,10 +373,7 @@ fn run_from_row(row: &DbRow) -> Result<RunRecord, String> {
         RunStatus::parse(&status_text).ok_or_else(|| bad("status", &format!("{status_text:?}")))?;
     let tags = serde_json::from_str(&text(5)?).map_err(|e| bad("tags", &e))?;
     let config = serde_json::from_str(&text(6)?).map_err(|e| bad("config", &e))?;
-    let int = |i: usize| {
-        row.try_get::<Option<i64>, _>(i)
-            .map_err(|e| bad("times", &e))
-    };
+    let int = |i: usize| row.get::<Option<i64>>(i).map_err(|e| bad("times", &e));
     Ok(RunRecord {
         job: text(1)?,
         location: text(2)?,
@@ -398,7 +381,7 @@ fn run_from_row(row: &DbRow) -> Result<RunRecord, String> {
         status,
         tags,
         config,
-        asset_selection: row.try_get(7).map_err(|e| bad("asset selection", &e))?,
+        asset_selection: row.get(7).map_err(|e| bad("asset selection", &e))?,
         created_ms: int(8)?.ok_or_else(|| bad("created_ms", &"NULL"))?,
         started_ms: int(9)?,
         finished_ms: int(10)?,
@@ -454,9 +437,17 @@ mod tests {
     #[test]
     fn every_status_is_listed() {
         assert!(ALL_STATUSES.into_iter().all(listed));
+        let parameters = ALL_STATUSES.len() + 3;
         assert_eq!(
-            run_update_sql().matches('?').count(),
-            ALL_STATUSES.len() + 3
+            run_update_sql(Dialect::Sqlite).matches('?').count(),
+            parameters
+        );
+        assert_eq!(
+            run_update_sql(Dialect::Postgres).matches('$').count(),
+            parameters
+        );
+        assert!(
+            run_update_sql(Dialect::Postgres).ends_with(&format!("WHERE run_id = ${parameters}"))
         );
     }
 }

@@ -1,39 +1,31 @@
-//! Everything SQLite-specific in one place: the database type the queries are written
-//! against, how the file is opened (created if missing, WAL, `synchronous=NORMAL`, busy
-//! timeout, foreign keys), the embedded migrations, the placeholder style of generated
-//! statements, and how a write transaction runs ([`Writer`]: one connection, `BEGIN` and
-//! `COMMIT` fused into the first and last statements).
+//! Everything SQLite-specific in one place: how the file is opened (created if missing, WAL,
+//! `synchronous=NORMAL`, busy timeout, foreign keys), the placeholder style of generated
+//! statements, how reads run (a pool of reading connections) and how a write transaction
+//! runs ([`Writer`]: one connection, `BEGIN` and `COMMIT` fused into the first and last
+//! statements).
 //!
-//! The other modules write portable SQL (`$N` parameters in fixed statements,
-//! [`push_placeholder`] in generated ones, `ON CONFLICT ... DO UPDATE`, integer
-//! milliseconds, JSON as TEXT) against [`Db`] and hand writes to the [`Writer`] as
-//! [`Statement`]s; PostgreSQL will get a sibling of this module and its own migrations.
+//! The query modules write portable SQL against [`crate::db`], which hands each statement
+//! here or to the PostgreSQL sibling ([`crate::postgres`]); the migrations are in
+//! [`crate::migrations`].
 
-use std::borrow::Cow;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions,
-    SqliteSynchronous,
+    SqliteRow, SqliteSynchronous,
 };
-use sqlx::{Arguments, AssertSqlSafe, Connection, SqlSafeStr};
+use sqlx::{AssertSqlSafe, Connection};
 
+use crate::db::{Database, Statement};
 use crate::error::StoreError;
-
-/// The database the queries run on.
-pub(crate) type Db = sqlx::Sqlite;
-
-/// A pool of reading connections to one database file.
-pub(crate) type Pool = sqlx::SqlitePool;
+use crate::migrations;
 
 /// Appends the placeholder of bound parameter `n` (1-based) to `sql`.
 ///
 /// SQLite's are anonymous (`?`): it resolves a named or numbered one (`$12`) by scanning every
 /// parameter name of the statement, which makes binding a 640-parameter insert quadratic.
-/// PostgreSQL's sibling writes `$n`.
 pub(crate) fn push_placeholder(sql: &mut String, _n: usize) {
     sql.push('?');
 }
@@ -46,65 +38,6 @@ const READERS: u32 = 4;
 
 /// Prepared statements kept per connection (the bulk inserts use a few shapes each).
 const STATEMENT_CACHE: usize = 256;
-
-/// The migrations, embedded at build time. `migrations_match_the_directory` (a test below)
-/// checks that this list and `migrations/` agree, so a new file cannot be forgotten here.
-///
-/// (`sqlx::migrate!` would read the directory itself, but needs sqlx's proc-macro crate,
-/// which builds a second, host copy of SQLite; `Migrator::with_migrations` is the same
-/// migrator with the same checksums, so sqlx-cli and `_sqlx_migrations` agree either way.)
-const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "initial", include_str!("../migrations/0001_initial.sql")),
-    (
-        2,
-        "control_plane",
-        include_str!("../migrations/0002_control_plane.sql"),
-    ),
-];
-
-/// The migrator over [`MIGRATIONS`].
-fn migrator() -> Migrator {
-    Migrator::with_migrations(
-        MIGRATIONS
-            .iter()
-            .map(|&(version, description, sql)| {
-                Migration::new(
-                    version,
-                    Cow::Borrowed(description),
-                    MigrationType::Simple,
-                    sql.into_sql_str(),
-                    false,
-                )
-            })
-            .collect(),
-    )
-}
-
-/// One statement of a write transaction: static SQL and its arguments.
-pub(crate) struct Statement {
-    sql: &'static str,
-    args: SqliteArguments,
-    error: Option<sqlx::error::BoxDynError>,
-}
-
-impl Statement {
-    /// `sql`, to be given its arguments in order with [`Statement::bind`].
-    pub(crate) fn new(sql: &'static str) -> Self {
-        Statement {
-            sql,
-            args: SqliteArguments::default(),
-            error: None,
-        }
-    }
-
-    /// Adds the next argument.
-    pub(crate) fn bind<'t, T: sqlx::Encode<'t, Db> + sqlx::Type<Db>>(mut self, value: T) -> Self {
-        if let Err(e) = self.args.add(value) {
-            self.error.get_or_insert(e);
-        }
-        self
-    }
-}
 
 /// The writing connection of a store. Writes take turns on it (SQLite lets one connection
 /// write at a time anyway), which keeps its page cache warm and makes them queue here
@@ -138,31 +71,21 @@ enum WriterState {
 impl Writer {
     /// Runs `statements` in one transaction: all of them or none.
     pub(crate) async fn transaction(&self, statements: Vec<Statement>) -> Result<(), sqlx::Error> {
-        if let Some(e) = statements.iter().find_map(|s| s.error.as_ref()) {
-            return Err(sqlx::Error::Encode(e.to_string().into()));
-        }
+        let statements = statements
+            .into_iter()
+            .map(Statement::into_sqlite)
+            .collect::<Result<Vec<_>, _>>()?;
         let Some(last) = statements.len().checked_sub(1) else {
             return Ok(());
         };
         let mut state = self.state.lock().await;
         let conn = self.connection(&mut state).await?;
-        for (i, statement) in statements.into_iter().enumerate() {
+        for (i, (sql, args)) in statements.into_iter().enumerate() {
             let result = match (i == 0, i == last) {
-                (true, true) => {
-                    run(
-                        conn,
-                        format!("BEGIN; {}; COMMIT", statement.sql),
-                        statement.args,
-                    )
-                    .await
-                }
-                (true, false) => {
-                    run(conn, format!("BEGIN; {}", statement.sql), statement.args).await
-                }
-                (false, true) => {
-                    run(conn, format!("{}; COMMIT", statement.sql), statement.args).await
-                }
-                (false, false) => sqlx::query_with(statement.sql, statement.args)
+                (true, true) => run(conn, format!("BEGIN; {sql}; COMMIT"), args).await,
+                (true, false) => run(conn, format!("BEGIN; {sql}"), args).await,
+                (false, true) => run(conn, format!("{sql}; COMMIT"), args).await,
+                (false, false) => sqlx::query_with(AssertSqlSafe(sql), args)
                     .execute(&mut *conn)
                     .await
                     .map(drop),
@@ -252,10 +175,32 @@ pub(crate) struct Pools {
     /// For every transaction that writes.
     pub(crate) write: Arc<Writer>,
     /// For reads.
-    pub(crate) read: Pool,
+    read: sqlx::SqlitePool,
 }
 
 impl Pools {
+    /// Every row `statement` reads.
+    pub(crate) async fn fetch_all(
+        &self,
+        statement: Statement,
+    ) -> Result<Vec<SqliteRow>, sqlx::Error> {
+        let (sql, args) = statement.into_sqlite()?;
+        sqlx::query_with(AssertSqlSafe(sql), args)
+            .fetch_all(&self.read)
+            .await
+    }
+
+    /// The first row `statement` reads, if any.
+    pub(crate) async fn fetch_optional(
+        &self,
+        statement: Statement,
+    ) -> Result<Option<SqliteRow>, sqlx::Error> {
+        let (sql, args) = statement.into_sqlite()?;
+        sqlx::query_with(AssertSqlSafe(sql), args)
+            .fetch_optional(&self.read)
+            .await
+    }
+
     /// Closes every connection.
     pub(crate) async fn close(&self) {
         self.write.close().await;
@@ -264,7 +209,7 @@ impl Pools {
 }
 
 /// Opens (creating if missing) the database file at `path` and brings its schema up to date.
-pub(crate) async fn open(path: &Path) -> Result<Pools, StoreError> {
+pub(crate) async fn open(path: &Path) -> Result<Database, StoreError> {
     let doing = || format!("opening database {}", path.display());
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         tokio::fs::create_dir_all(parent).await.map_err(|e| {
@@ -286,16 +231,15 @@ pub(crate) async fn open(path: &Path) -> Result<Pools, StoreError> {
     let mut conn = SqliteConnection::connect_with(&options)
         .await
         .map_err(|e| StoreError::new(doing(), e))?;
-    let migrator = migrator();
-    if let Err(first) = migrator.run(&mut conn).await {
+    let migrator = migrations::migrator(migrations::SQLITE);
+    if let Err(first) = migrations::run(&migrator, &mut conn).await {
         // Two processes opening a new file at once can race to create the schema (SQLite
         // has no migration lock); the loser finds it done when it looks again.
         tracing::debug!(
             "migrating {} failed once, trying again: {first}",
             path.display()
         );
-        migrator
-            .run(&mut conn)
+        migrations::run(&migrator, &mut conn)
             .await
             .map_err(|e| StoreError::new(format!("{}: migrating the schema", doing()), e))?;
     }
@@ -315,38 +259,6 @@ pub(crate) async fn open(path: &Path) -> Result<Pools, StoreError> {
         options,
         state: tokio::sync::Mutex::new(state),
     });
-    Ok(Pools { write, read })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn migrations_match_the_directory() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
-        let mut files: Vec<String> = std::fs::read_dir(&dir)
-            .expect("migrations directory")
-            .map(|e| {
-                e.expect("directory entry")
-                    .file_name()
-                    .to_string_lossy()
-                    .into_owned()
-            })
-            .filter(|name| name.ends_with(".sql"))
-            .collect();
-        files.sort();
-        let embedded: Vec<String> = MIGRATIONS
-            .iter()
-            .map(|(version, description, _)| format!("{version:04}_{description}.sql"))
-            .collect();
-        assert_eq!(
-            files, embedded,
-            "every file in migrations/ is embedded in MIGRATIONS, in order"
-        );
-        for ((_, _, sql), file) in MIGRATIONS.iter().zip(&files) {
-            let on_disk = std::fs::read_to_string(dir.join(file)).expect("migration file");
-            assert_eq!(*sql, on_disk, "{file} is embedded as it is on disk");
-        }
-    }
+    let pools = Pools { write, read };
+    Ok(Database::sqlite(path.display().to_string(), pools))
 }

@@ -1,14 +1,24 @@
 //! What a user of the store sees: runs created and listed with filters, events read back
 //! in order with their ids, run status and times following the events, code-location
-//! versions, the asset materialization history, and errors that name what failed.
+//! versions, the asset materialization history, and errors that name what failed, on
+//! SQLite and on PostgreSQL alike.
+//!
+//! Each test body is an `async fn` taking a [`Fresh`] database; `on_both!` runs it once on
+//! a new SQLite file (`sqlite::NAME`) and once on a new PostgreSQL database
+//! (`postgres::NAME`) of the server at `WEFT_TEST_POSTGRES_URL` (`source tests/pg.sh` starts
+//! one). Without that variable the PostgreSQL runs pass after saying they were skipped,
+//! unless `CI` is set: then they fail.
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use sqlx::Connection;
 use weft_core::defs::{AssetKey, Tags};
 use weft_core::events::{Event, EventKind, RunStatus};
 use weft_core::run::{RunFilter, RunRecord};
 use weft_engine::ports::RunStorage;
+use weft_store::testing::{POSTGRES_URL_VARIABLE, drop_postgres_database, fresh_postgres_database};
 use weft_store::{ErrorKind, Store};
 
 /// A fresh directory under the system temp dir, removed when dropped.
@@ -37,11 +47,125 @@ impl Drop for TempDir {
     }
 }
 
-async fn open(dir: &TempDir) -> Store {
-    Store::open_sqlite(&dir.path().join("nested/weft.db"))
-        .await
-        .expect("open store")
+/// A new, empty database of one backend, for one test.
+struct Fresh {
+    /// The URL [`Store::connect`] opens.
+    url: String,
+    /// PostgreSQL: the server's URL (`WEFT_TEST_POSTGRES_URL`), for the test's own
+    /// connections to it.
+    server: Option<String>,
+    /// SQLite: the directory of the file.
+    _dir: Option<TempDir>,
 }
+
+impl Fresh {
+    /// A store on this database (each call a new handle).
+    async fn open(&self) -> Store {
+        Store::connect(&self.url).await.expect("open store")
+    }
+}
+
+/// Runs `test` on a new SQLite file (in a directory that does not exist yet).
+async fn on_sqlite<F, T>(test: F)
+where
+    F: FnOnce(Fresh) -> T,
+    T: Future<Output = ()>,
+{
+    let dir = TempDir::new();
+    let url = format!("sqlite:{}", dir.path().join("nested/weft.db").display());
+    test(Fresh {
+        url,
+        server: None,
+        _dir: Some(dir),
+    })
+    .await;
+}
+
+/// The server's URL from `WEFT_TEST_POSTGRES_URL`; `None` (having said so) when it is not
+/// set outside CI.
+fn postgres_server() -> Option<String> {
+    match std::env::var(POSTGRES_URL_VARIABLE) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var_os("CI").is_some() => panic!(
+            "{POSTGRES_URL_VARIABLE} is not set, and CI is: the PostgreSQL tests must run. \
+             Set it to a server where the user may CREATE DATABASE, e.g. `source tests/pg.sh` \
+             (which starts one and exports \
+             {POSTGRES_URL_VARIABLE}=postgres://weft:...@127.0.0.1:PORT/postgres)"
+        ),
+        _ => {
+            eprintln!("skipped: {POSTGRES_URL_VARIABLE} is not set");
+            None
+        }
+    }
+}
+
+/// Runs `test` on a new PostgreSQL database, dropped afterwards (also when the test fails).
+async fn on_postgres<F, T>(test: F)
+where
+    F: FnOnce(Fresh) -> T,
+    T: Future<Output = ()> + Send + 'static,
+{
+    let Some(server) = postgres_server() else {
+        return;
+    };
+    let url = fresh_postgres_database(&server)
+        .await
+        .expect("create a test database");
+    let outcome = tokio::spawn(test(Fresh {
+        url: url.clone(),
+        server: Some(server.clone()),
+        _dir: None,
+    }))
+    .await;
+    drop_postgres_database(&server, &url)
+        .await
+        .expect("drop the test database");
+    if let Err(failure) = outcome {
+        std::panic::resume_unwind(failure.into_panic());
+    }
+}
+
+/// A module `$module` of tests, one for each `async fn NAME(Fresh)` named, each run on the
+/// database `$runner` makes.
+macro_rules! tests_on {
+    ($module:ident, $runner:ident: $($test:ident),* $(,)?) => {
+        mod $module {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    crate::$runner(crate::$test).await;
+                }
+            )*
+        }
+    };
+}
+
+/// `sqlite::NAME` and `postgres::NAME` tests for each `async fn NAME(Fresh)` named.
+macro_rules! on_both {
+    ($($test:ident),* $(,)?) => {
+        tests_on!(sqlite, on_sqlite: $($test),*);
+        tests_on!(postgres, on_postgres: $($test),*);
+    };
+}
+
+on_both! {
+    a_run_reads_back_as_created,
+    events_read_back_in_order_and_drive_the_run_status,
+    a_large_batch_of_several_runs_is_stored_whole,
+    a_batch_with_an_unknown_run_is_not_stored_at_all,
+    runs_are_listed_newest_first_and_filtered,
+    location_versions_are_kept_and_the_current_one_moves,
+    uploads_keep_bytes_history_grants_and_survive_removal,
+    materializations_are_recorded_with_their_events,
+    two_handles_on_one_database_see_each_others_writes,
+    two_stores_migrating_a_new_database_at_once_both_succeed,
+    a_closed_store_gives_errors_not_panics,
+}
+
+// What only PostgreSQL has: a server.
+tests_on!(postgres_only, on_postgres:
+    a_server_that_drops_the_connection_is_unavailable_then_works_again,
+);
 
 fn tags(pairs: &[(&str, &str)]) -> Tags {
     pairs
@@ -89,10 +213,8 @@ fn ids(runs: &[RunRecord]) -> Vec<&str> {
     runs.iter().map(|r| r.run_id.as_str()).collect()
 }
 
-#[tokio::test]
-async fn a_run_reads_back_as_created() {
-    let dir = TempDir::new();
-    let store = open(&dir).await;
+async fn a_run_reads_back_as_created(db: Fresh) {
+    let store = db.open().await;
     let mut record = run("r1", "add_job", 1_000, &[("team", "data")]);
     record.asset_selection = Some("group:numbers".into());
     store.create_run(&record).await.expect("create");
@@ -113,10 +235,8 @@ async fn a_run_reads_back_as_created() {
     );
 }
 
-#[tokio::test]
-async fn events_read_back_in_order_and_drive_the_run_status() {
-    let dir = TempDir::new();
-    let store = open(&dir).await;
+async fn events_read_back_in_order_and_drive_the_run_status(db: Fresh) {
+    let store = db.open().await;
     store
         .create_run(&run("r1", "add_job", 1_000, &[]))
         .await
@@ -202,10 +322,8 @@ async fn events_read_back_in_order_and_drive_the_run_status() {
     );
 }
 
-#[tokio::test]
-async fn a_large_batch_of_several_runs_is_stored_whole() {
-    let dir = TempDir::new();
-    let store = open(&dir).await;
+async fn a_large_batch_of_several_runs_is_stored_whole(db: Fresh) {
+    let store = db.open().await;
     for id in ["a", "b"] {
         store
             .create_run(&run(id, "big", 1, &[]))
@@ -248,10 +366,8 @@ async fn a_large_batch_of_several_runs_is_stored_whole() {
     );
 }
 
-#[tokio::test]
-async fn a_batch_with_an_unknown_run_is_not_stored_at_all() {
-    let dir = TempDir::new();
-    let store = open(&dir).await;
+async fn a_batch_with_an_unknown_run_is_not_stored_at_all(db: Fresh) {
+    let store = db.open().await;
     store
         .create_run(&run("r1", "j", 1, &[]))
         .await
@@ -300,10 +416,8 @@ async fn a_batch_with_an_unknown_run_is_not_stored_at_all() {
     );
 }
 
-#[tokio::test]
-async fn runs_are_listed_newest_first_and_filtered() {
-    let dir = TempDir::new();
-    let store = open(&dir).await;
+async fn runs_are_listed_newest_first_and_filtered(db: Fresh) {
+    let store = db.open().await;
     store
         .create_run(&run("r1", "etl", 1, &[("team", "data"), ("env", "prod")]))
         .await
@@ -361,10 +475,8 @@ async fn runs_are_listed_newest_first_and_filtered() {
     assert!(store.runs(&elsewhere).await.expect("list").is_empty());
 }
 
-#[tokio::test]
-async fn location_versions_are_kept_and_the_current_one_moves() {
-    let dir = TempDir::new();
-    let store = open(&dir).await;
+async fn location_versions_are_kept_and_the_current_one_moves(db: Fresh) {
+    let store = db.open().await;
     assert!(store.locations().await.expect("list").is_empty());
 
     store
@@ -414,10 +526,8 @@ async fn location_versions_are_kept_and_the_current_one_moves() {
     );
 }
 
-#[tokio::test]
-async fn uploads_keep_bytes_history_grants_and_survive_removal() {
-    let dir = TempDir::new();
-    let store = open(&dir).await;
+async fn uploads_keep_bytes_history_grants_and_survive_removal(db: Fresh) {
+    let store = db.open().await;
     store
         .put_location_version("numbers", "d1", r#"{"jobs":[]}"#, b"\0asm v1")
         .await
@@ -554,10 +664,8 @@ async fn uploads_keep_bytes_history_grants_and_survive_removal() {
     );
 }
 
-#[tokio::test]
-async fn materializations_are_recorded_with_their_events() {
-    let dir = TempDir::new();
-    let store = open(&dir).await;
+async fn materializations_are_recorded_with_their_events(db: Fresh) {
+    let store = db.open().await;
     let key = AssetKey::parse("warehouse/orders");
     let materialize = |run_id: &str, ts: i64, rows: &str| {
         event(
@@ -653,8 +761,8 @@ async fn a_path_that_cannot_be_created_is_an_error_naming_it() {
     );
     assert_eq!(err.kind(), ErrorKind::Unavailable);
 
-    // A directory where the file should be.
-    let err = Store::open_sqlite(dir.path())
+    // A directory where the file should be, by URL.
+    let err = Store::connect(&format!("sqlite://{}", dir.path().display()))
         .await
         .expect_err("a directory");
     assert!(
@@ -665,11 +773,28 @@ async fn a_path_that_cannot_be_created_is_an_error_naming_it() {
 }
 
 #[tokio::test]
-async fn two_handles_on_one_file_see_each_others_writes() {
-    let dir = TempDir::new();
-    let path = dir.path().join("weft.db");
-    let one = Store::open_sqlite(&path).await.expect("open");
-    let two = Store::open_sqlite(&path).await.expect("open again");
+async fn an_unreachable_server_is_unavailable_and_named_without_its_password() {
+    // A port nothing listens on (it was free a moment ago).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let url = format!("postgres://weft:s3cret@127.0.0.1:{port}/weft");
+    let err = Store::connect(&url).await.expect_err("nothing listens");
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+    let message = err.to_string();
+    assert!(
+        message.starts_with(&format!(
+            "opening database postgres://weft@127.0.0.1:{port}/weft: "
+        )),
+        "{message}"
+    );
+    assert!(!message.contains("s3cret"), "{message}");
+}
+
+async fn two_handles_on_one_database_see_each_others_writes(db: Fresh) {
+    let one = db.open().await;
+    let two = db.open().await;
 
     one.create_run(&run("r1", "j", 1, &[]))
         .await
@@ -687,15 +812,26 @@ async fn two_handles_on_one_file_see_each_others_writes() {
     assert_eq!(one.locations().await.expect("list").len(), 1);
 
     // Reopening finds everything (the migrations do not run twice).
-    drop((one, two));
-    let three = Store::open_sqlite(&path).await.expect("reopen");
+    one.close().await;
+    two.close().await;
+    let three = db.open().await;
     assert!(three.run("r1").await.expect("read").is_some());
+    three.close().await;
 }
 
-#[tokio::test]
-async fn a_closed_store_gives_errors_not_panics() {
-    let dir = TempDir::new();
-    let store = open(&dir).await;
+async fn two_stores_migrating_a_new_database_at_once_both_succeed(db: Fresh) {
+    let (one, two) = tokio::join!(Store::connect(&db.url), Store::connect(&db.url));
+    let (one, two) = (one.expect("first"), two.expect("second"));
+    one.create_run(&run("r1", "j", 1, &[]))
+        .await
+        .expect("create");
+    assert!(two.run("r1").await.expect("read").is_some());
+    one.close().await;
+    two.close().await;
+}
+
+async fn a_closed_store_gives_errors_not_panics(db: Fresh) {
+    let store = db.open().await;
     store
         .create_run(&run("r1", "j", 1, &[]))
         .await
@@ -713,4 +849,91 @@ async fn a_closed_store_gives_errors_not_panics() {
     );
     assert!(store.run("r1").await.is_err());
     assert!(store.locations().await.is_err());
+}
+
+/// The password in `url` (`scheme://user:password@...`), if any.
+fn password(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    let userinfo = rest.split_once('@')?.0;
+    userinfo.split_once(':').map(|(_, password)| password)
+}
+
+async fn a_server_that_drops_the_connection_is_unavailable_then_works_again(db: Fresh) {
+    let store = db.open().await;
+    store
+        .create_run(&run("r1", "j", 1, &[]))
+        .await
+        .expect("create");
+
+    // Hold a lock that makes the store's next read wait, so that it is in flight when the
+    // server ends its connections (as a restart or a failover does).
+    let mut holder = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+    let mut monitor = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+    let mut lock = holder.begin().await.expect("begin");
+    sqlx::query("LOCK TABLE runs IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *lock)
+        .await
+        .expect("lock");
+    let reader = store.clone();
+    let read = tokio::spawn(async move { reader.run("r1").await });
+    let waiting = "SELECT count(*) FROM pg_stat_activity \
+                   WHERE datname = current_database() AND wait_event_type = 'Lock'";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while sqlx::query_scalar::<_, i64>(waiting)
+        .fetch_one(&mut monitor)
+        .await
+        .expect("pg_stat_activity")
+        == 0
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the read never waited"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let terminate = "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                     WHERE datname = current_database() AND application_name = 'weft'";
+    let ended: i64 = sqlx::query_scalar(terminate)
+        .fetch_one(&mut monitor)
+        .await
+        .expect("terminate");
+    assert!(ended >= 1, "the store had a connection");
+
+    let err = read
+        .await
+        .expect("no panic")
+        .expect_err("the connection was ended");
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+    let message = err.to_string();
+    assert!(
+        message.starts_with("reading run r1: database postgres://"),
+        "{message}"
+    );
+    assert!(message.contains(" is unavailable: "), "{message}");
+    if let Some(password) = db.server.as_deref().and_then(password) {
+        assert!(!message.contains(&format!(":{password}@")), "{message}");
+    }
+    lock.rollback().await.expect("unlock");
+
+    // The server is back: the next calls work, on new connections.
+    assert_eq!(
+        store.run("r1").await.expect("read again").map(|r| r.run_id),
+        Some("r1".to_owned())
+    );
+    store
+        .append(&[event("r1", None, 2, EventKind::RunStart)])
+        .await
+        .expect("append again");
+
+    // Idle connections ended while nobody used them are replaced without an error.
+    let ended: i64 = sqlx::query_scalar(terminate)
+        .fetch_one(&mut monitor)
+        .await
+        .expect("terminate");
+    assert!(ended >= 1, "the store had a connection");
+    assert_eq!(
+        store.run("r1").await.expect("read").expect("exists").status,
+        RunStatus::Started
+    );
+    store.close().await;
 }

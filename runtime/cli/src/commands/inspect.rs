@@ -141,15 +141,16 @@ pub fn sensor(
 }
 
 async fn open_store(instance: &Instance) -> Result<Store, Failure> {
-    if !instance.db_path().exists() {
+    if instance.database_url().is_none() && !instance.db_path().exists() {
         return Err(Failure::BadInput(anyhow!(
             "no runs yet: {} does not exist",
             instance.db_path().display()
         )));
     }
-    Store::open_sqlite(&instance.db_path())
+    instance
+        .open_store()
         .await
-        .map_err(|e| Failure::Failed(Some(e.into())))
+        .map_err(|e| Failure::Failed(Some(e)))
 }
 
 async fn find_run(store: &Store, run_id: &str) -> Result<RunRecord, Failure> {
