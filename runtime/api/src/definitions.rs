@@ -8,13 +8,13 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use weft_core::defs::{Definitions, StepTarget};
+use weft_core::defs::{DefaultStatus, Definitions, StepTarget};
 use weft_core::plan::{ExecutionPlan, plan_job};
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::Path;
-use crate::service::ControlPlane;
+use crate::extract::{Path, Query};
+use crate::service::{ControlPlane, InstigatorKind, InstigatorStatus};
 
 /// Adds `"location": name` in front of a definition's own fields.
 fn with_location(location: &str, def: &impl serde::Serialize) -> Value {
@@ -123,16 +123,122 @@ pub(crate) async fn ops<S: ControlPlane>(
     each(&state, |d| &d.ops).await
 }
 
+/// Every schedule or sensor with its state: `status` (`RUNNING`/`STOPPED`, the
+/// definition's default until turned on or off) and `last_tick_ms`.
+async fn with_states<S: ControlPlane, T: serde::Serialize>(
+    state: &AppState<S>,
+    pick: impl Fn(&Definitions) -> Vec<(&str, DefaultStatus, &T)>,
+) -> Result<Response, ApiError> {
+    let states: BTreeMap<(String, String), InstigatorStatus> = state
+        .service
+        .instigator_states()
+        .await?
+        .into_iter()
+        .map(|s| ((s.location.clone(), s.name.clone()), s))
+        .collect();
+    let mut out = Vec::new();
+    for (location, _, defs) in state.service.current_definitions().await? {
+        for (name, default, def) in pick(&defs) {
+            let mut value = with_location(&location, def);
+            let stored = states.get(&(location.clone(), name.to_owned()));
+            let status = match (stored, default) {
+                (Some(s), _) => s.status.clone(),
+                (None, DefaultStatus::Running) => "RUNNING".to_owned(),
+                (None, DefaultStatus::Stopped) => "STOPPED".to_owned(),
+            };
+            if let Value::Object(map) = &mut value {
+                map.insert("status".into(), Value::String(status));
+                map.insert(
+                    "last_tick_ms".into(),
+                    json!(stored.and_then(|s| s.last_tick_ms)),
+                );
+            }
+            out.push(value);
+        }
+    }
+    Ok(Json(out).into_response())
+}
+
 pub(crate) async fn schedules<S: ControlPlane>(
     State(state): State<AppState<S>>,
 ) -> Result<Response, ApiError> {
-    each(&state, |d| &d.schedules).await
+    with_states(&state, |d| {
+        d.schedules
+            .iter()
+            .map(|s| (s.name.as_str(), s.default_status, s))
+            .collect()
+    })
+    .await
 }
 
 pub(crate) async fn sensors<S: ControlPlane>(
     State(state): State<AppState<S>>,
 ) -> Result<Response, ApiError> {
-    each(&state, |d| &d.sensors).await
+    with_states(&state, |d| {
+        d.sensors
+            .iter()
+            .map(|s| (s.name.as_str(), s.default_status, s))
+            .collect()
+    })
+    .await
+}
+
+async fn set<S: ControlPlane>(
+    state: &AppState<S>,
+    kind: InstigatorKind,
+    location: &str,
+    name: &str,
+    running: bool,
+) -> Result<Response, ApiError> {
+    let status = state
+        .service
+        .set_instigator(kind, location, name, running)
+        .await?;
+    Ok(Json(status).into_response())
+}
+
+pub(crate) async fn start_schedule<S: ControlPlane>(
+    State(state): State<AppState<S>>,
+    Path((location, name)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    set(&state, InstigatorKind::Schedule, &location, &name, true).await
+}
+
+pub(crate) async fn stop_schedule<S: ControlPlane>(
+    State(state): State<AppState<S>>,
+    Path((location, name)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    set(&state, InstigatorKind::Schedule, &location, &name, false).await
+}
+
+pub(crate) async fn start_sensor<S: ControlPlane>(
+    State(state): State<AppState<S>>,
+    Path((location, name)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    set(&state, InstigatorKind::Sensor, &location, &name, true).await
+}
+
+pub(crate) async fn stop_sensor<S: ControlPlane>(
+    State(state): State<AppState<S>>,
+    Path((location, name)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    set(&state, InstigatorKind::Sensor, &location, &name, false).await
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TicksQuery {
+    #[serde(default)]
+    limit: Option<u32>,
+}
+
+pub(crate) async fn ticks<S: ControlPlane>(
+    State(state): State<AppState<S>>,
+    Path((location, name)): Path<(String, String)>,
+    Query(query): Query<TicksQuery>,
+) -> Result<Response, ApiError> {
+    let limit = query.limit.unwrap_or(50).clamp(1, 1000);
+    Ok(Json(state.service.ticks(&location, &name, limit).await?).into_response())
 }
 
 pub(crate) async fn assets<S: ControlPlane>(

@@ -33,7 +33,8 @@ use axum::routing::{get, post};
 
 pub use error::{ApiError, ErrorKind};
 pub use service::{
-    ControlPlane, Counts, DirGrant, Grants, LaunchRequest, Location, Reexecute, Version,
+    ControlPlane, Counts, DirGrant, Grants, InstigatorKind, InstigatorStatus, LaunchRequest,
+    Location, Reexecute, Tick, Version,
 };
 
 /// How the API is served.
@@ -96,6 +97,30 @@ pub fn router<S: ControlPlane>(service: Arc<S>, options: Options) -> Router {
         .route("/assets", get(definitions::assets::<S>))
         .route("/schedules", get(definitions::schedules::<S>))
         .route("/sensors", get(definitions::sensors::<S>))
+        .route(
+            "/schedules/{location}/{name}/start",
+            post(definitions::start_schedule::<S>),
+        )
+        .route(
+            "/schedules/{location}/{name}/stop",
+            post(definitions::stop_schedule::<S>),
+        )
+        .route(
+            "/schedules/{location}/{name}/ticks",
+            get(definitions::ticks::<S>),
+        )
+        .route(
+            "/sensors/{location}/{name}/start",
+            post(definitions::start_sensor::<S>),
+        )
+        .route(
+            "/sensors/{location}/{name}/stop",
+            post(definitions::stop_sensor::<S>),
+        )
+        .route(
+            "/sensors/{location}/{name}/ticks",
+            get(definitions::ticks::<S>),
+        )
         .route("/runs", get(runs::list::<S>).post(runs::launch::<S>))
         .route("/runs/{run_id}", get(runs::get::<S>))
         .route("/runs/{run_id}/cancel", post(runs::cancel::<S>))

@@ -122,6 +122,39 @@ pub struct Reexecute {
     pub from_failure: bool,
 }
 
+/// Whether a schedule or sensor is on, as stored (`None` fields: never evaluated).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstigatorStatus {
+    pub location: String,
+    pub name: String,
+    /// `RUNNING` or `STOPPED`.
+    pub status: String,
+    /// Schedules: the newest tick handled (or when it was turned on); sensors: the last
+    /// evaluation.
+    pub last_tick_ms: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// One evaluation of a schedule or sensor.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tick {
+    pub timestamp_ms: i64,
+    pub scheduled_ms: Option<i64>,
+    /// `SUCCESS` (runs requested), `SKIPPED` or `FAILURE`.
+    pub status: String,
+    pub run_ids: Vec<String>,
+    pub skip_reason: Option<String>,
+    pub error: Option<String>,
+    pub cursor: Option<String>,
+}
+
+/// Schedule or sensor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InstigatorKind {
+    Schedule,
+    Sensor,
+}
+
 /// What a Weft instance does for the API. Every method may be called from many tasks at
 /// once; long work (compiling a component, running guest code) happens off the caller's
 /// task.
@@ -203,6 +236,29 @@ pub trait ControlPlane: Send + Sync + 'static {
         after: i64,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<(i64, Event)>, ApiError>> + Send;
+
+    /// The stored state of every schedule and sensor (those never turned on or off have
+    /// their definition's default and no entry).
+    fn instigator_states(
+        &self,
+    ) -> impl Future<Output = Result<Vec<InstigatorStatus>, ApiError>> + Send;
+
+    /// Turns a schedule or sensor of a location's current version on or off.
+    fn set_instigator(
+        &self,
+        kind: InstigatorKind,
+        location: &str,
+        name: &str,
+        running: bool,
+    ) -> impl Future<Output = Result<InstigatorStatus, ApiError>> + Send;
+
+    /// The newest `limit` ticks of a schedule or sensor, newest first.
+    fn ticks(
+        &self,
+        location: &str,
+        name: &str,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<Tick>, ApiError>> + Send;
 
     /// A step's compute logs: `(stdout, stderr)`.
     fn compute_logs(

@@ -3,6 +3,7 @@
 //! could not do its work), 2 bad input (a file, a name, config or a flag).
 
 mod commands;
+mod daemon;
 mod instance;
 mod launch;
 mod progress;
@@ -82,6 +83,30 @@ enum Command {
     },
     /// Serve the HTTP API and the web UI: upload code locations, launch and watch runs.
     Serve {
+        #[command(flatten)]
+        opts: ServeOpts,
+    },
+    /// Run schedules and sensors: launch their runs (in this process), record their ticks.
+    Daemon {
+        /// One pass, then wait for the runs it launched and exit.
+        #[arg(long)]
+        once: bool,
+        /// The time of the pass (`--once`): RFC 3339 (`2026-12-01T09:00:00Z`) or
+        /// milliseconds since the Unix epoch. Default: now.
+        #[arg(long, requires = "once")]
+        now: Option<String>,
+        /// Seconds between passes.
+        #[arg(long, default_value_t = 1.0)]
+        interval: f64,
+        /// Print the pass's ticks as JSON (`--once`).
+        #[arg(long)]
+        json: bool,
+    },
+    /// The server, the daemon and the launcher in one process, serving the given components
+    /// as code locations and reloading each when its file changes (Dagster's `dagster dev`).
+    Dev {
+        /// Components (`.wasm`) to serve, each named by its file stem.
+        files: Vec<PathBuf>,
         #[command(flatten)]
         opts: ServeOpts,
     },

@@ -46,8 +46,11 @@ impl CronSchedule {
     }
 
     /// The first scheduled time strictly after `after_ms`, if the expression ever matches.
+    /// Scheduled times are whole minutes, so the search starts from the second `after_ms`
+    /// falls in.
     pub fn next_after(&self, after_ms: i64) -> Option<i64> {
-        let start: DateTime<Tz> = self.tz.from_utc_datetime(&to_utc(after_ms)?.naive_utc());
+        let second = after_ms.div_euclid(1000) * 1000;
+        let start: DateTime<Tz> = self.tz.from_utc_datetime(&to_utc(second)?.naive_utc());
         self.cron
             .find_next_occurrence(&start, false)
             .ok()
@@ -133,6 +136,11 @@ mod tests {
     fn ticks_follow_the_cron_in_utc() {
         let every_15 = CronSchedule::parse("*/15 * * * *", None).unwrap();
         assert_eq!(every_15.next_after(MARCH_29), Some(MARCH_29 + 15 * MINUTE));
+        assert_eq!(
+            every_15.next_after(MARCH_29 + 1_234),
+            Some(MARCH_29 + 15 * MINUTE),
+            "milliseconds past a second do not leak into the tick"
+        );
         assert_eq!(
             every_15.ticks_between(MARCH_29, MARCH_29 + HOUR, 10),
             [15, 30, 45, 60].map(|m| MARCH_29 + m * MINUTE)

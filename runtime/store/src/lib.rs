@@ -33,6 +33,7 @@
 
 mod assets;
 mod bulk;
+mod daemon;
 mod db;
 mod error;
 mod locations;
@@ -46,6 +47,7 @@ pub mod testing;
 use std::path::Path;
 
 pub use assets::Materialization;
+pub use daemon::{InstigatorState, TickRecord};
 pub use error::{ErrorKind, StoreError};
 pub use locations::{LocationRecord, VersionRecord};
 

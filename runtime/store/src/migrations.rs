@@ -32,6 +32,11 @@ pub(crate) const SQLITE: &[Embedded] = &[
         "control_plane",
         include_str!("../migrations/sqlite/0002_control_plane.sql"),
     ),
+    (
+        3,
+        "daemon",
+        include_str!("../migrations/sqlite/0003_daemon.sql"),
+    ),
 ];
 
 /// PostgreSQL's migrations, from `migrations/postgres/`.
@@ -45,6 +50,11 @@ pub(crate) const POSTGRES: &[Embedded] = &[
         2,
         "control_plane",
         include_str!("../migrations/postgres/0002_control_plane.sql"),
+    ),
+    (
+        3,
+        "daemon",
+        include_str!("../migrations/postgres/0003_daemon.sql"),
     ),
 ];
 

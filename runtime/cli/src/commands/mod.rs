@@ -49,6 +49,13 @@ pub async fn dispatch(cli: Cli) -> Result<(), Failure> {
         } => inspect::show_run(&instance, &run_id, json).await,
         Command::Logs { run_id, step, json } => inspect::logs(&instance, &run_id, step, json).await,
         Command::Serve { opts } => crate::serve::serve(instance, opts).await,
+        Command::Dev { files, opts } => crate::serve::dev(instance, files, opts).await,
+        Command::Daemon {
+            once,
+            now,
+            interval,
+            json,
+        } => crate::daemon::command(instance, once, now, interval, json).await,
         Command::Location { command, server } => location::run(command, server).await,
     }
 }

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use weft_api::{
-    ApiError, ControlPlane, Counts, ErrorKind, Grants, LaunchRequest, Location, Reexecute, Version,
+    ApiError, ControlPlane, Counts, ErrorKind, Grants, InstigatorKind, InstigatorStatus,
+    LaunchRequest, Location, Reexecute, Tick, Version,
 };
 use weft_core::defs::Definitions;
 use weft_core::events::{Event, EventKind, RunStatus};
@@ -32,7 +33,7 @@ const ROOT_TAG: &str = "weft/root_run_id";
 /// The control plane of one `weft serve` process.
 pub struct Control {
     store: Arc<Store>,
-    registry: Registry,
+    registry: Arc<Registry>,
     launcher: Arc<Launcher>,
     compute_logs: weft_engine::io::FsComputeLogs,
 }
@@ -40,7 +41,7 @@ pub struct Control {
 impl Control {
     pub fn new(
         store: Arc<Store>,
-        registry: Registry,
+        registry: Arc<Registry>,
         launcher: Arc<Launcher>,
         compute_logs: weft_engine::io::FsComputeLogs,
     ) -> Self {
@@ -462,6 +463,93 @@ impl ControlPlane for Control {
             .map_err(store_error)
     }
 
+    async fn instigator_states(&self) -> Result<Vec<InstigatorStatus>, ApiError> {
+        Ok(self
+            .store
+            .instigator_states()
+            .await
+            .map_err(store_error)?
+            .into_iter()
+            .map(|s| InstigatorStatus {
+                location: s.location,
+                name: s.name,
+                status: s.status,
+                last_tick_ms: s.last_tick_ms,
+                cursor: s.cursor,
+            })
+            .collect())
+    }
+
+    async fn set_instigator(
+        &self,
+        kind: InstigatorKind,
+        location: &str,
+        name: &str,
+        running: bool,
+    ) -> Result<InstigatorStatus, ApiError> {
+        let current = self.current_definitions().await?;
+        let Some((_, _, defs)) = current.iter().find(|(l, _, _)| l == location) else {
+            return Err(ApiError::not_found(format!(
+                "there is no code location {location:?}"
+            )));
+        };
+        let (known, noun, kind_name) = match kind {
+            InstigatorKind::Schedule => (
+                defs.schedules.iter().any(|s| s.name == name),
+                "schedule",
+                "SCHEDULE",
+            ),
+            InstigatorKind::Sensor => (
+                defs.sensors.iter().any(|s| s.name == name),
+                "sensor",
+                "SENSOR",
+            ),
+        };
+        if !known {
+            return Err(ApiError::not_found(format!(
+                "code location {location} has no {noun} {name:?}"
+            )));
+        }
+        let status = if running { "RUNNING" } else { "STOPPED" };
+        self.store
+            .set_instigator_status(location, name, kind_name, status, now_ms())
+            .await
+            .map_err(store_error)?;
+        tracing::info!("{noun} {location}/{name} is now {status}");
+        let state = self
+            .store
+            .instigator_state(location, name)
+            .await
+            .map_err(store_error)?
+            .ok_or_else(|| ApiError::internal("the state just stored is missing"))?;
+        Ok(InstigatorStatus {
+            location: state.location,
+            name: state.name,
+            status: state.status,
+            last_tick_ms: state.last_tick_ms,
+            cursor: state.cursor,
+        })
+    }
+
+    async fn ticks(&self, location: &str, name: &str, limit: u32) -> Result<Vec<Tick>, ApiError> {
+        Ok(self
+            .store
+            .ticks(location, name, limit)
+            .await
+            .map_err(store_error)?
+            .into_iter()
+            .map(|t| Tick {
+                timestamp_ms: t.timestamp_ms,
+                scheduled_ms: t.scheduled_ms,
+                status: t.status,
+                run_ids: t.run_ids,
+                skip_reason: t.skip_reason,
+                error: t.error,
+                cursor: t.cursor,
+            })
+            .collect())
+    }
+
     async fn compute_logs(
         &self,
         run_id: &str,
@@ -533,6 +621,27 @@ impl Control {
         }
     }
 
+    /// Uploads each file of `files` again whenever it changes (polled every half second),
+    /// until the process stops: `weft dev`'s hot reload. A version that fails is reported
+    /// and the location keeps the one it had.
+    pub async fn watch_workspace(&self, files: Vec<(String, std::path::PathBuf)>) {
+        let modified =
+            |path: &std::path::Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+        let mut seen: Vec<_> = files.iter().map(|(_, p)| modified(p)).collect();
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            for (i, (name, path)) in files.iter().enumerate() {
+                let now = modified(path);
+                if now == seen[i] {
+                    continue;
+                }
+                seen[i] = now;
+                eprintln!("{} changed: reloading code location {name}", path.display());
+                self.load_workspace(std::slice::from_ref(&files[i])).await;
+            }
+        }
+    }
+
     /// Uploads the file of each location weft.yaml lists by path, unless its digest is
     /// already current. A file that fails is reported and leaves that location as it was.
     pub async fn load_workspace(&self, files: &[(String, std::path::PathBuf)]) {
@@ -552,8 +661,13 @@ impl Control {
                 Ok(Some(record)) if record.current_digest == digest => continue,
                 _ => {}
             }
-            if let Err(e) = self.upload(name, bytes).await {
-                eprintln!("warning: code location {name} ({}): {e}", path.display());
+            match self.upload(name, bytes).await {
+                Ok(version) => eprintln!(
+                    "code location {name} ({}) is at {}",
+                    path.display(),
+                    version.digest
+                ),
+                Err(e) => eprintln!("warning: code location {name} ({}): {e}", path.display()),
             }
         }
     }

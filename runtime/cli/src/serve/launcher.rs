@@ -136,6 +136,11 @@ impl Launcher {
         }
     }
 
+    /// Whether any run launched here is still executing.
+    pub fn has_runs(&self) -> bool {
+        self.in_flight.lock().is_ok_and(|m| !m.is_empty())
+    }
+
     /// Whether run `run_id` executes on this server.
     pub fn runs_here(&self, run_id: &str) -> bool {
         self.in_flight.lock().is_ok_and(|m| m.contains_key(run_id))

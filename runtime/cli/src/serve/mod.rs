@@ -2,18 +2,20 @@
 //! builds the [`Control`](control::Control) over it (registry of loaded versions, in-process
 //! launcher), uploads the locations weft.yaml lists by path, and serves the HTTP API and
 //! the web UI until it is told to stop (Ctrl-C or SIGTERM), letting requests under way end.
+//! `weft dev` adds the daemon and re-uploads the files it serves when they change.
 
-mod control;
-mod launcher;
-mod registry;
+pub(crate) mod control;
+pub(crate) mod launcher;
+pub(crate) mod registry;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
 use weft_api::{ApiError, ErrorKind};
 use weft_engine::io::FsComputeLogs;
-use weft_store::StoreError;
+use weft_store::{Store, StoreError};
 use weft_wasm::WasmHost;
 
 use crate::instance::Instance;
@@ -28,49 +30,88 @@ pub(crate) fn store_error(e: StoreError) -> ApiError {
     ApiError::new(kind, e.to_string())
 }
 
-pub async fn serve(instance: Instance, opts: ServeOpts) -> Result<(), Failure> {
-    let bad = Failure::BadInput;
-    let kind = crate::commands::executor_kind(&instance, None, None).map_err(bad)?;
-    let io = instance.io_manager().map_err(bad)?;
-    if opts.max_upload_mb == 0 {
-        return Err(bad(anyhow::anyhow!("--max-upload-mb must be at least 1")));
+/// What `weft serve`, `weft daemon` and `weft dev` share: the database, the loaded
+/// versions and the in-process launcher.
+pub(crate) struct Services {
+    pub(crate) instance: Arc<Instance>,
+    pub(crate) store: Arc<Store>,
+    pub(crate) registry: Arc<registry::Registry>,
+    pub(crate) launcher: Arc<launcher::Launcher>,
+}
+
+impl Services {
+    /// Opens the instance's database and builds the registry and the launcher.
+    pub(crate) async fn open(instance: Instance) -> Result<Services, Failure> {
+        let bad = Failure::BadInput;
+        let kind = crate::commands::executor_kind(&instance, None, None).map_err(bad)?;
+        let io = instance.io_manager().map_err(bad)?;
+        let store = Arc::new(instance.open_store().await?);
+        let host =
+            WasmHost::new(instance.cache_dir()).map_err(|e| Failure::Failed(Some(e.into())))?;
+        let instance = Arc::new(instance);
+        let launcher = launcher::Launcher::new(
+            store.clone(),
+            io,
+            FsComputeLogs::new(instance.logs_dir()),
+            kind,
+            instance.unsaved_dir(),
+        );
+        let registry = Arc::new(registry::Registry::new(
+            host,
+            store.clone(),
+            instance.clone(),
+        ));
+        Ok(Services {
+            instance,
+            store,
+            registry,
+            launcher,
+        })
     }
-    let workspace: Vec<(String, std::path::PathBuf)> = instance
+
+    /// The control plane over these services.
+    pub(crate) fn control(&self) -> control::Control {
+        control::Control::new(
+            self.store.clone(),
+            self.registry.clone(),
+            self.launcher.clone(),
+            FsComputeLogs::new(self.instance.logs_dir()),
+        )
+    }
+}
+
+/// The locations weft.yaml lists by path.
+fn workspace(instance: &Instance) -> Vec<(String, PathBuf)> {
+    instance
         .config
         .locations
         .iter()
         .filter_map(|(name, l)| l.path.clone().map(|p| (name.clone(), p)))
-        .collect();
-    let listener = tokio::net::TcpListener::bind(&opts.listen)
+        .collect()
+}
+
+/// Binds the listener first, so that a taken port is bad input before anything is opened.
+async fn bind(listen: &str) -> Result<(tokio::net::TcpListener, SocketAddr), Failure> {
+    let listener = tokio::net::TcpListener::bind(listen)
         .await
-        .with_context(|| format!("cannot listen on {}", opts.listen))
-        .map_err(bad)?;
-    let address: SocketAddr = listener.local_addr().context("reading the bound address")?;
+        .with_context(|| format!("cannot listen on {listen}"))
+        .map_err(Failure::BadInput)?;
+    let address = listener.local_addr().context("reading the bound address")?;
+    Ok((listener, address))
+}
 
-    let store = Arc::new(instance.open_store().await?);
-    let host = WasmHost::new(instance.cache_dir()).map_err(|e| Failure::Failed(Some(e.into())))?;
-    let instance = Arc::new(instance);
-    let launcher = launcher::Launcher::new(
-        store.clone(),
-        io,
-        FsComputeLogs::new(instance.logs_dir()),
-        kind,
-        instance.unsaved_dir(),
-    );
-    let registry = registry::Registry::new(host, store.clone(), instance.clone());
-    let control = control::Control::new(
-        store,
-        registry,
-        launcher,
-        FsComputeLogs::new(instance.logs_dir()),
-    );
-    control.load_workspace(&workspace).await;
-
+/// Serves `control` on `listener` until Ctrl-C or SIGTERM.
+async fn http(
+    listener: tokio::net::TcpListener,
+    address: SocketAddr,
+    control: Arc<control::Control>,
+    opts: &ServeOpts,
+) -> Result<(), Failure> {
     let options = weft_api::Options {
-        token: opts.token.filter(|t| !t.is_empty()),
+        token: opts.token.clone().filter(|t| !t.is_empty()),
         max_upload_bytes: opts.max_upload_mb << 20,
     };
-    let app = weft_api::router(Arc::new(control), options);
+    let app = weft_api::router(control, options);
     // Tests and scripts read the port from this line (`--listen 127.0.0.1:0`).
     println!("listening on http://{address}");
     axum::serve(listener, app)
@@ -80,8 +121,64 @@ pub async fn serve(instance: Instance, opts: ServeOpts) -> Result<(), Failure> {
     Ok(())
 }
 
+fn check(opts: &ServeOpts) -> Result<(), Failure> {
+    if opts.max_upload_mb == 0 {
+        return Err(Failure::BadInput(anyhow::anyhow!(
+            "--max-upload-mb must be at least 1"
+        )));
+    }
+    Ok(())
+}
+
+pub async fn serve(instance: Instance, opts: ServeOpts) -> Result<(), Failure> {
+    check(&opts)?;
+    let files = workspace(&instance);
+    let (listener, address) = bind(&opts.listen).await?;
+    let services = Services::open(instance).await?;
+    let control = services.control();
+    control.load_workspace(&files).await;
+    http(listener, address, Arc::new(control), &opts).await
+}
+
+/// `weft dev`: the server, the daemon and the in-process launcher in one process, on the
+/// instance's database (SQLite under `$WEFT_HOME` by default), serving `files` as code
+/// locations (named by their file stems) and uploading each again when it changes.
+pub async fn dev(instance: Instance, files: Vec<PathBuf>, opts: ServeOpts) -> Result<(), Failure> {
+    check(&opts)?;
+    let mut named = workspace(&instance);
+    for file in files {
+        if !file.is_file() {
+            return Err(Failure::BadInput(anyhow::anyhow!(
+                "{} is not a file",
+                file.display()
+            )));
+        }
+        let name = file
+            .file_stem()
+            .map(|s| s.to_string_lossy().replace('-', "_"))
+            .unwrap_or_else(|| "location".into());
+        named.push((name, file));
+    }
+    let (listener, address) = bind(&opts.listen).await?;
+    let services = Services::open(instance).await?;
+    let control = Arc::new(services.control());
+    control.load_workspace(&named).await;
+    let watcher = control.clone();
+    tokio::spawn(async move { watcher.watch_workspace(named).await });
+    let daemon = Arc::new(crate::daemon::Daemon::new(
+        services.store.clone(),
+        services.registry.clone(),
+        services.launcher.clone(),
+    ));
+    let ticking = daemon.clone();
+    tokio::spawn(async move { ticking.run_forever(std::time::Duration::from_secs(1)).await });
+    let served = http(listener, address, control, &opts).await;
+    daemon.release().await;
+    served
+}
+
 /// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown() {
+pub(crate) async fn shutdown() {
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;

@@ -1,0 +1,181 @@
+//! `weft daemon` end to end, on SQLite and PostgreSQL, against an injected clock
+//! (`weft daemon --once --now T`: one pass at `T`), so no test waits through real
+//! intervals: schedules turned on through the API fire once per tick and catch up only the
+//! latest missed tick; the seed's `check_file_sensor` sees a granted directory, its run key
+//! de-duplicates its runs, and skips are recorded as ticks.
+
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
+
+use serde_json::{Value, json};
+use weft_tests::{Backend, Home, Server, TempDir, rust_guest};
+
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[test] fn $name() { super::$name(weft_tests::Backend::Sqlite) })*
+        }
+        mod postgres {
+            $(#[test] fn $name() { super::$name(weft_tests::Backend::Postgres) })*
+        }
+    };
+}
+
+on_both!(
+    a_schedule_fires_once_per_tick_and_catches_up_only_the_latest,
+    a_sensor_sees_its_granted_directory_and_its_run_key_runs_once,
+);
+
+const MINUTE: i64 = 60_000;
+
+/// One daemon pass at `now_ms`, as JSON.
+fn pass(home: &Home, now_ms: i64) -> Value {
+    home.weft_json(&["daemon", "--once", "--now", &now_ms.to_string()], 0)
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+fn a_schedule_fires_once_per_tick_and_catches_up_only_the_latest(backend: Backend) {
+    let Some(home) = Home::on(backend) else {
+        return;
+    };
+    let server = Server::start(&home, &[]);
+    server.upload("numbers", &std::fs::read(rust_guest("numbers")).unwrap());
+    let schedules = server.get("/schedules");
+    let every_minute = schedules
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "process_numbers_every_minute")
+        .unwrap();
+    assert_eq!(every_minute["status"], "STOPPED", "off by default");
+    // Off: nothing fires.
+    let started = now_ms();
+    assert_eq!(pass(&home, started + 5 * MINUTE)["ticks"], json!([]));
+
+    let (status, state) = server.call(
+        "POST",
+        "/schedules/numbers/process_numbers_every_minute/start",
+        None,
+    );
+    assert_eq!(status, 200, "{state}");
+    assert_eq!(state["status"], "RUNNING");
+    let on_at = state["last_tick_ms"].as_i64().unwrap();
+
+    // 3½ minutes later: three ticks were missed; only the latest runs.
+    let done = pass(&home, on_at + 3 * MINUTE + 30_000);
+    let ticks = done["ticks"].as_array().unwrap();
+    assert_eq!(ticks.len(), 1, "{done}");
+    assert_eq!(ticks[0]["status"], "SUCCESS");
+    let scheduled = ticks[0]["scheduled_ms"].as_i64().unwrap();
+    assert_eq!(scheduled % MINUTE, 0, "a tick is on the minute");
+    assert!(scheduled > on_at + 2 * MINUTE && scheduled <= on_at + 3 * MINUTE + 30_000);
+    let run_id = ticks[0]["run_ids"][0].as_str().unwrap().to_owned();
+    let run = server.get(&format!("/runs/{run_id}"));
+    assert_eq!(
+        run["status"], "SUCCESS",
+        "the pass waits for its run: {run}"
+    );
+    assert_eq!(run["job"], "process_numbers");
+    assert_eq!(
+        run["tags"]["weft/schedule_name"],
+        "process_numbers_every_minute"
+    );
+
+    // The same time again (a restarted daemon): the tick does not fire twice.
+    assert_eq!(pass(&home, on_at + 3 * MINUTE + 30_000)["ticks"], json!([]));
+    // The next minute fires once more.
+    let next = pass(&home, scheduled + MINUTE);
+    assert_eq!(next["ticks"].as_array().unwrap().len(), 1, "{next}");
+    assert_eq!(
+        server
+            .get("/runs?tag=weft/schedule_name=process_numbers_every_minute")
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // The API shows the ticks, newest first, with their runs.
+    let ticks = server.get("/schedules/numbers/process_numbers_every_minute/ticks");
+    assert_eq!(ticks.as_array().unwrap().len(), 2);
+    assert_eq!(ticks[1]["run_ids"][0], run_id.as_str());
+
+    // Off again: nothing more.
+    let (status, _) = server.call(
+        "POST",
+        "/schedules/numbers/process_numbers_every_minute/stop",
+        None,
+    );
+    assert_eq!(status, 200);
+    assert_eq!(pass(&home, scheduled + 10 * MINUTE)["ticks"], json!([]));
+    let (status, body) = server.call("POST", "/schedules/numbers/nope/start", None);
+    assert_eq!(status, 404, "{body}");
+}
+
+fn a_sensor_sees_its_granted_directory_and_its_run_key_runs_once(backend: Backend) {
+    let Some(home) = Home::on(backend) else {
+        return;
+    };
+    let flags = TempDir::new("flags");
+    let server = Server::start(&home, &[]);
+    server.upload("numbers", &std::fs::read(rust_guest("numbers")).unwrap());
+    let grants = json!({ "dirs": [{ "host": flags.0.display().to_string(), "guest": "/", "read_only": true }] });
+    let (status, body) = server.call(
+        "PUT",
+        "/locations/numbers/grants",
+        Some((grants.to_string().into_bytes(), "application/json")),
+    );
+    assert_eq!(status, 200, "{body}");
+    let t0 = now_ms();
+    let (status, body) = server.call("POST", "/sensors/numbers/check_file_sensor/start", None);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["last_tick_ms"],
+        Value::Null,
+        "a sensor turned on is evaluated at once"
+    );
+
+    // No /check file: a skip, with the guest's reason.
+    let first = pass(&home, t0 + 1_000);
+    let tick = &first["ticks"][0];
+    assert_eq!(tick["status"], "SKIPPED", "{first}");
+    assert_eq!(tick["skip_reason"], "check file not exists");
+    // Within minimum_interval_seconds (5): not evaluated again.
+    assert_eq!(pass(&home, t0 + 3_000)["ticks"], json!([]));
+
+    std::fs::write(flags.join("check"), "go").unwrap();
+    let second = pass(&home, t0 + 7_000);
+    let tick = &second["ticks"][0];
+    assert_eq!(tick["status"], "SUCCESS", "{second}");
+    let run_id = tick["run_ids"][0].as_str().unwrap();
+    let run = server.get(&format!("/runs/{run_id}"));
+    assert_eq!(run["status"], "SUCCESS");
+    assert_eq!(run["tags"]["weft/run_key"], "check_file_exists");
+
+    // The file is still there, but its run key was launched: no second run.
+    let third = pass(&home, t0 + 13_000);
+    assert_eq!(third["ticks"][0]["status"], "SKIPPED", "{third}");
+    assert_eq!(
+        server
+            .get("/runs?tag=weft/sensor_name=check_file_sensor")
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let ticks = server.get("/sensors/numbers/check_file_sensor/ticks");
+    let statuses: Vec<&str> = ticks
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["status"].as_str())
+        .collect();
+    assert_eq!(statuses, ["SKIPPED", "SUCCESS", "SKIPPED"]);
+    let sensors = server.get("/sensors");
+    assert_eq!(sensors[0]["status"], "RUNNING");
+}
