@@ -26,6 +26,7 @@ const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
+const UI_DIR = join(ROOT, 'runtime/api/ui');
 const TEST_TIMEOUT = 120_000;
 const RUN_TIMEOUT = 30_000; // a run of these jobs takes well under a second (slow_job: 3 s)
 
@@ -104,6 +105,67 @@ async function startServer(extraArgs = []) {
   };
 }
 
+/** One pass of `weft daemon --once` on the server's home at the injected time `nowMs` (ms
+ *  since the epoch); resolves with its `--json` report once it has exited 0 (it waits for the
+ *  runs it launched). */
+async function daemonPass(server, nowMs) {
+  const proc = spawn(WEFT, ['daemon', '--once', '--now', String(nowMs), '--json'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: withoutToken({ ...process.env, WEFT_HOME: server.home }),
+  });
+  let out = '';
+  let err = '';
+  proc.stdout.on('data', d => { out += d; });
+  proc.stderr.on('data', d => { err += d; });
+  const code = await new Promise((resolveCode, reject) => {
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`weft daemon --once did not exit within 60 s:\n${err}${out}`));
+    }, 60_000);
+    proc.on('error', e => { clearTimeout(timer); reject(e); });
+    proc.on('close', c => { clearTimeout(timer); resolveCode(c); });
+  });
+  assert.equal(code, 0, `weft daemon --once exited with ${code}:\n${err}${out}`);
+  return JSON.parse(out);
+}
+
+// --- the web UI's files --------------------------------------------------------------------
+
+const UI_FILES = {
+  '/': ['index.html', 'text/html; charset=utf-8'],
+  '/ui/app.js': ['app.js', 'text/javascript; charset=utf-8'],
+  '/ui/app.css': ['app.css', 'text/css; charset=utf-8'],
+};
+let uiSourceNoted = false;
+
+/**
+ * The UI is embedded in the binary when it is built. If the binary's copy differs from
+ * runtime/api/ui (the files were edited after the last `cargo build`), the browser is given
+ * the files of the source tree instead, so that the tests try the UI as it is written; a
+ * diagnostic says so. After a build (as tests/all.sh does) both are the same and nothing is
+ * replaced.
+ */
+async function serveUiSource(t, server, context) {
+  const stale = [];
+  for (const [path, [file]] of Object.entries(UI_FILES)) {
+    const served = await (await fetch(server.base + path)).text();
+    if (served !== readFileSync(join(UI_DIR, file), 'utf8')) stale.push(file);
+  }
+  if (!stale.length) return;
+  if (!uiSourceNoted) {
+    uiSourceNoted = true;
+    t.diagnostic(`the UI embedded in ${WEFT} differs from runtime/api/ui (${stale.join(', ')}): the browser gets the source files`);
+  }
+  const origin = new URL(server.base).origin;
+  await context.route(url => url.origin === origin && Object.hasOwn(UI_FILES, url.pathname), route => {
+    const [file, contentType] = UI_FILES[new URL(route.request().url()).pathname];
+    return route.fulfill({
+      status: 200, contentType, headers: { 'cache-control': 'no-cache' },
+      body: readFileSync(join(UI_DIR, file)),
+    });
+  });
+}
+
 /** A fresh headless Chromium (its own user-data dir) on one page; uncaught page errors are kept. */
 async function openBrowser() {
   const profile = mkdtempSync(join(tmpdir(), 'weft-ui-chromium-'));
@@ -135,6 +197,7 @@ async function withSetup(t, body, serverArgs) {
   const server = await startServer(serverArgs);
   const browser = await openBrowser();
   try {
+    await serveUiSource(t, server, browser.context);
     await body({ server, ...browser });
     assert.deepEqual(browser.pageErrors, [], 'the page threw no uncaught error');
   } catch (e) {
@@ -419,6 +482,18 @@ test('with a server token, uploads need it: a 401 says a token is required', { t
     // The token is kept for the next visit.
     await page.reload();
     assert.equal(await page.getByTestId('token-input').inputValue(), 's3cret-ui-token');
+
+    // Start and Stop are changes too: without the token, Start is refused and says why.
+    await page.goto(`${server.base}/#/automation`);
+    const row = page.locator('[data-testid=sensor-row][data-name=check_file_sensor]');
+    await page.getByTestId('token-input').fill('');
+    await row.getByTestId('instigator-toggle').filter({ hasText: /^Start$/ }).click();
+    await page.getByTestId('action-error').filter({ hasText: 'a token is required' }).waitFor();
+    assert.equal(await row.getByTestId('instigator-status').innerText(), 'STOPPED');
+    await page.getByTestId('token-input').fill('s3cret-ui-token');
+    await row.getByTestId('instigator-toggle').filter({ hasText: /^Start$/ }).click();
+    await row.getByTestId('instigator-status').filter({ hasText: /^RUNNING$/ }).waitFor();
+    await page.getByTestId('action-error').waitFor({ state: 'detached' });
   }, ['--token', 's3cret-ui-token']);
 });
 
@@ -464,6 +539,129 @@ test('the automation page lists the schedules and the sensor', { timeout: TEST_T
     assert.equal(await page.getByTestId('schedule-row').count(), 2);
     const sensor = page.locator('[data-testid=sensor-row][data-name=check_file_sensor]');
     assert.match(await sensor.innerText(), /process_numbers\s+5 s/);
+    // Nothing is on by default (the location asks for none): each is STOPPED, with a Start button.
+    for (const row of [...await page.getByTestId('schedule-row').all(), sensor]) {
+      assert.equal(await row.getByTestId('instigator-status').innerText(), 'STOPPED');
+      assert.equal(await row.getByTestId('instigator-toggle').innerText(), 'Start');
+      assert.equal(await row.getByTestId('last-tick').innerText(), 'never');
+    }
+  });
+});
+
+const SCHEDULE = 'process_numbers_every_minute';
+const SENSOR = 'check_file_sensor';
+const stateOf = async (server, kind, name) =>
+  (await getJson(server, `/api/${kind}s`)).find(x => x.location === 'numbers' && x.name === name)?.status;
+
+test('a schedule turned on in the page ticks at a daemon pass: its tick links the run; Stop turns it off', { timeout: TEST_TIMEOUT }, async t => {
+  await withSetup(t, async ({ server, page }) => {
+    await page.goto(`${server.base}/#/locations`);
+    await uploadAndExpect(page, 'numbers', NUMBERS, sha256(readFileSync(NUMBERS)));
+    await page.getByTestId('nav-automation').click();
+    const row = page.locator(`[data-testid=schedule-row][data-name=${SCHEDULE}]`);
+    await row.getByTestId('instigator-status').filter({ hasText: /^STOPPED$/ }).waitFor();
+
+    // Start, from the list.
+    await row.getByTestId('instigator-toggle').filter({ hasText: /^Start$/ }).click();
+    await row.getByTestId('instigator-status').filter({ hasText: /^RUNNING$/ }).waitFor();
+    await row.getByTestId('instigator-toggle').filter({ hasText: /^Stop$/ }).waitFor();
+    assert.equal(await stateOf(server, 'schedule', SCHEDULE), 'RUNNING');
+    const other = page.locator('[data-testid=schedule-row][data-name=process_numbers_asset_every_minute]');
+    assert.equal(await other.getByTestId('instigator-status').innerText(), 'STOPPED', 'the other schedule stays off');
+
+    // Its page: running, no tick yet.
+    await row.getByTestId('instigator-link').click();
+    await page.waitForURL(new RegExp(`#/automation/schedule/numbers/${SCHEDULE}$`));
+    const state = page.locator('h1 [data-testid=instigator-status]');
+    await state.filter({ hasText: /^RUNNING$/ }).waitFor();
+    assert.equal(await page.getByTestId('instigator-cron').innerText(), '* * * * *');
+    const ticks = page.getByTestId('ticks');
+    await ticks.getByText('No ticks yet').waitFor();
+
+    // One daemon pass, 90 s from now: a minute has begun since Start, so the schedule ticks.
+    const report = await daemonPass(server, Date.now() + 90_000);
+    const mine = report.ticks.filter(x => x.kind === 'SCHEDULE' && x.name === SCHEDULE);
+    assert.ok(mine.length >= 1 && mine.every(x => x.status === 'SUCCESS' && x.run_ids.length === 1),
+      `the pass ticked the schedule and launched a run: ${JSON.stringify(report)}`);
+    assert.ok(!report.ticks.some(x => x.name !== SCHEDULE), 'nothing that is stopped ticked');
+
+    // The page shows the tick at its next refresh (every 2 s), with the run it launched.
+    const tick = ticks.locator('[data-testid=tick-row][data-status=SUCCESS]').first();
+    await tick.waitFor({ timeout: 5000 });
+    assert.equal(await ticks.getByTestId('tick-row').count(), mine.length);
+    assert.equal(await tick.getByTestId('tick-status').innerText(), 'SUCCESS');
+    assert.match(await tick.getByTestId('tick-scheduled').innerText(), /^\d{4}-\d\d-\d\d \d\d:\d\d:00$/, 'a schedule tick is for a whole minute');
+    const runLink = tick.getByTestId('tick-run');
+    assert.equal(await runLink.count(), 1);
+    const runId = await runLink.getAttribute('data-run-id');
+    assert.ok(mine.some(x => x.run_ids.includes(runId)), `the tick links run ${runId} of the pass`);
+    await tick.getByTestId('tick-run-status').filter({ hasText: /^SUCCESS$/ }).waitFor({ timeout: 5000 });
+
+    // The run's page: a successful run of the schedule's job, tagged with the schedule.
+    await runLink.click();
+    await page.waitForURL(url => url.hash === `#/runs/${encodeURIComponent(runId)}`);
+    await waitForRunStatus(page, 'SUCCESS');
+    assert.equal(await page.getByTestId('run-job').innerText(), 'process_numbers');
+    assert.match(await page.getByTestId('run-tags').innerText(), new RegExp(`weft/schedule_name=${SCHEDULE}`));
+
+    // Back on the schedule's page, Stop turns it off; the tick stays.
+    await page.goBack();
+    await page.waitForURL(new RegExp(`#/automation/schedule/numbers/${SCHEDULE}$`));
+    await state.filter({ hasText: /^RUNNING$/ }).waitFor();
+    await page.getByTestId('instigator-toggle').filter({ hasText: /^Stop$/ }).click();
+    await state.filter({ hasText: /^STOPPED$/ }).waitFor();
+    await page.getByTestId('instigator-toggle').filter({ hasText: /^Start$/ }).waitFor();
+    assert.equal(await stateOf(server, 'schedule', SCHEDULE), 'STOPPED');
+    await ticks.locator('[data-testid=tick-row][data-status=SUCCESS]').first().waitFor();
+
+    // ... and the list says so.
+    await page.getByTestId('nav-automation').click();
+    await row.getByTestId('instigator-status').filter({ hasText: /^STOPPED$/ }).waitFor();
+    assert.equal(await row.getByTestId('instigator-toggle').innerText(), 'Start');
+    assert.notEqual(await row.getByTestId('last-tick').innerText(), 'never');
+  });
+});
+
+test('a sensor turned on in its page is evaluated at a daemon pass: a SKIPPED tick says why', { timeout: TEST_TIMEOUT }, async t => {
+  await withSetup(t, async ({ server, page }) => {
+    await page.goto(`${server.base}/#/locations`);
+    await uploadAndExpect(page, 'numbers', NUMBERS, sha256(readFileSync(NUMBERS)));
+    await page.getByTestId('nav-automation').click();
+    const row = page.locator(`[data-testid=sensor-row][data-name=${SENSOR}]`);
+    await row.getByTestId('instigator-link').click();
+    await page.waitForURL(new RegExp(`#/automation/sensor/numbers/${SENSOR}$`));
+    const state = page.locator('h1 [data-testid=instigator-status]');
+    await state.filter({ hasText: /^STOPPED$/ }).waitFor();
+    const ticks = page.getByTestId('ticks');
+    await ticks.getByText('No ticks yet').waitFor();
+
+    // Start, from its page.
+    await page.getByTestId('instigator-toggle').filter({ hasText: /^Start$/ }).click();
+    await state.filter({ hasText: /^RUNNING$/ }).waitFor();
+    await page.getByTestId('instigator-toggle').filter({ hasText: /^Stop$/ }).waitFor();
+    assert.equal(await stateOf(server, 'sensor', SENSOR), 'RUNNING');
+
+    // A pass evaluates it: the location has no grant to the file it checks, so it skips.
+    const report = await daemonPass(server, Date.now() + 90_000);
+    const mine = report.ticks.filter(x => x.kind === 'SENSOR' && x.name === SENSOR);
+    assert.equal(mine.length, 1, JSON.stringify(report));
+    assert.equal(mine[0].status, 'SKIPPED');
+
+    const tick = ticks.locator('[data-testid=tick-row][data-status=SKIPPED]');
+    await tick.waitFor({ timeout: 5000 });
+    assert.equal(await ticks.getByTestId('tick-row').count(), 1);
+    assert.equal(await tick.getByTestId('tick-status').innerText(), 'SKIPPED');
+    assert.equal(await tick.getByTestId('tick-skip-reason').innerText(), 'check file not exists');
+    assert.equal(await tick.getByTestId('tick-run').count(), 0, 'a skipped tick launched no run');
+    assert.equal(await tick.getByTestId('tick-error').count(), 0);
+
+    // The list: running, evaluated; Stop from there turns it off.
+    await page.getByTestId('nav-automation').click();
+    await row.getByTestId('instigator-status').filter({ hasText: /^RUNNING$/ }).waitFor();
+    assert.notEqual(await row.getByTestId('last-tick').innerText(), 'never');
+    await row.getByTestId('instigator-toggle').filter({ hasText: /^Stop$/ }).click();
+    await row.getByTestId('instigator-status').filter({ hasText: /^STOPPED$/ }).waitFor();
+    assert.equal(await stateOf(server, 'sensor', SENSOR), 'STOPPED');
   });
 });
 

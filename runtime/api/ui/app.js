@@ -1,8 +1,9 @@
 // Weft web UI: a single-page app over the JSON API of `weft serve` (see the API contract).
 // Plain modern JavaScript, no build step, nothing loaded from outside. A hash router
 // (#/locations, #/locations/{loc}, #/locations/{loc}/jobs/{job}, #/jobs, #/assets, #/runs,
-// #/runs/{id}, #/automation) draws one page at a time into <main id="app">; graphs and the
-// run's Gantt chart are hand-written SVG. Elements that tests look for carry data-testid.
+// #/runs/{id}, #/automation, #/automation/{schedule|sensor}/{loc}/{name}) draws one page at
+// a time into <main id="app">; graphs and the run's Gantt chart are hand-written SVG.
+// Elements that tests look for carry data-testid.
 
 const app = document.getElementById('app');
 const TOKEN_KEY = 'weft.token';
@@ -167,11 +168,11 @@ function fmtClock(ms) {
 function fmtAgo(ms) {
   if (ms == null) return 'never';
   const s = Math.round((Date.now() - ms) / 1000);
-  if (s < 5) return 'just now';
-  if (s < 60) return `${s} s ago`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
-  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
-  return fmtTime(ms);
+  const a = Math.abs(s);
+  if (a < 5) return 'just now';
+  if (a >= 86400) return fmtTime(ms);
+  const span = a < 60 ? `${a} s` : a < 3600 ? `${Math.floor(a / 60)} min` : `${Math.floor(a / 3600)} h`;
+  return s < 0 ? `in ${span}` : `${span} ago`; // in the future: a daemon pass at an injected time
 }
 
 function timeEl(ms) {
@@ -428,6 +429,7 @@ function route() {
   else if (top === 'runs' && parts.length === 1) render = () => pageRuns(page, params);
   else if (top === 'runs' && parts.length === 2) render = () => pageRun(page, parts[1]);
   else if (top === 'automation' && parts.length === 1) render = () => pageAutomation(page);
+  else if (top === 'automation' && parts.length === 4 && Object.hasOwn(INSTIGATORS, parts[1])) render = () => pageInstigator(page, parts[1], parts[2], parts[3]);
   else render = () => show(h('h1', null, 'Not found'), h('p', null, 'No page at ', h('code', null, `#/${raw}`), '.'));
   Promise.resolve().then(render).catch(e => {
     if (page.alive()) show(errorBox(e.message || String(e)));
@@ -1235,28 +1237,296 @@ async function pageRun(page, runId) {
 // Automation
 // ---------------------------------------------------------------------------------------
 
+/** Schedules and sensors ("instigators"): where their state, controls and ticks live. */
+const INSTIGATORS = {
+  schedule: { title: 'Schedule', list: '/api/schedules', api: '/api/schedules', tag: 'weft/schedule_name' },
+  sensor: { title: 'Sensor', list: '/api/sensors', api: '/api/sensors', tag: 'weft/sensor_name' },
+};
+const instigatorApi = (kind, loc, name) => `${INSTIGATORS[kind].api}/${enc(loc)}/${enc(name)}`;
+const instigatorHash = (kind, loc, name) => `#/automation/${kind}/${enc(loc)}/${enc(name)}`;
+
+/** RUNNING or STOPPED, as the daemon follows it (the location's default in the tooltip). */
+function stateBadge(status, defaultStatus) {
+  const b = badge(status || 'UNKNOWN', 'instigator-status');
+  if (defaultStatus) b.title = `default: ${defaultStatus}`;
+  return b;
+}
+
+/**
+ * The Start/Stop button of one schedule or sensor. `set(status)` shows a state read from
+ * the server (ignored while a change is under way); a click POSTs .../start or .../stop and
+ * calls onChange(newState), or onError(error, action). onBusy() is called when a change
+ * begins and when it ends, so that a refresh begun meanwhile is not drawn over it.
+ */
+function instigatorToggle(kind, loc, name, { onChange, onError, onBusy }) {
+  let status = null;
+  let pending = null;
+  const button = h('button', { type: 'button', testid: 'instigator-toggle' });
+  const draw = () => {
+    const on = status === 'RUNNING';
+    button.textContent = pending === 'start' ? 'Starting…' : pending === 'stop' ? 'Stopping…' : on ? 'Stop' : 'Start';
+    button.className = `small ${on ? 'danger' : 'primary'}`;
+    button.disabled = pending != null || status == null;
+    button.dataset.action = on ? 'stop' : 'start';
+    button.title = on ? `Turn this ${kind} off` : `Turn this ${kind} on: the daemon ticks it from now`;
+  };
+  button.addEventListener('click', async () => {
+    if (pending || status == null) return;
+    pending = status === 'RUNNING' ? 'stop' : 'start';
+    const action = pending;
+    onBusy?.();
+    draw();
+    let state = null;
+    let error = null;
+    try {
+      state = await api('POST', `${instigatorApi(kind, loc, name)}/${action}`);
+      status = state?.status ?? (action === 'start' ? 'RUNNING' : 'STOPPED');
+    } catch (e) {
+      error = e;
+    }
+    pending = null;
+    onBusy?.();
+    draw();
+    if (error) onError?.(error, action); else onChange?.(state ?? { status });
+  });
+  draw();
+  return { el: button, set(st) { if (!pending) { status = st; draw(); } } };
+}
+
+const jobLinkOf = (loc, job) => (job ? link(`#/locations/${enc(loc)}/jobs/${enc(job)}`, job) : h('span', { class: 'muted' }, '—'));
+const defaultStatus = st => h('span', { class: 'muted', testid: 'default-status' }, st ?? '—');
+const intervalText = x => (x.minimum_interval_seconds != null ? `${x.minimum_interval_seconds} s` : '—');
+
+/**
+ * One table of schedules or sensors whose rows are updated in place (a refresh does not take
+ * the focus off a Start/Stop button). columns: [[header, item => content, cell class?], ...],
+ * between the name and the state, last tick and Start/Stop columns.
+ */
+function instigatorTable(page, kind, columns, { feedback, onBusy, onChange }) {
+  const testid = `${kind}s-table`;
+  const headers = [INSTIGATORS[kind].title, ...columns.map(c => c[0]), 'State', kind === 'sensor' ? 'Last evaluation' : 'Last tick', ''];
+  const el = table(testid, headers, [], kind === 'sensor' ? 'No sensors.' : 'No schedules.');
+  const body = el.tBodies[0];
+  const empty = body.firstElementChild;
+  const rows = new Map();
+  const rowOf = x => {
+    const key = `${x.location}\u0000${x.name}`;
+    let row = rows.get(key);
+    if (!row) {
+      const toggle = instigatorToggle(kind, x.location, x.name, {
+        onBusy,
+        onChange: state => { clear(feedback); onChange(x, state); },
+        onError: (e, action) => {
+          if (page.alive()) clear(feedback, errorBox(`Could not ${action} ${x.name}: ${e.message}`, 'action-error'));
+        },
+      });
+      const cells = columns.map(([, , cls]) => h('td', { class: cls }));
+      const state = h('td');
+      const last = h('td', { class: 'nowrap' });
+      const tr = h('tr', { testid: `${kind}-row`, dataset: { location: x.location, name: x.name } },
+        h('td', null, link(instigatorHash(kind, x.location, x.name), x.name, { class: 'strong', testid: 'instigator-link' })),
+        cells, state, last, h('td', { class: 'actions' }, toggle.el));
+      row = {
+        tr,
+        update(item) {
+          columns.forEach(([, f], i) => clear(cells[i], f(item)));
+          clear(state, stateBadge(item.status, item.default_status));
+          clear(last, h('span', { testid: 'last-tick' }, timeEl(item.last_tick_ms)));
+          tr.dataset.status = item.status ?? '';
+          toggle.set(item.status);
+        },
+      };
+      rows.set(key, row);
+    }
+    row.update(x);
+    return row.tr;
+  };
+  return {
+    el,
+    draw(items) {
+      items = [...items].sort((a, b) => a.location.localeCompare(b.location) || a.name.localeCompare(b.name));
+      const want = items.map(rowOf);
+      const keep = new Set(items.map(x => `${x.location}\u0000${x.name}`));
+      for (const k of [...rows.keys()]) if (!keep.has(k)) rows.delete(k);
+      const shown = want.length ? want : [empty];
+      const same = body.children.length === shown.length && shown.every((tr, i) => body.children[i] === tr);
+      if (!same) body.replaceChildren(...shown);
+    },
+  };
+}
+
 async function pageAutomation(page) {
   const sched = h('div', null, h('p', { class: 'muted' }, 'Loading…'));
   const sens = h('div', null, h('p', { class: 'muted' }, 'Loading…'));
-  show(h('h1', null, 'Automation'),
-    h('p', { class: 'muted' }, 'Schedules and sensors as their code locations define them. The daemon that runs them is not part of this server yet: the status shown is each one\'s default.'),
-    section('Schedules', sched), section('Sensors', sens));
-  const jobLink = (loc, job) => link(`#/locations/${enc(loc)}/jobs/${enc(job)}`, job);
-  const status = st => h('span', { class: `badge ${st === 'running' ? 'st-started' : 'st-not_started'}`, testid: 'default-status' }, st ?? '—');
-  const [schedules, sensors] = await Promise.allSettled([api('GET', '/api/schedules'), api('GET', '/api/sensors')]);
-  if (!page.alive()) return;
-  clear(sched, schedules.status === 'rejected' ? errorBox(schedules.reason.message)
-    : table('schedules-table', ['Schedule', 'Location', 'Job', 'Cron', 'Timezone', 'Default status'],
-      schedules.value.map(x => h('tr', { testid: 'schedule-row', dataset: { name: x.name } },
-        h('td', { class: 'strong' }, x.name), h('td', null, x.location), h('td', null, jobLink(x.location, x.job)),
-        h('td', null, h('code', null, x.cron)), h('td', null, x.timezone || 'UTC'), h('td', null, status(x.default_status)))),
-      'No schedules.'));
-  clear(sens, sensors.status === 'rejected' ? errorBox(sensors.reason.message)
-    : table('sensors-table', ['Sensor', 'Location', 'Job', 'Minimum interval', 'Default status'],
-      sensors.value.map(x => h('tr', { testid: 'sensor-row', dataset: { name: x.name } },
-        h('td', { class: 'strong' }, x.name), h('td', null, x.location), h('td', null, x.job ? jobLink(x.location, x.job) : '—'),
-        h('td', null, x.minimum_interval_seconds != null ? `${x.minimum_interval_seconds} s` : '—'), h('td', null, status(x.default_status)))),
-      'No sensors.'));
+  const feedback = h('div');
+  const stamp = h('span', { class: 'muted', testid: 'automation-updated' });
+  show(h('div', { class: 'title-row' }, h('h1', null, 'Automation'), stamp),
+    h('p', { class: 'muted' }, 'Schedules and sensors of every code location. The daemon (',
+      h('code', null, 'weft daemon'), ', or ', h('code', null, 'weft dev'),
+      ') ticks those that are running; Start and Stop take effect at its next pass. Click a name for its ticks.'),
+    feedback, section('Schedules', sched), section('Sensors', sens));
+
+  let epoch = 0; // bumped when a Start/Stop begins or ends: a refresh begun before is not drawn
+  const onBusy = () => { epoch++; };
+  let items = { schedule: [], sensor: [] };
+  const onChange = kind => (x, state) => {
+    items[kind] = items[kind].map(y => (y.location === x.location && y.name === x.name
+      ? { ...y, status: state.status ?? y.status, last_tick_ms: 'last_tick_ms' in state ? state.last_tick_ms : y.last_tick_ms } : y));
+    tables[kind].draw(items[kind]);
+  };
+  const tables = {
+    schedule: instigatorTable(page, 'schedule', [
+      ['Location', x => x.location], ['Job', x => jobLinkOf(x.location, x.job)],
+      ['Cron', x => h('code', null, x.cron), 'nowrap'], ['Timezone', x => x.timezone || 'UTC'],
+    ], { feedback, onBusy, onChange: onChange('schedule') }),
+    sensor: instigatorTable(page, 'sensor', [
+      ['Location', x => x.location], ['Job', x => jobLinkOf(x.location, x.job)],
+      ['Minimum interval', intervalText, 'nowrap'],
+    ], { feedback, onBusy, onChange: onChange('sensor') }),
+  };
+  let busy = false;
+  const refresh = async () => {
+    if (busy) return;
+    busy = true;
+    const at = epoch;
+    try {
+      const [schedules, sensors] = await Promise.allSettled([api('GET', '/api/schedules'), api('GET', '/api/sensors')]);
+      if (!page.alive() || at !== epoch) return;
+      for (const [kind, res, host] of [['schedule', schedules, sched], ['sensor', sensors, sens]]) {
+        if (res.status === 'rejected') {
+          clear(host, errorBox(res.reason.message));
+          continue;
+        }
+        items[kind] = res.value;
+        tables[kind].draw(items[kind]);
+        if (host.firstChild !== tables[kind].el) clear(host, tables[kind].el);
+      }
+      stamp.textContent = `auto-refresh every 2 s · updated ${fmtClock(Date.now())}`;
+    } finally {
+      busy = false;
+    }
+  };
+  await refresh();
+  page.every(2000, refresh);
+}
+
+/** A tick's runs: links to their pages, with each run's status when it is known. */
+function tickRuns(runIds, statuses) {
+  if (!runIds?.length) return h('span', { class: 'muted' }, '—');
+  return h('span', { class: 'tick-runs' }, runIds.map(id => h('span', { class: 'tick-run' },
+    link(`#/runs/${enc(id)}`, id.slice(0, 8), { class: 'mono', title: id, testid: 'tick-run', dataset: { runId: id } }),
+    statuses.has(id) ? [' ', badge(statuses.get(id), 'tick-run-status')] : null)));
+}
+
+function tickRow(kind, t, statuses) {
+  const why = t.error
+    ? h('span', { class: 'tick-error', testid: 'tick-error' }, t.error)
+    : t.skip_reason ? h('span', { testid: 'tick-skip-reason' }, t.skip_reason) : h('span', { class: 'muted' }, '');
+  const at = ms => h('time', { title: ms == null ? '' : new Date(ms).toISOString() }, fmtTime(ms));
+  return h('tr', { testid: 'tick-row', dataset: { status: t.status, timestamp: t.timestamp_ms } },
+    h('td', { class: 'nowrap', testid: 'tick-time' }, at(t.timestamp_ms)),
+    kind === 'schedule' ? h('td', { class: 'nowrap', testid: 'tick-scheduled' }, at(t.scheduled_ms)) : null,
+    h('td', null, badge(t.status, 'tick-status')),
+    h('td', null, tickRuns(t.run_ids, statuses)),
+    h('td', { class: 'msg' }, why),
+    kind === 'sensor' ? h('td', null, t.cursor != null ? h('code', { title: String(t.cursor), testid: 'tick-cursor' }, truncate(t.cursor, 48)) : h('span', { class: 'muted' }, '—')) : null);
+}
+
+/** #/automation/{schedule|sensor}/{location}/{name}: its state, Start/Stop, and its ticks. */
+async function pageInstigator(page, kind, loc, name) {
+  const K = INSTIGATORS[kind];
+  show(h('p', { class: 'crumbs' }, link('#/automation', 'Automation'), ' / ', link(`#/locations/${enc(loc)}`, loc), ' / ', name));
+  const status = h('span');
+  const feedback = h('div');
+  const about = h('div');
+  const stamp = h('span', { class: 'muted', testid: 'ticks-updated' });
+  const ticksHost = h('div', null, h('p', { class: 'muted' }, 'Loading…'));
+  const allRuns = link(`#/runs?${new URLSearchParams({ tag: `${K.tag}=${name}` })}`, 'all its runs', { testid: 'instigator-runs' });
+  let epoch = 0;
+  let item = null;
+  const toggle = instigatorToggle(kind, loc, name, {
+    onBusy: () => { epoch++; },
+    onChange: state => {
+      clear(feedback);
+      if (item) item = { ...item, status: state.status ?? item.status, last_tick_ms: 'last_tick_ms' in state ? state.last_tick_ms : item.last_tick_ms };
+      drawAbout();
+      refresh();
+    },
+    onError: (e, action) => { if (page.alive()) clear(feedback, errorBox(`Could not ${action} ${name}: ${e.message}`, 'action-error')); },
+  });
+  show(
+    h('div', { class: 'title-row' },
+      h('h1', null, name, ' ', h('small', null, K.title.toLowerCase()), ' ', status),
+      h('div', { class: 'actions' }, toggle.el)),
+    feedback, about,
+    section(null, h('div', { class: 'title-row card-head' }, h('h2', null, 'Ticks'), h('span', { class: 'actions' }, stamp, allRuns)), ticksHost));
+
+  let latestCursor = null;
+  function drawAbout() {
+    if (!item) return;
+    clear(status, stateBadge(item.status, item.default_status));
+    toggle.set(item.status);
+    clear(about, facts([
+      ['Location', link(`#/locations/${enc(loc)}`, loc)],
+      ['Job', jobLinkOf(loc, item.job)],
+      kind === 'schedule' ? ['Cron', h('code', { testid: 'instigator-cron' }, item.cron)] : null,
+      kind === 'schedule' ? ['Timezone', item.timezone || 'UTC'] : null,
+      kind === 'sensor' ? ['Minimum interval', intervalText(item)] : null,
+      ['Default status', defaultStatus(item.default_status)],
+      [kind === 'sensor' ? 'Last evaluation' : 'Last tick', h('span', { testid: 'last-tick', title: item.last_tick_ms == null ? '' : fmtTime(item.last_tick_ms) }, timeEl(item.last_tick_ms))],
+      kind === 'sensor' && latestCursor != null ? ['Cursor', h('code', { title: String(latestCursor) }, truncate(latestCursor, 48))] : null,
+      item.description ? ['Description', item.description] : null,
+      item.tags && Object.keys(item.tags).length ? ['Run tags', tagChips(item.tags)] : null]));
+  }
+
+  let drawn = null;
+  let busy = false;
+  const refresh = async () => {
+    if (busy) return;
+    busy = true;
+    const at = epoch;
+    try {
+      const runQuery = new URLSearchParams({ tag: `${K.tag}=${name}`, location: loc, limit: '200' });
+      const [list, ticks, runs] = await Promise.allSettled([
+        api('GET', K.list), api('GET', `${instigatorApi(kind, loc, name)}/ticks?limit=50`), api('GET', `/api/runs?${runQuery}`)]);
+      if (!page.alive()) return;
+      if (list.status === 'fulfilled' && at === epoch) {
+        const found = list.value.find(x => x.location === loc && x.name === name);
+        if (found) {
+          item = found;
+        } else {
+          item = null;
+          clear(status);
+          toggle.set(null);
+          clear(about, errorBox(`Code location ${loc} has no ${kind} named ${name}: there is nothing to start or stop. Ticks recorded for it, if any, are listed below.`, 'instigator-missing'));
+        }
+      } else if (list.status === 'rejected') {
+        clear(feedback, errorBox(list.reason.message));
+      }
+      if (ticks.status === 'rejected') {
+        clear(ticksHost, errorBox(ticks.reason.message, 'ticks-error'));
+        drawn = null;
+      } else {
+        latestCursor = ticks.value.find(t => t.cursor != null)?.cursor ?? null;
+        const statuses = new Map((runs.status === 'fulfilled' ? runs.value : []).map(r => [r.run_id, r.status]));
+        const sig = JSON.stringify([ticks.value, [...statuses]]);
+        if (sig !== drawn) {
+          drawn = sig;
+          const headers = ['Time', kind === 'schedule' ? 'Scheduled for' : null, 'Status', 'Runs', 'Skip reason / error',
+            kind === 'sensor' ? 'Cursor' : null].filter(Boolean);
+          clear(ticksHost, table('ticks', headers, ticks.value.map(t => tickRow(kind, t, statuses)),
+            item?.status === 'RUNNING' ? 'No ticks yet: the daemon ticks it at its next pass.'
+              : `No ticks yet: Start the ${kind}, and run the daemon (weft daemon).`));
+        }
+      }
+      drawAbout();
+      stamp.textContent = `auto-refresh every 2 s · updated ${fmtClock(Date.now())}`;
+    } finally {
+      busy = false;
+    }
+  };
+  await refresh();
+  page.every(2000, refresh);
 }
 
 // ---------------------------------------------------------------------------------------

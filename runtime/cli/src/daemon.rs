@@ -11,6 +11,11 @@
 //!   with its stored cursor; its run requests are de-duplicated by run key the same way;
 //!   skip reasons and guest errors become ticks and never stop the daemon.
 //!
+//! Each pass also does run monitoring (a run whose process stopped sending heartbeats, or
+//! that never started, is marked failed with a clear event), run retries (a failed run with
+//! retries left is re-executed, from failure by default), and, when runs queue, the queued
+//! run coordinator (`max_concurrent_runs`, tag concurrency limits, `weft/priority`).
+//!
 //! A schedule or sensor with no stored state has its definition's default status; turning
 //! one on starts its clock then. Runs are launched in this process (the in-process
 //! launcher), pinned to the version the pass loaded.
@@ -19,13 +24,17 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use weft_api::{ApiError, Grants};
+use weft_api::{ApiError, Grants, Reexecute};
+use weft_core::coordinator::{QueueLimits, dequeue};
 use weft_core::defs::{DefaultStatus, Definitions};
+use weft_core::events::{Event, EventKind, RunStatus};
+use weft_core::run::{RunFilter, RunRecord};
 use weft_core::schedule::{CatchUp, CronSchedule, due_ticks, tick_run_key};
 use weft_store::{InstigatorState, LocationRecord, Store, TickRecord};
 use weft_wasm::CodeLocation;
 
 use crate::launch::{Target, prepare};
+use crate::serve::control::Control;
 use crate::serve::launcher::Launcher;
 use crate::serve::registry::Registry;
 use crate::serve::store_error;
@@ -40,6 +49,9 @@ const LEASE_TTL_MS: i64 = 30_000;
 const SCHEDULE_TAG: &str = "weft/schedule_name";
 const SENSOR_TAG: &str = "weft/sensor_name";
 const RUN_KEY_TAG: &str = "weft/run_key";
+const MAX_RETRIES_TAG: &str = "weft/max_retries";
+const RETRY_NUMBER_TAG: &str = "weft/retry_number";
+const PARENT_TAG: &str = "weft/parent_run_id";
 
 /// What one pass did.
 #[derive(Debug, Default)]
@@ -50,22 +62,56 @@ pub struct Pass {
     pub ticks: Vec<TickRecord>,
 }
 
+/// What the daemon does beyond schedules and sensors, from weft.yaml.
+#[derive(Debug, Clone, Default)]
+pub struct Policies {
+    /// The run coordinator's limits, when runs queue.
+    pub queue: Option<QueueLimits>,
+    /// Retries of failed runs without a `weft/max_retries` tag.
+    pub max_retries: u32,
+    /// Retries re-execute all steps rather than from failure.
+    pub retry_all_steps: bool,
+    /// A run whose process has not said it is alive for this long has failed.
+    pub heartbeat_timeout_ms: i64,
+    /// A run not started this long after it was launched has failed.
+    pub start_timeout_ms: i64,
+}
+
+impl Policies {
+    /// The policies weft.yaml sets.
+    pub fn of(instance: &crate::instance::Instance) -> Self {
+        let config = &instance.config;
+        let ms = |s: u64| i64::try_from(s.saturating_mul(1000)).unwrap_or(i64::MAX);
+        Policies {
+            queue: config.run_coordinator.clone(),
+            max_retries: config.run_retries.max_retries,
+            retry_all_steps: config.run_retries.all_steps,
+            heartbeat_timeout_ms: ms(config.run_monitoring.heartbeat_timeout_seconds),
+            start_timeout_ms: ms(config.run_monitoring.start_timeout_seconds),
+        }
+    }
+}
+
 /// The daemon of one process.
 pub struct Daemon {
     store: Arc<Store>,
     registry: Arc<Registry>,
     launcher: Arc<Launcher>,
+    control: Arc<Control>,
+    policies: Policies,
     /// Who holds the lease: this process.
     holder: String,
     catch_up: CatchUp,
 }
 
 impl Daemon {
-    pub fn new(store: Arc<Store>, registry: Arc<Registry>, launcher: Arc<Launcher>) -> Self {
+    pub fn new(services: &crate::serve::Services, control: Arc<Control>) -> Self {
         Daemon {
-            store,
-            registry,
-            launcher,
+            store: services.store.clone(),
+            registry: services.registry.clone(),
+            launcher: services.launcher.clone(),
+            control,
+            policies: Policies::of(&services.instance),
             holder: uuid::Uuid::now_v7().to_string(),
             catch_up: CatchUp::Latest,
         }
@@ -122,6 +168,8 @@ impl Daemon {
             leader,
             ticks: Vec::new(),
         };
+        self.monitor(now_ms).await?;
+        self.retry_failed().await?;
         for record in self.store.location_records().await.map_err(store_error)? {
             let Some(definitions) = self.definitions(&record).await? else {
                 continue;
@@ -177,7 +225,174 @@ impl Daemon {
                 );
             }
         }
+        self.coordinate().await?;
         Ok(pass)
+    }
+
+    /// Run monitoring: a run under way whose process stopped saying it is alive, or a run
+    /// that never started, has failed; a clear event says why (and a retry may follow).
+    async fn monitor(&self, now_ms: i64) -> Result<(), ApiError> {
+        let under_way = [
+            RunStatus::Starting,
+            RunStatus::Started,
+            RunStatus::Canceling,
+        ];
+        let runs = self.store.runs_in(&under_way).await.map_err(store_error)?;
+        let not_started = self
+            .store
+            .runs_in(&[RunStatus::NotStarted])
+            .await
+            .map_err(store_error)?;
+        let mut failures = Vec::new();
+        for (run, heartbeat) in runs {
+            if self.launcher.runs_here(&run.run_id) {
+                continue;
+            }
+            let alive = heartbeat.or(run.started_ms).unwrap_or(run.created_ms);
+            let silent = now_ms - alive;
+            if silent > self.policies.heartbeat_timeout_ms {
+                failures.push((
+                    run.run_id,
+                    format!(
+                        "the process running it stopped: no heartbeat for {} s (run monitoring)",
+                        silent / 1000
+                    ),
+                ));
+            }
+        }
+        for (run, _) in not_started {
+            let waited = now_ms - run.created_ms;
+            if !self.launcher.runs_here(&run.run_id) && waited > self.policies.start_timeout_ms {
+                failures.push((
+                    run.run_id,
+                    format!(
+                        "it did not start within {} s (run monitoring)",
+                        waited / 1000
+                    ),
+                ));
+            }
+        }
+        if failures.is_empty() {
+            return Ok(());
+        }
+        let events = failures
+            .into_iter()
+            .map(|(run_id, message)| {
+                tracing::warn!("run {run_id} failed: {message}");
+                Event {
+                    run_id,
+                    step_key: None,
+                    timestamp_ms: now_ms,
+                    kind: EventKind::RunFailure { message },
+                }
+            })
+            .collect();
+        self.launcher
+            .record(events)
+            .await
+            .map_err(|e| ApiError::new(weft_api::ErrorKind::Unavailable, e))
+    }
+
+    /// Run retries: each failed run with retries left (`weft/max_retries`, else weft.yaml's
+    /// default) is re-executed once, tagged with its retry number.
+    async fn retry_failed(&self) -> Result<(), ApiError> {
+        let failed = self
+            .store
+            .runs(&RunFilter {
+                status: Some(RunStatus::Failure),
+                limit: Some(100),
+                ..RunFilter::default()
+            })
+            .await
+            .map_err(store_error)?;
+        for run in failed {
+            let max = run
+                .tags
+                .get(MAX_RETRIES_TAG)
+                .and_then(|m| m.parse::<u32>().ok())
+                .unwrap_or(self.policies.max_retries);
+            let number = run
+                .tags
+                .get(RETRY_NUMBER_TAG)
+                .and_then(|n| n.parse::<u32>().ok())
+                .unwrap_or(0);
+            if number >= max {
+                continue;
+            }
+            let retried = self
+                .store
+                .runs(&RunFilter {
+                    tag: Some((PARENT_TAG.into(), run.run_id.clone())),
+                    limit: Some(1),
+                    ..RunFilter::default()
+                })
+                .await
+                .map_err(store_error)?;
+            if !retried.is_empty() {
+                continue;
+            }
+            let how = Reexecute {
+                from_failure: !self.policies.retry_all_steps,
+            };
+            let extra = BTreeMap::from([(RETRY_NUMBER_TAG.to_owned(), (number + 1).to_string())]);
+            match self.control.reexecute_with(&run.run_id, how, extra).await {
+                Ok(child) => tracing::info!(
+                    "run {} failed: retry {} is run {child}",
+                    run.run_id,
+                    number + 1
+                ),
+                Err(e) => tracing::warn!("retrying run {}: {e}", run.run_id),
+            }
+        }
+        Ok(())
+    }
+
+    /// The queued run coordinator: starts the queued runs the limits let through.
+    async fn coordinate(&self) -> Result<(), ApiError> {
+        let Some(limits) = &self.policies.queue else {
+            return Ok(());
+        };
+        let queued: Vec<RunRecord> = self
+            .store
+            .runs_in(&[RunStatus::Queued])
+            .await
+            .map_err(store_error)?
+            .into_iter()
+            .map(|(r, _)| r)
+            .collect();
+        if queued.is_empty() {
+            return Ok(());
+        }
+        let under_way: Vec<RunRecord> = self
+            .store
+            .runs_in(&[
+                RunStatus::Starting,
+                RunStatus::Started,
+                RunStatus::Canceling,
+            ])
+            .await
+            .map_err(store_error)?
+            .into_iter()
+            .map(|(r, _)| r)
+            .collect();
+        for run_id in dequeue(&queued, &under_way, limits) {
+            let Some(run) = queued.iter().find(|r| r.run_id == run_id) else {
+                continue;
+            };
+            if let Err(e) = self.control.start_queued(run).await {
+                // A run that cannot start fails with the reason, rather than block the queue.
+                let _ = self
+                    .launcher
+                    .record(vec![Event {
+                        run_id: run.run_id.clone(),
+                        step_key: None,
+                        timestamp_ms: weft_engine::now_ms(),
+                        kind: EventKind::RunFailure { message: e.message },
+                    }])
+                    .await;
+            }
+        }
+        Ok(())
     }
 
     /// The current definitions of a location, as stored with its version.
@@ -469,11 +684,7 @@ pub async fn command(
         Some(text) => parse_time(text).map_err(bad)?,
     };
     let services = crate::serve::Services::open(instance).await?;
-    let daemon = Daemon::new(
-        services.store.clone(),
-        services.registry.clone(),
-        services.launcher.clone(),
-    );
+    let daemon = Daemon::new(&services, Arc::new(services.control()));
     if !once {
         eprintln!("weft daemon: a pass every {interval} s (Ctrl-C to stop)");
         tokio::select! {

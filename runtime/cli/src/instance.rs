@@ -8,6 +8,11 @@
 //! executor: parallel          # or in-process (the default)
 //! max_concurrent: 4
 //! io_manager: filesystem      # or in-memory
+//! run_coordinator:            # runs queue; the daemon starts them within the limits
+//!   max_concurrent_runs: 3
+//!   tag_concurrency_limits: [{ key: domain, value: numbers, limit: 1 }]
+//! run_retries: { max_retries: 1 }            # the weft/max_retries tag overrides it
+//! run_monitoring: { heartbeat_timeout_seconds: 60, start_timeout_seconds: 180 }
 //! sandbox:
 //!   memory_mb: 256
 //!   step_timeout_seconds: 60
@@ -47,8 +52,58 @@ pub struct InstanceConfig {
     pub io_manager: Option<String>,
     #[serde(default)]
     pub sandbox: SandboxConfig,
+    /// Runs queue and the daemon starts them within these limits (Dagster's
+    /// `QueuedRunCoordinator`); without it, runs start when launched.
+    #[serde(default)]
+    pub run_coordinator: Option<weft_core::coordinator::QueueLimits>,
+    #[serde(default)]
+    pub run_retries: RunRetries,
+    #[serde(default)]
+    pub run_monitoring: RunMonitoring,
     #[serde(default)]
     pub locations: BTreeMap<String, LocationConfig>,
+}
+
+/// Run retries: a failed run is re-executed by the daemon, at most `max_retries` times
+/// (the `weft/max_retries` tag overrides it per run).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunRetries {
+    #[serde(default)]
+    pub max_retries: u32,
+    /// Re-execute all steps rather than from failure (the default).
+    #[serde(default)]
+    pub all_steps: bool,
+}
+
+/// Run monitoring: a run whose process stopped saying it is alive, or that never started,
+/// is marked failed by the daemon.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunMonitoring {
+    #[serde(default = "RunMonitoring::default_heartbeat_timeout")]
+    pub heartbeat_timeout_seconds: u64,
+    #[serde(default = "RunMonitoring::default_start_timeout")]
+    pub start_timeout_seconds: u64,
+}
+
+impl RunMonitoring {
+    fn default_heartbeat_timeout() -> u64 {
+        60
+    }
+
+    fn default_start_timeout() -> u64 {
+        180
+    }
+}
+
+impl Default for RunMonitoring {
+    fn default() -> Self {
+        RunMonitoring {
+            heartbeat_timeout_seconds: Self::default_heartbeat_timeout(),
+            start_timeout_seconds: Self::default_start_timeout(),
+        }
+    }
 }
 
 /// Limits applied to every location.

@@ -13,6 +13,7 @@
 //! ```
 
 pub mod config;
+pub mod coordinator;
 pub mod defs;
 pub mod events;
 pub mod plan;

@@ -212,6 +212,54 @@ impl Store {
             .collect()
     }
 
+    /// Every run in one of `statuses`, oldest first, with when its process last said it
+    /// was alive (run monitoring; `None` before its first heartbeat).
+    pub async fn runs_in(
+        &self,
+        statuses: &[RunStatus],
+    ) -> Result<Vec<(RunRecord, Option<i64>)>, StoreError> {
+        let doing = || format!("listing runs in {statuses:?}");
+        if statuses.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut query = self.db.statement(concat!(
+            "SELECT ",
+            run_columns!(),
+            ", heartbeat_ms FROM runs WHERE status IN ("
+        ));
+        for (i, status) in statuses.iter().enumerate() {
+            if i > 0 {
+                query = query.push(", ");
+            }
+            query = query.push_bind(status.as_str());
+        }
+        query = query.push(") ORDER BY created_ms, run_id");
+        let rows = self.db.fetch_all(query, doing).await?;
+        rows.iter()
+            .map(|row| {
+                let run = run_from_row(row).map_err(|e| StoreError::data(doing(), e))?;
+                let heartbeat: Option<i64> =
+                    row.get(11).map_err(|e| StoreError::new(doing(), e))?;
+                Ok((run, heartbeat))
+            })
+            .collect()
+    }
+
+    /// Records that the process executing `run_ids` is alive at `now_ms`.
+    pub async fn heartbeat(&self, run_ids: &[String], now_ms: i64) -> Result<(), StoreError> {
+        let doing = || format!("recording the heartbeat of {} runs", run_ids.len());
+        let statements = run_ids
+            .iter()
+            .map(|id| {
+                self.db
+                    .statement("UPDATE runs SET heartbeat_ms = $1 WHERE run_id = $2")
+                    .bind(now_ms)
+                    .bind(id.as_str())
+            })
+            .collect();
+        self.db.transaction(statements, doing).await
+    }
+
     /// Up to `limit` events of run `run_id` in order, with their ids, after id `after`
     /// (0 for all). Pass the last id seen to read on from there.
     pub async fn events(

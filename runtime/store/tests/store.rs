@@ -161,6 +161,7 @@ on_both! {
     two_stores_migrating_a_new_database_at_once_both_succeed,
     a_closed_store_gives_errors_not_panics,
     schedule_and_sensor_state_ticks_run_keys_and_leases,
+    runs_under_way_are_listed_with_their_heartbeats,
 }
 
 // What only PostgreSQL has: a server.
@@ -1095,4 +1096,35 @@ async fn schedule_and_sensor_state_ticks_run_keys_and_leases(db: Fresh) {
             .await
             .expect("free")
     );
+}
+
+async fn runs_under_way_are_listed_with_their_heartbeats(db: Fresh) {
+    let store = db.open().await;
+    let runs = [
+        ("q1", RunStatus::Queued, 1),
+        ("s1", RunStatus::Started, 2),
+        ("q2", RunStatus::Queued, 3),
+    ];
+    for (id, status, created) in runs {
+        let mut run = run(id, "process_numbers", created, &[]);
+        run.status = status;
+        store.create_run(&run).await.expect("create");
+    }
+    store
+        .heartbeat(&["s1".to_owned()], 42)
+        .await
+        .expect("heartbeat");
+    let queued = store.runs_in(&[RunStatus::Queued]).await.expect("list");
+    let ids: Vec<&str> = queued.iter().map(|(r, _)| r.run_id.as_str()).collect();
+    assert_eq!(ids, ["q1", "q2"]);
+    let under_way = store
+        .runs_in(&[RunStatus::Started, RunStatus::Starting])
+        .await
+        .expect("list");
+    assert_eq!(under_way.len(), 1);
+    assert_eq!(
+        (under_way[0].0.run_id.as_str(), under_way[0].1),
+        ("s1", Some(42))
+    );
+    assert!(store.runs_in(&[]).await.expect("none").is_empty());
 }

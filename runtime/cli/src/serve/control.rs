@@ -29,6 +29,16 @@ use crate::launch::{PrepareError, Target, prepare};
 const PARENT_TAG: &str = "weft/parent_run_id";
 /// The tag a re-executed run carries: the first run of the chain.
 const ROOT_TAG: &str = "weft/root_run_id";
+/// The tag of a re-execution from failure (which a queued run needs to plan again).
+const FROM_FAILURE_TAG: &str = "weft/from_failure";
+
+/// What `run` runs: its asset selection, or its job.
+fn target_of(run: &RunRecord) -> Target {
+    match &run.asset_selection {
+        Some(selection) => Target::Assets(selection.clone()),
+        None => Target::Job(run.job.clone()),
+    }
+}
 
 /// The control plane of one `weft serve` process.
 pub struct Control {
@@ -36,6 +46,8 @@ pub struct Control {
     registry: Arc<Registry>,
     launcher: Arc<Launcher>,
     compute_logs: weft_engine::io::FsComputeLogs,
+    /// Runs queue (a run coordinator is configured) rather than start at once.
+    queued: bool,
 }
 
 impl Control {
@@ -44,12 +56,14 @@ impl Control {
         registry: Arc<Registry>,
         launcher: Arc<Launcher>,
         compute_logs: weft_engine::io::FsComputeLogs,
+        queued: bool,
     ) -> Self {
         Control {
             store,
             registry,
             launcher,
             compute_logs,
+            queued,
         }
     }
 
@@ -126,11 +140,17 @@ impl Control {
             prepared.plan = from_failure(&prepared.plan, succeeded);
         }
         let run_id = prepared.record.run_id.clone();
+        if self.queued {
+            // The daemon's coordinator starts it when the limits allow.
+            prepared.record.status = RunStatus::Queued;
+        }
         self.store
             .create_run(&prepared.record)
             .await
             .map_err(store_error)?;
-        self.launcher.start(prepared, locations);
+        if !self.queued {
+            self.launcher.start(prepared, locations);
+        }
         Ok(run_id)
     }
 }
@@ -306,10 +326,7 @@ impl ControlPlane for Control {
     }
 
     async fn launch(&self, request: LaunchRequest) -> Result<String, ApiError> {
-        let config = match &request.config {
-            Some(json) => Some(json.to_string()),
-            None => None,
-        };
+        let config = request.config.as_ref().map(|json| json.to_string());
         match (&request.job, &request.selection) {
             (Some(job), None) => {
                 let name = match &request.location {
@@ -390,65 +407,7 @@ impl ControlPlane for Control {
     }
 
     async fn reexecute(&self, run_id: &str, how: Reexecute) -> Result<String, ApiError> {
-        let parent = self.run_record(run_id).await?;
-        if !parent.status.is_finished() {
-            return Err(ApiError::new(
-                ErrorKind::Conflict,
-                format!(
-                    "run {run_id} is still {}: re-execute it once it has ended",
-                    parent.status
-                ),
-            ));
-        }
-        let succeeded = if how.from_failure {
-            if parent.status == RunStatus::Success {
-                return Err(ApiError::new(
-                    ErrorKind::Conflict,
-                    format!("run {run_id} succeeded: there is no failure to re-execute from"),
-                ));
-            }
-            Some(self.succeeded_steps(&parent).await?)
-        } else {
-            None
-        };
-        // The same versions as the parent, each under its location's grants of today.
-        let names: Vec<&str> = parent.location.split('+').collect();
-        let digests: Vec<&str> = parent.digest.split('+').collect();
-        if names.len() != digests.len() {
-            return Err(ApiError::internal(format!(
-                "run {run_id} names {} locations but {} digests",
-                names.len(),
-                digests.len()
-            )));
-        }
-        let mut locations = Vec::with_capacity(names.len());
-        for (name, digest) in names.iter().zip(&digests) {
-            let grants = match self.store.location(name).await.map_err(store_error)? {
-                Some(record) => grants_of(&record)?,
-                None => Grants::default(),
-            };
-            locations.push(self.registry.get(name, digest, &grants).await?);
-        }
-        let target = match &parent.asset_selection {
-            Some(selection) => Target::Assets(selection.clone()),
-            None => Target::Job(parent.job.clone()),
-        };
-        let mut tags = parent.tags.clone();
-        let root = parent
-            .tags
-            .get(ROOT_TAG)
-            .cloned()
-            .unwrap_or_else(|| parent.run_id.clone());
-        tags.insert(PARENT_TAG.into(), parent.run_id.clone());
-        tags.insert(ROOT_TAG.into(), root);
-        self.start(
-            locations,
-            target,
-            Some(parent.config.to_string()),
-            tags,
-            succeeded.as_ref(),
-        )
-        .await
+        self.reexecute_with(run_id, how, BTreeMap::new()).await
     }
 
     async fn events(
@@ -563,6 +522,121 @@ impl ControlPlane for Control {
 }
 
 impl Control {
+    /// Re-executes run `run_id` (see [`ControlPlane::reexecute`]), adding `extra` tags.
+    pub async fn reexecute_with(
+        &self,
+        run_id: &str,
+        how: Reexecute,
+        extra: BTreeMap<String, String>,
+    ) -> Result<String, ApiError> {
+        let parent = self.run_record(run_id).await?;
+        if !parent.status.is_finished() {
+            return Err(ApiError::new(
+                ErrorKind::Conflict,
+                format!(
+                    "run {run_id} is still {}: re-execute it once it has ended",
+                    parent.status
+                ),
+            ));
+        }
+        let succeeded = if how.from_failure {
+            if parent.status == RunStatus::Success {
+                return Err(ApiError::new(
+                    ErrorKind::Conflict,
+                    format!("run {run_id} succeeded: there is no failure to re-execute from"),
+                ));
+            }
+            Some(self.succeeded_steps(&parent).await?)
+        } else {
+            None
+        };
+        let locations = self.pinned_locations(&parent).await?;
+        let mut tags = parent.tags.clone();
+        let root = parent
+            .tags
+            .get(ROOT_TAG)
+            .cloned()
+            .unwrap_or_else(|| parent.run_id.clone());
+        tags.insert(PARENT_TAG.into(), parent.run_id.clone());
+        tags.insert(ROOT_TAG.into(), root);
+        if how.from_failure {
+            tags.insert(FROM_FAILURE_TAG.into(), "true".into());
+        } else {
+            tags.remove(FROM_FAILURE_TAG);
+        }
+        tags.extend(extra);
+        self.start(
+            locations,
+            target_of(&parent),
+            Some(parent.config.to_string()),
+            tags,
+            succeeded.as_ref(),
+        )
+        .await
+    }
+
+    /// The versions `run` is pinned to, each under its location's grants of today.
+    async fn pinned_locations(&self, run: &RunRecord) -> Result<Vec<Arc<CodeLocation>>, ApiError> {
+        let names: Vec<&str> = run.location.split('+').collect();
+        let digests: Vec<&str> = run.digest.split('+').collect();
+        if names.len() != digests.len() {
+            return Err(ApiError::internal(format!(
+                "run {} names {} locations but {} digests",
+                run.run_id,
+                names.len(),
+                digests.len()
+            )));
+        }
+        let mut locations = Vec::with_capacity(names.len());
+        for (name, digest) in names.iter().zip(&digests) {
+            let grants = match self.store.location(name).await.map_err(store_error)? {
+                Some(record) => grants_of(&record)?,
+                None => Grants::default(),
+            };
+            locations.push(self.registry.get(name, digest, &grants).await?);
+        }
+        Ok(locations)
+    }
+
+    /// Starts the queued run `run` (the coordinator let it through): the same plan it was
+    /// queued with, under its own id.
+    pub async fn start_queued(&self, run: &RunRecord) -> Result<(), ApiError> {
+        let locations = self.pinned_locations(run).await?;
+        let refs: Vec<&CodeLocation> = locations.iter().map(AsRef::as_ref).collect();
+        let mut prepared = prepare(
+            &refs,
+            &target_of(run),
+            Some(&run.config.to_string()),
+            run.tags.clone(),
+        )
+        .map_err(|e| ApiError::unprocessable(e.to_string()))?;
+        if run.tags.get(FROM_FAILURE_TAG).is_some_and(|v| v == "true") {
+            let parent = match run.tags.get(PARENT_TAG) {
+                Some(parent) => self.run_record(parent).await?,
+                None => {
+                    return Err(ApiError::unprocessable(format!(
+                        "run {} re-executes from failure but names no parent run",
+                        run.run_id
+                    )));
+                }
+            };
+            let succeeded = self.succeeded_steps(&parent).await?;
+            prepared.plan = from_failure(&prepared.plan, &succeeded);
+        }
+        prepared.record = run.clone();
+        self.launcher
+            .record(vec![Event {
+                run_id: run.run_id.clone(),
+                step_key: None,
+                timestamp_ms: now_ms(),
+                kind: EventKind::RunStarting,
+            }])
+            .await
+            .map_err(|e| ApiError::new(ErrorKind::Unavailable, e))?;
+        self.launcher.start(prepared, locations);
+        Ok(())
+    }
+
     /// Every step that succeeded in `run` or, for the steps it did not run (a re-execution
     /// from failure), in the runs before it: step key → the run whose stored output to read.
     async fn succeeded_steps(&self, run: &RunRecord) -> Result<BTreeMap<String, String>, ApiError> {

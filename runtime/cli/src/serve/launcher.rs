@@ -5,7 +5,8 @@
 //! Cancelling goes through the database, so that any replica can cancel a run another one
 //! executes: the API records `RUN_CANCELING`, and the watcher here, which looks at the
 //! status of this server's runs in flight, raises the run's cancel flag; the executor then
-//! starts no new step and ends the run `CANCELED`.
+//! starts no new step and ends the run `CANCELED`. The same watcher records a heartbeat for
+//! the runs in flight here every two seconds, which the daemon's run monitoring reads.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -26,6 +27,9 @@ use crate::launch::{self, Prepared, Services};
 
 /// How often the watcher looks for cancel requests.
 const WATCH: Duration = Duration::from_millis(200);
+
+/// How often the runs in flight here say they are alive (run monitoring reads it).
+const HEARTBEAT_EVERY: u32 = 10;
 
 /// Runs launched by this server.
 pub struct Launcher {
@@ -156,6 +160,7 @@ impl Launcher {
 /// Raises the cancel flag of each run in flight here whose status became `CANCELING`
 /// (asked through any replica), until the launcher is dropped.
 async fn watch(launcher: std::sync::Weak<Launcher>) {
+    let mut beat = 0u32;
     loop {
         tokio::time::sleep(WATCH).await;
         let Some(launcher) = launcher.upgrade() else {
@@ -165,6 +170,13 @@ async fn watch(launcher: std::sync::Weak<Launcher>) {
             Ok(m) => m.keys().cloned().collect(),
             Err(_) => return,
         };
+        beat = (beat + 1) % HEARTBEAT_EVERY;
+        if beat == 0
+            && !ids.is_empty()
+            && let Err(e) = launcher.store.heartbeat(&ids, now_ms()).await
+        {
+            tracing::warn!("recording the heartbeat of {} runs: {e}", ids.len());
+        }
         for id in ids {
             match launcher.store.run(&id).await {
                 Ok(Some(run)) if run.status == RunStatus::Canceling => {

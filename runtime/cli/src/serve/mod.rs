@@ -76,6 +76,7 @@ impl Services {
             self.registry.clone(),
             self.launcher.clone(),
             FsComputeLogs::new(self.instance.logs_dir()),
+            self.instance.config.run_coordinator.is_some(),
         )
     }
 }
@@ -165,11 +166,7 @@ pub async fn dev(instance: Instance, files: Vec<PathBuf>, opts: ServeOpts) -> Re
     control.load_workspace(&named).await;
     let watcher = control.clone();
     tokio::spawn(async move { watcher.watch_workspace(named).await });
-    let daemon = Arc::new(crate::daemon::Daemon::new(
-        services.store.clone(),
-        services.registry.clone(),
-        services.launcher.clone(),
-    ));
+    let daemon = Arc::new(crate::daemon::Daemon::new(&services, control.clone()));
     let ticking = daemon.clone();
     tokio::spawn(async move { ticking.run_forever(std::time::Duration::from_secs(1)).await });
     let served = http(listener, address, control, &opts).await;

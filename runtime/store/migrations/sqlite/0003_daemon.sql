@@ -50,3 +50,6 @@ CREATE TABLE leases (
     holder     TEXT NOT NULL,
     expires_ms BIGINT NOT NULL
 );
+
+-- When the process executing a run last said it was alive (run monitoring).
+ALTER TABLE runs ADD COLUMN heartbeat_ms BIGINT;
