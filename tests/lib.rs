@@ -279,9 +279,19 @@ pub struct Server {
 impl Server {
     /// Starts `weft serve` for `home` with extra `args`, and waits until it listens.
     pub fn start(home: &Home, args: &[&str]) -> Server {
+        Self::run(home, "serve", args)
+    }
+
+    /// Starts `weft dev` for `home` with `args` (the components to serve), and waits until
+    /// it listens.
+    pub fn dev(home: &Home, args: &[&str]) -> Server {
+        Self::run(home, "dev", args)
+    }
+
+    fn run(home: &Home, command: &str, args: &[&str]) -> Server {
         use std::io::BufRead;
         let mut child = Command::new(weft_bin())
-            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args([command, "--listen", "127.0.0.1:0"])
             .args(args)
             .env("WEFT_HOME", &home.dir.0)
             .env_remove("WEFT_LOG")

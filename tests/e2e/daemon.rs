@@ -27,6 +27,7 @@ on_both!(
     a_sensor_sees_its_granted_directory_and_its_run_key_runs_once,
     queued_runs_keep_the_limits_and_all_finish,
     a_run_whose_process_died_is_failed_by_monitoring_and_retried,
+    weft_dev_serves_files_reloads_them_when_they_change_and_runs_the_daemon,
 );
 
 const MINUTE: i64 = 60_000;
@@ -342,4 +343,59 @@ fn a_run_whose_process_died_is_failed_by_monitoring_and_retried(backend: Backend
             .len(),
         1
     );
+}
+
+fn weft_dev_serves_files_reloads_them_when_they_change_and_runs_the_daemon(backend: Backend) {
+    let Some(home) = Home::on(backend) else {
+        return;
+    };
+    let dir = TempDir::new("dev");
+    let file = dir.join("numbers.wasm");
+    let bytes = std::fs::read(rust_guest("numbers")).unwrap();
+    std::fs::write(&file, &bytes).unwrap();
+    let server = Server::dev(&home, &[file.to_str().unwrap()]);
+    let first = server.get("/locations/numbers")["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // A rebuilt component (a new digest) is live within seconds, without a restart.
+    std::fs::write(&file, weft_tests::with_custom_section(&bytes, "rebuilt")).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let now = server.get("/locations/numbers")["digest"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        if now != first {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the change was never picked up"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // A broken file is reported and the location keeps its version.
+    let live = server.get("/locations/numbers")["digest"].clone();
+    std::fs::write(&file, b"not wasm").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(server.get("/locations/numbers")["digest"], live);
+
+    // The daemon runs in the same process: a sensor turned on is evaluated within seconds.
+    let (status, _) = server.call("POST", "/sensors/numbers/check_file_sensor/start", None);
+    assert_eq!(status, 200);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let ticks = server.get("/sensors/numbers/check_file_sensor/ticks");
+        if let Some(tick) = ticks.as_array().unwrap().first() {
+            assert_eq!(tick["skip_reason"], "check file not exists");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the sensor was never evaluated"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }

@@ -433,7 +433,8 @@ test('a new version uploaded while a run is in flight: the run keeps its digest,
       `the run was still in flight when version 2 was uploaded (it was ${inFlight.status})`);
     // The page shows version 2 as current, version 1 as older with a Roll back button.
     const row = other.locator('[data-testid=location-row][data-name=hostile]');
-    assert.equal(await row.getByTestId('location-digest').innerText(), short(d2));
+    // (The list is refreshed after the upload's result is shown: wait for it.)
+    await row.getByTestId('location-digest').filter({ hasText: new RegExp(`^${short(d2)}$`) }).waitFor();
     await row.getByTestId('versions-toggle').click();
     const versions = other.getByTestId('version-row');
     await until('2 versions', async () => (await versions.count()) === 2);
@@ -588,7 +589,7 @@ test('a schedule turned on in the page ticks at a daemon pass: its tick links th
     // The page shows the tick at its next refresh (every 2 s), with the run it launched.
     const tick = ticks.locator('[data-testid=tick-row][data-status=SUCCESS]').first();
     await tick.waitFor({ timeout: 5000 });
-    assert.equal(await ticks.getByTestId('tick-row').count(), mine.length);
+    await until(`${mine.length} tick(s) shown`, async () => (await ticks.getByTestId('tick-row').count()) === mine.length, 5000);
     assert.equal(await tick.getByTestId('tick-status').innerText(), 'SUCCESS');
     assert.match(await tick.getByTestId('tick-scheduled').innerText(), /^\d{4}-\d\d-\d\d \d\d:\d\d:00$/, 'a schedule tick is for a whole minute');
     const runLink = tick.getByTestId('tick-run');
