@@ -401,7 +401,8 @@ mod tests {
             ),
         ];
         let steps = step_summaries(&events);
-        let seen: Vec<(&str, &str, Option<i64>, Option<i64>, u32)> = steps
+        type Seen<'a> = (&'a str, &'a str, Option<i64>, Option<i64>, u32);
+        let seen: Vec<Seen> = steps
             .iter()
             .map(|s| (s.key.as_str(), s.status, s.start_ms, s.end_ms, s.attempts))
             .collect();
