@@ -532,3 +532,24 @@ impl Home {
         std::fs::write(&path, text).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
     }
 }
+
+/// A real component of another world (a WASI command printing "hi"), built with rustc
+/// into `dir`: not a Weft code location.
+pub fn wasi_command_component(dir: &TempDir) -> PathBuf {
+    let src = dir.join("main.rs");
+    std::fs::write(&src, "fn main() { println!(\"hi\"); }")
+        .unwrap_or_else(|e| panic!("writing {}: {e}", src.display()));
+    let out = dir.join("command.wasm");
+    let built = Command::new("rustc")
+        .args(["--target", "wasm32-wasip2", "-O", "-o"])
+        .arg(&out)
+        .arg(&src)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run rustc: {e}"));
+    assert!(
+        built.status.success(),
+        "building a WASI command: {}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    out
+}

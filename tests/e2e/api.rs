@@ -35,6 +35,7 @@ on_both!(
     weft_location_commands_manage_a_running_server,
     reexecute_from_failure_runs_only_what_failed_reading_the_rest_from_the_parent,
     weft_yaml_lists_locations_that_serve_uploads_at_start,
+    another_world_or_a_guest_trapping_in_its_definitions_is_refused_and_the_version_stays,
 );
 
 fn numbers() -> Vec<u8> {
@@ -638,6 +639,62 @@ fn weft_yaml_lists_locations_that_serve_uploads_at_start(backend: Backend) {
     drop(server);
     // A restart finds the same version current and stores nothing new.
     let server = Server::start(&home, &[]);
+    assert_eq!(
+        server
+            .get("/locations/numbers/versions")
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+fn another_world_or_a_guest_trapping_in_its_definitions_is_refused_and_the_version_stays(
+    backend: Backend,
+) {
+    let Some(home) = Home::on(backend) else {
+        return;
+    };
+    let server = Server::start(&home, &[]);
+    let digest = server.upload("numbers", &numbers());
+    // A real component, of another world.
+    let dir = weft_tests::TempDir::new("world");
+    let command = std::fs::read(weft_tests::wasi_command_component(&dir)).unwrap();
+    let (status, body) = server.call(
+        "POST",
+        "/locations/numbers",
+        Some((command, "application/wasm")),
+    );
+    assert_eq!(status, 422);
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a Weft code location"),
+        "{body}"
+    );
+    // The same location's next version gets no memory to run `definitions.get` in.
+    let (status, body) = server.call(
+        "PUT",
+        "/locations/numbers/grants",
+        Some((json!({}).to_string().into_bytes(), "application/json")),
+    );
+    assert_eq!(status, 200, "{body}");
+    drop(server);
+    home.add_config("sandbox: { memory_mb: 1 }\n");
+    let server = Server::start(&home, &[]);
+    let (status, body) = server.call(
+        "POST",
+        "/locations/numbers",
+        Some((with_custom_section(&numbers(), "v2"), "application/wasm")),
+    );
+    assert_eq!(status, 422, "{body}");
+    let message = body["error"].as_str().unwrap();
+    assert!(
+        message.contains("definitions") || message.contains("memory"),
+        "{message}"
+    );
+    assert_eq!(server.get("/locations/numbers")["digest"], digest.as_str());
     assert_eq!(
         server
             .get("/locations/numbers/versions")

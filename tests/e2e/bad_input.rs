@@ -59,21 +59,7 @@ fn a_core_module_that_is_not_a_component() {
 fn a_component_of_another_world() {
     let home = Home::new();
     let dir = TempDir::new("world");
-    // A WASI command: a real component, but of the wasi:cli world.
-    let src = dir.join("main.rs");
-    std::fs::write(&src, "fn main() { println!(\"hi\"); }").unwrap();
-    let out = dir.join("command.wasm");
-    let built = std::process::Command::new("rustc")
-        .args(["--target", "wasm32-wasip2", "-O", "-o"])
-        .arg(&out)
-        .arg(&src)
-        .output()
-        .unwrap();
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
+    let out = weft_tests::wasi_command_component(&dir);
     refused(
         &home,
         &["run", out.to_str().unwrap(), "--job", "x"],

@@ -120,6 +120,22 @@ fn a_schedule_fires_once_per_tick_and_catches_up_only_the_latest(backend: Backen
     assert_eq!(pass(&home, scheduled + 10 * MINUTE)["ticks"], json!([]));
     let (status, body) = server.call("POST", "/schedules/numbers/nope/start", None);
     assert_eq!(status, 404, "{body}");
+    let (status, body) = server.call("GET", "/schedules/numbers/nope/ticks", None);
+    assert_eq!(status, 404, "{body}");
+    // Stopping again keeps the time of its last tick.
+    server.call(
+        "POST",
+        "/schedules/numbers/process_numbers_every_minute/stop",
+        None,
+    );
+    let stopped = server.get("/schedules");
+    let again = stopped
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "process_numbers_every_minute")
+        .unwrap();
+    assert_eq!(again["last_tick_ms"], json!(scheduled + MINUTE));
 }
 
 fn a_sensor_sees_its_granted_directory_and_its_run_key_runs_once(backend: Backend) {

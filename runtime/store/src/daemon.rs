@@ -102,7 +102,8 @@ impl Store {
         now_ms: i64,
     ) -> Result<(), StoreError> {
         let doing = || format!("setting {location}/{name} {status}");
-        let clock = (kind != "SENSOR").then_some(now_ms);
+        // A schedule turned on counts its ticks from now; a sensor is evaluated at once.
+        let clock = (kind != "SENSOR" && status == "RUNNING").then_some(now_ms);
         let statement = self
             .db
             .statement(
@@ -110,8 +111,9 @@ impl Store {
                  VALUES ($1, $2, $3, $4, $5, $6) \
                  ON CONFLICT (location, name) DO UPDATE SET kind = excluded.kind, \
                  status = excluded.status, updated_ms = excluded.updated_ms, \
-                 last_tick_ms = CASE WHEN instigators.status = 'RUNNING' \
-                 THEN instigators.last_tick_ms ELSE excluded.last_tick_ms END",
+                 last_tick_ms = CASE WHEN excluded.status = 'RUNNING' \
+                 AND instigators.status <> 'RUNNING' \
+                 THEN excluded.last_tick_ms ELSE instigators.last_tick_ms END",
             )
             .bind(location)
             .bind(name)

@@ -491,11 +491,25 @@ impl ControlPlane for Control {
     }
 
     async fn ticks(&self, location: &str, name: &str, limit: u32) -> Result<Vec<Tick>, ApiError> {
-        Ok(self
+        let ticks = self
             .store
             .ticks(location, name, limit)
             .await
-            .map_err(store_error)?
+            .map_err(store_error)?;
+        // No ticks of a name no live location defines: a 404, not an empty list.
+        if ticks.is_empty() {
+            let defined = self.current_definitions().await?.iter().any(|(l, _, d)| {
+                l == location
+                    && (d.schedules.iter().any(|s| s.name == name)
+                        || d.sensors.iter().any(|s| s.name == name))
+            });
+            if !defined {
+                return Err(ApiError::not_found(format!(
+                    "code location {location:?} has no schedule or sensor {name:?}"
+                )));
+            }
+        }
+        Ok(ticks
             .into_iter()
             .map(|t| Tick {
                 timestamp_ms: t.timestamp_ms,
