@@ -28,6 +28,7 @@ on_both!(
     queued_runs_keep_the_limits_and_all_finish,
     a_run_whose_process_died_is_failed_by_monitoring_and_retried,
     weft_dev_serves_files_reloads_them_when_they_change_and_runs_the_daemon,
+    weft_schedule_and_weft_sensor_turn_them_on_and_off,
 );
 
 const MINUTE: i64 = 60_000;
@@ -414,4 +415,55 @@ fn weft_dev_serves_files_reloads_them_when_they_change_and_runs_the_daemon(backe
         );
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
+}
+
+fn weft_schedule_and_weft_sensor_turn_them_on_and_off(backend: Backend) {
+    let Some(home) = Home::on(backend) else {
+        return;
+    };
+    let server = Server::start(&home, &[]);
+    server.upload("numbers", &std::fs::read(rust_guest("numbers")).unwrap());
+    let at = ["--server", server.url.as_str(), "--json"];
+    let cli = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&at);
+        home.weft(&all)
+    };
+    let on = cli(&["schedule", "start", "process_numbers_every_minute"]);
+    assert_eq!(on.code, 0, "{}", on.stderr);
+    assert_eq!(on.json()["status"], "RUNNING");
+    assert_eq!(
+        on.json()["location"],
+        "numbers",
+        "the one location defining it"
+    );
+    let listed = cli(&["schedule", "list"]).json();
+    let running: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] == "RUNNING")
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(running, ["process_numbers_every_minute"]);
+    assert_eq!(
+        cli(&[
+            "schedule",
+            "stop",
+            "process_numbers_every_minute",
+            "--location",
+            "numbers"
+        ])
+        .json()["status"],
+        "STOPPED"
+    );
+    let sensor = cli(&["sensor", "start", "check_file_sensor"]);
+    assert_eq!(sensor.json()["status"], "RUNNING", "{}", sensor.stderr);
+    let unknown = cli(&["sensor", "start", "nope"]);
+    assert_eq!(unknown.code, 2);
+    assert!(
+        unknown.stderr.contains("defines a sensor \"nope\""),
+        "{}",
+        unknown.stderr
+    );
 }

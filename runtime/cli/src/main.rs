@@ -56,10 +56,18 @@ enum Command {
         opts: RunOpts,
     },
     /// Evaluate a sensor once and print its run requests or skip reason.
+    ///
+    /// `weft sensor start|stop|list` turn the sensors of a running server on and off.
+    #[command(args_conflicts_with_subcommands = true)]
     Sensor {
-        file: PathBuf,
+        #[command(subcommand)]
+        state: Option<InstigatorCommand>,
+        /// The component (`.wasm`).
+        #[arg(required = true)]
+        file: Option<PathBuf>,
         /// The sensor's name.
-        name: String,
+        #[arg(required = true)]
+        name: Option<String>,
         /// The cursor the previous evaluation returned.
         #[arg(long)]
         cursor: Option<String>,
@@ -67,6 +75,11 @@ enum Command {
         grants: GrantOpts,
         #[arg(long)]
         json: bool,
+    },
+    /// Turn the schedules of a running server on and off, and list them.
+    Schedule {
+        #[command(subcommand)]
+        command: InstigatorCommand,
     },
     /// Build a guest project (Rust, Go or Python) into a code-location component.
     Build {
@@ -184,6 +197,33 @@ pub struct ServerOpts {
     /// Print the server's answer as JSON.
     #[arg(long, global = true)]
     json: bool,
+}
+
+/// `weft schedule ...` and `weft sensor ...` against a server.
+#[derive(Subcommand)]
+pub enum InstigatorCommand {
+    /// Turn it on: the daemon ticks it from now.
+    Start {
+        name: String,
+        /// Its code location (needed when several define the name).
+        #[arg(long)]
+        location: Option<String>,
+        #[command(flatten)]
+        server: ServerOpts,
+    },
+    /// Turn it off.
+    Stop {
+        name: String,
+        #[arg(long)]
+        location: Option<String>,
+        #[command(flatten)]
+        server: ServerOpts,
+    },
+    /// Every one, with its state and last tick.
+    List {
+        #[command(flatten)]
+        server: ServerOpts,
+    },
 }
 
 #[derive(Subcommand)]

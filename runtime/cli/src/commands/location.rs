@@ -1,13 +1,14 @@
-//! `weft location add|upload|list|history|rollback|remove`: the code locations of a running
-//! `weft serve`, through its HTTP API. An upload sends the component with its sha256, so a
-//! file changed or cut short on the way is refused by the server.
+//! The client commands of a running `weft serve`, through its HTTP API:
+//! `weft location add|upload|list|history|rollback|remove` (an upload sends the component
+//! with its sha256, so a file changed or cut short on the way is refused by the server),
+//! and `weft schedule|sensor start|stop|list`.
 
 use anyhow::{Context, anyhow};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use weft_wasm::digest_of;
 
-use crate::{Failure, LocationCommand, ServerOpts};
+use crate::{Failure, InstigatorCommand, LocationCommand, ServerOpts};
 
 /// A client of one server.
 struct Client {
@@ -170,4 +171,84 @@ fn print_human(answer: &Value) {
         }
         other => println!("{}", line(other)),
     }
+}
+
+/// `weft schedule|sensor start|stop|list`; `kind` is `schedules` or `sensors`.
+pub async fn instigator(kind: &str, command: InstigatorCommand) -> Result<(), Failure> {
+    let (server, action) = match &command {
+        InstigatorCommand::Start { server, .. } => (server, Some("start")),
+        InstigatorCommand::Stop { server, .. } => (server, Some("stop")),
+        InstigatorCommand::List { server } => (server, None),
+    };
+    let client = Client::new(server)?;
+    let (_, all) = client.call(Method::GET, &format!("/{kind}"), None).await?;
+    let Some(action) = action else {
+        if server.json {
+            println!("{all}");
+        } else {
+            for item in all.as_array().into_iter().flatten() {
+                println!(
+                    "{}/{}  {}  {}",
+                    item["location"].as_str().unwrap_or_default(),
+                    item["name"].as_str().unwrap_or_default(),
+                    item["status"].as_str().unwrap_or_default(),
+                    item["cron"].as_str().map_or_else(
+                        || format!("every {} s", item["minimum_interval_seconds"]),
+                        str::to_owned
+                    ),
+                );
+            }
+        }
+        return Ok(());
+    };
+    let (InstigatorCommand::Start { name, location, .. }
+    | InstigatorCommand::Stop { name, location, .. }) = &command
+    else {
+        return Ok(());
+    };
+    // The location: as given, or the one live location that defines the name.
+    let location = match location {
+        Some(l) => l.clone(),
+        None => {
+            let defining: Vec<&str> = all
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|i| i["name"] == name.as_str())
+                .filter_map(|i| i["location"].as_str())
+                .collect();
+            match defining.as_slice() {
+                [one] => (*one).to_owned(),
+                [] => {
+                    return Err(Failure::BadInput(anyhow!(
+                        "no code location of {} defines a {} {name:?}",
+                        server.server,
+                        kind.trim_end_matches('s')
+                    )));
+                }
+                many => {
+                    return Err(Failure::BadInput(anyhow!(
+                        "{name:?} is defined by {}: give --location",
+                        many.join(", ")
+                    )));
+                }
+            }
+        }
+    };
+    let (_, state) = client
+        .call(
+            Method::POST,
+            &format!("/{kind}/{location}/{name}/{action}"),
+            None,
+        )
+        .await?;
+    if server.json {
+        println!("{state}");
+    } else {
+        println!(
+            "{location}/{name}: {}",
+            state["status"].as_str().unwrap_or_default()
+        );
+    }
+    Ok(())
 }

@@ -27,12 +27,25 @@ pub async fn dispatch(cli: Cli) -> Result<(), Failure> {
             opts,
         } => run::run(&instance, &files, Target::Assets(select), opts).await,
         Command::Sensor {
+            state: Some(command),
+            ..
+        } => location::instigator("sensors", command).await,
+        Command::Sensor {
             file,
             name,
             cursor,
             grants,
             json,
-        } => off_runtime(|| inspect::sensor(&instance, &file, &name, cursor, grants, json)),
+            ..
+        } => {
+            let (Some(file), Some(name)) = (file, name) else {
+                return Err(Failure::BadInput(anyhow::anyhow!(
+                    "give the component and the sensor's name: weft sensor FILE NAME"
+                )));
+            };
+            off_runtime(|| inspect::sensor(&instance, &file, &name, cursor, grants, json))
+        }
+        Command::Schedule { command } => location::instigator("schedules", command).await,
         Command::Build { dir, out } => build::build(&instance, &dir, out),
         Command::Runs {
             command:
