@@ -29,6 +29,7 @@ on_both!(
     a_run_whose_process_died_is_failed_by_monitoring_and_retried,
     weft_dev_serves_files_reloads_them_when_they_change_and_runs_the_daemon,
     weft_schedule_and_weft_sensor_turn_them_on_and_off,
+    a_schedule_whose_function_decides_gets_config_or_skips,
 );
 
 const MINUTE: i64 = 60_000;
@@ -466,4 +467,38 @@ fn weft_schedule_and_weft_sensor_turn_them_on_and_off(backend: Backend) {
         "{}",
         unknown.stderr
     );
+}
+
+fn a_schedule_whose_function_decides_gets_config_or_skips(backend: Backend) {
+    let Some(home) = Home::on(backend) else {
+        return;
+    };
+    let server = Server::start(&home, &[]);
+    server.upload("hostile", &hostile());
+    let (status, state) = server.call(
+        "POST",
+        "/schedules/hostile/scaled_on_even_minutes/start",
+        None,
+    );
+    assert_eq!(status, 200, "{state}");
+    let on_at = state["last_tick_ms"].as_i64().unwrap();
+    // The first even minute after it was turned on, then the odd one after it.
+    let even = (on_at / MINUTE + 1 + (on_at / MINUTE + 1) % 2) * MINUTE;
+    let run = pass(&home, even + 1_000);
+    let tick = &run["ticks"][0];
+    assert_eq!(tick["status"], "SUCCESS", "{run}");
+    let run_id = tick["run_ids"][0].as_str().unwrap();
+    let events = server.events(run_id);
+    let output = events
+        .iter()
+        .find(|e| e["type"] == "STEP_OUTPUT")
+        .and_then(|e| e["preview"].as_str())
+        .unwrap();
+    assert_eq!(
+        output, "14",
+        "the guest's run config (factor 2) reached the run"
+    );
+    let skip = pass(&home, even + MINUTE + 1_000);
+    assert_eq!(skip["ticks"][0]["status"], "SKIPPED", "{skip}");
+    assert_eq!(skip["ticks"][0]["skip_reason"], "odd minute");
 }

@@ -31,7 +31,7 @@ use weft_core::events::{Event, EventKind, RunStatus};
 use weft_core::run::{RunFilter, RunRecord};
 use weft_core::schedule::{CatchUp, CronSchedule, due_ticks, tick_run_key};
 use weft_store::{InstigatorState, LocationRecord, Store, TickRecord};
-use weft_wasm::CodeLocation;
+use weft_wasm::{CodeLocation, RunRequest, ScheduleTick};
 
 use crate::launch::{Target, prepare};
 use crate::serve::control::Control;
@@ -486,25 +486,9 @@ impl Daemon {
         };
         let mut ticks = Vec::new();
         for scheduled_ms in due_ticks(&cron, last_ms, now_ms, self.catch_up) {
-            let run_key = tick_run_key(scheduled_ms);
-            let mut tags = schedule.tags.clone();
-            tags.insert(SCHEDULE_TAG.into(), schedule.name.clone());
-            let outcome = self
-                .launch_keyed(record, &schedule.name, &run_key, &schedule.job, None, tags)
+            let done = self
+                .schedule_tick(record, schedule, scheduled_ms, tick(Some(scheduled_ms)))
                 .await;
-            let done = match outcome {
-                // A run launched before (by a daemon stopped before it recorded the tick)
-                // is this tick's run all the same.
-                Ok((run_id, _)) => TickRecord {
-                    run_ids: vec![run_id],
-                    ..tick(Some(scheduled_ms))
-                },
-                Err(e) => TickRecord {
-                    status: "FAILURE".into(),
-                    error: Some(e.message),
-                    ..tick(Some(scheduled_ms))
-                },
-            };
             self.store
                 .record_tick(&done, scheduled_ms)
                 .await
@@ -512,6 +496,85 @@ impl Daemon {
             ticks.push(done);
         }
         Ok(ticks)
+    }
+
+    /// One tick of a schedule: its job with no config, or, for a schedule whose function
+    /// decides (`evaluates`), what the guest asks for (run requests with config, or a skip).
+    /// Each run's key is the tick's time unless the request names one; a run launched
+    /// before under its key (by a daemon stopped before it recorded the tick) is this
+    /// tick's run all the same.
+    async fn schedule_tick(
+        &self,
+        record: &LocationRecord,
+        schedule: &weft_core::defs::ScheduleDef,
+        scheduled_ms: i64,
+        mut tick: TickRecord,
+    ) -> TickRecord {
+        let requests = if schedule.evaluates {
+            let evaluated = match self.location(record).await {
+                Ok(location) => {
+                    let name = schedule.name.clone();
+                    let at = u64::try_from(scheduled_ms).unwrap_or_default();
+                    tokio::task::spawn_blocking(move || location.evaluate_schedule(&name, at))
+                        .await
+                        .map_err(|e| format!("evaluating the schedule: {e}"))
+                        .and_then(|r| r.map_err(|failure| failure.message))
+                }
+                Err(e) => Err(e.message),
+            };
+            match evaluated {
+                Ok(ScheduleTick::Run(requests)) => requests,
+                Ok(ScheduleTick::Skip(reason)) => {
+                    tick.status = "SKIPPED".into();
+                    tick.skip_reason = Some(reason);
+                    return tick;
+                }
+                Err(message) => {
+                    tick.status = "FAILURE".into();
+                    tick.error = Some(message);
+                    return tick;
+                }
+            }
+        } else {
+            vec![RunRequest {
+                run_key: None,
+                job: None,
+                config: None,
+                tags: BTreeMap::new(),
+            }]
+        };
+        let mut errors = Vec::new();
+        for request in requests {
+            let mut tags = schedule.tags.clone();
+            tags.extend(request.tags);
+            tags.insert(SCHEDULE_TAG.into(), schedule.name.clone());
+            let key = request
+                .run_key
+                .unwrap_or_else(|| tick_run_key(scheduled_ms));
+            let job = request.job.unwrap_or_else(|| schedule.job.clone());
+            match self
+                .launch_keyed(
+                    record,
+                    &schedule.name,
+                    &key,
+                    &job,
+                    request.config.as_deref(),
+                    tags,
+                )
+                .await
+            {
+                Ok((run_id, _)) => tick.run_ids.push(run_id),
+                Err(e) => errors.push(e.message),
+            }
+        }
+        if !errors.is_empty() {
+            tick.status = "FAILURE".into();
+            tick.error = Some(errors.join("; "));
+        } else if tick.run_ids.is_empty() {
+            tick.status = "SKIPPED".into();
+            tick.skip_reason = Some("the schedule asked for no run".into());
+        }
+        tick
     }
 
     async fn sensor_tick(

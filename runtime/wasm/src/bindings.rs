@@ -6,5 +6,5 @@ wasmtime::component::bindgen!({
     world: "code-location",
 });
 
-pub use exports::weft::plugin::sensors;
+pub use exports::weft::plugin::{schedules, sensors};
 pub use weft::plugin::{log, resources, types};

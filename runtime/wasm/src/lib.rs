@@ -24,5 +24,5 @@ mod location;
 mod sandbox;
 
 pub use host::{LoadError, WasmHost, digest_of};
-pub use location::{CodeLocation, SensorTick};
+pub use location::{CodeLocation, RunRequest, ScheduleTick, SensorTick};
 pub use sandbox::{DirGrant, Sandbox};

@@ -10,7 +10,7 @@ use weft_core::events::FailureKind;
 use weft_core::validate::validate;
 use weft_engine::ports::{LogLine, StepAttempt, StepFailure, StepRequest, StepRunner};
 
-use crate::bindings::{CodeLocation as World, CodeLocationPre, sensors, types as t};
+use crate::bindings::{CodeLocation as World, CodeLocationPre, schedules, sensors, types as t};
 use crate::convert;
 pub use crate::convert::RunRequest;
 use crate::host::{HostInner, LoadError, TICK};
@@ -43,6 +43,15 @@ pub struct SensorTick {
     pub skip_reason: Option<String>,
     pub cursor: Option<String>,
     pub logs: Vec<LogLine>,
+}
+
+/// What one schedule evaluation decided.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ScheduleTick {
+    /// Launch these runs.
+    Run(Vec<RunRequest>),
+    /// Launch nothing, for this reason.
+    Skip(String),
 }
 
 /// The outcome of one call into the guest, with what it logged and printed.
@@ -117,6 +126,31 @@ impl CodeLocation {
                 cursor: result.cursor,
                 logs: call.logs,
             }),
+            Ok(Err(failure)) => Err(guest_failure(failure)),
+            Err(failure) => Err(failure),
+        }
+    }
+
+    /// Decides the tick of schedule `name` scheduled at `scheduled_ms` (a schedule whose
+    /// definition `evaluates`): run requests, or a skip with its reason.
+    pub fn evaluate_schedule(
+        &self,
+        name: &str,
+        scheduled_ms: u64,
+    ) -> Result<ScheduleTick, StepFailure> {
+        let ctx = schedules::ScheduleContext {
+            scheduled_time_ms: scheduled_ms,
+        };
+        let call = self.call(|store, world| {
+            world
+                .weft_plugin_schedules()
+                .call_evaluate(store, name, ctx)
+        });
+        match call.result {
+            Ok(Ok(schedules::ScheduleResult::RunRequests(list))) => {
+                Ok(ScheduleTick::Run(convert::run_requests(list)))
+            }
+            Ok(Ok(schedules::ScheduleResult::Skip(reason))) => Ok(ScheduleTick::Skip(reason)),
             Ok(Err(failure)) => Err(guest_failure(failure)),
             Err(failure) => Err(failure),
         }

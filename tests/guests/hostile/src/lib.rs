@@ -4,7 +4,8 @@
 //! `factor * 7` from its config), `slow_job` (sleeps `ms` milliseconds from its config, 1000
 //! by default: a run still in flight while a test acts) and `slow_chain` (`sleepy`, then
 //! `wake`: a run to cancel between its steps), `flag_chain` (`answer`, then `needs_flag`,
-//! which fails until the location is given `WEFT_FLAG`: a run to re-execute from failure).
+//! which fails until the location is given `WEFT_FLAG`: a run to re-execute from failure),
+//! and the schedule `scaled_on_even_minutes`, whose function decides each tick.
 
 use std::hint::black_box;
 use weft_sdk::prelude::*;
@@ -177,6 +178,19 @@ fn config_job() {
     scaled();
 }
 
+/// Decides each tick: on even minutes `config_job` with factor 2, on odd ones a skip.
+#[schedule(cron = "* * * * *", job = "config_job")]
+fn scaled_on_even_minutes(ctx: &ScheduleContext) -> ScheduleResult {
+    if (ctx.scheduled_time_ms / 60_000).is_multiple_of(2) {
+        RunRequest::new()
+            .config(serde_json::json!({ "ops": { "scaled": { "config": { "factor": 2 } } } }))
+            .into()
+    } else {
+        SkipReason::new("odd minute").into()
+    }
+}
+
 weft_sdk::definitions! {
     jobs: [panics, loops_forever, eats_memory, recurses, reads_passwd, reads_env, ok_job, flaky_job, config_job, slow_job, slow_chain, flag_chain],
+    schedules: [scaled_on_even_minutes],
 }
