@@ -30,6 +30,8 @@ on_both!(
     weft_dev_serves_files_reloads_them_when_they_change_and_runs_the_daemon,
     weft_schedule_and_weft_sensor_turn_them_on_and_off,
     a_schedule_whose_function_decides_gets_config_or_skips,
+    a_daemon_killed_mid_tick_loses_no_tick_and_fires_none_twice,
+    two_daemons_at_once_fire_a_tick_once,
 );
 
 const MINUTE: i64 = 60_000;
@@ -501,4 +503,81 @@ fn a_schedule_whose_function_decides_gets_config_or_skips(backend: Backend) {
     let skip = pass(&home, even + MINUTE + 1_000);
     assert_eq!(skip["ticks"][0]["status"], "SKIPPED", "{skip}");
     assert_eq!(skip["ticks"][0]["skip_reason"], "odd minute");
+}
+
+/// `weft daemon --once --now now_ms` as a child process.
+fn spawn_pass(home: &Home, now_ms: i64) -> std::process::Child {
+    std::process::Command::new(weft_tests::weft_bin())
+        .args(["daemon", "--once", "--json", "--now", &now_ms.to_string()])
+        .env("WEFT_HOME", &home.dir.0)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// The runs a schedule launched.
+fn runs_of(server: &Server, schedule: &str) -> Vec<Value> {
+    server
+        .get(&format!("/runs?tag=weft/schedule_name={schedule}"))
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn a_daemon_killed_mid_tick_loses_no_tick_and_fires_none_twice(backend: Backend) {
+    let Some(home) = Home::on(backend) else {
+        return;
+    };
+    let server = Server::start(&home, &[]);
+    server.upload("hostile", &hostile());
+    let (_, state) = server.call("POST", "/schedules/hostile/slow_decision/start", None);
+    let at = state["last_tick_ms"].as_i64().unwrap() + MINUTE + 1_000;
+    // Killed (SIGKILL) while the schedule's function decides (it takes three seconds).
+    let mut first = spawn_pass(&home, at);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    first.kill().unwrap();
+    first.wait().unwrap();
+    // The lease of the killed daemon lasts 30 s; the next daemon runs after it expires.
+    let restarted = pass(&home, at + 31_000);
+    let ticks: Vec<&Value> = restarted["ticks"].as_array().unwrap().iter().collect();
+    assert_eq!(ticks.len(), 1, "the tick is not lost: {restarted}");
+    assert_eq!(ticks[0]["status"], "SUCCESS");
+    let runs = runs_of(&server, "slow_decision");
+    assert_eq!(runs.len(), 1, "one run for the tick: {runs:?}");
+    // Passes after it: nothing fires again for that tick.
+    pass(&home, at + 32_000);
+    assert_eq!(runs_of(&server, "slow_decision").len(), 1);
+}
+
+fn two_daemons_at_once_fire_a_tick_once(backend: Backend) {
+    let Some(home) = Home::on(backend) else {
+        return;
+    };
+    let server = Server::start(&home, &[]);
+    server.upload("numbers", &std::fs::read(rust_guest("numbers")).unwrap());
+    let (_, state) = server.call(
+        "POST",
+        "/schedules/numbers/process_numbers_every_minute/start",
+        None,
+    );
+    let at = state["last_tick_ms"].as_i64().unwrap() + MINUTE + 1_000;
+    let daemons: Vec<_> = (0..2).map(|_| spawn_pass(&home, at)).collect();
+    let passes: Vec<Value> = daemons
+        .into_iter()
+        .map(|d| {
+            let out = d.wait_with_output().unwrap();
+            assert!(out.status.success());
+            serde_json::from_slice(&out.stdout).unwrap()
+        })
+        .collect();
+    // Whichever held the lease (one at a time; the second may come after the first let it
+    // go), the tick fired once.
+    assert!(passes.iter().any(|p| p["leader"] == true), "{passes:?}");
+    let fired: usize = passes
+        .iter()
+        .map(|p| p["ticks"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert_eq!(fired, 1, "{passes:?}");
+    assert_eq!(runs_of(&server, "process_numbers_every_minute").len(), 1);
 }

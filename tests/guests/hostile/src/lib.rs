@@ -5,7 +5,8 @@
 //! by default: a run still in flight while a test acts) and `slow_chain` (`sleepy`, then
 //! `wake`: a run to cancel between its steps), `flag_chain` (`answer`, then `needs_flag`,
 //! which fails until the location is given `WEFT_FLAG`: a run to re-execute from failure),
-//! and the schedule `scaled_on_even_minutes`, whose function decides each tick.
+//! and the schedules `scaled_on_even_minutes`, whose function decides each tick, and
+//! `slow_decision`, which takes three seconds to.
 
 use std::hint::black_box;
 use weft_sdk::prelude::*;
@@ -190,7 +191,15 @@ fn scaled_on_even_minutes(ctx: &ScheduleContext) -> ScheduleResult {
     }
 }
 
+/// Takes three seconds to decide, then asks for `ok_job`: a daemon can be killed while
+/// it decides.
+#[schedule(cron = "* * * * *", job = "ok_job")]
+fn slow_decision(_ctx: &ScheduleContext) -> ScheduleResult {
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    RunRequest::new().into()
+}
+
 weft_sdk::definitions! {
     jobs: [panics, loops_forever, eats_memory, recurses, reads_passwd, reads_env, ok_job, flaky_job, config_job, slow_job, slow_chain, flag_chain],
-    schedules: [scaled_on_even_minutes],
+    schedules: [scaled_on_even_minutes, slow_decision],
 }
