@@ -32,6 +32,7 @@ on_both!(
     a_schedule_whose_function_decides_gets_config_or_skips,
     a_daemon_killed_mid_tick_loses_no_tick_and_fires_none_twice,
     two_daemons_at_once_fire_a_tick_once,
+    catch_up_all_runs_every_missed_tick_up_to_its_max,
 );
 
 const MINUTE: i64 = 60_000;
@@ -580,4 +581,35 @@ fn two_daemons_at_once_fire_a_tick_once(backend: Backend) {
         .sum();
     assert_eq!(fired, 1, "{passes:?}");
     assert_eq!(runs_of(&server, "process_numbers_every_minute").len(), 1);
+}
+
+fn catch_up_all_runs_every_missed_tick_up_to_its_max(backend: Backend) {
+    let Some(home) = Home::on(backend) else {
+        return;
+    };
+    home.add_config("schedule_catch_up: { policy: all, max: 3 }\n");
+    let server = Server::start(&home, &[]);
+    server.upload("numbers", &std::fs::read(rust_guest("numbers")).unwrap());
+    let (_, state) = server.call(
+        "POST",
+        "/schedules/numbers/process_numbers_every_minute/start",
+        None,
+    );
+    let on_at = state["last_tick_ms"].as_i64().unwrap();
+    let done = pass(&home, on_at + 10 * MINUTE);
+    let scheduled: Vec<i64> = done["ticks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["scheduled_ms"].as_i64())
+        .collect();
+    assert_eq!(scheduled.len(), 3, "the three oldest missed ticks: {done}");
+    assert!(
+        scheduled.windows(2).all(|w| w[1] - w[0] == MINUTE),
+        "{scheduled:?}"
+    );
+    assert_eq!(runs_of(&server, "process_numbers_every_minute").len(), 3);
+    // The next pass goes on from the last one handled.
+    let next = pass(&home, on_at + 10 * MINUTE);
+    assert_eq!(next["ticks"].as_array().unwrap().len(), 3, "{next}");
 }

@@ -75,6 +75,8 @@ pub struct Policies {
     pub heartbeat_timeout_ms: i64,
     /// A run not started this long after it was launched has failed.
     pub start_timeout_ms: i64,
+    /// Which missed ticks of a schedule run.
+    pub catch_up: CatchUp,
 }
 
 impl Policies {
@@ -88,6 +90,7 @@ impl Policies {
             retry_all_steps: config.run_retries.all_steps,
             heartbeat_timeout_ms: ms(config.run_monitoring.heartbeat_timeout_seconds),
             start_timeout_ms: ms(config.run_monitoring.start_timeout_seconds),
+            catch_up: config.schedule_catch_up,
         }
     }
 }
@@ -101,7 +104,6 @@ pub struct Daemon {
     policies: Policies,
     /// Who holds the lease: this process.
     holder: String,
-    catch_up: CatchUp,
 }
 
 impl Daemon {
@@ -113,7 +115,6 @@ impl Daemon {
             control,
             policies: Policies::of(&services.instance),
             holder: uuid::Uuid::now_v7().to_string(),
-            catch_up: CatchUp::Latest,
         }
     }
 
@@ -485,7 +486,7 @@ impl Daemon {
             }
         };
         let mut ticks = Vec::new();
-        for scheduled_ms in due_ticks(&cron, last_ms, now_ms, self.catch_up) {
+        for scheduled_ms in due_ticks(&cron, last_ms, now_ms, self.policies.catch_up) {
             let done = self
                 .schedule_tick(record, schedule, scheduled_ms, tick(Some(scheduled_ms)))
                 .await;

@@ -12,6 +12,7 @@
 //!   max_concurrent_runs: 3
 //!   tag_concurrency_limits: [{ key: domain, value: numbers, limit: 1 }]
 //! run_retries: { max_retries: 1 }            # the weft/max_retries tag overrides it
+//! schedule_catch_up: { policy: all, max: 5 } # default: { policy: latest }
 //! run_monitoring: { heartbeat_timeout_seconds: 60, start_timeout_seconds: 180 }
 //! sandbox:
 //!   memory_mb: 256
@@ -56,6 +57,10 @@ pub struct InstanceConfig {
     /// `QueuedRunCoordinator`); without it, runs start when launched.
     #[serde(default)]
     pub run_coordinator: Option<weft_core::coordinator::QueueLimits>,
+    /// Which missed ticks of a schedule run: `{ policy: latest }` (the default) or
+    /// `{ policy: all, max: N }`.
+    #[serde(default)]
+    pub schedule_catch_up: weft_core::schedule::CatchUp,
     #[serde(default)]
     pub run_retries: RunRetries,
     #[serde(default)]
