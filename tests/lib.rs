@@ -553,3 +553,23 @@ pub fn wasi_command_component(dir: &TempDir) -> PathBuf {
     );
     out
 }
+
+/// Each named test function (taking a [`Backend`]) as two tests, `sqlite::NAME` and
+/// `postgres::NAME`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[test] fn $name() { super::$name($crate::Backend::Sqlite) })*
+        }
+        mod postgres {
+            $(#[test] fn $name() { super::$name($crate::Backend::Postgres) })*
+        }
+    };
+}
+
+/// The bytes of the Rust guest component `name` (built on first use).
+pub fn rust_guest_bytes(name: &str) -> Vec<u8> {
+    let path = rust_guest(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}

@@ -11,19 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use weft_tests::{Backend, Home, Server, rust_guest, types_of, with_custom_section};
 
-/// Every test below, once on SQLite and once on PostgreSQL.
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[test] fn $name() { super::$name(weft_tests::Backend::Sqlite) })*
-        }
-        mod postgres {
-            $(#[test] fn $name() { super::$name(weft_tests::Backend::Postgres) })*
-        }
-    };
-}
-
-on_both!(
+weft_tests::on_both_databases!(
     an_upload_is_live_at_once_and_process_numbers_gives_55,
     compute_logs_and_guest_failures_reach_the_api,
     bad_requests_get_a_clear_4xx_and_change_nothing,
@@ -39,11 +27,11 @@ on_both!(
 );
 
 fn numbers() -> Vec<u8> {
-    std::fs::read(rust_guest("numbers")).unwrap()
+    weft_tests::rust_guest_bytes("numbers")
 }
 
 fn hostile() -> Vec<u8> {
-    std::fs::read(rust_guest("hostile")).unwrap()
+    weft_tests::rust_guest_bytes("hostile")
 }
 
 /// The `preview` of `step`'s output among `events`.

@@ -11,18 +11,7 @@
 use serde_json::{Value, json};
 use weft_tests::{Backend, Home, Server, TempDir, rust_guest};
 
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[test] fn $name() { super::$name(weft_tests::Backend::Sqlite) })*
-        }
-        mod postgres {
-            $(#[test] fn $name() { super::$name(weft_tests::Backend::Postgres) })*
-        }
-    };
-}
-
-on_both!(
+weft_tests::on_both_databases!(
     a_schedule_fires_once_per_tick_and_catches_up_only_the_latest,
     a_sensor_sees_its_granted_directory_and_its_run_key_runs_once,
     queued_runs_keep_the_limits_and_all_finish,
@@ -54,7 +43,7 @@ fn a_schedule_fires_once_per_tick_and_catches_up_only_the_latest(backend: Backen
         return;
     };
     let server = Server::start(&home, &[]);
-    server.upload("numbers", &std::fs::read(rust_guest("numbers")).unwrap());
+    server.upload("numbers", &weft_tests::rust_guest_bytes("numbers"));
     let schedules = server.get("/schedules");
     let every_minute = schedules
         .as_array()
@@ -149,7 +138,7 @@ fn a_sensor_sees_its_granted_directory_and_its_run_key_runs_once(backend: Backen
     };
     let flags = TempDir::new("flags");
     let server = Server::start(&home, &[]);
-    server.upload("numbers", &std::fs::read(rust_guest("numbers")).unwrap());
+    server.upload("numbers", &weft_tests::rust_guest_bytes("numbers"));
     let grants = json!({ "dirs": [{ "host": flags.0.display().to_string(), "guest": "/", "read_only": true }] });
     let (status, body) = server.call(
         "PUT",
@@ -207,7 +196,7 @@ fn a_sensor_sees_its_granted_directory_and_its_run_key_runs_once(backend: Backen
 }
 
 fn hostile() -> Vec<u8> {
-    std::fs::read(rust_guest("hostile")).unwrap()
+    weft_tests::rust_guest_bytes("hostile")
 }
 
 /// `weft daemon` passing every 50 ms until dropped.
@@ -426,7 +415,7 @@ fn weft_schedule_and_weft_sensor_turn_them_on_and_off(backend: Backend) {
         return;
     };
     let server = Server::start(&home, &[]);
-    server.upload("numbers", &std::fs::read(rust_guest("numbers")).unwrap());
+    server.upload("numbers", &weft_tests::rust_guest_bytes("numbers"));
     let at = ["--server", server.url.as_str(), "--json"];
     let cli = |args: &[&str]| {
         let mut all = args.to_vec();
@@ -556,7 +545,7 @@ fn two_daemons_at_once_fire_a_tick_once(backend: Backend) {
         return;
     };
     let server = Server::start(&home, &[]);
-    server.upload("numbers", &std::fs::read(rust_guest("numbers")).unwrap());
+    server.upload("numbers", &weft_tests::rust_guest_bytes("numbers"));
     let (_, state) = server.call(
         "POST",
         "/schedules/numbers/process_numbers_every_minute/start",
@@ -589,7 +578,7 @@ fn catch_up_all_runs_every_missed_tick_up_to_its_max(backend: Backend) {
     };
     home.add_config("schedule_catch_up: { policy: all, max: 3 }\n");
     let server = Server::start(&home, &[]);
-    server.upload("numbers", &std::fs::read(rust_guest("numbers")).unwrap());
+    server.upload("numbers", &weft_tests::rust_guest_bytes("numbers"));
     let (_, state) = server.call(
         "POST",
         "/schedules/numbers/process_numbers_every_minute/start",

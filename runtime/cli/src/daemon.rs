@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use weft_api::{ApiError, Grants, Reexecute};
 use weft_core::coordinator::{QueueLimits, dequeue};
-use weft_core::defs::{DefaultStatus, Definitions};
+use weft_core::defs::DefaultStatus;
 use weft_core::events::{Event, EventKind, RunStatus};
 use weft_core::run::{RunFilter, RunRecord};
 use weft_core::schedule::{CatchUp, CronSchedule, due_ticks, tick_run_key};
@@ -172,7 +172,7 @@ impl Daemon {
         self.monitor(now_ms).await?;
         self.retry_failed().await?;
         for record in self.store.location_records().await.map_err(store_error)? {
-            let Some(definitions) = self.definitions(&record).await? else {
+            let Some(definitions) = self.control.stored_definitions(&record).await? else {
                 continue;
             };
             if definitions.schedules.is_empty() && definitions.sensors.is_empty() {
@@ -394,24 +394,6 @@ impl Daemon {
             }
         }
         Ok(())
-    }
-
-    /// The current definitions of a location, as stored with its version.
-    async fn definitions(&self, record: &LocationRecord) -> Result<Option<Definitions>, ApiError> {
-        let Some((_, json)) = self
-            .store
-            .location_version(&record.current_digest)
-            .await
-            .map_err(store_error)?
-        else {
-            return Ok(None);
-        };
-        serde_json::from_str(&json).map(Some).map_err(|e| {
-            ApiError::internal(format!(
-                "the definitions of {} are unreadable: {e}",
-                record.name
-            ))
-        })
     }
 
     /// Whether schedule or sensor `name` is on, and since when it counts its ticks. One

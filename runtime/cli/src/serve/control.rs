@@ -299,21 +299,9 @@ impl ControlPlane for Control {
         let records = self.store.location_records().await.map_err(store_error)?;
         let mut out = Vec::with_capacity(records.len());
         for record in records {
-            let Some((_, json)) = self
-                .store
-                .location_version(&record.current_digest)
-                .await
-                .map_err(store_error)?
-            else {
-                continue;
-            };
-            let definitions = serde_json::from_str(&json).map_err(|e| {
-                ApiError::internal(format!(
-                    "the stored definitions of {} are unreadable: {e}",
-                    record.name
-                ))
-            })?;
-            out.push((record.name, record.current_digest, definitions));
+            if let Some(definitions) = self.stored_definitions(&record).await? {
+                out.push((record.name, record.current_digest, definitions));
+            }
         }
         Ok(out)
     }
@@ -536,6 +524,27 @@ impl ControlPlane for Control {
 }
 
 impl Control {
+    /// What the current version of `record` defines, as stored with the version.
+    pub async fn stored_definitions(
+        &self,
+        record: &LocationRecord,
+    ) -> Result<Option<Definitions>, ApiError> {
+        let Some((_, json)) = self
+            .store
+            .location_version(&record.current_digest)
+            .await
+            .map_err(store_error)?
+        else {
+            return Ok(None);
+        };
+        serde_json::from_str(&json).map(Some).map_err(|e| {
+            ApiError::internal(format!(
+                "the stored definitions of {} are unreadable: {e}",
+                record.name
+            ))
+        })
+    }
+
     /// Re-executes run `run_id` (see [`ControlPlane::reexecute`]), adding `extra` tags.
     pub async fn reexecute_with(
         &self,
