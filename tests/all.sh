@@ -27,8 +27,10 @@ step "format"
 cargo fmt --all --check
 
 step "host crates and end-to-end tests (release)"
-# The end-to-end tests run the `weft` binary: build it first, in the same profile.
-cargo build --release --bins
+# The end-to-end tests run the `weft` binary: build it first, in the same profile and in
+# the same invocation as the tests, so that both see one set of features (dev-dependencies
+# such as tokio's test-util included) and nothing is compiled twice.
+cargo build --release --bins --tests
 cargo test --release
 
 step "HTTP API against its OpenAPI document (schemathesis: no 5xx)"
