@@ -103,8 +103,11 @@ impl Launcher {
             kind: self.kind,
         };
         let outcome = launch::execute(prepared, &refs, &services);
+        // The run counts as here until its events are stored: a process waiting for its
+        // runs (`weft daemon --once`) must not exit before that.
+        let flushed = self.runtime.block_on(self.writer.flush());
         self.forget(run_id);
-        match self.runtime.block_on(self.writer.flush()) {
+        match flushed {
             Ok(()) => tracing::info!("run {run_id} ended {}", outcome.status),
             Err(e) => {
                 let saved =
