@@ -208,6 +208,24 @@ impl Pools {
     }
 }
 
+/// Takes the exclusive lock of `<database>.migrate-lock` (created if missing), held until
+/// the file is dropped.
+async fn migration_lock(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".migrate-lock");
+    tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&name)?;
+        file.lock()?;
+        Ok(file)
+    })
+    .await
+    .map_err(std::io::Error::other)?
+}
+
 /// Opens (creating if missing) the database file at `path` and brings its schema up to date.
 pub(crate) async fn open(path: &Path) -> Result<Database, StoreError> {
     let doing = || format!("opening database {}", path.display());
@@ -231,18 +249,17 @@ pub(crate) async fn open(path: &Path) -> Result<Database, StoreError> {
     let mut conn = SqliteConnection::connect_with(&options)
         .await
         .map_err(|e| StoreError::new(doing(), e))?;
+    // Two processes opening a new file at once would race to create the schema (SQLite has
+    // no migration lock): they take turns on a lock file beside the database.
+    let lock = migration_lock(path)
+        .await
+        .map_err(|e| StoreError::new(format!("{}: locking for migration", doing()), e))?;
     let migrator = migrations::migrator(migrations::SQLITE);
-    if let Err(first) = migrations::run(&migrator, &mut conn).await {
-        // Two processes opening a new file at once can race to create the schema (SQLite
-        // has no migration lock); the loser finds it done when it looks again.
-        tracing::debug!(
-            "migrating {} failed once, trying again: {first}",
-            path.display()
-        );
-        migrations::run(&migrator, &mut conn)
-            .await
-            .map_err(|e| StoreError::new(format!("{}: migrating the schema", doing()), e))?;
-    }
+    let migrated = migrations::run(&migrator, &mut conn)
+        .await
+        .map_err(|e| StoreError::new(format!("{}: migrating the schema", doing()), e));
+    drop(lock);
+    migrated?;
     let read = SqlitePoolOptions::new()
         .max_connections(READERS)
         // A ping before every acquire is a round trip to the connection's worker thread
