@@ -1,0 +1,330 @@
+//! `weft daemon`: schedules and sensors (Dagster's daemon). Each pass, at a time the caller
+//! gives (the clock is injected: `weft daemon --once --now T` runs one pass at `T`), the
+//! daemon takes the `daemon` lease in the database — of several daemons on one database,
+//! one works at a time — then, for the current version of every live location:
+//!
+//! - each schedule that is on gets the ticks due since the last one it handled
+//!   ([`due_ticks`], catching up only the latest by default); each tick's run carries the
+//!   tick's time as its run key, claimed in the database before the run is created, so a
+//!   tick fires once even across restarts and a daemon killed mid-tick loses none;
+//! - each sensor that is on and whose `minimum_interval_seconds` has passed is evaluated
+//!   with its stored cursor; its run requests are de-duplicated by run key the same way;
+//!   skip reasons and guest errors become ticks and never stop the daemon.
+//!
+//! Each pass also does run monitoring (a run whose process stopped sending heartbeats, or
+//! that never started, is marked failed with a clear event), run retries (a failed run with
+//! retries left is re-executed, from failure by default), and, when runs queue, the queued
+//! run coordinator (`max_concurrent_runs`, tag concurrency limits, `weft/priority`).
+//!
+//! A schedule or sensor with no stored state has its definition's default status; turning
+//! one on starts its clock then. Runs are launched in this process (the in-process
+//! launcher), pinned to the version the pass loaded.
+
+mod runs;
+mod ticks;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use weft_api::ApiError;
+use weft_core::coordinator::QueueLimits;
+use weft_core::schedule::CatchUp;
+use weft_store::{InstigatorState, Store, TickRecord};
+
+use crate::serve::control::Control;
+use crate::serve::launcher::Launcher;
+use crate::serve::registry::Registry;
+use crate::serve::store_error;
+
+/// The lease a daemon holds while it works.
+const LEASE: &str = "daemon";
+
+/// How long a lease lasts without renewal: a daemon that stops is replaced after this.
+const LEASE_TTL_MS: i64 = 30_000;
+
+/// The tags a daemon's runs carry.
+const SCHEDULE_TAG: &str = "weft/schedule_name";
+const SENSOR_TAG: &str = "weft/sensor_name";
+const RUN_KEY_TAG: &str = "weft/run_key";
+const MAX_RETRIES_TAG: &str = "weft/max_retries";
+const RETRY_NUMBER_TAG: &str = "weft/retry_number";
+const PARENT_TAG: &str = "weft/parent_run_id";
+
+/// What one pass did.
+#[derive(Debug, Default)]
+pub struct Pass {
+    /// Whether this daemon held the lease (else it did nothing).
+    pub leader: bool,
+    /// The ticks it recorded.
+    pub ticks: Vec<TickRecord>,
+}
+
+/// What the daemon does beyond schedules and sensors, from weft.yaml.
+#[derive(Debug, Clone, Default)]
+pub struct Policies {
+    /// The run coordinator's limits, when runs queue.
+    pub queue: Option<QueueLimits>,
+    /// Retries of failed runs without a `weft/max_retries` tag.
+    pub max_retries: u32,
+    /// Retries re-execute all steps rather than from failure.
+    pub retry_all_steps: bool,
+    /// A run whose process has not said it is alive for this long has failed.
+    pub heartbeat_timeout_ms: i64,
+    /// A run not started this long after it was launched has failed.
+    pub start_timeout_ms: i64,
+    /// Which missed ticks of a schedule run.
+    pub catch_up: CatchUp,
+}
+
+impl Policies {
+    /// The policies weft.yaml sets.
+    pub fn of(instance: &crate::instance::Instance) -> Self {
+        let config = &instance.config;
+        let ms = |s: u64| i64::try_from(s.saturating_mul(1000)).unwrap_or(i64::MAX);
+        Policies {
+            queue: config.run_coordinator.clone(),
+            max_retries: config.run_retries.max_retries,
+            retry_all_steps: config.run_retries.all_steps,
+            heartbeat_timeout_ms: ms(config.run_monitoring.heartbeat_timeout_seconds),
+            start_timeout_ms: ms(config.run_monitoring.start_timeout_seconds),
+            catch_up: config.schedule_catch_up,
+        }
+    }
+}
+
+/// The daemon of one process.
+pub struct Daemon {
+    store: Arc<Store>,
+    registry: Arc<Registry>,
+    launcher: Arc<Launcher>,
+    control: Arc<Control>,
+    policies: Policies,
+    /// Who holds the lease: this process.
+    holder: String,
+}
+
+impl Daemon {
+    pub fn new(services: &crate::serve::Services, control: Arc<Control>) -> Self {
+        Daemon {
+            store: services.store.clone(),
+            registry: services.registry.clone(),
+            launcher: services.launcher.clone(),
+            control,
+            policies: Policies::of(&services.instance),
+            holder: uuid::Uuid::now_v7().to_string(),
+        }
+    }
+
+    /// Runs passes every `interval` of the system clock until the process stops.
+    pub async fn run_forever(&self, interval: Duration) {
+        loop {
+            match self.pass(weft_engine::now_ms()).await {
+                Ok(pass) => {
+                    for tick in &pass.ticks {
+                        tracing::info!("{}", describe(tick));
+                    }
+                }
+                Err(e) => tracing::error!("daemon pass failed (trying again): {e}"),
+            }
+            tokio::time::sleep(interval).await;
+        }
+    }
+
+    /// Gives up the lease, so another daemon can take over at once.
+    pub async fn release(&self) {
+        if let Err(e) = self.store.release_lease(LEASE, &self.holder).await {
+            tracing::warn!("releasing the daemon lease: {e}");
+        }
+    }
+
+    /// Waits until every run this daemon launched has ended.
+    pub async fn wait_for_runs(&self) {
+        while self.launcher.has_runs() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// One pass at `now_ms`.
+    pub async fn pass(&self, now_ms: i64) -> Result<Pass, ApiError> {
+        let leader = self
+            .store
+            .acquire_lease(LEASE, &self.holder, now_ms, LEASE_TTL_MS)
+            .await
+            .map_err(store_error)?;
+        if !leader {
+            return Ok(Pass::default());
+        }
+        let states: BTreeMap<(String, String), InstigatorState> = self
+            .store
+            .instigator_states()
+            .await
+            .map_err(store_error)?
+            .into_iter()
+            .map(|s| ((s.location.clone(), s.name.clone()), s))
+            .collect();
+        let mut pass = Pass {
+            leader,
+            ticks: Vec::new(),
+        };
+        self.monitor(now_ms).await?;
+        self.retry_failed().await?;
+        for record in self.store.location_records().await.map_err(store_error)? {
+            let Some(definitions) = self.control.stored_definitions(&record).await? else {
+                continue;
+            };
+            if definitions.schedules.is_empty() && definitions.sensors.is_empty() {
+                continue;
+            }
+            for schedule in &definitions.schedules {
+                let key = (record.name.clone(), schedule.name.clone());
+                let state = states.get(&key);
+                let Some(last) = self
+                    .running_since(
+                        &record.name,
+                        &schedule.name,
+                        "SCHEDULE",
+                        state,
+                        schedule.default_status,
+                        now_ms,
+                    )
+                    .await?
+                else {
+                    continue;
+                };
+                pass.ticks
+                    .extend(self.schedule_ticks(&record, schedule, last, now_ms).await?);
+            }
+            for sensor in &definitions.sensors {
+                let key = (record.name.clone(), sensor.name.clone());
+                let state = states.get(&key);
+                let Some(last) = self
+                    .running_since(
+                        &record.name,
+                        &sensor.name,
+                        "SENSOR",
+                        state,
+                        sensor.default_status,
+                        now_ms,
+                    )
+                    .await?
+                else {
+                    continue;
+                };
+                let interval_ms = i64::from(sensor.minimum_interval_seconds.max(1)) * 1000;
+                let evaluated_before = state.is_some_and(|s| s.last_tick_ms.is_some());
+                if evaluated_before && now_ms < last + interval_ms {
+                    continue;
+                }
+                let cursor = state.and_then(|s| s.cursor.clone());
+                let previous = evaluated_before.then_some(last);
+                pass.ticks.push(
+                    self.sensor_tick(&record, sensor, cursor, previous, now_ms)
+                        .await?,
+                );
+            }
+        }
+        self.coordinate().await?;
+        Ok(pass)
+    }
+}
+
+/// A tick as one line of the daemon's log.
+pub fn describe(tick: &TickRecord) -> String {
+    let what = format!(
+        "{} {}/{}",
+        tick.kind.to_lowercase(),
+        tick.location,
+        tick.name
+    );
+    match tick.status.as_str() {
+        "SUCCESS" => format!("{what}: launched {}", tick.run_ids.join(", ")),
+        "SKIPPED" => format!(
+            "{what}: skipped ({})",
+            tick.skip_reason.as_deref().unwrap_or("no run requested")
+        ),
+        _ => format!(
+            "{what}: failed: {}",
+            tick.error.as_deref().unwrap_or("unknown error")
+        ),
+    }
+}
+
+/// `weft daemon`: passes every `interval` seconds until stopped, or one pass (`--once`) at
+/// `now` (default: the clock), waiting for the runs it launched.
+pub async fn command(
+    instance: crate::instance::Instance,
+    once: bool,
+    now: Option<String>,
+    interval: f64,
+    json: bool,
+) -> Result<(), crate::Failure> {
+    let bad = |e: String| crate::Failure::BadInput(anyhow::anyhow!(e));
+    if !(interval > 0.0 && interval.is_finite()) {
+        return Err(bad(format!(
+            "--interval must be a positive number of seconds, got {interval}"
+        )));
+    }
+    let now_ms = match now.as_deref() {
+        None => weft_engine::now_ms(),
+        Some(text) => parse_time(text).map_err(bad)?,
+    };
+    let services = crate::serve::Services::open(instance).await?;
+    let daemon = Daemon::new(&services, Arc::new(services.control()));
+    if !once {
+        eprintln!("weft daemon: a pass every {interval} s (Ctrl-C to stop)");
+        tokio::select! {
+            () = daemon.run_forever(Duration::from_secs_f64(interval)) => {}
+            () = crate::serve::shutdown() => {}
+        }
+        daemon.release().await;
+        return Ok(());
+    }
+    let pass = daemon
+        .pass(now_ms)
+        .await
+        .map_err(|e| crate::Failure::Failed(Some(anyhow::anyhow!(e.message))))?;
+    daemon.wait_for_runs().await;
+    daemon.release().await;
+    if json {
+        let ticks: Vec<serde_json::Value> = pass
+            .ticks
+            .iter()
+            .map(|t| {
+                serde_json::json!({
+                    "location": t.location, "name": t.name, "kind": t.kind,
+                    "timestamp_ms": t.timestamp_ms, "scheduled_ms": t.scheduled_ms,
+                    "status": t.status, "run_ids": t.run_ids, "skip_reason": t.skip_reason,
+                    "error": t.error, "cursor": t.cursor,
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({ "leader": pass.leader, "ticks": ticks })
+        );
+    } else if !pass.leader {
+        println!("another daemon holds the lease: nothing done");
+    } else if pass.ticks.is_empty() {
+        println!("nothing due");
+    } else {
+        for tick in &pass.ticks {
+            println!("{}", describe(tick));
+        }
+    }
+    Ok(())
+}
+
+/// RFC 3339 or milliseconds since the Unix epoch.
+fn parse_time(text: &str) -> Result<i64, String> {
+    if let Ok(ms) = text.parse::<i64>() {
+        return Ok(ms);
+    }
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.timestamp_millis())
+        .map_err(|e| {
+            format!(
+                "--now {text:?} is neither RFC 3339 (2026-12-01T09:00:00Z) nor milliseconds: {e}"
+            )
+        })
+}
