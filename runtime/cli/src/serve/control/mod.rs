@@ -3,6 +3,9 @@
 //! launcher. An upload is validated, precompiled and its definitions read before anything
 //! is stored; then the version and the new current digest are written in one transaction.
 
+mod reexecution;
+mod workspace;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -16,7 +19,7 @@ use weft_core::run::{RunFilter, RunRecord};
 use weft_engine::now_ms;
 use weft_engine::ports::ComputeLogStore;
 use weft_store::{LocationRecord, Store, VersionRecord};
-use weft_wasm::{CodeLocation, digest_of};
+use weft_wasm::CodeLocation;
 
 use super::launcher::Launcher;
 use super::registry::Registry;
@@ -545,158 +548,6 @@ impl Control {
         })
     }
 
-    /// Re-executes run `run_id` (see [`ControlPlane::reexecute`]), adding `extra` tags.
-    pub async fn reexecute_with(
-        &self,
-        run_id: &str,
-        how: Reexecute,
-        extra: BTreeMap<String, String>,
-    ) -> Result<String, ApiError> {
-        let parent = self.run_record(run_id).await?;
-        if !parent.status.is_finished() {
-            return Err(ApiError::new(
-                ErrorKind::Conflict,
-                format!(
-                    "run {run_id} is still {}: re-execute it once it has ended",
-                    parent.status
-                ),
-            ));
-        }
-        let succeeded = if how.from_failure {
-            if parent.status == RunStatus::Success {
-                return Err(ApiError::new(
-                    ErrorKind::Conflict,
-                    format!("run {run_id} succeeded: there is no failure to re-execute from"),
-                ));
-            }
-            Some(self.succeeded_steps(&parent).await?)
-        } else {
-            None
-        };
-        let locations = self.pinned_locations(&parent).await?;
-        let mut tags = parent.tags.clone();
-        let root = parent
-            .tags
-            .get(ROOT_TAG)
-            .cloned()
-            .unwrap_or_else(|| parent.run_id.clone());
-        tags.insert(PARENT_TAG.into(), parent.run_id.clone());
-        tags.insert(ROOT_TAG.into(), root);
-        if how.from_failure {
-            tags.insert(FROM_FAILURE_TAG.into(), "true".into());
-        } else {
-            tags.remove(FROM_FAILURE_TAG);
-        }
-        tags.extend(extra);
-        self.start(
-            locations,
-            target_of(&parent),
-            Some(parent.config.to_string()),
-            tags,
-            succeeded.as_ref(),
-        )
-        .await
-    }
-
-    /// The versions `run` is pinned to, each under its location's grants of today.
-    async fn pinned_locations(&self, run: &RunRecord) -> Result<Vec<Arc<CodeLocation>>, ApiError> {
-        let names: Vec<&str> = run.location.split('+').collect();
-        let digests: Vec<&str> = run.digest.split('+').collect();
-        if names.len() != digests.len() {
-            return Err(ApiError::internal(format!(
-                "run {} names {} locations but {} digests",
-                run.run_id,
-                names.len(),
-                digests.len()
-            )));
-        }
-        let mut locations = Vec::with_capacity(names.len());
-        for (name, digest) in names.iter().zip(&digests) {
-            let grants = match self.store.location(name).await.map_err(store_error)? {
-                Some(record) => grants_of(&record)?,
-                None => Grants::default(),
-            };
-            locations.push(self.registry.get(name, digest, &grants).await?);
-        }
-        Ok(locations)
-    }
-
-    /// Starts the queued run `run` (the coordinator let it through): the same plan it was
-    /// queued with, under its own id.
-    pub async fn start_queued(&self, run: &RunRecord) -> Result<(), ApiError> {
-        let locations = self.pinned_locations(run).await?;
-        let refs: Vec<&CodeLocation> = locations.iter().map(AsRef::as_ref).collect();
-        let mut prepared = prepare(
-            &refs,
-            &target_of(run),
-            Some(&run.config.to_string()),
-            run.tags.clone(),
-        )
-        .map_err(|e| ApiError::unprocessable(e.to_string()))?;
-        if run.tags.get(FROM_FAILURE_TAG).is_some_and(|v| v == "true") {
-            let parent = match run.tags.get(PARENT_TAG) {
-                Some(parent) => self.run_record(parent).await?,
-                None => {
-                    return Err(ApiError::unprocessable(format!(
-                        "run {} re-executes from failure but names no parent run",
-                        run.run_id
-                    )));
-                }
-            };
-            let succeeded = self.succeeded_steps(&parent).await?;
-            prepared.plan = from_failure(&prepared.plan, &succeeded);
-        }
-        prepared.record = run.clone();
-        self.launcher
-            .record(vec![Event {
-                run_id: run.run_id.clone(),
-                step_key: None,
-                timestamp_ms: now_ms(),
-                kind: EventKind::RunStarting,
-            }])
-            .await
-            .map_err(|e| ApiError::new(ErrorKind::Unavailable, e))?;
-        self.launcher.start(prepared, locations);
-        Ok(())
-    }
-
-    /// Every step that succeeded in `run` or, for the steps it did not run (a re-execution
-    /// from failure), in the runs before it: step key → the run whose stored output to read.
-    async fn succeeded_steps(&self, run: &RunRecord) -> Result<BTreeMap<String, String>, ApiError> {
-        let mut succeeded = BTreeMap::new();
-        // Steps that a later run of the chain ran: what an earlier run did for them is stale.
-        let mut ran_later = std::collections::BTreeSet::new();
-        let mut current = Some(run.clone());
-        // Each run of a chain of re-executions adds the steps it ran; the depth is bounded in
-        // case tags were written by hand into a loop.
-        for _ in 0..64 {
-            let Some(run) = current.take() else { break };
-            let mut ran_here = Vec::new();
-            let mut after = 0;
-            loop {
-                let page = self.events(&run.run_id, after, 1000).await?;
-                let Some((last, _)) = page.last() else { break };
-                after = *last;
-                for (_, event) in &page {
-                    let Some(key) = &event.step_key else { continue };
-                    match event.kind {
-                        EventKind::StepStart { .. } => ran_here.push(key.clone()),
-                        EventKind::StepSuccess { .. } if !ran_later.contains(key) => {
-                            succeeded.insert(key.clone(), run.run_id.clone());
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            ran_later.extend(ran_here);
-            current = match run.tags.get(PARENT_TAG) {
-                Some(parent) => self.store.run(parent).await.map_err(store_error)?,
-                None => None,
-            };
-        }
-        Ok(succeeded)
-    }
-
     /// The one live location that defines `job`, for a launch that names no location.
     async fn only_location_with_job(&self, job: &str) -> Result<String, ApiError> {
         let defining: Vec<String> = self
@@ -715,57 +566,6 @@ impl Control {
                 "job {job:?} is defined by several code locations ({}): give `location`",
                 many.join(", ")
             ))),
-        }
-    }
-
-    /// Uploads each file of `files` again whenever it changes (polled every half second),
-    /// until the process stops: `weft dev`'s hot reload. A version that fails is reported
-    /// and the location keeps the one it had.
-    pub async fn watch_workspace(&self, files: Vec<(String, std::path::PathBuf)>) {
-        let modified =
-            |path: &std::path::Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
-        let mut seen: Vec<_> = files.iter().map(|(_, p)| modified(p)).collect();
-        loop {
-            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-            for (i, (name, path)) in files.iter().enumerate() {
-                let now = modified(path);
-                if now == seen[i] {
-                    continue;
-                }
-                seen[i] = now;
-                eprintln!("{} changed: reloading code location {name}", path.display());
-                self.load_workspace(std::slice::from_ref(&files[i])).await;
-            }
-        }
-    }
-
-    /// Uploads the file of each location weft.yaml lists by path, unless its digest is
-    /// already current. A file that fails is reported and leaves that location as it was.
-    pub async fn load_workspace(&self, files: &[(String, std::path::PathBuf)]) {
-        for (name, path) in files {
-            let bytes = match std::fs::read(path) {
-                Ok(bytes) => bytes,
-                Err(e) => {
-                    eprintln!(
-                        "warning: code location {name}: cannot read {}: {e}",
-                        path.display()
-                    );
-                    continue;
-                }
-            };
-            let digest = digest_of(&bytes);
-            match self.store.location(name).await {
-                Ok(Some(record)) if record.current_digest == digest => continue,
-                _ => {}
-            }
-            match self.upload(name, bytes).await {
-                Ok(version) => eprintln!(
-                    "code location {name} ({}) is at {}",
-                    path.display(),
-                    version.digest
-                ),
-                Err(e) => eprintln!("warning: code location {name} ({}): {e}", path.display()),
-            }
         }
     }
 }
