@@ -245,15 +245,16 @@ pub(crate) async fn open(path: &Path) -> Result<Database, StoreError> {
         .busy_timeout(BUSY_TIMEOUT)
         .foreign_keys(true)
         .statement_cache_capacity(STATEMENT_CACHE);
+    // Two processes opening a new file at once would race to create it, switch it to WAL
+    // and create the schema (SQLite has no migration lock, and the switch to WAL fails at
+    // once while another connection is open): they take turns on a lock file beside it.
+    let lock = migration_lock(path)
+        .await
+        .map_err(|e| StoreError::new(format!("{}: locking for migration", doing()), e))?;
     // The writer connects first: it creates the file and switches it to WAL.
     let mut conn = SqliteConnection::connect_with(&options)
         .await
         .map_err(|e| StoreError::new(doing(), e))?;
-    // Two processes opening a new file at once would race to create the schema (SQLite has
-    // no migration lock): they take turns on a lock file beside the database.
-    let lock = migration_lock(path)
-        .await
-        .map_err(|e| StoreError::new(format!("{}: locking for migration", doing()), e))?;
     let migrator = migrations::migrator(migrations::SQLITE);
     let migrated = migrations::run(&migrator, &mut conn)
         .await
