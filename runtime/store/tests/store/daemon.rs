@@ -1,0 +1,195 @@
+//! The daemon's storage on both databases: schedule and sensor state, ticks, run keys,
+//! leases, and the runs under way with their heartbeats.
+
+use weft_core::events::RunStatus;
+
+use super::{Fresh, run};
+
+pub(crate) async fn schedule_and_sensor_state_ticks_run_keys_and_leases(db: Fresh) {
+    let store = db.open().await;
+    assert!(store.instigator_states().await.expect("states").is_empty());
+    store
+        .set_instigator_status("numbers", "every_minute", "SCHEDULE", "RUNNING", 1_000)
+        .await
+        .expect("start");
+    let state = store
+        .instigator_state("numbers", "every_minute")
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(
+        (state.status.as_str(), state.last_tick_ms),
+        ("RUNNING", Some(1_000))
+    );
+
+    // Turning it on again keeps its clock; off and on again restarts it.
+    store
+        .set_instigator_status("numbers", "every_minute", "SCHEDULE", "RUNNING", 2_000)
+        .await
+        .expect("start again");
+    let last = |s: Option<weft_store::InstigatorState>| s.and_then(|s| s.last_tick_ms);
+    assert_eq!(
+        last(
+            store
+                .instigator_state("numbers", "every_minute")
+                .await
+                .expect("read")
+        ),
+        Some(1_000)
+    );
+    store
+        .set_instigator_status("numbers", "every_minute", "SCHEDULE", "STOPPED", 3_000)
+        .await
+        .expect("stop");
+    store
+        .set_instigator_status("numbers", "every_minute", "SCHEDULE", "RUNNING", 9_000)
+        .await
+        .expect("start after a while");
+    assert_eq!(
+        last(
+            store
+                .instigator_state("numbers", "every_minute")
+                .await
+                .expect("read")
+        ),
+        Some(9_000)
+    );
+
+    // A tick moves the clock and keeps the cursor it returned.
+    let tick = weft_store::TickRecord {
+        location: "numbers".into(),
+        name: "every_minute".into(),
+        kind: "SCHEDULE".into(),
+        timestamp_ms: 60_500,
+        scheduled_ms: Some(60_000),
+        status: "SUCCESS".into(),
+        run_ids: vec!["r1".into()],
+        skip_reason: None,
+        error: None,
+        cursor: Some("c1".into()),
+    };
+    store.record_tick(&tick, 60_000).await.expect("tick");
+    let skipped = weft_store::TickRecord {
+        status: "SKIPPED".into(),
+        run_ids: Vec::new(),
+        skip_reason: Some("nothing new".into()),
+        cursor: None,
+        timestamp_ms: 120_500,
+        scheduled_ms: Some(120_000),
+        ..tick.clone()
+    };
+    store.record_tick(&skipped, 120_000).await.expect("tick");
+    let state = store
+        .instigator_state("numbers", "every_minute")
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(
+        (state.last_tick_ms, state.cursor.as_deref()),
+        (Some(120_000), Some("c1"))
+    );
+    let ticks = store
+        .ticks("numbers", "every_minute", 10)
+        .await
+        .expect("ticks");
+    assert_eq!(ticks, [skipped, tick]);
+
+    // A sensor turned on has no clock yet: it is evaluated at once.
+    store
+        .set_instigator_status("numbers", "s", "SENSOR", "RUNNING", 5_000)
+        .await
+        .expect("start a sensor");
+    assert_eq!(
+        last(store.instigator_state("numbers", "s").await.expect("read")),
+        None
+    );
+
+    // A run key is claimed once.
+    let claim = |name: &'static str, key: &'static str, run: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .claim_run_key("numbers", name, key, run)
+                .await
+                .expect("claim")
+        }
+    };
+    assert_eq!(claim("s", "k1", "r1").await, "r1");
+    assert_eq!(
+        claim("s", "k1", "r2").await,
+        "r1",
+        "the first claim keeps the key"
+    );
+    assert_eq!(
+        claim("other", "k1", "r3").await,
+        "r3",
+        "keys are per sensor"
+    );
+
+    // Leases: one holder at a time until it expires or is released.
+    assert!(
+        store
+            .acquire_lease("scheduler", "a", 0, 10_000)
+            .await
+            .expect("lease")
+    );
+    assert!(
+        !store
+            .acquire_lease("scheduler", "b", 5_000, 10_000)
+            .await
+            .expect("lease")
+    );
+    assert!(
+        store
+            .acquire_lease("scheduler", "a", 5_000, 10_000)
+            .await
+            .expect("renew")
+    );
+    assert!(
+        store
+            .acquire_lease("scheduler", "b", 16_000, 10_000)
+            .await
+            .expect("expired")
+    );
+    store
+        .release_lease("scheduler", "b")
+        .await
+        .expect("release");
+    assert!(
+        store
+            .acquire_lease("scheduler", "a", 16_001, 10_000)
+            .await
+            .expect("free")
+    );
+}
+
+pub(crate) async fn runs_under_way_are_listed_with_their_heartbeats(db: Fresh) {
+    let store = db.open().await;
+    let runs = [
+        ("q1", RunStatus::Queued, 1),
+        ("s1", RunStatus::Started, 2),
+        ("q2", RunStatus::Queued, 3),
+    ];
+    for (id, status, created) in runs {
+        let mut run = run(id, "process_numbers", created, &[]);
+        run.status = status;
+        store.create_run(&run).await.expect("create");
+    }
+    store
+        .heartbeat(&["s1".to_owned()], 42)
+        .await
+        .expect("heartbeat");
+    let queued = store.runs_in(&[RunStatus::Queued]).await.expect("list");
+    let ids: Vec<&str> = queued.iter().map(|(r, _)| r.run_id.as_str()).collect();
+    assert_eq!(ids, ["q1", "q2"]);
+    let under_way = store
+        .runs_in(&[RunStatus::Started, RunStatus::Starting])
+        .await
+        .expect("list");
+    assert_eq!(under_way.len(), 1);
+    assert_eq!(
+        (under_way[0].0.run_id.as_str(), under_way[0].1),
+        ("s1", Some(42))
+    );
+    assert!(store.runs_in(&[]).await.expect("none").is_empty());
+}
