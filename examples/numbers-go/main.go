@@ -1,7 +1,7 @@
 // Command numbers-go is the numbers code location in Go: Dagster's seed example in Weft,
 // object for object (see examples/numbers for Rust and shared/peers/dagster/defs.py):
 // ops and the job process_numbers, six assets and the asset job process_numbers_asset,
-// the fan-out/fan-in wide_job, two schedules and a sensor.
+// the fan-out/fan-in wide_job, two schedules, a sensor and a run-status sensor.
 //
 // Build it into a component and run it, from the repository root:
 //
@@ -104,7 +104,7 @@ var wideJob = weft.NewJob("wide_job", func(j *weft.Job) {
 	j.Node(total, values)
 })
 
-// --- schedules and a sensor ---------------------------------------------------------------
+// --- schedules and sensors ----------------------------------------------------------------
 
 var processNumbersEveryMinute = weft.NewSchedule("process_numbers_every_minute", processNumbers, "* * * * *")
 
@@ -116,6 +116,15 @@ var checkFileSensor = weft.NewSensor("check_file_sensor", func(*weft.SensorConte
 	}
 	return weft.Skip("check file not exists"), nil
 }, weft.ForJob(processNumbers), weft.MinimumInterval(5*time.Second))
+
+// materializeAfterProcessNumbers is a run-status sensor: once for each successful run of
+// process_numbers, it asks for a run of the asset job, keyed by the run that succeeded.
+var materializeAfterProcessNumbers = weft.NewRunStatusSensor("materialize_after_process_numbers", weft.RunSuccess,
+	func(ctx *weft.RunStatusSensorContext) (weft.SensorResult, error) {
+		return weft.RunRequests(weft.RunRequest{Tags: map[string]string{"upstream_run_id": ctx.Run.RunID}}), nil
+	},
+	weft.MonitoredJobs(processNumbers), weft.ForJob(processNumbersAsset),
+	weft.Description("Materializes the assets after each successful process_numbers run"))
 
 func init() {
 	weft.Register(weft.Definitions{
@@ -130,7 +139,7 @@ func init() {
 		Jobs:      []*weft.Job{processNumbers, wideJob},
 		AssetJobs: []*weft.AssetJob{processNumbersAsset},
 		Schedules: []*weft.Schedule{processNumbersEveryMinute, processNumbersAssetEveryMinute},
-		Sensors:   []*weft.Sensor{checkFileSensor},
+		Sensors:   []*weft.Sensor{checkFileSensor, materializeAfterProcessNumbers},
 	})
 }
 

@@ -2,7 +2,7 @@
 
 Ops, job, assets, asset job, schedules and sensor as the Dagster seed documents
 define them, plus `wide_job` (one op fanning out to 100 and back in) to measure
-per-step overhead. Weft's `examples/numbers` must define the same objects with
+per-step overhead, and a run-status sensor. Weft's `examples/numbers` must define the same objects with
 the same names and results (process_numbers -> 55).
 
 Run with Dagster itself, e.g.:
@@ -114,7 +114,7 @@ def wide_job():
     total([add_one.alias(f"add_{i}")(start) for i in range(100)])
 
 
-# --- schedules and a sensor ----------------------------------------------------
+# --- schedules and sensors -----------------------------------------------------
 process_numbers_every_minute = ScheduleDefinition(job=process_numbers, cron_schedule="* * * * *")
 process_numbers_asset_every_minute = ScheduleDefinition(
     job=process_numbers_asset, cron_schedule="* * * * *"
@@ -129,6 +129,18 @@ def check_file_sensor():
         yield dg.SkipReason("check file not exists")
 
 
+# A run-status sensor: once for each successful run of process_numbers, it asks for a run
+# of the asset job, keyed by the run that succeeded.
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[process_numbers],
+    request_job=process_numbers_asset,
+    description="Materializes the assets after each successful process_numbers run",
+)
+def materialize_after_process_numbers(context):
+    return dg.RunRequest(tags={"upstream_run_id": context.dagster_run.run_id})
+
+
 defs = Definitions(
     assets=[
         generated_numbers,
@@ -140,5 +152,5 @@ defs = Definitions(
     ],
     jobs=[process_numbers, process_numbers_asset, wide_job],
     schedules=[process_numbers_every_minute, process_numbers_asset_every_minute],
-    sensors=[check_file_sensor],
+    sensors=[check_file_sensor, materialize_after_process_numbers],
 )

@@ -58,6 +58,8 @@ type settings struct {
 	defaultStatus DefaultStatus
 	job           JobRef
 	interval      time.Duration
+	monitored     []JobRef
+	allLocations  bool
 	evaluate      func(*ScheduleContext) (ScheduleResult, error)
 	applied       []string
 }
@@ -99,6 +101,8 @@ var (
 	jobOptions      = []string{"Description", "Tag", "Tags"}
 	scheduleOptions = []string{"Description", "Tag", "Tags", "Timezone", "DefaultRunning", "Evaluate"}
 	sensorOptions   = []string{"Description", "DefaultRunning", "ForJob", "MinimumInterval"}
+	// runStatusSensorOptions are a sensor's and what it watches.
+	runStatusSensorOptions = append([]string{"MonitoredJobs", "MonitorAllCodeLocations"}, sensorOptions...)
 )
 
 // Description describes the object (shown in the UI and by `weft check`).
@@ -188,6 +192,18 @@ func Evaluate(fn func(ctx *ScheduleContext) (ScheduleResult, error)) Option {
 // ForJob names the job a sensor's run requests launch unless a request names another.
 func ForJob(job JobRef) Option {
 	return Option{"ForJob", func(s *settings) { s.job = job }}
+}
+
+// MonitoredJobs names the jobs a run-status sensor watches (every job of its location
+// when not given). A job of another location is [JobNamed], with [MonitorAllCodeLocations].
+func MonitoredJobs(jobs ...JobRef) Option {
+	return Option{"MonitoredJobs", func(s *settings) { s.monitored = append(s.monitored, jobs...) }}
+}
+
+// MonitorAllCodeLocations makes a run-status sensor watch runs of every code location,
+// not only its own.
+func MonitorAllCodeLocations() Option {
+	return Option{"MonitorAllCodeLocations", func(s *settings) { s.allLocations = true }}
 }
 
 // MinimumInterval sets how often the daemon evaluates a sensor (whole seconds; 30 s

@@ -273,9 +273,62 @@ func (r *registry) definitions() types.Definitions {
 			MinimumIntervalSeconds: uint32(s.s.interval / time.Second),
 			Description:            optional(s.s.description),
 			DefaultStatus:          defaultStatus(s.s.defaultStatus),
+			Kind:                   sensorKind(s),
 		})
 	}
 	return out
+}
+
+// sensorKind is what s watches, as the contract says it.
+func sensorKind(s *Sensor) types.SensorKind {
+	if s.runStatus == 0 {
+		return types.MakeSensorKindStandard()
+	}
+	jobs := []string{}
+	for _, j := range s.s.monitored {
+		if j != nil {
+			jobs = append(jobs, j.JobName())
+		}
+	}
+	return types.MakeSensorKindRunStatus(types.RunStatusFilter{
+		Status:        runEnd(s.runStatus),
+		MonitoredJobs: jobs,
+		AllLocations:  s.s.allLocations,
+	})
+}
+
+func runEnd(s RunStatus) types.RunEnd {
+	switch s {
+	case RunFailure:
+		return types.RunEnd_Failure
+	case RunCanceled:
+		return types.RunEnd_Canceled
+	}
+	return types.RunEnd_Success
+}
+
+// endedRun is the run in a run-status sensor's context, in the SDK's terms.
+func endedRun(r types.EndedRun) *EndedRun {
+	status := RunSuccess
+	switch r.Status {
+	case types.RunEnd_Failure:
+		status = RunFailure
+	case types.RunEnd_Canceled:
+		status = RunCanceled
+	}
+	tags := make(map[string]string, len(r.Tags))
+	for _, t := range r.Tags {
+		tags[t.F0] = t.F1
+	}
+	return &EndedRun{
+		RunID:    r.RunId,
+		Job:      r.Job,
+		Location: r.Location,
+		Status:   status,
+		Tags:     tags,
+		Error:    r.Error.SomeOr(""),
+		Ended:    time.UnixMilli(int64(r.EndedMs)).UTC(),
+	}
 }
 
 // --- ops.execute -----------------------------------------------------------------------
@@ -457,6 +510,9 @@ func evaluateSensor(name string, ctx types.SensorContext) (result witTypes.Resul
 	c := &SensorContext{Cursor: ctx.Cursor.SomeOr(""), HasCursor: ctx.Cursor.IsSome(), Log: Log}
 	if ctx.LastEvaluationMs.IsSome() {
 		c.LastEvaluation = time.UnixMilli(int64(ctx.LastEvaluationMs.Some())).UTC()
+	}
+	if ctx.Run.IsSome() {
+		c.run = endedRun(ctx.Run.Some())
 	}
 	defer func() {
 		if p := recover(); p != nil {

@@ -52,6 +52,8 @@ type SensorContext struct {
 	LastEvaluation time.Time
 	// Log writes to the tick's log.
 	Log *Logger
+	// run is the run that ended, for a run-status sensor.
+	run *EndedRun
 }
 
 // Resource is the resource name set for the location, if any (see [Context.Resource]).
@@ -63,7 +65,94 @@ type Sensor struct {
 	name     string
 	s        settings
 	evaluate func(*SensorContext) (SensorResult, error)
-	errs     []string
+	// runStatus is the status a run-status sensor reacts to (0 for a plain sensor).
+	runStatus RunStatus
+	errs      []string
+}
+
+// RunStatus is how a run ended (the ends of Dagster's DagsterRunStatus).
+type RunStatus uint8
+
+const (
+	RunSuccess RunStatus = iota + 1
+	RunFailure
+	RunCanceled
+)
+
+func (s RunStatus) String() string {
+	switch s {
+	case RunSuccess:
+		return "SUCCESS"
+	case RunFailure:
+		return "FAILURE"
+	case RunCanceled:
+		return "CANCELED"
+	}
+	return fmt.Sprintf("RunStatus(%d)", uint8(s))
+}
+
+// EndedRun is a run that ended, as a run-status sensor sees it (Dagster's
+// context.dagster_run).
+type EndedRun struct {
+	RunID string
+	// Job is the job (or asset job) that ran.
+	Job string
+	// Location is the code location it belongs to.
+	Location string
+	Status   RunStatus
+	Tags     map[string]string
+	// Error says why it failed, for a failed run.
+	Error string
+	Ended time.Time
+}
+
+// RunStatusSensorContext is what the daemon tells a run-status sensor: the run that
+// ended (Dagster's RunStatusSensorContext).
+type RunStatusSensorContext struct {
+	Run EndedRun
+	// Log writes to the tick's log.
+	Log *Logger
+}
+
+// Resource is the resource name set for the location, if any (see [Context.Resource]).
+func (c *RunStatusSensorContext) Resource(name string) (Resource, bool) { return getResource(name) }
+
+// NewRunStatusSensor makes a run-status sensor (Dagster's @run_status_sensor): the daemon
+// calls evaluate once for each run of a watched job that ended with status, oldest first.
+// It watches every job of its location unless [MonitoredJobs] names some; with
+// [MonitorAllCodeLocations], runs of every location. Its run requests launch [ForJob]'s
+// job (Dagster's request_job) under the ended run's id as run key, unless they say
+// otherwise.
+//
+//	var onFailure = weft.NewRunStatusSensor("on_failure", weft.RunFailure,
+//		func(ctx *weft.RunStatusSensorContext) (weft.SensorResult, error) {
+//			ctx.Log.Warn(ctx.Run.Job + " failed: " + ctx.Run.Error)
+//			return weft.Skip("reported"), nil
+//		},
+//		weft.MonitoredJobs(processNumbers))
+func NewRunStatusSensor(name string, status RunStatus, evaluate func(ctx *RunStatusSensorContext) (SensorResult, error), opts ...Option) *Sensor {
+	what := fmt.Sprintf("run-status sensor `%s`", name)
+	var wrapped func(*SensorContext) (SensorResult, error)
+	if evaluate != nil {
+		wrapped = func(c *SensorContext) (SensorResult, error) {
+			if c.run == nil {
+				return SensorResult{}, Permanent(fmt.Errorf("%s was evaluated without the run that ended", what))
+			}
+			return evaluate(&RunStatusSensorContext{Run: *c.run, Log: c.Log})
+		}
+	}
+	s := newSensor(what, name, wrapped, runStatusSensorOptions, opts)
+	s.runStatus = status
+	if status < RunSuccess || status > RunCanceled {
+		s.errs = append(s.errs, fmt.Sprintf("%s: the status is weft.RunSuccess, weft.RunFailure or weft.RunCanceled", what))
+	}
+	return s
+}
+
+// NewRunFailureSensor is [NewRunStatusSensor] for failed runs (Dagster's
+// @run_failure_sensor).
+func NewRunFailureSensor(name string, evaluate func(ctx *RunStatusSensorContext) (SensorResult, error), opts ...Option) *Sensor {
+	return NewRunStatusSensor(name, RunFailure, evaluate, opts...)
 }
 
 // NewSensor makes the sensor name:
@@ -77,8 +166,11 @@ type Sensor struct {
 //		},
 //		weft.ForJob(processNumbers), weft.MinimumInterval(5*time.Second))
 func NewSensor(name string, evaluate func(ctx *SensorContext) (SensorResult, error), opts ...Option) *Sensor {
-	what := fmt.Sprintf("sensor `%s`", name)
-	s, errs := apply(what, sensorOptions, opts)
+	return newSensor(fmt.Sprintf("sensor `%s`", name), name, evaluate, sensorOptions, opts)
+}
+
+func newSensor(what, name string, evaluate func(*SensorContext) (SensorResult, error), allowed []string, opts []Option) *Sensor {
+	s, errs := apply(what, allowed, opts)
 	if !isIdentifier(name) {
 		errs = append(errs, what+": the name must be a snake_case identifier ([a-z_][a-z0-9_]*)")
 	}

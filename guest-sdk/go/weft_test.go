@@ -284,6 +284,47 @@ func TestSensorsAndSchedules(t *testing.T) {
 	}
 }
 
+func TestRunStatusSensors(t *testing.T) {
+	job := NewJob("j", func(j *Job) { j.Node(gen) })
+	onFailure := NewRunFailureSensor("on_failure", func(ctx *RunStatusSensorContext) (SensorResult, error) {
+		return RunRequests(RunRequest{Tags: map[string]string{"failed": ctx.Run.RunID, "why": ctx.Run.Error, "team": ctx.Run.Tags["team"]}}), nil
+	}, MonitoredJobs(job), ForJob(job))
+	anywhere := NewRunStatusSensor("anywhere", RunSuccess, func(ctx *RunStatusSensorContext) (SensorResult, error) {
+		return Skip(ctx.Run.Location + " " + ctx.Run.Status.String()), nil
+	}, MonitorAllCodeLocations())
+	wrong := NewRunStatusSensor("wrong", RunStatus(9), func(*RunStatusSensorContext) (SensorResult, error) { return Skip(""), nil }, Timezone("UTC"))
+	if len(wrong.errs) != 2 || !strings.Contains(strings.Join(wrong.errs, "\n"), "Timezone") {
+		t.Errorf("a bad status and an option sensors do not take: %v", wrong.errs)
+	}
+	Register(Definitions{Jobs: []*Job{job}, Sensors: []*Sensor{onFailure, anywhere}})
+	defer func() { registered, built, registers = nil, nil, 0 }()
+
+	d := getDefinitions().Ok()
+	if k := d.Sensors[0].Kind; k.Tag() != types.SensorKind_RunStatus || k.RunStatus().Status != types.RunEnd_Failure || !reflect.DeepEqual(k.RunStatus().MonitoredJobs, []string{"j"}) || k.RunStatus().AllLocations {
+		t.Errorf("on_failure: %+v", k)
+	}
+	if k := d.Sensors[1].Kind; k.Tag() != types.SensorKind_RunStatus || k.RunStatus().Status != types.RunEnd_Success || len(k.RunStatus().MonitoredJobs) != 0 || !k.RunStatus().AllLocations {
+		t.Errorf("anywhere: %+v", k)
+	}
+	run := types.EndedRun{RunId: "r1", Job: "j", Location: "there", Status: types.RunEnd_Failure,
+		Tags: []witTypes.Tuple2[string, string]{{F0: "team", F1: "data"}}, Error: witTypes.Some("boom"), EndedMs: 5}
+	got := evaluateSensor("on_failure", types.SensorContext{Run: witTypes.Some(run)}).Ok()
+	want := map[string]string{"failed": "r1", "why": "boom", "team": "data"}
+	seen := map[string]string{}
+	for _, tag := range got.RunRequests[0].Tags {
+		seen[tag.F0] = tag.F1
+	}
+	if !reflect.DeepEqual(seen, want) {
+		t.Errorf("tags: %v", seen)
+	}
+	if r := evaluateSensor("anywhere", types.SensorContext{Run: witTypes.Some(run)}).Ok(); r.SkipReason.Some() != "there FAILURE" {
+		t.Errorf("anywhere: %+v", r)
+	}
+	if msg := evaluateSensor("on_failure", types.SensorContext{}).Err().Message; !strings.Contains(msg, "without the run that ended") {
+		t.Errorf("no run: %s", msg)
+	}
+}
+
 func TestNoDefinitionsRegistered(t *testing.T) {
 	registered, built = nil, nil
 	if msg := getDefinitions().Err().Message; !strings.Contains(msg, "registered no definitions") {

@@ -3,7 +3,8 @@
 //! with `weft build` in the test run, and checked through the real `weft` binary: a guest
 //! panic or exception fails its step with the guest's message, a retry policy is honoured,
 //! logs and stdout are captured, config and a resource reach the op, a sensor's cursor and
-//! run key round-trip, and every language emits the same events for the same job.
+//! run key round-trip, a run-failure sensor sees the failed run and asks for the same run,
+//! and every language emits the same events for the same job.
 
 #![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
 
@@ -13,7 +14,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use serde_json::{Value, json};
-use weft_tests::{Home, comparable_definitions, repo_root, types_of, weft_bin};
+use weft_tests::{Home, Server, comparable_definitions, repo_root, types_of, weft_bin};
 
 const LANGUAGES: [&str; 3] = ["rust", "go", "python"];
 
@@ -310,5 +311,54 @@ fn every_language_emits_the_same_events() {
         for (language, seq) in &seen[1..] {
             assert_eq!(seq, rust, "{job}: {language}'s events differ from Rust's");
         }
+    }
+}
+
+#[test]
+fn a_run_failure_sensor_sees_the_failed_run_in_every_language() {
+    for language in LANGUAGES {
+        let home = home();
+        let server = Server::start(&home, &[]);
+        let name = format!("conformance_{language}");
+        let bytes = std::fs::read(location(language)).unwrap();
+        server.upload(&name, &bytes);
+        let (status, body) = server.call(
+            "POST",
+            &format!("/sensors/{name}/explode_alert/start"),
+            None,
+        );
+        assert_eq!(status, 200, "{language}: {body}");
+        let failed = server.launch(json!({ "location": name, "job": "explode_job" }));
+        assert_eq!(server.wait(&failed)["status"], "FAILURE", "{language}");
+
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis()
+            .to_string();
+        let pass = home.weft_json(&["daemon", "--once", "--now", &now], 0);
+        let tick = pass["ticks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == "explode_alert")
+            .unwrap_or_else(|| panic!("{language}: no tick: {pass}"));
+        assert_eq!(tick["status"], "SUCCESS", "{language}: {tick}");
+        let asked = tick["run_ids"][0].as_str().unwrap();
+        let run = server.get(&format!("/runs/{asked}"));
+        assert_eq!(run["job"], "chatty_job", "{language}");
+        assert_eq!(run["status"], "SUCCESS", "{language}: {run}");
+        let tags = &run["tags"];
+        assert_eq!(tags["failed_run"], failed.as_str(), "{language}: {tags}");
+        assert_eq!(tags["failed_status"], "FAILURE", "{language}: {tags}");
+        assert_eq!(
+            tags["saw_kaboom"], "yes",
+            "{language}: the run's error reached the guest"
+        );
+        assert_eq!(
+            tags["weft/triggering_run_id"],
+            failed.as_str(),
+            "{language}"
+        );
     }
 }

@@ -529,7 +529,7 @@ test('the asset graph draws the lineage and materializes a selection', { timeout
   });
 });
 
-test('the automation page lists the schedules and the sensor', { timeout: TEST_TIMEOUT }, async t => {
+test('the automation page lists the schedules and the sensors', { timeout: TEST_TIMEOUT }, async t => {
   await withSetup(t, async ({ server, page }) => {
     await page.goto(`${server.base}/#/locations`);
     await uploadAndExpect(page, 'numbers', NUMBERS, sha256(readFileSync(NUMBERS)));
@@ -539,7 +539,10 @@ test('the automation page lists the schedules and the sensor', { timeout: TEST_T
     assert.match(await schedule.innerText(), /numbers\s+process_numbers\s+\* \* \* \* \*/);
     assert.equal(await page.getByTestId('schedule-row').count(), 2);
     const sensor = page.locator('[data-testid=sensor-row][data-name=check_file_sensor]');
-    assert.match(await sensor.innerText(), /process_numbers\s+5 s/);
+    assert.match(await sensor.innerText(), /process_numbers\s+its function\s+5 s/);
+    // A run-status sensor says which runs it reacts to.
+    const onSuccess = page.locator('[data-testid=sensor-row][data-name=materialize_after_process_numbers]');
+    assert.match(await onSuccess.innerText(), /process_numbers_asset\s+runs of process_numbers that end SUCCESS\s+30 s/);
     // Nothing is on by default (the location asks for none): each is STOPPED, with a Start button.
     for (const row of [...await page.getByTestId('schedule-row').all(), sensor]) {
       assert.equal(await row.getByTestId('instigator-status').innerText(), 'STOPPED');

@@ -1,7 +1,7 @@
 //! The numbers code location: Dagster's seed example in Weft, object for object
 //! (see `shared/peers/dagster/defs.py`): ops and the job `process_numbers`, six assets
 //! and the asset job `process_numbers_asset`, the fan-out/fan-in `wide_job`, two
-//! schedules and a sensor.
+//! schedules, a sensor and a run-status sensor.
 //!
 //! Build: `cargo build --target wasm32-wasip2 --profile guest --target-dir target/wasm -p numbers`
 //! Run:   `weft run target/wasm/wasm32-wasip2/guest/numbers.wasm --job process_numbers`
@@ -118,7 +118,7 @@ fn wide_job() {
     total(values);
 }
 
-// --- schedules and a sensor ----------------------------------------------------------
+// --- schedules and sensors -------------------------------------------------------------
 
 fn process_numbers_every_minute() -> ScheduleDefinition {
     ScheduleDefinition::new(
@@ -145,6 +145,18 @@ fn check_file_sensor(_ctx: &SensorContext) -> SensorResult {
     }
 }
 
+/// A run-status sensor: once for each successful run of `process_numbers`, it asks for a
+/// run of the asset job, keyed by the run that succeeded (so it launches once per run).
+#[run_status_sensor(
+    run_status = "success",
+    monitored_jobs = ["process_numbers"],
+    request_job = "process_numbers_asset",
+    description = "Materializes the assets after each successful process_numbers run"
+)]
+fn materialize_after_process_numbers(ctx: &RunStatusSensorContext) -> RunRequest {
+    RunRequest::new().tag("upstream_run_id", &ctx.run().run_id)
+}
+
 weft_sdk::definitions! {
     assets: [
         generated_numbers,
@@ -157,5 +169,5 @@ weft_sdk::definitions! {
     jobs: [process_numbers, wide_job],
     asset_jobs: [process_numbers_asset],
     schedules: [process_numbers_every_minute, process_numbers_asset_every_minute],
-    sensors: [check_file_sensor],
+    sensors: [check_file_sensor, materialize_after_process_numbers],
 }

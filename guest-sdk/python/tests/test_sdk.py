@@ -107,6 +107,32 @@ class DefinitionsTest(unittest.TestCase):
         self.assertEqual(result.cursor, "5")
         self.assertEqual(counting.minimum_interval_seconds, 30)
 
+    def test_a_run_failure_sensor_sees_the_run_and_its_failure(self):
+        @dg.job
+        def watched():
+            pass
+
+        @dg.run_failure_sensor(monitored_jobs=[watched], request_job="other")
+        def alert(context):
+            yield dg.RunRequest(tags={"why": context.failure_event.message, "run": context.dagster_run.run_id})
+
+        self.assertEqual(alert.run_status, dg.DagsterRunStatus.FAILURE)
+        self.assertEqual(alert.monitored_jobs, ["watched"])
+        self.assertEqual(alert.job_name, "other")
+        run = dg.DagsterRun(run_id="r1", job_name="watched", status=dg.DagsterRunStatus.FAILURE, failure_message="boom")
+        result = alert.evaluate(dg.RunStatusSensorContext(sensor_name="alert", dagster_run=run))
+        self.assertEqual(result.run_requests[0].tags, {"why": "boom", "run": "r1"})
+        # Evaluated as a plain sensor, without the run: a clear error.
+        with self.assertRaises(dg.DefinitionError):
+            alert.evaluate(dg.SensorEvaluationContext())
+
+    def test_a_run_status_sensor_needs_a_status_that_ends_a_run(self):
+        with self.assertRaises(dg.DefinitionError):
+            dg.run_status_sensor(run_status="STARTED")
+        on_success = dg.run_status_sensor(run_status="success", monitor_all_code_locations=True)(lambda: None)
+        self.assertEqual(on_success.run_status, dg.DagsterRunStatus.SUCCESS)
+        self.assertTrue(on_success.monitor_all_code_locations)
+
 
 @unittest.skipUnless(HAVE_BINDINGS, "componentize-py is not installed")
 class ComponentTest(unittest.TestCase):
@@ -166,8 +192,24 @@ class ComponentTest(unittest.TestCase):
         self.assertIn("in sum_two_sums", failure.message)
         self.assertNotIn("weft/component.py", failure.message)
 
+    def test_a_run_status_sensor_crosses_as_its_kind_and_gets_the_run(self):
+        wit = self.wit
+        defs = self.component.Definitions().get()
+        sensor = next(s for s in defs.sensors if s.name == "materialize_after_process_numbers")
+        self.assertIsInstance(sensor.kind, wit.SensorKind_RunStatus)
+        self.assertEqual(sensor.kind.value.status, wit.RunEnd.SUCCESS)
+        self.assertEqual(sensor.kind.value.monitored_jobs, ["process_numbers"])
+        self.assertEqual(sensor.job, "process_numbers_asset")
+        check_file = next(s for s in defs.sensors if s.name == "check_file_sensor")
+        self.assertIsInstance(check_file.kind, wit.SensorKind_Standard)
+        run = wit.EndedRun("r9", "process_numbers", "numbers", wit.RunEnd.SUCCESS, [], None, 1)
+        result = self.component.Sensors().evaluate(
+            "materialize_after_process_numbers", wit.SensorContext(None, None, run)
+        )
+        self.assertEqual(result.run_requests[0].tags, [("upstream_run_id", "r9")])
+
     def test_the_file_sensor_skips_without_the_file(self):
-        result = self.component.Sensors().evaluate("check_file_sensor", self.wit.SensorContext(None, None))
+        result = self.component.Sensors().evaluate("check_file_sensor", self.wit.SensorContext(None, None, None))
         if not os.path.exists("/check"):
             self.assertEqual((result.run_requests, result.skip_reason), ([], "check file not exists"))
 

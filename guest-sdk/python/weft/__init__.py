@@ -16,7 +16,8 @@ turns it into a WebAssembly component with componentize-py::
     defs = dg.Definitions(jobs=[hello_job])
 
 The names mirror Dagster's: ``op``, ``job``, ``asset``, ``define_asset_job``,
-``AssetSelection``, ``ScheduleDefinition``, ``schedule``, ``sensor``, ``RunRequest``,
+``AssetSelection``, ``ScheduleDefinition``, ``schedule``, ``sensor``,
+``run_status_sensor``, ``run_failure_sensor``, ``DagsterRunStatus``, ``RunRequest``,
 ``SkipReason``, ``Definitions``, ``RetryPolicy``, ``Failure``. Values cross steps as JSON.
 See ``guest-sdk/python/README.md``.
 """
@@ -52,7 +53,16 @@ from .run_request import (
     SkipReason,
 )
 from .schedule import ScheduleDefinition, schedule
-from .sensor import SensorDefinition, sensor
+from .sensor import (
+    DagsterRun,
+    DagsterRunStatus,
+    FailureEvent,
+    RunStatusSensorContext,
+    SensorDefinition,
+    run_failure_sensor,
+    run_status_sensor,
+    sensor,
+)
 
 __version__ = "0.1.0"
 
@@ -63,11 +73,14 @@ __all__ = [
     "AssetSelection",
     "AssetsDefinition",
     "Backoff",
+    "DagsterRun",
+    "DagsterRunStatus",
     "DefaultScheduleStatus",
     "DefaultSensorStatus",
     "DefinitionError",
     "Definitions",
     "Failure",
+    "FailureEvent",
     "JobDefinition",
     "Logger",
     "OpDefinition",
@@ -76,6 +89,7 @@ __all__ = [
     "Resources",
     "RetryPolicy",
     "RunRequest",
+    "RunStatusSensorContext",
     "ScheduleDefinition",
     "ScheduleEvaluationContext",
     "SensorDefinition",
@@ -89,6 +103,8 @@ __all__ = [
     "get_logger",
     "job",
     "op",
+    "run_failure_sensor",
+    "run_status_sensor",
     "schedule",
     "sensor",
 ]

@@ -27,6 +27,7 @@ from .errors import Failure, describe
 from .job import JobDefinition
 from .op import ComputeFn, OpDefinition, Output, RetryPolicy
 from .run_request import DefaultStatus, RunRequest
+from .sensor import DagsterRun, DagsterRunStatus, SensorDefinition
 
 _loaded: Optional[_definitions.Definitions] = None
 _load_error: Optional[str] = None
@@ -199,6 +200,7 @@ class Definitions:
                         minimum_interval_seconds=s.minimum_interval_seconds,
                         description=s.description,
                         default_status=_status(s.default_status),
+                        kind=_sensor_kind(s),
                     )
                     for s in defs.sensors
                 ],
@@ -290,6 +292,39 @@ def _request(request: RunRequest) -> Any:
     )
 
 
+_RUN_ENDS = {
+    DagsterRunStatus.SUCCESS: "SUCCESS",
+    DagsterRunStatus.FAILURE: "FAILURE",
+    DagsterRunStatus.CANCELED: "CANCELED",
+}
+
+
+def _sensor_kind(sensor: SensorDefinition) -> Any:
+    if sensor.run_status is None:
+        return wit.SensorKind_Standard()
+    return wit.SensorKind_RunStatus(
+        wit.RunStatusFilter(
+            status=wit.RunEnd[_RUN_ENDS[sensor.run_status]],
+            monitored_jobs=list(sensor.monitored_jobs),
+            all_locations=sensor.monitor_all_code_locations,
+        )
+    )
+
+
+def _ended_run(run: Any) -> Optional[DagsterRun]:
+    if run is None:
+        return None
+    return DagsterRun(
+        run_id=run.run_id,
+        job_name=run.job,
+        location_name=run.location,
+        status=DagsterRunStatus[run.status.name],
+        tags=dict(run.tags),
+        failure_message=run.error,
+        end_time_ms=run.ended_ms,
+    )
+
+
 class Sensors:
     """The ``sensors`` export."""
 
@@ -304,6 +339,7 @@ class Sensors:
             last_evaluation_ms=ctx.last_evaluation_ms,
             sensor_name=name,
             resources=defs.resources,
+            dagster_run=_ended_run(getattr(ctx, "run", None)),
         )
         try:
             result = sensor.evaluate(context)

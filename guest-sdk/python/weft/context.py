@@ -203,8 +203,11 @@ class SensorEvaluationContext:
         last_evaluation_ms: Optional[int] = None,
         sensor_name: str = "test",
         resources: Optional[Mapping[str, Any]] = None,
+        dagster_run: Optional[Any] = None,
     ) -> None:
         self.cursor = cursor
+        # For a run-status sensor: the run that ended (a ``DagsterRun``).
+        self.dagster_run = dagster_run
         self.sensor_name = sensor_name
         self.last_evaluation_ms = last_evaluation_ms
         self.log = _LOGGER

@@ -1237,6 +1237,18 @@ async function pageRun(page, runId) {
 // Automation
 // ---------------------------------------------------------------------------------------
 
+/**
+ * What a sensor watches: for a run-status sensor, the runs that end with its status
+ * ("runs of process_numbers that end SUCCESS"); a plain sensor's function decides.
+ */
+function watchesText(sensor) {
+  const k = sensor.kind;
+  if (!k || k.type !== 'run_status') return 'its function';
+  const jobs = k.monitored_jobs && k.monitored_jobs.length ? k.monitored_jobs.join(', ') : 'every job';
+  const where = k.all_locations ? ' of every location' : '';
+  return `runs of ${jobs}${where} that end ${k.status}`;
+}
+
 /** Schedules and sensors ("instigators"): where their state, controls and ticks live. */
 const INSTIGATORS = {
   schedule: { title: 'Schedule', list: '/api/schedules', api: '/api/schedules', tag: 'weft/schedule_name' },
@@ -1381,7 +1393,7 @@ async function pageAutomation(page) {
     ], { feedback, onBusy, onChange: onChange('schedule') }),
     sensor: instigatorTable(page, 'sensor', [
       ['Location', x => x.location], ['Job', x => jobLinkOf(x.location, x.job)],
-      ['Minimum interval', intervalText, 'nowrap'],
+      ['Watches', x => watchesText(x)], ['Minimum interval', intervalText, 'nowrap'],
     ], { feedback, onBusy, onChange: onChange('sensor') }),
   };
   let busy = false;
@@ -1471,6 +1483,7 @@ async function pageInstigator(page, kind, loc, name) {
       ['Job', jobLinkOf(loc, item.job)],
       kind === 'schedule' ? ['Cron', h('code', { testid: 'instigator-cron' }, item.cron)] : null,
       kind === 'schedule' ? ['Timezone', item.timezone || 'UTC'] : null,
+      kind === 'sensor' ? ['Watches', h('span', { testid: 'sensor-watches' }, watchesText(item))] : null,
       kind === 'sensor' ? ['Minimum interval', intervalText(item)] : null,
       ['Default status', defaultStatus(item.default_status)],
       [kind === 'sensor' ? 'Last evaluation' : 'Last tick', h('span', { testid: 'last-tick', title: item.last_tick_ms == null ? '' : fmtTime(item.last_tick_ms) }, timeEl(item.last_tick_ms))],

@@ -100,8 +100,13 @@ mod tests {
     /// `memory`, `cabi_realloc`, an import of the world (`log`) and one of WASI preview1
     /// (`fd_write`, which only the adapter can satisfy).
     fn core_module_for_world(exports: bool) -> Vec<u8> {
+        core_module_for_world_in(&wit_dir(), exports)
+    }
+
+    /// [`core_module_for_world`] for the contract in `wit`.
+    fn core_module_for_world_in(wit: &Path, exports: bool) -> Vec<u8> {
         let mut resolve = Resolve::default();
-        let (package, _) = resolve.push_dir(wit_dir()).expect("wit/ parses");
+        let (package, _) = resolve.push_dir(wit).expect("wit/ parses");
         let world = resolve
             .select_world(&[package], Some(WORLD))
             .expect("world exists");
@@ -220,16 +225,45 @@ mod tests {
     }
 
     #[test]
+    fn the_host_refuses_a_component_of_another_contract_version_by_name() {
+        // The contract as it was, with only its version changed.
+        let old = std::env::temp_dir().join(format!("weft-old-wit-{}", std::process::id()));
+        std::fs::create_dir_all(&old).expect("temp dir");
+        for entry in std::fs::read_dir(wit_dir()).expect("wit/") {
+            let path = entry.expect("entry").path();
+            let text = std::fs::read_to_string(&path).expect("read");
+            let text = text.replace(&format!("@{}", weft_wasm::CONTRACT_VERSION), "@0.1.0");
+            std::fs::write(old.join(path.file_name().expect("name")), text).expect("write");
+        }
+        let core = core_module_for_world_in(&old, true);
+        let component = componentize_core_module(&core, &old, WORLD).expect("componentizes");
+        let cache = old.join("cache");
+        let host = weft_wasm::WasmHost::new(cache).expect("host");
+        let err = host
+            .load("old", &component, weft_wasm::Sandbox::default())
+            .expect_err("another contract version");
+        let _ = std::fs::remove_dir_all(&old);
+        assert!(
+            matches!(&err, weft_wasm::LoadError::ContractVersion { found } if found == "0.1.0"),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("rebuild it with the current SDK"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn componentizes_a_core_module_that_implements_the_world() {
         let core = core_module_for_world(true);
         let component = componentize_core_module(&core, &wit_dir(), WORLD).expect("componentizes");
         let (imports, exports) = world_names(&component);
         for name in ["definitions", "ops", "sensors", "schedules"] {
-            let full = format!("weft:plugin/{name}@0.1.0");
+            let full = format!("weft:plugin/{name}@0.2.0");
             assert!(exports.contains(&full), "{full} not in {exports:?}");
         }
         assert!(
-            imports.contains(&"weft:plugin/log@0.1.0".to_owned()),
+            imports.contains(&"weft:plugin/log@0.2.0".to_owned()),
             "{imports:?}"
         );
         // fd_write went through the adapter: the component imports WASI 0.2, not preview1.

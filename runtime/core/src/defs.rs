@@ -9,6 +9,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::events::RunStatus;
+
 /// Key/value tags (job, op, asset and run tags; output metadata), ordered by key.
 pub type Tags = BTreeMap<String, String>;
 
@@ -261,6 +263,50 @@ pub struct SensorDef {
     pub description: Option<String>,
     #[serde(default)]
     pub default_status: DefaultStatus,
+    /// What it watches.
+    #[serde(default, skip_serializing_if = "SensorKind::is_standard")]
+    pub kind: SensorKind,
+}
+
+/// What a sensor watches.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum SensorKind {
+    /// Whatever its function looks at, keeping its place with a cursor.
+    #[default]
+    Standard,
+    /// Runs that ended (Dagster's `@run_status_sensor`): its function is called once for
+    /// each run of a monitored job that reached `status`.
+    RunStatus(RunStatusFilter),
+}
+
+impl SensorKind {
+    /// Whether this is a plain sensor.
+    pub fn is_standard(&self) -> bool {
+        matches!(self, Self::Standard)
+    }
+}
+
+/// Which ended runs a run-status sensor sees.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunStatusFilter {
+    /// The status it reacts to: `SUCCESS`, `FAILURE` or `CANCELED`.
+    pub status: RunStatus,
+    /// The jobs it watches; every job when empty.
+    #[serde(default)]
+    pub monitored_jobs: Vec<String>,
+    /// Whether it watches runs of every code location, not only its own.
+    #[serde(default)]
+    pub all_locations: bool,
+}
+
+impl RunStatusFilter {
+    /// Whether a run of `job` in `location`, of a sensor defined in `own_location`, is one
+    /// this filter watches (its status aside).
+    pub fn watches(&self, own_location: &str, location: &str, job: &str) -> bool {
+        (self.all_locations || location == own_location)
+            && (self.monitored_jobs.is_empty() || self.monitored_jobs.iter().any(|j| j == job))
+    }
 }
 
 /// Everything a code location defines.

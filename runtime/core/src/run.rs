@@ -42,3 +42,19 @@ pub struct RunFilter {
     pub tag: Option<(String, String)>,
     pub limit: Option<u32>,
 }
+
+/// A run that ended, as a run-status sensor is told of it (Dagster's `context.dagster_run`
+/// with its failure event).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndedRun {
+    pub run_id: String,
+    pub job: String,
+    pub location: String,
+    /// `SUCCESS`, `FAILURE` or `CANCELED`.
+    pub status: RunStatus,
+    pub tags: Tags,
+    /// Why it failed, for a failed run.
+    pub error: Option<String>,
+    /// When it ended, in milliseconds since the Unix epoch.
+    pub ended_ms: i64,
+}

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::defs::{AssetKey, Definitions, JobDef};
+use crate::defs::{AssetKey, Definitions, JobDef, SensorKind};
 use crate::selection::AssetSelection;
 
 /// Why a location's definitions were rejected. Each names the object at fault.
@@ -51,6 +51,14 @@ pub enum DefinitionError {
     },
     #[error("asset job {job:?}: {message}")]
     BadSelection { job: String, message: String },
+    #[error(
+        "run-status sensor {sensor:?} watches runs that end {status}, but runs end SUCCESS, \
+         FAILURE or CANCELED"
+    )]
+    BadRunStatus {
+        sensor: String,
+        status: &'static str,
+    },
     #[error("{kind} {name:?} targets job {job:?}, which the location does not define")]
     UnknownJob {
         kind: &'static str,
@@ -149,6 +157,24 @@ pub fn validate(defs: &Definitions) -> Result<(), DefinitionError> {
                 name: s.name.clone(),
                 job: job.clone(),
             });
+        }
+        if let SensorKind::RunStatus(filter) = &s.kind {
+            if !filter.status.is_finished() {
+                return Err(DefinitionError::BadRunStatus {
+                    sensor: s.name.clone(),
+                    status: filter.status.as_str(),
+                });
+            }
+            // Jobs of other locations cannot be checked here.
+            if !filter.all_locations
+                && let Some(job) = filter.monitored_jobs.iter().find(|j| !has_job(j))
+            {
+                return Err(DefinitionError::UnknownJob {
+                    kind: "run-status sensor",
+                    name: s.name.clone(),
+                    job: job.clone(),
+                });
+            }
         }
     }
     Ok(())
@@ -378,6 +404,54 @@ mod tests {
         );
         let err = validate(&defs(vec![node("b", "b", &[])])).unwrap_err();
         assert!(matches!(err, DefinitionError::UnboundInput { .. }), "{err}");
+    }
+
+    #[test]
+    fn run_status_sensors_watch_jobs_that_exist_and_statuses_that_end() {
+        use crate::defs::{DefaultStatus, RunStatusFilter, SensorDef};
+        use crate::events::RunStatus;
+        let with = |status, jobs: &[&str], all_locations| {
+            let mut d = defs(vec![node("a", "a", &[])]);
+            d.sensors.push(SensorDef {
+                name: "on_end".into(),
+                job: None,
+                minimum_interval_seconds: 30,
+                description: None,
+                default_status: DefaultStatus::Stopped,
+                kind: SensorKind::RunStatus(RunStatusFilter {
+                    status,
+                    monitored_jobs: jobs.iter().map(|j| (*j).to_owned()).collect(),
+                    all_locations,
+                }),
+            });
+            validate(&d)
+        };
+        assert_eq!(with(RunStatus::Failure, &["j"], false), Ok(()));
+        assert_eq!(with(RunStatus::Success, &[], false), Ok(()));
+        let err = with(RunStatus::Failure, &["elsewhere"], false).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "run-status sensor \"on_end\" targets job \"elsewhere\", which the location does not define"
+        );
+        // Another location's job is its business.
+        assert_eq!(with(RunStatus::Failure, &["elsewhere"], true), Ok(()));
+        let err = with(RunStatus::Started, &[], false).unwrap_err();
+        assert!(matches!(err, DefinitionError::BadRunStatus { .. }), "{err}");
+
+        let filter = RunStatusFilter {
+            status: RunStatus::Success,
+            monitored_jobs: vec!["j".into()],
+            all_locations: false,
+        };
+        assert!(filter.watches("here", "here", "j"));
+        assert!(!filter.watches("here", "there", "j"));
+        assert!(!filter.watches("here", "here", "k"));
+        let everything = RunStatusFilter {
+            monitored_jobs: vec![],
+            all_locations: true,
+            ..filter
+        };
+        assert!(everything.watches("here", "there", "k"));
     }
 
     #[test]

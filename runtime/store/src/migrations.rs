@@ -37,6 +37,11 @@ pub(crate) const SQLITE: &[Embedded] = &[
         "daemon",
         include_str!("../migrations/sqlite/0003_daemon.sql"),
     ),
+    (
+        4,
+        "run_ends",
+        include_str!("../migrations/sqlite/0004_run_ends.sql"),
+    ),
 ];
 
 /// PostgreSQL's migrations, from `migrations/postgres/`.
@@ -55,6 +60,11 @@ pub(crate) const POSTGRES: &[Embedded] = &[
         3,
         "daemon",
         include_str!("../migrations/postgres/0003_daemon.sql"),
+    ),
+    (
+        4,
+        "run_ends",
+        include_str!("../migrations/postgres/0004_run_ends.sql"),
     ),
 ];
 

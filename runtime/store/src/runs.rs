@@ -278,16 +278,33 @@ impl Store {
             .bind(after)
             .bind(i64::from(limit));
         let rows = self.db.fetch_all(statement, doing).await?;
-        rows.iter()
-            .map(|row| {
-                let id: i64 = row.get(0).map_err(|e| StoreError::new(doing(), e))?;
-                let body: &str = row.get(1).map_err(|e| StoreError::new(doing(), e))?;
-                let event = serde_json::from_str(body).map_err(|e| {
-                    StoreError::data(doing(), format!("event {id} is not a valid event: {e}"))
-                })?;
-                Ok((id, event))
-            })
-            .collect()
+        rows.iter().map(|row| event_row(row, &doing)).collect()
+    }
+}
+
+impl Store {
+    /// Up to `limit` ends of runs (`RUN_SUCCESS`, `RUN_FAILURE`, `RUN_CANCELED`) of any run,
+    /// in the order they were written, with their ids: those after id `after` written at
+    /// or after `since_ms`. What a run-status sensor reads on from its cursor.
+    pub async fn run_ends(
+        &self,
+        after: i64,
+        since_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, Event)>, StoreError> {
+        let doing = || format!("reading the ends of runs after event {after}");
+        let statement = self
+            .db
+            .statement(
+                "SELECT id, body FROM events \
+                 WHERE type IN ('RUN_SUCCESS', 'RUN_FAILURE', 'RUN_CANCELED') \
+                 AND id > $1 AND timestamp_ms >= $2 ORDER BY id LIMIT $3",
+            )
+            .bind(after)
+            .bind(since_ms)
+            .bind(i64::from(limit));
+        let rows = self.db.fetch_all(statement, doing).await?;
+        rows.iter().map(|row| event_row(row, &doing)).collect()
     }
 }
 
@@ -462,6 +479,15 @@ impl RunStorage for Store {
     ) -> Result<Vec<(i64, Event)>, StorageError> {
         Ok(Store::events(self, run_id, after, limit).await?)
     }
+}
+
+/// An `(id, body)` row as the event it holds.
+fn event_row(row: &Row, doing: &impl Fn() -> String) -> Result<(i64, Event), StoreError> {
+    let id: i64 = row.get(0).map_err(|e| StoreError::new(doing(), e))?;
+    let body: &str = row.get(1).map_err(|e| StoreError::new(doing(), e))?;
+    let event = serde_json::from_str(body)
+        .map_err(|e| StoreError::data(doing(), format!("event {id} is not a valid event: {e}")))?;
+    Ok((id, event))
 }
 
 #[cfg(test)]

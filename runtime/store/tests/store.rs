@@ -24,7 +24,7 @@ use weft_store::{ErrorKind, Store};
 #[path = "store/daemon.rs"]
 mod daemon;
 use daemon::{
-    runs_under_way_are_listed_with_their_heartbeats,
+    run_ends_are_read_in_order_after_a_cursor, runs_under_way_are_listed_with_their_heartbeats,
     schedule_and_sensor_state_ticks_run_keys_and_leases,
 };
 
@@ -169,6 +169,7 @@ on_both! {
     a_closed_store_gives_errors_not_panics,
     schedule_and_sensor_state_ticks_run_keys_and_leases,
     runs_under_way_are_listed_with_their_heartbeats,
+    run_ends_are_read_in_order_after_a_cursor,
 }
 
 // What only PostgreSQL has: a server.

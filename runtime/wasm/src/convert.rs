@@ -3,10 +3,11 @@
 
 use weft_core::defs::{
     AssetDef, AssetDep, AssetJobDef, AssetKey, Backoff, DefaultStatus, Definitions, InputBinding,
-    IoDef, JobDef, NodeDef, OpDef, OutputRef, RetryPolicy, ScheduleDef, SensorDef, StepTarget,
-    Tags, Value,
+    IoDef, JobDef, NodeDef, OpDef, OutputRef, RetryPolicy, RunStatusFilter, ScheduleDef, SensorDef,
+    SensorKind, StepTarget, Tags, Value,
 };
-use weft_core::events::LogLevel;
+use weft_core::events::{LogLevel, RunStatus};
+use weft_core::run::EndedRun;
 use weft_engine::ports::{InputArg, LogLine, StepOutput, StepRequest};
 
 use crate::bindings::{log, resources, types as t};
@@ -161,9 +162,44 @@ pub(crate) fn definitions(d: t::Definitions) -> Definitions {
                 minimum_interval_seconds: s.minimum_interval_seconds,
                 description: s.description,
                 default_status: status(s.default_status),
+                kind: sensor_kind(s.kind),
             })
             .collect(),
     }
+}
+
+fn sensor_kind(kind: t::SensorKind) -> SensorKind {
+    match kind {
+        t::SensorKind::Standard => SensorKind::Standard,
+        t::SensorKind::RunStatus(f) => SensorKind::RunStatus(RunStatusFilter {
+            status: match f.status {
+                t::RunEnd::Success => RunStatus::Success,
+                t::RunEnd::Failure => RunStatus::Failure,
+                t::RunEnd::Canceled => RunStatus::Canceled,
+            },
+            monitored_jobs: f.monitored_jobs,
+            all_locations: f.all_locations,
+        }),
+    }
+}
+
+/// An ended run as the guest sees it; `None` for a status that is not an end.
+pub(crate) fn ended_run(run: &EndedRun) -> Option<t::EndedRun> {
+    let status = match run.status {
+        RunStatus::Success => t::RunEnd::Success,
+        RunStatus::Failure => t::RunEnd::Failure,
+        RunStatus::Canceled => t::RunEnd::Canceled,
+        _ => return None,
+    };
+    Some(t::EndedRun {
+        run_id: run.run_id.clone(),
+        job: run.job.clone(),
+        location: run.location.clone(),
+        status,
+        tags: tag_list(&run.tags),
+        error: run.error.clone(),
+        ended_ms: u64::try_from(run.ended_ms).unwrap_or_default(),
+    })
 }
 
 fn value(v: &Value) -> t::Value {

@@ -62,8 +62,13 @@ pub enum LoadError {
     CoreModule,
     #[error("not a valid WebAssembly component: {0}")]
     Invalid(String),
-    #[error("not a Weft code location (world weft:plugin/code-location@0.1.0): {0}")]
+    #[error("not a Weft code location (world weft:plugin/code-location@{CONTRACT_VERSION}): {0}")]
     WrongWorld(String),
+    #[error(
+        "this location was built against the Weft contract weft:plugin@{found}; this host speaks \
+         weft:plugin@{CONTRACT_VERSION}: rebuild it with the current SDK"
+    )]
+    ContractVersion { found: String },
     #[error("the location failed to return its definitions: {0}")]
     Definitions(String),
     #[error("the location's definitions are invalid: {0}")]
@@ -154,6 +159,7 @@ impl WasmHost {
         check_header(bytes)?;
         let digest = digest_of(bytes);
         let component = self.compile(&digest, bytes)?;
+        check_contract(&self.inner.engine, &component)?;
         let pre = self
             .inner
             .linker
@@ -217,6 +223,28 @@ fn check_header(bytes: &[u8]) -> Result<(), LoadError> {
         )),
         _ => Err(LoadError::NotWasm),
     }
+}
+
+/// The version of `wit/` this host implements (the package `weft:plugin`).
+pub const CONTRACT_VERSION: &str = "0.2.0";
+
+/// Refuses, by name, a component that exports the Weft interfaces of another contract
+/// version, instead of the linker's list of missing exports.
+fn check_contract(engine: &Engine, component: &Component) -> Result<(), LoadError> {
+    let ty = component.component_type();
+    for (name, _) in ty.exports(engine).chain(ty.imports(engine)) {
+        if let Some(found) = name
+            .strip_prefix("weft:plugin/")
+            .and_then(|rest| rest.split_once('@'))
+            .map(|(_, version)| version)
+            && found != CONTRACT_VERSION
+        {
+            return Err(LoadError::ContractVersion {
+                found: found.to_owned(),
+            });
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

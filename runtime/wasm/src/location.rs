@@ -7,6 +7,7 @@ use std::sync::Arc;
 use wasmtime::{Store, Trap};
 use weft_core::defs::Definitions;
 use weft_core::events::FailureKind;
+use weft_core::run::EndedRun;
 use weft_core::validate::validate;
 use weft_engine::ports::{LogLine, StepAttempt, StepFailure, StepRequest, StepRunner};
 
@@ -106,16 +107,19 @@ impl CodeLocation {
         &self.definitions
     }
 
-    /// Evaluates the sensor `name` with the stored `cursor`.
+    /// Evaluates the sensor `name` with the stored `cursor`; a run-status sensor is told
+    /// of the one `run` it is evaluated for.
     pub fn evaluate_sensor(
         &self,
         name: &str,
         cursor: Option<String>,
         last_evaluation_ms: Option<u64>,
+        run: Option<&EndedRun>,
     ) -> Result<SensorTick, StepFailure> {
         let ctx = sensors::SensorContext {
             cursor,
             last_evaluation_ms,
+            run: run.and_then(convert::ended_run),
         };
         let call =
             self.call(|store, world| world.weft_plugin_sensors().call_evaluate(store, name, &ctx));

@@ -7,7 +7,9 @@
 //   - chatty_job: chatty logs "chatty says hi" (info), prints "to stdout", returns 1;
 //   - config_job: configured returns its config's factor times 7;
 //   - resource_job: resourceful returns the resource greeting (set in weft.yaml);
-//   - cursor_sensor: run key "key-<cursor>" (no cursor: "0"), new cursor <cursor> + 1.
+//   - cursor_sensor: run key "key-<cursor>" (no cursor: "0"), new cursor <cursor> + 1;
+//   - explode_alert: a run-failure sensor on explode_job asking for chatty_job with the tags
+//     failed_run, failed_status (FAILURE) and saw_kaboom (yes when the error names kaboom).
 //
 // Build: weft build tests/guests/conformance-go -o conformance-go.wasm
 package main
@@ -15,6 +17,7 @@ package main
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	weft "example.invalid/weft/guest-sdk/go"
@@ -77,10 +80,22 @@ var cursorSensor = weft.NewSensor("cursor_sensor", func(ctx *weft.SensorContext)
 	return weft.RunRequests(weft.RunRequest{RunKey: "key-" + cursor}).WithCursor(strconv.Itoa(n + 1)), nil
 }, weft.ForJob(chattyJob), weft.MinimumInterval(30*time.Second))
 
+var explodeAlert = weft.NewRunFailureSensor("explode_alert", func(ctx *weft.RunStatusSensorContext) (weft.SensorResult, error) {
+	kaboom := "no"
+	if strings.Contains(ctx.Run.Error, "kaboom") {
+		kaboom = "yes"
+	}
+	return weft.RunRequests(weft.RunRequest{Tags: map[string]string{
+		"failed_run":    ctx.Run.RunID,
+		"failed_status": ctx.Run.Status.String(),
+		"saw_kaboom":    kaboom,
+	}}), nil
+}, weft.MonitoredJobs(explodeJob), weft.ForJob(chattyJob))
+
 func init() {
 	weft.Register(weft.Definitions{
 		Jobs:    []*weft.Job{explodeJob, flakyJob, chattyJob, configJob, resourceJob},
-		Sensors: []*weft.Sensor{cursorSensor},
+		Sensors: []*weft.Sensor{cursorSensor, explodeAlert},
 	})
 }
 

@@ -8,7 +8,9 @@ behaviour; tests/e2e/conformance_errors.rs runs all three and compares what a us
 - chatty_job: chatty logs "chatty says hi" (info), prints "to stdout", returns 1;
 - config_job: configured returns its config's factor times 7;
 - resource_job: resourceful returns the resource greeting (set in weft.yaml);
-- cursor_sensor: run key "key-<cursor>" (no cursor: "0"), new cursor <cursor> + 1.
+- cursor_sensor: run key "key-<cursor>" (no cursor: "0"), new cursor <cursor> + 1;
+- explode_alert: a run-failure sensor on explode_job asking for chatty_job with the tags
+  failed_run, failed_status (FAILURE) and saw_kaboom (yes when the error names kaboom).
 
 Build: weft build tests/guests/conformance-python -o conformance-python.wasm
 """
@@ -78,7 +80,20 @@ def cursor_sensor(context):
     return dg.RunRequest(run_key=f"key-{cursor}")
 
 
+@dg.run_failure_sensor(monitored_jobs=[explode_job], request_job=chatty_job)
+def explode_alert(context):
+    run = context.dagster_run
+    kaboom = "kaboom" in (context.failure_event.message if context.failure_event else "")
+    return dg.RunRequest(
+        tags={
+            "failed_run": run.run_id,
+            "failed_status": run.status.value,
+            "saw_kaboom": "yes" if kaboom else "no",
+        }
+    )
+
+
 defs = dg.Definitions(
     jobs=[explode_job, flaky_job, chatty_job, config_job, resource_job],
-    sensors=[cursor_sensor],
+    sensors=[cursor_sensor, explode_alert],
 )

@@ -110,6 +110,19 @@ pub fn int(arg: &Arg) -> syn::Result<LitInt> {
     }
 }
 
+/// `key = true`.
+pub fn boolean(arg: &Arg) -> syn::Result<bool> {
+    match expr(arg)? {
+        Expr::Lit(ExprLit {
+            lit: Lit::Bool(b), ..
+        }) => Ok(b.value),
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!("`{}` takes `true` or `false`", arg.key),
+        )),
+    }
+}
+
 /// `key = ["a", "b"]`.
 pub fn strings(arg: &Arg) -> syn::Result<Vec<LitStr>> {
     match expr(arg)? {

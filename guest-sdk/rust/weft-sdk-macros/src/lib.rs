@@ -1,5 +1,6 @@
-//! The attribute macros of `weft-sdk`: `#[op]`, `#[job]`, `#[asset]`, `#[sensor]` and
-//! `#[schedule]`. Use them through `weft_sdk::prelude`; their documentation is there.
+//! The attribute macros of `weft-sdk`: `#[op]`, `#[job]`, `#[asset]`, `#[sensor]`,
+//! `#[run_status_sensor]`, `#[run_failure_sensor]` and `#[schedule]`. Use them through
+//! `weft_sdk::prelude`; their documentation is there.
 //! A signature no definition can have is a compile error pointing at it.
 
 use proc_macro::TokenStream;
@@ -36,6 +37,27 @@ pub fn job(attr: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn sensor(attr: TokenStream, item: TokenStream) -> TokenStream {
     emit(trigger::expand_sensor(attr.into(), item.into()))
+}
+
+/// A run-status sensor: called once for each run of a watched job that ended with
+/// `run_status`. See `weft_sdk`.
+#[proc_macro_attribute]
+pub fn run_status_sensor(attr: TokenStream, item: TokenStream) -> TokenStream {
+    emit(trigger::expand_run_status_sensor(
+        trigger::RunStatusFlavor::Any,
+        attr.into(),
+        item.into(),
+    ))
+}
+
+/// A run-status sensor for failed runs (`run_status = "failure"`). See `weft_sdk`.
+#[proc_macro_attribute]
+pub fn run_failure_sensor(attr: TokenStream, item: TokenStream) -> TokenStream {
+    emit(trigger::expand_run_status_sensor(
+        trigger::RunStatusFlavor::Failure,
+        attr.into(),
+        item.into(),
+    ))
 }
 
 /// A schedule whose function decides each tick. See `weft_sdk`.

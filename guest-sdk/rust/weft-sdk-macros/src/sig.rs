@@ -198,17 +198,22 @@ fn result_ok_type(ty: &Type) -> Option<Type> {
 /// Checks a sensor's or schedule's signature: `fn name([ctx: &Context]) -> R`; returns
 /// whether it takes the context.
 pub fn trigger_fn(what: &str, context: &str, item: &ItemFn) -> syn::Result<bool> {
+    if let ReturnType::Default = item.sig.output {
+        return Err(syn::Error::new(
+            item.sig.ident.span(),
+            format!("a #[{what}] function returns what it decided"),
+        ));
+    }
+    trigger_params(what, context, item)
+}
+
+/// Like [`trigger_fn`], for a function that may return nothing (`()`).
+pub fn trigger_params(what: &str, context: &str, item: &ItemFn) -> syn::Result<bool> {
     let sig = &item.sig;
     if sig.inputs.len() > 1 {
         return Err(syn::Error::new_spanned(
             &sig.inputs,
             format!("a #[{what}] function takes at most one parameter: `ctx: &{context}`"),
-        ));
-    }
-    if let ReturnType::Default = sig.output {
-        return Err(syn::Error::new(
-            sig.ident.span(),
-            format!("a #[{what}] function returns what it decided"),
         ));
     }
     match sig.inputs.first() {

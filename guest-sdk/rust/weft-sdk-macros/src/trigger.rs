@@ -1,6 +1,7 @@
-//! `#[sensor]` and `#[schedule]`: functions the daemon calls. A sensor keeps its function
-//! and gets a hidden module with its `SensorSpec`; a schedule function becomes a
-//! `fn() -> ScheduleDefinition` whose evaluator is the original body.
+//! `#[sensor]`, `#[run_status_sensor]`, `#[run_failure_sensor]` and `#[schedule]`: functions
+//! the daemon calls. A sensor keeps its function and gets a hidden module with its
+//! `SensorSpec`; a schedule function becomes a `fn() -> ScheduleDefinition` whose
+//! evaluator is the original body.
 
 use crate::args;
 use crate::sig;
@@ -25,22 +26,131 @@ pub fn expand_sensor(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
     let name = args::get_string(&args, "name")?.unwrap_or_else(|| args::name_lit(&f.sig.ident));
     args::check_name(&name)?;
     let job = args::opt_str(args::get_string(&args, "job")?);
-    let description = args::opt_str(args::get_string(&args, "description")?);
-    let interval = match args::get(&args, "minimum_interval_seconds") {
+    let ident = &f.sig.ident;
+    let call = if has_ctx {
+        quote!(super::#ident(__ctx))
+    } else {
+        quote!({ let _ = __ctx; super::#ident() })
+    };
+    sensor_spec(
+        &args,
+        &f,
+        name,
+        job,
+        call,
+        quote!(::core::option::Option::None),
+    )
+}
+
+/// Which run-status sensor attribute it is.
+pub enum RunStatusFlavor {
+    /// `#[run_status_sensor(run_status = "...")]`.
+    Any,
+    /// `#[run_failure_sensor]`.
+    Failure,
+}
+
+/// Expands `#[run_status_sensor(...)]` and `#[run_failure_sensor(...)]` (Dagster's
+/// arguments: `run_status`, `monitored_jobs`, `monitor_all_code_locations`, `request_job`).
+pub fn expand_run_status_sensor(
+    flavor: RunStatusFlavor,
+    attr: TokenStream,
+    item: TokenStream,
+) -> syn::Result<TokenStream> {
+    let (what, keys): (&str, &[&str]) = match flavor {
+        RunStatusFlavor::Any => ("run_status_sensor", &["run_status"]),
+        RunStatusFlavor::Failure => ("run_failure_sensor", &[]),
+    };
+    let mut allowed = vec![
+        "name",
+        "monitored_jobs",
+        "monitor_all_code_locations",
+        "request_job",
+        "minimum_interval_seconds",
+        "description",
+        "default_status",
+    ];
+    allowed.extend_from_slice(keys);
+    let args = args::parse(what, attr, &allowed)?;
+    let f = sig::parse_fn(what, item)?;
+    let has_ctx = sig::trigger_params(what, "RunStatusSensorContext", &f)?;
+    let name = args::get_string(&args, "name")?.unwrap_or_else(|| args::name_lit(&f.sig.ident));
+    args::check_name(&name)?;
+    let status = match flavor {
+        RunStatusFlavor::Failure => quote!(::weft_sdk::RunStatus::Failure),
+        RunStatusFlavor::Any => {
+            let Some(s) = args::get_string(&args, "run_status")? else {
+                return Err(syn::Error::new(
+                    f.sig.ident.span(),
+                    "#[run_status_sensor] needs `run_status = \"success\"` (or \"failure\", \"canceled\")",
+                ));
+            };
+            match s.value().as_str() {
+                "success" => quote!(::weft_sdk::RunStatus::Success),
+                "failure" => quote!(::weft_sdk::RunStatus::Failure),
+                "canceled" => quote!(::weft_sdk::RunStatus::Canceled),
+                _ => {
+                    return Err(syn::Error::new(
+                        s.span(),
+                        "run_status is \"success\", \"failure\" or \"canceled\"",
+                    ));
+                }
+            }
+        }
+    };
+    let jobs = match args::get(&args, "monitored_jobs") {
+        Some(a) => args::strings(a)?,
+        None => Vec::new(),
+    };
+    let all_locations = match args::get(&args, "monitor_all_code_locations") {
+        Some(a) => args::boolean(a)?,
+        None => false,
+    };
+    let job = args::opt_str(args::get_string(&args, "request_job")?);
+    let ident = &f.sig.ident;
+    let returns_unit = matches!(f.sig.output, syn::ReturnType::Default);
+    let invoke = if has_ctx {
+        quote!(super::#ident(&__run_ctx))
+    } else {
+        quote!({ let _ = &__run_ctx; super::#ident() })
+    };
+    let invoke = if returns_unit {
+        quote!({ #invoke; })
+    } else {
+        invoke
+    };
+    let call = quote!({
+        let __run_ctx = ::weft_sdk::RunStatusSensorContext::__of(__ctx)?;
+        #invoke
+    });
+    let spec = quote!(::core::option::Option::Some(::weft_sdk::__private::RunStatusSpec {
+        status: #status,
+        monitored_jobs: &[#(#jobs),*],
+        all_locations: #all_locations,
+    }));
+    sensor_spec(&args, &f, name, job, call, spec)
+}
+
+/// The sensor's function and its hidden module holding the `SensorSpec`.
+fn sensor_spec(
+    args: &[args::Arg],
+    f: &syn::ItemFn,
+    name: syn::LitStr,
+    job: TokenStream,
+    call: TokenStream,
+    run_status: TokenStream,
+) -> syn::Result<TokenStream> {
+    let description = args::opt_str(args::get_string(args, "description")?);
+    let interval = match args::get(args, "minimum_interval_seconds") {
         Some(a) => {
             let v = args::int(a)?;
             quote!(#v)
         }
         None => quote!(30),
     };
-    let status = default_status(&args)?;
+    let status = default_status(args)?;
     let ident = &f.sig.ident;
     let vis = &f.vis;
-    let call = if has_ctx {
-        quote!(super::#ident(__ctx))
-    } else {
-        quote!({ let _ = __ctx; super::#ident() })
-    };
     Ok(quote! {
         #f
 
@@ -56,6 +166,7 @@ pub fn expand_sensor(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
                 minimum_interval_seconds: #interval,
                 description: #description,
                 default_status: #status,
+                run_status: #run_status,
                 evaluate: __weft_evaluate,
             };
 

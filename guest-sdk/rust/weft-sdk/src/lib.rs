@@ -44,6 +44,10 @@
 //!   `#[schedule(cron = "0 * * * *", job = "j")] fn s(ctx: &ScheduleContext) -> ScheduleResult`,
 //!   which turns `s` into a `fn() -> ScheduleDefinition` (test it with `s().evaluate(&ctx)`).
 //! - `#[sensor(job = "j", minimum_interval_seconds = 30)] fn s(ctx: &SensorContext) -> SensorResult`.
+//! - `#[run_status_sensor(run_status = "success", monitored_jobs = ["j"], request_job = "k")]
+//!   fn s(ctx: &RunStatusSensorContext) -> SensorResult`, called once for each run of a
+//!   watched job that ended so (`ctx.run()`); `#[run_failure_sensor(...)]` is the same for
+//!   failures. The function may return `()` when it only acts (logs, notifies).
 //! - [`definitions!`] lists what the location exports.
 //! - Logging: [`log::info!`] anywhere, or `ctx.log().info(..)`.
 #![allow(clippy::module_name_repetitions)]
@@ -70,17 +74,23 @@ pub use failure::Failure;
 pub use job::{Binding, IntoInput, JobDefinition, Node, Output};
 pub use op::{Backoff, RetryPolicy};
 pub use schedule::{ScheduleContext, ScheduleDefinition, ScheduleResult};
-pub use sensor::{DefaultStatus, RunRequest, SensorContext, SensorResult, SkipReason};
+pub use sensor::{
+    DefaultStatus, EndedRun, RunRequest, RunStatus, RunStatusSensorContext, SensorContext,
+    SensorResult, SkipReason,
+};
 pub use serde_json::json;
-pub use weft_sdk_macros::{asset, job, op, schedule, sensor};
+pub use weft_sdk_macros::{
+    asset, job, op, run_failure_sensor, run_status_sensor, schedule, sensor,
+};
 
 /// What a code location usually needs: `use weft_sdk::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        AssetExecutionContext, AssetJob, AssetSelection, DefaultStatus, Failure, JobDefinition,
-        OpContext, Output, RunRequest, ScheduleContext, ScheduleDefinition, ScheduleResult,
-        SensorContext, SensorResult, SkipReason, asset, define_asset_job, job, json, op, schedule,
-        sensor,
+        AssetExecutionContext, AssetJob, AssetSelection, DefaultStatus, EndedRun, Failure,
+        JobDefinition, OpContext, Output, RunRequest, RunStatus, RunStatusSensorContext,
+        ScheduleContext, ScheduleDefinition, ScheduleResult, SensorContext, SensorResult,
+        SkipReason, asset, define_asset_job, job, json, op, run_failure_sensor, run_status_sensor,
+        schedule, sensor,
     };
 }
 
@@ -97,6 +107,6 @@ pub mod __private {
     pub use crate::op::{InputSpec, IntoOpResult, OpSpec, finish};
     pub use crate::registry::{Entries, Registry};
     pub use crate::schedule::IntoScheduleResult;
-    pub use crate::sensor::{IntoSensorResult, SensorSpec};
+    pub use crate::sensor::{IntoSensorResult, RunStatusSpec, SensorSpec};
     pub use wit_bindgen;
 }

@@ -9,7 +9,7 @@ use crate::failure::Failure;
 use crate::job::JobDefinition;
 use crate::op::{OpSpec, RESULT};
 use crate::schedule::{ScheduleContext, ScheduleDefinition};
-use crate::sensor::{SensorContext, SensorSpec};
+use crate::sensor::{EndedRun, SensorContext, SensorSpec};
 use std::collections::HashSet;
 
 /// What `definitions!` lists.
@@ -171,6 +171,7 @@ impl Registry {
         let ctx = SensorContext {
             cursor: ctx.cursor,
             last_evaluation_ms: ctx.last_evaluation_ms,
+            run: ctx.run.map(EndedRun::from_wit),
         };
         (sensor.evaluate)(&ctx).map(|r| r.to_wit())
     }

@@ -1,5 +1,7 @@
 //! Sensors (`#[sensor]`): a function the daemon calls every `minimum_interval_seconds`
 //! that asks for runs ([`RunRequest`]) or says why not ([`SkipReason`]), and may move a cursor.
+//! Run-status sensors (`#[run_status_sensor]`, `#[run_failure_sensor]`) are called once for
+//! each run of a watched job that ended with their status ([`RunStatusSensorContext`]).
 
 use crate::bindings::weft::plugin::types as wit;
 use crate::failure::Failure;
@@ -86,6 +88,8 @@ pub struct SensorContext {
     pub cursor: Option<String>,
     /// When the previous evaluation happened, in milliseconds since the Unix epoch.
     pub last_evaluation_ms: Option<u64>,
+    /// For a run-status sensor: the run that ended.
+    pub run: Option<EndedRun>,
 }
 
 impl SensorContext {
@@ -96,6 +100,104 @@ impl SensorContext {
     /// The log of this evaluation.
     pub fn log(&self) -> Logger {
         Logger
+    }
+}
+
+/// How a run ended (the ends of Dagster's `DagsterRunStatus`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunStatus {
+    Success,
+    Failure,
+    Canceled,
+}
+
+impl RunStatus {
+    /// The status as Weft and Dagster name it: `SUCCESS`, `FAILURE`, `CANCELED`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "SUCCESS",
+            Self::Failure => "FAILURE",
+            Self::Canceled => "CANCELED",
+        }
+    }
+    fn to_wit(self) -> wit::RunEnd {
+        match self {
+            Self::Success => wit::RunEnd::Success,
+            Self::Failure => wit::RunEnd::Failure,
+            Self::Canceled => wit::RunEnd::Canceled,
+        }
+    }
+    fn from_wit(end: wit::RunEnd) -> Self {
+        match end {
+            wit::RunEnd::Success => Self::Success,
+            wit::RunEnd::Failure => Self::Failure,
+            wit::RunEnd::Canceled => Self::Canceled,
+        }
+    }
+}
+
+/// A run that ended, as a run-status sensor sees it (Dagster's `context.dagster_run`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndedRun {
+    pub run_id: String,
+    /// The job (or asset job) that ran.
+    pub job: String,
+    /// The code location it belongs to.
+    pub location: String,
+    pub status: RunStatus,
+    pub tags: Vec<(String, String)>,
+    /// Why it failed, for a failed run.
+    pub error: Option<String>,
+    /// When it ended, in milliseconds since the Unix epoch.
+    pub ended_ms: u64,
+}
+
+impl EndedRun {
+    /// The value of the run's tag `key`.
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        self.tags
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+    pub(crate) fn from_wit(run: wit::EndedRun) -> Self {
+        Self {
+            run_id: run.run_id,
+            job: run.job,
+            location: run.location,
+            status: RunStatus::from_wit(run.status),
+            tags: run.tags,
+            error: run.error,
+            ended_ms: run.ended_ms,
+        }
+    }
+}
+
+/// What the daemon tells a run-status sensor: the run that ended (Dagster's
+/// `RunStatusSensorContext`).
+#[derive(Debug, Clone)]
+pub struct RunStatusSensorContext {
+    run: EndedRun,
+}
+
+impl RunStatusSensorContext {
+    /// A context for `run` (for testing a sensor's function).
+    pub fn new(run: EndedRun) -> Self {
+        Self { run }
+    }
+    /// The run that ended.
+    pub fn run(&self) -> &EndedRun {
+        &self.run
+    }
+    /// The log of this evaluation.
+    pub fn log(&self) -> Logger {
+        Logger
+    }
+    #[doc(hidden)]
+    pub fn __of(ctx: &SensorContext) -> Result<Self, Failure> {
+        ctx.run.clone().map(Self::new).ok_or_else(|| {
+            Failure::fatal("a run-status sensor was evaluated without the run that ended")
+        })
     }
 }
 
@@ -158,6 +260,32 @@ pub trait IntoSensorResult {
     fn into_sensor_result(self) -> Result<SensorResult, Failure>;
 }
 
+/// A run-status sensor that only acts (logs, notifies) and asks for nothing.
+impl IntoSensorResult for () {
+    fn into_sensor_result(self) -> Result<SensorResult, Failure> {
+        Ok(SensorResult::default())
+    }
+}
+
+impl<E: std::fmt::Display + 'static> IntoSensorResult for Result<(), E> {
+    fn into_sensor_result(self) -> Result<SensorResult, Failure> {
+        self.map(|()| SensorResult::default())
+            .map_err(Failure::from_error)
+    }
+}
+
+impl<E: std::fmt::Display + 'static> IntoSensorResult for Result<RunRequest, E> {
+    fn into_sensor_result(self) -> Result<SensorResult, Failure> {
+        self.map(SensorResult::from).map_err(Failure::from_error)
+    }
+}
+
+impl IntoSensorResult for RunRequest {
+    fn into_sensor_result(self) -> Result<SensorResult, Failure> {
+        Ok(self.into())
+    }
+}
+
 impl IntoSensorResult for SensorResult {
     fn into_sensor_result(self) -> Result<SensorResult, Failure> {
         Ok(self)
@@ -179,7 +307,18 @@ pub struct SensorSpec {
     pub minimum_interval_seconds: u32,
     pub description: Option<&'static str>,
     pub default_status: DefaultStatus,
+    /// What a run-status sensor watches; `None` for a plain sensor.
+    pub run_status: Option<RunStatusSpec>,
     pub evaluate: fn(&SensorContext) -> Result<SensorResult, Failure>,
+}
+
+/// What `#[run_status_sensor]` watches.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct RunStatusSpec {
+    pub status: RunStatus,
+    pub monitored_jobs: &'static [&'static str],
+    pub all_locations: bool,
 }
 
 impl SensorSpec {
@@ -190,6 +329,14 @@ impl SensorSpec {
             minimum_interval_seconds: self.minimum_interval_seconds,
             description: self.description.map(Into::into),
             default_status: self.default_status.to_wit(),
+            kind: match &self.run_status {
+                None => wit::SensorKind::Standard,
+                Some(spec) => wit::SensorKind::RunStatus(wit::RunStatusFilter {
+                    status: spec.status.to_wit(),
+                    monitored_jobs: spec.monitored_jobs.iter().map(|j| (*j).into()).collect(),
+                    all_locations: spec.all_locations,
+                }),
+            },
         }
     }
 }

@@ -115,12 +115,29 @@ fn cursor_sensor(ctx: &SensorContext) -> SensorResult {
     SensorResult::from(RunRequest::new().run_key(format!("k{n}"))).cursor((n + 1).to_string())
 }
 
+#[run_failure_sensor(monitored_jobs = ["sums"], request_job = "wide")]
+fn on_sums_failure(ctx: &RunStatusSensorContext) -> Result<RunRequest, String> {
+    let run = ctx.run();
+    let error = run
+        .error
+        .as_deref()
+        .ok_or("a failed run without its error")?;
+    Ok(RunRequest::new()
+        .tag("failed_run", &run.run_id)
+        .tag("error", error))
+}
+
+#[run_status_sensor(run_status = "success", monitor_all_code_locations = true)]
+fn log_successes(ctx: &RunStatusSensorContext) {
+    ctx.log().info(format!("{} succeeded", ctx.run().job));
+}
+
 weft_sdk::definitions! {
     assets: [generated, doubled],
     jobs: [sums, wide],
     asset_jobs: [numbers_job],
     schedules: [hourly, every_five],
-    sensors: [cursor_sensor],
+    sensors: [cursor_sensor, on_sums_failure, log_successes],
 }
 
 fn registry() -> &'static Registry {
@@ -333,6 +350,7 @@ fn sensors_and_schedules_evaluate() {
             wit::SensorContext {
                 cursor: Some("4".into()),
                 last_evaluation_ms: None,
+                run: None,
             },
         )
         .expect("sensor");
@@ -357,9 +375,76 @@ fn sensors_and_schedules_evaluate() {
                 "nope",
                 wit::SensorContext {
                     cursor: None,
-                    last_evaluation_ms: None
+                    last_evaluation_ms: None,
+                    run: None,
                 }
             )
             .is_err()
     );
+}
+
+#[test]
+fn run_status_sensors_declare_what_they_watch_and_see_the_run() {
+    let defs = registry().definitions();
+    let kind = |name: &str| {
+        defs.sensors
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.kind.clone())
+    };
+    match kind("on_sums_failure") {
+        Some(wit::SensorKind::RunStatus(f)) => {
+            assert_eq!(f.status, wit::RunEnd::Failure);
+            assert_eq!(f.monitored_jobs, ["sums"]);
+            assert!(!f.all_locations);
+        }
+        other => panic!("on_sums_failure: {other:?}"),
+    }
+    match kind("log_successes") {
+        Some(wit::SensorKind::RunStatus(f)) => {
+            assert_eq!(f.status, wit::RunEnd::Success);
+            assert!(f.monitored_jobs.is_empty());
+            assert!(f.all_locations);
+        }
+        other => panic!("log_successes: {other:?}"),
+    }
+    assert!(matches!(
+        kind("cursor_sensor"),
+        Some(wit::SensorKind::Standard)
+    ));
+
+    let failed = wit::EndedRun {
+        run_id: "r1".into(),
+        job: "sums".into(),
+        location: "here".into(),
+        status: wit::RunEnd::Failure,
+        tags: vec![],
+        error: Some("boom".into()),
+        ended_ms: 7,
+    };
+    let ctx = |run| wit::SensorContext {
+        cursor: None,
+        last_evaluation_ms: None,
+        run,
+    };
+    let result = registry()
+        .evaluate_sensor("on_sums_failure", ctx(Some(failed.clone())))
+        .expect("evaluates");
+    assert_eq!(result.run_requests.len(), 1);
+    let tags = &result.run_requests[0].tags;
+    assert!(
+        tags.contains(&("failed_run".into(), "r1".into())),
+        "{tags:?}"
+    );
+    assert!(tags.contains(&("error".into(), "boom".into())), "{tags:?}");
+    // An action-only sensor asks for nothing.
+    let result = registry()
+        .evaluate_sensor("log_successes", ctx(Some(failed)))
+        .expect("evaluates");
+    assert!(result.run_requests.is_empty());
+    // Without the run, a run-status sensor fails clearly instead of guessing.
+    let err = registry()
+        .evaluate_sensor("on_sums_failure", ctx(None))
+        .expect_err("no run");
+    assert!(err.message().contains("without the run"), "{err}");
 }

@@ -88,7 +88,7 @@ fn contract(instance: &Instance, dir: &Path) -> anyhow::Result<BuildConfig> {
     if let Some(root) = find_repo_root(dir).or_else(|| find_repo_root(&cwd)) {
         return Ok(BuildConfig::for_repo(&root));
     }
-    let wit = instance.home.join("wit").join("weft-plugin-0.1.0");
+    let wit = instance.home.join("wit").join("weft-plugin-0.2.0");
     std::fs::create_dir_all(&wit).with_context(|| format!("creating {}", wit.display()))?;
     for (file, text) in WIT_FILES {
         let path = wit.join(file);

@@ -95,12 +95,20 @@ pub fn sensor(
     json: bool,
 ) -> Result<(), Failure> {
     let (location, _) = super::load_location(instance, file, None, grants)?;
-    if !location
+    let sensor = location
         .definitions()
         .sensors
         .iter()
-        .any(|s| s.name == name)
+        .find(|s| s.name == name);
+    if let Some(sensor) = sensor
+        && !sensor.kind.is_standard()
     {
+        return Err(Failure::BadInput(anyhow!(
+            "{name} is a run-status sensor: the daemon evaluates it when runs of the jobs it \
+             watches end (`weft sensor start {name} --server URL`)"
+        )));
+    }
+    if sensor.is_none() {
         let known: Vec<&str> = location
             .definitions()
             .sensors
@@ -113,7 +121,7 @@ pub fn sensor(
         )));
     }
     let tick = location
-        .evaluate_sensor(name, cursor, None)
+        .evaluate_sensor(name, cursor, None, None)
         .map_err(|e| Failure::Failed(Some(anyhow!("sensor {name} failed: {e}"))))?;
     if json {
         let requests: Vec<_> = tick

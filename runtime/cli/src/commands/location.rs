@@ -173,6 +173,34 @@ fn print_human(answer: &Value) {
     }
 }
 
+/// What a run-status sensor watches, for `weft sensor list`: `  on runs of j that end
+/// FAILURE`; nothing for a schedule or a plain sensor.
+fn watches(kind: &Value) -> String {
+    if kind["type"] != "run_status" {
+        return String::new();
+    }
+    let jobs: Vec<&str> = kind["monitored_jobs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let jobs = if jobs.is_empty() {
+        "every job".to_owned()
+    } else {
+        jobs.join(", ")
+    };
+    let anywhere = if kind["all_locations"] == true {
+        " of every location"
+    } else {
+        ""
+    };
+    format!(
+        "  on runs of {jobs}{anywhere} that end {}",
+        kind["status"].as_str().unwrap_or_default()
+    )
+}
+
 /// `weft schedule|sensor start|stop|list`; `kind` is `schedules` or `sensors`.
 pub async fn instigator(kind: &str, command: InstigatorCommand) -> Result<(), Failure> {
     let (server, action) = match &command {
@@ -188,7 +216,7 @@ pub async fn instigator(kind: &str, command: InstigatorCommand) -> Result<(), Fa
         } else {
             for item in all.as_array().into_iter().flatten() {
                 println!(
-                    "{}/{}  {}  {}",
+                    "{}/{}  {}  {}{}",
                     item["location"].as_str().unwrap_or_default(),
                     item["name"].as_str().unwrap_or_default(),
                     item["status"].as_str().unwrap_or_default(),
@@ -196,6 +224,7 @@ pub async fn instigator(kind: &str, command: InstigatorCommand) -> Result<(), Fa
                         || format!("every {} s", item["minimum_interval_seconds"]),
                         str::to_owned
                     ),
+                    watches(&item["kind"]),
                 );
             }
         }

@@ -9,7 +9,9 @@
 //!   tick fires once even across restarts and a daemon killed mid-tick loses none;
 //! - each sensor that is on and whose `minimum_interval_seconds` has passed is evaluated
 //!   with its stored cursor; its run requests are de-duplicated by run key the same way;
-//!   skip reasons and guest errors become ticks and never stop the daemon.
+//!   skip reasons and guest errors become ticks and never stop the daemon;
+//! - each run-status sensor that is on is evaluated once for each run of a job it watches
+//!   that ended with its status since its cursor (an event id), oldest first.
 //!
 //! Each pass also does run monitoring (a run whose process stopped sending heartbeats, or
 //! that never started, is marked failed with a clear event), run retries (a failed run with
@@ -20,6 +22,7 @@
 //! one on starts its clock then. Runs are launched in this process (the in-process
 //! launcher), pinned to the version the pass loaded.
 
+mod run_status;
 mod runs;
 mod ticks;
 
@@ -29,6 +32,7 @@ use std::time::Duration;
 
 use weft_api::ApiError;
 use weft_core::coordinator::QueueLimits;
+use weft_core::defs::SensorKind;
 use weft_core::schedule::CatchUp;
 use weft_store::{InstigatorState, Store, TickRecord};
 
@@ -50,6 +54,8 @@ const RUN_KEY_TAG: &str = "weft/run_key";
 const MAX_RETRIES_TAG: &str = "weft/max_retries";
 const RETRY_NUMBER_TAG: &str = "weft/retry_number";
 const PARENT_TAG: &str = "weft/parent_run_id";
+/// On a run a run-status sensor launched: the run whose end it reacted to.
+const TRIGGERING_RUN_TAG: &str = "weft/triggering_run_id";
 
 /// What one pass did.
 #[derive(Debug, Default)]
@@ -217,11 +223,20 @@ impl Daemon {
                     continue;
                 }
                 let cursor = state.and_then(|s| s.cursor.clone());
-                let previous = evaluated_before.then_some(last);
-                pass.ticks.push(
-                    self.sensor_tick(&record, sensor, cursor, previous, now_ms)
-                        .await?,
-                );
+                let tick = match (&sensor.kind, state) {
+                    (SensorKind::RunStatus(filter), Some(state)) => {
+                        self.run_status_tick(&record, sensor, filter, state, now_ms)
+                            .await?
+                    }
+                    // Never stored, so never turned on.
+                    (SensorKind::RunStatus(_), None) => continue,
+                    (SensorKind::Standard, _) => {
+                        let previous = evaluated_before.then_some(last);
+                        self.sensor_tick(&record, sensor, cursor, previous, now_ms)
+                            .await?
+                    }
+                };
+                pass.ticks.push(tick);
             }
         }
         self.coordinate().await?;

@@ -43,7 +43,10 @@ impl Daemon {
     }
 
     /// The current version of a location, loaded under its grants.
-    async fn location(&self, record: &LocationRecord) -> Result<Arc<CodeLocation>, ApiError> {
+    pub(super) async fn location(
+        &self,
+        record: &LocationRecord,
+    ) -> Result<Arc<CodeLocation>, ApiError> {
         let grants: Grants = serde_json::from_str(&record.grants).map_err(|e| {
             ApiError::internal(format!("the grants of {} are unreadable: {e}", record.name))
         })?;
@@ -204,10 +207,12 @@ impl Daemon {
             Ok(location) => {
                 let name = sensor.name.clone();
                 let last = previous_ms.and_then(|ms| u64::try_from(ms).ok());
-                tokio::task::spawn_blocking(move || location.evaluate_sensor(&name, cursor, last))
-                    .await
-                    .map_err(|e| ApiError::internal(format!("evaluating the sensor: {e}")))?
-                    .map_err(|failure| failure.message)
+                tokio::task::spawn_blocking(move || {
+                    location.evaluate_sensor(&name, cursor, last, None)
+                })
+                .await
+                .map_err(|e| ApiError::internal(format!("evaluating the sensor: {e}")))?
+                .map_err(|failure| failure.message)
             }
             Err(e) => Err(e.message),
         };
@@ -273,7 +278,7 @@ impl Daemon {
     /// Launches `job` of `record` under `run_key` of instigator `name`, once: the key is
     /// claimed first, and the run created under the id that owns it, unless it exists.
     /// Returns the key's run id and whether this call launched it.
-    async fn launch_keyed(
+    pub(super) async fn launch_keyed(
         &self,
         record: &LocationRecord,
         name: &str,

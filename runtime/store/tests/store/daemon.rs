@@ -1,9 +1,10 @@
 //! The daemon's storage on both databases: schedule and sensor state, ticks, run keys,
-//! leases, and the runs under way with their heartbeats.
+//! leases, the runs under way with their heartbeats, and the ends of runs that run-status
+//! sensors read.
 
-use weft_core::events::RunStatus;
+use weft_core::events::{EventKind, RunStatus};
 
-use super::{Fresh, run};
+use super::{Fresh, event, run};
 
 pub(crate) async fn schedule_and_sensor_state_ticks_run_keys_and_leases(db: Fresh) {
     let store = db.open().await;
@@ -192,4 +193,51 @@ pub(crate) async fn runs_under_way_are_listed_with_their_heartbeats(db: Fresh) {
         ("s1", Some(42))
     );
     assert!(store.runs_in(&[]).await.expect("none").is_empty());
+}
+
+pub(crate) async fn run_ends_are_read_in_order_after_a_cursor(db: Fresh) {
+    let store = db.open().await;
+    for (id, created) in [("a", 1), ("b", 2), ("c", 3)] {
+        store
+            .create_run(&run(id, "j", created, &[]))
+            .await
+            .expect("create");
+    }
+    let failure = EventKind::RunFailure {
+        message: "boom".into(),
+    };
+    store
+        .append(&[
+            event("a", None, 100, EventKind::RunStart),
+            event("a", None, 110, EventKind::RunSuccess),
+            event("b", None, 200, EventKind::RunStart),
+            event("b", None, 210, failure.clone()),
+            event("c", None, 300, EventKind::RunCanceled),
+        ])
+        .await
+        .expect("append");
+    let ends = store.run_ends(0, 0, 10).await.expect("ends");
+    let seen: Vec<(&str, &str)> = ends
+        .iter()
+        .map(|(_, e)| (e.run_id.as_str(), e.kind.type_name()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("a", "RUN_SUCCESS"),
+            ("b", "RUN_FAILURE"),
+            ("c", "RUN_CANCELED")
+        ]
+    );
+    assert_eq!(ends[1].1.kind, failure, "the failure keeps its message");
+    // After a cursor: only what came later; since a time: only what was written since.
+    let after_first = store.run_ends(ends[0].0, 0, 10).await.expect("after");
+    assert_eq!(after_first.len(), 2);
+    assert_eq!(after_first[0].1.run_id, "b");
+    let since = store.run_ends(0, 250, 10).await.expect("since");
+    assert_eq!(since.len(), 1);
+    assert_eq!(since[0].1.run_id, "c");
+    let limited = store.run_ends(0, 0, 1).await.expect("limited");
+    assert_eq!(limited.len(), 1);
+    assert_eq!(limited[0].1.run_id, "a");
 }

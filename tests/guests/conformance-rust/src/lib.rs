@@ -7,7 +7,10 @@
 //! - `chatty_job`: `chatty` logs `chatty says hi` (info), prints `to stdout`, returns 1;
 //! - `config_job`: `configured` returns its config's `factor` times 7;
 //! - `resource_job`: `resourceful` returns the resource `greeting` (set in `weft.yaml`);
-//! - `cursor_sensor`: run key `key-<cursor>` (no cursor: `0`), new cursor `<cursor> + 1`.
+//! - `cursor_sensor`: run key `key-<cursor>` (no cursor: `0`), new cursor `<cursor> + 1`;
+//! - `explode_alert`: a run-failure sensor on `explode_job` asking for `chatty_job` with the
+//!   tags `failed_run` (the failed run's id), `failed_status` (`FAILURE`) and `saw_kaboom`
+//!   (`yes` when the run's error names `kaboom`).
 //!
 //! Build: `weft build tests/guests/conformance-rust -o conformance-rust.wasm`
 
@@ -95,7 +98,17 @@ fn cursor_sensor(ctx: &SensorContext) -> Result<SensorResult, String> {
     )
 }
 
+#[run_failure_sensor(monitored_jobs = ["explode_job"], request_job = "chatty_job")]
+fn explode_alert(ctx: &RunStatusSensorContext) -> RunRequest {
+    let run = ctx.run();
+    let kaboom = run.error.as_deref().is_some_and(|e| e.contains("kaboom"));
+    RunRequest::new()
+        .tag("failed_run", &run.run_id)
+        .tag("failed_status", run.status.as_str())
+        .tag("saw_kaboom", if kaboom { "yes" } else { "no" })
+}
+
 weft_sdk::definitions! {
     jobs: [explode_job, flaky_job, chatty_job, config_job, resource_job],
-    sensors: [cursor_sensor],
+    sensors: [cursor_sensor, explode_alert],
 }

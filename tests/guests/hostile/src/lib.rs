@@ -5,8 +5,10 @@
 //! by default: a run still in flight while a test acts) and `slow_chain` (`sleepy`, then
 //! `wake`: a run to cancel between its steps), `flag_chain` (`answer`, then `needs_flag`,
 //! which fails until the location is given `WEFT_FLAG`: a run to re-execute from failure),
-//! and the schedules `scaled_on_even_minutes`, whose function decides each tick, and
-//! `slow_decision`, which takes three seconds to.
+//! the schedules `scaled_on_even_minutes`, whose function decides each tick, and
+//! `slow_decision`, which takes three seconds to, and `flag_chain_failed`, a run-failure
+//! sensor on `flag_chain` that fails until the location is given `WEFT_FLAG`, then asks
+//! for `ok_job`.
 
 use std::hint::black_box;
 use weft_sdk::prelude::*;
@@ -199,7 +201,21 @@ fn slow_decision(_ctx: &ScheduleContext) -> ScheduleResult {
     RunRequest::new().into()
 }
 
+/// Fails until the location is given `WEFT_FLAG`: a run-status sensor whose errors must
+/// not lose the run it was called for.
+#[run_failure_sensor(monitored_jobs = ["flag_chain"], request_job = "ok_job")]
+fn flag_chain_failed(ctx: &RunStatusSensorContext) -> Result<RunRequest, String> {
+    match std::env::var("WEFT_FLAG") {
+        Ok(_) => Ok(RunRequest::new().tag("handled", &ctx.run().run_id)),
+        Err(_) => Err(format!(
+            "cannot handle the failure of {}: WEFT_FLAG is not set",
+            ctx.run().run_id
+        )),
+    }
+}
+
 weft_sdk::definitions! {
     jobs: [panics, loops_forever, eats_memory, recurses, reads_passwd, reads_env, ok_job, flaky_job, config_job, slow_job, slow_chain, flag_chain],
     schedules: [scaled_on_even_minutes, slow_decision],
+    sensors: [flag_chain_failed],
 }

@@ -1,0 +1,175 @@
+//! Run-status sensors (Dagster's `@run_status_sensor`, `@run_failure_sensor`): each pass,
+//! the ends of runs written since the sensor's cursor (the id of the last end it handled)
+//! and since it was turned on are read in order; for each run of a job it watches that
+//! ended with its status, its function is called with the run, and its run requests are
+//! launched under run keys (the ended run's id by default, so a daemon killed mid-tick
+//! launches nothing twice). A guest error fails the tick and leaves the cursor before that
+//! run: it is seen again once the location is fixed, never lost.
+
+use weft_api::ApiError;
+use weft_core::defs::{RunStatusFilter, SensorDef};
+use weft_core::events::{EventKind, RunStatus};
+use weft_core::run::EndedRun;
+use weft_store::{InstigatorState, LocationRecord, TickRecord};
+
+use super::{Daemon, SENSOR_TAG, TRIGGERING_RUN_TAG};
+use crate::serve::store_error;
+
+/// How many ends of runs one tick reads at most; the next tick reads on.
+const ENDS_PER_TICK: u32 = 100;
+
+impl Daemon {
+    pub(super) async fn run_status_tick(
+        &self,
+        record: &LocationRecord,
+        sensor: &SensorDef,
+        filter: &RunStatusFilter,
+        state: &InstigatorState,
+        now_ms: i64,
+    ) -> Result<TickRecord, ApiError> {
+        let mut tick = TickRecord {
+            location: record.name.clone(),
+            name: sensor.name.clone(),
+            kind: "SENSOR".into(),
+            timestamp_ms: now_ms,
+            scheduled_ms: None,
+            status: "SUCCESS".into(),
+            run_ids: Vec::new(),
+            skip_reason: None,
+            error: None,
+            cursor: None,
+        };
+        // A cursor that is not an event id (a sensor that changed kind) starts from when
+        // the sensor was turned on.
+        let after = state
+            .cursor
+            .as_deref()
+            .and_then(|c| c.parse::<i64>().ok())
+            .unwrap_or(0);
+        let ends = self
+            .store
+            .run_ends(after, state.updated_ms, ENDS_PER_TICK)
+            .await
+            .map_err(store_error)?;
+        let mut cursor = after;
+        let mut seen = 0usize;
+        let mut skips = Vec::new();
+        let mut failed = None;
+        let mut location = None;
+        for (id, event) in ends {
+            let (status, error) = match event.kind {
+                EventKind::RunSuccess => (RunStatus::Success, None),
+                EventKind::RunFailure { message } => (RunStatus::Failure, Some(message)),
+                EventKind::RunCanceled => (RunStatus::Canceled, None),
+                _ => (RunStatus::Started, None),
+            };
+            let run = if status == filter.status {
+                self.store.run(&event.run_id).await.map_err(store_error)?
+            } else {
+                None
+            };
+            let Some(run) = run.filter(|r| filter.watches(&record.name, &r.location, &r.job))
+            else {
+                cursor = id;
+                continue;
+            };
+            let loaded = match &location {
+                Some(loaded) => Ok(std::sync::Arc::clone(loaded)),
+                None => self.location(record).await,
+            };
+            let loaded = match loaded {
+                Ok(loaded) => location.insert(loaded).clone(),
+                Err(e) => {
+                    failed = Some(e.message);
+                    break;
+                }
+            };
+            let ended = EndedRun {
+                run_id: run.run_id.clone(),
+                job: run.job.clone(),
+                location: run.location.clone(),
+                status,
+                tags: run.tags.clone(),
+                error,
+                ended_ms: run.finished_ms.unwrap_or(event.timestamp_ms),
+            };
+            let name = sensor.name.clone();
+            let evaluated = tokio::task::spawn_blocking(move || {
+                loaded.evaluate_sensor(&name, None, None, Some(&ended))
+            })
+            .await
+            .map_err(|e| ApiError::internal(format!("evaluating the sensor: {e}")))?;
+            let result = match evaluated {
+                Ok(result) => result,
+                Err(failure) => {
+                    failed = Some(format!("on run {}: {}", run.run_id, failure.message));
+                    break;
+                }
+            };
+            let mut errors = Vec::new();
+            for request in result.run_requests {
+                let Some(job) = request.job.clone().or_else(|| sensor.job.clone()) else {
+                    errors.push("a run request names no job, and the sensor has none".to_owned());
+                    continue;
+                };
+                let mut tags = request.tags.clone();
+                tags.insert(SENSOR_TAG.into(), sensor.name.clone());
+                tags.insert(TRIGGERING_RUN_TAG.into(), run.run_id.clone());
+                // One run per ended run unless the request says otherwise.
+                let key = request
+                    .run_key
+                    .clone()
+                    .unwrap_or_else(|| run.run_id.clone());
+                match self
+                    .launch_keyed(
+                        record,
+                        &sensor.name,
+                        &key,
+                        &job,
+                        request.config.as_deref(),
+                        tags,
+                    )
+                    .await
+                {
+                    Ok((run_id, true)) => tick.run_ids.push(run_id),
+                    Ok((_, false)) => {}
+                    Err(e) => errors.push(e.message),
+                }
+            }
+            if !errors.is_empty() {
+                failed = Some(format!("on run {}: {}", run.run_id, errors.join("; ")));
+                break;
+            }
+            skips.extend(result.skip_reason);
+            seen += 1;
+            cursor = id;
+        }
+        if cursor != after {
+            tick.cursor = Some(cursor.to_string());
+        }
+        if let Some(error) = failed {
+            tick.status = "FAILURE".into();
+            tick.error = Some(error);
+        } else if tick.run_ids.is_empty() {
+            tick.status = "SKIPPED".into();
+            tick.skip_reason = Some(if !skips.is_empty() {
+                skips.join("; ")
+            } else if seen == 0 {
+                format!(
+                    "no run of a watched job ended {} since the last tick",
+                    filter.status
+                )
+            } else {
+                format!(
+                    "handled {seen} run(s) that ended {}; no run requested",
+                    filter.status
+                )
+            });
+        }
+        self.store
+            .record_tick(&tick, now_ms)
+            .await
+            .map_err(store_error)?;
+        Ok(tick)
+    }
+}
