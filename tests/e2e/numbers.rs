@@ -215,7 +215,10 @@ fn check_lists_what_the_location_defines() {
             "process_numbers_asset_every_minute"
         ]
     );
-    assert_eq!(names("sensors"), ["check_file_sensor"]);
+    assert_eq!(
+        names("sensors"),
+        ["check_file_sensor", "materialize_after_process_numbers"]
+    );
     assert_eq!(defs["assets"].as_array().map(Vec::len), Some(6));
     assert_eq!(defs["jobs"][0]["tags"]["domain"], "numbers");
     assert_eq!(defs["schedules"][0]["cron"], "* * * * *");
