@@ -24,6 +24,7 @@ weft_tests::on_both_databases!(
     reexecute_from_failure_runs_only_what_failed_reading_the_rest_from_the_parent,
     weft_yaml_lists_locations_that_serve_uploads_at_start,
     another_world_or_a_guest_trapping_in_its_definitions_is_refused_and_the_version_stays,
+    a_run_in_its_own_process_finishes_after_its_server_is_killed,
 );
 
 fn numbers() -> Vec<u8> {
@@ -690,5 +691,74 @@ fn another_world_or_a_guest_trapping_in_its_definitions_is_refused_and_the_versi
             .unwrap()
             .len(),
         1
+    );
+}
+
+fn a_run_in_its_own_process_finishes_after_its_server_is_killed(backend: Backend) {
+    let Some(home) = Home::on(backend) else {
+        return;
+    };
+    let yaml = home.dir.join("weft.yaml");
+    let mut config = std::fs::read_to_string(&yaml).unwrap_or_default();
+    config.push_str("run_launcher: { type: process }\n");
+    std::fs::write(&yaml, config).unwrap();
+    let server = Server::start(&home, &[]);
+    server.upload("hostile", &hostile());
+    let run_id = server.launch(json!({
+        "location": "hostile",
+        "job": "slow_chain",
+        "config": { "ops": { "sleepy": { "config": { "ms": 1500 } } } },
+    }));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while server.get(&format!("/runs/{run_id}"))["status"] != "STARTED" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run's process never started it"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // SIGKILL: the server is gone, the run's own process is not.
+    drop(server);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let shown = loop {
+        let shown = home.weft_json(&["runs", "show", &run_id], 0);
+        if shown["run"]["status"] != "STARTED" {
+            break shown;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run never ended: {shown}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(shown["run"]["status"], "SUCCESS", "{shown}");
+    let events = shown["events"].as_array().unwrap();
+    let run_events = types_of(events, None);
+    assert_eq!(
+        run_events,
+        ["RUN_STARTING", "RUN_START", "RUN_SUCCESS"],
+        "{events:?}"
+    );
+    assert_eq!(output_of(events, "wake"), json!(1500));
+    let log =
+        std::fs::read_to_string(home.dir.join(format!("logs/runs/{run_id}.log").as_str())).unwrap();
+    assert!(
+        log.contains(&format!("run {run_id} ended SUCCESS")),
+        "{log}"
+    );
+    // Executing it again does nothing; an unknown run is bad input.
+    let again = home.weft(["execute-run", &run_id]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(
+        again.stdout.contains("already ended SUCCESS"),
+        "{}",
+        again.stdout
+    );
+    let unknown = home.weft(["execute-run", "no-such-run"]);
+    assert_eq!(unknown.code, 2, "{}", unknown.stderr);
+    assert!(
+        unknown.stderr.contains("there is no run"),
+        "{}",
+        unknown.stderr
     );
 }

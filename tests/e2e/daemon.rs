@@ -457,7 +457,7 @@ fn weft_schedule_and_weft_sensor_turn_them_on_and_off(backend: Backend) {
     let sensor = cli(&["sensor", "start", "check_file_sensor"]);
     assert_eq!(sensor.json()["status"], "RUNNING", "{}", sensor.stderr);
     // For a person: one line each, a run-status sensor saying what it watches.
-    let text = home.weft(&["sensor", "list", "--server", server.url.as_str()]);
+    let text = home.weft(["sensor", "list", "--server", server.url.as_str()]);
     assert_eq!(text.code, 0, "{}", text.stderr);
     assert!(
         text.stdout

@@ -14,6 +14,7 @@
 //! run_retries: { max_retries: 1 }            # the weft/max_retries tag overrides it
 //! schedule_catch_up: { policy: all, max: 5 } # default: { policy: latest }
 //! run_monitoring: { heartbeat_timeout_seconds: 60, start_timeout_seconds: 180 }
+//! run_launcher: { type: process }            # a `weft execute-run` process per run
 //! sandbox:
 //!   memory_mb: 256
 //!   step_timeout_seconds: 60
@@ -65,8 +66,24 @@ pub struct InstanceConfig {
     pub run_retries: RunRetries,
     #[serde(default)]
     pub run_monitoring: RunMonitoring,
+    /// Where launched runs execute: `{type: in_process}` (the default: threads of the
+    /// server or daemon) or `{type: process}` (a `weft execute-run` process per run).
+    #[serde(default)]
+    pub run_launcher: RunLauncherConfig,
     #[serde(default)]
     pub locations: BTreeMap<String, LocationConfig>,
+}
+
+/// Where launched runs execute (Dagster's run launcher).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RunLauncherConfig {
+    /// On threads of the process that launched them.
+    #[default]
+    InProcess,
+    /// Each in a `weft execute-run RUN_ID` process of its own, which writes its events to
+    /// the database: a run goes on when the server or daemon that launched it stops.
+    Process,
 }
 
 /// Run retries: a failed run is re-executed by the daemon, at most `max_retries` times

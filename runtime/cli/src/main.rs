@@ -115,6 +115,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Execute one launched run in this process, reading it and its code locations from
+    /// the database, and exit with its outcome (what a run's own process does: the
+    /// `process` run launcher starts one per run).
+    ExecuteRun {
+        /// The run's id.
+        run_id: String,
+    },
     /// The server, the daemon and the launcher in one process, serving the given components
     /// as code locations and reloading each when its file changes (Dagster's `dagster dev`).
     Dev {

@@ -70,6 +70,9 @@ pub async fn dispatch(cli: Cli) -> Result<(), Failure> {
             json,
         } => crate::daemon::command(instance, once, now, interval, json).await,
         Command::Location { command, server } => location::run(command, server).await,
+        Command::ExecuteRun { run_id } => {
+            crate::serve::execute_run::command(instance, run_id).await
+        }
     }
 }
 

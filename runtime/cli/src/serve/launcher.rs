@@ -1,6 +1,11 @@
-//! The server's in-process run launcher: each launched run executes on a thread of its own
-//! (guest code never runs on the async runtime), pinned to the loaded versions it was
-//! prepared with, writing its events through the server's one batching event writer.
+//! The server's run launcher. In process (the default), each launched run executes on a
+//! thread of its own (guest code never runs on the async runtime), pinned to the loaded
+//! versions it was prepared with, writing its events through the server's one batching
+//! event writer. With `run_launcher: {type: process}`, each run executes in a `weft
+//! execute-run RUN_ID` process of its own, which reads the run from the database and
+//! writes its events there, so it goes on if this process stops; this process waits for
+//! it, and fails the run if it exits before the run ended. (A Kubernetes Job per run runs
+//! the same command.)
 //!
 //! Cancelling goes through the database, so that any replica can cancel a run another one
 //! executes: the API records `RUN_CANCELING`, and the watcher here, which looks at the
@@ -9,7 +14,7 @@
 //! the runs in flight here every two seconds, which the daemon's run monitoring reads.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -31,6 +36,20 @@ const WATCH: Duration = Duration::from_millis(200);
 /// How often the runs in flight here say they are alive (run monitoring reads it).
 const HEARTBEAT_EVERY: u32 = 10;
 
+/// Where a launcher executes runs.
+#[derive(Clone, Debug)]
+pub enum LaunchMode {
+    /// On threads of this process.
+    InProcess,
+    /// In a `program execute-run RUN_ID` process each, in instance `home`; its output goes
+    /// to `logs/<run id>.log` under `logs`.
+    Process {
+        program: PathBuf,
+        home: PathBuf,
+        logs: PathBuf,
+    },
+}
+
 /// Runs launched by this server.
 pub struct Launcher {
     store: Arc<Store>,
@@ -41,7 +60,9 @@ pub struct Launcher {
     /// Where events the database refused are kept.
     unsaved_dir: PathBuf,
     runtime: tokio::runtime::Handle,
-    /// Cancel flags of the runs in flight here, by run id.
+    mode: LaunchMode,
+    /// Cancel flags of the runs in flight here, by run id (with the process launcher, the
+    /// runs whose process this one waits for; each watches for a cancel itself).
     in_flight: Mutex<HashMap<String, Arc<AtomicBool>>>,
 }
 
@@ -53,6 +74,7 @@ impl Launcher {
         logs: FsComputeLogs,
         kind: ExecutorKind,
         unsaved_dir: PathBuf,
+        mode: LaunchMode,
     ) -> Arc<Self> {
         let launcher = Arc::new(Launcher {
             writer: EventWriter::spawn(store.clone()),
@@ -62,6 +84,7 @@ impl Launcher {
             kind,
             unsaved_dir,
             runtime: tokio::runtime::Handle::current(),
+            mode,
             in_flight: Mutex::new(HashMap::new()),
         });
         tokio::spawn(watch(Arc::downgrade(&launcher)));
@@ -76,9 +99,23 @@ impl Launcher {
             in_flight.insert(run_id.clone(), cancel.clone());
         }
         let this = self.clone();
-        let spawned = std::thread::Builder::new()
-            .name(format!("run-{run_id}"))
-            .spawn(move || this.execute(&prepared, &locations, &cancel));
+        let spawned = match self.mode.clone() {
+            LaunchMode::InProcess => std::thread::Builder::new()
+                .name(format!("run-{run_id}"))
+                .spawn(move || this.execute(&prepared, &locations, &cancel)),
+            LaunchMode::Process {
+                program,
+                home,
+                logs,
+            } => {
+                // The process prepares the run again from the database.
+                drop((prepared, locations));
+                let id = run_id.clone();
+                std::thread::Builder::new()
+                    .name(format!("run-process-{run_id}"))
+                    .spawn(move || this.execute_in_process(&id, &program, &home, &logs))
+            }
+        };
         if let Err(e) = spawned {
             self.forget(&run_id);
             self.writer.emit(vec![Event {
@@ -119,6 +156,72 @@ impl Launcher {
                 );
             }
         }
+    }
+
+    /// Starts `program execute-run RUN_ID` once what this process recorded is stored (the
+    /// process reads it), waits for it, and fails the run if the process ended first.
+    fn execute_in_process(&self, run_id: &str, program: &Path, home: &Path, logs: &Path) {
+        let fail = |message: String| {
+            tracing::error!("run {run_id}: {message}");
+            self.writer.emit(vec![Event {
+                run_id: run_id.to_owned(),
+                step_key: None,
+                timestamp_ms: now_ms(),
+                kind: EventKind::RunFailure { message },
+            }]);
+            let _ = self.runtime.block_on(self.writer.flush());
+        };
+        let started = self
+            .runtime
+            .block_on(self.writer.flush())
+            .map_err(|e| {
+                format!(
+                    "storing the run's events before its process starts: {}",
+                    e.error
+                )
+            })
+            .and_then(|()| {
+                std::fs::create_dir_all(logs)
+                    .and_then(|()| std::fs::File::create(logs.join(format!("{run_id}.log"))))
+                    .map_err(|e| {
+                        format!(
+                            "creating the log of the run's process in {}: {e}",
+                            logs.display()
+                        )
+                    })
+            })
+            .and_then(|log| {
+                let err = log.try_clone().map_err(|e| e.to_string())?;
+                std::process::Command::new(program)
+                    .arg("execute-run")
+                    .arg(run_id)
+                    .env("WEFT_HOME", home)
+                    .stdin(std::process::Stdio::null())
+                    .stdout(log)
+                    .stderr(err)
+                    .spawn()
+                    .map_err(|e| format!("cannot start `{} execute-run`: {e}", program.display()))
+            });
+        match started.map(|mut child| child.wait()) {
+            Err(message) => fail(message),
+            Ok(Err(e)) => fail(format!("waiting for the run's process: {e}")),
+            Ok(Ok(exit)) => {
+                let ended = self
+                    .runtime
+                    .block_on(self.store.run(run_id))
+                    .ok()
+                    .flatten()
+                    .is_some_and(|r| r.status.is_finished());
+                if !ended {
+                    fail(format!(
+                        "the run's process (`weft execute-run`) ended ({exit}) before the run \
+                         did; its output is in {}",
+                        logs.join(format!("{run_id}.log")).display()
+                    ));
+                }
+            }
+        }
+        self.forget(run_id);
     }
 
     fn forget(&self, run_id: &str) {

@@ -5,6 +5,7 @@
 //! `weft dev` adds the daemon and re-uploads the files it serves when they change.
 
 pub(crate) mod control;
+pub(crate) mod execute_run;
 pub(crate) mod launcher;
 pub(crate) mod registry;
 
@@ -55,6 +56,7 @@ impl Services {
             FsComputeLogs::new(instance.logs_dir()),
             kind,
             instance.unsaved_dir(),
+            launch_mode(&instance)?,
         );
         let registry = Arc::new(registry::Registry::new(
             host,
@@ -197,4 +199,20 @@ pub(crate) async fn shutdown() {
         () = term => {}
     }
     eprintln!("shutting down: waiting for requests under way");
+}
+
+/// How this instance's launcher executes runs (`run_launcher` in weft.yaml).
+fn launch_mode(instance: &Instance) -> Result<launcher::LaunchMode, Failure> {
+    Ok(match instance.config.run_launcher {
+        crate::instance::RunLauncherConfig::InProcess => launcher::LaunchMode::InProcess,
+        crate::instance::RunLauncherConfig::Process => launcher::LaunchMode::Process {
+            program: std::env::current_exe().map_err(|e| {
+                Failure::Failed(Some(anyhow::anyhow!(
+                    "cannot find this weft binary to start run processes with: {e}"
+                )))
+            })?,
+            home: instance.home.clone(),
+            logs: instance.logs_dir().join("runs"),
+        },
+    })
 }

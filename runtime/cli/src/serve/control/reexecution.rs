@@ -96,6 +96,17 @@ impl Control {
     /// Starts the queued run `run` (the coordinator let it through): the same plan it was
     /// queued with, under its own id.
     pub async fn start_queued(&self, run: &RunRecord) -> Result<(), ApiError> {
+        self.start_stored(run, true).await
+    }
+
+    /// Starts the stored run `run` on this process's launcher, recording `RUN_STARTING`
+    /// first if `record_starting` (a run some launcher already marked starting is not).
+    /// What `weft execute-run` does with the run it is given.
+    pub async fn start_stored(
+        &self,
+        run: &RunRecord,
+        record_starting: bool,
+    ) -> Result<(), ApiError> {
         let locations = self.pinned_locations(run).await?;
         let refs: Vec<&CodeLocation> = locations.iter().map(AsRef::as_ref).collect();
         let mut prepared = prepare(
@@ -119,15 +130,17 @@ impl Control {
             prepared.plan = from_failure(&prepared.plan, &succeeded);
         }
         prepared.record = run.clone();
-        self.launcher
-            .record(vec![Event {
-                run_id: run.run_id.clone(),
-                step_key: None,
-                timestamp_ms: now_ms(),
-                kind: EventKind::RunStarting,
-            }])
-            .await
-            .map_err(|e| ApiError::new(ErrorKind::Unavailable, e))?;
+        if record_starting {
+            self.launcher
+                .record(vec![Event {
+                    run_id: run.run_id.clone(),
+                    step_key: None,
+                    timestamp_ms: now_ms(),
+                    kind: EventKind::RunStarting,
+                }])
+                .await
+                .map_err(|e| ApiError::new(ErrorKind::Unavailable, e))?;
+        }
         self.launcher.start(prepared, locations);
         Ok(())
     }

@@ -1,0 +1,59 @@
+//! `weft execute-run RUN_ID`: executes one stored run in this process and exits with its
+//! outcome — what a run's own process does (the process launcher starts one per run; a
+//! Kubernetes Job's pod runs the same command). The run, its pinned code-location versions
+//! and their grants are read from the database, so it needs nothing but the instance (its
+//! `weft.yaml` and database) and writes its events there: it finishes even if the server
+//! or daemon that launched it has stopped.
+
+use weft_core::events::RunStatus;
+
+use crate::Failure;
+use crate::instance::{Instance, RunLauncherConfig};
+use crate::serve::Services;
+
+/// Executes run `run_id`: one not started yet (or marked starting by its launcher).
+pub async fn command(mut instance: Instance, run_id: String) -> Result<(), Failure> {
+    let failed = |e: String| Failure::Failed(Some(anyhow::anyhow!(e)));
+    // This process is the run's process: it executes the run itself.
+    instance.config.run_launcher = RunLauncherConfig::InProcess;
+    let services = Services::open(instance).await?;
+    let control = services.control();
+    let run = services
+        .store
+        .run(&run_id)
+        .await
+        .map_err(|e| failed(e.to_string()))?
+        .ok_or_else(|| Failure::BadInput(anyhow::anyhow!("there is no run {run_id:?}")))?;
+    let record_starting = match run.status {
+        RunStatus::NotStarted | RunStatus::Queued => true,
+        RunStatus::Starting => false,
+        status if status.is_finished() => {
+            println!("run {run_id} already ended {status}");
+            return Ok(());
+        }
+        status => {
+            return Err(Failure::BadInput(anyhow::anyhow!(
+                "run {run_id} is {status}: another process executes it (re-execute it instead)"
+            )));
+        }
+    };
+    control
+        .start_stored(&run, record_starting)
+        .await
+        .map_err(|e| failed(format!("run {run_id}: {}", e.message)))?;
+    while services.launcher.has_runs() {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let status = services
+        .store
+        .run(&run_id)
+        .await
+        .map_err(|e| failed(e.to_string()))?
+        .map_or(RunStatus::Failure, |r| r.status);
+    println!("run {run_id} ended {status}");
+    if status == RunStatus::Success {
+        Ok(())
+    } else {
+        Err(Failure::Failed(None))
+    }
+}
