@@ -2,7 +2,9 @@
 //! upload → runnable for the numbers component (the upload answers once the version is
 //! validated, precompiled, stored and current: the next launch uses it), for a version the
 //! server never saw (compiled) and for one whose precompiled form is cached; and launch →
-//! run succeeded for process_numbers, polling the run as a client would.
+//! run succeeded for process_numbers, polling the run as a client would, with the run on a
+//! thread of the server (the default launcher) and in a `weft execute-run` process of its
+//! own (`run_launcher: {type: process}`).
 
 use std::time::{Duration, Instant};
 
@@ -19,6 +21,8 @@ pub struct ControlTimes {
     pub upload_cached: f64,
     /// Launch of process_numbers until the API reports SUCCESS.
     pub launch_to_success: f64,
+    /// The same with the process launcher: a `weft execute-run` process per run.
+    pub launch_to_success_process: f64,
 }
 
 impl ControlTimes {
@@ -27,6 +31,7 @@ impl ControlTimes {
             "upload_new_version_ms": self.upload_new,
             "upload_cached_version_ms": self.upload_cached,
             "launch_to_success_ms": self.launch_to_success,
+            "launch_to_success_process_launcher_ms": self.launch_to_success_process,
         })
     }
 }
@@ -51,8 +56,28 @@ pub fn control_times(wasm: &std::path::Path, runs: usize) -> Result<ControlTimes
         upload_cached.push(ms(clock.elapsed()));
     }
 
+    let launch_to_success = launches(&server, runs)?;
+    drop(server);
+
+    // The same home, now launching each run in a process of its own.
+    let yaml = home.dir.join("weft.yaml");
+    let mut config = std::fs::read_to_string(&yaml).unwrap_or_default();
+    config.push_str("run_launcher: { type: process }\n");
+    std::fs::write(&yaml, config).map_err(|e| format!("writing weft.yaml: {e}"))?;
+    let server = Server::start(&home, &[]);
+    let launch_to_success_process = launches(&server, runs)?;
+    Ok(ControlTimes {
+        upload_new: median(upload_new),
+        upload_cached: median(upload_cached),
+        launch_to_success,
+        launch_to_success_process,
+    })
+}
+
+/// The median of `runs` launches of process_numbers until the API says SUCCESS, after one
+/// warm-up run.
+fn launches(server: &Server, runs: usize) -> Result<f64, String> {
     let launch = json!({ "location": "numbers", "job": "process_numbers" });
-    // One warm-up run.
     let first = server.launch(launch.clone());
     server.wait(&first);
     let mut launch_to_success = Vec::with_capacity(runs);
@@ -71,9 +96,5 @@ pub fn control_times(wasm: &std::path::Path, runs: usize) -> Result<ControlTimes
         }
         launch_to_success.push(ms(clock.elapsed()));
     }
-    Ok(ControlTimes {
-        upload_new: median(upload_new),
-        upload_cached: median(upload_cached),
-        launch_to_success: median(launch_to_success),
-    })
+    Ok(median(launch_to_success))
 }

@@ -382,5 +382,13 @@ pub fn print_control(c: &crate::control::ControlTimes, runs: usize) {
             String::new(),
         ],
     );
+    t.cells(
+        "the same, the run in a `weft execute-run` process of its own",
+        [
+            fmt_ms(c.launch_to_success_process),
+            String::new(),
+            "a run worker process (python) per run".into(),
+        ],
+    );
     t.print();
 }
