@@ -382,6 +382,16 @@ impl Server {
         )
     }
 
+    /// Replaces the grants of location `name`, asserting a 200.
+    pub fn grant(&self, name: &str, grants: serde_json::Value) {
+        let (status, body) = self.call(
+            "PUT",
+            &format!("/locations/{name}/grants"),
+            Some((grants.to_string().into_bytes(), "application/json")),
+        );
+        assert_eq!(status, 200, "granting {grants} to {name}: {body}");
+    }
+
     /// Uploads `bytes` as location `name`, asserting a 201; returns the new digest.
     pub fn upload(&self, name: &str, bytes: &[u8]) -> String {
         let (status, body) = self.call(

@@ -60,10 +60,7 @@ pub fn control_times(wasm: &std::path::Path, runs: usize) -> Result<ControlTimes
     drop(server);
 
     // The same home, now launching each run in a process of its own.
-    let yaml = home.dir.join("weft.yaml");
-    let mut config = std::fs::read_to_string(&yaml).unwrap_or_default();
-    config.push_str("run_launcher: { type: process }\n");
-    std::fs::write(&yaml, config).map_err(|e| format!("writing weft.yaml: {e}"))?;
+    home.add_config("run_launcher: { type: process }\n");
     let server = Server::start(&home, &[]);
     let launch_to_success_process = launches(&server, runs)?;
     Ok(ControlTimes {

@@ -569,17 +569,7 @@ fn reexecute_from_failure_runs_only_what_failed_reading_the_rest_from_the_parent
     assert_eq!(server.wait(&parent)["status"], "FAILURE");
     let from_failure = json!({ "from_failure": true });
     // Fix the cause: give the location the variable its op wants.
-    let (status, grants) = server.call(
-        "PUT",
-        "/locations/hostile/grants",
-        Some((
-            json!({ "environment": { "WEFT_FLAG": "1" } })
-                .to_string()
-                .into_bytes(),
-            "application/json",
-        )),
-    );
-    assert_eq!(status, 200, "{grants}");
+    server.grant("hostile", json!({ "environment": { "WEFT_FLAG": "1" } }));
     let (status, answer) =
         server.post_json(&format!("/runs/{parent}/reexecute"), from_failure.clone());
     assert_eq!(status, 201, "{answer}");
@@ -663,12 +653,7 @@ fn another_world_or_a_guest_trapping_in_its_definitions_is_refused_and_the_versi
         "{body}"
     );
     // The same location's next version gets no memory to run `definitions.get` in.
-    let (status, body) = server.call(
-        "PUT",
-        "/locations/numbers/grants",
-        Some((json!({}).to_string().into_bytes(), "application/json")),
-    );
-    assert_eq!(status, 200, "{body}");
+    server.grant("numbers", json!({}));
     drop(server);
     home.add_config("sandbox: { memory_mb: 1 }\n");
     let server = Server::start(&home, &[]);
@@ -698,10 +683,7 @@ fn a_run_in_its_own_process_finishes_after_its_server_is_killed(backend: Backend
     let Some(home) = Home::on(backend) else {
         return;
     };
-    let yaml = home.dir.join("weft.yaml");
-    let mut config = std::fs::read_to_string(&yaml).unwrap_or_default();
-    config.push_str("run_launcher: { type: process }\n");
-    std::fs::write(&yaml, config).unwrap();
+    home.add_config("run_launcher: { type: process }\n");
     let server = Server::start(&home, &[]);
     server.upload("hostile", &hostile());
     let run_id = server.launch(json!({

@@ -144,12 +144,7 @@ fn a_sensor_sees_its_granted_directory_and_its_run_key_runs_once(backend: Backen
     let server = Server::start(&home, &[]);
     server.upload("numbers", &weft_tests::rust_guest_bytes("numbers"));
     let grants = json!({ "dirs": [{ "host": flags.0.display().to_string(), "guest": "/", "read_only": true }] });
-    let (status, body) = server.call(
-        "PUT",
-        "/locations/numbers/grants",
-        Some((grants.to_string().into_bytes(), "application/json")),
-    );
-    assert_eq!(status, 200, "{body}");
+    server.grant("numbers", grants);
     let t0 = now_ms();
     let (status, body) = server.call("POST", "/sensors/numbers/check_file_sensor/start", None);
     assert_eq!(status, 200, "{body}");
@@ -732,17 +727,7 @@ fn a_run_status_sensor_that_fails_sees_its_run_again_once_fixed(backend: Backend
         );
     }
     // Fix the sensor's cause: the next pass handles the run it failed on.
-    let (status, grants) = server.call(
-        "PUT",
-        "/locations/hostile/grants",
-        Some((
-            json!({ "environment": { "WEFT_FLAG": "1" } })
-                .to_string()
-                .into_bytes(),
-            "application/json",
-        )),
-    );
-    assert_eq!(status, 200, "{grants}");
+    server.grant("hostile", json!({ "environment": { "WEFT_FLAG": "1" } }));
     let fixed = pass(&home, t0 + 2 * MINUTE);
     let ticks = ticks_of(&fixed, sensor);
     assert_eq!(ticks[0]["status"], "SUCCESS", "{fixed}");

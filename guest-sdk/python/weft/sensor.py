@@ -206,31 +206,11 @@ def run_status_sensor(
     return wrap
 
 
-def run_failure_sensor(
-    fn: Optional[Callable[..., Any]] = None,
-    *,
-    name: Optional[str] = None,
-    monitored_jobs: Optional[Sequence[Any]] = None,
-    monitor_all_code_locations: bool = False,
-    request_job: Any = None,
-    minimum_interval_seconds: Optional[int] = None,
-    description: Optional[str] = None,
-    default_status: DefaultStatus = DefaultStatus.STOPPED,
-    **dagster_only: Any,
-) -> Any:
-    """Declare a sensor for failed runs (Dagster's ``@run_failure_sensor``); the message is
+def run_failure_sensor(fn: Optional[Callable[..., Any]] = None, **kwargs: Any) -> Any:
+    """Declare a sensor for failed runs (Dagster's ``@run_failure_sensor``): the arguments
+    of ``@run_status_sensor`` but ``run_status``; the message is
     ``context.failure_event.message``."""
-    wrap = run_status_sensor(
-        DagsterRunStatus.FAILURE,
-        name=name,
-        monitored_jobs=monitored_jobs,
-        monitor_all_code_locations=monitor_all_code_locations,
-        request_job=request_job,
-        minimum_interval_seconds=minimum_interval_seconds,
-        description=description,
-        default_status=default_status,
-        **dagster_only,
-    )
+    wrap = run_status_sensor(DagsterRunStatus.FAILURE, **kwargs)
     return wrap(fn) if fn is not None else wrap
 
 

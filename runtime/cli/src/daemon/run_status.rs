@@ -12,7 +12,8 @@ use weft_core::events::{EventKind, RunStatus};
 use weft_core::run::EndedRun;
 use weft_store::{InstigatorState, LocationRecord, TickRecord};
 
-use super::{Daemon, SENSOR_TAG, TRIGGERING_RUN_TAG};
+use super::ticks::sensor_tick_at;
+use super::{Daemon, TRIGGERING_RUN_TAG};
 use crate::serve::store_error;
 
 /// How many ends of runs one tick reads at most; the next tick reads on.
@@ -27,18 +28,7 @@ impl Daemon {
         state: &InstigatorState,
         now_ms: i64,
     ) -> Result<TickRecord, ApiError> {
-        let mut tick = TickRecord {
-            location: record.name.clone(),
-            name: sensor.name.clone(),
-            kind: "SENSOR".into(),
-            timestamp_ms: now_ms,
-            scheduled_ms: None,
-            status: "SUCCESS".into(),
-            run_ids: Vec::new(),
-            skip_reason: None,
-            error: None,
-            cursor: None,
-        };
+        let mut tick = sensor_tick_at(record, sensor, now_ms);
         // A cursor that is not an event id (a sensor that changed kind) starts from when
         // the sensor was turned on.
         let after = state
@@ -106,36 +96,20 @@ impl Daemon {
                     break;
                 }
             };
-            let mut errors = Vec::new();
-            for request in result.run_requests {
-                let Some(job) = request.job.clone().or_else(|| sensor.job.clone()) else {
-                    errors.push("a run request names no job, and the sensor has none".to_owned());
-                    continue;
-                };
-                let mut tags = request.tags.clone();
-                tags.insert(SENSOR_TAG.into(), sensor.name.clone());
-                tags.insert(TRIGGERING_RUN_TAG.into(), run.run_id.clone());
-                // One run per ended run unless the request says otherwise.
-                let key = request
-                    .run_key
-                    .clone()
-                    .unwrap_or_else(|| run.run_id.clone());
-                match self
-                    .launch_keyed(
-                        record,
-                        &sensor.name,
-                        &key,
-                        &job,
-                        request.config.as_deref(),
-                        tags,
-                    )
-                    .await
-                {
-                    Ok((run_id, true)) => tick.run_ids.push(run_id),
-                    Ok((_, false)) => {}
-                    Err(e) => errors.push(e.message),
-                }
-            }
+            // One run per ended run unless a request names its key.
+            let requests = result
+                .run_requests
+                .into_iter()
+                .map(|mut r| {
+                    r.tags.insert(TRIGGERING_RUN_TAG.into(), run.run_id.clone());
+                    r
+                })
+                .collect();
+            let errors = self
+                .launch_requests(record, sensor, requests, &mut tick.run_ids, || {
+                    run.run_id.clone()
+                })
+                .await;
             if !errors.is_empty() {
                 failed = Some(format!("on run {}: {}", run.run_id, errors.join("; ")));
                 break;

@@ -191,18 +191,7 @@ impl Daemon {
         previous_ms: Option<i64>,
         now_ms: i64,
     ) -> Result<TickRecord, ApiError> {
-        let mut tick = TickRecord {
-            location: record.name.clone(),
-            name: sensor.name.clone(),
-            kind: "SENSOR".into(),
-            timestamp_ms: now_ms,
-            scheduled_ms: None,
-            status: "SUCCESS".into(),
-            run_ids: Vec::new(),
-            skip_reason: None,
-            error: None,
-            cursor: None,
-        };
+        let mut tick = sensor_tick_at(record, sensor, now_ms);
         let evaluated = match self.location(record).await {
             Ok(location) => {
                 let name = sensor.name.clone();
@@ -227,37 +216,16 @@ impl Daemon {
                     tick.status = "SKIPPED".into();
                     tick.skip_reason = result.skip_reason;
                 }
-                let mut errors = Vec::new();
-                for request in result.run_requests {
-                    let Some(job) = request.job.clone().or_else(|| sensor.job.clone()) else {
-                        errors
-                            .push("a run request names no job, and the sensor has none".to_owned());
-                        continue;
-                    };
-                    let mut tags = request.tags.clone();
-                    tags.insert(SENSOR_TAG.into(), sensor.name.clone());
-                    // A request without a run key always runs.
-                    let key = request
-                        .run_key
-                        .clone()
-                        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-                    match self
-                        .launch_keyed(
-                            record,
-                            &sensor.name,
-                            &key,
-                            &job,
-                            request.config.as_deref(),
-                            tags,
-                        )
-                        .await
-                    {
-                        Ok((run_id, true)) => tick.run_ids.push(run_id),
-                        // Launched before: de-duplicated by its run key.
-                        Ok((_, false)) => {}
-                        Err(e) => errors.push(e.message),
-                    }
-                }
+                // A request without a run key always runs.
+                let errors = self
+                    .launch_requests(
+                        record,
+                        sensor,
+                        result.run_requests,
+                        &mut tick.run_ids,
+                        || uuid::Uuid::now_v7().to_string(),
+                    )
+                    .await;
                 if !errors.is_empty() {
                     tick.status = "FAILURE".into();
                     tick.error = Some(errors.join("; "));
@@ -273,6 +241,46 @@ impl Daemon {
             .await
             .map_err(store_error)?;
         Ok(tick)
+    }
+
+    /// Launches the run `requests` of `sensor` (each `job` defaulting to the sensor's, its
+    /// run key to `default_key()`), adding the runs launched now to `launched`
+    /// (those launched before under their keys are not); returns why any could not be.
+    pub(super) async fn launch_requests(
+        &self,
+        record: &LocationRecord,
+        sensor: &weft_core::defs::SensorDef,
+        requests: Vec<RunRequest>,
+        launched: &mut Vec<String>,
+        default_key: impl Fn() -> String,
+    ) -> Vec<String> {
+        let mut errors = Vec::new();
+        for request in requests {
+            let Some(job) = request.job.clone().or_else(|| sensor.job.clone()) else {
+                errors.push("a run request names no job, and the sensor has none".to_owned());
+                continue;
+            };
+            let key = request.run_key.clone().unwrap_or_else(&default_key);
+            let mut tags = request.tags;
+            tags.insert(SENSOR_TAG.into(), sensor.name.clone());
+            match self
+                .launch_keyed(
+                    record,
+                    &sensor.name,
+                    &key,
+                    &job,
+                    request.config.as_deref(),
+                    tags,
+                )
+                .await
+            {
+                Ok((run_id, true)) => launched.push(run_id),
+                // Launched before: de-duplicated by its run key.
+                Ok((_, false)) => {}
+                Err(e) => errors.push(e.message),
+            }
+        }
+        errors
     }
 
     /// Launches `job` of `record` under `run_key` of instigator `name`, once: the key is
@@ -311,5 +319,25 @@ impl Daemon {
             .map_err(store_error)?;
         self.launcher.start(prepared, vec![location]);
         Ok((run_id, true))
+    }
+}
+
+/// A tick of `sensor` at `now_ms`, successful until it is told otherwise.
+pub(super) fn sensor_tick_at(
+    record: &LocationRecord,
+    sensor: &weft_core::defs::SensorDef,
+    now_ms: i64,
+) -> TickRecord {
+    TickRecord {
+        location: record.name.clone(),
+        name: sensor.name.clone(),
+        kind: "SENSOR".into(),
+        timestamp_ms: now_ms,
+        scheduled_ms: None,
+        status: "SUCCESS".into(),
+        run_ids: Vec::new(),
+        skip_reason: None,
+        error: None,
+        cursor: None,
     }
 }
