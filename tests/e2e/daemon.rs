@@ -634,6 +634,8 @@ fn a_run_status_sensor_reacts_once_to_each_run_that_ended_so(backend: Backend) {
         return;
     };
     let sensor = "materialize_after_process_numbers";
+    // Every run in a process of its own: `weft daemon --once` waits for the ones it started.
+    home.add_config("run_launcher: { type: process }\n");
     let server = Server::start(&home, &[]);
     server.upload("numbers", &weft_tests::rust_guest_bytes("numbers"));
     // Ended before the sensor was turned on: not its business.
