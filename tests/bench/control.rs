@@ -23,6 +23,10 @@ pub struct ControlTimes {
     pub launch_to_success: f64,
     /// The same with the process launcher: a `weft execute-run` process per run.
     pub launch_to_success_process: f64,
+    /// One step in a fresh process (`weft step RUN generate_numbers`: open the instance,
+    /// read the run, load its version from the database and the precompile cache, run the
+    /// op, print the attempt), what each step costs under the multiprocess executor.
+    pub step_process: f64,
 }
 
 impl ControlTimes {
@@ -32,6 +36,7 @@ impl ControlTimes {
             "upload_cached_version_ms": self.upload_cached,
             "launch_to_success_ms": self.launch_to_success,
             "launch_to_success_process_launcher_ms": self.launch_to_success_process,
+            "step_in_fresh_process_ms": self.step_process,
         })
     }
 }
@@ -63,7 +68,20 @@ pub fn control_times(wasm: &std::path::Path, runs: usize) -> Result<ControlTimes
     home.add_config("run_launcher: { type: process }\n");
     let server = Server::start(&home, &[]);
     let launch_to_success_process = launches(&server, runs)?;
+
+    let run_id = server.launch(json!({ "location": "numbers", "job": "process_numbers" }));
+    server.wait(&run_id);
+    let mut step_process = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let clock = Instant::now();
+        let out = home.weft(["step", run_id.as_str(), "generate_numbers"]);
+        step_process.push(ms(clock.elapsed()));
+        if out.code != 0 || !out.stdout.contains("\"Ok\"") {
+            return Err(format!("weft step: {}{}", out.stdout, out.stderr));
+        }
+    }
     Ok(ControlTimes {
+        step_process: median(step_process),
         upload_new: median(upload_new),
         upload_cached: median(upload_cached),
         launch_to_success,

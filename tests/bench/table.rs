@@ -390,5 +390,14 @@ pub fn print_control(c: &crate::control::ControlTimes, runs: usize) {
             "a run worker process (python) per run".into(),
         ],
     );
+    t.section("a step in a fresh process (the multiprocess executor's step, a step pod's work)");
+    t.cells(
+        "`weft step RUN generate_numbers`: instance, run, version by digest, op, answer",
+        [
+            format!("{} {}", fmt_ms(c.step_process), check(c.step_process, 20.0)),
+            "≤ 20 ms".into(),
+            "dagster api execute_step: a Python process per step".into(),
+        ],
+    );
     t.print();
 }

@@ -25,6 +25,7 @@ weft_tests::on_both_databases!(
     weft_yaml_lists_locations_that_serve_uploads_at_start,
     another_world_or_a_guest_trapping_in_its_definitions_is_refused_and_the_version_stays,
     a_run_in_its_own_process_finishes_after_its_server_is_killed,
+    the_multiprocess_executor_runs_each_step_in_a_process_and_retries_a_killed_one,
 );
 
 fn numbers() -> Vec<u8> {
@@ -743,4 +744,71 @@ fn a_run_in_its_own_process_finishes_after_its_server_is_killed(backend: Backend
         "{}",
         unknown.stderr
     );
+}
+
+fn the_multiprocess_executor_runs_each_step_in_a_process_and_retries_a_killed_one(
+    backend: Backend,
+) {
+    let Some(home) = Home::on(backend) else {
+        return;
+    };
+    home.add_config("executor: multiprocess\nmax_concurrent: 2\n");
+    let server = Server::start(&home, &[]);
+    server.upload("numbers", &numbers());
+    server.upload("hostile", &hostile());
+    // Outputs cross from process to process through the I/O manager.
+    let run_id = server.launch(json!({ "location": "numbers", "job": "process_numbers" }));
+    assert_eq!(server.wait(&run_id)["status"], "SUCCESS");
+    assert_eq!(
+        output_of(&server.events(&run_id), "sum_two_sums"),
+        json!(55)
+    );
+
+    let run_id = server.launch(json!({
+        "location": "hostile",
+        "job": "retried_chain",
+        "config": { "ops": { "sleepy_retried": { "config": { "ms": 3000 } } } },
+    }));
+    // Its step's own process: `weft step RUN_ID sleepy_retried --attempt 1`.
+    let pattern = format!("step {run_id} sleepy_retried --attempt 1");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let killed = std::process::Command::new("pkill")
+            .args(["-KILL", "-f", &pattern])
+            .status()
+            .unwrap();
+        if killed.success() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no process for the step"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let run = server.wait(&run_id);
+    assert_eq!(run["status"], "SUCCESS", "{run}");
+    let events = server.events(&run_id);
+    assert_eq!(
+        types_of(&events, Some("sleepy_retried")),
+        [
+            "STEP_START",
+            "STEP_UP_FOR_RETRY",
+            "STEP_START",
+            "STEP_OUTPUT",
+            "STEP_SUCCESS"
+        ]
+    );
+    let retry = events
+        .iter()
+        .find(|e| e["type"] == "STEP_UP_FOR_RETRY")
+        .unwrap();
+    assert!(
+        retry["message"]
+            .as_str()
+            .unwrap()
+            .contains("the step's process was killed by signal 9"),
+        "{retry}"
+    );
+    assert_eq!(output_of(&events, "wake"), json!(3000));
 }

@@ -5,7 +5,8 @@
 //!
 //! ```yaml
 //! database_url: postgres://weft@db/weft   # default: SQLite at $WEFT_HOME/weft.db
-//! executor: parallel          # or in-process (the default)
+//! executor: parallel          # or in-process (the default), or multiprocess: a process
+//!                             # per step of a launched run (`weft run` uses threads)
 //! max_concurrent: 4
 //! io_manager: filesystem      # or in-memory
 //! run_coordinator:            # runs queue; the daemon starts them within the limits

@@ -123,6 +123,9 @@ pub struct Services<'a> {
     pub sink: &'a dyn EventSink,
     pub cancel: &'a AtomicBool,
     pub kind: ExecutorKind,
+    /// Runs every step attempt instead of the loaded locations (the multiprocess
+    /// executor's step processes); `None` runs them here.
+    pub steps: Option<&'a dyn StepRunner>,
 }
 
 /// Runs `prepared` to its end on this thread (guest code runs here: call it off the async
@@ -135,7 +138,7 @@ pub fn execute(
     let runners: Vec<&dyn StepRunner> = locations.iter().map(|l| *l as &dyn StepRunner).collect();
     let router = AssetRouter::new(runners, prepared.owners.clone());
     let executor = Executor {
-        runner: &router,
+        runner: services.steps.unwrap_or(&router),
         io: services.io,
         compute_logs: services.compute_logs,
         sink: services.sink,

@@ -122,6 +122,17 @@ enum Command {
         /// The run's id.
         run_id: String,
     },
+    /// Run one attempt of a step of a stored run in this process and print it as JSON
+    /// (what a step's own process does under the multiprocess executor).
+    Step {
+        /// The run's id.
+        run_id: String,
+        /// The step's key.
+        step_key: String,
+        /// Which attempt (1 for the first).
+        #[arg(long, default_value_t = 1)]
+        attempt: u32,
+    },
     /// The server, the daemon and the launcher in one process, serving the given components
     /// as code locations and reloading each when its file changes (Dagster's `dagster dev`).
     Dev {

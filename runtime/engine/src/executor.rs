@@ -269,18 +269,7 @@ impl Executor<'_> {
                 return Err(message);
             }
         };
-        let mut tags = step.tags.clone();
-        tags.extend(spec.tags.iter().map(|(k, v)| (k.clone(), v.clone())));
-        let mut request = StepRequest {
-            run_id: spec.run_id.to_owned(),
-            job: spec.plan.job.clone(),
-            step_key: step.key.clone(),
-            target: step.target.clone(),
-            attempt: 1,
-            tags,
-            config: spec.config.step_config(&step.key),
-            inputs,
-        };
+        let mut request = request_for(spec, step, inputs, 1);
         loop {
             // STEP_START goes out before the attempt runs, so that a watcher sees the step
             // under way; the rest of the attempt's events follow as one batch.
@@ -423,6 +412,65 @@ impl Executor<'_> {
         }
         Ok(stored)
     }
+}
+
+/// The request for `attempt` of `step`: the step's tags under the run's, its config.
+fn request_for(
+    spec: &RunSpec<'_>,
+    step: &Step,
+    inputs: Vec<(String, InputArg)>,
+    attempt: u32,
+) -> StepRequest {
+    let mut tags = step.tags.clone();
+    tags.extend(spec.tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+    StepRequest {
+        run_id: spec.run_id.to_owned(),
+        job: spec.plan.job.clone(),
+        step_key: step.key.clone(),
+        target: step.target.clone(),
+        attempt,
+        tags,
+        config: spec.config.step_config(&step.key),
+        inputs,
+    }
+}
+
+/// The request for `attempt` of the step `step_key` with every input read from `io` —
+/// upstream outputs as their steps stored them (an asset by its key) — which is what a
+/// step's own process runs, with nothing in memory from the steps before it.
+pub fn stored_step_request(
+    spec: &RunSpec<'_>,
+    step_key: &str,
+    attempt: u32,
+    io: &dyn IoManager,
+) -> Result<StepRequest, String> {
+    let steps = &spec.plan.steps;
+    let step = steps
+        .iter()
+        .find(|s| s.key == step_key)
+        .ok_or_else(|| format!("the run's plan has no step {step_key:?}"))?;
+    let mut outputs = vec![HashMap::new(); steps.len()];
+    for input in &step.inputs {
+        for source in &input.sources {
+            let InputSource::Step { step: up, output } = source else {
+                continue;
+            };
+            let upstream = &steps[*up];
+            let value = match &upstream.target {
+                StepTarget::Asset(key) => io.load_asset(key),
+                StepTarget::Op(_) => io.load_output(spec.run_id, &upstream.key, output),
+            }
+            .map_err(|e| {
+                format!(
+                    "input {:?}: {e} (the output {output:?} of step {})",
+                    input.name, upstream.key
+                )
+            })?;
+            outputs[*up].insert(output.clone(), value);
+        }
+    }
+    let inputs = collect_inputs(step, &outputs, io)?;
+    Ok(request_for(spec, step, inputs, attempt))
 }
 
 /// The values of a step's inputs: upstream outputs from memory, unselected assets from the

@@ -4,19 +4,21 @@
 
 use std::future::Future;
 
+use serde::{Deserialize, Serialize};
+
 use weft_core::defs::{AssetKey, StepTarget, Tags, Value};
 use weft_core::events::{Event, FailureKind, LogLevel};
 use weft_core::run::{RunFilter, RunRecord};
 
 /// The value handed to one input of a step.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum InputArg {
     Single(Value),
     FanIn(Vec<Value>),
 }
 
 /// Everything a step attempt is told.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StepRequest {
     pub run_id: String,
     pub job: String,
@@ -29,7 +31,7 @@ pub struct StepRequest {
 }
 
 /// One output a step produced.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StepOutput {
     pub name: String,
     pub value: Value,
@@ -37,7 +39,7 @@ pub struct StepOutput {
 }
 
 /// Why a step attempt failed.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error, Serialize, Deserialize)]
 #[error("{message}")]
 pub struct StepFailure {
     pub message: String,
@@ -46,7 +48,7 @@ pub struct StepFailure {
 }
 
 /// A log line the guest wrote during the attempt.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LogLine {
     pub timestamp_ms: i64,
     pub level: LogLevel,
@@ -54,8 +56,9 @@ pub struct LogLine {
     pub fields: Tags,
 }
 
-/// What came of one step attempt: its result, its log lines, and what it printed.
-#[derive(Clone, Debug)]
+/// What came of one step attempt: its result, its log lines, and what it printed. (It
+/// crosses a process boundary as JSON when a step runs in a process of its own.)
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StepAttempt {
     pub result: Result<Vec<StepOutput>, StepFailure>,
     pub logs: Vec<LogLine>,

@@ -73,6 +73,11 @@ pub async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::ExecuteRun { run_id } => {
             crate::serve::execute_run::command(instance, run_id).await
         }
+        Command::Step {
+            run_id,
+            step_key,
+            attempt,
+        } => crate::serve::step_process::command(instance, run_id, step_key, attempt).await,
     }
 }
 

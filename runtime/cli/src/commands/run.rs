@@ -88,6 +88,7 @@ pub async fn run(
         sink: &progress,
         cancel: &cancel,
         kind,
+        steps: None,
     };
     let outcome = super::off_runtime(|| launch::execute(&prepared, &locations, &services));
     if let Err(e) = writer.flush().await {
@@ -145,10 +146,11 @@ pub(crate) fn executor_kind(
         Some(ExecutorArg::InProcess) => false,
         None => match instance.config.executor.as_deref() {
             None | Some("in-process") => false,
-            Some("parallel") => true,
-            Some(other) => {
-                anyhow::bail!("unknown executor {other:?} in weft.yaml (in-process, parallel)")
-            }
+            // The server's launcher gives each step a process of its own.
+            Some("parallel" | "multiprocess") => true,
+            Some(other) => anyhow::bail!(
+                "unknown executor {other:?} in weft.yaml (in-process, parallel, multiprocess)"
+            ),
         },
     };
     if max_concurrent == 0 {

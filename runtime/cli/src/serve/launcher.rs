@@ -23,7 +23,7 @@ use weft_core::events::{Event, EventKind, RunStatus};
 use weft_engine::executor::ExecutorKind;
 use weft_engine::io::FsComputeLogs;
 use weft_engine::now_ms;
-use weft_engine::ports::IoManager;
+use weft_engine::ports::{IoManager, StepRunner};
 use weft_engine::writer::{EventSink, EventWriter};
 use weft_store::Store;
 use weft_wasm::CodeLocation;
@@ -61,6 +61,8 @@ pub struct Launcher {
     unsaved_dir: PathBuf,
     runtime: tokio::runtime::Handle,
     mode: LaunchMode,
+    /// With the multiprocess executor: what runs each step attempt in a process of its own.
+    steps: Option<Arc<dyn StepRunner>>,
     /// Cancel flags of the runs in flight here, by run id (with the process launcher, the
     /// runs whose process this one waits for; each watches for a cancel itself).
     in_flight: Mutex<HashMap<String, Arc<AtomicBool>>>,
@@ -75,6 +77,7 @@ impl Launcher {
         kind: ExecutorKind,
         unsaved_dir: PathBuf,
         mode: LaunchMode,
+        steps: Option<Arc<dyn StepRunner>>,
     ) -> Arc<Self> {
         let launcher = Arc::new(Launcher {
             writer: EventWriter::spawn(store.clone()),
@@ -85,6 +88,7 @@ impl Launcher {
             unsaved_dir,
             runtime: tokio::runtime::Handle::current(),
             mode,
+            steps,
             in_flight: Mutex::new(HashMap::new()),
         });
         tokio::spawn(watch(Arc::downgrade(&launcher)));
@@ -138,6 +142,7 @@ impl Launcher {
             sink: &self.writer,
             cancel,
             kind: self.kind,
+            steps: self.steps.as_deref(),
         };
         let outcome = launch::execute(prepared, &refs, &services);
         // The run counts as here until its events are stored: a process waiting for its

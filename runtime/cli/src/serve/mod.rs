@@ -8,6 +8,7 @@ pub(crate) mod control;
 pub(crate) mod execute_run;
 pub(crate) mod launcher;
 pub(crate) mod registry;
+pub(crate) mod step_process;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -57,6 +58,7 @@ impl Services {
             kind,
             instance.unsaved_dir(),
             launch_mode(&instance)?,
+            step_processes(&instance)?,
         );
         let registry = Arc::new(registry::Registry::new(
             host,
@@ -215,4 +217,28 @@ fn launch_mode(instance: &Instance) -> Result<launcher::LaunchMode, Failure> {
             logs: instance.logs_dir().join("runs"),
         },
     })
+}
+
+/// With `executor: multiprocess`, what runs each step attempt in a process of its own.
+fn step_processes(
+    instance: &Instance,
+) -> Result<Option<Arc<dyn weft_engine::ports::StepRunner>>, Failure> {
+    if instance.config.executor.as_deref() != Some("multiprocess") {
+        return Ok(None);
+    }
+    if instance.config.io_manager.as_deref() == Some("in-memory") {
+        return Err(Failure::BadInput(anyhow::anyhow!(
+            "executor multiprocess passes outputs between step processes through the I/O \
+             manager: use io_manager: filesystem, not in-memory"
+        )));
+    }
+    let program = std::env::current_exe().map_err(|e| {
+        Failure::Failed(Some(anyhow::anyhow!(
+            "cannot find this weft binary to start step processes with: {e}"
+        )))
+    })?;
+    Ok(Some(Arc::new(step_process::ProcessStepRunner {
+        program,
+        home: instance.home.clone(),
+    })))
 }

@@ -3,7 +3,8 @@
 //! a healthy `ok_job` (42), `flaky_job` (fails twice, then `"ok"`), `config_job` (returns
 //! `factor * 7` from its config), `slow_job` (sleeps `ms` milliseconds from its config, 1000
 //! by default: a run still in flight while a test acts) and `slow_chain` (`sleepy`, then
-//! `wake`: a run to cancel between its steps), `flag_chain` (`answer`, then `needs_flag`,
+//! `wake`: a run to cancel between its steps), `retried_chain` (the same with a retried
+//! `sleepy_retried`: a step whose process a test kills), `flag_chain` (`answer`, then `needs_flag`,
 //! which fails until the location is given `WEFT_FLAG`: a run to re-execute from failure),
 //! the schedules `scaled_on_even_minutes`, whose function decides each tick, and
 //! `slow_decision`, which takes three seconds to, and `flag_chain_failed`, a run-failure
@@ -102,9 +103,24 @@ struct SleepConfig {
 
 #[op(config_schema = r#"{"type":"object","properties":{"ms":{"type":"integer"}}}"#)]
 fn sleepy(ctx: &OpContext) -> Result<u64, Failure> {
+    sleep_as_configured(ctx)
+}
+
+/// Sleeps `ms` milliseconds from the step's config, 1000 by default.
+fn sleep_as_configured(ctx: &OpContext) -> Result<u64, Failure> {
     let ms = ctx.config::<SleepConfig>().map_or(1000, |c| c.ms);
     std::thread::sleep(std::time::Duration::from_millis(ms));
     Ok(ms)
+}
+
+/// Sleeps `ms` milliseconds from its config (1000 by default), retried once: a step whose
+/// process a test can kill while it sleeps.
+#[op(
+    config_schema = r#"{"type":"object","properties":{"ms":{"type":"integer"}}}"#,
+    retry_policy(max_retries = 1, delay_ms = 1)
+)]
+fn sleepy_retried(ctx: &OpContext) -> Result<u64, Failure> {
+    sleep_as_configured(ctx)
 }
 
 #[op]
@@ -129,6 +145,11 @@ fn flag_chain() {
 #[job]
 fn slow_job() {
     sleepy();
+}
+
+#[job]
+fn retried_chain() {
+    wake(sleepy_retried());
 }
 
 #[job]
@@ -215,7 +236,7 @@ fn flag_chain_failed(ctx: &RunStatusSensorContext) -> Result<RunRequest, String>
 }
 
 weft_sdk::definitions! {
-    jobs: [panics, loops_forever, eats_memory, recurses, reads_passwd, reads_env, ok_job, flaky_job, config_job, slow_job, slow_chain, flag_chain],
+    jobs: [panics, loops_forever, eats_memory, recurses, reads_passwd, reads_env, ok_job, flaky_job, config_job, slow_job, slow_chain, flag_chain, retried_chain],
     schedules: [scaled_on_even_minutes, slow_decision],
     sensors: [flag_chain_failed],
 }

@@ -13,7 +13,7 @@ use weft_engine::now_ms;
 use weft_wasm::CodeLocation;
 
 use super::{Control, FROM_FAILURE_TAG, PARENT_TAG, ROOT_TAG, grants_of, target_of};
-use crate::launch::prepare;
+use crate::launch::{Prepared, prepare};
 use crate::serve::store_error;
 
 impl Control {
@@ -107,6 +107,28 @@ impl Control {
         run: &RunRecord,
         record_starting: bool,
     ) -> Result<(), ApiError> {
+        let (prepared, locations) = self.stored_plan(run).await?;
+        if record_starting {
+            self.launcher
+                .record(vec![Event {
+                    run_id: run.run_id.clone(),
+                    step_key: None,
+                    timestamp_ms: now_ms(),
+                    kind: EventKind::RunStarting,
+                }])
+                .await
+                .map_err(|e| ApiError::new(ErrorKind::Unavailable, e))?;
+        }
+        self.launcher.start(prepared, locations);
+        Ok(())
+    }
+
+    /// The stored run `run` prepared again as it was launched — its pinned versions, its
+    /// plan (from failure for such a re-execution), config and tags — with those versions.
+    pub async fn stored_plan(
+        &self,
+        run: &RunRecord,
+    ) -> Result<(Prepared, Vec<Arc<CodeLocation>>), ApiError> {
         let locations = self.pinned_locations(run).await?;
         let refs: Vec<&CodeLocation> = locations.iter().map(AsRef::as_ref).collect();
         let mut prepared = prepare(
@@ -130,19 +152,7 @@ impl Control {
             prepared.plan = from_failure(&prepared.plan, &succeeded);
         }
         prepared.record = run.clone();
-        if record_starting {
-            self.launcher
-                .record(vec![Event {
-                    run_id: run.run_id.clone(),
-                    step_key: None,
-                    timestamp_ms: now_ms(),
-                    kind: EventKind::RunStarting,
-                }])
-                .await
-                .map_err(|e| ApiError::new(ErrorKind::Unavailable, e))?;
-        }
-        self.launcher.start(prepared, locations);
-        Ok(())
+        Ok((prepared, locations))
     }
 
     /// Every step that succeeded in `run` or, for the steps it did not run (a re-execution

@@ -1,0 +1,153 @@
+//! The multiprocess executor (`executor: multiprocess` in weft.yaml; Dagster's
+//! `multiprocess_executor`): each step attempt runs in a `weft step RUN_ID STEP_KEY
+//! --attempt N` process of its own. The run's executor is unchanged — it schedules steps
+//! as the graph allows (up to `max_concurrent` at once), applies retry policies and writes
+//! the events — and reaches the step's process through [`ProcessStepRunner`], a
+//! `StepRunner` like a loaded location. The step's process reads the run from the database,
+//! its inputs from the I/O manager (so the filesystem one is needed), runs the attempt and
+//! answers with it as JSON on stdout. A process that dies first (killed, out of memory)
+//! fails the attempt retryably, and the step's retry policy decides. (A Kubernetes Job per
+//! step is meant to run the same command.)
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use weft_core::events::FailureKind;
+use weft_engine::executor::{RunSpec, stored_step_request};
+use weft_engine::ports::{StepAttempt, StepFailure, StepRequest, StepRunner};
+use weft_engine::router::AssetRouter;
+
+use crate::Failure;
+use crate::instance::{Instance, RunLauncherConfig};
+use crate::serve::Services;
+
+/// Runs each step attempt in a `program step ...` process, in instance `home`.
+pub struct ProcessStepRunner {
+    pub program: PathBuf,
+    pub home: PathBuf,
+}
+
+impl StepRunner for ProcessStepRunner {
+    fn run_step(&self, request: &StepRequest) -> StepAttempt {
+        let output = Command::new(&self.program)
+            .arg("step")
+            .arg(&request.run_id)
+            .arg(&request.step_key)
+            .arg("--attempt")
+            .arg(request.attempt.to_string())
+            .env("WEFT_HOME", &self.home)
+            .stdin(Stdio::null())
+            .output();
+        let output = match output {
+            Ok(output) => output,
+            Err(e) => {
+                return failed(format!("cannot start the step's process: {e}"), Vec::new());
+            }
+        };
+        if output.status.success() {
+            return serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+                failed(
+                    format!("the step's process answered something else than an attempt: {e}"),
+                    output.stderr,
+                )
+            });
+        }
+        let how = exit_of(output.status);
+        let last = String::from_utf8_lossy(&output.stderr)
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .map(|l| format!(": {}", l.trim()))
+            .unwrap_or_default();
+        failed(
+            format!("the step's process {how} before it answered{last}"),
+            output.stderr,
+        )
+    }
+}
+
+/// A failed attempt that may succeed when tried again (the process, not the op, failed).
+fn failed(message: String, stderr: Vec<u8>) -> StepAttempt {
+    StepAttempt {
+        result: Err(StepFailure {
+            message,
+            kind: FailureKind::Error,
+            retryable: true,
+        }),
+        logs: Vec::new(),
+        stdout: Vec::new(),
+        stderr,
+    }
+}
+
+fn exit_of(status: std::process::ExitStatus) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            return format!("was killed by signal {signal}");
+        }
+    }
+    match status.code() {
+        Some(code) => format!("exited with code {code}"),
+        None => "ended".to_owned(),
+    }
+}
+
+/// `weft step RUN_ID STEP_KEY --attempt N`: runs one attempt of a step of a stored run in
+/// this process and prints it as JSON. Failures of the step are in the answer; the exit
+/// code is not 0 only when there is nothing to answer (no such run or step).
+pub async fn command(
+    mut instance: Instance,
+    run_id: String,
+    step_key: String,
+    attempt: u32,
+) -> Result<(), Failure> {
+    let bad = |e: String| Failure::BadInput(anyhow::anyhow!(e));
+    instance.config.run_launcher = RunLauncherConfig::InProcess;
+    let io = instance.io_manager().map_err(Failure::BadInput)?;
+    let services = Services::open(instance).await?;
+    let control = services.control();
+    let run = services
+        .store
+        .run(&run_id)
+        .await
+        .map_err(|e| Failure::Failed(Some(anyhow::anyhow!("{e}"))))?
+        .ok_or_else(|| bad(format!("there is no run {run_id:?}")))?;
+    let (prepared, locations) = control
+        .stored_plan(&run)
+        .await
+        .map_err(|e| Failure::Failed(Some(anyhow::anyhow!("run {run_id}: {}", e.message))))?;
+    if !prepared.plan.steps.iter().any(|s| s.key == step_key) {
+        return Err(bad(format!("run {run_id} has no step {step_key:?}")));
+    }
+    let spec = RunSpec {
+        run_id: &run_id,
+        plan: &prepared.plan,
+        config: &prepared.config,
+        tags: &prepared.record.tags,
+    };
+    let answer = match stored_step_request(&spec, &step_key, attempt, io.as_ref()) {
+        Err(message) => StepAttempt {
+            result: Err(StepFailure {
+                message,
+                kind: FailureKind::Io,
+                retryable: false,
+            }),
+            logs: Vec::new(),
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+        },
+        Ok(request) => crate::commands::off_runtime(|| {
+            let runners: Vec<&dyn StepRunner> = locations
+                .iter()
+                .map(|l| l.as_ref() as &dyn StepRunner)
+                .collect();
+            AssetRouter::new(runners, prepared.owners.clone()).run_step(&request)
+        }),
+    };
+    let text = serde_json::to_string(&answer)
+        .map_err(|e| Failure::Failed(Some(anyhow::anyhow!("encoding the attempt: {e}"))))?;
+    println!("{text}");
+    Ok(())
+}
