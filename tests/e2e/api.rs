@@ -723,12 +723,17 @@ fn a_run_in_its_own_process_finishes_after_its_server_is_killed(backend: Backend
         "{events:?}"
     );
     assert_eq!(output_of(events, "wake"), json!(1500));
-    let log =
-        std::fs::read_to_string(home.dir.join(format!("logs/runs/{run_id}.log").as_str())).unwrap();
-    assert!(
-        log.contains(&format!("run {run_id} ended SUCCESS")),
-        "{log}"
-    );
+    // The process says so in its log as it exits, just after the database does.
+    let log_file = home.dir.join(format!("logs/runs/{run_id}.log").as_str());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let log = std::fs::read_to_string(&log_file).unwrap_or_default();
+        if log.contains(&format!("run {run_id} ended SUCCESS")) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{log}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     // Executing it again does nothing; an unknown run is bad input.
     let again = home.weft(["execute-run", &run_id]);
     assert_eq!(again.code, 0, "{}", again.stderr);

@@ -7,23 +7,35 @@
 
 use weft_core::events::RunStatus;
 
+use weft_core::run::RunRecord;
+
 use crate::Failure;
 use crate::instance::{Instance, RunLauncherConfig};
 use crate::serve::Services;
+use crate::serve::control::Control;
 
-/// Executes run `run_id`: one not started yet (or marked starting by its launcher).
-pub async fn command(mut instance: Instance, run_id: String) -> Result<(), Failure> {
-    let failed = |e: String| Failure::Failed(Some(anyhow::anyhow!(e)));
-    // This process is the run's process: it executes the run itself.
+/// The services of a process that works on stored run `run_id` itself (a run's or a
+/// step's process: it launches nothing elsewhere), its control plane, and the run.
+pub(crate) async fn open_for_run(
+    mut instance: Instance,
+    run_id: &str,
+) -> Result<(Services, Control, RunRecord), Failure> {
     instance.config.run_launcher = RunLauncherConfig::InProcess;
     let services = Services::open(instance).await?;
     let control = services.control();
     let run = services
         .store
-        .run(&run_id)
+        .run(run_id)
         .await
-        .map_err(|e| failed(e.to_string()))?
+        .map_err(|e| Failure::Failed(Some(anyhow::anyhow!("{e}"))))?
         .ok_or_else(|| Failure::BadInput(anyhow::anyhow!("there is no run {run_id:?}")))?;
+    Ok((services, control, run))
+}
+
+/// Executes run `run_id`: one not started yet (or marked starting by its launcher).
+pub async fn command(instance: Instance, run_id: String) -> Result<(), Failure> {
+    let failed = |e: String| Failure::Failed(Some(anyhow::anyhow!(e)));
+    let (services, control, run) = open_for_run(instance, &run_id).await?;
     let record_starting = match run.status {
         RunStatus::NotStarted | RunStatus::Queued => true,
         RunStatus::Starting => false,

@@ -18,8 +18,7 @@ use weft_engine::ports::{StepAttempt, StepFailure, StepRequest, StepRunner};
 use weft_engine::router::AssetRouter;
 
 use crate::Failure;
-use crate::instance::{Instance, RunLauncherConfig};
-use crate::serve::Services;
+use crate::instance::Instance;
 
 /// Runs each step attempt in a `program step ...` process, in instance `home`.
 pub struct ProcessStepRunner {
@@ -98,22 +97,14 @@ fn exit_of(status: std::process::ExitStatus) -> String {
 /// this process and prints it as JSON. Failures of the step are in the answer; the exit
 /// code is not 0 only when there is nothing to answer (no such run or step).
 pub async fn command(
-    mut instance: Instance,
+    instance: Instance,
     run_id: String,
     step_key: String,
     attempt: u32,
 ) -> Result<(), Failure> {
     let bad = |e: String| Failure::BadInput(anyhow::anyhow!(e));
-    instance.config.run_launcher = RunLauncherConfig::InProcess;
     let io = instance.io_manager().map_err(Failure::BadInput)?;
-    let services = Services::open(instance).await?;
-    let control = services.control();
-    let run = services
-        .store
-        .run(&run_id)
-        .await
-        .map_err(|e| Failure::Failed(Some(anyhow::anyhow!("{e}"))))?
-        .ok_or_else(|| bad(format!("there is no run {run_id:?}")))?;
+    let (_services, control, run) = super::execute_run::open_for_run(instance, &run_id).await?;
     let (prepared, locations) = control
         .stored_plan(&run)
         .await
