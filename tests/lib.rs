@@ -583,3 +583,34 @@ pub fn rust_guest_bytes(name: &str) -> Vec<u8> {
     let path = rust_guest(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
+
+/// Sends SIGKILL to every process whose command line (arguments joined by spaces) contains
+/// `pattern`, read from `/proc` (no `pkill` needed); returns how many it killed.
+pub fn kill_processes_matching(pattern: &str) -> usize {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    let mut killed = 0;
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let line = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if line.contains(pattern)
+            && std::process::Command::new("sh")
+                .args(["-c", &format!("kill -KILL {pid}")])
+                .status()
+                .is_ok_and(|s| s.success())
+        {
+            killed += 1;
+        }
+    }
+    killed
+}

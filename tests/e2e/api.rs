@@ -778,11 +778,7 @@ fn the_multiprocess_executor_runs_each_step_in_a_process_and_retries_a_killed_on
     let pattern = format!("step {run_id} sleepy_retried --attempt 1");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
-        let killed = std::process::Command::new("pkill")
-            .args(["-KILL", "-f", &pattern])
-            .status()
-            .unwrap();
-        if killed.success() {
+        if weft_tests::kill_processes_matching(&pattern) > 0 {
             break;
         }
         assert!(
