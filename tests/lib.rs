@@ -238,6 +238,16 @@ impl Home {
     }
 }
 
+/// The `preview` of `step`'s output among `events` (JSON when it parses, else the text).
+pub fn output_of(events: &[serde_json::Value], step: &str) -> serde_json::Value {
+    events
+        .iter()
+        .find(|e| e["type"] == "STEP_OUTPUT" && e["step_key"] == step)
+        .and_then(|e| e["preview"].as_str())
+        .map(|p| serde_json::from_str(p).unwrap_or(serde_json::Value::String(p.to_owned())))
+        .unwrap_or(serde_json::Value::Null)
+}
+
 /// Event types of `events` for `step` (or run-level events with `None`), in order.
 pub fn types_of(events: &[serde_json::Value], step: Option<&str>) -> Vec<String> {
     events

@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use weft_tests::{Backend, Home, Server, rust_guest, types_of, with_custom_section};
+use weft_tests::{Backend, Home, Server, output_of, rust_guest, types_of, with_custom_section};
 
 weft_tests::on_both_databases!(
     an_upload_is_live_at_once_and_process_numbers_gives_55,
@@ -24,8 +24,6 @@ weft_tests::on_both_databases!(
     reexecute_from_failure_runs_only_what_failed_reading_the_rest_from_the_parent,
     weft_yaml_lists_locations_that_serve_uploads_at_start,
     another_world_or_a_guest_trapping_in_its_definitions_is_refused_and_the_version_stays,
-    a_run_in_its_own_process_finishes_after_its_server_is_killed,
-    the_multiprocess_executor_runs_each_step_in_a_process_and_retries_a_killed_one,
 );
 
 fn numbers() -> Vec<u8> {
@@ -34,16 +32,6 @@ fn numbers() -> Vec<u8> {
 
 fn hostile() -> Vec<u8> {
     weft_tests::rust_guest_bytes("hostile")
-}
-
-/// The `preview` of `step`'s output among `events`.
-fn output_of(events: &[Value], step: &str) -> Value {
-    events
-        .iter()
-        .find(|e| e["type"] == "STEP_OUTPUT" && e["step_key"] == step)
-        .and_then(|e| e["preview"].as_str())
-        .map(|p| serde_json::from_str(p).unwrap_or(Value::String(p.to_owned())))
-        .unwrap_or(Value::Null)
 }
 
 fn an_upload_is_live_at_once_and_process_numbers_gives_55(backend: Backend) {
@@ -678,138 +666,4 @@ fn another_world_or_a_guest_trapping_in_its_definitions_is_refused_and_the_versi
             .len(),
         1
     );
-}
-
-fn a_run_in_its_own_process_finishes_after_its_server_is_killed(backend: Backend) {
-    let Some(home) = Home::on(backend) else {
-        return;
-    };
-    home.add_config("run_launcher: { type: process }\n");
-    let server = Server::start(&home, &[]);
-    server.upload("hostile", &hostile());
-    let run_id = server.launch(json!({
-        "location": "hostile",
-        "job": "slow_chain",
-        "config": { "ops": { "sleepy": { "config": { "ms": 1500 } } } },
-    }));
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while server.get(&format!("/runs/{run_id}"))["status"] != "STARTED" {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the run's process never started it"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    // SIGKILL: the server is gone, the run's own process is not.
-    drop(server);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let shown = loop {
-        let shown = home.weft_json(&["runs", "show", &run_id], 0);
-        if shown["run"]["status"] != "STARTED" {
-            break shown;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the run never ended: {shown}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    };
-    assert_eq!(shown["run"]["status"], "SUCCESS", "{shown}");
-    let events = shown["events"].as_array().unwrap();
-    let run_events = types_of(events, None);
-    assert_eq!(
-        run_events,
-        ["RUN_STARTING", "RUN_START", "RUN_SUCCESS"],
-        "{events:?}"
-    );
-    assert_eq!(output_of(events, "wake"), json!(1500));
-    // The process says so in its log as it exits, just after the database does.
-    let log_file = home.dir.join(format!("logs/runs/{run_id}.log").as_str());
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        let log = std::fs::read_to_string(&log_file).unwrap_or_default();
-        if log.contains(&format!("run {run_id} ended SUCCESS")) {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "{log}");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    // Executing it again does nothing; an unknown run is bad input.
-    let again = home.weft(["execute-run", &run_id]);
-    assert_eq!(again.code, 0, "{}", again.stderr);
-    assert!(
-        again.stdout.contains("already ended SUCCESS"),
-        "{}",
-        again.stdout
-    );
-    let unknown = home.weft(["execute-run", "no-such-run"]);
-    assert_eq!(unknown.code, 2, "{}", unknown.stderr);
-    assert!(
-        unknown.stderr.contains("there is no run"),
-        "{}",
-        unknown.stderr
-    );
-}
-
-fn the_multiprocess_executor_runs_each_step_in_a_process_and_retries_a_killed_one(
-    backend: Backend,
-) {
-    let Some(home) = Home::on(backend) else {
-        return;
-    };
-    home.add_config("executor: multiprocess\nmax_concurrent: 2\n");
-    let server = Server::start(&home, &[]);
-    server.upload("numbers", &numbers());
-    server.upload("hostile", &hostile());
-    // Outputs cross from process to process through the I/O manager.
-    let run_id = server.launch(json!({ "location": "numbers", "job": "process_numbers" }));
-    assert_eq!(server.wait(&run_id)["status"], "SUCCESS");
-    assert_eq!(
-        output_of(&server.events(&run_id), "sum_two_sums"),
-        json!(55)
-    );
-
-    let run_id = server.launch(json!({
-        "location": "hostile",
-        "job": "retried_chain",
-        "config": { "ops": { "sleepy_retried": { "config": { "ms": 3000 } } } },
-    }));
-    // Its step's own process: `weft step RUN_ID sleepy_retried --attempt 1`.
-    let pattern = format!("step {run_id} sleepy_retried --attempt 1");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        if weft_tests::kill_processes_matching(&pattern) > 0 {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no process for the step"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let run = server.wait(&run_id);
-    assert_eq!(run["status"], "SUCCESS", "{run}");
-    let events = server.events(&run_id);
-    assert_eq!(
-        types_of(&events, Some("sleepy_retried")),
-        [
-            "STEP_START",
-            "STEP_UP_FOR_RETRY",
-            "STEP_START",
-            "STEP_OUTPUT",
-            "STEP_SUCCESS"
-        ]
-    );
-    let retry = events
-        .iter()
-        .find(|e| e["type"] == "STEP_UP_FOR_RETRY")
-        .unwrap();
-    assert!(
-        retry["message"]
-            .as_str()
-            .unwrap()
-            .contains("the step's process was killed by signal 9"),
-        "{retry}"
-    );
-    assert_eq!(output_of(&events, "wake"), json!(3000));
 }

@@ -144,13 +144,6 @@ impl Daemon {
         }
     }
 
-    /// Waits until every run this daemon launched has ended.
-    pub async fn wait_for_runs(&self) {
-        while self.launcher.has_runs() {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
     /// One pass at `now_ms`.
     pub async fn pass(&self, now_ms: i64) -> Result<Pass, ApiError> {
         let leader = self
@@ -299,7 +292,7 @@ pub async fn command(
         .pass(now_ms)
         .await
         .map_err(|e| crate::Failure::Failed(Some(anyhow::anyhow!(e.message))))?;
-    daemon.wait_for_runs().await;
+    services.launcher.wait_for_runs().await;
     daemon.release().await;
     if json {
         let ticks: Vec<serde_json::Value> = pass

@@ -51,7 +51,11 @@ impl Daemon {
                 EventKind::RunSuccess => (RunStatus::Success, None),
                 EventKind::RunFailure { message } => (RunStatus::Failure, Some(message)),
                 EventKind::RunCanceled => (RunStatus::Canceled, None),
-                _ => (RunStatus::Started, None),
+                // `run_ends` reads no other kind.
+                _ => {
+                    cursor = id;
+                    continue;
+                }
             };
             let run = if status == filter.status {
                 self.store.run(&event.run_id).await.map_err(store_error)?
@@ -63,16 +67,16 @@ impl Daemon {
                 cursor = id;
                 continue;
             };
+            // Loaded once per tick, and only when a run is to be handled.
             let loaded = match &location {
-                Some(loaded) => Ok(std::sync::Arc::clone(loaded)),
-                None => self.location(record).await,
-            };
-            let loaded = match loaded {
-                Ok(loaded) => location.insert(loaded).clone(),
-                Err(e) => {
-                    failed = Some(e.message);
-                    break;
-                }
+                Some(loaded) => std::sync::Arc::clone(loaded),
+                None => match self.location(record).await {
+                    Ok(loaded) => location.insert(loaded).clone(),
+                    Err(e) => {
+                        failed = Some(e.message);
+                        break;
+                    }
+                },
             };
             let ended = EndedRun {
                 run_id: run.run_id.clone(),

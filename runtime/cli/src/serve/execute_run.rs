@@ -6,7 +6,6 @@
 //! or daemon that launched it has stopped.
 
 use weft_core::events::RunStatus;
-
 use weft_core::run::RunRecord;
 
 use crate::Failure;
@@ -53,9 +52,7 @@ pub async fn command(instance: Instance, run_id: String) -> Result<(), Failure> 
         .start_stored(&run, record_starting)
         .await
         .map_err(|e| failed(format!("run {run_id}: {}", e.message)))?;
-    while services.launcher.has_runs() {
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    services.launcher.wait_for_runs().await;
     let status = services
         .store
         .run(&run_id)

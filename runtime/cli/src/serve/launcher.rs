@@ -251,6 +251,13 @@ impl Launcher {
         }
     }
 
+    /// Waits until every run launched here has ended (and its events are stored).
+    pub async fn wait_for_runs(&self) {
+        while self.has_runs() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Whether any run launched here is still executing.
     pub fn has_runs(&self) -> bool {
         self.in_flight.lock().is_ok_and(|m| !m.is_empty())

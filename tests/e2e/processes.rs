@@ -1,0 +1,153 @@
+//! Runs and steps in processes of their own, end to end on SQLite and PostgreSQL: with
+//! `run_launcher: {type: process}` a launched run executes in `weft execute-run` and ends
+//! even when its server is killed mid-run; with `executor: multiprocess` each step attempt
+//! runs in `weft step`, outputs crossing through the I/O manager, and a step whose process
+//! is killed is retried under its retry policy.
+
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
+
+use serde_json::json;
+use weft_tests::{Backend, Home, Server, output_of, rust_guest_bytes, types_of};
+
+weft_tests::on_both_databases!(
+    a_run_in_its_own_process_finishes_after_its_server_is_killed,
+    the_multiprocess_executor_runs_each_step_in_a_process_and_retries_a_killed_one,
+);
+
+fn hostile() -> Vec<u8> {
+    rust_guest_bytes("hostile")
+}
+
+fn a_run_in_its_own_process_finishes_after_its_server_is_killed(backend: Backend) {
+    let Some(home) = Home::on(backend) else {
+        return;
+    };
+    home.add_config("run_launcher: { type: process }\n");
+    let server = Server::start(&home, &[]);
+    server.upload("hostile", &hostile());
+    let run_id = server.launch(json!({
+        "location": "hostile",
+        "job": "slow_chain",
+        "config": { "ops": { "sleepy": { "config": { "ms": 1500 } } } },
+    }));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while server.get(&format!("/runs/{run_id}"))["status"] != "STARTED" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run's process never started it"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // SIGKILL: the server is gone, the run's own process is not.
+    drop(server);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let shown = loop {
+        let shown = home.weft_json(&["runs", "show", &run_id], 0);
+        if shown["run"]["status"] != "STARTED" {
+            break shown;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run never ended: {shown}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(shown["run"]["status"], "SUCCESS", "{shown}");
+    let events = shown["events"].as_array().unwrap();
+    let run_events = types_of(events, None);
+    assert_eq!(
+        run_events,
+        ["RUN_STARTING", "RUN_START", "RUN_SUCCESS"],
+        "{events:?}"
+    );
+    assert_eq!(output_of(events, "wake"), json!(1500));
+    // The process says so in its log as it exits, just after the database does.
+    let log_file = home.dir.join(format!("logs/runs/{run_id}.log").as_str());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let log = std::fs::read_to_string(&log_file).unwrap_or_default();
+        if log.contains(&format!("run {run_id} ended SUCCESS")) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{log}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Executing it again does nothing; an unknown run is bad input.
+    let again = home.weft(["execute-run", &run_id]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(
+        again.stdout.contains("already ended SUCCESS"),
+        "{}",
+        again.stdout
+    );
+    let unknown = home.weft(["execute-run", "no-such-run"]);
+    assert_eq!(unknown.code, 2, "{}", unknown.stderr);
+    assert!(
+        unknown.stderr.contains("there is no run"),
+        "{}",
+        unknown.stderr
+    );
+}
+
+fn the_multiprocess_executor_runs_each_step_in_a_process_and_retries_a_killed_one(
+    backend: Backend,
+) {
+    let Some(home) = Home::on(backend) else {
+        return;
+    };
+    home.add_config("executor: multiprocess\nmax_concurrent: 2\n");
+    let server = Server::start(&home, &[]);
+    server.upload("numbers", &rust_guest_bytes("numbers"));
+    server.upload("hostile", &hostile());
+    // Outputs cross from process to process through the I/O manager.
+    let run_id = server.launch(json!({ "location": "numbers", "job": "process_numbers" }));
+    assert_eq!(server.wait(&run_id)["status"], "SUCCESS");
+    assert_eq!(
+        output_of(&server.events(&run_id), "sum_two_sums"),
+        json!(55)
+    );
+
+    let run_id = server.launch(json!({
+        "location": "hostile",
+        "job": "retried_chain",
+        "config": { "ops": { "sleepy_retried": { "config": { "ms": 3000 } } } },
+    }));
+    // Its step's own process: `weft step RUN_ID sleepy_retried --attempt 1`.
+    let pattern = format!("step {run_id} sleepy_retried --attempt 1");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if weft_tests::kill_processes_matching(&pattern) > 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no process for the step"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let run = server.wait(&run_id);
+    assert_eq!(run["status"], "SUCCESS", "{run}");
+    let events = server.events(&run_id);
+    assert_eq!(
+        types_of(&events, Some("sleepy_retried")),
+        [
+            "STEP_START",
+            "STEP_UP_FOR_RETRY",
+            "STEP_START",
+            "STEP_OUTPUT",
+            "STEP_SUCCESS"
+        ]
+    );
+    let retry = events
+        .iter()
+        .find(|e| e["type"] == "STEP_UP_FOR_RETRY")
+        .unwrap();
+    assert!(
+        retry["message"]
+            .as_str()
+            .unwrap()
+            .contains("the step's process was killed by signal 9"),
+        "{retry}"
+    );
+    assert_eq!(output_of(&events, "wake"), json!(3000));
+}
