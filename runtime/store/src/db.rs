@@ -273,6 +273,26 @@ impl Database {
         row.map_err(|e| self.error(doing, e))
     }
 
+    /// The rows one statement that writes returns (`... RETURNING`), run on its own; a
+    /// failure says it happened while `doing`.
+    pub(crate) async fn write_returning(
+        &self,
+        statement: Statement,
+        doing: impl FnOnce() -> String,
+    ) -> Result<Vec<Row>, StoreError> {
+        let rows = match &self.backend {
+            Backend::Sqlite(pools) => pools
+                .write
+                .fetch_all(statement)
+                .await
+                .map(|rows| rows.into_iter().map(Row::Sqlite).collect()),
+            Backend::Postgres(pool) => Box::pin(pool.fetch_all(statement))
+                .await
+                .map(|rows| rows.into_iter().map(Row::Postgres).collect()),
+        };
+        rows.map_err(|e| self.error(doing, e))
+    }
+
     /// Runs `statements` in one transaction, all of them or none; a failure says it
     /// happened while `doing`.
     pub(crate) async fn transaction(

@@ -41,6 +41,7 @@ mod migrations;
 mod postgres;
 mod runs;
 mod sqlite;
+mod steps;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -50,6 +51,7 @@ pub use assets::Materialization;
 pub use daemon::{InstigatorState, TickRecord};
 pub use error::{ErrorKind, StoreError};
 pub use locations::{LocationRecord, VersionRecord};
+pub use steps::StepTask;
 
 /// A handle to the database; cheap to clone, and every clone shares its connections.
 /// Several handles (or processes) on one database see each other's writes.

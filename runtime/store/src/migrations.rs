@@ -42,6 +42,11 @@ pub(crate) const SQLITE: &[Embedded] = &[
         "run_ends",
         include_str!("../migrations/sqlite/0004_run_ends.sql"),
     ),
+    (
+        5,
+        "step_tasks",
+        include_str!("../migrations/sqlite/0005_step_tasks.sql"),
+    ),
 ];
 
 /// PostgreSQL's migrations, from `migrations/postgres/`.
@@ -65,6 +70,11 @@ pub(crate) const POSTGRES: &[Embedded] = &[
         4,
         "run_ends",
         include_str!("../migrations/postgres/0004_run_ends.sql"),
+    ),
+    (
+        5,
+        "step_tasks",
+        include_str!("../migrations/postgres/0005_step_tasks.sql"),
     ),
 ];
 

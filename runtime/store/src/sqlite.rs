@@ -108,6 +108,23 @@ impl Writer {
         Ok(())
     }
 
+    /// Runs one statement that writes and returns rows (`... RETURNING`), on its own.
+    pub(crate) async fn fetch_all(
+        &self,
+        statement: Statement,
+    ) -> Result<Vec<SqliteRow>, sqlx::Error> {
+        let (sql, args) = statement.into_sqlite()?;
+        let mut state = self.state.lock().await;
+        let conn = self.connection(&mut state).await?;
+        let rows = sqlx::query_with(AssertSqlSafe(sql), args)
+            .fetch_all(&mut *conn)
+            .await?;
+        if let WriterState::Connected { open, .. } = &mut *state {
+            *open = false;
+        }
+        Ok(rows)
+    }
+
     /// The connection, opened if need be and with no transaction left open.
     async fn connection<'s>(
         &self,

@@ -27,6 +27,9 @@ use daemon::{
     run_ends_are_read_in_order_after_a_cursor, runs_under_way_are_listed_with_their_heartbeats,
     schedule_and_sensor_state_ticks_run_keys_and_leases,
 };
+#[path = "store/steps.rs"]
+mod steps;
+use steps::steps_are_claimed_once_answered_and_given_up;
 
 /// A fresh directory under the system temp dir, removed when dropped.
 struct TempDir(PathBuf);
@@ -170,6 +173,7 @@ on_both! {
     schedule_and_sensor_state_ticks_run_keys_and_leases,
     runs_under_way_are_listed_with_their_heartbeats,
     run_ends_are_read_in_order_after_a_cursor,
+    steps_are_claimed_once_answered_and_given_up,
 }
 
 // What only PostgreSQL has: a server.
