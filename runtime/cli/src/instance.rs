@@ -5,17 +5,24 @@
 //!
 //! ```yaml
 //! database_url: postgres://weft@db/weft   # default: SQLite at $WEFT_HOME/weft.db
-//! executor: parallel          # or in-process (the default), or multiprocess: a process
-//!                             # per step of a launched run (`weft run` uses threads)
+//! executor: parallel          # or in-process (the default); for launched runs (`weft run`
+//!                             # uses threads): multiprocess (a process per step), k8s-job
+//!                             # (a Kubernetes Job per step), queue (steps for `weft worker`s)
 //! max_concurrent: 4
-//! io_manager: filesystem      # or in-memory
+//! io_manager: filesystem      # or in-memory, or {s3: {bucket: b, prefix: p, endpoint: URL}}
 //! run_coordinator:            # runs queue; the daemon starts them within the limits
 //!   max_concurrent_runs: 3
 //!   tag_concurrency_limits: [{ key: domain, value: numbers, limit: 1 }]
 //! run_retries: { max_retries: 1 }            # the weft/max_retries tag overrides it
 //! schedule_catch_up: { policy: all, max: 5 } # default: { policy: latest }
 //! run_monitoring: { heartbeat_timeout_seconds: 60, start_timeout_seconds: 180 }
-//! run_launcher: { type: process }            # a `weft execute-run` process per run
+//! run_launcher: { type: process }            # a `weft execute-run` process per run, or
+//!                                            # k8s: a Kubernetes Job per run
+//! k8s:                        # the pods of the k8s launcher and the k8s-job executor
+//!   image: registry.example/weft:0.1.0
+//!   namespace: data
+//!   env_secrets: [weft-database]
+//!   resources: { requests: { cpu: 250m, memory: 256Mi } }
 //! sandbox:
 //!   memory_mb: 256
 //!   step_timeout_seconds: 60
@@ -52,7 +59,7 @@ pub struct InstanceConfig {
     #[serde(default)]
     pub max_concurrent: Option<usize>,
     #[serde(default)]
-    pub io_manager: Option<String>,
+    pub io_manager: Option<IoManagerConfig>,
     #[serde(default)]
     pub sandbox: SandboxConfig,
     /// Runs queue and the daemon starts them within these limits (Dagster's
@@ -71,6 +78,9 @@ pub struct InstanceConfig {
     /// server or daemon) or `{type: process}` (a `weft execute-run` process per run).
     #[serde(default)]
     pub run_launcher: RunLauncherConfig,
+    /// The pods of the `k8s` run launcher and the `k8s-job` executor.
+    #[serde(default)]
+    pub k8s: Option<weft_k8s::PodConfig>,
     #[serde(default)]
     pub locations: BTreeMap<String, LocationConfig>,
 }
@@ -85,6 +95,19 @@ pub enum RunLauncherConfig {
     /// Each in a `weft execute-run RUN_ID` process of its own, which writes its events to
     /// the database: a run goes on when the server or daemon that launched it stops.
     Process,
+    /// Each in a Kubernetes Job of its own (`weft execute-run RUN_ID` in the instance's
+    /// image; `k8s:` says how its pod looks).
+    K8s,
+}
+
+/// Where step outputs and assets are kept.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum IoManagerConfig {
+    /// `filesystem` (under `$WEFT_HOME/storage`) or `in-memory`.
+    Named(String),
+    /// An S3-compatible object store, which every pod reaches.
+    S3 { s3: weft_objstore::S3Config },
 }
 
 /// Run retries: a failed run is re-executed by the daemon, at most `max_retries` times
@@ -229,13 +252,39 @@ impl Instance {
 
     /// The I/O manager runs use (`io_manager` in weft.yaml: filesystem by default).
     pub fn io_manager(&self) -> Result<Box<dyn IoManager>> {
-        Ok(match self.config.io_manager.as_deref() {
-            None | Some("filesystem") => Box::new(FsIoManager::new(self.storage_dir())),
-            Some("in-memory") => Box::new(InMemoryIoManager::default()),
-            Some(other) => {
-                bail!("unknown io_manager {other:?} in weft.yaml (filesystem, in-memory)")
-            }
+        Ok(match &self.config.io_manager {
+            None => Box::new(FsIoManager::new(self.storage_dir())),
+            Some(IoManagerConfig::Named(name)) => match name.as_str() {
+                "filesystem" => Box::new(FsIoManager::new(self.storage_dir())),
+                "in-memory" => Box::new(InMemoryIoManager::default()),
+                other => bail!(
+                    "unknown io_manager {other:?} in weft.yaml (filesystem, in-memory, \
+                     or {{s3: {{bucket: ...}}}})"
+                ),
+            },
+            Some(IoManagerConfig::S3 { s3 }) => Box::new(
+                weft_objstore::S3IoManager::new(&s3.under("storage"))
+                    .context("io_manager s3 in weft.yaml")?,
+            ),
         })
+    }
+
+    /// Whether outputs live only in this process (the in-memory I/O manager), so steps in
+    /// other processes cannot read them.
+    pub fn outputs_stay_in_process(&self) -> bool {
+        matches!(&self.config.io_manager, Some(IoManagerConfig::Named(n)) if n == "in-memory")
+    }
+
+    /// The environment the code locations named in `location` (`a+b` for a run across
+    /// locations) are granted by name, with this process's values: what their run's and
+    /// steps' pods must be given.
+    pub fn location_env(&self, location: &str) -> Vec<(String, String)> {
+        location
+            .split('+')
+            .filter_map(|name| self.config.locations.get(name))
+            .flat_map(|l| l.env.iter())
+            .filter_map(|var| std::env::var(var).ok().map(|value| (var.clone(), value)))
+            .collect()
     }
 
     /// The sandbox of location `name`: `weft.yaml`'s grants plus those given on the

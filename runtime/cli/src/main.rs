@@ -132,6 +132,21 @@ enum Command {
         /// Which attempt (1 for the first).
         #[arg(long, default_value_t = 1)]
         attempt: u32,
+        /// Where the answer goes: printed (the multiprocess executor) or stored in the
+        /// database (a step's pod under the k8s-job executor).
+        #[arg(long, value_enum, default_value = "stdout")]
+        answer: serve::step_process::AnswerTo,
+    },
+    /// Take steps from the queue of the `queue` executor and run them, `--slots` at once,
+    /// until stopped (Ctrl-C or SIGTERM: the steps under way finish first). New component
+    /// versions are loaded by digest as steps need them; nothing restarts.
+    Worker {
+        /// Steps at once.
+        #[arg(long, default_value_t = 1)]
+        slots: u32,
+        /// This worker's name in the queue (default: host name and process id).
+        #[arg(long)]
+        name: Option<String>,
     },
     /// The server, the daemon and the launcher in one process, serving the given components
     /// as code locations and reloading each when its file changes (Dagster's `dagster dev`).
@@ -321,6 +336,15 @@ pub enum Failure {
     BadInput(anyhow::Error),
     /// The run failed, or the instance could not do its work: exit 1.
     Failed(Option<anyhow::Error>),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::BadInput(e) | Failure::Failed(Some(e)) => write!(f, "{e:#}"),
+            Failure::Failed(None) => f.write_str("failed"),
+        }
+    }
 }
 
 impl From<anyhow::Error> for Failure {

@@ -161,7 +161,10 @@ impl S3Config {
                 builder = builder.with_token(var(token)?);
             }
         }
-        let timeout = self.timeout_seconds.unwrap_or(DEFAULT_TIMEOUT_SECONDS).max(1);
+        let timeout = self
+            .timeout_seconds
+            .unwrap_or(DEFAULT_TIMEOUT_SECONDS)
+            .max(1);
         builder = builder
             .with_config(
                 AmazonS3ConfigKey::Client(ClientConfigKey::Timeout),
@@ -197,7 +200,10 @@ mod tests {
         assert!(config.allow_http);
         assert_eq!(config.region, None);
         assert_eq!(
-            config.credentials.as_ref().map(|c| c.session_token_env.clone()),
+            config
+                .credentials
+                .as_ref()
+                .map(|c| c.session_token_env.clone()),
             Some(None)
         );
         assert!(matches!(config.prefix_parts().as_deref(), Ok([a, b]) if a == "a" && b == "b"));
@@ -205,13 +211,18 @@ mod tests {
             .err()
             .map(|e| e.to_string());
         assert!(
-            err.as_deref().is_some_and(|e| e.contains("unknown field `buckett`")),
+            err.as_deref()
+                .is_some_and(|e| e.contains("unknown field `buckett`")),
             "{err:?}"
         );
         let err = serde_yaml_ng::from_str::<S3Config>("bucket: b\ncredentials: {key: x}")
             .err()
             .map(|e| e.to_string());
-        assert!(err.as_deref().is_some_and(|e| e.contains("unknown field `key`")), "{err:?}");
+        assert!(
+            err.as_deref()
+                .is_some_and(|e| e.contains("unknown field `key`")),
+            "{err:?}"
+        );
         assert!(serde_yaml_ng::from_str::<S3Config>("prefix: x").is_err());
         Ok(())
     }
@@ -227,7 +238,8 @@ mod tests {
         if std::env::var_os("AWS_ALLOW_HTTP").is_none() {
             let err = plain.client().err().map(|e| e.to_string());
             assert!(
-                err.as_deref().is_some_and(|e| e.contains("allow_http: true")),
+                err.as_deref()
+                    .is_some_and(|e| e.contains("allow_http: true")),
                 "{err:?}"
             );
         }
@@ -244,8 +256,9 @@ mod tests {
         };
         let err = missing.client().err().map(|e| e.to_string());
         assert!(
-            err.as_deref()
-                .is_some_and(|e| e.contains("WEFT_OBJSTORE_TEST_NOT_SET_ID") && e.contains("bucket b")),
+            err.as_deref().is_some_and(
+                |e| e.contains("WEFT_OBJSTORE_TEST_NOT_SET_ID") && e.contains("bucket b")
+            ),
             "{err:?}"
         );
         let dotted = S3Config {

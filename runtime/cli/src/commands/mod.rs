@@ -77,7 +77,13 @@ pub async fn dispatch(cli: Cli) -> Result<(), Failure> {
             run_id,
             step_key,
             attempt,
-        } => crate::serve::step_process::command(instance, run_id, step_key, attempt).await,
+            answer,
+        } => {
+            crate::serve::step_process::command(instance, run_id, step_key, attempt, answer).await
+        }
+        Command::Worker { slots, name } => {
+            crate::serve::step_queue::worker(instance, slots, name).await
+        }
     }
 }
 

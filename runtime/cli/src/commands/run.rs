@@ -147,9 +147,10 @@ pub(crate) fn executor_kind(
         None => match instance.config.executor.as_deref() {
             None | Some("in-process") => false,
             // The server's launcher gives each step a process of its own.
-            Some("parallel" | "multiprocess") => true,
+            Some("parallel" | "multiprocess" | "k8s-job" | "queue") => true,
             Some(other) => anyhow::bail!(
-                "unknown executor {other:?} in weft.yaml (in-process, parallel, multiprocess)"
+                "unknown executor {other:?} in weft.yaml (in-process, parallel, multiprocess, \
+                 k8s-job, queue)"
             ),
         },
     };

@@ -4,8 +4,8 @@
 //! event writer. With `run_launcher: {type: process}`, each run executes in a `weft
 //! execute-run RUN_ID` process of its own, which reads the run from the database and
 //! writes its events there, so it goes on if this process stops; this process waits for
-//! it, and fails the run if it exits before the run ended. (A Kubernetes Job per run runs
-//! the same command.)
+//! it, and fails the run if it exits before the run ended. With `run_launcher: {type: k8s}`,
+//! the same command runs in a Kubernetes Job per run ([`super::k8s`]), waited for alike.
 //!
 //! Cancelling goes through the database, so that any replica can cancel a run another one
 //! executes: the API records `RUN_CANCELING`, and the watcher here, which looks at the
@@ -28,6 +28,7 @@ use weft_engine::writer::{EventSink, EventWriter};
 use weft_store::Store;
 use weft_wasm::CodeLocation;
 
+use super::k8s::K8sPods;
 use crate::launch::{self, Prepared, Services};
 
 /// How often the watcher looks for cancel requests.
@@ -37,7 +38,7 @@ const WATCH: Duration = Duration::from_millis(200);
 const HEARTBEAT_EVERY: u32 = 10;
 
 /// Where a launcher executes runs.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub enum LaunchMode {
     /// On threads of this process.
     InProcess,
@@ -48,6 +49,8 @@ pub enum LaunchMode {
         home: PathBuf,
         logs: PathBuf,
     },
+    /// In a Kubernetes Job each.
+    Kubernetes(Arc<K8sPods>),
 }
 
 /// Runs launched by this server.
@@ -117,7 +120,20 @@ impl Launcher {
                 let id = run_id.clone();
                 std::thread::Builder::new()
                     .name(format!("run-process-{run_id}"))
-                    .spawn(move || this.execute_in_process(&id, &program, &home, &logs))
+                    .spawn(move || {
+                        this.execute_elsewhere(&id, || run_process(&id, &program, &home, &logs));
+                    })
+            }
+            LaunchMode::Kubernetes(pods) => {
+                let record = prepared.record.clone();
+                drop((prepared, locations));
+                std::thread::Builder::new()
+                    .name(format!("run-job-{run_id}"))
+                    .spawn(move || {
+                        this.execute_elsewhere(&record.run_id, || {
+                            pods.execute_run(&record.run_id, &record.location, &record.tags)
+                        });
+                    })
             }
         };
         if let Err(e) = spawned {
@@ -163,9 +179,10 @@ impl Launcher {
         }
     }
 
-    /// Starts `program execute-run RUN_ID` once what this process recorded is stored (the
-    /// process reads it), waits for it, and fails the run if the process ended first.
-    fn execute_in_process(&self, run_id: &str, program: &Path, home: &Path, logs: &Path) {
+    /// Runs `run_id` elsewhere with `execute` once what this process recorded is stored
+    /// (the run's process or pod reads it), and fails the run if `execute` could not run it
+    /// or it ended before the run did. `execute` says how it ended.
+    fn execute_elsewhere(&self, run_id: &str, execute: impl FnOnce() -> Result<String, String>) {
         let fail = |message: String| {
             tracing::error!("run {run_id}: {message}");
             self.writer.emit(vec![Event {
@@ -176,41 +193,14 @@ impl Launcher {
             }]);
             let _ = self.runtime.block_on(self.writer.flush());
         };
-        let started = self
+        let outcome = self
             .runtime
             .block_on(self.writer.flush())
-            .map_err(|e| {
-                format!(
-                    "storing the run's events before its process starts: {}",
-                    e.error
-                )
-            })
-            .and_then(|()| {
-                std::fs::create_dir_all(logs)
-                    .and_then(|()| std::fs::File::create(logs.join(format!("{run_id}.log"))))
-                    .map_err(|e| {
-                        format!(
-                            "creating the log of the run's process in {}: {e}",
-                            logs.display()
-                        )
-                    })
-            })
-            .and_then(|log| {
-                let err = log.try_clone().map_err(|e| e.to_string())?;
-                std::process::Command::new(program)
-                    .arg("execute-run")
-                    .arg(run_id)
-                    .env("WEFT_HOME", home)
-                    .stdin(std::process::Stdio::null())
-                    .stdout(log)
-                    .stderr(err)
-                    .spawn()
-                    .map_err(|e| format!("cannot start `{} execute-run`: {e}", program.display()))
-            });
-        match started.map(|mut child| child.wait()) {
+            .map_err(|e| format!("storing the run's events before it starts: {}", e.error))
+            .and_then(|()| execute());
+        match outcome {
             Err(message) => fail(message),
-            Ok(Err(e)) => fail(format!("waiting for the run's process: {e}")),
-            Ok(Ok(exit)) => {
+            Ok(how) => {
                 let ended = self
                     .runtime
                     .block_on(self.store.run(run_id))
@@ -218,11 +208,7 @@ impl Launcher {
                     .flatten()
                     .is_some_and(|r| r.status.is_finished());
                 if !ended {
-                    fail(format!(
-                        "the run's process (`weft execute-run`) ended ({exit}) before the run \
-                         did; its output is in {}",
-                        logs.join(format!("{run_id}.log")).display()
-                    ));
+                    fail(format!("the run's {how}, before the run ended"));
                 }
             }
         }
@@ -305,4 +291,34 @@ async fn watch(launcher: std::sync::Weak<Launcher>) {
             }
         }
     }
+}
+
+/// Runs `program execute-run RUN_ID` in instance `home` to its end, its output in
+/// `logs/<run id>.log`. Returns how it ended.
+fn run_process(run_id: &str, program: &Path, home: &Path, logs: &Path) -> Result<String, String> {
+    let path = logs.join(format!("{run_id}.log"));
+    let log = std::fs::create_dir_all(logs)
+        .and_then(|()| std::fs::File::create(&path))
+        .map_err(|e| {
+            format!(
+                "creating the log of the run's process in {}: {e}",
+                logs.display()
+            )
+        })?;
+    let err = log.try_clone().map_err(|e| e.to_string())?;
+    let exit = std::process::Command::new(program)
+        .arg("execute-run")
+        .arg(run_id)
+        .env("WEFT_HOME", home)
+        .stdin(std::process::Stdio::null())
+        .stdout(log)
+        .stderr(err)
+        .spawn()
+        .map_err(|e| format!("cannot start `{} execute-run`: {e}", program.display()))?
+        .wait()
+        .map_err(|e| format!("waiting for the run's process: {e}"))?;
+    Ok(format!(
+        "process (`weft execute-run`) ended ({exit}); its output is in {}",
+        path.display()
+    ))
 }

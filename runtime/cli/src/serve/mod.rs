@@ -6,9 +6,11 @@
 
 pub(crate) mod control;
 pub(crate) mod execute_run;
+pub(crate) mod k8s;
 pub(crate) mod launcher;
 pub(crate) mod registry;
 pub(crate) mod step_process;
+pub(crate) mod step_queue;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -50,6 +52,12 @@ impl Services {
         let store = Arc::new(instance.open_store().await?);
         let host =
             WasmHost::new(instance.cache_dir()).map_err(|e| Failure::Failed(Some(e.into())))?;
+        let uses_k8s = instance.config.run_launcher == crate::instance::RunLauncherConfig::K8s
+            || instance.config.executor.as_deref() == Some("k8s-job");
+        let pods = match uses_k8s {
+            true => Some(k8s::K8sPods::connect(&instance).await?),
+            false => None,
+        };
         let instance = Arc::new(instance);
         let launcher = launcher::Launcher::new(
             store.clone(),
@@ -57,8 +65,8 @@ impl Services {
             FsComputeLogs::new(instance.logs_dir()),
             kind,
             instance.unsaved_dir(),
-            launch_mode(&instance)?,
-            step_processes(&instance)?,
+            launch_mode(&instance, pods.clone())?,
+            step_runner(&instance, &store, pods)?,
         );
         let registry = Arc::new(registry::Registry::new(
             host,
@@ -204,10 +212,22 @@ pub(crate) async fn shutdown() {
 }
 
 /// How this instance's launcher executes runs (`run_launcher` in weft.yaml).
-fn launch_mode(instance: &Instance) -> Result<launcher::LaunchMode, Failure> {
+fn launch_mode(
+    instance: &Instance,
+    pods: Option<Arc<k8s::K8sPods>>,
+) -> Result<launcher::LaunchMode, Failure> {
+    use crate::instance::RunLauncherConfig;
     Ok(match instance.config.run_launcher {
-        crate::instance::RunLauncherConfig::InProcess => launcher::LaunchMode::InProcess,
-        crate::instance::RunLauncherConfig::Process => launcher::LaunchMode::Process {
+        RunLauncherConfig::InProcess => launcher::LaunchMode::InProcess,
+        RunLauncherConfig::K8s => match pods {
+            Some(pods) => launcher::LaunchMode::Kubernetes(pods),
+            None => {
+                return Err(Failure::Failed(Some(anyhow::anyhow!(
+                    "the k8s run launcher has no Kubernetes client"
+                ))));
+            }
+        },
+        RunLauncherConfig::Process => launcher::LaunchMode::Process {
             program: std::env::current_exe().map_err(|e| {
                 Failure::Failed(Some(anyhow::anyhow!(
                     "cannot find this weft binary to start run processes with: {e}"
@@ -219,26 +239,40 @@ fn launch_mode(instance: &Instance) -> Result<launcher::LaunchMode, Failure> {
     })
 }
 
-/// With `executor: multiprocess`, what runs each step attempt in a process of its own.
-fn step_processes(
+/// Where each step attempt of a launched run runs, if not on the run's own threads: in a
+/// process of its own (`executor: multiprocess`), a Kubernetes Job (`k8s-job`), or on a
+/// `weft worker` that takes it from the queue (`queue`).
+fn step_runner(
     instance: &Instance,
+    store: &Arc<Store>,
+    pods: Option<Arc<k8s::K8sPods>>,
 ) -> Result<Option<Arc<dyn weft_engine::ports::StepRunner>>, Failure> {
-    if instance.config.executor.as_deref() != Some("multiprocess") {
-        return Ok(None);
-    }
-    if instance.config.io_manager.as_deref() == Some("in-memory") {
+    let executor = match instance.config.executor.as_deref() {
+        Some(e @ ("multiprocess" | "k8s-job" | "queue")) => e,
+        _ => return Ok(None),
+    };
+    if instance.outputs_stay_in_process() {
         return Err(Failure::BadInput(anyhow::anyhow!(
-            "executor multiprocess passes outputs between step processes through the I/O \
-             manager: use io_manager: filesystem, not in-memory"
+            "executor {executor} passes outputs between steps through the I/O manager: use \
+             io_manager: filesystem (or s3), not in-memory"
         )));
     }
-    let program = std::env::current_exe().map_err(|e| {
-        Failure::Failed(Some(anyhow::anyhow!(
-            "cannot find this weft binary to start step processes with: {e}"
-        )))
-    })?;
-    Ok(Some(Arc::new(step_process::ProcessStepRunner {
-        program,
-        home: instance.home.clone(),
-    })))
+    Ok(Some(match (executor, pods) {
+        ("k8s-job", Some(pods)) => Arc::new(k8s::K8sStepRunner {
+            pods,
+            store: store.clone(),
+        }),
+        ("queue", _) => Arc::new(step_queue::QueueStepRunner::new(store.clone())),
+        _ => {
+            let program = std::env::current_exe().map_err(|e| {
+                Failure::Failed(Some(anyhow::anyhow!(
+                    "cannot find this weft binary to start step processes with: {e}"
+                )))
+            })?;
+            Arc::new(step_process::ProcessStepRunner {
+                program,
+                home: instance.home.clone(),
+            })
+        }
+    }))
 }

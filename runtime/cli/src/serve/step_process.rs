@@ -93,32 +93,72 @@ fn exit_of(status: std::process::ExitStatus) -> String {
     }
 }
 
+/// Where `weft step` puts its answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum AnswerTo {
+    /// Printed as JSON (the multiprocess executor reads it).
+    Stdout,
+    /// Stored in the database's step tasks (a step's pod, whose stdout is only a log).
+    Db,
+}
+
 /// `weft step RUN_ID STEP_KEY --attempt N`: runs one attempt of a step of a stored run in
-/// this process and prints it as JSON. Failures of the step are in the answer; the exit
-/// code is not 0 only when there is nothing to answer (no such run or step).
+/// this process and answers with it. Failures of the step are in the answer; the exit code
+/// is not 0 only when there is nothing to answer (no such run or step) or the answer could
+/// not be stored.
 pub async fn command(
     instance: Instance,
     run_id: String,
     step_key: String,
     attempt: u32,
+    answer_to: AnswerTo,
 ) -> Result<(), Failure> {
-    let bad = |e: String| Failure::BadInput(anyhow::anyhow!(e));
     let io = instance.io_manager().map_err(Failure::BadInput)?;
-    let (_services, control, run) = super::execute_run::open_for_run(instance, &run_id).await?;
+    let (services, control, run) = super::execute_run::open_for_run(instance, &run_id).await?;
+    let answer = run_stored_step(&control, io.as_ref(), &run, &step_key, attempt).await?;
+    let text = serde_json::to_string(&answer)
+        .map_err(|e| Failure::Failed(Some(anyhow::anyhow!("encoding the attempt: {e}"))))?;
+    match answer_to {
+        AnswerTo::Stdout => println!("{text}"),
+        AnswerTo::Db => {
+            services
+                .store
+                .answer_step(&run_id, &step_key, attempt, &text, weft_engine::now_ms())
+                .await
+                .map_err(|e| Failure::Failed(Some(e.into())))?;
+            let outcome = if answer.result.is_ok() { "succeeded" } else { "failed" };
+            println!("step {step_key} of run {run_id}: attempt {attempt} {outcome}");
+        }
+    }
+    Ok(())
+}
+
+/// Runs attempt `attempt` of step `step_key` of stored run `run` here: its plan from the
+/// pinned versions (loaded by digest through `control`'s registry), its inputs from `io`.
+pub(crate) async fn run_stored_step(
+    control: &super::control::Control,
+    io: &dyn weft_engine::ports::IoManager,
+    run: &weft_core::run::RunRecord,
+    step_key: &str,
+    attempt: u32,
+) -> Result<StepAttempt, Failure> {
+    let run_id = &run.run_id;
     let (prepared, locations) = control
-        .stored_plan(&run)
+        .stored_plan(run)
         .await
         .map_err(|e| Failure::Failed(Some(anyhow::anyhow!("run {run_id}: {}", e.message))))?;
     if !prepared.plan.steps.iter().any(|s| s.key == step_key) {
-        return Err(bad(format!("run {run_id} has no step {step_key:?}")));
+        return Err(Failure::BadInput(anyhow::anyhow!(
+            "run {run_id} has no step {step_key:?}"
+        )));
     }
     let spec = RunSpec {
-        run_id: &run_id,
+        run_id,
         plan: &prepared.plan,
         config: &prepared.config,
         tags: &prepared.record.tags,
     };
-    let answer = match stored_step_request(&spec, &step_key, attempt, io.as_ref()) {
+    Ok(match stored_step_request(&spec, step_key, attempt, io) {
         Err(message) => StepAttempt {
             result: Err(StepFailure {
                 message,
@@ -136,9 +176,5 @@ pub async fn command(
                 .collect();
             AssetRouter::new(runners, prepared.owners.clone()).run_step(&request)
         }),
-    };
-    let text = serde_json::to_string(&answer)
-        .map_err(|e| Failure::Failed(Some(anyhow::anyhow!("encoding the attempt: {e}"))))?;
-    println!("{text}");
-    Ok(())
+    })
 }

@@ -1,0 +1,203 @@
+//! Runs and steps as Kubernetes Jobs: the `k8s` run launcher (Dagster's `K8sRunLauncher`: a
+//! Job per run whose pod runs `weft execute-run RUN_ID`) and the `k8s-job` executor
+//! (Dagster's `k8s_job_executor`: a Job per step attempt whose pod runs `weft step RUN_ID
+//! STEP_KEY --attempt N --answer db`). Both pods run the instance's one image, read the run
+//! and its pinned components by digest from the database, and write there: a run's pod
+//! writes its events, a step's pod its answer, which [`K8sStepRunner`] reads once the Job
+//! ended. The run's executor keeps its job (the graph, `max_concurrent`, retries under the
+//! step's policy, never the Job's `backoffLimit`). Pods get what `k8s:` in weft.yaml says,
+//! a `weft/k8s` tag's overrides, and the environment their code locations are granted.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use weft_core::events::FailureKind;
+use weft_core::defs::Tags;
+use weft_engine::ports::{StepAttempt, StepFailure, StepRequest, StepRunner};
+use weft_k8s::spec::{self, K8sTag, RUN_LABEL, STEP_LABEL};
+use weft_k8s::{Kube, PodConfig, Workload};
+use weft_store::Store;
+
+use crate::Failure;
+use crate::instance::Instance;
+
+/// Lines of a pod's log quoted when its Job ended without doing its work.
+const TAIL_LINES: i64 = 20;
+
+/// The instance's Kubernetes: the client, the pods' defaults, and the environment each code
+/// location is granted (by name, with this process's values).
+pub(crate) struct K8sPods {
+    kube: Kube,
+    config: PodConfig,
+    env: BTreeMap<String, Vec<(String, String)>>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl K8sPods {
+    /// Connects to the cluster of `instance` (`k8s:` must be in weft.yaml).
+    pub(crate) async fn connect(instance: &Instance) -> Result<Arc<K8sPods>, Failure> {
+        let config = instance.config.k8s.clone().ok_or_else(|| {
+            Failure::BadInput(anyhow::anyhow!(
+                "the k8s run launcher and the k8s-job executor need `k8s:` in weft.yaml, with \
+                 at least the image that carries weft (k8s: {{image: registry/weft:TAG}})"
+            ))
+        })?;
+        let kube = Kube::connect(config.namespace.as_deref())
+            .await
+            .map_err(|e| Failure::BadInput(e.into()))?;
+        let env = instance
+            .config
+            .locations
+            .keys()
+            .map(|name| (name.clone(), instance.location_env(name)))
+            .collect();
+        Ok(Arc::new(K8sPods {
+            kube,
+            config,
+            env,
+            runtime: tokio::runtime::Handle::current(),
+        }))
+    }
+
+    /// The environment of the code locations of `location` (`a+b` across locations).
+    fn env_of(&self, location: &str) -> Vec<(String, String)> {
+        location
+            .split('+')
+            .filter_map(|name| self.env.get(name))
+            .flatten()
+            .cloned()
+            .collect()
+    }
+
+    /// The `weft/k8s` tag of `tags`, if any.
+    fn tag(tags: &Tags) -> Result<Option<K8sTag>, String> {
+        tags.get(spec::TAG)
+            .map(|text| K8sTag::parse(text).map_err(|e| e.to_string()))
+            .transpose()
+    }
+
+    /// Runs `workload` as a Job to its end (blocking; not on the async runtime). Returns
+    /// whether it completed and how it ended, with its pod's last log lines if it failed.
+    fn run(&self, workload: &Workload) -> Result<(bool, String), String> {
+        let job = spec::job(&self.config, workload).map_err(|e| e.to_string())?;
+        self.runtime.block_on(async {
+            let finished = self.kube.run(&job).await.map_err(|e| e.to_string())?;
+            let mut how = format!("Job {}: {}", workload.name, finished.reason);
+            if !finished.succeeded {
+                match self.kube.tail(&workload.name, TAIL_LINES).await {
+                    Ok(tail) if !tail.trim().is_empty() => {
+                        how.push_str("; the end of its log:\n");
+                        how.push_str(tail.trim_end());
+                    }
+                    Ok(_) => {}
+                    Err(e) => how.push_str(&format!("; its log could not be read: {e}")),
+                }
+            }
+            Ok((finished.succeeded, how))
+        })
+    }
+
+    /// Runs run `run_id` of `location` in a Job of its own, to its end (blocking). Returns
+    /// how the Job ended.
+    pub(crate) fn execute_run(
+        &self,
+        run_id: &str,
+        location: &str,
+        tags: &Tags,
+    ) -> Result<String, String> {
+        let workload = Workload {
+            name: spec::run_job_name(run_id),
+            args: vec!["execute-run".into(), run_id.into()],
+            labels: BTreeMap::from([(RUN_LABEL.into(), spec::label_value(run_id))]),
+            env: self.env_of(location),
+            tag: Self::tag(tags)?,
+        };
+        self.run(&workload).map(|(_, how)| how)
+    }
+}
+
+/// The `k8s-job` executor's step runner: each attempt in a Job of its own.
+pub(crate) struct K8sStepRunner {
+    pub(crate) pods: Arc<K8sPods>,
+    pub(crate) store: Arc<Store>,
+}
+
+impl StepRunner for K8sStepRunner {
+    fn run_step(&self, request: &StepRequest) -> StepAttempt {
+        let (run_id, step, attempt) = (&request.run_id, &request.step_key, request.attempt);
+        let location = self
+            .pods
+            .runtime
+            .block_on(self.store.run(run_id))
+            .ok()
+            .flatten()
+            .map(|r| r.location)
+            .unwrap_or_default();
+        let tag = match K8sPods::tag(&request.tags) {
+            Ok(tag) => tag,
+            Err(message) => return failed(message, false),
+        };
+        let workload = Workload {
+            name: spec::step_job_name(run_id, step, attempt),
+            args: vec![
+                "step".into(),
+                run_id.clone(),
+                step.clone(),
+                "--attempt".into(),
+                attempt.to_string(),
+                "--answer".into(),
+                "db".into(),
+            ],
+            labels: BTreeMap::from([
+                (RUN_LABEL.into(), spec::label_value(run_id)),
+                (STEP_LABEL.into(), spec::label_value(step)),
+            ]),
+            env: self.pods.env_of(&location),
+            tag,
+        };
+        let ended = self.pods.run(&workload);
+        // The pod's answer counts, whatever happened to the pod after it answered.
+        match answer_of(&self.pods.runtime, &self.store, request) {
+            Some(Ok(attempt)) => attempt,
+            Some(Err(message)) => failed(message, true),
+            None => match ended {
+                Err(message) => failed(format!("the step's Job could not run: {message}"), true),
+                Ok((_, how)) => failed(format!("the step's {how}\nbefore it answered"), true),
+            },
+        }
+    }
+}
+
+/// The answer a step's pod or worker stored for `request`, if any.
+pub(crate) fn answer_of(
+    runtime: &tokio::runtime::Handle,
+    store: &Store,
+    request: &StepRequest,
+) -> Option<Result<StepAttempt, String>> {
+    let task = runtime.block_on(store.step_task(
+        &request.run_id,
+        &request.step_key,
+        request.attempt,
+    ));
+    match task {
+        Err(e) => Some(Err(format!("reading the step's answer: {e}"))),
+        Ok(task) => task.and_then(|t| t.answer).map(|text| {
+            serde_json::from_str(&text)
+                .map_err(|e| format!("the step's answer is not an attempt: {e}"))
+        }),
+    }
+}
+
+/// A failed attempt: the pod or worker, not the op, failed (so it may be retried).
+pub(crate) fn failed(message: String, retryable: bool) -> StepAttempt {
+    StepAttempt {
+        result: Err(StepFailure {
+            message,
+            kind: FailureKind::Error,
+            retryable,
+        }),
+        logs: Vec::new(),
+        stdout: Vec::new(),
+        stderr: Vec::new(),
+    }
+}

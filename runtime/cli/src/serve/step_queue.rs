@@ -1,0 +1,250 @@
+//! The `queue` executor and `weft worker`: Celery's role without Celery. The run's executor
+//! schedules steps as the graph allows and puts each attempt in the database's step queue
+//! ([`QueueStepRunner`]); long-running workers (`weft worker --slots N`, a Deployment on
+//! Kubernetes) claim attempts (`FOR UPDATE SKIP LOCKED` on PostgreSQL), run them as a step's
+//! own process would (the run and its pinned versions by digest from the database, inputs
+//! from the I/O manager), and store the answer. Parallelism is workers × slots. A worker
+//! says it is alive every second for what it holds; an attempt whose worker went silent is
+//! given up and fails retryably, so the step's retry policy sends it to another worker.
+//! Workers load a new version the first time a step needs its digest: nothing restarts.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use weft_core::events::RunStatus;
+use weft_engine::now_ms;
+use weft_engine::ports::{IoManager, StepAttempt, StepRequest, StepRunner};
+use weft_store::{StepTask, Store};
+
+use super::k8s::{answer_of, failed};
+use crate::Failure;
+use crate::instance::Instance;
+
+/// How often a worker says it is alive.
+const HEARTBEAT: Duration = Duration::from_secs(1);
+
+/// A claimed attempt whose worker has been silent this long is given up.
+const WORKER_TIMEOUT_MS: i64 = 15_000;
+
+/// How long an idle worker waits before looking at the queue again.
+const IDLE_POLL: Duration = Duration::from_millis(50);
+
+/// The `queue` executor's step runner: each attempt through the queue.
+pub(crate) struct QueueStepRunner {
+    store: Arc<Store>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl QueueStepRunner {
+    /// A runner on the current tokio runtime.
+    pub(crate) fn new(store: Arc<Store>) -> Self {
+        QueueStepRunner {
+            store,
+            runtime: tokio::runtime::Handle::current(),
+        }
+    }
+
+    /// Waits for the answer to `request`, queued; `None` while there is none yet.
+    fn poll(&self, request: &StepRequest, warned: &mut bool, since: Instant) -> Option<StepAttempt> {
+        let (run_id, step, attempt) = (&request.run_id, &request.step_key, request.attempt);
+        let task = match self.runtime.block_on(self.store.step_task(run_id, step, attempt)) {
+            Ok(task) => task,
+            Err(e) => {
+                // The database may come back: keep waiting, loudly.
+                tracing::warn!("step {step} of run {run_id}: reading the queue: {e}");
+                return None;
+            }
+        };
+        let Some(task) = task else {
+            return Some(failed(
+                format!("the queued attempt {attempt} of step {step} disappeared from the queue"),
+                true,
+            ));
+        };
+        match task.state.as_str() {
+            "DONE" => answer_of(&self.runtime, &self.store, request),
+            "LOST" => Some(Err(format!(
+                "attempt {attempt} of step {step} was given up"
+            ))),
+            "CLAIMED" => self.check_worker(request, &task),
+            _ => {
+                if !*warned && since.elapsed() > Duration::from_secs(30) {
+                    *warned = true;
+                    tracing::warn!(
+                        "no worker took step {step} of run {run_id} in 30 s: is a `weft worker` \
+                         running on this database?"
+                    );
+                }
+                self.check_canceled(request)
+            }
+        }
+        .map(|answer| answer.unwrap_or_else(|message| failed(message, true)))
+    }
+
+    /// Gives the attempt up if its worker went silent.
+    fn check_worker(
+        &self,
+        request: &StepRequest,
+        task: &StepTask,
+    ) -> Option<Result<StepAttempt, String>> {
+        let silent_ms = now_ms() - task.heartbeat_ms.unwrap_or(0);
+        if silent_ms < WORKER_TIMEOUT_MS {
+            return None;
+        }
+        let (run_id, step, attempt) = (&request.run_id, &request.step_key, request.attempt);
+        match self.runtime.block_on(self.store.give_up_step(run_id, step, attempt)) {
+            Ok(true) => Some(Err(format!(
+                "worker {} took the step and stopped answering (no heartbeat for {} s)",
+                task.worker.as_deref().unwrap_or("?"),
+                silent_ms / 1000
+            ))),
+            // It answered meanwhile.
+            Ok(false) => answer_of(&self.runtime, &self.store, request),
+            Err(e) => {
+                tracing::warn!("step {step} of run {run_id}: giving up a silent worker: {e}");
+                None
+            }
+        }
+    }
+
+    /// Gives a still queued attempt up if its run is being canceled.
+    fn check_canceled(&self, request: &StepRequest) -> Option<Result<StepAttempt, String>> {
+        let (run_id, step, attempt) = (&request.run_id, &request.step_key, request.attempt);
+        let run = self.runtime.block_on(self.store.run(run_id)).ok().flatten()?;
+        if run.status != RunStatus::Canceling {
+            return None;
+        }
+        match self.runtime.block_on(self.store.give_up_step(run_id, step, attempt)) {
+            Ok(true) => Some(Ok(failed(
+                "the run was canceled before a worker took the step".into(),
+                false,
+            ))),
+            _ => None,
+        }
+    }
+}
+
+impl StepRunner for QueueStepRunner {
+    fn run_step(&self, request: &StepRequest) -> StepAttempt {
+        let (run_id, step, attempt) = (&request.run_id, &request.step_key, request.attempt);
+        let queued = self
+            .runtime
+            .block_on(self.store.enqueue_step(run_id, step, attempt, now_ms()));
+        if let Err(e) = queued {
+            return failed(format!("queuing the step: {e}"), true);
+        }
+        let since = Instant::now();
+        let mut warned = false;
+        let mut wait = Duration::from_millis(2);
+        loop {
+            std::thread::sleep(wait);
+            wait = (wait * 2).min(Duration::from_millis(100));
+            if let Some(answer) = self.poll(request, &mut warned, since) {
+                return answer;
+            }
+        }
+    }
+}
+
+/// `weft worker --slots N`: takes attempts from the queue and runs them until stopped.
+pub async fn worker(mut instance: Instance, slots: u32, name: Option<String>) -> Result<(), Failure> {
+    if slots == 0 {
+        return Err(Failure::BadInput(anyhow::anyhow!("--slots must be at least 1")));
+    }
+    let name = name.unwrap_or_else(|| {
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "worker".into());
+        format!("{host}-{}", std::process::id())
+    });
+    let io: Arc<dyn IoManager> = Arc::from(instance.io_manager().map_err(Failure::BadInput)?);
+    if instance.outputs_stay_in_process() {
+        return Err(Failure::BadInput(anyhow::anyhow!(
+            "a worker passes outputs to other steps through the I/O manager: use io_manager: \
+             filesystem (or s3), not in-memory"
+        )));
+    }
+    instance.config.run_launcher = crate::instance::RunLauncherConfig::InProcess;
+    instance.config.executor = None;
+    let services = super::Services::open(instance).await?;
+    let control = Arc::new(services.control());
+    let store = services.store.clone();
+    let busy = Arc::new(AtomicU32::new(0));
+    println!("worker {name}: taking steps, {slots} at once");
+    let mut stop = std::pin::pin!(super::shutdown());
+    let mut beat = Instant::now();
+    loop {
+        if beat.elapsed() >= HEARTBEAT {
+            beat = Instant::now();
+            if let Err(e) = store.renew_step_claims(&name, now_ms()).await {
+                tracing::warn!("worker {name}: {e}");
+            }
+        }
+        let free = slots.saturating_sub(busy.load(Ordering::SeqCst));
+        let claimed = match free {
+            0 => Vec::new(),
+            n => store.claim_steps(&name, n, now_ms()).await.unwrap_or_else(|e| {
+                tracing::warn!("worker {name}: {e}");
+                Vec::new()
+            }),
+        };
+        let idle = claimed.is_empty();
+        for task in claimed {
+            busy.fetch_add(1, Ordering::SeqCst);
+            let (control, store, io, busy) = (control.clone(), store.clone(), io.clone(), busy.clone());
+            let runtime = tokio::runtime::Handle::current();
+            tokio::task::spawn_blocking(move || {
+                runtime.block_on(work(&control, &store, io.as_ref(), &task));
+                busy.fetch_sub(1, Ordering::SeqCst);
+            });
+        }
+        if idle {
+            tokio::select! {
+                () = &mut stop => break,
+                () = tokio::time::sleep(IDLE_POLL) => {}
+            }
+        }
+    }
+    // Let the steps under way finish and answer, still saying this worker is alive.
+    while busy.load(Ordering::SeqCst) > 0 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if beat.elapsed() >= HEARTBEAT {
+            beat = Instant::now();
+            let _ = store.renew_step_claims(&name, now_ms()).await;
+        }
+    }
+    println!("worker {name}: stopped");
+    Ok(())
+}
+
+/// Runs one claimed attempt and stores its answer.
+async fn work(control: &super::control::Control, store: &Store, io: &dyn IoManager, task: &StepTask) {
+    let (run_id, step) = (&task.run_id, &task.step_key);
+    let answer = match store.run(run_id).await {
+        Ok(Some(run)) if run.status.is_finished() || run.status == RunStatus::Canceling => {
+            failed(format!("run {run_id} is {}: the step was not run", run.status), false)
+        }
+        Ok(Some(run)) => {
+            match super::step_process::run_stored_step(control, io, &run, step, task.attempt).await {
+                Ok(answer) => answer,
+                Err(failure) => failed(failure.to_string(), false),
+            }
+        }
+        Ok(None) => failed(format!("there is no run {run_id}"), false),
+        Err(e) => failed(format!("reading run {run_id}: {e}"), true),
+    };
+    let text = match serde_json::to_string(&answer) {
+        Ok(text) => text,
+        Err(e) => {
+            tracing::error!("step {step} of run {run_id}: encoding the attempt: {e}");
+            return;
+        }
+    };
+    // Keep trying: the run waits for this answer.
+    for wait in [0, 100, 500, 2_000, 5_000] {
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+        match store.answer_step(run_id, step, task.attempt, &text, now_ms()).await {
+            Ok(()) => return,
+            Err(e) => tracing::warn!("step {step} of run {run_id}: storing the answer: {e}"),
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! [`Kube`]: the one Kubernetes client of Weft. It creates a Job, watches it (kube-runtime's
+//! watcher on the Job's name, as `kubectl wait` does) until its `Complete` or `Failed`
+//! condition, reads the logs of its pod, and deletes it with its pods. It is the code path
+//! a real cluster takes; the tests run it against a test double of the API server.
+
+use std::collections::BTreeMap;
+
+use futures_util::{AsyncBufReadExt, StreamExt, TryStreamExt};
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, DeleteParams, ListParams, LogParams, PostParams};
+use kube::runtime::watcher;
+
+use crate::K8sError;
+
+/// A connected client, working in one namespace.
+#[derive(Clone)]
+pub struct Kube {
+    client: kube::Client,
+    namespace: String,
+}
+
+/// How a Job ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finished {
+    /// Whether it completed (its pod exited 0).
+    pub succeeded: bool,
+    /// Why, as Kubernetes said it: the Job's condition, and its pod's container state.
+    pub reason: String,
+}
+
+impl Kube {
+    /// Connects as kube does by default: `KUBECONFIG` (or `~/.kube/config`), else the pod's
+    /// service account. Works in `namespace`, else the configuration's.
+    pub async fn connect(namespace: Option<&str>) -> Result<Kube, K8sError> {
+        let config = kube::Config::infer()
+            .await
+            .map_err(|e| K8sError::Config(e.to_string()))?;
+        let namespace = namespace.map_or_else(|| config.default_namespace.clone(), str::to_owned);
+        let client = kube::Client::try_from(config).map_err(|e| K8sError::Config(e.to_string()))?;
+        Ok(Kube { client, namespace })
+    }
+
+    /// The namespace Jobs are created in.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    fn jobs(&self) -> Api<Job> {
+        Api::namespaced(self.client.clone(), &self.namespace)
+    }
+
+    fn pods(&self) -> Api<Pod> {
+        Api::namespaced(self.client.clone(), &self.namespace)
+    }
+
+    /// Creates `job`; returns its name.
+    pub async fn create(&self, job: &Job) -> Result<String, K8sError> {
+        let name = job.metadata.name.clone().unwrap_or_default();
+        self.jobs()
+            .create(&PostParams::default(), job)
+            .await
+            .map_err(|e| api(format!("creating Job {name} in {}", self.namespace), e))?;
+        Ok(name)
+    }
+
+    /// Waits until Job `name` completes or fails, or is deleted.
+    pub async fn wait(&self, name: &str) -> Result<Finished, K8sError> {
+        let doing = || format!("watching Job {name} in {}", self.namespace);
+        let mut stream = std::pin::pin!(watcher::watch_object(self.jobs(), name));
+        let mut seen = false;
+        while let Some(event) = stream.try_next().await.map_err(|e| K8sError::Api {
+            doing: doing(),
+            message: e.to_string(),
+        })? {
+            match event {
+                Some(job) => {
+                    seen = true;
+                    if let Some(ended) = ended(&job) {
+                        return Ok(self.explain(name, ended).await);
+                    }
+                }
+                None if seen => {
+                    return Ok(Finished {
+                        succeeded: false,
+                        reason: format!("Job {name} was deleted before it ended"),
+                    });
+                }
+                None => {}
+            }
+        }
+        Err(K8sError::Api {
+            doing: doing(),
+            message: "the watch ended".into(),
+        })
+    }
+
+    /// Creates `job` and waits for it.
+    pub async fn run(&self, job: &Job) -> Result<Finished, K8sError> {
+        let name = self.create(job).await?;
+        self.wait(&name).await
+    }
+
+    /// Adds what the Job's pod says (its container's exit) to how the Job ended.
+    async fn explain(&self, name: &str, (succeeded, condition): (bool, String)) -> Finished {
+        let exit = match self.newest_pod(name).await {
+            Ok(Some(pod)) => container_exit(&pod),
+            _ => None,
+        };
+        let reason = match exit {
+            Some(exit) => format!("{condition}; {exit}"),
+            None => condition,
+        };
+        Finished { succeeded, reason }
+    }
+
+    /// The newest pod of Job `name`, if any.
+    pub async fn newest_pod(&self, name: &str) -> Result<Option<Pod>, K8sError> {
+        let pods = self
+            .pods()
+            .list(&ListParams::default().labels(&format!("job-name={name}")))
+            .await
+            .map_err(|e| api(format!("listing the pods of Job {name}"), e))?;
+        Ok(pods
+            .items
+            .into_iter()
+            .max_by_key(|p| p.metadata.creation_timestamp.clone()))
+    }
+
+    /// The last `lines` lines of the log of Job `name`'s newest pod ("" without a pod).
+    pub async fn tail(&self, name: &str, lines: i64) -> Result<String, K8sError> {
+        let Some(pod) = self.newest_pod(name).await? else {
+            return Ok(String::new());
+        };
+        let pod_name = pod.metadata.name.unwrap_or_default();
+        let params = LogParams {
+            tail_lines: Some(lines),
+            ..LogParams::default()
+        };
+        self.pods()
+            .logs(&pod_name, &params)
+            .await
+            .map_err(|e| api(format!("reading the log of pod {pod_name}"), e))
+    }
+
+    /// Streams the log of Job `name`'s pod to `line` as it is written, until the container
+    /// exits. Waits for the pod to start first.
+    pub async fn follow(
+        &self,
+        name: &str,
+        mut line: impl FnMut(&str) + Send,
+    ) -> Result<(), K8sError> {
+        let pod_name = loop {
+            match self.newest_pod(name).await? {
+                Some(pod) if started(&pod) => break pod.metadata.name.unwrap_or_default(),
+                _ => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+            }
+        };
+        let params = LogParams {
+            follow: true,
+            ..LogParams::default()
+        };
+        let stream = self
+            .pods()
+            .log_stream(&pod_name, &params)
+            .await
+            .map_err(|e| api(format!("following the log of pod {pod_name}"), e))?;
+        let mut lines = stream.lines();
+        while let Some(next) = lines.next().await {
+            let text = next.map_err(|e| K8sError::Api {
+                doing: format!("following the log of pod {pod_name}"),
+                message: e.to_string(),
+            })?;
+            line(&text);
+        }
+        Ok(())
+    }
+
+    /// Deletes Job `name` and its pods (which stops them).
+    pub async fn delete(&self, name: &str) -> Result<(), K8sError> {
+        match self.jobs().delete(name, &DeleteParams::background()).await {
+            Ok(_) => Ok(()),
+            Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
+            Err(e) => Err(api(format!("deleting Job {name}"), e)),
+        }
+    }
+
+    /// The Jobs carrying every label of `labels`, by name.
+    pub async fn jobs_labelled(
+        &self,
+        labels: &BTreeMap<String, String>,
+    ) -> Result<Vec<Job>, K8sError> {
+        let selector = labels
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let list = self
+            .jobs()
+            .list(&ListParams::default().labels(&selector))
+            .await
+            .map_err(|e| api(format!("listing Jobs labelled {selector}"), e))?;
+        Ok(list.items)
+    }
+}
+
+/// Whether the Job ended, and its condition as text, once it has.
+fn ended(job: &Job) -> Option<(bool, String)> {
+    let conditions = job.status.as_ref()?.conditions.as_ref()?;
+    conditions
+        .iter()
+        .filter(|c| c.status == "True")
+        .find_map(|c| match c.type_.as_str() {
+            "Complete" => Some((true, "the Job completed".to_owned())),
+            "Failed" => Some((
+                false,
+                format!(
+                    "the Job failed ({}{})",
+                    c.reason.as_deref().unwrap_or("no reason given"),
+                    c.message
+                        .as_deref()
+                        .map(|m| format!(": {m}"))
+                        .unwrap_or_default()
+                ),
+            )),
+            _ => None,
+        })
+}
+
+fn started(pod: &Pod) -> bool {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.phase.as_deref())
+        .is_some_and(|phase| phase != "Pending")
+}
+
+/// How the pod's container ended: "its container exited with code 137 (OOMKilled)".
+fn container_exit(pod: &Pod) -> Option<String> {
+    let statuses = pod.status.as_ref()?.container_statuses.as_ref()?;
+    let terminated = statuses.first()?.state.as_ref()?.terminated.as_ref()?;
+    let reason = terminated
+        .reason
+        .as_deref()
+        .map(|r| format!(" ({r})"))
+        .unwrap_or_default();
+    Some(format!(
+        "pod {}: its container exited with code {}{reason}",
+        pod.metadata.name.as_deref().unwrap_or("?"),
+        terminated.exit_code
+    ))
+}
+
+fn api(doing: String, e: kube::Error) -> K8sError {
+    let message = match &e {
+        kube::Error::Api(status) => format!("{} ({})", status.message, status.code),
+        other => other.to_string(),
+    };
+    K8sError::Api { doing, message }
+}

@@ -1,0 +1,30 @@
+//! # weft-k8s
+//!
+//! Weft on Kubernetes, the only crate that knows kube: the Jobs of run and step pods as
+//! data ([`spec`]: instance defaults, `weft/k8s` tags) and [`Kube`], the client that
+//! creates a Job, waits for it to end, reads its pod's logs and deletes it. The `k8s` run
+//! launcher and the `k8s-job` executor of the `weft` binary are built on these two; the
+//! pods they start run the same `weft execute-run` and `weft step` commands as the process
+//! launcher and the multiprocess executor.
+
+mod client;
+pub mod spec;
+
+pub use client::{Finished, Kube};
+pub use spec::{K8sTag, PodConfig, Workload};
+
+/// What went wrong with Kubernetes.
+#[derive(Debug, thiserror::Error)]
+pub enum K8sError {
+    /// No cluster to talk to: neither a kubeconfig nor an in-cluster service account.
+    #[error(
+        "cannot reach Kubernetes: {0} (set KUBECONFIG, or run in a pod with a service account)"
+    )]
+    Config(String),
+    /// The API server refused or failed a request.
+    #[error("{doing}: {message}")]
+    Api { doing: String, message: String },
+    /// A `weft/k8s` tag that cannot be applied.
+    #[error("the weft/k8s tag: {0}")]
+    Tag(String),
+}

@@ -1,0 +1,495 @@
+//! The Jobs Weft creates, as data: a run's pod runs `weft execute-run RUN_ID`, a step's pod
+//! `weft step RUN_ID STEP_KEY --attempt N --answer db`, both from the one image of the
+//! instance. What the pod looks like comes in layers, as in Dagster's `dagster-k8s`: the
+//! instance defaults in weft.yaml ([`PodConfig`]), then a `weft/k8s` tag on the job, op or
+//! asset ([`K8sTag`]: `container_config`, `pod_spec_config`, `pod_template_spec_metadata`,
+//! `job_spec_config`, `job_metadata`), merged deeply by default (maps merged key by key,
+//! lists appended) or shallowly (top-level fields replaced). Pure: no client here.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::batch::v1::{Job, JobSpec};
+use k8s_openapi::api::core::v1::{
+    Container, EnvFromSource, EnvVar, LocalObjectReference, PodSecurityContext, PodSpec,
+    PodTemplateSpec, ResourceRequirements, SecretEnvSource, SecurityContext, Toleration, Volume,
+    VolumeMount,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::K8sError;
+
+/// The tag that overrides the pod of a job's run or of an op's or asset's step.
+pub const TAG: &str = "weft/k8s";
+
+/// The label every Job and pod Weft creates carries, with the run's id.
+pub const RUN_LABEL: &str = "weft/run-id";
+
+/// The label of a step's Job and pod, with the step's key (made a valid label value).
+pub const STEP_LABEL: &str = "weft/step-key";
+
+/// The instance's defaults for every pod it starts (`k8s:` in weft.yaml; Dagster's
+/// `K8sRunLauncher` config).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PodConfig {
+    /// Where Jobs are created; default: the namespace of the kubeconfig or of the pod.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// The image that carries the `weft` binary (never user code).
+    pub image: String,
+    /// The command that runs `weft` in the image. Default: `["/weft"]`.
+    #[serde(default)]
+    pub command: Option<Vec<String>>,
+    #[serde(default)]
+    pub image_pull_policy: Option<String>,
+    #[serde(default)]
+    pub image_pull_secrets: Vec<String>,
+    #[serde(default)]
+    pub service_account_name: Option<String>,
+    /// `WEFT_HOME` in the pods (where the instance's weft.yaml is mounted). Default:
+    /// `/var/lib/weft`.
+    #[serde(default)]
+    pub home: Option<String>,
+    /// Environment variables by value.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// ConfigMaps whose keys become environment variables.
+    #[serde(default)]
+    pub env_config_maps: Vec<String>,
+    /// Secrets whose keys become environment variables (the database URL, say).
+    #[serde(default)]
+    pub env_secrets: Vec<String>,
+    #[serde(default)]
+    pub resources: Option<ResourceRequirements>,
+    #[serde(default)]
+    pub node_selector: BTreeMap<String, String>,
+    #[serde(default)]
+    pub tolerations: Vec<Toleration>,
+    #[serde(default)]
+    pub volumes: Vec<Volume>,
+    #[serde(default)]
+    pub volume_mounts: Vec<VolumeMount>,
+    #[serde(default)]
+    pub security_context: Option<SecurityContext>,
+    #[serde(default)]
+    pub pod_security_context: Option<PodSecurityContext>,
+    /// Labels of every Job and pod.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// How long finished Jobs are kept. Default: one day.
+    #[serde(default)]
+    pub ttl_seconds_after_finished: Option<i32>,
+}
+
+/// How a tag's fields combine with the instance's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum MergeBehavior {
+    /// Maps merged key by key, lists appended, other values replaced.
+    #[default]
+    Deep,
+    /// Each top-level field given replaces the instance's.
+    Shallow,
+}
+
+/// A `weft/k8s` tag (JSON), as Dagster's `dagster-k8s/config`. Field names inside may be
+/// snake_case or camelCase.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct K8sTag {
+    #[serde(default)]
+    pub container_config: Map<String, Value>,
+    #[serde(default)]
+    pub pod_spec_config: Map<String, Value>,
+    #[serde(default)]
+    pub pod_template_spec_metadata: Map<String, Value>,
+    #[serde(default)]
+    pub job_spec_config: Map<String, Value>,
+    #[serde(default)]
+    pub job_metadata: Map<String, Value>,
+    #[serde(default)]
+    pub merge_behavior: MergeBehavior,
+}
+
+impl K8sTag {
+    /// Reads the tag's JSON text.
+    pub fn parse(text: &str) -> Result<K8sTag, K8sError> {
+        serde_json::from_str(text).map_err(|e| K8sError::Tag(e.to_string()))
+    }
+}
+
+/// What one Job runs: its name, `weft`'s arguments, its labels and the environment it adds
+/// (a code location's).
+#[derive(Clone, Debug, Default)]
+pub struct Workload {
+    pub name: String,
+    pub args: Vec<String>,
+    pub labels: BTreeMap<String, String>,
+    pub env: Vec<(String, String)>,
+    pub tag: Option<K8sTag>,
+}
+
+/// The name of run `run_id`'s Job.
+pub fn run_job_name(run_id: &str) -> String {
+    format!("weft-run-{}", short_hash(&[run_id]))
+}
+
+/// The name of the Job of attempt `attempt` of step `step_key` of run `run_id`.
+pub fn step_job_name(run_id: &str, step_key: &str, attempt: u32) -> String {
+    format!(
+        "weft-step-{}",
+        short_hash(&[run_id, step_key, &attempt.to_string()])
+    )
+}
+
+/// `value` as a valid label value: at most 63 characters of `[A-Za-z0-9._-]`, starting and
+/// ending with an alphanumeric.
+pub fn label_value(value: &str) -> String {
+    let mapped: String = value
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(63)
+        .collect();
+    mapped
+        .trim_matches(|c: char| !c.is_ascii_alphanumeric())
+        .to_owned()
+}
+
+fn short_hash(parts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    hex::encode(&hasher.finalize()[..10])
+}
+
+/// The Job for `workload` under the instance's `config`, with its tag applied.
+pub fn job(config: &PodConfig, workload: &Workload) -> Result<Job, K8sError> {
+    let mut labels = config.labels.clone();
+    labels.extend(workload.labels.clone());
+    labels.insert("app.kubernetes.io/managed-by".into(), "weft".into());
+    let mut env: Vec<EnvVar> = vec![EnvVar {
+        name: "WEFT_HOME".into(),
+        value: Some(config.home.clone().unwrap_or_else(|| "/var/lib/weft".into())),
+        ..EnvVar::default()
+    }];
+    env.extend(config.env.iter().map(|(k, v)| env_var(k, v)));
+    env.extend(workload.env.iter().map(|(k, v)| env_var(k, v)));
+    let env_from = config
+        .env_config_maps
+        .iter()
+        .map(|name| EnvFromSource {
+            config_map_ref: Some(k8s_openapi::api::core::v1::ConfigMapEnvSource {
+                name: name.clone(),
+                optional: None,
+            }),
+            ..EnvFromSource::default()
+        })
+        .chain(config.env_secrets.iter().map(|name| EnvFromSource {
+            secret_ref: Some(SecretEnvSource {
+                name: name.clone(),
+                optional: None,
+            }),
+            ..EnvFromSource::default()
+        }))
+        .collect::<Vec<_>>();
+    let container = Container {
+        name: "weft".into(),
+        image: Some(config.image.clone()),
+        image_pull_policy: config.image_pull_policy.clone(),
+        command: Some(
+            config
+                .command
+                .clone()
+                .unwrap_or_else(|| vec!["/weft".into()]),
+        ),
+        args: Some(workload.args.clone()),
+        env: Some(env),
+        env_from: (!env_from.is_empty()).then_some(env_from),
+        resources: config.resources.clone(),
+        volume_mounts: (!config.volume_mounts.is_empty()).then(|| config.volume_mounts.clone()),
+        security_context: config.security_context.clone(),
+        ..Container::default()
+    };
+    let pod = PodSpec {
+        containers: vec![container],
+        restart_policy: Some("Never".into()),
+        service_account_name: config.service_account_name.clone(),
+        node_selector: (!config.node_selector.is_empty()).then(|| config.node_selector.clone()),
+        tolerations: (!config.tolerations.is_empty()).then(|| config.tolerations.clone()),
+        volumes: (!config.volumes.is_empty()).then(|| config.volumes.clone()),
+        security_context: config.pod_security_context.clone(),
+        image_pull_secrets: (!config.image_pull_secrets.is_empty()).then(|| {
+            config
+                .image_pull_secrets
+                .iter()
+                .map(|name| LocalObjectReference { name: name.clone() })
+                .collect()
+        }),
+        ..PodSpec::default()
+    };
+    let meta = ObjectMeta {
+        name: Some(workload.name.clone()),
+        namespace: config.namespace.clone(),
+        labels: Some(labels.clone()),
+        ..ObjectMeta::default()
+    };
+    let job = Job {
+        metadata: meta,
+        spec: Some(JobSpec {
+            // Weft retries steps and runs itself, under their policies.
+            backoff_limit: Some(0),
+            ttl_seconds_after_finished: Some(config.ttl_seconds_after_finished.unwrap_or(86_400)),
+            template: PodTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some(labels),
+                    ..ObjectMeta::default()
+                }),
+                spec: Some(pod),
+            },
+            ..JobSpec::default()
+        }),
+        status: None,
+    };
+    match &workload.tag {
+        None => Ok(job),
+        Some(tag) => apply_tag(job, tag),
+    }
+}
+
+fn env_var(name: &str, value: &str) -> EnvVar {
+    EnvVar {
+        name: name.to_owned(),
+        value: Some(value.to_owned()),
+        ..EnvVar::default()
+    }
+}
+
+/// Merges `tag` into `job`'s metadata, spec, pod template and first container.
+fn apply_tag(job: Job, tag: &K8sTag) -> Result<Job, K8sError> {
+    let mut value = serde_json::to_value(&job).map_err(|e| K8sError::Tag(e.to_string()))?;
+    let how = tag.merge_behavior;
+    let parts: [(&[&str], &Map<String, Value>); 5] = [
+        (&["metadata"], &tag.job_metadata),
+        (&["spec"], &tag.job_spec_config),
+        (&["spec", "template", "metadata"], &tag.pod_template_spec_metadata),
+        (&["spec", "template", "spec"], &tag.pod_spec_config),
+        (&["spec", "template", "spec", "containers", "0"], &tag.container_config),
+    ];
+    for (path, fields) in parts {
+        if fields.is_empty() {
+            continue;
+        }
+        let target = at(&mut value, path)
+            .ok_or_else(|| K8sError::Tag(format!("the Job has no {}", path.join("."))))?;
+        merge(target, &camel_case_keys(&Value::Object(fields.clone()), None), how);
+    }
+    serde_json::from_value(value).map_err(|e| K8sError::Tag(e.to_string()))
+}
+
+/// The value at `path` (object keys, or list indexes as numbers), made an object if missing.
+fn at<'v>(mut value: &'v mut Value, path: &[&str]) -> Option<&'v mut Value> {
+    for key in path {
+        value = match value {
+            Value::Array(items) => items.get_mut(key.parse::<usize>().ok()?)?,
+            Value::Object(map) => map
+                .entry((*key).to_owned())
+                .or_insert_with(|| Value::Object(Map::new())),
+            _ => return None,
+        };
+    }
+    Some(value)
+}
+
+fn merge(target: &mut Value, overlay: &Value, how: MergeBehavior) {
+    let (Value::Object(target), Value::Object(overlay)) = (&mut *target, overlay) else {
+        *target = overlay.clone();
+        return;
+    };
+    for (key, new) in overlay {
+        match (target.get_mut(key), how) {
+            (Some(old @ Value::Object(_)), MergeBehavior::Deep) if new.is_object() => {
+                merge(old, new, MergeBehavior::Deep);
+            }
+            (Some(Value::Array(old)), MergeBehavior::Deep) if new.is_array() => {
+                if let Value::Array(items) = new {
+                    old.extend(items.iter().cloned());
+                }
+            }
+            _ => {
+                target.insert(key.clone(), new.clone());
+            }
+        }
+    }
+}
+
+/// Maps whose keys are the user's own (labels, resource names...): left as written.
+const FREE_FORM: &[&str] = &[
+    "labels",
+    "annotations",
+    "nodeSelector",
+    "requests",
+    "limits",
+    "matchLabels",
+    "data",
+    "stringData",
+];
+
+/// `value` with its field names in camelCase (`node_selector` → `nodeSelector`), but for
+/// the keys of free-form maps.
+fn camel_case_keys(value: &Value, parent: Option<&str>) -> Value {
+    match value {
+        Value::Object(map) => {
+            let free = parent.is_some_and(|p| FREE_FORM.contains(&p));
+            Value::Object(
+                map.iter()
+                    .map(|(k, v)| {
+                        let key = if free { k.clone() } else { camel(k) };
+                        let child = camel_case_keys(v, Some(&key));
+                        (key, child)
+                    })
+                    .collect(),
+            )
+        }
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|v| camel_case_keys(v, parent)).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+fn camel(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    let mut upper = false;
+    for c in key.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> PodConfig {
+        serde_yaml_ng::from_str(
+            "image: registry.example/weft:1\n\
+             namespace: data\n\
+             service_account_name: weft\n\
+             env: {WEFT_LOG: info}\n\
+             env_secrets: [weft-db]\n\
+             resources: {requests: {cpu: 250m}}\n\
+             node_selector: {pool: batch}\n\
+             tolerations: [{key: batch, operator: Exists}]\n\
+             labels: {team: data}\n",
+        )
+        .expect("config")
+    }
+
+    fn workload(tag: Option<&str>) -> Workload {
+        Workload {
+            name: step_job_name("r1", "add_one", 1),
+            args: vec!["step".into(), "r1".into(), "add_one".into()],
+            labels: BTreeMap::from([(STEP_LABEL.into(), label_value("add_one"))]),
+            env: vec![("SECRET_TOKEN".into(), "s3cr3t".into())],
+            tag: tag.map(|t| K8sTag::parse(t).expect("tag")),
+        }
+    }
+
+    fn container(job: &Job) -> &Container {
+        let spec = job.spec.as_ref().and_then(|s| s.template.spec.as_ref());
+        &spec.expect("pod spec").containers[0]
+    }
+
+    #[test]
+    fn the_instance_defaults_make_the_pod() {
+        let job = job(&config(), &workload(None)).expect("job");
+        let c = container(&job);
+        assert_eq!(c.image.as_deref(), Some("registry.example/weft:1"));
+        assert_eq!(c.command.as_deref(), Some(&["/weft".to_owned()][..]));
+        let env: Vec<_> = c.env.iter().flatten().map(|e| e.name.as_str()).collect();
+        assert_eq!(env, ["WEFT_HOME", "WEFT_LOG", "SECRET_TOKEN"]);
+        let spec = job.spec.as_ref().expect("spec");
+        assert_eq!(spec.backoff_limit, Some(0), "Weft retries, not the Job");
+        let pod = spec.template.spec.as_ref().expect("pod");
+        assert_eq!(pod.restart_policy.as_deref(), Some("Never"));
+        assert_eq!(pod.service_account_name.as_deref(), Some("weft"));
+        let labels = job.metadata.labels.as_ref().expect("labels");
+        assert_eq!(labels.get("team").map(String::as_str), Some("data"));
+        assert_eq!(
+            labels.get(STEP_LABEL).map(String::as_str),
+            Some("add_one")
+        );
+    }
+
+    #[test]
+    fn a_tag_merges_deeply_by_default() {
+        let tag = r#"{
+            "container_config": {"resources": {"requests": {"memory": "1Gi"}},
+                                 "env": [{"name": "EXTRA", "value": "1"}]},
+            "pod_spec_config": {"node_selector": {"disk": "ssd"},
+                                "tolerations": [{"key": "gpu", "operator": "Exists"}]},
+            "pod_template_spec_metadata": {"annotations": {"cluster-autoscaler.kubernetes.io/safe-to-evict": "false"}},
+            "job_metadata": {"labels": {"my_label": "x"}}
+        }"#;
+        let job = job(&config(), &workload(Some(tag))).expect("job");
+        let c = container(&job);
+        let requests = c.resources.as_ref().and_then(|r| r.requests.as_ref());
+        let requests: Vec<_> = requests.expect("requests").keys().cloned().collect();
+        assert_eq!(requests, ["cpu", "memory"]);
+        assert_eq!(c.env.as_ref().map(Vec::len), Some(4), "appended");
+        let pod = job.spec.as_ref().and_then(|s| s.template.spec.as_ref());
+        let pod = pod.expect("pod");
+        assert_eq!(pod.node_selector.as_ref().map(|n| n.len()), Some(2));
+        assert_eq!(pod.tolerations.as_ref().map(Vec::len), Some(2));
+        let labels = job.metadata.labels.as_ref().expect("labels");
+        assert!(labels.contains_key("my_label"), "label keys stay as written");
+    }
+
+    #[test]
+    fn a_shallow_tag_replaces_fields() {
+        let tag = r#"{"merge_behavior": "SHALLOW",
+                      "pod_spec_config": {"tolerations": [{"key": "gpu", "operator": "Exists"}]}}"#;
+        let job = job(&config(), &workload(Some(tag))).expect("job");
+        let pod = job.spec.as_ref().and_then(|s| s.template.spec.as_ref());
+        let tolerations = pod.and_then(|p| p.tolerations.as_ref()).expect("tolerations");
+        assert_eq!(tolerations.len(), 1);
+        assert_eq!(tolerations[0].key.as_deref(), Some("gpu"));
+    }
+
+    #[test]
+    fn a_bad_tag_is_an_error_that_says_why() {
+        let err = K8sTag::parse(r#"{"container": {}}"#).expect_err("unknown field");
+        assert!(err.to_string().contains("unknown field `container`"), "{err}");
+        let tag = r#"{"container_config": {"resources": {"requests": "lots"}}}"#;
+        let err = job(&config(), &workload(Some(tag))).expect_err("not a map");
+        assert!(err.to_string().contains("weft/k8s"), "{err}");
+    }
+
+    #[test]
+    fn names_are_valid_and_distinct() {
+        let a = step_job_name("r1", "a", 1);
+        assert_ne!(a, step_job_name("r1", "a", 2));
+        assert_ne!(a, step_job_name("r2", "a", 1));
+        assert!(a.len() <= 63 && run_job_name("0193-x").len() <= 63);
+        assert_eq!(label_value("fan.out[2]"), "fan.out_2");
+        assert_eq!(label_value(&"x".repeat(80)).len(), 63);
+    }
+}
