@@ -289,20 +289,26 @@ pub struct Server {
 impl Server {
     /// Starts `weft serve` for `home` with extra `args`, and waits until it listens.
     pub fn start(home: &Home, args: &[&str]) -> Server {
-        Self::run(home, "serve", args)
+        Self::run(home, "serve", args, &[])
+    }
+
+    /// Starts `weft serve` for `home` with `env` added to its environment.
+    pub fn start_with_env(home: &Home, args: &[&str], env: &[(&str, &Path)]) -> Server {
+        Self::run(home, "serve", args, env)
     }
 
     /// Starts `weft dev` for `home` with `args` (the components to serve), and waits until
     /// it listens.
     pub fn dev(home: &Home, args: &[&str]) -> Server {
-        Self::run(home, "dev", args)
+        Self::run(home, "dev", args, &[])
     }
 
-    fn run(home: &Home, command: &str, args: &[&str]) -> Server {
+    fn run(home: &Home, command: &str, args: &[&str], env: &[(&str, &Path)]) -> Server {
         use std::io::BufRead;
         let mut child = Command::new(weft_bin())
             .args([command, "--listen", "127.0.0.1:0"])
             .args(args)
+            .envs(env.iter().copied())
             .env("WEFT_HOME", &home.dir.0)
             .env_remove("WEFT_LOG")
             .env_remove("WEFT_TOKEN")

@@ -13,6 +13,7 @@
 //! run_coordinator:            # runs queue; the daemon starts them within the limits
 //!   max_concurrent_runs: 3
 //!   tag_concurrency_limits: [{ key: domain, value: numbers, limit: 1 }]
+//! queue: { worker_timeout_seconds: 15 }     # the queue executor's silent workers
 //! run_retries: { max_retries: 1 }            # the weft/max_retries tag overrides it
 //! schedule_catch_up: { policy: all, max: 5 } # default: { policy: latest }
 //! run_monitoring: { heartbeat_timeout_seconds: 60, start_timeout_seconds: 180 }
@@ -78,6 +79,9 @@ pub struct InstanceConfig {
     /// server or daemon) or `{type: process}` (a `weft execute-run` process per run).
     #[serde(default)]
     pub run_launcher: RunLauncherConfig,
+    /// The `queue` executor's step queue.
+    #[serde(default)]
+    pub queue: QueueConfig,
     /// The pods of the `k8s` run launcher and the `k8s-job` executor.
     #[serde(default)]
     pub k8s: Option<weft_k8s::PodConfig>,
@@ -98,6 +102,30 @@ pub enum RunLauncherConfig {
     /// Each in a Kubernetes Job of its own (`weft execute-run RUN_ID` in the instance's
     /// image; `k8s:` says how its pod looks).
     K8s,
+}
+
+/// The `queue` executor: a claimed step whose worker has said nothing for
+/// `worker_timeout_seconds` (workers say they are alive every second) is given up and
+/// fails retryably.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueConfig {
+    #[serde(default = "QueueConfig::default_worker_timeout")]
+    pub worker_timeout_seconds: f64,
+}
+
+impl QueueConfig {
+    fn default_worker_timeout() -> f64 {
+        15.0
+    }
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        QueueConfig {
+            worker_timeout_seconds: Self::default_worker_timeout(),
+        }
+    }
 }
 
 /// Where step outputs and assets are kept.

@@ -262,7 +262,18 @@ fn step_runner(
             pods,
             store: store.clone(),
         }),
-        ("queue", _) => Arc::new(step_queue::QueueStepRunner::new(store.clone())),
+        ("queue", _) => {
+            let secs = instance.config.queue.worker_timeout_seconds;
+            if !(secs > 0.0 && secs.is_finite()) {
+                return Err(Failure::BadInput(anyhow::anyhow!(
+                    "queue.worker_timeout_seconds must be a positive number, got {secs}"
+                )));
+            }
+            Arc::new(step_queue::QueueStepRunner::new(
+                store.clone(),
+                std::time::Duration::from_secs_f64(secs),
+            ))
+        }
         _ => {
             let program = std::env::current_exe().map_err(|e| {
                 Failure::Failed(Some(anyhow::anyhow!(

@@ -24,9 +24,6 @@ use crate::instance::Instance;
 /// How often a worker says it is alive.
 const HEARTBEAT: Duration = Duration::from_secs(1);
 
-/// A claimed attempt whose worker has been silent this long is given up.
-const WORKER_TIMEOUT_MS: i64 = 15_000;
-
 /// How long an idle worker waits before looking at the queue again.
 const IDLE_POLL: Duration = Duration::from_millis(50);
 
@@ -34,14 +31,17 @@ const IDLE_POLL: Duration = Duration::from_millis(50);
 pub(crate) struct QueueStepRunner {
     store: Arc<Store>,
     runtime: tokio::runtime::Handle,
+    /// A claimed attempt whose worker has been silent this long is given up.
+    worker_timeout_ms: i64,
 }
 
 impl QueueStepRunner {
     /// A runner on the current tokio runtime.
-    pub(crate) fn new(store: Arc<Store>) -> Self {
+    pub(crate) fn new(store: Arc<Store>, worker_timeout: Duration) -> Self {
         QueueStepRunner {
             store,
             runtime: tokio::runtime::Handle::current(),
+            worker_timeout_ms: i64::try_from(worker_timeout.as_millis()).unwrap_or(i64::MAX),
         }
     }
 
@@ -89,7 +89,7 @@ impl QueueStepRunner {
         task: &StepTask,
     ) -> Option<Result<StepAttempt, String>> {
         let silent_ms = now_ms() - task.heartbeat_ms.unwrap_or(0);
-        if silent_ms < WORKER_TIMEOUT_MS {
+        if silent_ms < self.worker_timeout_ms {
             return None;
         }
         let (run_id, step, attempt) = (&request.run_id, &request.step_key, request.attempt);
@@ -192,8 +192,17 @@ pub async fn worker(mut instance: Instance, slots: u32, name: Option<String>) ->
             busy.fetch_add(1, Ordering::SeqCst);
             let (control, store, io, busy) = (control.clone(), store.clone(), io.clone(), busy.clone());
             let runtime = tokio::runtime::Handle::current();
+            let name = name.clone();
+            println!(
+                "worker {name}: took step {} of run {} (attempt {})",
+                task.step_key, task.run_id, task.attempt
+            );
             tokio::task::spawn_blocking(move || {
-                runtime.block_on(work(&control, &store, io.as_ref(), &task));
+                let outcome = runtime.block_on(work(&control, &store, io.as_ref(), &task));
+                println!(
+                    "worker {name}: step {} of run {} (attempt {}) {outcome}",
+                    task.step_key, task.run_id, task.attempt
+                );
                 busy.fetch_sub(1, Ordering::SeqCst);
             });
         }
@@ -216,8 +225,13 @@ pub async fn worker(mut instance: Instance, slots: u32, name: Option<String>) ->
     Ok(())
 }
 
-/// Runs one claimed attempt and stores its answer.
-async fn work(control: &super::control::Control, store: &Store, io: &dyn IoManager, task: &StepTask) {
+/// Runs one claimed attempt and stores its answer; says how it went.
+async fn work(
+    control: &super::control::Control,
+    store: &Store,
+    io: &dyn IoManager,
+    task: &StepTask,
+) -> &'static str {
     let (run_id, step) = (&task.run_id, &task.step_key);
     let answer = match store.run(run_id).await {
         Ok(Some(run)) if run.status.is_finished() || run.status == RunStatus::Canceling => {
@@ -232,19 +246,21 @@ async fn work(control: &super::control::Control, store: &Store, io: &dyn IoManag
         Ok(None) => failed(format!("there is no run {run_id}"), false),
         Err(e) => failed(format!("reading run {run_id}: {e}"), true),
     };
+    let outcome = if answer.result.is_ok() { "succeeded" } else { "failed" };
     let text = match serde_json::to_string(&answer) {
         Ok(text) => text,
         Err(e) => {
             tracing::error!("step {step} of run {run_id}: encoding the attempt: {e}");
-            return;
+            return "could not answer";
         }
     };
     // Keep trying: the run waits for this answer.
     for wait in [0, 100, 500, 2_000, 5_000] {
         tokio::time::sleep(Duration::from_millis(wait)).await;
         match store.answer_step(run_id, step, task.attempt, &text, now_ms()).await {
-            Ok(()) => return,
+            Ok(()) => return outcome,
             Err(e) => tracing::warn!("step {step} of run {run_id}: storing the answer: {e}"),
         }
     }
+    "could not answer"
 }
