@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of Weft from a clean clone: installs what the tests need (the
-# wasm32-wasip2 target, componentize-py, schemathesis; Debian's PostgreSQL and Chromium, and
+# wasm32-wasip2 target, componentize-py, schemathesis, moto; Debian's PostgreSQL and Chromium, and
 # playwright-core from npm, through the scripts they have), then builds everything in ONE
 # profile (release: wasmtime is built once) and runs the host crates' tests, the end-to-end
 # tests (which build the Rust, Go and Python guests from source), the API's property test
@@ -23,6 +23,10 @@ step "PostgreSQL for the storage and API tests"
 # shellcheck source=tests/pg.sh
 source tests/pg.sh
 
+step "an S3-compatible server (moto) for the object-store tests"
+# shellcheck source=tests/s3.sh
+source tests/s3.sh
+
 step "format"
 cargo fmt --all --check
 
@@ -32,6 +36,11 @@ step "host crates and end-to-end tests (release)"
 # such as tokio's test-util included) and nothing is compiled twice.
 cargo build --release --bins --tests
 cargo test --release
+
+step "deploy: the Helm chart (helm lint --strict, render, offline validation against the API types)"
+# The static (musl) image binary and its size are checked by `deploy/check.sh` in full, a
+# second wasmtime build that does not fit this run's time: see deploy/README.md.
+deploy/check.sh --chart
 
 step "HTTP API against its OpenAPI document (schemathesis: no 5xx)"
 tests/api/fuzz.sh

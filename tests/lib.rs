@@ -630,3 +630,31 @@ pub fn kill_processes_matching(pattern: &str) -> usize {
     }
     killed
 }
+
+/// A new bucket on the S3-compatible test server (`source tests/s3.sh` starts one and sets
+/// `WEFT_TEST_S3_ENDPOINT`), and its endpoint. Without a server, `None` (skipped, saying
+/// so), unless `CI` is set: then the test fails, since CI must run it.
+pub fn s3_bucket(label: &str) -> Option<(String, String)> {
+    let endpoint = match std::env::var("WEFT_TEST_S3_ENDPOINT") {
+        Ok(e) if !e.is_empty() => e,
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("WEFT_TEST_S3_ENDPOINT is not set, and CI is: `source tests/s3.sh` first")
+        }
+        _ => {
+            eprintln!("skipped: WEFT_TEST_S3_ENDPOINT is not set");
+            return None;
+        }
+    };
+    let bucket = format!(
+        "weft-{label}-{}",
+        uuid::Uuid::now_v7().simple().to_string().get(20..).unwrap_or("x")
+    );
+    // moto takes an unsigned `PUT /bucket`.
+    let status = reqwest::blocking::Client::new()
+        .put(format!("{endpoint}/{bucket}"))
+        .send()
+        .unwrap_or_else(|e| panic!("creating bucket {bucket} at {endpoint}: {e}"))
+        .status();
+    assert!(status.is_success(), "creating bucket {bucket}: {status}");
+    Some((endpoint, bucket))
+}

@@ -39,6 +39,19 @@ fn cluster(backend: Backend, executor: &str) -> Option<(Home, KubeDouble, PathBu
     .unwrap();
     let kubeconfig = home.dir.join("kubeconfig");
     double.write_kubeconfig(&kubeconfig).unwrap();
+    // On PostgreSQL, as on a real cluster, outputs go to an S3-compatible object store that
+    // every pod reaches (its credentials given to the pods by value here, by a Secret on a
+    // cluster); on SQLite to the shared filesystem.
+    let mut pod_env = "WEFT_LOG: info".to_owned();
+    if backend == Backend::Postgres {
+        let (endpoint, bucket) = weft_tests::s3_bucket("k8s")?;
+        home.add_config(&format!(
+            "io_manager: {{ s3: {{ bucket: {bucket}, endpoint: \"{endpoint}\", allow_http: true }} }}\n"
+        ));
+        for var in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
+            pod_env.push_str(&format!(", {var}: {}", std::env::var(var).unwrap()));
+        }
+    }
     home.add_config(&format!(
         "run_launcher: {{ type: k8s }}\n\
          executor: {executor}\n\
@@ -48,7 +61,7 @@ fn cluster(backend: Backend, executor: &str) -> Option<(Home, KubeDouble, PathBu
            namespace: weft\n  \
            home: {}\n  \
            service_account_name: weft-runs\n  \
-           env: {{ WEFT_LOG: info }}\n  \
+           env: {{ {pod_env} }}\n  \
            node_selector: {{ pool: batch }}\n  \
            resources: {{ requests: {{ cpu: 250m }} }}\n",
         home.dir.0.display()
@@ -89,6 +102,9 @@ fn runs_and_steps_run_in_jobs_shaped_by_the_instance_and_tags(backend: Backend) 
     assert_eq!(run["status"], "SUCCESS", "{run}");
     let events = server.events(&run_id);
     assert_eq!(output_of(&events, "sum_two_sums"), json!(55));
+    // Outputs crossed pods through the object store on PostgreSQL, the filesystem on SQLite.
+    let on_disk = home.dir.join("storage").join(&run_id).exists();
+    assert_eq!(on_disk, backend == Backend::Sqlite);
 
     // One pod for the run, one per step, each running `weft` with the run's arguments.
     // (The run's pod exits just after it recorded the run's end.)
