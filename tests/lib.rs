@@ -647,7 +647,11 @@ pub fn s3_bucket(label: &str) -> Option<(String, String)> {
     };
     let bucket = format!(
         "weft-{label}-{}",
-        uuid::Uuid::now_v7().simple().to_string().get(20..).unwrap_or("x")
+        uuid::Uuid::now_v7()
+            .simple()
+            .to_string()
+            .get(20..)
+            .unwrap_or("x")
     );
     // moto takes an unsigned `PUT /bucket`.
     let status = reqwest::blocking::Client::new()

@@ -151,9 +151,15 @@ fn runs_and_steps_run_in_jobs_shaped_by_the_instance_and_tags(backend: Backend) 
         assert_eq!(full["spec"]["serviceAccountName"], "weft-runs");
         assert_eq!(full["spec"]["nodeSelector"]["pool"], "batch");
         let tolerations = full["spec"]["tolerations"].as_array().unwrap();
-        assert!(tolerations.iter().any(|t| t["key"] == "batch"), "{tolerations:?}");
+        assert!(
+            tolerations.iter().any(|t| t["key"] == "batch"),
+            "{tolerations:?}"
+        );
         assert_eq!(full["metadata"]["labels"]["weft/run-id"], run_id.as_str());
-        assert_eq!(full["metadata"]["labels"]["app.kubernetes.io/managed-by"], "weft");
+        assert_eq!(
+            full["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+            "weft"
+        );
     }
     // Retries are Weft's: no Job retries its pod.
     for job in double.jobs() {
@@ -171,7 +177,10 @@ fn runs_and_steps_run_in_jobs_shaped_by_the_instance_and_tags(backend: Backend) 
     let events = server.events(&run_id);
     let failure = events.iter().find(|e| e["type"] == "RUN_FAILURE").unwrap();
     assert!(
-        failure["message"].as_str().unwrap().contains("unknown field `container`"),
+        failure["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown field `container`"),
         "{failure}"
     );
 }
@@ -212,9 +221,18 @@ fn a_killed_step_pod_is_retried_and_a_run_pod_outlives_its_server(backend: Backe
     let events = server.events(&run_id);
     assert_eq!(
         types_of(&events, Some("sleepy_retried")),
-        ["STEP_START", "STEP_UP_FOR_RETRY", "STEP_START", "STEP_OUTPUT", "STEP_SUCCESS"]
+        [
+            "STEP_START",
+            "STEP_UP_FOR_RETRY",
+            "STEP_START",
+            "STEP_OUTPUT",
+            "STEP_SUCCESS"
+        ]
     );
-    let retry = events.iter().find(|e| e["type"] == "STEP_UP_FOR_RETRY").unwrap();
+    let retry = events
+        .iter()
+        .find(|e| e["type"] == "STEP_UP_FOR_RETRY")
+        .unwrap();
     let message = retry["message"].as_str().unwrap();
     assert!(message.contains("the Job failed"), "{message}");
     assert!(message.contains("exited with code 137"), "{message}");
@@ -241,7 +259,10 @@ fn a_killed_step_pod_is_retried_and_a_run_pod_outlives_its_server(backend: Backe
         std::thread::sleep(Duration::from_millis(50));
     };
     assert_eq!(shown["run"]["status"], "SUCCESS", "{shown}");
-    assert_eq!(output_of(shown["events"].as_array().unwrap(), "wake"), json!(1500));
+    assert_eq!(
+        output_of(shown["events"].as_array().unwrap(), "wake"),
+        json!(1500)
+    );
 }
 
 /// A `weft worker --slots 1` on an instance, and what it printed so far.
@@ -276,7 +297,12 @@ impl Worker {
     }
 
     fn count(&self, text: &str) -> usize {
-        self.lines.lock().unwrap().iter().filter(|l| l.contains(text)).count()
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains(text))
+            .count()
     }
 }
 
@@ -303,7 +329,10 @@ fn the_queue_executor_spreads_steps_over_workers_and_survives_a_dead_one(backend
     let run_id = server.launch(json!({ "location": "numbers", "job": "process_numbers" }));
     let run = server.wait(&run_id);
     assert_eq!(run["status"], "SUCCESS", "{run}");
-    assert_eq!(output_of(&server.events(&run_id), "sum_two_sums"), json!(55));
+    assert_eq!(
+        output_of(&server.events(&run_id), "sum_two_sums"),
+        json!(55)
+    );
 
     // A new version is uploaded while the workers run: the next run is pinned to it, and
     // the workers load it by digest without restarting.
@@ -346,12 +375,24 @@ fn the_queue_executor_spreads_steps_over_workers_and_survives_a_dead_one(backend
     let events = server.events(&retried);
     assert_eq!(
         types_of(&events, Some("sleepy_retried")),
-        ["STEP_START", "STEP_UP_FOR_RETRY", "STEP_START", "STEP_OUTPUT", "STEP_SUCCESS"]
+        [
+            "STEP_START",
+            "STEP_UP_FOR_RETRY",
+            "STEP_START",
+            "STEP_OUTPUT",
+            "STEP_SUCCESS"
+        ]
     );
-    let retry = events.iter().find(|e| e["type"] == "STEP_UP_FOR_RETRY").unwrap();
+    let retry = events
+        .iter()
+        .find(|e| e["type"] == "STEP_UP_FOR_RETRY")
+        .unwrap();
     let message = retry["message"].as_str().unwrap();
     assert!(message.contains("stopped answering"), "{message}");
     assert_eq!(output_of(&events, "wake"), json!(3000));
     let again = format!("took step sleepy_retried of run {retried} (attempt 2)");
-    assert!(workers.iter().any(|w| w.printed(&again)), "a live worker retried it");
+    assert!(
+        workers.iter().any(|w| w.printed(&again)),
+        "a live worker retried it"
+    );
 }

@@ -2,7 +2,8 @@
 //! `run_launcher: {type: process}` a launched run executes in `weft execute-run` and ends
 //! even when its server is killed mid-run; with `executor: multiprocess` each step attempt
 //! runs in `weft step`, outputs crossing through the I/O manager, and a step whose process
-//! is killed is retried under its retry policy.
+//! is killed is retried under its retry policy; a step's process on another machine (its
+//! own home) fetches the component and its precompiled form by digest from the server.
 
 #![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
 
@@ -12,6 +13,7 @@ use weft_tests::{Backend, Home, Server, output_of, rust_guest_bytes, types_of};
 weft_tests::on_both_databases!(
     a_run_in_its_own_process_finishes_after_its_server_is_killed,
     the_multiprocess_executor_runs_each_step_in_a_process_and_retries_a_killed_one,
+    a_step_elsewhere_fetches_its_component_by_digest_from_the_server,
 );
 
 fn hostile() -> Vec<u8> {
@@ -150,4 +152,61 @@ fn the_multiprocess_executor_runs_each_step_in_a_process_and_retries_a_killed_on
         "{retry}"
     );
     assert_eq!(output_of(&events, "wake"), json!(3000));
+}
+
+fn a_step_elsewhere_fetches_its_component_by_digest_from_the_server(backend: Backend) {
+    let Some(home) = Home::on(backend) else {
+        return;
+    };
+    let server = Server::start(&home, &["--token", "t0k"]);
+    let digest = server.upload("numbers", &rust_guest_bytes("numbers"));
+    let run_id = server.launch(json!({ "location": "numbers", "job": "process_numbers" }));
+    assert_eq!(server.wait(&run_id)["status"], "SUCCESS");
+
+    // A pod's home: the same database, no component cache, the server to fetch from.
+    let pod = Home::new();
+    pod.set_database(&home.database_url().unwrap());
+    pod.add_config(&format!("component_server: {}\n", server.url));
+    let step = |token: &str| {
+        std::process::Command::new(weft_tests::weft_bin())
+            .args(["step", &run_id, "generate_numbers"])
+            .env("WEFT_HOME", &pod.dir.0)
+            .env("WEFT_TOKEN", token)
+            .env_remove("WEFT_LOG")
+            .output()
+            .unwrap()
+    };
+    let refused = step("wrong");
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("401"), "{said}");
+
+    let out = step("t0k");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let attempt: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(attempt["result"]["Ok"].is_array(), "{attempt}");
+    // Cached by digest: the bytes, and the server's precompiled form (nothing compiled here).
+    let cached: Vec<String> = std::fs::read_dir(pod.dir.join("cache"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(cached.contains(&format!("{digest}.wasm")), "{cached:?}");
+    assert!(
+        cached
+            .iter()
+            .any(|f| f.starts_with(&format!("{digest}-")) && f.ends_with(".cwasm")),
+        "{cached:?}"
+    );
+    // A cached component is used as is: the server is not needed any more.
+    drop(server);
+    let again = step("t0k");
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
 }

@@ -1,5 +1,6 @@
 //! The API's one rule of access: when a token is configured, every request that changes
-//! something (anything but GET and HEAD) must carry `Authorization: Bearer <token>`.
+//! something (anything but GET and HEAD) must carry `Authorization: Bearer <token>`, and so
+//! must every read of user code (`/components/...`: what pods fetch by digest).
 
 use std::sync::Arc;
 
@@ -27,7 +28,9 @@ pub(crate) async fn require_token(
     let Some(token) = auth.token.as_deref() else {
         return next.run(request).await;
     };
-    if matches!(*request.method(), Method::GET | Method::HEAD) {
+    let path = request.uri().path();
+    let reads_code = path.starts_with("/components/") || path.starts_with("/api/components/");
+    if matches!(*request.method(), Method::GET | Method::HEAD) && !reads_code {
         return next.run(request).await;
     }
     let given = request
@@ -38,9 +41,9 @@ pub(crate) async fn require_token(
     let refusal = match given {
         Some(given) if constant_time_eq(given.as_bytes(), token.as_bytes()) => None,
         Some(_) => Some("the bearer token is wrong"),
-        None => {
-            Some("this server requires a token for changes: send `Authorization: Bearer <token>`")
-        }
+        None => Some(
+            "this server requires a token for changes and components: send `Authorization: Bearer <token>`",
+        ),
     };
     match refusal {
         None => next.run(request).await,

@@ -16,6 +16,7 @@
 //! ```
 
 mod auth;
+mod components;
 mod definitions;
 mod error;
 mod extract;
@@ -120,6 +121,11 @@ pub fn router<S: ControlPlane>(service: Arc<S>, options: Options) -> Router {
         .route(
             "/sensors/{location}/{name}/ticks",
             get(definitions::ticks::<S>),
+        )
+        .route("/components/{digest}", get(components::component::<S>))
+        .route(
+            "/components/{digest}/precompiled/{engine}",
+            get(components::precompiled::<S>),
         )
         .route("/runs", get(runs::list::<S>).post(runs::launch::<S>))
         .route("/runs/{run_id}", get(runs::get::<S>))

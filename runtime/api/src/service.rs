@@ -260,6 +260,17 @@ pub trait ControlPlane: Send + Sync + 'static {
         limit: u32,
     ) -> impl Future<Output = Result<Vec<Tick>, ApiError>> + Send;
 
+    /// The bytes of component `digest` (404 when none is stored).
+    fn component(&self, digest: &str) -> impl Future<Output = Result<Vec<u8>, ApiError>> + Send;
+
+    /// The precompiled form of component `digest` for the engine whose compatibility key
+    /// is `engine` (404 when this server has none for that engine).
+    fn precompiled(
+        &self,
+        digest: &str,
+        engine: &str,
+    ) -> impl Future<Output = Result<Vec<u8>, ApiError>> + Send;
+
     /// A step's compute logs: `(stdout, stderr)`.
     fn compute_logs(
         &self,

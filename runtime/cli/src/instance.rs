@@ -19,6 +19,7 @@
 //! run_monitoring: { heartbeat_timeout_seconds: 60, start_timeout_seconds: 180 }
 //! run_launcher: { type: process }            # a `weft execute-run` process per run, or
 //!                                            # k8s: a Kubernetes Job per run
+//! component_server: http://weft:8080   # pods fetch components by digest from the server
 //! k8s:                        # the pods of the k8s launcher and the k8s-job executor
 //!   image: registry.example/weft:0.1.0
 //!   namespace: data
@@ -79,6 +80,11 @@ pub struct InstanceConfig {
     /// server or daemon) or `{type: process}` (a `weft execute-run` process per run).
     #[serde(default)]
     pub run_launcher: RunLauncherConfig,
+    /// Where run and step pods and workers fetch components by digest (`weft serve`'s URL,
+    /// with `WEFT_TOKEN` when it has a token) instead of reading them from the database;
+    /// each is checked against its digest and cached under `$WEFT_HOME/cache`.
+    #[serde(default)]
+    pub component_server: Option<String>,
     /// The `queue` executor's step queue.
     #[serde(default)]
     pub queue: QueueConfig,

@@ -180,7 +180,12 @@ pub fn job(config: &PodConfig, workload: &Workload) -> Result<Job, K8sError> {
     labels.insert("app.kubernetes.io/managed-by".into(), "weft".into());
     let mut env: Vec<EnvVar> = vec![EnvVar {
         name: "WEFT_HOME".into(),
-        value: Some(config.home.clone().unwrap_or_else(|| "/var/lib/weft".into())),
+        value: Some(
+            config
+                .home
+                .clone()
+                .unwrap_or_else(|| "/var/lib/weft".into()),
+        ),
         ..EnvVar::default()
     }];
     env.extend(config.env.iter().map(|(k, v)| env_var(k, v)));
@@ -282,9 +287,15 @@ fn apply_tag(job: Job, tag: &K8sTag) -> Result<Job, K8sError> {
     let parts: [(&[&str], &Map<String, Value>); 5] = [
         (&["metadata"], &tag.job_metadata),
         (&["spec"], &tag.job_spec_config),
-        (&["spec", "template", "metadata"], &tag.pod_template_spec_metadata),
+        (
+            &["spec", "template", "metadata"],
+            &tag.pod_template_spec_metadata,
+        ),
         (&["spec", "template", "spec"], &tag.pod_spec_config),
-        (&["spec", "template", "spec", "containers", "0"], &tag.container_config),
+        (
+            &["spec", "template", "spec", "containers", "0"],
+            &tag.container_config,
+        ),
     ];
     for (path, fields) in parts {
         if fields.is_empty() {
@@ -292,7 +303,11 @@ fn apply_tag(job: Job, tag: &K8sTag) -> Result<Job, K8sError> {
         }
         let target = at(&mut value, path)
             .ok_or_else(|| K8sError::Tag(format!("the Job has no {}", path.join("."))))?;
-        merge(target, &camel_case_keys(&Value::Object(fields.clone()), None), how);
+        merge(
+            target,
+            &camel_case_keys(&Value::Object(fields.clone()), None),
+            how,
+        );
     }
     serde_json::from_value(value).map_err(|e| K8sError::Tag(e.to_string()))
 }
@@ -433,10 +448,7 @@ mod tests {
         assert_eq!(pod.service_account_name.as_deref(), Some("weft"));
         let labels = job.metadata.labels.as_ref().expect("labels");
         assert_eq!(labels.get("team").map(String::as_str), Some("data"));
-        assert_eq!(
-            labels.get(STEP_LABEL).map(String::as_str),
-            Some("add_one")
-        );
+        assert_eq!(labels.get(STEP_LABEL).map(String::as_str), Some("add_one"));
     }
 
     #[test]
@@ -460,7 +472,10 @@ mod tests {
         assert_eq!(pod.node_selector.as_ref().map(|n| n.len()), Some(2));
         assert_eq!(pod.tolerations.as_ref().map(Vec::len), Some(2));
         let labels = job.metadata.labels.as_ref().expect("labels");
-        assert!(labels.contains_key("my_label"), "label keys stay as written");
+        assert!(
+            labels.contains_key("my_label"),
+            "label keys stay as written"
+        );
     }
 
     #[test]
@@ -469,7 +484,9 @@ mod tests {
                       "pod_spec_config": {"tolerations": [{"key": "gpu", "operator": "Exists"}]}}"#;
         let job = job(&config(), &workload(Some(tag))).expect("job");
         let pod = job.spec.as_ref().and_then(|s| s.template.spec.as_ref());
-        let tolerations = pod.and_then(|p| p.tolerations.as_ref()).expect("tolerations");
+        let tolerations = pod
+            .and_then(|p| p.tolerations.as_ref())
+            .expect("tolerations");
         assert_eq!(tolerations.len(), 1);
         assert_eq!(tolerations[0].key.as_deref(), Some("gpu"));
     }
@@ -477,7 +494,10 @@ mod tests {
     #[test]
     fn a_bad_tag_is_an_error_that_says_why() {
         let err = K8sTag::parse(r#"{"container": {}}"#).expect_err("unknown field");
-        assert!(err.to_string().contains("unknown field `container`"), "{err}");
+        assert!(
+            err.to_string().contains("unknown field `container`"),
+            "{err}"
+        );
         let tag = r#"{"container_config": {"resources": {"requests": "lots"}}}"#;
         let err = job(&config(), &workload(Some(tag))).expect_err("not a map");
         assert!(err.to_string().contains("weft/k8s"), "{err}");

@@ -169,6 +169,18 @@ impl WasmHost {
         CodeLocation::new(self.inner.clone(), name.to_owned(), digest, pre, sandbox)
     }
 
+    /// This engine's compatibility key: precompiled components are interchangeable
+    /// between hosts with the same key (the same build of Weft and wasmtime settings).
+    pub fn engine_key(&self) -> &str {
+        &self.inner.engine_key
+    }
+
+    /// Compiles `bytes` into the precompile cache (if not there yet), without loading it.
+    pub fn precompile(&self, bytes: &[u8]) -> Result<(), LoadError> {
+        check_header(bytes)?;
+        self.compile(&digest_of(bytes), bytes).map(drop)
+    }
+
     /// Where the precompiled form of `digest` is kept.
     pub fn cache_path(&self, digest: &str) -> PathBuf {
         self.inner
@@ -206,8 +218,10 @@ impl WasmHost {
 #[allow(unsafe_code)]
 fn load_precompiled(engine: &Engine, path: &Path) -> wasmtime::Result<Component> {
     // SAFETY: the file was produced by `Engine::precompile_component` of an engine with the
-    // same compatibility hash (it is in the file name) and written under Weft's cache
-    // directory by an atomic rename, so it is whole; wasmtime checks its header and engine
+    // same compatibility hash (it is in the file name) — here, or by the instance's own
+    // server for a pod (`component_server`: trusted as the database is, and reached with
+    // its token) — and written under Weft's cache directory by an atomic rename, so it is
+    // whole; wasmtime checks its header and engine
     // settings again and errors out on a mismatch. The cache directory must be writable
     // only by the Weft user (it is under `$WEFT_HOME`).
     unsafe { Component::deserialize_file(engine, path) }

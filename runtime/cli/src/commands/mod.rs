@@ -78,9 +78,7 @@ pub async fn dispatch(cli: Cli) -> Result<(), Failure> {
             step_key,
             attempt,
             answer,
-        } => {
-            crate::serve::step_process::command(instance, run_id, step_key, attempt, answer).await
-        }
+        } => crate::serve::step_process::command(instance, run_id, step_key, attempt, answer).await,
         Command::Worker { slots, name } => {
             crate::serve::step_queue::worker(instance, slots, name).await
         }

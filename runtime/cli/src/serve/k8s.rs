@@ -11,8 +11,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use weft_core::events::FailureKind;
 use weft_core::defs::Tags;
+use weft_core::events::FailureKind;
 use weft_engine::ports::{StepAttempt, StepFailure, StepRequest, StepRunner};
 use weft_k8s::spec::{self, K8sTag, RUN_LABEL, STEP_LABEL};
 use weft_k8s::{Kube, PodConfig, Workload};
@@ -174,11 +174,8 @@ pub(crate) fn answer_of(
     store: &Store,
     request: &StepRequest,
 ) -> Option<Result<StepAttempt, String>> {
-    let task = runtime.block_on(store.step_task(
-        &request.run_id,
-        &request.step_key,
-        request.attempt,
-    ));
+    let task =
+        runtime.block_on(store.step_task(&request.run_id, &request.step_key, request.attempt));
     match task {
         Err(e) => Some(Err(format!("reading the step's answer: {e}"))),
         Ok(task) => task.and_then(|t| t.answer).map(|text| {

@@ -6,6 +6,7 @@
 
 pub(crate) mod control;
 pub(crate) mod execute_run;
+pub(crate) mod fetch;
 pub(crate) mod k8s;
 pub(crate) mod launcher;
 pub(crate) mod registry;

@@ -2,7 +2,9 @@
 //! (from the component bytes in the database, precompiled through the on-disk cache) and
 //! kept in memory while its grants stay the same. Nothing here is state of its own: a
 //! version missing from memory is loaded again from the database, so every replica can run
-//! every version, including one uploaded to another replica a moment ago.
+//! every version, including one uploaded to another replica a moment ago. A pod or worker
+//! whose weft.yaml names a `component_server` fetches the bytes (and the precompiled form)
+//! from that server by digest instead ([`super::fetch`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -113,21 +115,68 @@ impl Registry {
         {
             return Ok(entry.location.clone());
         }
-        let bytes = self
-            .store
+        let bytes = match &self.instance.config.component_server {
+            Some(server) => super::fetch::component(&self.host, server, digest).await?,
+            None => self
+                .stored_component(digest)
+                .await
+                .map_err(|e| match e.kind {
+                    ErrorKind::NotFound => ApiError::new(
+                        ErrorKind::Unprocessable,
+                        format!(
+                            "version {digest} of code location {name} has no stored component: \
+                         upload it again"
+                        ),
+                    ),
+                    _ => e,
+                })?,
+        };
+        let location = self.compile(name, Arc::new(bytes), grants).await?;
+        Ok(self.keep(location, grants.clone()))
+    }
+}
+
+impl Registry {
+    /// The stored bytes of component `digest`.
+    async fn stored_component(&self, digest: &str) -> Result<Vec<u8>, ApiError> {
+        self.store
             .component(digest)
             .await
             .map_err(store_error)?
             .ok_or_else(|| {
                 ApiError::new(
-                    ErrorKind::Unprocessable,
-                    format!(
-                        "version {digest} of code location {name} has no stored component: upload it again"
-                    ),
+                    ErrorKind::NotFound,
+                    format!("no component {digest} is stored: upload it again"),
                 )
-            })?;
-        let location = self.compile(name, Arc::new(bytes), grants).await?;
-        Ok(self.keep(location, grants.clone()))
+            })
+    }
+
+    /// Component `digest`, as the server serves it to pods.
+    pub async fn component_bytes(&self, digest: &str) -> Result<Vec<u8>, ApiError> {
+        self.stored_component(digest).await
+    }
+
+    /// The precompiled form of component `digest` for engine `engine`, compiled here first
+    /// if this server's engine is that one and has not compiled it yet.
+    pub async fn precompiled_bytes(&self, digest: &str, engine: &str) -> Result<Vec<u8>, ApiError> {
+        if engine != self.host.engine_key() {
+            return Err(ApiError::not_found(format!(
+                "this server's engine is {}, not {engine}: the pod compiles the component itself",
+                self.host.engine_key()
+            )));
+        }
+        let path = self.host.cache_path(digest);
+        if !path.exists() {
+            let bytes = self.stored_component(digest).await?;
+            let host = self.host.clone();
+            tokio::task::spawn_blocking(move || host.precompile(&bytes))
+                .await
+                .map_err(|e| ApiError::internal(e.to_string()))?
+                .map_err(load_error)?;
+        }
+        tokio::fs::read(&path)
+            .await
+            .map_err(|e| ApiError::internal(format!("reading {}: {e}", path.display())))
     }
 }
 

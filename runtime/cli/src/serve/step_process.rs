@@ -126,7 +126,11 @@ pub async fn command(
                 .answer_step(&run_id, &step_key, attempt, &text, weft_engine::now_ms())
                 .await
                 .map_err(|e| Failure::Failed(Some(e.into())))?;
-            let outcome = if answer.result.is_ok() { "succeeded" } else { "failed" };
+            let outcome = if answer.result.is_ok() {
+                "succeeded"
+            } else {
+                "failed"
+            };
             println!("step {step_key} of run {run_id}: attempt {attempt} {outcome}");
         }
     }

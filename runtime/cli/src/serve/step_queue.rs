@@ -46,9 +46,17 @@ impl QueueStepRunner {
     }
 
     /// Waits for the answer to `request`, queued; `None` while there is none yet.
-    fn poll(&self, request: &StepRequest, warned: &mut bool, since: Instant) -> Option<StepAttempt> {
+    fn poll(
+        &self,
+        request: &StepRequest,
+        warned: &mut bool,
+        since: Instant,
+    ) -> Option<StepAttempt> {
         let (run_id, step, attempt) = (&request.run_id, &request.step_key, request.attempt);
-        let task = match self.runtime.block_on(self.store.step_task(run_id, step, attempt)) {
+        let task = match self
+            .runtime
+            .block_on(self.store.step_task(run_id, step, attempt))
+        {
             Ok(task) => task,
             Err(e) => {
                 // The database may come back: keep waiting, loudly.
@@ -93,7 +101,10 @@ impl QueueStepRunner {
             return None;
         }
         let (run_id, step, attempt) = (&request.run_id, &request.step_key, request.attempt);
-        match self.runtime.block_on(self.store.give_up_step(run_id, step, attempt)) {
+        match self
+            .runtime
+            .block_on(self.store.give_up_step(run_id, step, attempt))
+        {
             Ok(true) => Some(Err(format!(
                 "worker {} took the step and stopped answering (no heartbeat for {} s)",
                 task.worker.as_deref().unwrap_or("?"),
@@ -111,11 +122,18 @@ impl QueueStepRunner {
     /// Gives a still queued attempt up if its run is being canceled.
     fn check_canceled(&self, request: &StepRequest) -> Option<Result<StepAttempt, String>> {
         let (run_id, step, attempt) = (&request.run_id, &request.step_key, request.attempt);
-        let run = self.runtime.block_on(self.store.run(run_id)).ok().flatten()?;
+        let run = self
+            .runtime
+            .block_on(self.store.run(run_id))
+            .ok()
+            .flatten()?;
         if run.status != RunStatus::Canceling {
             return None;
         }
-        match self.runtime.block_on(self.store.give_up_step(run_id, step, attempt)) {
+        match self
+            .runtime
+            .block_on(self.store.give_up_step(run_id, step, attempt))
+        {
             Ok(true) => Some(Ok(failed(
                 "the run was canceled before a worker took the step".into(),
                 false,
@@ -128,9 +146,9 @@ impl QueueStepRunner {
 impl StepRunner for QueueStepRunner {
     fn run_step(&self, request: &StepRequest) -> StepAttempt {
         let (run_id, step, attempt) = (&request.run_id, &request.step_key, request.attempt);
-        let queued = self
-            .runtime
-            .block_on(self.store.enqueue_step(run_id, step, attempt, now_ms()));
+        let queued =
+            self.runtime
+                .block_on(self.store.enqueue_step(run_id, step, attempt, now_ms()));
         if let Err(e) = queued {
             return failed(format!("queuing the step: {e}"), true);
         }
@@ -148,9 +166,15 @@ impl StepRunner for QueueStepRunner {
 }
 
 /// `weft worker --slots N`: takes attempts from the queue and runs them until stopped.
-pub async fn worker(mut instance: Instance, slots: u32, name: Option<String>) -> Result<(), Failure> {
+pub async fn worker(
+    mut instance: Instance,
+    slots: u32,
+    name: Option<String>,
+) -> Result<(), Failure> {
     if slots == 0 {
-        return Err(Failure::BadInput(anyhow::anyhow!("--slots must be at least 1")));
+        return Err(Failure::BadInput(anyhow::anyhow!(
+            "--slots must be at least 1"
+        )));
     }
     let name = name.unwrap_or_else(|| {
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "worker".into());
@@ -182,15 +206,19 @@ pub async fn worker(mut instance: Instance, slots: u32, name: Option<String>) ->
         let free = slots.saturating_sub(busy.load(Ordering::SeqCst));
         let claimed = match free {
             0 => Vec::new(),
-            n => store.claim_steps(&name, n, now_ms()).await.unwrap_or_else(|e| {
-                tracing::warn!("worker {name}: {e}");
-                Vec::new()
-            }),
+            n => store
+                .claim_steps(&name, n, now_ms())
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!("worker {name}: {e}");
+                    Vec::new()
+                }),
         };
         let idle = claimed.is_empty();
         for task in claimed {
             busy.fetch_add(1, Ordering::SeqCst);
-            let (control, store, io, busy) = (control.clone(), store.clone(), io.clone(), busy.clone());
+            let (control, store, io, busy) =
+                (control.clone(), store.clone(), io.clone(), busy.clone());
             let runtime = tokio::runtime::Handle::current();
             let name = name.clone();
             println!(
@@ -234,11 +262,13 @@ async fn work(
 ) -> &'static str {
     let (run_id, step) = (&task.run_id, &task.step_key);
     let answer = match store.run(run_id).await {
-        Ok(Some(run)) if run.status.is_finished() || run.status == RunStatus::Canceling => {
-            failed(format!("run {run_id} is {}: the step was not run", run.status), false)
-        }
+        Ok(Some(run)) if run.status.is_finished() || run.status == RunStatus::Canceling => failed(
+            format!("run {run_id} is {}: the step was not run", run.status),
+            false,
+        ),
         Ok(Some(run)) => {
-            match super::step_process::run_stored_step(control, io, &run, step, task.attempt).await {
+            match super::step_process::run_stored_step(control, io, &run, step, task.attempt).await
+            {
                 Ok(answer) => answer,
                 Err(failure) => failed(failure.to_string(), false),
             }
@@ -246,7 +276,11 @@ async fn work(
         Ok(None) => failed(format!("there is no run {run_id}"), false),
         Err(e) => failed(format!("reading run {run_id}: {e}"), true),
     };
-    let outcome = if answer.result.is_ok() { "succeeded" } else { "failed" };
+    let outcome = if answer.result.is_ok() {
+        "succeeded"
+    } else {
+        "failed"
+    };
     let text = match serde_json::to_string(&answer) {
         Ok(text) => text,
         Err(e) => {
@@ -257,7 +291,10 @@ async fn work(
     // Keep trying: the run waits for this answer.
     for wait in [0, 100, 500, 2_000, 5_000] {
         tokio::time::sleep(Duration::from_millis(wait)).await;
-        match store.answer_step(run_id, step, task.attempt, &text, now_ms()).await {
+        match store
+            .answer_step(run_id, step, task.attempt, &text, now_ms())
+            .await
+        {
             Ok(()) => return outcome,
             Err(e) => tracing::warn!("step {step} of run {run_id}: storing the answer: {e}"),
         }

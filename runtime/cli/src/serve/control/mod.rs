@@ -514,6 +514,14 @@ impl ControlPlane for Control {
             .collect())
     }
 
+    async fn component(&self, digest: &str) -> Result<Vec<u8>, ApiError> {
+        self.registry.component_bytes(digest).await
+    }
+
+    async fn precompiled(&self, digest: &str, engine: &str) -> Result<Vec<u8>, ApiError> {
+        self.registry.precompiled_bytes(digest, engine).await
+    }
+
     async fn compute_logs(
         &self,
         run_id: &str,
