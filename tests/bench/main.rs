@@ -24,7 +24,10 @@
 //! through the engine and as a whole `weft run`, beside Dagster's process_numbers.
 //!
 //! A third table: the control plane (`weft serve` on loopback): upload → runnable and launch
-//! → run succeeded (see `control.rs`), against issue 4's targets.
+//! → run succeeded (see `control.rs`), against issue 4's targets, and a step in a fresh
+//! process: `weft step` beside Dagster's `dagster api execute_step` (what a step pod of its
+//! k8s_job_executor runs) for the same op, with the ratio (`dagster_step.rs`, through
+//! `tests/bench/dagster_step.py`), when Dagster is installed.
 //!
 //! Flags: `--runs N` (default 20; medians of N), `--dagster-runs N` (default: `--runs`, at
 //! most 10: a Dagster wide_job takes seconds), `--dagster-bench PATH` (default
@@ -35,6 +38,7 @@
 
 mod control;
 mod dagster;
+mod dagster_step;
 mod engine;
 mod languages;
 mod native;
@@ -135,6 +139,13 @@ fn main() {
     }
 }
 
+/// Dagster's `execute_step` figures, with the code location beside `--dagster-bench`.
+fn run_dagster_step(args: &Args) -> (Option<dagster_step::DagsterStep>, &'static str) {
+    let script = repo_root().join("tests/bench/dagster_step.py");
+    let defs = args.dagster_bench.with_file_name("defs.py");
+    dagster_step::measure(&script, &defs, args.dagster_runs)
+}
+
 /// Dagster's figures when it is installed and its bench ran, and otherwise why not.
 fn run_dagster(args: &Args) -> (Option<Dagster>, &'static str) {
     if !dagster_installed() {
@@ -162,9 +173,17 @@ fn real_main() -> Result<(), String> {
 
     if args.control_only {
         let control = control::control_times(&wasm, n)?;
-        table::print_control(&control, n);
+        let (step, step_missing) = run_dagster_step(&args);
+        table::print_control(&control, n, step.as_ref(), step_missing);
         if args.json {
-            println!("{}", json!({"runs": n, "control": control.to_json()}));
+            println!(
+                "{}",
+                json!({
+                    "runs": n,
+                    "control": control.to_json(),
+                    "dagster_step": step.as_ref().map(|d| d.to_json(control.step_process)),
+                })
+            );
         }
         return Ok(());
     }
@@ -228,6 +247,7 @@ fn real_main() -> Result<(), String> {
     let languages = languages::measure_all(&weft, n);
     let control = control::control_times(&wasm, n)?;
     let (dagster, missing) = run_dagster(&args);
+    let (step, step_missing) = run_dagster_step(&args);
 
     let figures = table::Figures {
         runs: n,
@@ -245,7 +265,7 @@ fn real_main() -> Result<(), String> {
     };
     table::print_main(&figures);
     table::print_languages(&languages, n, dagster.as_ref(), missing);
-    table::print_control(&control, n);
+    table::print_control(&control, n, step.as_ref(), step_missing);
 
     if args.json {
         let out = json!({
@@ -261,6 +281,7 @@ fn real_main() -> Result<(), String> {
             "plain_rust_ns": {"process_numbers": native_process, "wide_job": native_wide},
             "languages": languages_json(&languages),
             "control": control.to_json(),
+            "dagster_step": step.as_ref().map(|d| d.to_json(control.step_process)),
             "dagster": dagster.as_ref().map(|d| json!({
                 "version": d.version,
                 "runs": args.dagster_runs,

@@ -2,6 +2,7 @@
 //! beside Dagster on the numbers location, then the numbers location per guest language).
 
 use crate::dagster::Dagster;
+use crate::dagster_step::DagsterStep;
 use crate::engine::JobTimes;
 use crate::languages::{Lang, Language, NATIVE_STEP_TARGET_MS, PYTHON_STEP_TARGET_MS};
 
@@ -340,13 +341,27 @@ pub fn print_languages(
     }
 }
 
-/// The control-plane table: `weft serve`'s latencies against issue 4's targets.
-pub fn print_control(c: &crate::control::ControlTimes, runs: usize) {
+/// The control-plane table: `weft serve`'s latencies against issue 4's targets, and a step
+/// in a fresh process beside Dagster's `execute_step` (`step`, or why not: `step_missing`).
+pub fn print_control(
+    c: &crate::control::ControlTimes,
+    runs: usize,
+    step: Option<&DagsterStep>,
+    step_missing: &str,
+) {
     println!();
-    println!(
-        "Control plane: weft serve on loopback, SQLite — medians of {runs}; ✓/✗ against the target"
-    );
-    let mut t = Table::new(&["", "Weft", "target", "Dagster"]);
+    match step {
+        Some(d) => println!(
+            "Control plane: weft serve on loopback, SQLite — medians of {runs} \
+             (Dagster {}: {} runs); ✓/✗ against the target",
+            d.version, d.runs
+        ),
+        None => println!(
+            "Control plane: weft serve on loopback, SQLite — medians of {runs}; \
+             ✓/✗ against the target"
+        ),
+    }
+    let mut t = Table::new(&["", "Weft", "target", "Dagster", "Dagster ÷ Weft"]);
     let check = |x: f64, target: f64| if x <= target { "✓" } else { "✗" };
     t.section("upload → runnable (numbers component, nothing restarted)");
     t.cells(
@@ -396,8 +411,18 @@ pub fn print_control(c: &crate::control::ControlTimes, runs: usize) {
         [
             format!("{} {}", fmt_ms(c.step_process), check(c.step_process, 20.0)),
             "≤ 20 ms".into(),
-            "dagster api execute_step: a Python process per step".into(),
+            match step {
+                Some(d) => format!("{} (dagster api execute_step)", fmt_ms(d.execute_step_ms)),
+                None => step_missing.to_owned(),
+            },
+            ratio(step.map(|d| d.execute_step_ms), c.step_process),
         ],
     );
+    if let Some(d) = step {
+        t.cells(
+            "  context: the bare interpreter's start, `python3 -c pass`",
+            [String::new(), String::new(), fmt_ms(d.python_startup_ms)],
+        );
+    }
     t.print();
 }
