@@ -662,3 +662,28 @@ pub fn s3_bucket(label: &str) -> Option<(String, String)> {
     assert!(status.is_success(), "creating bucket {bucket}: {status}");
     Some((endpoint, bucket))
 }
+
+/// Waits for run `run_id` to succeed with `step` retried once (started, up for retry,
+/// started again, output, success); returns the retry's message.
+pub fn retried_once(server: &Server, run_id: &str, step: &str) -> String {
+    let run = server.wait(run_id);
+    assert_eq!(run["status"], "SUCCESS", "{run}");
+    let events = server.events(run_id);
+    assert_eq!(
+        types_of(&events, Some(step)),
+        [
+            "STEP_START",
+            "STEP_UP_FOR_RETRY",
+            "STEP_START",
+            "STEP_OUTPUT",
+            "STEP_SUCCESS"
+        ],
+        "{events:?}"
+    );
+    events
+        .iter()
+        .find(|e| e["type"] == "STEP_UP_FOR_RETRY")
+        .and_then(|e| e["message"].as_str())
+        .expect("a retry message")
+        .to_owned()
+}

@@ -27,17 +27,19 @@ pub fn dagster_installed() -> bool {
         .is_ok_and(|s| s.success())
 }
 
-pub fn dagster(bench: &Path, runs: usize) -> Result<Dagster, String> {
+/// Runs `python3 SCRIPT ARGS...` and parses the last line of its output that is a JSON
+/// object (what the Dagster scripts print).
+pub fn python_json(script: &Path, args: &[&std::ffi::OsStr]) -> Result<Json, String> {
     let out = Command::new("python3")
-        .arg(bench)
-        .arg(runs.to_string())
+        .arg(script)
+        .args(args)
         .stderr(Stdio::piped())
         .output()
-        .map_err(|e| format!("cannot start python3 {}: {e}", bench.display()))?;
+        .map_err(|e| format!("cannot start python3 {}: {e}", script.display()))?;
     if !out.status.success() {
         return Err(format!(
             "{} failed: {}",
-            bench.display(),
+            script.display(),
             String::from_utf8_lossy(&out.stderr)
         ));
     }
@@ -46,8 +48,13 @@ pub fn dagster(bench: &Path, runs: usize) -> Result<Dagster, String> {
         .lines()
         .rev()
         .find(|l| l.trim_start().starts_with('{'))
-        .ok_or("bench.py printed no JSON")?;
-    let parsed: Json = serde_json::from_str(line).map_err(|e| format!("bench.py's JSON: {e}"))?;
+        .ok_or_else(|| format!("{} printed no JSON", script.display()))?;
+    serde_json::from_str(line).map_err(|e| format!("{}'s JSON: {e}", script.display()))
+}
+
+pub fn dagster(bench: &Path, runs: usize) -> Result<Dagster, String> {
+    let runs_arg = runs.to_string();
+    let parsed = python_json(bench, &[runs_arg.as_ref()])?;
     let get = |name: &str| {
         parsed["median_ms"][name]
             .as_f64()

@@ -5,7 +5,6 @@
 //! executor's `ExecuteStepArgs` (see the script's docstring).
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use serde_json::{Value as Json, json};
 
@@ -36,28 +35,8 @@ impl DagsterStep {
 
 /// Runs `script` (`dagster_step.py`) for `runs` timed steps of the code location `defs`.
 pub fn dagster_step(script: &Path, defs: &Path, runs: usize) -> Result<DagsterStep, String> {
-    let out = Command::new("python3")
-        .arg(script)
-        .arg(runs.to_string())
-        .arg(defs)
-        .stderr(Stdio::piped())
-        .output()
-        .map_err(|e| format!("cannot start python3 {}: {e}", script.display()))?;
-    if !out.status.success() {
-        return Err(format!(
-            "{} failed: {}",
-            script.display(),
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let line = text
-        .lines()
-        .rev()
-        .find(|l| l.trim_start().starts_with('{'))
-        .ok_or("dagster_step.py printed no JSON")?;
-    let parsed: Json =
-        serde_json::from_str(line).map_err(|e| format!("dagster_step.py's JSON: {e}"))?;
+    let runs_arg = runs.to_string();
+    let parsed = crate::dagster::python_json(script, &[runs_arg.as_ref(), defs.as_os_str()])?;
     let get = |name: &str| {
         parsed[name]
             .as_f64()

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use weft_kube_double::{KubeDouble, Options};
 use weft_tests::{
-    Backend, Home, Server, output_of, rust_guest_bytes, types_of, weft_bin, with_custom_section,
+    Backend, Home, Server, output_of, rust_guest_bytes, weft_bin, with_custom_section,
 };
 
 weft_tests::on_both_databases!(
@@ -216,24 +216,7 @@ fn a_killed_step_pod_is_retried_and_a_run_pod_outlives_its_server(backend: Backe
         std::thread::sleep(Duration::from_millis(20));
     };
     double.kill_pod_process("weft", &victim.name).unwrap();
-    let run = server.wait(&run_id);
-    assert_eq!(run["status"], "SUCCESS", "{run}");
-    let events = server.events(&run_id);
-    assert_eq!(
-        types_of(&events, Some("sleepy_retried")),
-        [
-            "STEP_START",
-            "STEP_UP_FOR_RETRY",
-            "STEP_START",
-            "STEP_OUTPUT",
-            "STEP_SUCCESS"
-        ]
-    );
-    let retry = events
-        .iter()
-        .find(|e| e["type"] == "STEP_UP_FOR_RETRY")
-        .unwrap();
-    let message = retry["message"].as_str().unwrap();
+    let message = weft_tests::retried_once(&server, &run_id, "sleepy_retried");
     assert!(message.contains("the Job failed"), "{message}");
     assert!(message.contains("exited with code 137"), "{message}");
 
@@ -370,24 +353,8 @@ fn the_queue_executor_spreads_steps_over_workers_and_survives_a_dead_one(backend
         std::thread::sleep(Duration::from_millis(10));
     };
     drop(workers.remove(holder));
-    let run = server.wait(&retried);
-    assert_eq!(run["status"], "SUCCESS", "{run}");
+    let message = weft_tests::retried_once(&server, &retried, "sleepy_retried");
     let events = server.events(&retried);
-    assert_eq!(
-        types_of(&events, Some("sleepy_retried")),
-        [
-            "STEP_START",
-            "STEP_UP_FOR_RETRY",
-            "STEP_START",
-            "STEP_OUTPUT",
-            "STEP_SUCCESS"
-        ]
-    );
-    let retry = events
-        .iter()
-        .find(|e| e["type"] == "STEP_UP_FOR_RETRY")
-        .unwrap();
-    let message = retry["message"].as_str().unwrap();
     assert!(message.contains("stopped answering"), "{message}");
     assert_eq!(output_of(&events, "wake"), json!(3000));
     let again = format!("took step sleepy_retried of run {retried} (attempt 2)");

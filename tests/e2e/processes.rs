@@ -127,30 +127,12 @@ fn the_multiprocess_executor_runs_each_step_in_a_process_and_retries_a_killed_on
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    let run = server.wait(&run_id);
-    assert_eq!(run["status"], "SUCCESS", "{run}");
-    let events = server.events(&run_id);
-    assert_eq!(
-        types_of(&events, Some("sleepy_retried")),
-        [
-            "STEP_START",
-            "STEP_UP_FOR_RETRY",
-            "STEP_START",
-            "STEP_OUTPUT",
-            "STEP_SUCCESS"
-        ]
-    );
-    let retry = events
-        .iter()
-        .find(|e| e["type"] == "STEP_UP_FOR_RETRY")
-        .unwrap();
+    let message = weft_tests::retried_once(&server, &run_id, "sleepy_retried");
     assert!(
-        retry["message"]
-            .as_str()
-            .unwrap()
-            .contains("the step's process was killed by signal 9"),
-        "{retry}"
+        message.contains("the step's process was killed by signal 9"),
+        "{message}"
     );
+    let events = server.events(&run_id);
     assert_eq!(output_of(&events, "wake"), json!(3000));
 }
 
