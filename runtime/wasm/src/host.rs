@@ -98,9 +98,26 @@ pub fn digest_of(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// How a host allocates the instances of its steps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Allocation {
+    /// From a pool reserved up front: the cheapest instantiation, for processes that run
+    /// many steps (the server, a run's process, a worker).
+    Pooled,
+    /// One by one: no reservation to make, for a process that runs one step and exits
+    /// (`weft step`), where setting the pool up costs more than it saves.
+    OnDemand,
+}
+
 impl WasmHost {
     /// A host whose precompiled components live in `cache_dir` (created when needed).
     pub fn new(cache_dir: PathBuf) -> Result<Self, LoadError> {
+        Self::with_allocation(cache_dir, Allocation::Pooled)
+    }
+
+    /// A host allocating instances as `allocation` says; its precompiled components are
+    /// the same whichever.
+    pub fn with_allocation(cache_dir: PathBuf, allocation: Allocation) -> Result<Self, LoadError> {
         let engine_err = |e: wasmtime::Error| LoadError::Engine(format!("{e:#}"));
         let mut config = Config::new();
         config
@@ -111,14 +128,18 @@ impl WasmHost {
             .clone()
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool()))
             .clone();
-        let engine = match Engine::new(&pooled) {
-            Ok(engine) => engine,
-            // The pool reserves its address space up front; where that is refused (a
-            // `ulimit -v`), instances are allocated one by one instead: slower, same results.
-            Err(e) => {
-                tracing::warn!("no pooling allocator ({e:#}); allocating instances on demand");
-                Engine::new(&config).map_err(engine_err)?
-            }
+        let engine = match allocation {
+            Allocation::OnDemand => Engine::new(&config).map_err(engine_err)?,
+            Allocation::Pooled => match Engine::new(&pooled) {
+                Ok(engine) => engine,
+                // The pool reserves its address space up front; where that is refused (a
+                // `ulimit -v`), instances are allocated one by one instead: slower, same
+                // results.
+                Err(e) => {
+                    tracing::warn!("no pooling allocator ({e:#}); allocating instances on demand");
+                    Engine::new(&config).map_err(engine_err)?
+                }
+            },
         };
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(engine_err)?;

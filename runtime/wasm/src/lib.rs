@@ -23,6 +23,6 @@ mod host;
 mod location;
 mod sandbox;
 
-pub use host::{CONTRACT_VERSION, LoadError, WasmHost, digest_of};
+pub use host::{Allocation, CONTRACT_VERSION, LoadError, WasmHost, digest_of};
 pub use location::{CodeLocation, RunRequest, ScheduleTick, SensorTick};
 pub use sandbox::{DirGrant, Sandbox};

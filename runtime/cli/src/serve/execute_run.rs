@@ -14,13 +14,15 @@ use crate::serve::Services;
 use crate::serve::control::Control;
 
 /// The services of a process that works on stored run `run_id` itself (a run's or a
-/// step's process: it launches nothing elsewhere), its control plane, and the run.
+/// step's process: it launches nothing elsewhere), its control plane, and the run; a
+/// step's process, which runs one step, allocates its instance on demand.
 pub(crate) async fn open_for_run(
     mut instance: Instance,
     run_id: &str,
+    allocation: weft_wasm::Allocation,
 ) -> Result<(Services, Control, RunRecord), Failure> {
     instance.config.run_launcher = RunLauncherConfig::InProcess;
-    let services = Services::open(instance).await?;
+    let services = Services::open_with(instance, allocation).await?;
     let control = services.control();
     let run = services
         .store
@@ -34,7 +36,8 @@ pub(crate) async fn open_for_run(
 /// Executes run `run_id`: one not started yet (or marked starting by its launcher).
 pub async fn command(instance: Instance, run_id: String) -> Result<(), Failure> {
     let failed = |e: String| Failure::Failed(Some(anyhow::anyhow!(e)));
-    let (services, control, run) = open_for_run(instance, &run_id).await?;
+    let (services, control, run) =
+        open_for_run(instance, &run_id, weft_wasm::Allocation::Pooled).await?;
     let record_starting = match run.status {
         RunStatus::NotStarted | RunStatus::Queued => true,
         RunStatus::Starting => false,

@@ -47,12 +47,20 @@ pub(crate) struct Services {
 impl Services {
     /// Opens the instance's database and builds the registry and the launcher.
     pub(crate) async fn open(instance: Instance) -> Result<Services, Failure> {
+        Self::open_with(instance, weft_wasm::Allocation::Pooled).await
+    }
+
+    /// The same, with instances of steps allocated as `allocation` says.
+    pub(crate) async fn open_with(
+        instance: Instance,
+        allocation: weft_wasm::Allocation,
+    ) -> Result<Services, Failure> {
         let bad = Failure::BadInput;
         let kind = crate::commands::executor_kind(&instance, None, None).map_err(bad)?;
         let io = instance.io_manager().map_err(bad)?;
         let store = Arc::new(instance.open_store().await?);
-        let host =
-            WasmHost::new(instance.cache_dir()).map_err(|e| Failure::Failed(Some(e.into())))?;
+        let host = WasmHost::with_allocation(instance.cache_dir(), allocation)
+            .map_err(|e| Failure::Failed(Some(e.into())))?;
         let uses_k8s = instance.config.run_launcher == crate::instance::RunLauncherConfig::K8s
             || instance.config.executor.as_deref() == Some("k8s-job");
         let pods = match uses_k8s {

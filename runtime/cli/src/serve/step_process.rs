@@ -114,7 +114,9 @@ pub async fn command(
     answer_to: AnswerTo,
 ) -> Result<(), Failure> {
     let io = instance.io_manager().map_err(Failure::BadInput)?;
-    let (services, control, run) = super::execute_run::open_for_run(instance, &run_id).await?;
+    let (services, control, run) =
+        super::execute_run::open_for_run(instance, &run_id, weft_wasm::Allocation::OnDemand)
+            .await?;
     let answer = run_stored_step(&control, io.as_ref(), &run, &step_key, attempt).await?;
     let text = serde_json::to_string(&answer)
         .map_err(|e| Failure::Failed(Some(anyhow::anyhow!("encoding the attempt: {e}"))))?;
