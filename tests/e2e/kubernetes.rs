@@ -2,7 +2,8 @@
 //! Kubernetes API server (`tests/kube-double`), whose "kubelet" runs each pod's container
 //! as a local process of this build's `weft`: the `k8s` run launcher (a Job per run) with
 //! the `k8s-job` executor (a Job per step), pods shaped by weft.yaml's `k8s:` and a
-//! `weft/k8s` tag, a killed step pod retried, a run that finishes after its server is
+//! `weft/k8s` tag, outputs and compute logs in an S3-compatible store (on PostgreSQL), a
+//! killed step pod retried, a run that finishes after its server is
 //! killed; and the `queue` executor with three `weft worker`s, a killed worker's step
 //! retried on another, and a new version run without restarting the workers.
 
@@ -45,9 +46,9 @@ fn cluster(backend: Backend, executor: &str) -> Option<(Home, KubeDouble, PathBu
     let mut pod_env = "WEFT_LOG: info".to_owned();
     if backend == Backend::Postgres {
         let (endpoint, bucket) = weft_tests::s3_bucket("k8s")?;
-        home.add_config(&format!(
-            "io_manager: {{ s3: {{ bucket: {bucket}, endpoint: \"{endpoint}\", allow_http: true }} }}\n"
-        ));
+        let s3 =
+            format!("{{ s3: {{ bucket: {bucket}, endpoint: \"{endpoint}\", allow_http: true }} }}");
+        home.add_config(&format!("io_manager: {s3}\ncompute_logs: {s3}\n"));
         for var in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
             pod_env.push_str(&format!(", {var}: {}", std::env::var(var).unwrap()));
         }
@@ -165,6 +166,16 @@ fn runs_and_steps_run_in_jobs_shaped_by_the_instance_and_tags(backend: Backend) 
     for job in double.jobs() {
         assert_eq!(job.spec.and_then(|s| s.backoff_limit), Some(0));
     }
+
+    // A step pod's stderr (a panic's message) is in its compute logs, which the server
+    // reads from the object store on PostgreSQL.
+    server.upload("hostile", &hostile());
+    let panicked = server.launch(json!({ "location": "hostile", "job": "panics" }));
+    assert_eq!(server.wait(&panicked)["status"], "FAILURE");
+    let logs = server.get(&format!("/runs/{panicked}/logs/panic_op"));
+    assert!(logs["stderr"].as_str().unwrap().contains("boom"), "{logs}");
+    let logs_on_disk = home.dir.join("logs").join(&panicked).exists();
+    assert_eq!(logs_on_disk, backend == Backend::Sqlite);
 
     // A tag Kubernetes cannot take fails the run and says why.
     let run_id = server.launch(json!({

@@ -10,6 +10,7 @@
 //!                             # (a Kubernetes Job per step), queue (steps for `weft worker`s)
 //! max_concurrent: 4
 //! io_manager: filesystem      # or in-memory, or {s3: {bucket: b, prefix: p, endpoint: URL}}
+//! compute_logs: { s3: { bucket: b } }     # default: $WEFT_HOME/logs
 //! run_coordinator:            # runs queue; the daemon starts them within the limits
 //!   max_concurrent_runs: 3
 //!   tag_concurrency_limits: [{ key: domain, value: numbers, limit: 1 }]
@@ -43,8 +44,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use weft_core::defs::Value;
-use weft_engine::io::{FsIoManager, InMemoryIoManager};
-use weft_engine::ports::IoManager;
+use weft_engine::io::{FsComputeLogs, FsIoManager, InMemoryIoManager};
+use weft_engine::ports::{ComputeLogStore, IoManager};
 use weft_store::Store;
 use weft_wasm::{DirGrant, Sandbox};
 
@@ -85,6 +86,10 @@ pub struct InstanceConfig {
     /// each is checked against its digest and cached under `$WEFT_HOME/cache`.
     #[serde(default)]
     pub component_server: Option<String>,
+    /// Where steps' stdout and stderr are kept: `$WEFT_HOME/logs` by default, or
+    /// `{s3: {...}}` (an object store, under `logs/`), which every pod and replica reaches.
+    #[serde(default)]
+    pub compute_logs: Option<ComputeLogsConfig>,
     /// The `queue` executor's step queue.
     #[serde(default)]
     pub queue: QueueConfig,
@@ -132,6 +137,13 @@ impl Default for QueueConfig {
             worker_timeout_seconds: Self::default_worker_timeout(),
         }
     }
+}
+
+/// Where compute logs are kept, when not under `$WEFT_HOME/logs`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComputeLogsConfig {
+    pub s3: weft_objstore::S3Config,
 }
 
 /// Where step outputs and assets are kept.
@@ -299,6 +311,18 @@ impl Instance {
             Some(IoManagerConfig::S3 { s3 }) => Box::new(
                 weft_objstore::S3IoManager::new(&s3.under("storage"))
                     .context("io_manager s3 in weft.yaml")?,
+            ),
+        })
+    }
+
+    /// The compute-log store runs use (`compute_logs` in weft.yaml: `$WEFT_HOME/logs` by
+    /// default).
+    pub fn compute_logs(&self) -> Result<std::sync::Arc<dyn ComputeLogStore>> {
+        Ok(match &self.config.compute_logs {
+            None => std::sync::Arc::new(FsComputeLogs::new(self.logs_dir())),
+            Some(ComputeLogsConfig { s3 }) => std::sync::Arc::new(
+                weft_objstore::S3ComputeLogs::new(&s3.under("logs"))
+                    .context("compute_logs s3 in weft.yaml")?,
             ),
         })
     }

@@ -6,8 +6,6 @@ use std::path::Path;
 use anyhow::anyhow;
 use weft_core::events::{EventKind, RunStatus};
 use weft_core::run::{RunFilter, RunRecord};
-use weft_engine::io::FsComputeLogs;
-use weft_engine::ports::ComputeLogStore;
 use weft_store::Store;
 
 use crate::instance::Instance;
@@ -294,7 +292,7 @@ pub async fn logs(
     {
         return Err(Failure::BadInput(anyhow!("run {run_id} has no step {s:?}")));
     }
-    let compute = FsComputeLogs::new(instance.logs_dir());
+    let compute = instance.compute_logs().map_err(Failure::BadInput)?;
     let mut out = Vec::new();
     for key in &steps {
         let lines: Vec<_> = events

@@ -12,7 +12,6 @@ use anyhow::{Context, anyhow};
 use std::io::IsTerminal;
 use weft_core::events::RunStatus;
 use weft_engine::executor::ExecutorKind;
-use weft_engine::io::FsComputeLogs;
 use weft_engine::writer::EventWriter;
 use weft_wasm::CodeLocation;
 
@@ -80,11 +79,11 @@ pub async fn run(
             prepared.plan.steps.len()
         );
     }
-    let logs = FsComputeLogs::new(instance.logs_dir());
+    let logs = instance.compute_logs().map_err(Failure::BadInput)?;
     let cancel = AtomicBool::new(false);
     let services = Services {
         io: io.as_ref(),
-        compute_logs: &logs,
+        compute_logs: logs.as_ref(),
         sink: &progress,
         cancel: &cancel,
         kind,

@@ -21,9 +21,8 @@ use std::time::Duration;
 
 use weft_core::events::{Event, EventKind, RunStatus};
 use weft_engine::executor::ExecutorKind;
-use weft_engine::io::FsComputeLogs;
 use weft_engine::now_ms;
-use weft_engine::ports::{IoManager, StepRunner};
+use weft_engine::ports::{ComputeLogStore, IoManager, StepRunner};
 use weft_engine::writer::{EventSink, EventWriter};
 use weft_store::Store;
 use weft_wasm::CodeLocation;
@@ -58,7 +57,7 @@ pub struct Launcher {
     store: Arc<Store>,
     writer: EventWriter,
     io: Box<dyn IoManager>,
-    logs: FsComputeLogs,
+    logs: Arc<dyn ComputeLogStore>,
     kind: ExecutorKind,
     /// Where events the database refused are kept.
     unsaved_dir: PathBuf,
@@ -76,7 +75,7 @@ impl Launcher {
     pub fn new(
         store: Arc<Store>,
         io: Box<dyn IoManager>,
-        logs: FsComputeLogs,
+        logs: Arc<dyn ComputeLogStore>,
         kind: ExecutorKind,
         unsaved_dir: PathBuf,
         mode: LaunchMode,
@@ -154,7 +153,7 @@ impl Launcher {
         let refs: Vec<&CodeLocation> = locations.iter().map(AsRef::as_ref).collect();
         let services = Services {
             io: self.io.as_ref(),
-            compute_logs: &self.logs,
+            compute_logs: self.logs.as_ref(),
             sink: &self.writer,
             cancel,
             kind: self.kind,
@@ -242,6 +241,11 @@ impl Launcher {
         while self.has_runs() {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    /// Where the runs launched here keep their compute logs.
+    pub fn compute_logs(&self) -> Arc<dyn ComputeLogStore> {
+        self.logs.clone()
     }
 
     /// Whether any run launched here is still executing.

@@ -19,7 +19,6 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use weft_api::{ApiError, ErrorKind};
-use weft_engine::io::FsComputeLogs;
 use weft_store::{Store, StoreError};
 use weft_wasm::WasmHost;
 
@@ -71,7 +70,7 @@ impl Services {
         let launcher = launcher::Launcher::new(
             store.clone(),
             io,
-            FsComputeLogs::new(instance.logs_dir()),
+            instance.compute_logs().map_err(Failure::BadInput)?,
             kind,
             instance.unsaved_dir(),
             launch_mode(&instance, pods.clone())?,
@@ -96,7 +95,7 @@ impl Services {
             self.store.clone(),
             self.registry.clone(),
             self.launcher.clone(),
-            FsComputeLogs::new(self.instance.logs_dir()),
+            self.launcher.compute_logs(),
             self.instance.config.run_coordinator.is_some(),
         )
     }

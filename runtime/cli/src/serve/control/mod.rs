@@ -17,7 +17,6 @@ use weft_core::defs::Definitions;
 use weft_core::events::{Event, EventKind, RunStatus};
 use weft_core::run::{RunFilter, RunRecord};
 use weft_engine::now_ms;
-use weft_engine::ports::ComputeLogStore;
 use weft_store::{LocationRecord, Store, VersionRecord};
 use weft_wasm::CodeLocation;
 
@@ -48,7 +47,7 @@ pub struct Control {
     store: Arc<Store>,
     registry: Arc<Registry>,
     launcher: Arc<Launcher>,
-    compute_logs: weft_engine::io::FsComputeLogs,
+    compute_logs: Arc<dyn weft_engine::ports::ComputeLogStore>,
     /// Runs queue (a run coordinator is configured) rather than start at once.
     queued: bool,
 }
@@ -58,7 +57,7 @@ impl Control {
         store: Arc<Store>,
         registry: Arc<Registry>,
         launcher: Arc<Launcher>,
-        compute_logs: weft_engine::io::FsComputeLogs,
+        compute_logs: Arc<dyn weft_engine::ports::ComputeLogStore>,
         queued: bool,
     ) -> Self {
         Control {
@@ -528,8 +527,15 @@ impl ControlPlane for Control {
         step_key: &str,
     ) -> Result<(Vec<u8>, Vec<u8>), ApiError> {
         self.run_record(run_id).await?;
-        self.compute_logs
-            .load(run_id, step_key)
+        // Reading an object store blocks: not on the async runtime's threads.
+        let (logs, run, step) = (
+            self.compute_logs.clone(),
+            run_id.to_owned(),
+            step_key.to_owned(),
+        );
+        tokio::task::spawn_blocking(move || logs.load(&run, &step))
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))?
             .map_err(|e| ApiError::internal(e.to_string()))
     }
 }
