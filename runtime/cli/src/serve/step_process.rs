@@ -6,8 +6,8 @@
 //! `StepRunner` like a loaded location. The step's process reads the run from the database,
 //! its inputs from the I/O manager (so the filesystem one is needed), runs the attempt and
 //! answers with it as JSON on stdout. A process that dies first (killed, out of memory)
-//! fails the attempt retryably, and the step's retry policy decides. (A Kubernetes Job per
-//! step is meant to run the same command.)
+//! fails the attempt retryably, and the step's retry policy decides. (The `k8s-job`
+//! executor runs the same command in a Job per step, answering through the database.)
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -65,17 +65,12 @@ impl StepRunner for ProcessStepRunner {
     }
 }
 
-/// A failed attempt that may succeed when tried again (the process, not the op, failed).
+/// A failed attempt that may succeed when tried again (the process, not the op, failed),
+/// with what the process printed on stderr.
 fn failed(message: String, stderr: Vec<u8>) -> StepAttempt {
     StepAttempt {
-        result: Err(StepFailure {
-            message,
-            kind: FailureKind::Error,
-            retryable: true,
-        }),
-        logs: Vec::new(),
-        stdout: Vec::new(),
         stderr,
+        ..super::k8s::failed(message, true)
     }
 }
 
