@@ -9,7 +9,7 @@
 #   (`apt-get install -y --no-install-recommends musl-tools`) when `musl-gcc` is missing:
 #   the C parts of the dependencies (SQLite in libsqlite3-sys, wasmtime's helpers.c, the
 #   crypto of ring and aws-lc-sys) must be compiled against musl, not glibc;
-# - `cargo build --release --target x86_64-unknown-linux-musl -p weft-cli --bin weft
+# - `cargo build --release --target x86_64-unknown-linux-musl -p weft-cli --bin weft --no-default-features
 #   --target-dir TARGET_DIR`, with the release profile adjusted for size through
 #   CARGO_PROFILE_RELEASE_* variables (see below; Cargo.toml is not changed);
 # - writes TARGET_DIR/image-root/: exactly what the image's `scratch` stage holds (the
@@ -81,10 +81,10 @@ export CARGO_PROFILE_RELEASE_CODEGEN_UNITS=${CARGO_PROFILE_RELEASE_CODEGEN_UNITS
 export CARGO_PROFILE_RELEASE_OPT_LEVEL=${CARGO_PROFILE_RELEASE_OPT_LEVEL:-s}
 export CARGO_PROFILE_RELEASE_INCREMENTAL=${CARGO_PROFILE_RELEASE_INCREMENTAL:-false}
 
-say "cargo build --release --target $TARGET -p weft-cli --bin weft --target-dir $target_dir" \
+say "cargo build --release --target $TARGET -p weft-cli --bin weft --no-default-features --target-dir $target_dir" \
     "(strip=$CARGO_PROFILE_RELEASE_STRIP lto=$CARGO_PROFILE_RELEASE_LTO" \
     "codegen-units=$CARGO_PROFILE_RELEASE_CODEGEN_UNITS opt-level=$CARGO_PROFILE_RELEASE_OPT_LEVEL)"
-cargo build --release --locked --target "$TARGET" -p weft-cli --bin weft --target-dir "$target_dir"
+cargo build --release --locked --target "$TARGET" -p weft-cli --bin weft --no-default-features --target-dir "$target_dir"
 binary="$target_dir/$TARGET/release/weft"
 [ -x "$binary" ] || die "no binary at $binary"
 

@@ -22,10 +22,11 @@ fn wasm_target_dir() -> PathBuf {
     repo_root().join("target").join("wasm")
 }
 
-/// The Rust guests the tests use, as crate names.
-const RUST_GUESTS: [&str; 2] = ["numbers", "hostile"];
+/// The Rust guests the tests use, as crate names (the first-party plugin `k8s-job` too).
+const RUST_GUESTS: [&str; 3] = ["numbers", "hostile", "k8s-job"];
 
-/// The path of the Rust guest component `name` (`numbers`, `hostile`), built on first use.
+/// The path of the Rust guest component `name` (`numbers`, `hostile`, `k8s_job`), built
+/// on first use.
 pub fn rust_guest(name: &str) -> PathBuf {
     static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
     let built = BUILT.get_or_init(|| {

@@ -10,6 +10,7 @@ import (
 	exportSchedules "example.invalid/weft/guest-sdk/go/wit/exports/export_weft_plugin_schedules"
 	exportSensors "example.invalid/weft/guest-sdk/go/wit/exports/export_weft_plugin_sensors"
 	_ "example.invalid/weft/guest-sdk/go/wit/exports/wit_exports" // the component's exports
+	k8sjobs "example.invalid/weft/guest-sdk/go/wit/imports/weft_plugin_k8s_jobs"
 	"example.invalid/weft/guest-sdk/go/wit/imports/weft_plugin_log"
 	"example.invalid/weft/guest-sdk/go/wit/imports/weft_plugin_resources"
 	types "example.invalid/weft/guest-sdk/go/wit/imports/weft_plugin_types"
@@ -54,4 +55,10 @@ func hostResource(name string) (string, []byte, bool) {
 	}
 	value := v.Some()
 	return value.Codec, value.Data, true
+}
+
+func hostK8sJob(spec k8sjobs.JobSpec) witTypes.Result[k8sjobs.JobRun, k8sjobs.JobError] {
+	restore := witRuntime.CollectorOff() // the host calls cabi_realloc for the name and message
+	defer restore()
+	return k8sjobs.Execute(spec)
 }

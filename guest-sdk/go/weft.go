@@ -27,6 +27,9 @@
 // panic fails it retryably with the panic's message and where it happened (its stack
 // goes to the step's stderr, in the compute logs).
 //
+// An op's step can run a container as a Kubernetes Job and wait for it with
+// [ExecuteK8sJob] (Dagster's execute_k8s_job), when the location is granted `k8s_jobs`.
+//
 // Build a location with standard Go (1.25 or later) for wasip1 as a reactor, then
 // componentize the core module against the repository's wit/; from the repository root:
 //

@@ -249,6 +249,7 @@ fn measure(lang: Lang, wasm: &Path, runs: usize) -> Result<Figures, String> {
         target: step.target.clone(),
         attempt: 1,
         tags: step.tags.clone(),
+        step_tags: step.tags.clone(),
         config: None,
         inputs: Vec::new(),
     };

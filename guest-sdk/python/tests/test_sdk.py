@@ -5,6 +5,7 @@ Run from the repository root (needs componentize-py for the bindings):
     python3 -m unittest discover -s guest-sdk/python/tests
 """
 
+import datetime
 import json
 import os
 import shutil
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+from unittest import mock
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
@@ -212,6 +214,187 @@ class ComponentTest(unittest.TestCase):
         result = self.component.Sensors().evaluate("check_file_sensor", self.wit.SensorContext(None, None, None))
         if not os.path.exists("/check"):
             self.assertEqual((result.run_requests, result.skip_reason), ([], "check file not exists"))
+
+
+class K8sJobSpecTest(unittest.TestCase):
+    """``execute_k8s_job``'s arguments as the contract's ``job-spec`` (no host needed)."""
+
+    def spec(self, **kwargs):
+        from weft import k8s
+
+        kwargs.setdefault("image", "busybox:1.36")
+        return k8s.job_spec(**kwargs)
+
+    def invalid(self, saying, **kwargs):
+        with self.assertRaises(dg.K8sJobError) as raised:
+            if "context" in kwargs:
+                dg.execute_k8s_job(**kwargs)
+            else:
+                self.spec(**kwargs)
+        self.assertIn(saying, raised.exception.message)
+        self.assertFalse(raised.exception.allow_retries, "a job the SDK can tell is wrong is not retried")
+
+    def test_the_spec_is_deterministic(self):
+        spec = self.spec(
+            command=["sh", "-c"],
+            args=("echo $GREETING",),
+            env_vars=["ZED=z", "GREETING=hello=world", "ALPHA=a"],
+            resources={"requests": {"memory": "64Mi", "cpu": "100m"}, "limits": {"memory": "128Mi"}},
+            timeout=1.5,
+            k8s_job_config={"pod_spec_config": {"node_selector": {"pool": "batch"}}, "container_config": {"working_dir": "/w"}},
+        )
+        self.assertEqual(spec, {
+            "image": "busybox:1.36",
+            "command": ["sh", "-c"],
+            "args": ["echo $GREETING"],
+            "env": [("ALPHA", "a"), ("GREETING", "hello=world"), ("ZED", "z")],
+            "resources": ([("cpu", "100m"), ("memory", "64Mi")], [("memory", "128Mi")]),
+            "config": '{"container_config": {"working_dir": "/w"}, "pod_spec_config": {"node_selector": {"pool": "batch"}}}',
+            "timeout_seconds": 2,
+        })
+        # A dict of env vars makes the same pairs, in name order.
+        self.assertEqual(self.spec(env_vars={"ZED": "z", "ALPHA": 1})["env"], [("ALPHA", "1"), ("ZED", "z")])
+
+    def test_defaults_are_empty_and_none(self):
+        self.assertEqual(self.spec(), {
+            "image": "busybox:1.36", "command": [], "args": [], "env": [],
+            "resources": None, "config": None, "timeout_seconds": None,
+        })
+        self.assertEqual(self.spec(resources={})["resources"], ([], []), "given, even empty, it replaces")
+        self.assertIsNone(self.spec(k8s_job_config="  ")["config"])
+
+    def test_timeouts_round_up_to_whole_seconds(self):
+        for timeout, seconds in [(None, None), (0, None), (0.0, None), (1, 1), (1.001, 2), (600, 600),
+                                 (datetime.timedelta(minutes=2, milliseconds=1), 121), (10**12, 2**32 - 1)]:
+            self.assertEqual(self.spec(timeout=timeout)["timeout_seconds"], seconds, timeout)
+
+    def test_a_bare_env_var_takes_the_granted_value(self):
+        with mock.patch.dict(os.environ, {"WEFT_TEST_TOKEN": "s3cret"}):
+            self.assertEqual(self.spec(env_vars=["WEFT_TEST_TOKEN", "B=2"])["env"], [("B", "2"), ("WEFT_TEST_TOKEN", "s3cret")])
+        with mock.patch.dict(os.environ, {}, clear=True):
+            self.invalid("not granted", env_vars=["WEFT_TEST_TOKEN"])
+
+    def test_dagster_config_fields_merge_into_the_config(self):
+        spec = self.spec(
+            k8s_job_config='{"container_config": {"working_dir": "/w"}, "job_metadata": {"labels": {"a": "b"}}}',
+            container_config={"image_pull_policy": "Always"},
+            merge_behavior="shallow",
+        )
+        self.assertEqual(json.loads(spec["config"]), {
+            "container_config": {"image_pull_policy": "Always"},
+            "job_metadata": {"labels": {"a": "b"}},
+            "merge_behavior": "SHALLOW",
+        })
+
+    def test_bad_jobs_are_refused_before_starting(self):
+        self.invalid("no image", image=" ")
+        self.invalid("list of strings", command="echo hi")
+        self.invalid("KEY=VALUE", env_vars=[("A", "1")])
+        self.invalid("takes `requests` and `limits`", resources={"cpu": "1"})
+        self.invalid("not JSON", k8s_job_config="{nope")
+        self.invalid("JSON object", k8s_job_config="[1]")
+        self.invalid("DEEP or SHALLOW", merge_behavior="sideways")
+        self.invalid("0 or more seconds", timeout=-1)
+        self.invalid("number of seconds", timeout="10")
+        self.invalid("`namespace`: the Job runs in the step's namespace",
+                     context=dg.OpExecutionContext(), image="busybox", namespace="other")
+        self.invalid("takes the op's or asset's context first",
+                     context=dg.SensorEvaluationContext(), image="busybox")
+
+    def test_outside_the_host_it_fails_clearly(self):
+        with self.assertRaises(dg.K8sJobError) as raised:
+            dg.execute_k8s_job(dg.OpExecutionContext(), image="busybox")
+        error = raised.exception
+        self.assertEqual((error.message, error.job_name, error.exit_code), ("k8s jobs run only inside the Weft host", None, None))
+        self.assertIsInstance(error, dg.Failure)
+
+
+class K8sJobErrorTest(unittest.TestCase):
+    def test_the_error_carries_name_exit_code_and_message(self):
+        error = dg.K8sJobError("Job weft-job-x failed: exit code 3", job_name="weft-job-x", exit_code=3)
+        self.assertEqual((error.message, error.job_name, error.exit_code), ("Job weft-job-x failed: exit code 3", "weft-job-x", 3))
+        self.assertEqual(str(error), "Job weft-job-x failed: exit code 3")
+        self.assertTrue(error.allow_retries)
+        self.assertEqual(error.metadata, {"k8s_job": "weft-job-x", "exit_code": 3})
+        self.assertIn("exit_code=3", repr(error))
+
+
+@unittest.skipUnless(HAVE_BINDINGS, "componentize-py is not installed")
+class K8sJobHostTest(unittest.TestCase):
+    """Through the real bindings, with the host's ``k8s-jobs.execute`` faked."""
+
+    def setUp(self):
+        from componentize_py_types import Err
+        from weft import component
+        from wit_world.imports import k8s_jobs
+        from wit_world.imports import types as wit
+
+        self.Err, self.component, self.k8s_jobs, self.wit = Err, component, k8s_jobs, wit
+        self.calls = []
+
+    def fake_host(self, spec):
+        self.calls.append(spec)
+        if spec.args and spec.args[0] == "fail":
+            raise self.Err(self.k8s_jobs.JobError(
+                name="weft-job-r-s-1-1", exit_code=3, message="Kubernetes Job weft-job-r-s-1-1 failed: exit code 3"
+            ))
+        if spec.args and spec.args[0] == "refuse":
+            raise self.Err(self.k8s_jobs.JobError(name=None, exit_code=None, message="this code location is not granted Kubernetes Jobs"))
+        return self.k8s_jobs.JobRun(name="weft-job-r-s-1-0")
+
+    def test_the_spec_crosses_as_the_binding_record(self):
+        with mock.patch.object(self.k8s_jobs, "execute", self.fake_host):
+            name = dg.execute_k8s_job(
+                dg.OpExecutionContext(), image="busybox", command=["echo"], args=["hi"],
+                env_vars={"B": "2", "A": "1"}, resources={"limits": {"cpu": "1"}}, timeout=2.5,
+                k8s_job_config={"job_spec_config": {"ttl_seconds_after_finished": 60}},
+            )
+        self.assertEqual(name, "weft-job-r-s-1-0")
+        self.assertEqual(self.calls, [self.k8s_jobs.JobSpec(
+            image="busybox", command=["echo"], args=["hi"], env=[("A", "1"), ("B", "2")],
+            resources=self.k8s_jobs.Resources(requests=[], limits=[("cpu", "1")]),
+            config='{"job_spec_config": {"ttl_seconds_after_finished": 60}}', timeout_seconds=3,
+        )])
+
+    def test_a_failed_job_raises_and_fails_the_step_with_its_message(self):
+        with mock.patch.object(self.k8s_jobs, "execute", self.fake_host):
+            with self.assertRaises(dg.K8sJobError) as raised:
+                dg.execute_k8s_job(dg.OpExecutionContext(), image="busybox", args=["fail"])
+            self.assertEqual((raised.exception.job_name, raised.exception.exit_code), ("weft-job-r-s-1-1", 3))
+            with self.assertRaises(dg.K8sJobError) as raised:
+                dg.execute_k8s_job(dg.OpExecutionContext(), image="busybox", args=["refuse"])
+            self.assertEqual((raised.exception.job_name, raised.exception.exit_code), (None, None))
+
+            @dg.op
+            def run_job(context):
+                return dg.execute_k8s_job(context, image="busybox", args=["fail"])
+
+            @dg.op
+            def run_ok(context):
+                return dg.execute_k8s_job(context, image="busybox", args=["ok"])
+
+            @dg.job
+            def k8s_job():
+                run_job()
+                run_ok()
+
+            wit = self.wit
+            saved = self.component._loaded
+            self.component._loaded = dg.Definitions(jobs=[k8s_job])
+            try:
+                def step(name):
+                    return wit.StepContext(run_id="r", job="k8s_job", step_key=name, target=wit.StepTarget_Op(name),
+                                           attempt=1, partition=None, tags=[], config=None)
+
+                with self.assertRaises(Exception) as raised:
+                    self.component.Ops().execute(step("run_job"), [])
+                failure = raised.exception.value
+                self.assertEqual(failure.message, "Kubernetes Job weft-job-r-s-1-1 failed: exit code 3")
+                self.assertTrue(failure.retryable)
+                out = self.component.Ops().execute(step("run_ok"), [])
+                self.assertEqual(json.loads(out[0].value.data), "weft-job-r-s-1-0")
+            finally:
+                self.component._loaded = saved
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@ turns it into a WebAssembly component with componentize-py::
 The names mirror Dagster's: ``op``, ``job``, ``asset``, ``define_asset_job``,
 ``AssetSelection``, ``ScheduleDefinition``, ``schedule``, ``sensor``,
 ``run_status_sensor``, ``run_failure_sensor``, ``DagsterRunStatus``, ``RunRequest``,
-``SkipReason``, ``Definitions``, ``RetryPolicy``, ``Failure``. Values cross steps as JSON.
+``SkipReason``, ``Definitions``, ``RetryPolicy``, ``Failure``, and dagster_k8s's
+``execute_k8s_job`` (raising ``K8sJobError``). Values cross steps as JSON.
 See ``guest-sdk/python/README.md``.
 """
 
@@ -42,8 +43,9 @@ from .context import (
     get_logger,
 )
 from .definitions import Definitions
-from .errors import DefinitionError, Failure
+from .errors import DefinitionError, Failure, K8sJobError
 from .job import JobDefinition, job
+from .k8s import execute_k8s_job
 from .op import Backoff, OpDefinition, Output, RetryPolicy, op
 from .run_request import (
     DefaultScheduleStatus,
@@ -82,6 +84,7 @@ __all__ = [
     "Failure",
     "FailureEvent",
     "JobDefinition",
+    "K8sJobError",
     "Logger",
     "OpDefinition",
     "OpExecutionContext",
@@ -99,6 +102,7 @@ __all__ = [
     "UnresolvedAssetJobDefinition",
     "asset",
     "define_asset_job",
+    "execute_k8s_job",
     "get_dagster_logger",
     "get_logger",
     "job",

@@ -39,6 +39,48 @@ class Failure(Exception):
         return self.allow_retries
 
 
+class K8sJobError(Failure):
+    """A Kubernetes Job started by :func:`weft.execute_k8s_job` did not succeed.
+
+    ``job_name`` is the Job's name (``None`` if it was never created), ``exit_code`` its
+    container's exit code when it ran and exited non-zero (else ``None``), ``message``
+    what happened. Raised from an op, it fails the step with ``message``; the step is
+    retried under its retry policy unless ``allow_retries`` is false (it is for a job the
+    SDK can tell is wrong before starting it). Catch it to decide otherwise::
+
+        try:
+            execute_k8s_job(context, image="trainer:1.4")
+        except K8sJobError as error:
+            if error.exit_code == 2:
+                raise Failure(error.message, allow_retries=False)
+            raise
+    """
+
+    def __init__(
+        self,
+        message: str,
+        job_name: Optional[str] = None,
+        exit_code: Optional[int] = None,
+        *,
+        allow_retries: bool = True,
+    ) -> None:
+        message = message or "the Kubernetes Job did not succeed"
+        metadata: Dict[str, Any] = {}
+        if job_name is not None:
+            metadata["k8s_job"] = job_name
+        if exit_code is not None:
+            metadata["exit_code"] = exit_code
+        super().__init__(message, metadata=metadata, allow_retries=allow_retries)
+        self.job_name = job_name
+        self.exit_code = exit_code
+
+    def __str__(self) -> str:
+        return self.description
+
+    def __repr__(self) -> str:
+        return f"K8sJobError({self.description!r}, job_name={self.job_name!r}, exit_code={self.exit_code!r})"
+
+
 class DefinitionError(Exception):
     """A definition is malformed: raised while the code location is being built."""
 

@@ -364,11 +364,11 @@ mod tests {
             .map(|key| resolve.name_world_key(key))
             .collect();
         assert!(
-            exports.contains(&"weft:plugin/definitions@0.2.0".to_owned()),
+            exports.contains(&"weft:plugin/definitions@0.3.0".to_owned()),
             "{exports:?}"
         );
         assert!(
-            exports.contains(&"weft:plugin/ops@0.2.0".to_owned()),
+            exports.contains(&"weft:plugin/ops@0.3.0".to_owned()),
             "{exports:?}"
         );
     }

@@ -9,7 +9,9 @@
 //!                             # uses threads): multiprocess (a process per step), k8s-job
 //!                             # (a Kubernetes Job per step), queue (steps for `weft worker`s)
 //! max_concurrent: 4
-//! io_manager: filesystem      # or in-memory, or {s3: {bucket: b, prefix: p, endpoint: URL}}
+//! io_manager: filesystem      # or in-memory, or database (small values in the database:
+//!                             # {database: {max_bytes: 1048576}}), or
+//!                             # {s3: {bucket: b, prefix: p, endpoint: URL}}
 //! compute_logs: { s3: { bucket: b } }     # default: $WEFT_HOME/logs
 //! run_coordinator:            # runs queue; the daemon starts them within the limits
 //!   max_concurrent_runs: 3
@@ -35,6 +37,7 @@
 //!     dirs: [{ host: /srv/check, guest: /, read_only: true }]
 //!     env: [SECRET_TOKEN]       # passed by name from weft's own environment
 //!     resources: { warehouse: { bucket: my-bucket } }
+//!     k8s_jobs: true            # its ops may start Kubernetes Jobs (k8s-jobs.execute)
 //! ```
 
 use std::collections::BTreeMap;
@@ -46,7 +49,7 @@ use serde::Deserialize;
 use weft_core::defs::Value;
 use weft_engine::io::{FsComputeLogs, FsIoManager, InMemoryIoManager};
 use weft_engine::ports::{ComputeLogStore, IoManager};
-use weft_store::Store;
+use weft_store::{DatabaseIoManager, Store};
 use weft_wasm::{DirGrant, Sandbox};
 
 /// `weft.yaml`.
@@ -146,14 +149,101 @@ pub struct ComputeLogsConfig {
     pub s3: weft_objstore::S3Config,
 }
 
-/// Where step outputs and assets are kept.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(untagged)]
+/// Where step outputs and assets are kept: a name, or one name with its settings.
+#[derive(Debug, Clone, PartialEq)]
 pub enum IoManagerConfig {
-    /// `filesystem` (under `$WEFT_HOME/storage`) or `in-memory`.
+    /// `filesystem` (under `$WEFT_HOME/storage`), `in-memory` or `database` (with the
+    /// default limit); any other name is refused by [`Instance::io_manager`].
     Named(String),
+    /// `{database: {max_bytes: N}}`: small values in the instance's database, which every
+    /// process, pod and worker on it reads.
+    Database { database: DatabaseIoConfig },
     /// An S3-compatible object store, which every pod reaches.
     S3 { s3: weft_objstore::S3Config },
+}
+
+/// The I/O managers weft.yaml may name, for messages.
+const IO_MANAGERS: &str = "filesystem, in-memory, database (or {database: {max_bytes: N}}), \
+                           or {s3: {bucket: ...}}";
+
+impl<'de> Deserialize<'de> for IoManagerConfig {
+    /// A name, or a map of one name to its settings, each read strictly so that a mistyped
+    /// setting is named (an untagged enum would only say that nothing matched).
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Named(String),
+            Table(BTreeMap<String, serde_yaml_ng::Value>),
+        }
+        let raw = Raw::deserialize(deserializer).map_err(|_| {
+            D::Error::custom(format!(
+                "io_manager is a name or one name with its settings: {IO_MANAGERS}"
+            ))
+        })?;
+        let table = match raw {
+            Raw::Named(name) => return Ok(IoManagerConfig::Named(name)),
+            Raw::Table(table) => table,
+        };
+        let mut entries = table.into_iter();
+        let (name, settings) = match (entries.next(), entries.next()) {
+            (Some(entry), None) => entry,
+            _ => {
+                return Err(D::Error::custom(format!(
+                    "io_manager names one I/O manager: {IO_MANAGERS}"
+                )));
+            }
+        };
+        match name.as_str() {
+            "database" if settings.is_null() => Ok(IoManagerConfig::Database {
+                database: DatabaseIoConfig::default(),
+            }),
+            "database" => serde_yaml_ng::from_value(settings)
+                .map(|database| IoManagerConfig::Database { database })
+                .map_err(|e| D::Error::custom(format!("io_manager database: {e}"))),
+            "s3" => serde_yaml_ng::from_value(settings)
+                .map(|s3| IoManagerConfig::S3 { s3 })
+                .map_err(|e| D::Error::custom(format!("io_manager s3: {e}"))),
+            other => Err(D::Error::custom(format!(
+                "unknown io_manager {other:?} ({IO_MANAGERS})"
+            ))),
+        }
+    }
+}
+
+/// `io_manager: {database: {...}}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseIoConfig {
+    /// The largest value it keeps, in bytes (default 1 MiB); a larger one fails its step,
+    /// saying to use the filesystem or S3 I/O manager instead.
+    #[serde(default)]
+    pub max_bytes: Option<u64>,
+}
+
+/// The I/O manager weft.yaml chooses, checked and made, except the database's, which needs
+/// the store: [`ChosenIoManager::open`] finishes it once the store is open.
+pub enum ChosenIoManager {
+    /// Ready to use.
+    Made(Box<dyn IoManager>),
+    /// The database I/O manager with this limit.
+    Database { max_bytes: u64 },
+}
+
+impl ChosenIoManager {
+    /// The I/O manager; the database's over `store`, its queries run on the runtime this is
+    /// called in (the one the store was opened on).
+    pub fn open(self, store: &Store) -> Result<Box<dyn IoManager>> {
+        Ok(match self {
+            ChosenIoManager::Made(io) => io,
+            ChosenIoManager::Database { max_bytes } => {
+                let runtime = tokio::runtime::Handle::try_current()
+                    .context("the database I/O manager is opened within the async runtime")?;
+                Box::new(DatabaseIoManager::new(store.clone(), runtime, max_bytes))
+            }
+        })
+    }
 }
 
 /// Run retries: a failed run is re-executed by the daemon, at most `max_retries` times
@@ -219,6 +309,9 @@ pub struct LocationConfig {
     pub env: Vec<String>,
     #[serde(default)]
     pub resources: BTreeMap<String, serde_json::Value>,
+    /// Whether its ops may start Kubernetes Jobs (Dagster's `execute_k8s_job`).
+    #[serde(default)]
+    pub k8s_jobs: bool,
 }
 
 /// A directory grant.
@@ -296,23 +389,42 @@ impl Instance {
             .or_else(|| self.config.database_url.clone())
     }
 
-    /// The I/O manager runs use (`io_manager` in weft.yaml: filesystem by default).
-    pub fn io_manager(&self) -> Result<Box<dyn IoManager>> {
-        Ok(match &self.config.io_manager {
-            None => Box::new(FsIoManager::new(self.storage_dir())),
+    /// The I/O manager runs use (`io_manager` in weft.yaml: filesystem by default), checked
+    /// before anything is opened; the database's is finished by [`ChosenIoManager::open`].
+    pub fn io_manager(&self) -> Result<ChosenIoManager> {
+        let made = |io: Box<dyn IoManager>| Ok(ChosenIoManager::Made(io));
+        match &self.config.io_manager {
+            None => made(Box::new(FsIoManager::new(self.storage_dir()))),
             Some(IoManagerConfig::Named(name)) => match name.as_str() {
-                "filesystem" => Box::new(FsIoManager::new(self.storage_dir())),
-                "in-memory" => Box::new(InMemoryIoManager::default()),
-                other => bail!(
-                    "unknown io_manager {other:?} in weft.yaml (filesystem, in-memory, \
-                     or {{s3: {{bucket: ...}}}})"
-                ),
+                "filesystem" => made(Box::new(FsIoManager::new(self.storage_dir()))),
+                "in-memory" => made(Box::<InMemoryIoManager>::default()),
+                "database" => Ok(ChosenIoManager::Database {
+                    max_bytes: DatabaseIoManager::DEFAULT_MAX_BYTES,
+                }),
+                other => bail!("unknown io_manager {other:?} in weft.yaml ({IO_MANAGERS})"),
             },
-            Some(IoManagerConfig::S3 { s3 }) => Box::new(
+            Some(IoManagerConfig::Database { database }) => {
+                let max_bytes = database
+                    .max_bytes
+                    .unwrap_or(DatabaseIoManager::DEFAULT_MAX_BYTES);
+                let largest = DatabaseIoManager::LARGEST_MAX_BYTES;
+                if max_bytes == 0 {
+                    bail!("io_manager database in weft.yaml: max_bytes must be at least 1");
+                }
+                if max_bytes > largest {
+                    bail!(
+                        "io_manager database in weft.yaml: max_bytes is {max_bytes}, over \
+                         {largest} (the most either database takes in one value): large \
+                         values belong in io_manager: filesystem or {{s3: {{bucket: ...}}}}"
+                    );
+                }
+                Ok(ChosenIoManager::Database { max_bytes })
+            }
+            Some(IoManagerConfig::S3 { s3 }) => made(Box::new(
                 weft_objstore::S3IoManager::new(&s3.under("storage"))
                     .context("io_manager s3 in weft.yaml")?,
-            ),
-        })
+            )),
+        }
     }
 
     /// The compute-log store runs use (`compute_logs` in weft.yaml: `$WEFT_HOME/logs` by
@@ -386,6 +498,7 @@ impl Instance {
                 .resources
                 .push((key.clone(), Value::json(value.to_string())));
         }
+        sandbox.k8s_jobs = location.k8s_jobs;
         Ok(sandbox)
     }
 }
@@ -433,6 +546,85 @@ mod tests {
         let g = parse_dir_grant("/tmp").unwrap();
         assert_eq!((g.guest.as_str(), g.read_only), ("/tmp", false));
         assert!(parse_dir_grant("=/x").is_err());
+    }
+
+    #[test]
+    fn io_managers_parse_by_name_or_with_settings() {
+        let parse = |yaml: &str| serde_yaml_ng::from_str::<InstanceConfig>(yaml);
+        let named = parse("io_manager: database").unwrap();
+        assert_eq!(
+            named.io_manager,
+            Some(IoManagerConfig::Named("database".into()))
+        );
+        let limited = parse("io_manager: {database: {max_bytes: 4}}").unwrap();
+        assert_eq!(
+            limited.io_manager,
+            Some(IoManagerConfig::Database {
+                database: DatabaseIoConfig { max_bytes: Some(4) }
+            })
+        );
+        let bare = parse("io_manager: {database: }").unwrap();
+        assert_eq!(
+            bare.io_manager,
+            Some(IoManagerConfig::Database {
+                database: DatabaseIoConfig::default()
+            })
+        );
+        let s3 = parse("io_manager: {s3: {bucket: b}}").unwrap();
+        assert!(
+            matches!(&s3.io_manager, Some(IoManagerConfig::S3 { s3 }) if s3.bucket == "b"),
+            "{s3:?}"
+        );
+        let typo = parse("io_manager: {database: {max_byte: 4}}").unwrap_err();
+        assert!(
+            typo.to_string()
+                .contains("io_manager database: unknown field `max_byte`"),
+            "{typo}"
+        );
+        let unknown = parse("io_manager: {disk: {}}").unwrap_err();
+        assert!(
+            unknown.to_string().contains("unknown io_manager \"disk\"")
+                && unknown.to_string().contains(IO_MANAGERS),
+            "{unknown}"
+        );
+        assert!(parse("io_manager: {database: {}, s3: {bucket: b}}").is_err());
+    }
+
+    #[test]
+    fn io_manager_names_and_limits_are_checked() {
+        let instance = |yaml: &str| Instance {
+            home: PathBuf::from("/nonexistent/weft-home"),
+            config: serde_yaml_ng::from_str(yaml).unwrap(),
+        };
+        let chosen = |yaml: &str| instance(yaml).io_manager();
+        assert!(matches!(
+            chosen("io_manager: database").unwrap(),
+            ChosenIoManager::Database { max_bytes } if max_bytes == 1 << 20
+        ));
+        assert!(matches!(
+            chosen("io_manager: {database: {max_bytes: 4}}").unwrap(),
+            ChosenIoManager::Database { max_bytes: 4 }
+        ));
+        assert!(matches!(
+            chosen("io_manager: filesystem").unwrap(),
+            ChosenIoManager::Made(_)
+        ));
+        let zero = chosen("io_manager: {database: {max_bytes: 0}}")
+            .err()
+            .unwrap();
+        assert!(
+            zero.to_string().contains("max_bytes must be at least 1"),
+            "{zero}"
+        );
+        let huge = chosen("io_manager: {database: {max_bytes: 2000000000}}")
+            .err()
+            .unwrap();
+        assert!(huge.to_string().contains("over 1000000000"), "{huge}");
+        let unknown = chosen("io_manager: disk").err().unwrap();
+        assert_eq!(
+            unknown.to_string(),
+            format!("unknown io_manager \"disk\" in weft.yaml ({IO_MANAGERS})")
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 mod commands;
 mod daemon;
+mod external_jobs;
 mod instance;
 mod launch;
 mod progress;

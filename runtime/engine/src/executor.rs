@@ -430,6 +430,7 @@ fn request_for(
         target: step.target.clone(),
         attempt,
         tags,
+        step_tags: step.tags.clone(),
         config: spec.config.step_config(&step.key),
         inputs,
     }

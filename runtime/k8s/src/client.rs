@@ -27,7 +27,12 @@ pub struct Finished {
     pub succeeded: bool,
     /// Why, as Kubernetes said it: the Job's condition, and its pod's container state.
     pub reason: String,
+    /// Its container's exit code, when it ran to an exit.
+    pub exit_code: Option<i32>,
 }
+
+/// How long the log of a Job that ended may take to arrive in full.
+const LOG_DRAIN: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl Kube {
     /// Connects as kube does by default: `KUBECONFIG` (or `~/.kube/config`), else the pod's
@@ -84,6 +89,7 @@ impl Kube {
                     return Ok(Finished {
                         succeeded: false,
                         reason: format!("Job {name} was deleted before it ended"),
+                        exit_code: None,
                     });
                 }
                 None => {}
@@ -101,17 +107,68 @@ impl Kube {
         self.wait(&name).await
     }
 
+    /// Creates `job`, hands each line of its pod's log to `line` while it runs, and waits
+    /// for it to end, for at most `timeout`: a Job still running then is deleted (with
+    /// its pod) and counts as failed.
+    pub async fn run_following(
+        &self,
+        job: &Job,
+        timeout: std::time::Duration,
+        mut line: impl FnMut(&str) + Send,
+    ) -> Result<Finished, K8sError> {
+        let name = self.create(job).await?;
+        let work = async {
+            let follow = self.follow(&name, &mut line);
+            let wait = self.wait(&name);
+            tokio::pin!(follow, wait);
+            tokio::select! {
+                finished = &mut wait => {
+                    // The end of the log may still be on its way.
+                    let _ = tokio::time::timeout(LOG_DRAIN, &mut follow).await;
+                    finished
+                }
+                followed = &mut follow => {
+                    if let Err(e) = followed {
+                        tracing::warn!("the log of Job {name} could not be followed: {e}");
+                    }
+                    wait.await
+                }
+            }
+        };
+        match tokio::time::timeout(timeout, work).await {
+            Ok(finished) => finished,
+            Err(_) => {
+                self.delete(&name).await?;
+                Ok(Finished {
+                    succeeded: false,
+                    reason: format!(
+                        "still running after {}s, and was deleted",
+                        timeout.as_secs()
+                    ),
+                    exit_code: None,
+                })
+            }
+        }
+    }
+
     /// Adds what the Job's pod says (its container's exit) to how the Job ended.
     async fn explain(&self, name: &str, (succeeded, condition): (bool, String)) -> Finished {
         let exit = match self.newest_pod(name).await {
             Ok(Some(pod)) => container_exit(&pod),
             _ => None,
         };
-        let reason = match exit {
-            Some(exit) => format!("{condition}; {exit}"),
-            None => condition,
-        };
-        Finished { succeeded, reason }
+        match exit {
+            Some((code, exit)) => Finished {
+                succeeded,
+                reason: format!("{condition}; {exit}"),
+                exit_code: Some(code),
+            },
+            None => Finished {
+                succeeded,
+                reason: condition,
+                exit_code: None,
+            },
+        }
     }
 
     /// The newest pod of Job `name`, if any.
@@ -234,8 +291,9 @@ fn started(pod: &Pod) -> bool {
         .is_some_and(|phase| phase != "Pending")
 }
 
-/// How the pod's container ended: "its container exited with code 137 (OOMKilled)".
-fn container_exit(pod: &Pod) -> Option<String> {
+/// How the pod's container ended: its exit code, and "its container exited with code 137
+/// (OOMKilled)".
+fn container_exit(pod: &Pod) -> Option<(i32, String)> {
     let statuses = pod.status.as_ref()?.container_statuses.as_ref()?;
     let terminated = statuses.first()?.state.as_ref()?.terminated.as_ref()?;
     let reason = terminated
@@ -243,10 +301,13 @@ fn container_exit(pod: &Pod) -> Option<String> {
         .as_deref()
         .map(|r| format!(" ({r})"))
         .unwrap_or_default();
-    Some(format!(
-        "pod {}: its container exited with code {}{reason}",
-        pod.metadata.name.as_deref().unwrap_or("?"),
-        terminated.exit_code
+    Some((
+        terminated.exit_code,
+        format!(
+            "pod {}: its container exited with code {}{reason}",
+            pod.metadata.name.as_deref().unwrap_or("?"),
+            terminated.exit_code
+        ),
     ))
 }
 

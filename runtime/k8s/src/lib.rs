@@ -11,7 +11,7 @@ mod client;
 pub mod spec;
 
 pub use client::{Finished, Kube};
-pub use spec::{K8sTag, PodConfig, Workload};
+pub use spec::{ExternalWorkload, K8sTag, PodConfig, Workload};
 
 /// What went wrong with Kubernetes.
 #[derive(Debug, thiserror::Error)]

@@ -14,6 +14,7 @@ use k8s_openapi::api::core::v1::{
     PodTemplateSpec, ResourceRequirements, SecretEnvSource, SecurityContext, Toleration, Volume,
     VolumeMount,
 };
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -121,15 +122,30 @@ impl K8sTag {
     }
 }
 
-/// What one Job runs: its name, `weft`'s arguments, its labels and the environment it adds
-/// (a code location's).
+/// What one Job runs: its name, `weft`'s arguments, its labels, the environment it adds
+/// (a code location's) and the `weft/k8s` tags applied to it, in order.
 #[derive(Clone, Debug, Default)]
 pub struct Workload {
     pub name: String,
     pub args: Vec<String>,
     pub labels: BTreeMap<String, String>,
     pub env: Vec<(String, String)>,
-    pub tag: Option<K8sTag>,
+    pub tags: Vec<K8sTag>,
+}
+
+/// The `weft/k8s` tags of a step, in the order they apply: the run's (or its job's), then
+/// the op's or asset's own, which wins where both set a field (as in Dagster). `tags` is
+/// the step's tags with the run's over them; `step_tags` its own.
+pub fn tag_layers(
+    tags: &BTreeMap<String, String>,
+    step_tags: &BTreeMap<String, String>,
+) -> Result<Vec<K8sTag>, K8sError> {
+    let own = step_tags.get(TAG);
+    let run = tags.get(TAG).filter(|run| Some(*run) != own);
+    run.into_iter()
+        .chain(own)
+        .map(|text| K8sTag::parse(text))
+        .collect()
 }
 
 /// The name of run `run_id`'s Job.
@@ -266,10 +282,93 @@ pub fn job(config: &PodConfig, workload: &Workload) -> Result<Job, K8sError> {
         }),
         status: None,
     };
-    match &workload.tag {
-        None => Ok(job),
-        Some(tag) => apply_tag(job, tag),
+    workload.tags.iter().try_fold(job, apply_tag)
+}
+
+/// A Job an op's step starts from an image of its own (Dagster's `execute_k8s_job`).
+#[derive(Clone, Debug, Default)]
+pub struct ExternalWorkload {
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    pub image: String,
+    /// The entrypoint; empty keeps the image's.
+    pub command: Vec<String>,
+    pub args: Vec<String>,
+    /// The step's environment then the Job's own; a later variable replaces an earlier
+    /// one of the same name.
+    pub env: Vec<(String, String)>,
+    /// `(requests, limits)`, replacing the instance's resources when given.
+    pub resources: Option<(BTreeMap<String, String>, BTreeMap<String, String>)>,
+    /// The step's `weft/k8s` tag, then the Job's own config, applied in order.
+    pub tags: Vec<K8sTag>,
+}
+
+/// The name of the `index`th external Job of attempt `attempt` of step `step_key`.
+pub fn external_job_name(run_id: &str, step_key: &str, attempt: u32, index: u32) -> String {
+    format!(
+        "weft-job-{}",
+        short_hash(&[run_id, step_key, &attempt.to_string(), &index.to_string()])
+    )
+}
+
+/// The Job for an op's `workload` under the instance's `config`. Its pod inherits where
+/// and how Weft's pods run (namespace, resources, node selector, tolerations, pull
+/// secrets, security contexts, labels, TTL), but nothing that is Weft's own: not the
+/// instance's environment, ConfigMaps or Secrets, service account, volumes or home.
+pub fn external_job(config: &PodConfig, workload: &ExternalWorkload) -> Result<Job, K8sError> {
+    let inherited = PodConfig {
+        namespace: config.namespace.clone(),
+        image: workload.image.clone(),
+        image_pull_secrets: config.image_pull_secrets.clone(),
+        resources: config.resources.clone(),
+        node_selector: config.node_selector.clone(),
+        tolerations: config.tolerations.clone(),
+        security_context: config.security_context.clone(),
+        pod_security_context: config.pod_security_context.clone(),
+        labels: config.labels.clone(),
+        ttl_seconds_after_finished: config.ttl_seconds_after_finished,
+        ..PodConfig::default()
+    };
+    let base = Workload {
+        name: workload.name.clone(),
+        args: workload.args.clone(),
+        labels: workload.labels.clone(),
+        env: Vec::new(),
+        tags: Vec::new(),
+    };
+    let mut job = job(&inherited, &base)?;
+    let container = job
+        .spec
+        .as_mut()
+        .and_then(|s| s.template.spec.as_mut())
+        .and_then(|p| p.containers.first_mut())
+        .ok_or_else(|| K8sError::Tag("the Job has no container".into()))?;
+    container.name = "job".into();
+    container.command = (!workload.command.is_empty()).then(|| workload.command.clone());
+    container.args = (!workload.args.is_empty()).then(|| workload.args.clone());
+    let mut env: Vec<EnvVar> = Vec::new();
+    for (name, value) in &workload.env {
+        match env.iter_mut().find(|e| e.name == *name) {
+            Some(var) => var.value = Some(value.clone()),
+            None => env.push(env_var(name, value)),
+        }
     }
+    container.env = (!env.is_empty()).then_some(env);
+    if let Some((requests, limits)) = &workload.resources {
+        let quantities = |map: &BTreeMap<String, String>| {
+            (!map.is_empty()).then(|| {
+                map.iter()
+                    .map(|(k, v)| (k.clone(), Quantity(v.clone())))
+                    .collect()
+            })
+        };
+        container.resources = Some(ResourceRequirements {
+            requests: quantities(requests),
+            limits: quantities(limits),
+            ..ResourceRequirements::default()
+        });
+    }
+    workload.tags.iter().try_fold(job, apply_tag)
 }
 
 fn env_var(name: &str, value: &str) -> EnvVar {
@@ -424,7 +523,10 @@ mod tests {
             args: vec!["step".into(), "r1".into(), "add_one".into()],
             labels: BTreeMap::from([(STEP_LABEL.into(), label_value("add_one"))]),
             env: vec![("SECRET_TOKEN".into(), "s3cr3t".into())],
-            tag: tag.map(|t| K8sTag::parse(t).expect("tag")),
+            tags: tag
+                .map(|t| K8sTag::parse(t).expect("tag"))
+                .into_iter()
+                .collect(),
         }
     }
 
@@ -504,7 +606,127 @@ mod tests {
     }
 
     #[test]
+    fn an_external_job_inherits_where_not_what_weft_pods_run_with() {
+        let step_tag =
+            K8sTag::parse(r#"{"container_config": {"resources": {"limits": {"memory": "2Gi"}}}}"#)
+                .expect("tag");
+        let own = K8sTag::parse(r#"{"pod_spec_config": {"active_deadline_seconds": 600}}"#)
+            .expect("config");
+        let workload = ExternalWorkload {
+            name: external_job_name("r1", "transform", 1, 0),
+            labels: BTreeMap::from([(RUN_LABEL.into(), "r1".into())]),
+            image: "busybox:1.36".into(),
+            command: vec!["sh".into(), "-c".into()],
+            args: vec!["echo hi".into()],
+            env: vec![
+                ("GRANTED".into(), "1".into()),
+                ("MODE".into(), "step".into()),
+                ("MODE".into(), "job".into()),
+            ],
+            resources: None,
+            tags: vec![step_tag, own],
+        };
+        let job = external_job(&config(), &workload).expect("job");
+        let c = container(&job);
+        assert_eq!(c.image.as_deref(), Some("busybox:1.36"));
+        assert_eq!(
+            c.command.as_deref(),
+            Some(&["sh".to_owned(), "-c".to_owned()][..])
+        );
+        let env: Vec<_> = c
+            .env
+            .iter()
+            .flatten()
+            .map(|e| format!("{}={}", e.name, e.value.as_deref().unwrap_or("")))
+            .collect();
+        assert_eq!(
+            env,
+            ["GRANTED=1", "MODE=job"],
+            "no WEFT_HOME, no instance env"
+        );
+        assert!(c.env_from.is_none(), "the instance's Secrets are Weft's");
+        let resources = c.resources.as_ref().expect("resources");
+        assert!(
+            resources
+                .requests
+                .as_ref()
+                .is_some_and(|r| r.contains_key("cpu"))
+        );
+        assert!(
+            resources
+                .limits
+                .as_ref()
+                .is_some_and(|l| l.contains_key("memory"))
+        );
+        let pod = job
+            .spec
+            .as_ref()
+            .and_then(|s| s.template.spec.as_ref())
+            .expect("pod");
+        assert_eq!(pod.service_account_name, None);
+        assert_eq!(pod.node_selector.as_ref().map(|n| n.len()), Some(1));
+        assert_eq!(pod.active_deadline_seconds, Some(600));
+        assert_eq!(job.metadata.namespace.as_deref(), Some("data"));
+
+        let own_resources = ExternalWorkload {
+            resources: Some((
+                BTreeMap::new(),
+                BTreeMap::from([("cpu".into(), "2".into())]),
+            )),
+            tags: Vec::new(),
+            command: Vec::new(),
+            ..workload
+        };
+        let job = external_job(&config(), &own_resources).expect("job");
+        let c = container(&job);
+        assert_eq!(c.command, None, "the image's entrypoint");
+        let resources = c.resources.as_ref().expect("resources");
+        assert_eq!(resources.requests, None, "replaced, not merged");
+        assert!(
+            resources
+                .limits
+                .as_ref()
+                .is_some_and(|l| l.contains_key("cpu"))
+        );
+    }
+
+    #[test]
+    fn an_ops_tag_merges_over_its_runs() {
+        let run = r#"{"container_config": {"resources": {"limits": {"memory": "512Mi"}}},
+                      "pod_spec_config": {"tolerations": [{"key": "batch", "operator": "Exists"}]}}"#;
+        let op = r#"{"container_config": {"resources": {"limits": {"memory": "4Gi"}}}}"#;
+        let step_tags = BTreeMap::from([(TAG.to_owned(), op.to_owned())]);
+        let tags = BTreeMap::from([(TAG.to_owned(), run.to_owned())]);
+        let workload = Workload {
+            tags: tag_layers(&tags, &step_tags).expect("tags"),
+            ..workload(None)
+        };
+        let job = job(&config(), &workload).expect("job");
+        let limits = container(&job)
+            .resources
+            .as_ref()
+            .and_then(|r| r.limits.as_ref());
+        assert_eq!(limits.expect("limits")["memory"].0, "4Gi", "the op's wins");
+        let pod = job.spec.as_ref().and_then(|s| s.template.spec.as_ref());
+        let tolerations = pod
+            .and_then(|p| p.tolerations.as_ref())
+            .expect("tolerations");
+        assert_eq!(tolerations.len(), 2, "the run's still applies");
+        // Without a run tag of its own, the step's tags carry the op's once.
+        assert_eq!(tag_layers(&step_tags, &step_tags).expect("tags").len(), 1);
+        assert!(
+            tag_layers(&BTreeMap::new(), &BTreeMap::new())
+                .expect("none")
+                .is_empty()
+        );
+    }
+
+    #[test]
     fn names_are_valid_and_distinct() {
+        assert_ne!(
+            external_job_name("r1", "a", 1, 0),
+            external_job_name("r1", "a", 1, 1)
+        );
         let a = step_job_name("r1", "a", 1);
         assert_ne!(a, step_job_name("r1", "a", 2));
         assert_ne!(a, step_job_name("r2", "a", 1));

@@ -1,5 +1,6 @@
-//! One set of queries over two databases. The query modules (runs, locations, assets, bulk)
-//! build a [`Statement`] once, in the [`Dialect`] of the store's [`Database`], and hand it to
+//! One set of queries over two databases. The query modules (runs, locations, assets, bulk,
+//! daemon, steps, values) build a [`Statement`] once, in the [`Dialect`] of the store's
+//! [`Database`], and hand it to
 //! [`Database::fetch_all`], [`Database::fetch_optional`] or [`Database::transaction`] with
 //! what they are doing (for the error), which run it on SQLite ([`crate::sqlite`]) or
 //! PostgreSQL ([`crate::postgres`]); rows come back as [`Row`]s read the same way on both.
@@ -222,6 +223,11 @@ impl Database {
             name: name.into(),
             backend: Backend::Postgres(pool),
         }
+    }
+
+    /// What the database is called in messages: its path, or its URL without the password.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
     }
 
     /// The dialect statements for this database are written in.

@@ -1,7 +1,7 @@
 //! # weft-store
 //!
 //! Weft's storage: runs, their append-only event logs, code-location versions (with their
-//! component bytes) and the asset materialization history, in SQLite (one file, for a
+//! component bytes), the asset materialization history and small stored values, in SQLite (one file, for a
 //! single machine) or PostgreSQL (for `weft serve` and everything that shares it). This is
 //! the only crate that knows sqlx; the engine sees it through
 //! [`RunStorage`](weft_engine::ports::RunStorage), the CLI and the HTTP API through the
@@ -27,6 +27,10 @@
 //! # Ok(()) }
 //! ```
 //!
+//! [`DatabaseIoManager`] keeps small step outputs and asset values in the database too
+//! (`io_manager: database`), for the engine's [`IoManager`](weft_engine::ports::IoManager)
+//! port: what every process on the database reads, with no shared disk or object store.
+//!
 //! With the `testing` feature, [`testing`] makes a fresh PostgreSQL database per test.
 
 #![deny(missing_docs)]
@@ -36,6 +40,7 @@ mod bulk;
 mod daemon;
 mod db;
 mod error;
+mod io;
 mod locations;
 mod migrations;
 mod postgres;
@@ -44,14 +49,17 @@ mod sqlite;
 mod steps;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod values;
 
 use std::path::Path;
 
 pub use assets::Materialization;
 pub use daemon::{InstigatorState, TickRecord};
 pub use error::{ErrorKind, StoreError};
+pub use io::DatabaseIoManager;
 pub use locations::{LocationRecord, VersionRecord};
 pub use steps::StepTask;
+pub use values::{IoKey, IoValue};
 
 /// A handle to the database; cheap to clone, and every clone shares its connections.
 /// Several handles (or processes) on one database see each other's writes.

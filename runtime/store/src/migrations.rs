@@ -47,6 +47,11 @@ pub(crate) const SQLITE: &[Embedded] = &[
         "step_tasks",
         include_str!("../migrations/sqlite/0005_step_tasks.sql"),
     ),
+    (
+        6,
+        "io_values",
+        include_str!("../migrations/sqlite/0006_io_values.sql"),
+    ),
 ];
 
 /// PostgreSQL's migrations, from `migrations/postgres/`.
@@ -75,6 +80,11 @@ pub(crate) const POSTGRES: &[Embedded] = &[
         5,
         "step_tasks",
         include_str!("../migrations/postgres/0005_step_tasks.sql"),
+    ),
+    (
+        6,
+        "io_values",
+        include_str!("../migrations/postgres/0006_io_values.sql"),
     ),
 ];
 

@@ -1,7 +1,7 @@
 //! What a user of the store sees: runs created and listed with filters, events read back
 //! in order with their ids, run status and times following the events, code-location
-//! versions, the asset materialization history, and errors that name what failed, on
-//! SQLite and on PostgreSQL alike.
+//! versions, the asset materialization history, the database I/O manager's values, and
+//! errors that name what failed, on SQLite and on PostgreSQL alike.
 //!
 //! Each test body is an `async fn` taking a [`Fresh`] database; `on_both!` runs it once on
 //! a new SQLite file (`sqlite::NAME`) and once on a new PostgreSQL database
@@ -30,6 +30,12 @@ use daemon::{
 #[path = "store/steps.rs"]
 mod steps;
 use steps::steps_are_claimed_once_answered_and_given_up;
+#[path = "store/values.rs"]
+mod values;
+use values::{
+    io_values_are_stored_overwritten_and_missing_ones_are_none,
+    the_database_io_manager_refuses_large_values_and_names_missing_ones,
+};
 
 /// A fresh directory under the system temp dir, removed when dropped.
 struct TempDir(PathBuf);
@@ -174,6 +180,8 @@ on_both! {
     runs_under_way_are_listed_with_their_heartbeats,
     run_ends_are_read_in_order_after_a_cursor,
     steps_are_claimed_once_answered_and_given_up,
+    io_values_are_stored_overwritten_and_missing_ones_are_none,
+    the_database_io_manager_refuses_large_values_and_names_missing_ones,
 }
 
 // What only PostgreSQL has: a server.

@@ -7,4 +7,4 @@ wasmtime::component::bindgen!({
 });
 
 pub use exports::weft::plugin::{schedules, sensors};
-pub use weft::plugin::{log, resources, types};
+pub use weft::plugin::{k8s_jobs, log, resources, types};

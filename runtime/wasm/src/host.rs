@@ -1,17 +1,18 @@
-//! The wasmtime engine of a Weft process, its linker (WASI plus the `log` and `resources`
-//! imports), the epoch ticker that enforces deadlines, and the precompile cache: each
+//! The wasmtime engine of a Weft process, its linker (WASI plus the `log`, `resources` and
+//! `k8s-jobs` imports), the epoch ticker that enforces deadlines, and the precompile cache: each
 //! component is compiled once per digest and engine, kept as `<digest>-<engine>.cwasm`,
 //! and loaded from there (memory-mapped) ever after.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
 use weft_core::validate::DefinitionError;
+use weft_engine::ports::ExternalJobs;
 
 use crate::bindings::{CodeLocation as World, CodeLocationPre};
 use crate::location::CodeLocation;
@@ -84,6 +85,8 @@ pub(crate) struct HostInner {
     linker: Linker<CallState>,
     cache_dir: PathBuf,
     engine_key: String,
+    /// Where steps' Kubernetes Jobs run, once the process says.
+    pub(crate) external_jobs: OnceLock<Arc<dyn ExternalJobs>>,
 }
 
 /// The process's WebAssembly host: one engine, one linker, one precompile cache.
@@ -164,6 +167,7 @@ impl WasmHost {
                 linker,
                 cache_dir,
                 engine_key,
+                external_jobs: OnceLock::new(),
             }),
         })
     }
@@ -188,6 +192,12 @@ impl WasmHost {
             .map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
         let pre = CodeLocationPre::new(pre).map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
         CodeLocation::new(self.inner.clone(), name.to_owned(), digest, pre, sandbox)
+    }
+
+    /// Lets the steps of locations granted `k8s_jobs` start Kubernetes Jobs through `jobs`
+    /// (once per host; a later call is ignored). Without it their requests are refused.
+    pub fn set_external_jobs(&self, jobs: Arc<dyn ExternalJobs>) {
+        let _ = self.inner.external_jobs.set(jobs);
     }
 
     /// This engine's compatibility key: precompiled components are interchangeable
@@ -261,7 +271,7 @@ fn check_header(bytes: &[u8]) -> Result<(), LoadError> {
 }
 
 /// The version of `wit/` this host implements (the package `weft:plugin`).
-pub const CONTRACT_VERSION: &str = "0.2.0";
+pub const CONTRACT_VERSION: &str = "0.3.0";
 
 /// Refuses, by name, a component that exports the Weft interfaces of another contract
 /// version, instead of the linker's list of missing exports.

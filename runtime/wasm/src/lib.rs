@@ -20,6 +20,7 @@
 mod bindings;
 mod convert;
 mod host;
+mod k8s_jobs;
 mod location;
 mod sandbox;
 

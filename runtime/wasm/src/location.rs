@@ -3,6 +3,7 @@
 //! the pre-instance, so no state leaks between steps, and runs under the location's sandbox.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use wasmtime::{Store, Trap};
 use weft_core::defs::Definitions;
@@ -15,6 +16,7 @@ use crate::bindings::{CodeLocation as World, CodeLocationPre, schedules, sensors
 use crate::convert;
 pub use crate::convert::RunRequest;
 use crate::host::{HostInner, LoadError, TICK};
+use crate::k8s_jobs::StepScope;
 use crate::sandbox::{CallState, Sandbox};
 
 /// One version of a code location, compiled and validated.
@@ -25,6 +27,7 @@ pub struct CodeLocation {
     pre: CodeLocationPre<CallState>,
     sandbox: Sandbox,
     resources: Arc<Vec<(String, weft_core::defs::Value)>>,
+    env: Arc<Vec<(String, String)>>,
     definitions: Definitions,
 }
 
@@ -72,6 +75,7 @@ impl CodeLocation {
         sandbox: Sandbox,
     ) -> Result<Self, LoadError> {
         let resources = Arc::new(sandbox.resources.clone());
+        let env = Arc::new(sandbox.env.clone());
         let mut location = CodeLocation {
             host,
             name,
@@ -79,9 +83,12 @@ impl CodeLocation {
             pre,
             sandbox,
             resources,
+            env,
             definitions: Definitions::default(),
         };
-        let call = location.call(|store, world| world.weft_plugin_definitions().call_get(store));
+        let call = location.call(None, |store, world| {
+            world.weft_plugin_definitions().call_get(store)
+        });
         let defs = match call.result {
             Ok(Ok(defs)) => defs,
             Ok(Err(failure)) => return Err(LoadError::Definitions(failure.message)),
@@ -121,8 +128,9 @@ impl CodeLocation {
             last_evaluation_ms,
             run: run.and_then(convert::ended_run),
         };
-        let call =
-            self.call(|store, world| world.weft_plugin_sensors().call_evaluate(store, name, &ctx));
+        let call = self.call(None, |store, world| {
+            world.weft_plugin_sensors().call_evaluate(store, name, &ctx)
+        });
         match call.result {
             Ok(Ok(result)) => Ok(SensorTick {
                 run_requests: convert::run_requests(result.run_requests),
@@ -145,7 +153,7 @@ impl CodeLocation {
         let ctx = schedules::ScheduleContext {
             scheduled_time_ms: scheduled_ms,
         };
-        let call = self.call(|store, world| {
+        let call = self.call(None, |store, world| {
             world
                 .weft_plugin_schedules()
                 .call_evaluate(store, name, ctx)
@@ -162,8 +170,10 @@ impl CodeLocation {
 
     /// Makes a store under the sandbox, instantiates, runs `f`, and classifies what went
     /// wrong: a guest trap, a timeout, the memory limit, a grant that could not be opened.
+    /// A step's call passes its `step` (what the Jobs it may start inherit).
     fn call<R>(
         &self,
+        step: Option<&StepRequest>,
         f: impl FnOnce(&mut Store<CallState>, &World) -> wasmtime::Result<R>,
     ) -> Call<R> {
         let (state, captured) = match CallState::new(&self.sandbox, self.resources.clone()) {
@@ -182,6 +192,21 @@ impl CodeLocation {
                 };
             }
         };
+        let mut state = state;
+        if let Some(request) = step {
+            state.step = Some(StepScope {
+                run_id: request.run_id.clone(),
+                step_key: request.step_key.clone(),
+                attempt: request.attempt,
+                tags: request.tags.clone(),
+                step_tags: request.step_tags.clone(),
+                env: self.env.clone(),
+                deadline: Instant::now() + self.sandbox.timeout,
+                started: 0,
+                jobs: self.host.external_jobs.get().cloned(),
+                stdout: captured.stdout.clone(),
+            });
+        }
         let mut store = Store::new(&self.host.engine, state);
         store.limiter(|s| &mut s.limits);
         let ticks = (self.sandbox.timeout.as_millis() / TICK.as_millis()).max(1) as u64 + 1;
@@ -278,8 +303,9 @@ fn panic_message(stderr: &[u8]) -> Option<String> {
 impl StepRunner for CodeLocation {
     fn run_step(&self, request: &StepRequest) -> StepAttempt {
         let (ctx, inputs) = convert::step_call(request);
-        let call =
-            self.call(|store, world| world.weft_plugin_ops().call_execute(store, &ctx, &inputs));
+        let call = self.call(Some(request), |store, world| {
+            world.weft_plugin_ops().call_execute(store, &ctx, &inputs)
+        });
         let result = match call.result {
             Ok(Ok(outputs)) => Ok(convert::outputs(outputs)),
             Ok(Err(failure)) => Err(guest_failure(failure)),

@@ -20,6 +20,8 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use weft_core::defs::Value;
 use weft_engine::ports::LogLine;
 
+use crate::k8s_jobs::StepScope;
+
 /// A host directory made visible to the guest.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DirGrant {
@@ -43,6 +45,8 @@ pub struct Sandbox {
     pub timeout: Duration,
     /// How many bytes of stdout and of stderr are kept per call; the rest is dropped.
     pub output_limit_bytes: usize,
+    /// Whether its steps may start Kubernetes Jobs (the `k8s-jobs` import).
+    pub k8s_jobs: bool,
 }
 
 impl Default for Sandbox {
@@ -54,6 +58,7 @@ impl Default for Sandbox {
             memory_limit_bytes: 256 << 20,
             timeout: Duration::from_secs(60),
             output_limit_bytes: 1 << 20,
+            k8s_jobs: false,
         }
     }
 }
@@ -65,6 +70,9 @@ pub(crate) struct CallState {
     pub(crate) limits: MemoryLimit,
     pub(crate) logs: Vec<LogLine>,
     pub(crate) resources: Arc<Vec<(String, Value)>>,
+    pub(crate) k8s_jobs_granted: bool,
+    /// Set for a step's call: what the Jobs it starts inherit.
+    pub(crate) step: Option<StepScope>,
 }
 
 impl WasiView for CallState {
@@ -120,6 +128,8 @@ impl CallState {
             },
             logs: Vec::new(),
             resources,
+            k8s_jobs_granted: sandbox.k8s_jobs,
+            step: None,
         };
         Ok((state, captured))
     }
@@ -182,7 +192,7 @@ impl CapturedOutput {
         }
     }
 
-    fn push(&self, bytes: &[u8]) {
+    pub(crate) fn push(&self, bytes: &[u8]) {
         if let Ok(mut buf) = self.buffer.lock() {
             let room = self.limit.saturating_sub(buf.len());
             buf.extend_from_slice(&bytes[..bytes.len().min(room)]);

@@ -4,7 +4,7 @@
 
 wit_bindgen::generate!({
     path: "../../../wit",
-    world: "weft:plugin/code-location@0.2.0",
+    world: "weft:plugin/code-location@0.3.0",
     pub_export_macro: true,
     export_macro_name: "__weft_export",
     default_bindings_module: "::weft_sdk::__private::bindings",

@@ -50,6 +50,7 @@
 //!   failures. The function may return `()` when it only acts (logs, notifies).
 //! - [`definitions!`] lists what the location exports.
 //! - Logging: [`log::info!`] anywhere, or `ctx.log().info(..)`.
+//! - Kubernetes Jobs from an op: [`k8s::execute_k8s_job`] (Dagster's `execute_k8s_job`).
 #![allow(clippy::module_name_repetitions)]
 
 extern crate self as weft_sdk;
@@ -62,6 +63,7 @@ mod context;
 mod export;
 mod failure;
 mod job;
+pub mod k8s;
 pub mod log;
 mod op;
 mod registry;

@@ -9,12 +9,14 @@ use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Context, anyhow, bail};
+#[cfg(feature = "build")]
 use weft_build::{BuildConfig, build_go, build_python, find_repo_root};
 
 use crate::Failure;
 use crate::instance::Instance;
 
 /// The contract this binary speaks, for builds outside a checkout.
+#[cfg(feature = "build")]
 const WIT_FILES: [(&str, &str); 2] = [
     ("world.wit", include_str!("../../../../wit/world.wit")),
     ("types.wit", include_str!("../../../../wit/types.wit")),
@@ -60,12 +62,10 @@ pub fn build(instance: &Instance, dir: &Path, out: Option<PathBuf>) -> Result<()
         .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "location".into());
     let out = out.unwrap_or_else(|| PathBuf::from(format!("{name}.wasm")));
-    let config = contract(instance, dir).map_err(|e| Failure::Failed(Some(e)))?;
     let clock = Instant::now();
     match language {
         Language::Rust => build_rust(dir, &out),
-        Language::Go => build_go(dir, &out, &config).map_err(anyhow::Error::new),
-        Language::Python => build_python(dir, &out, &config).map_err(anyhow::Error::new),
+        _ => build_componentized(instance, dir, &out, language),
     }
     .map_err(|e| {
         Failure::Failed(Some(
@@ -81,14 +81,46 @@ pub fn build(instance: &Instance, dir: &Path, out: Option<PathBuf>) -> Result<()
     Ok(())
 }
 
+/// Go and Python: compiled by their toolchains, then made a component against the contract.
+#[cfg(feature = "build")]
+fn build_componentized(
+    instance: &Instance,
+    dir: &Path,
+    out: &Path,
+    language: Language,
+) -> anyhow::Result<()> {
+    let config = contract(instance, dir)?;
+    match language {
+        Language::Go => build_go(dir, out, &config).map_err(anyhow::Error::new),
+        _ => build_python(dir, out, &config).map_err(anyhow::Error::new),
+    }
+}
+
+#[cfg(not(feature = "build"))]
+fn build_componentized(
+    _: &Instance,
+    _: &Path,
+    _: &Path,
+    language: Language,
+) -> anyhow::Result<()> {
+    bail!(
+        "this weft was built without `weft build` for {language:?} (the `build` feature; the \
+         image runs components and never builds them): build with a full weft, then upload"
+    )
+}
+
 /// The checkout's contract when `dir` (or the working directory) is inside one, else the
 /// built-in copy.
+#[cfg(feature = "build")]
 fn contract(instance: &Instance, dir: &Path) -> anyhow::Result<BuildConfig> {
     let cwd = std::env::current_dir().unwrap_or_default();
     if let Some(root) = find_repo_root(dir).or_else(|| find_repo_root(&cwd)) {
         return Ok(BuildConfig::for_repo(&root));
     }
-    let wit = instance.home.join("wit").join("weft-plugin-0.2.0");
+    let wit = instance
+        .home
+        .join("wit")
+        .join(format!("weft-plugin-{}", weft_wasm::CONTRACT_VERSION));
     std::fs::create_dir_all(&wit).with_context(|| format!("creating {}", wit.display()))?;
     for (file, text) in WIT_FILES {
         let path = wit.join(file);

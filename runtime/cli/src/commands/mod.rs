@@ -88,6 +88,13 @@ pub async fn dispatch(cli: Cli) -> Result<(), Failure> {
 /// Runs guest code on a thread of its own, outside the async runtime: wasmtime-wasi's
 /// blocking WASI calls (filesystem, clocks) must not run inside an async context.
 pub fn off_runtime<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    // The thread knows the runtime (to hand to what blocks on it), but is not one of its
+    // workers.
+    let runtime = tokio::runtime::Handle::try_current().ok();
+    let f = move || {
+        let _context = runtime.as_ref().map(tokio::runtime::Handle::enter);
+        f()
+    };
     std::thread::scope(|s| match s.spawn(f).join() {
         Ok(r) => r,
         Err(panic) => std::panic::resume_unwind(panic),
@@ -127,6 +134,9 @@ pub fn load_location(
         .sandbox(&name, &grants.grants())
         .map_err(Failure::BadInput)?;
     let host = WasmHost::new(instance.cache_dir()).map_err(|e| Failure::Failed(Some(e.into())))?;
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        host.set_external_jobs(crate::external_jobs::KubeJobs::new(instance, runtime));
+    }
     let location = host.load(&name, &bytes, sandbox).map_err(|e| {
         let context = format!("{}", file.display());
         match e {

@@ -51,6 +51,7 @@ pub async fn run(
 
     // Input is good: from here on, things are written.
     let store = Arc::new(instance.open_store().await?);
+    let io = io.open(&store).map_err(bad)?;
     for (location, bytes) in &loaded {
         let defs_json =
             serde_json::to_string(location.definitions()).context("encoding definitions")?;

@@ -69,11 +69,10 @@ impl K8sPods {
             .collect()
     }
 
-    /// The `weft/k8s` tag of `tags`, if any.
-    fn tag(tags: &Tags) -> Result<Option<K8sTag>, String> {
-        tags.get(spec::TAG)
-            .map(|text| K8sTag::parse(text).map_err(|e| e.to_string()))
-            .transpose()
+    /// The `weft/k8s` tags of a run (`step_tags` empty) or of a step: the run's, then the
+    /// op's or asset's own.
+    fn tags(tags: &Tags, step_tags: &Tags) -> Result<Vec<K8sTag>, String> {
+        spec::tag_layers(tags, step_tags).map_err(|e| e.to_string())
     }
 
     /// Runs `workload` as a Job to its end (blocking; not on the async runtime). Returns
@@ -110,7 +109,7 @@ impl K8sPods {
             args: vec!["execute-run".into(), run_id.into()],
             labels: BTreeMap::from([(RUN_LABEL.into(), spec::label_value(run_id))]),
             env: self.env_of(location),
-            tag: Self::tag(tags)?,
+            tags: Self::tags(tags, &Tags::new())?,
         };
         self.run(&workload).map(|(_, how)| how)
     }
@@ -133,8 +132,8 @@ impl StepRunner for K8sStepRunner {
             .flatten()
             .map(|r| r.location)
             .unwrap_or_default();
-        let tag = match K8sPods::tag(&request.tags) {
-            Ok(tag) => tag,
+        let tags = match K8sPods::tags(&request.tags, &request.step_tags) {
+            Ok(tags) => tags,
             Err(message) => return failed(message, false),
         };
         let workload = Workload {
@@ -153,7 +152,7 @@ impl StepRunner for K8sStepRunner {
                 (STEP_LABEL.into(), spec::label_value(step)),
             ]),
             env: self.pods.env_of(&location),
-            tag,
+            tags,
         };
         let ended = self.pods.run(&workload);
         // The pod's answer counts, whatever happened to the pod after it answered.

@@ -58,8 +58,13 @@ impl Services {
         let kind = crate::commands::executor_kind(&instance, None, None).map_err(bad)?;
         let io = instance.io_manager().map_err(bad)?;
         let store = Arc::new(instance.open_store().await?);
+        let io = io.open(&store).map_err(bad)?;
         let host = WasmHost::with_allocation(instance.cache_dir(), allocation)
             .map_err(|e| Failure::Failed(Some(e.into())))?;
+        host.set_external_jobs(crate::external_jobs::KubeJobs::new(
+            &instance,
+            tokio::runtime::Handle::current(),
+        ));
         let uses_k8s = instance.config.run_launcher == crate::instance::RunLauncherConfig::K8s
             || instance.config.executor.as_deref() == Some("k8s-job");
         let pods = match uses_k8s {
@@ -262,7 +267,7 @@ fn step_runner(
     if instance.outputs_stay_in_process() {
         return Err(Failure::BadInput(anyhow::anyhow!(
             "executor {executor} passes outputs between steps through the I/O manager: use \
-             io_manager: filesystem (or s3), not in-memory"
+             io_manager: filesystem (or database, or s3), not in-memory"
         )));
     }
     Ok(Some(match (executor, pods) {

@@ -4,10 +4,11 @@
 //! as the graph allows (up to `max_concurrent` at once), applies retry policies and writes
 //! the events — and reaches the step's process through [`ProcessStepRunner`], a
 //! `StepRunner` like a loaded location. The step's process reads the run from the database,
-//! its inputs from the I/O manager (so the filesystem one is needed), runs the attempt and
-//! answers with it as JSON on stdout. A process that dies first (killed, out of memory)
-//! fails the attempt retryably, and the step's retry policy decides. (The `k8s-job`
-//! executor runs the same command in a Job per step, answering through the database.)
+//! its inputs from the I/O manager (so the filesystem, database or S3 one is needed, not
+//! the in-memory one), runs the attempt and answers with it as JSON on stdout. A process
+//! that dies first (killed, out of memory) fails the attempt retryably, and the step's retry
+//! policy decides. (The `k8s-job` executor runs the same command in a Job per step,
+//! answering through the database.)
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -112,6 +113,7 @@ pub async fn command(
     let (services, control, run) =
         super::execute_run::open_for_run(instance, &run_id, weft_wasm::Allocation::OnDemand)
             .await?;
+    let io = io.open(&services.store).map_err(Failure::BadInput)?;
     let answer = run_stored_step(&control, io.as_ref(), &run, &step_key, attempt).await?;
     let text = serde_json::to_string(&answer)
         .map_err(|e| Failure::Failed(Some(anyhow::anyhow!("encoding the attempt: {e}"))))?;

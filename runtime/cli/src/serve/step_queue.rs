@@ -180,16 +180,17 @@ pub async fn worker(
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "worker".into());
         format!("{host}-{}", std::process::id())
     });
-    let io: Arc<dyn IoManager> = Arc::from(instance.io_manager().map_err(Failure::BadInput)?);
+    let io = instance.io_manager().map_err(Failure::BadInput)?;
     if instance.outputs_stay_in_process() {
         return Err(Failure::BadInput(anyhow::anyhow!(
             "a worker passes outputs to other steps through the I/O manager: use io_manager: \
-             filesystem (or s3), not in-memory"
+             filesystem (or database, or s3), not in-memory"
         )));
     }
     instance.config.run_launcher = crate::instance::RunLauncherConfig::InProcess;
     instance.config.executor = None;
     let services = super::Services::open(instance).await?;
+    let io: Arc<dyn IoManager> = Arc::from(io.open(&services.store).map_err(Failure::BadInput)?);
     let control = Arc::new(services.control());
     let store = services.store.clone();
     let busy = Arc::new(AtomicU32::new(0));
