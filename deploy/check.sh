@@ -141,6 +141,10 @@ has "$all" "key: connection-url"
 has "$all" "key: api-token"
 has "$created" "name: weft-auth"
 has "$created" "- name: WEFT_TOKEN"
+# Pods fetch components from the server's Service, with the token when there is one.
+has "$default" "component_server: http://weft.weft.svc:3000"
+has "$all" "component_server: http://weft-prod.weft.svc:443"
+has "$all" "secret: weft-api"
 # Hardening.
 has "$default" "readOnlyRootFilesystem: true"
 has "$default" "runAsNonRoot: true"

@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
-    Container, EnvFromSource, EnvVar, LocalObjectReference, PodSecurityContext, PodSpec,
-    PodTemplateSpec, ResourceRequirements, SecretEnvSource, SecurityContext, Toleration, Volume,
-    VolumeMount,
+    Container, EnvFromSource, EnvVar, EnvVarSource, LocalObjectReference, PodSecurityContext,
+    PodSpec, PodTemplateSpec, ResourceRequirements, SecretEnvSource, SecretKeySelector,
+    SecurityContext, Toleration, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -63,6 +63,10 @@ pub struct PodConfig {
     /// Secrets whose keys become environment variables (the database URL, say).
     #[serde(default)]
     pub env_secrets: Vec<String>,
+    /// Environment variables read from one key of a Secret each:
+    /// `{WEFT_TOKEN: {secret: weft-auth, key: token}}`.
+    #[serde(default)]
+    pub secret_env: BTreeMap<String, SecretKey>,
     #[serde(default)]
     pub resources: Option<ResourceRequirements>,
     #[serde(default)]
@@ -83,6 +87,14 @@ pub struct PodConfig {
     /// How long finished Jobs are kept. Default: one day.
     #[serde(default)]
     pub ttl_seconds_after_finished: Option<i32>,
+}
+
+/// One key of a Secret.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretKey {
+    pub secret: String,
+    pub key: String,
 }
 
 /// How a tag's fields combine with the instance's.
@@ -205,6 +217,18 @@ pub fn job(config: &PodConfig, workload: &Workload) -> Result<Job, K8sError> {
         ..EnvVar::default()
     }];
     env.extend(config.env.iter().map(|(k, v)| env_var(k, v)));
+    env.extend(config.secret_env.iter().map(|(name, from)| EnvVar {
+        name: name.clone(),
+        value_from: Some(EnvVarSource {
+            secret_key_ref: Some(SecretKeySelector {
+                name: from.secret.clone(),
+                key: from.key.clone(),
+                optional: None,
+            }),
+            ..EnvVarSource::default()
+        }),
+        ..EnvVar::default()
+    }));
     env.extend(workload.env.iter().map(|(k, v)| env_var(k, v)));
     let env_from = config
         .env_config_maps
@@ -509,6 +533,7 @@ mod tests {
              service_account_name: weft\n\
              env: {WEFT_LOG: info}\n\
              env_secrets: [weft-db]\n\
+             secret_env: {WEFT_TOKEN: {secret: weft-auth, key: token}}\n\
              resources: {requests: {cpu: 250m}}\n\
              node_selector: {pool: batch}\n\
              tolerations: [{key: batch, operator: Exists}]\n\
@@ -542,7 +567,13 @@ mod tests {
         assert_eq!(c.image.as_deref(), Some("registry.example/weft:1"));
         assert_eq!(c.command.as_deref(), Some(&["/weft".to_owned()][..]));
         let env: Vec<_> = c.env.iter().flatten().map(|e| e.name.as_str()).collect();
-        assert_eq!(env, ["WEFT_HOME", "WEFT_LOG", "SECRET_TOKEN"]);
+        assert_eq!(env, ["WEFT_HOME", "WEFT_LOG", "WEFT_TOKEN", "SECRET_TOKEN"]);
+        let token = c.env.iter().flatten().find(|e| e.name == "WEFT_TOKEN");
+        let from = token.and_then(|e| e.value_from.as_ref()?.secret_key_ref.as_ref());
+        assert_eq!(
+            from.map(|s| (s.name.as_str(), s.key.as_str())),
+            Some(("weft-auth", "token"))
+        );
         let spec = job.spec.as_ref().expect("spec");
         assert_eq!(spec.backoff_limit, Some(0), "Weft retries, not the Job");
         let pod = spec.template.spec.as_ref().expect("pod");
@@ -568,7 +599,7 @@ mod tests {
         let requests = c.resources.as_ref().and_then(|r| r.requests.as_ref());
         let requests: Vec<_> = requests.expect("requests").keys().cloned().collect();
         assert_eq!(requests, ["cpu", "memory"]);
-        assert_eq!(c.env.as_ref().map(Vec::len), Some(4), "appended");
+        assert_eq!(c.env.as_ref().map(Vec::len), Some(5), "appended");
         let pod = job.spec.as_ref().and_then(|s| s.template.spec.as_ref());
         let pod = pod.expect("pod");
         assert_eq!(pod.node_selector.as_ref().map(|n| n.len()), Some(2));

@@ -182,10 +182,15 @@ the image and its pull policy and secrets, the namespace, the ServiceAccount, th
 Secret and the extraEnvFrom sources (env_secrets, env_config_maps), the extraEnv given by
 value (env), the security contexts, the scheduling defaults; labels are added to its own;
 and the volumes and mounts of every Weft pod (weft.yaml, $WEFT_HOME, /tmp, extraVolumes)
-come before any of its own.
+come before any of its own. Pods that run steps (run and step pods, workers) fetch components
+by digest from the server's Service (`component_server`, unless given), with the API token
+when there is one (`secret_env` WEFT_TOKEN from the auth Secret).
 */}}
 {{- define "weft.instanceYaml" -}}
 {{- $instance := deepCopy (.Values.instance | default dict) }}
+{{- if and (or (include "weft.k8sInUse" .) .Values.workers.enabled) (not (hasKey $instance "component_server")) }}
+{{- $_ := set $instance "component_server" (printf "http://%s.%s.svc:%v" (include "weft.fullname" .) .Release.Namespace .Values.service.port) }}
+{{- end }}
 {{- if include "weft.k8sInUse" . }}
 {{- $k8s := get $instance "k8s" | default dict }}
 {{- $defaults := dict
@@ -214,6 +219,9 @@ come before any of its own.
 {{- if hasKey . "value" }}{{ $_ := set $env .name (toString .value) }}{{ end }}
 {{- end }}
 {{- with $env }}{{ $_ := set $defaults "env" . }}{{ end }}
+{{- with include "weft.authSecretName" . }}
+{{- $_ := set $defaults "secret_env" (dict "WEFT_TOKEN" (dict "secret" . "key" (include "weft.authSecretKey" $))) }}
+{{- end }}
 {{- with .Values.nodeSelector }}{{ $_ := set $defaults "node_selector" . }}{{ end }}
 {{- with .Values.tolerations }}{{ $_ := set $defaults "tolerations" . }}{{ end }}
 {{- range $key, $value := $defaults }}

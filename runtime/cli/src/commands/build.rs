@@ -97,12 +97,7 @@ fn build_componentized(
 }
 
 #[cfg(not(feature = "build"))]
-fn build_componentized(
-    _: &Instance,
-    _: &Path,
-    _: &Path,
-    language: Language,
-) -> anyhow::Result<()> {
+fn build_componentized(_: &Instance, _: &Path, _: &Path, language: Language) -> anyhow::Result<()> {
     bail!(
         "this weft was built without `weft build` for {language:?} (the `build` feature; the \
          image runs components and never builds them): build with a full weft, then upload"
