@@ -4,7 +4,8 @@
 //! panic or exception fails its step with the guest's message, a retry policy is honoured,
 //! logs and stdout are captured, config and a resource reach the op, a sensor's cursor and
 //! run key round-trip, a run-failure sensor sees the failed run and asks for the same run,
-//! and every language emits the same events for the same job.
+//! every language emits the same events for the same job, and an op's Kubernetes Job (on
+//! the Kubernetes API test double) has its log in the step's and fails it on a non-zero exit.
 
 #![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
 
@@ -14,6 +15,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use serde_json::{Value, json};
+use weft_kube_double::{KubeDouble, Options};
 use weft_tests::{Home, Server, comparable_definitions, repo_root, types_of, weft_bin};
 
 const LANGUAGES: [&str; 3] = ["rust", "go", "python"];
@@ -114,13 +116,14 @@ fn warm_cache(out: &std::path::Path) -> Result<Built, String> {
 
 /// A fresh instance whose `weft.yaml` gives each conformance location (named after its
 /// file's stem: `conformance_rust`, `conformance_go`, `conformance_python`) the resource
-/// `greeting: "hi"`, with the components already precompiled in its cache.
+/// `greeting: "hi"` and Kubernetes Jobs, with the components already precompiled in its
+/// cache.
 fn home() -> Home {
     let home = Home::new();
     let mut yaml = String::from("locations:\n");
     for lang in LANGUAGES {
         yaml.push_str(&format!(
-            "  conformance_{lang}: {{resources: {{greeting: \"hi\"}}}}\n"
+            "  conformance_{lang}: {{resources: {{greeting: \"hi\"}}, k8s_jobs: true}}\n"
         ));
     }
     std::fs::write(home.dir.join("weft.yaml"), yaml).unwrap();
@@ -252,6 +255,48 @@ fn a_sensor_cursor_and_run_key_round_trip() {
         assert_eq!(next["run_requests"][0]["run_key"], "key-1", "{language}");
         assert_eq!(next["cursor"], "2", "{language}");
     }
+}
+
+#[test]
+fn an_op_runs_a_kubernetes_job_in_every_language() {
+    let home = home();
+    let double = KubeDouble::start(Options::new().namespace("jobs")).unwrap();
+    let kubeconfig = home.dir.join("kubeconfig");
+    double.write_kubeconfig(&kubeconfig).unwrap();
+    let mut yaml = std::fs::read_to_string(home.dir.join("weft.yaml")).unwrap();
+    yaml.push_str(&format!(
+        "k8s: {{kubeconfig: {}, namespace: jobs}}\n",
+        kubeconfig.display()
+    ));
+    std::fs::write(home.dir.join("weft.yaml"), yaml).unwrap();
+    let config = |code: i32| format!(r#"{{"ops":{{"external":{{"config":{{"code":{code}}}}}}}}}"#);
+    for language in LANGUAGES {
+        let ok = run(&home, language, "external_job", Some(&config(0)), 0);
+        let step = &ok["steps"]["external"];
+        assert_eq!(step["outputs"]["result"], "done", "{language}: {ok}");
+        let logs = home.weft_json(&["logs", run_id(&ok)], 0);
+        let external = logs
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["step"] == "external")
+            .unwrap_or_else(|| panic!("{language}: no logs for external: {logs}"));
+        let stdout = external["stdout"].as_str().unwrap_or_default();
+        assert!(stdout.contains("job says hello\n"), "{language}: {logs}");
+
+        let failed = run(&home, language, "external_job", Some(&config(3)), 1);
+        let step = &failed["steps"]["external"];
+        assert_eq!(step["status"], "FAILURE", "{language}");
+        let error = step["error"].as_str().unwrap_or_default();
+        assert!(error.contains("exited with code 3"), "{language}: {error}");
+        assert!(error.contains("job says hello"), "{language}: {error}");
+    }
+    let jobs = double.jobs();
+    assert_eq!(jobs.len(), 6, "two Jobs per language");
+    assert!(
+        jobs.iter()
+            .all(|j| j.metadata.namespace.as_deref() == Some("jobs"))
+    );
 }
 
 #[test]

@@ -111,7 +111,12 @@ impl ExternalJobs for KubeJobs {
         let finished = self.runtime.block_on(async {
             let kube = self
                 .kube
-                .get_or_try_init(|| Kube::connect(self.config.namespace.as_deref()))
+                .get_or_try_init(|| {
+                    Kube::connect(
+                        self.config.namespace.as_deref(),
+                        self.config.kubeconfig.as_deref(),
+                    )
+                })
                 .await?;
             kube.run_following(&spec, timeout, follow).await
         });

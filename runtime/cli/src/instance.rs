@@ -25,8 +25,10 @@
 //! component_server: http://weft:8080   # pods fetch components by digest from the server
 //! k8s:                        # the pods of the k8s launcher and the k8s-job executor
 //!   image: registry.example/weft:0.1.0
+//!   kubeconfig: /etc/weft/kubeconfig   # default: KUBECONFIG, ~/.kube/config, the pod's account
 //!   namespace: data
 //!   env_secrets: [weft-database]
+//!   secret_env: { WEFT_TOKEN: { secret: weft-auth, key: token } }   # one key each
 //!   resources: { requests: { cpu: 250m, memory: 256Mi } }
 //! sandbox:
 //!   memory_mb: 256

@@ -35,12 +35,25 @@ pub struct Finished {
 const LOG_DRAIN: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl Kube {
-    /// Connects as kube does by default: `KUBECONFIG` (or `~/.kube/config`), else the pod's
+    /// Connects with the kubeconfig file `kubeconfig` (its current context) when given,
+    /// else as kube does by default: `KUBECONFIG` (or `~/.kube/config`), else the pod's
     /// service account. Works in `namespace`, else the configuration's.
-    pub async fn connect(namespace: Option<&str>) -> Result<Kube, K8sError> {
-        let config = kube::Config::infer()
-            .await
-            .map_err(|e| K8sError::Config(e.to_string()))?;
+    pub async fn connect(
+        namespace: Option<&str>,
+        kubeconfig: Option<&std::path::Path>,
+    ) -> Result<Kube, K8sError> {
+        let config = match kubeconfig {
+            Some(path) => {
+                let file = kube::config::Kubeconfig::read_from(path)
+                    .map_err(|e| K8sError::Config(format!("kubeconfig {}: {e}", path.display())))?;
+                kube::Config::from_custom_kubeconfig(file, &Default::default())
+                    .await
+                    .map_err(|e| K8sError::Config(format!("kubeconfig {}: {e}", path.display())))?
+            }
+            None => kube::Config::infer()
+                .await
+                .map_err(|e| K8sError::Config(e.to_string()))?,
+        };
         let namespace = namespace.map_or_else(|| config.default_namespace.clone(), str::to_owned);
         let client = kube::Client::try_from(config).map_err(|e| K8sError::Config(e.to_string()))?;
         Ok(Kube { client, namespace })

@@ -39,7 +39,13 @@ pub struct PodConfig {
     /// Where Jobs are created; default: the namespace of the kubeconfig or of the pod.
     #[serde(default)]
     pub namespace: Option<String>,
-    /// The image that carries the `weft` binary (never user code).
+    /// The kubeconfig file to reach the cluster with (its current context); default:
+    /// `KUBECONFIG`, `~/.kube/config`, else the pod's service account.
+    #[serde(default)]
+    pub kubeconfig: Option<std::path::PathBuf>,
+    /// The image that carries the `weft` binary (never user code). Needed by the `k8s`
+    /// launcher and the `k8s-job` executor, not by ops' own Jobs.
+    #[serde(default)]
     pub image: String,
     /// The command that runs `weft` in the image. Default: `["/weft"]`.
     #[serde(default)]

@@ -7,6 +7,8 @@
 //   - chatty_job: chatty logs "chatty says hi" (info), prints "to stdout", returns 1;
 //   - config_job: configured returns its config's factor times 7;
 //   - resource_job: resourceful returns the resource greeting (set in weft.yaml);
+//   - external_job: external runs a Kubernetes Job (busybox:1.36, sh -c) that prints
+//     "job says $GREETING" (GREETING=hello) and exits with its config's code, then returns "done";
 //   - cursor_sensor: run key "key-<cursor>" (no cursor: "0"), new cursor <cursor> + 1;
 //   - explode_alert: a run-failure sensor on explode_job asking for chatty_job with the tags
 //     failed_run, failed_status (FAILURE) and saw_kaboom (yes when the error names kaboom).
@@ -58,6 +60,25 @@ var resourceful = weft.NewOp0("resourceful", func(ctx *weft.Context) (string, er
 	return greeting.Text(), nil
 })
 
+var external = weft.NewOp0("external", func(ctx *weft.Context) (string, error) {
+	var config struct {
+		Code int `json:"code"`
+	}
+	if err := ctx.Config(&config); err != nil {
+		return "", err
+	}
+	_, err := weft.ExecuteK8sJob(ctx, weft.K8sJob{
+		Image:   "busybox:1.36",
+		Command: []string{"sh", "-c"},
+		Args:    []string{fmt.Sprintf("echo job says $GREETING; exit %d", config.Code)},
+		Env:     map[string]string{"GREETING": "hello"},
+	})
+	if err != nil {
+		return "", err
+	}
+	return "done", nil
+}, weft.ConfigSchema(`{"type":"object","properties":{"code":{"type":"integer"}},"required":["code"]}`))
+
 var explodeJob = weft.NewJob("explode_job", func(j *weft.Job) { j.Node(explode) })
 
 var flakyJob = weft.NewJob("flaky_job", func(j *weft.Job) { j.Node(flaky) })
@@ -67,6 +88,8 @@ var chattyJob = weft.NewJob("chatty_job", func(j *weft.Job) { j.Node(chatty) })
 var configJob = weft.NewJob("config_job", func(j *weft.Job) { j.Node(configured) })
 
 var resourceJob = weft.NewJob("resource_job", func(j *weft.Job) { j.Node(resourceful) })
+
+var externalJob = weft.NewJob("external_job", func(j *weft.Job) { j.Node(external) })
 
 var cursorSensor = weft.NewSensor("cursor_sensor", func(ctx *weft.SensorContext) (weft.SensorResult, error) {
 	cursor := "0"
@@ -94,7 +117,7 @@ var explodeAlert = weft.NewRunFailureSensor("explode_alert", func(ctx *weft.RunS
 
 func init() {
 	weft.Register(weft.Definitions{
-		Jobs:    []*weft.Job{explodeJob, flakyJob, chattyJob, configJob, resourceJob},
+		Jobs:    []*weft.Job{explodeJob, flakyJob, chattyJob, configJob, resourceJob, externalJob},
 		Sensors: []*weft.Sensor{cursorSensor, explodeAlert},
 	})
 }

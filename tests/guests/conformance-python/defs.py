@@ -8,6 +8,8 @@ behaviour; tests/e2e/conformance_errors.rs runs all three and compares what a us
 - chatty_job: chatty logs "chatty says hi" (info), prints "to stdout", returns 1;
 - config_job: configured returns its config's factor times 7;
 - resource_job: resourceful returns the resource greeting (set in weft.yaml);
+- external_job: external runs a Kubernetes Job (busybox:1.36, sh -c) that prints
+  "job says $GREETING" (GREETING=hello) and exits with its config's code, then returns "done";
 - cursor_sensor: run key "key-<cursor>" (no cursor: "0"), new cursor <cursor> + 1;
 - explode_alert: a run-failure sensor on explode_job asking for chatty_job with the tags
   failed_run, failed_status (FAILURE) and saw_kaboom (yes when the error names kaboom).
@@ -17,6 +19,7 @@ Build: weft build tests/guests/conformance-python -o conformance-python.wasm
 import weft as dg
 
 FACTOR_SCHEMA = '{"type":"object","properties":{"factor":{"type":"integer"}},"required":["factor"]}'
+CODE_SCHEMA = '{"type":"object","properties":{"code":{"type":"integer"}},"required":["code"]}'
 
 
 @dg.op
@@ -48,6 +51,19 @@ def resourceful(context):
     return context.resources.greeting
 
 
+@dg.op(config_schema=CODE_SCHEMA)
+def external(context):
+    code = context.op_config["code"]
+    dg.execute_k8s_job(
+        context,
+        image="busybox:1.36",
+        command=["sh", "-c"],
+        args=[f"echo job says $GREETING; exit {code}"],
+        env_vars={"GREETING": "hello"},
+    )
+    return "done"
+
+
 @dg.job
 def explode_job():
     explode()
@@ -73,6 +89,11 @@ def resource_job():
     resourceful()
 
 
+@dg.job
+def external_job():
+    external()
+
+
 @dg.sensor(job=chatty_job, minimum_interval_seconds=30)
 def cursor_sensor(context):
     cursor = context.cursor or "0"
@@ -94,6 +115,6 @@ def explode_alert(context):
 
 
 defs = dg.Definitions(
-    jobs=[explode_job, flaky_job, chatty_job, config_job, resource_job],
+    jobs=[explode_job, flaky_job, chatty_job, config_job, resource_job, external_job],
     sensors=[cursor_sensor, explode_alert],
 )

@@ -42,7 +42,13 @@ impl K8sPods {
                  at least the image that carries weft (k8s: {{image: registry/weft:TAG}})"
             ))
         })?;
-        let kube = Kube::connect(config.namespace.as_deref())
+        if config.image.trim().is_empty() {
+            return Err(Failure::BadInput(anyhow::anyhow!(
+                "the k8s run launcher and the k8s-job executor need `k8s.image` in weft.yaml: \
+                 the image that carries weft (k8s: {{image: registry/weft:TAG}})"
+            )));
+        }
+        let kube = Kube::connect(config.namespace.as_deref(), config.kubeconfig.as_deref())
             .await
             .map_err(|e| Failure::BadInput(e.into()))?;
         let env = instance

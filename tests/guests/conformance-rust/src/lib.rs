@@ -7,6 +7,9 @@
 //! - `chatty_job`: `chatty` logs `chatty says hi` (info), prints `to stdout`, returns 1;
 //! - `config_job`: `configured` returns its config's `factor` times 7;
 //! - `resource_job`: `resourceful` returns the resource `greeting` (set in `weft.yaml`);
+//! - `external_job`: `external` runs a Kubernetes Job (`busybox:1.36`, `sh -c`) that prints
+//!   `job says $GREETING` (`GREETING=hello`) and exits with its config's `code`, then
+//!   returns `"done"`;
 //! - `cursor_sensor`: run key `key-<cursor>` (no cursor: `0`), new cursor `<cursor> + 1`;
 //! - `explode_alert`: a run-failure sensor on `explode_job` asking for `chatty_job` with the
 //!   tags `failed_run` (the failed run's id), `failed_status` (`FAILURE`) and `saw_kaboom`
@@ -14,6 +17,7 @@
 //!
 //! Build: `weft build tests/guests/conformance-rust -o conformance-rust.wasm`
 
+use weft_sdk::k8s::{K8sJob, execute_k8s_job};
 use weft_sdk::prelude::*;
 
 #[op]
@@ -61,6 +65,25 @@ fn resourceful(ctx: &OpContext) -> Result<String, Failure> {
         .ok_or_else(|| Failure::fatal("no resource `greeting`: set it in weft.yaml"))
 }
 
+/// The config of `external`.
+#[derive(serde::Deserialize)]
+struct ExternalConfig {
+    code: i32,
+}
+
+#[op(
+    config_schema = r#"{"type":"object","properties":{"code":{"type":"integer"}},"required":["code"]}"#
+)]
+fn external(ctx: &OpContext) -> Result<String, Failure> {
+    let config: ExternalConfig = ctx.config()?;
+    let job = K8sJob::new("busybox:1.36")
+        .command(["sh", "-c"])
+        .args([format!("echo job says $GREETING; exit {}", config.code)])
+        .env("GREETING", "hello");
+    execute_k8s_job(ctx, &job)?;
+    Ok("done".into())
+}
+
 #[job]
 fn explode_job() {
     explode();
@@ -86,6 +109,11 @@ fn resource_job() {
     resourceful();
 }
 
+#[job]
+fn external_job() {
+    external();
+}
+
 #[sensor(job = "chatty_job", minimum_interval_seconds = 30)]
 fn cursor_sensor(ctx: &SensorContext) -> Result<SensorResult, String> {
     let cursor = ctx.cursor().unwrap_or("0");
@@ -109,6 +137,6 @@ fn explode_alert(ctx: &RunStatusSensorContext) -> RunRequest {
 }
 
 weft_sdk::definitions! {
-    jobs: [explode_job, flaky_job, chatty_job, config_job, resource_job],
+    jobs: [explode_job, flaky_job, chatty_job, config_job, resource_job, external_job],
     sensors: [cursor_sensor, explode_alert],
 }
