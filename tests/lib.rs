@@ -183,12 +183,22 @@ impl Home {
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,
     {
-        let out = Command::new(weft_bin())
+        self.run_binary(&weft_bin(), args)
+    }
+
+    /// Runs `BINARY ARGS` against this instance: another build of `weft` (the image's
+    /// static binary, say).
+    pub fn run_binary<I, S>(&self, binary: &Path, args: I) -> Outcome
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let out = Command::new(binary)
             .args(args)
             .env("WEFT_HOME", &self.dir.0)
             .env_remove("WEFT_LOG")
             .output()
-            .unwrap_or_else(|e| panic!("cannot run weft: {e}"));
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", binary.display()));
         Outcome {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -6,10 +6,11 @@
 //! thread of the server (the default launcher) and in a `weft execute-run` process of its
 //! own (`run_launcher: {type: process}`).
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use weft_tests::{Home, Server, with_custom_section};
+use weft_tests::{Home, Server, weft_bin, with_custom_section};
 
 use crate::{median, ms};
 
@@ -27,6 +28,8 @@ pub struct ControlTimes {
     /// read the run, load its version from the database and the precompile cache, run the
     /// op, print the attempt), what each step costs under the multiprocess executor.
     pub step_process: f64,
+    /// The same with another build of `weft` (`--image-binary`: the image's static binary).
+    pub step_process_image: Option<f64>,
 }
 
 impl ControlTimes {
@@ -37,12 +40,18 @@ impl ControlTimes {
             "launch_to_success_ms": self.launch_to_success,
             "launch_to_success_process_launcher_ms": self.launch_to_success_process,
             "step_in_fresh_process_ms": self.step_process,
+            "step_in_fresh_process_image_binary_ms": self.step_process_image,
         })
     }
 }
 
-/// Times `runs` uploads of each kind and `runs` launches.
-pub fn control_times(wasm: &std::path::Path, runs: usize) -> Result<ControlTimes, String> {
+/// Times `runs` uploads of each kind and `runs` launches; the step in a fresh process also
+/// with `image` when given.
+pub fn control_times(
+    wasm: &Path,
+    runs: usize,
+    image: Option<&Path>,
+) -> Result<ControlTimes, String> {
     let bytes = std::fs::read(wasm).map_err(|e| format!("reading {}: {e}", wasm.display()))?;
     let home = Home::new();
     let server = Server::start(&home, &[]);
@@ -71,17 +80,28 @@ pub fn control_times(wasm: &std::path::Path, runs: usize) -> Result<ControlTimes
 
     let run_id = server.launch(json!({ "location": "numbers", "job": "process_numbers" }));
     server.wait(&run_id);
-    let mut step_process = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let clock = Instant::now();
-        let out = home.weft(["step", run_id.as_str(), "generate_numbers"]);
-        step_process.push(ms(clock.elapsed()));
-        if out.code != 0 || !out.stdout.contains("\"Ok\"") {
-            return Err(format!("weft step: {}{}", out.stdout, out.stderr));
+    let step_in = |binary: &Path| -> Result<f64, String> {
+        let mut times = Vec::with_capacity(runs);
+        for _ in 0..runs {
+            let clock = Instant::now();
+            let out = home.run_binary(binary, ["step", run_id.as_str(), "generate_numbers"]);
+            times.push(ms(clock.elapsed()));
+            if out.code != 0 || !out.stdout.contains("\"Ok\"") {
+                return Err(format!(
+                    "{} step: {}{}",
+                    binary.display(),
+                    out.stdout,
+                    out.stderr
+                ));
+            }
         }
-    }
+        Ok(median(times))
+    };
+    let step_process = step_in(&weft_bin())?;
+    let step_process_image = image.map(step_in).transpose()?;
     Ok(ControlTimes {
-        step_process: median(step_process),
+        step_process,
+        step_process_image,
         upload_new: median(upload_new),
         upload_cached: median(upload_cached),
         launch_to_success,

@@ -34,7 +34,9 @@
 //! `../shared/peers/dagster/bench.py` from the repository root), `--json` (also print the
 //! results as one JSON object), `--engine-only` (just the engine figures, for profiling),
 //! `--languages-only` (just the per-language table, and Dagster's figures beside it),
-//! `--control-only` (just the control-plane table).
+//! `--control-only` (just the control-plane table), `--image-binary PATH` (also time the
+//! step in a fresh process with that build of `weft`: the image's static binary from
+//! `deploy/musl.sh`).
 
 mod control;
 mod dagster;
@@ -70,6 +72,8 @@ struct Args {
     languages_only: bool,
     /// Only the control-plane table.
     control_only: bool,
+    /// Another `weft` build whose step in a fresh process is timed too (the image's).
+    image_binary: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -80,6 +84,7 @@ fn parse_args() -> Result<Args, String> {
     let mut engine_only = false;
     let mut languages_only = false;
     let mut control_only = false;
+    let mut image_binary = None;
     let mut args = std::env::args().skip(1);
     let number = |flag: &str, v: Option<String>| -> Result<usize, String> {
         v.and_then(|v| v.parse().ok())
@@ -97,10 +102,13 @@ fn parse_args() -> Result<Args, String> {
             "--engine-only" => engine_only = true,
             "--languages-only" => languages_only = true,
             "--control-only" => control_only = true,
+            "--image-binary" => {
+                image_binary = Some(args.next().ok_or("--image-binary needs a path")?.into())
+            }
             "-h" | "--help" => {
                 println!(
                     "weft-bench [--runs N] [--dagster-runs N] [--dagster-bench PATH] [--json]\n\
-                     [--engine-only | --languages-only | --control-only]\n\
+                     [--engine-only | --languages-only | --control-only] [--image-binary PATH]\n\
                      Times Weft (and Dagster, if installed) on the numbers code location."
                 );
                 std::process::exit(0);
@@ -116,6 +124,7 @@ fn parse_args() -> Result<Args, String> {
         engine_only,
         languages_only,
         control_only,
+        image_binary,
     })
 }
 
@@ -172,7 +181,7 @@ fn real_main() -> Result<(), String> {
     eprintln!("weft-bench: {n} runs each ...");
 
     if args.control_only {
-        let control = control::control_times(&wasm, n)?;
+        let control = control::control_times(&wasm, n, args.image_binary.as_deref())?;
         let (step, step_missing) = run_dagster_step(&args);
         table::print_control(&control, n, step.as_ref(), step_missing);
         if args.json {
@@ -245,7 +254,7 @@ fn real_main() -> Result<(), String> {
     drop(engine);
 
     let languages = languages::measure_all(&weft, n);
-    let control = control::control_times(&wasm, n)?;
+    let control = control::control_times(&wasm, n, args.image_binary.as_deref())?;
     let (dagster, missing) = run_dagster(&args);
     let (step, step_missing) = run_dagster_step(&args);
 

@@ -418,6 +418,17 @@ pub fn print_control(
             ratio(step.map(|d| d.execute_step_ms), c.step_process),
         ],
     );
+    if let Some(image) = c.step_process_image {
+        t.cells(
+            "  the same with the image's static binary (--image-binary)",
+            [
+                format!("{} {}", fmt_ms(image), check(image, 20.0)),
+                "≤ 20 ms".into(),
+                String::new(),
+                ratio(step.map(|d| d.execute_step_ms), image),
+            ],
+        );
+    }
     if let Some(d) = step {
         t.cells(
             "  context: the bare interpreter's start, `python3 -c pass`",
