@@ -10,8 +10,9 @@
 #   the C parts of the dependencies (SQLite in libsqlite3-sys, wasmtime's helpers.c, the
 #   crypto of aws-lc-sys) must be compiled against musl, not glibc;
 # - `cargo rustc --release --target x86_64-unknown-linux-musl -p weft-cli --bin weft
-#   --no-default-features --target-dir TARGET_DIR -- -C relocation-model=static` (without
-#   `weft build`, a static executable), with the release profile adjusted for size through
+#   --no-default-features --features mimalloc --target-dir TARGET_DIR -- -C
+#   relocation-model=static` (without `weft build`, with mimalloc for musl's malloc, a static
+#   executable), with the release profile adjusted for size through
 #   CARGO_PROFILE_RELEASE_* variables (see below; Cargo.toml is not changed);
 # - writes TARGET_DIR/image-root/: exactly what the image's `scratch` stage holds (the
 #   binary, the CA bundle, /etc/passwd and /etc/group naming the non-root user, an empty
@@ -66,6 +67,11 @@ ca_bundle=/etc/ssl/certs/ca-certificates.crt
 # rustls provider, for kube and object_store alike): C and assembly all.
 export CC_x86_64_unknown_linux_musl=musl-gcc
 export AR_x86_64_unknown_linux_musl=ar
+# mimalloc (the binary's allocator: `--features mimalloc` below) without committing its
+# first 1 GiB arena up front: a `weft step` process (a step pod's work) spends about 2 ms of
+# CPU on that commit, 20% of its life (measured: 11.4 ms against 9.5 ms; musl's own malloc
+# 9.6 ms). MIMALLOC_ARENA_EAGER_COMMIT=1 in a pod's environment turns it back on.
+export CFLAGS_x86_64_unknown_linux_musl="-DMI_DEFAULT_ARENA_EAGER_COMMIT=0 ${CFLAGS_x86_64_unknown_linux_musl:-}"
 # aws-lc-sys: from its sources with the cc crate (no cmake, which the image's build stage
 # lacks) and its pregenerated bindings (no bindgen), never a system AWS-LC or OpenSSL.
 export AWS_LC_SYS_USE_SYSTEM=0 AWS_LC_SYS_CMAKE_BUILDER=0
@@ -94,11 +100,11 @@ export CARGO_PROFILE_RELEASE_INCREMENTAL=${CARGO_PROFILE_RELEASE_INCREMENTAL:-fa
 # program), so the dependencies' cached builds stay valid.
 relocation=static
 [ "${WEFT_IMAGE_PIE:-0}" = 1 ] && relocation=pic
-say "cargo rustc --release --target $TARGET -p weft-cli --bin weft --no-default-features" \
+say "cargo rustc --release --target $TARGET -p weft-cli --bin weft --no-default-features --features mimalloc" \
     "--target-dir $target_dir -- -C relocation-model=$relocation" \
     "(strip=$CARGO_PROFILE_RELEASE_STRIP lto=$CARGO_PROFILE_RELEASE_LTO" \
     "codegen-units=$CARGO_PROFILE_RELEASE_CODEGEN_UNITS opt-level=$CARGO_PROFILE_RELEASE_OPT_LEVEL)"
-cargo rustc --release --locked --target "$TARGET" -p weft-cli --bin weft --no-default-features \
+cargo rustc --release --locked --target "$TARGET" -p weft-cli --bin weft --no-default-features --features mimalloc \
     --target-dir "$target_dir" -- -C relocation-model="$relocation"
 binary="$target_dir/$TARGET/release/weft"
 [ -x "$binary" ] || die "no binary at $binary"

@@ -17,6 +17,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use instance::{DirConfig, parse_dir_grant};
 
+/// The image's allocator (the `mimalloc` feature; see Cargo.toml).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Weft: Dagster-style orchestration of WebAssembly code locations.
 #[derive(Parser)]
 #[command(name = "weft", version, about)]
