@@ -3,7 +3,8 @@
 //! even when its server is killed mid-run; with `executor: multiprocess` each step attempt
 //! runs in `weft step`, outputs crossing through the I/O manager, and a step whose process
 //! is killed is retried under its retry policy; a step's process on another machine (its
-//! own home) fetches the component and its precompiled form by digest from the server.
+//! own home) fetches the component and its precompiled form by digest from the server, or
+//! from the component store (S3) that the server writes every upload to.
 
 #![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
 
@@ -14,6 +15,7 @@ weft_tests::on_both_databases!(
     a_run_in_its_own_process_finishes_after_its_server_is_killed,
     the_multiprocess_executor_runs_each_step_in_a_process_and_retries_a_killed_one,
     a_step_elsewhere_fetches_its_component_by_digest_from_the_server,
+    a_step_elsewhere_fetches_its_component_by_digest_from_the_component_store,
 );
 
 fn hostile() -> Vec<u8> {
@@ -190,5 +192,95 @@ fn a_step_elsewhere_fetches_its_component_by_digest_from_the_server(backend: Bac
         again.status.success(),
         "{}",
         String::from_utf8_lossy(&again.stderr)
+    );
+}
+
+fn a_step_elsewhere_fetches_its_component_by_digest_from_the_component_store(backend: Backend) {
+    let Some(home) = Home::on(backend) else {
+        return;
+    };
+    let Some((endpoint, bucket)) = weft_tests::s3_bucket("components") else {
+        return;
+    };
+    let store_at = |bucket: &str| {
+        format!(
+            "component_store: {{ s3: {{ bucket: {bucket}, endpoint: \"{endpoint}\", \
+             allow_http: true, max_retries: 0 }} }}\n"
+        )
+    };
+
+    // An upload the store cannot take fails, and nothing is stored.
+    let broken = Home::new();
+    broken.add_config(&store_at("no-such-bucket"));
+    let server = Server::start(&broken, &[]);
+    let (status, body) = server.call(
+        "POST",
+        "/locations/numbers",
+        Some((rust_guest_bytes("numbers"), "application/wasm")),
+    );
+    assert_eq!(status, 503, "{body}");
+    let said = body["error"].as_str().unwrap_or_default();
+    assert!(
+        said.contains("component store") && said.contains("no-such-bucket"),
+        "{said}"
+    );
+    assert_eq!(server.get("/locations"), json!([]));
+    drop(server);
+
+    home.add_config(&store_at(&bucket));
+    let server = Server::start(&home, &[]);
+    let digest = server.upload("numbers", &rust_guest_bytes("numbers"));
+    let run_id = server.launch(json!({ "location": "numbers", "job": "process_numbers" }));
+    assert_eq!(server.wait(&run_id)["status"], "SUCCESS");
+    // The pods need neither the server nor its files.
+    drop(server);
+
+    // A pod's home: the same database and component store, no cache, no server.
+    let pod = |home: &Home| {
+        let pod = Home::new();
+        pod.set_database(&home.database_url().unwrap());
+        pod.add_config(&store_at(&bucket));
+        pod
+    };
+    let first = pod(&home);
+    let out = first.weft(["step", run_id.as_str(), "generate_numbers"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let attempt: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert!(attempt["result"]["Ok"].is_array(), "{attempt}");
+    // Cached by digest: the bytes and their precompiled form.
+    let cached: Vec<String> = std::fs::read_dir(first.dir.join("cache"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(cached.contains(&format!("{digest}.wasm")), "{cached:?}");
+    assert!(
+        cached
+            .iter()
+            .any(|f| f.starts_with(&format!("{digest}-")) && f.ends_with(".cwasm")),
+        "{cached:?}"
+    );
+
+    // The bytes come from the store, and are checked there: bytes that are not the
+    // digest's (written under it by someone else) are refused, never run.
+    let mut config = weft_objstore::S3Config {
+        bucket: bucket.clone(),
+        endpoint: Some(endpoint.clone()),
+        allow_http: true,
+        ..Default::default()
+    };
+    config.prefix = Some("components".into());
+    weft_objstore::S3Components::new(&config)
+        .unwrap()
+        .put(&digest, rust_guest_bytes("hostile"))
+        .unwrap();
+    let second = pod(&home);
+    let refused = second.weft(["step", run_id.as_str(), "generate_numbers"]);
+    assert_ne!(refused.code, 0, "{}", refused.stdout);
+    assert!(
+        refused.stderr.contains(&format!(
+            "s3://{bucket}/components/{digest}.wasm answered component {digest} with bytes whose digest is"
+        )),
+        "{}",
+        refused.stderr
     );
 }

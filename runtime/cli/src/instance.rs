@@ -23,6 +23,7 @@
 //! run_launcher: { type: process }            # a `weft execute-run` process per run, or
 //!                                            # k8s: a Kubernetes Job per run
 //! component_server: http://weft:8080   # pods fetch components by digest from the server
+//! component_store: { s3: { bucket: b } } # or from an object store the server writes to
 //! k8s:                        # the pods of the k8s launcher and the k8s-job executor
 //!   image: registry.example/weft:0.1.0
 //!   kubeconfig: /etc/weft/kubeconfig   # default: KUBECONFIG, ~/.kube/config, the pod's account
@@ -91,10 +92,16 @@ pub struct InstanceConfig {
     /// each is checked against its digest and cached under `$WEFT_HOME/cache`.
     #[serde(default)]
     pub component_server: Option<String>,
+    /// An object store that holds every uploaded component and its precompiled form by
+    /// digest (`{s3: {...}}`, under `components/`): the server writes each version there
+    /// before storing it, and run and step pods and workers fetch from there first (then
+    /// from `component_server`, then from the database, for versions stored before).
+    #[serde(default)]
+    pub component_store: Option<ObjectStoreConfig>,
     /// Where steps' stdout and stderr are kept: `$WEFT_HOME/logs` by default, or
     /// `{s3: {...}}` (an object store, under `logs/`), which every pod and replica reaches.
     #[serde(default)]
-    pub compute_logs: Option<ComputeLogsConfig>,
+    pub compute_logs: Option<ObjectStoreConfig>,
     /// The `queue` executor's step queue.
     #[serde(default)]
     pub queue: QueueConfig,
@@ -144,10 +151,10 @@ impl Default for QueueConfig {
     }
 }
 
-/// Where compute logs are kept, when not under `$WEFT_HOME/logs`.
+/// An object store where something is kept (compute logs, components): `{s3: {...}}`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ComputeLogsConfig {
+pub struct ObjectStoreConfig {
     pub s3: weft_objstore::S3Config,
 }
 
@@ -434,11 +441,24 @@ impl Instance {
     pub fn compute_logs(&self) -> Result<std::sync::Arc<dyn ComputeLogStore>> {
         Ok(match &self.config.compute_logs {
             None => std::sync::Arc::new(FsComputeLogs::new(self.logs_dir())),
-            Some(ComputeLogsConfig { s3 }) => std::sync::Arc::new(
+            Some(ObjectStoreConfig { s3 }) => std::sync::Arc::new(
                 weft_objstore::S3ComputeLogs::new(&s3.under("logs"))
                     .context("compute_logs s3 in weft.yaml")?,
             ),
         })
+    }
+
+    /// The component store (`component_store` in weft.yaml), if any.
+    pub fn component_store(&self) -> Result<Option<std::sync::Arc<weft_objstore::S3Components>>> {
+        self.config
+            .component_store
+            .as_ref()
+            .map(|ObjectStoreConfig { s3 }| {
+                weft_objstore::S3Components::new(&s3.under("components"))
+                    .map(std::sync::Arc::new)
+                    .context("component_store s3 in weft.yaml")
+            })
+            .transpose()
     }
 
     /// Whether outputs live only in this process (the in-memory I/O manager), so steps in

@@ -9,6 +9,9 @@
 //!   under a bucket and prefix instead of a directory.
 //! - [`S3ComputeLogs`] implements `ComputeLogStore`: `<prefix>/<run id>/<step key>.out` and
 //!   `.err`, as `FsComputeLogs` does.
+//! - [`S3Components`] keeps code-location components and their precompiled forms by
+//!   digest (`<prefix>/<digest>.wasm`, `<prefix>/<digest>/<engine>.cwasm`), for pods to
+//!   fetch.
 //! - [`S3Config`] is what a user writes in `weft.yaml`.
 //!
 //! Give the two stores different prefixes (or buckets), as `$WEFT_HOME/storage` and
@@ -27,10 +30,12 @@
 //! bucket that does not exist, credentials refused, an endpoint that cannot be reached.
 
 mod bucket;
+mod components;
 mod config;
 mod io;
 mod logs;
 
+pub use components::S3Components;
 pub use config::{S3Config, S3Credentials};
 pub use io::S3IoManager;
 pub use logs::S3ComputeLogs;

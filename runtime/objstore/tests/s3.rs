@@ -1,4 +1,5 @@
-//! The S3 I/O manager and compute-log store against a real S3-compatible server: the one at
+//! The S3 I/O manager, compute-log store and component store against a real S3-compatible
+//! server: the one at
 //! `WEFT_TEST_S3_ENDPOINT` (`source tests/s3.sh` starts moto's and exports it, with test
 //! credentials in `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`). Each test makes a bucket
 //! of its own. Without that variable the tests pass after saying they were skipped, unless
@@ -18,7 +19,7 @@ use object_store::aws::AmazonS3Builder;
 use object_store::path::Path;
 use weft_core::defs::{AssetKey, Value};
 use weft_engine::ports::{ComputeLogStore, IoManager};
-use weft_objstore::{S3ComputeLogs, S3Config, S3IoManager};
+use weft_objstore::{S3Components, S3ComputeLogs, S3Config, S3IoManager};
 
 const ENDPOINT_VARIABLE: &str = "WEFT_TEST_S3_ENDPOINT";
 
@@ -167,6 +168,44 @@ fn assets_are_stored_by_key_under_the_prefix() -> TestResult {
             .is_some_and(|e| e.starts_with("asset users has no stored value")
                 && e.contains(&format!("s3://{}/team/dev/assets/users", config.bucket))),
         "{err:?}"
+    );
+    Ok(())
+}
+
+#[test]
+fn components_are_kept_by_digest_with_a_precompiled_form_per_engine() -> TestResult {
+    let Some(config) = fresh("components", Some("weft/components"))? else {
+        return Ok(());
+    };
+    let digest = "ab".repeat(32);
+    let components = S3Components::new(&config)?;
+    assert_eq!(components.get(&digest)?, None);
+    components.put(&digest, b"\0asm component".to_vec())?;
+    components.put_precompiled(&digest, "wasmtime-48-x86_64", b"machine code".to_vec())?;
+    // A pod: another instance on the same configuration.
+    let pod = S3Components::new(&config)?;
+    assert_eq!(pod.get(&digest)?.as_deref(), Some(&b"\0asm component"[..]));
+    assert_eq!(
+        pod.get_precompiled(&digest, "wasmtime-48-x86_64")?
+            .as_deref(),
+        Some(&b"machine code"[..])
+    );
+    assert_eq!(pod.get_precompiled(&digest, "another-engine")?, None);
+    assert_eq!(
+        list_keys(&config)?,
+        [
+            format!("weft/components/{digest}.wasm"),
+            format!("weft/components/{digest}/wasmtime-48-x86_64.cwasm"),
+        ]
+    );
+    assert_eq!(
+        pod.url(&digest),
+        format!("s3://{}/weft/components/{digest}.wasm", config.bucket)
+    );
+    let refused = pod.get("../escape").unwrap_err().to_string();
+    assert!(
+        refused.contains("cannot be used as a storage key"),
+        "{refused}"
     );
     Ok(())
 }

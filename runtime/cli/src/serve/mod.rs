@@ -81,10 +81,12 @@ impl Services {
             launch_mode(&instance, pods.clone())?,
             step_runner(&instance, &store, pods)?,
         );
+        let components = instance.component_store().map_err(Failure::BadInput)?;
         let registry = Arc::new(registry::Registry::new(
             host,
             store.clone(),
             instance.clone(),
+            components,
         ));
         Ok(Services {
             instance,

@@ -3,13 +3,15 @@
 //! kept in memory while its grants stay the same. Nothing here is state of its own: a
 //! version missing from memory is loaded again from the database, so every replica can run
 //! every version, including one uploaded to another replica a moment ago. A pod or worker
-//! whose weft.yaml names a `component_server` fetches the bytes (and the precompiled form)
-//! from that server by digest instead ([`super::fetch`]).
+//! whose weft.yaml names a `component_store` (which every upload is written to) or a
+//! `component_server` fetches the bytes (and the precompiled form) from there by digest
+//! instead ([`super::fetch`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use weft_api::{ApiError, ErrorKind, Grants};
+use weft_objstore::S3Components;
 use weft_store::Store;
 use weft_wasm::{CodeLocation, LoadError, Sandbox, WasmHost};
 
@@ -27,16 +29,33 @@ pub struct Registry {
     host: WasmHost,
     store: Arc<Store>,
     instance: Arc<Instance>,
+    /// `component_store` in weft.yaml.
+    components: Option<Arc<S3Components>>,
     loaded: Mutex<HashMap<(String, String), Entry>>,
 }
 
 impl Registry {
-    pub fn new(host: WasmHost, store: Arc<Store>, instance: Arc<Instance>) -> Self {
+    pub fn new(
+        host: WasmHost,
+        store: Arc<Store>,
+        instance: Arc<Instance>,
+        components: Option<Arc<S3Components>>,
+    ) -> Self {
         Registry {
             host,
             store,
             instance,
+            components,
             loaded: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Writes a version about to be stored to the component store, if there is one: an
+    /// upload that cannot be written there fails before anything is stored.
+    pub async fn publish(&self, digest: &str, bytes: Arc<Vec<u8>>) -> Result<(), ApiError> {
+        match &self.components {
+            Some(components) => super::fetch::publish(&self.host, components, digest, bytes).await,
+            None => Ok(()),
         }
     }
 
@@ -115,9 +134,24 @@ impl Registry {
         {
             return Ok(entry.location.clone());
         }
-        let bytes = match &self.instance.config.component_server {
-            Some(server) => super::fetch::component(&self.host, server, digest).await?,
-            None => self
+        let from_store = match &self.components {
+            Some(components) => {
+                match super::fetch::component_from_store(&self.host, components, digest).await {
+                    Ok(found) => found,
+                    // Bytes that do not match the digest are refused, wherever else they are.
+                    Err(e) if e.kind == ErrorKind::Unprocessable => return Err(e),
+                    Err(e) => {
+                        tracing::warn!("{}; reading the component elsewhere", e.message);
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
+        let bytes = match (from_store, &self.instance.config.component_server) {
+            (Some(bytes), _) => bytes,
+            (None, Some(server)) => super::fetch::component(&self.host, server, digest).await?,
+            (None, None) => self
                 .stored_component(digest)
                 .await
                 .map_err(|e| match e.kind {

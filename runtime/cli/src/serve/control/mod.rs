@@ -201,6 +201,7 @@ impl ControlPlane for Control {
             .map_err(|e| ApiError::internal(format!("encoding the definitions: {e}")))?;
         let digest = location.digest().to_owned();
         let counts = Counts::of(location.definitions());
+        self.registry.publish(&digest, bytes.clone()).await?;
         self.store
             .put_location_version(name, &digest, &definitions, &bytes)
             .await
