@@ -138,6 +138,21 @@ fn the_multiprocess_executor_runs_each_step_in_a_process_and_retries_a_killed_on
     assert_eq!(output_of(&events, "wake"), json!(3000));
 }
 
+/// Asserts that `pod`'s cache holds component `digest` and a precompiled form of it.
+fn assert_cached(pod: &Home, digest: &str) {
+    let cached: Vec<String> = std::fs::read_dir(pod.dir.join("cache"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(cached.contains(&format!("{digest}.wasm")), "{cached:?}");
+    assert!(
+        cached
+            .iter()
+            .any(|f| f.starts_with(&format!("{digest}-")) && f.ends_with(".cwasm")),
+        "{cached:?}"
+    );
+}
+
 fn a_step_elsewhere_fetches_its_component_by_digest_from_the_server(backend: Backend) {
     let Some(home) = Home::on(backend) else {
         return;
@@ -174,17 +189,7 @@ fn a_step_elsewhere_fetches_its_component_by_digest_from_the_server(backend: Bac
     let attempt: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(attempt["result"]["Ok"].is_array(), "{attempt}");
     // Cached by digest: the bytes, and the server's precompiled form (nothing compiled here).
-    let cached: Vec<String> = std::fs::read_dir(pod.dir.join("cache"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    assert!(cached.contains(&format!("{digest}.wasm")), "{cached:?}");
-    assert!(
-        cached
-            .iter()
-            .any(|f| f.starts_with(&format!("{digest}-")) && f.ends_with(".cwasm")),
-        "{cached:?}"
-    );
+    assert_cached(&pod, &digest);
     // A cached component is used as is: the server is not needed any more.
     drop(server);
     let again = step("t0k");
@@ -248,17 +253,7 @@ fn a_step_elsewhere_fetches_its_component_by_digest_from_the_component_store(bac
     let attempt: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert!(attempt["result"]["Ok"].is_array(), "{attempt}");
     // Cached by digest: the bytes and their precompiled form.
-    let cached: Vec<String> = std::fs::read_dir(first.dir.join("cache"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    assert!(cached.contains(&format!("{digest}.wasm")), "{cached:?}");
-    assert!(
-        cached
-            .iter()
-            .any(|f| f.starts_with(&format!("{digest}-")) && f.ends_with(".cwasm")),
-        "{cached:?}"
-    );
+    assert_cached(&first, &digest);
 
     // The bytes come from the store, and are checked there: bytes that are not the
     // digest's (written under it by someone else) are refused, never run.

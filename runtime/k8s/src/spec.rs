@@ -4,7 +4,8 @@
 //! instance defaults in weft.yaml ([`PodConfig`]), then a `weft/k8s` tag on the job, op or
 //! asset ([`K8sTag`]: `container_config`, `pod_spec_config`, `pod_template_spec_metadata`,
 //! `job_spec_config`, `job_metadata`), merged deeply by default (maps merged key by key,
-//! lists appended) or shallowly (top-level fields replaced). Pure: no client here.
+//! lists appended) or shallowly (top-level fields replaced; the tag itself is in `tag.rs`).
+//! Pure: no client here.
 
 use std::collections::BTreeMap;
 
@@ -17,13 +18,14 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Deserialize;
-use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::K8sError;
 
-/// The tag that overrides the pod of a job's run or of an op's or asset's step.
-pub const TAG: &str = "weft/k8s";
+mod tag;
+
+use tag::apply_tag;
+pub use tag::{K8sTag, MergeBehavior, TAG, tag_layers};
 
 /// The label every Job and pod Weft creates carries, with the run's id.
 pub const RUN_LABEL: &str = "weft/run-id";
@@ -103,43 +105,6 @@ pub struct SecretKey {
     pub key: String,
 }
 
-/// How a tag's fields combine with the instance's.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum MergeBehavior {
-    /// Maps merged key by key, lists appended, other values replaced.
-    #[default]
-    Deep,
-    /// Each top-level field given replaces the instance's.
-    Shallow,
-}
-
-/// A `weft/k8s` tag (JSON), as Dagster's `dagster-k8s/config`. Field names inside may be
-/// snake_case or camelCase.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct K8sTag {
-    #[serde(default)]
-    pub container_config: Map<String, Value>,
-    #[serde(default)]
-    pub pod_spec_config: Map<String, Value>,
-    #[serde(default)]
-    pub pod_template_spec_metadata: Map<String, Value>,
-    #[serde(default)]
-    pub job_spec_config: Map<String, Value>,
-    #[serde(default)]
-    pub job_metadata: Map<String, Value>,
-    #[serde(default)]
-    pub merge_behavior: MergeBehavior,
-}
-
-impl K8sTag {
-    /// Reads the tag's JSON text.
-    pub fn parse(text: &str) -> Result<K8sTag, K8sError> {
-        serde_json::from_str(text).map_err(|e| K8sError::Tag(e.to_string()))
-    }
-}
-
 /// What one Job runs: its name, `weft`'s arguments, its labels, the environment it adds
 /// (a code location's) and the `weft/k8s` tags applied to it, in order.
 #[derive(Clone, Debug, Default)]
@@ -149,21 +114,6 @@ pub struct Workload {
     pub labels: BTreeMap<String, String>,
     pub env: Vec<(String, String)>,
     pub tags: Vec<K8sTag>,
-}
-
-/// The `weft/k8s` tags of a step, in the order they apply: the run's (or its job's), then
-/// the op's or asset's own, which wins where both set a field (as in Dagster). `tags` is
-/// the step's tags with the run's over them; `step_tags` its own.
-pub fn tag_layers(
-    tags: &BTreeMap<String, String>,
-    step_tags: &BTreeMap<String, String>,
-) -> Result<Vec<K8sTag>, K8sError> {
-    let own = step_tags.get(TAG);
-    let run = tags.get(TAG).filter(|run| Some(*run) != own);
-    run.into_iter()
-        .chain(own)
-        .map(|text| K8sTag::parse(text))
-        .collect()
 }
 
 /// The name of run `run_id`'s Job.
@@ -407,125 +357,6 @@ fn env_var(name: &str, value: &str) -> EnvVar {
         value: Some(value.to_owned()),
         ..EnvVar::default()
     }
-}
-
-/// Merges `tag` into `job`'s metadata, spec, pod template and first container.
-fn apply_tag(job: Job, tag: &K8sTag) -> Result<Job, K8sError> {
-    let mut value = serde_json::to_value(&job).map_err(|e| K8sError::Tag(e.to_string()))?;
-    let how = tag.merge_behavior;
-    let parts: [(&[&str], &Map<String, Value>); 5] = [
-        (&["metadata"], &tag.job_metadata),
-        (&["spec"], &tag.job_spec_config),
-        (
-            &["spec", "template", "metadata"],
-            &tag.pod_template_spec_metadata,
-        ),
-        (&["spec", "template", "spec"], &tag.pod_spec_config),
-        (
-            &["spec", "template", "spec", "containers", "0"],
-            &tag.container_config,
-        ),
-    ];
-    for (path, fields) in parts {
-        if fields.is_empty() {
-            continue;
-        }
-        let target = at(&mut value, path)
-            .ok_or_else(|| K8sError::Tag(format!("the Job has no {}", path.join("."))))?;
-        merge(
-            target,
-            &camel_case_keys(&Value::Object(fields.clone()), None),
-            how,
-        );
-    }
-    serde_json::from_value(value).map_err(|e| K8sError::Tag(e.to_string()))
-}
-
-/// The value at `path` (object keys, or list indexes as numbers), made an object if missing.
-fn at<'v>(mut value: &'v mut Value, path: &[&str]) -> Option<&'v mut Value> {
-    for key in path {
-        value = match value {
-            Value::Array(items) => items.get_mut(key.parse::<usize>().ok()?)?,
-            Value::Object(map) => map
-                .entry((*key).to_owned())
-                .or_insert_with(|| Value::Object(Map::new())),
-            _ => return None,
-        };
-    }
-    Some(value)
-}
-
-fn merge(target: &mut Value, overlay: &Value, how: MergeBehavior) {
-    let (Value::Object(target), Value::Object(overlay)) = (&mut *target, overlay) else {
-        *target = overlay.clone();
-        return;
-    };
-    for (key, new) in overlay {
-        match (target.get_mut(key), how) {
-            (Some(old @ Value::Object(_)), MergeBehavior::Deep) if new.is_object() => {
-                merge(old, new, MergeBehavior::Deep);
-            }
-            (Some(Value::Array(old)), MergeBehavior::Deep) if new.is_array() => {
-                if let Value::Array(items) = new {
-                    old.extend(items.iter().cloned());
-                }
-            }
-            _ => {
-                target.insert(key.clone(), new.clone());
-            }
-        }
-    }
-}
-
-/// Maps whose keys are the user's own (labels, resource names...): left as written.
-const FREE_FORM: &[&str] = &[
-    "labels",
-    "annotations",
-    "nodeSelector",
-    "requests",
-    "limits",
-    "matchLabels",
-    "data",
-    "stringData",
-];
-
-/// `value` with its field names in camelCase (`node_selector` → `nodeSelector`), but for
-/// the keys of free-form maps.
-fn camel_case_keys(value: &Value, parent: Option<&str>) -> Value {
-    match value {
-        Value::Object(map) => {
-            let free = parent.is_some_and(|p| FREE_FORM.contains(&p));
-            Value::Object(
-                map.iter()
-                    .map(|(k, v)| {
-                        let key = if free { k.clone() } else { camel(k) };
-                        let child = camel_case_keys(v, Some(&key));
-                        (key, child)
-                    })
-                    .collect(),
-            )
-        }
-        Value::Array(items) => {
-            Value::Array(items.iter().map(|v| camel_case_keys(v, parent)).collect())
-        }
-        other => other.clone(),
-    }
-}
-
-fn camel(key: &str) -> String {
-    let mut out = String::with_capacity(key.len());
-    let mut upper = false;
-    for c in key.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 #[cfg(test)]
