@@ -16,23 +16,28 @@ import (
 	types "example.invalid/weft/guest-sdk/go/wit/imports/weft_plugin_types"
 )
 
-// The component's exports are served by the registry (registry.go), with the collector
-// on while they run (see witrt/runtime.CollectorOn: it is off while the host calls
+// The component's exports are served by the registry (registry.go), each after an instance
+// made from a build-time snapshot has read its own state again (preinit_wasm.go), with the
+// collector on while they run (see witrt/runtime.CollectorOn: it is off while the host calls
 // cabi_realloc).
 func init() {
 	exportDefinitions.Handler = func() witTypes.Result[types.Definitions, types.Failure] {
+		refreshAfterSnapshot()
 		defer witRuntime.CollectorOn()()
 		return getDefinitions()
 	}
 	exportOps.Handler = func(ctx types.StepContext, inputs []types.StepInput) witTypes.Result[[]types.StepOutput, types.Failure] {
+		refreshAfterSnapshot()
 		defer witRuntime.CollectorOn()()
 		return execute(ctx, inputs)
 	}
 	exportSensors.Handler = func(name string, ctx types.SensorContext) witTypes.Result[types.SensorResult, types.Failure] {
+		refreshAfterSnapshot()
 		defer witRuntime.CollectorOn()()
 		return evaluateSensor(name, ctx)
 	}
 	exportSchedules.Handler = func(name string, ctx types.ScheduleContext) witTypes.Result[types.ScheduleResult, types.Failure] {
+		refreshAfterSnapshot()
 		defer witRuntime.CollectorOn()()
 		return evaluateSchedule(name, ctx)
 	}

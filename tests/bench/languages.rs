@@ -96,6 +96,9 @@ pub struct Figures {
     pub step_ms: f64,
     pub step_samples: usize,
     pub step_name: String,
+    /// Go only: the same step of the component built with `weft build --no-pre-init`,
+    /// whose instances run Go's start-up themselves.
+    pub step_without_preinit_ms: Option<f64>,
     /// process_numbers through the engine: in-process executor, in-memory I/O, durable events.
     pub engine_process_numbers_ms: f64,
     /// A whole `weft run --job process_numbers` process with a warm cache.
@@ -122,6 +125,7 @@ impl Language {
                 "instantiate_call_samples": f.step_samples,
                 "instantiate_call_target_ms": self.lang.step_target_ms(),
                 "instantiate_call_met": f.step_ms <= self.lang.step_target_ms(),
+                "instantiate_call_without_preinit_ms": f.step_without_preinit_ms,
                 "process_numbers_engine_ms": f.engine_process_numbers_ms,
                 "process_numbers_weft_run_warm_ms": f.weft_run_warm_ms,
             }),
@@ -137,12 +141,23 @@ pub fn measure_all(weft: &Path, runs: usize) -> Vec<Language> {
         .into_iter()
         .map(|lang| {
             eprintln!("weft-bench: {} ...", lang.name());
-            let outcome = build(lang, weft, &out)
+            let outcome = build(lang, weft, &out, &[])
                 .and_then(|(wasm, built_by, build_ms)| {
                     measure(lang, &wasm, runs).map(|mut f| {
                         f.built_by = built_by;
                         f.build_ms = build_ms;
                         f
+                    })
+                })
+                .and_then(|f| {
+                    if lang != Lang::Go {
+                        return Ok(f);
+                    }
+                    let plain = out.join("numbers-go-no-pre-init.wasm");
+                    build_to(lang, weft, &out, &plain, &["--no-pre-init"])?;
+                    Ok(Figures {
+                        step_without_preinit_ms: Some(measure(lang, &plain, runs)?.step_ms),
+                        ..f
                     })
                 })
                 .and_then(|f| {
@@ -167,13 +182,34 @@ fn component_path(lang: Lang, out: &TempDir) -> PathBuf {
 }
 
 /// Builds the component of `lang`: `(path, how, build time)`.
-fn build(lang: Lang, weft: &Path, out: &TempDir) -> Result<(PathBuf, String, Option<f64>), String> {
-    let Some((tool, version_arg, hint)) = lang.toolchain() else {
+fn build(
+    lang: Lang,
+    weft: &Path,
+    out: &TempDir,
+    flags: &[&str],
+) -> Result<(PathBuf, String, Option<f64>), String> {
+    if lang.toolchain().is_none() {
         return Ok((
             component_path(lang, out),
             "cargo (wasm32-wasip2)".into(),
             None,
         ));
+    }
+    let wasm = component_path(lang, out);
+    let build_ms = build_to(lang, weft, out, &wasm, flags)?;
+    Ok((wasm, "weft build".into(), Some(build_ms)))
+}
+
+/// `weft build FLAGS` of `lang`'s example into `wasm`; how long it took, in ms.
+fn build_to(
+    lang: Lang,
+    weft: &Path,
+    out: &TempDir,
+    wasm: &Path,
+    flags: &[&str],
+) -> Result<f64, String> {
+    let Some((tool, version_arg, hint)) = lang.toolchain() else {
+        return Err(format!("{} is built with cargo", lang.name()));
     };
     let present = Command::new(tool)
         .arg(version_arg)
@@ -184,14 +220,14 @@ fn build(lang: Lang, weft: &Path, out: &TempDir) -> Result<(PathBuf, String, Opt
     if !present {
         return Err(format!("`{tool}` not found on PATH ({hint})"));
     }
-    let wasm = component_path(lang, out);
     let clock = Instant::now();
     let built = Command::new(weft)
         .env("WEFT_HOME", out.join("home"))
         .arg("build")
+        .args(flags)
         .arg(lang.example())
         .arg("-o")
-        .arg(&wasm)
+        .arg(wasm)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .output()
@@ -202,7 +238,7 @@ fn build(lang: Lang, weft: &Path, out: &TempDir) -> Result<(PathBuf, String, Opt
         let first = stderr.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
         return Err(format!("weft build failed: {first}"));
     }
-    Ok((wasm, "weft build".into(), Some(build_ms)))
+    Ok(build_ms)
 }
 
 /// Everything but the whole-process figure, on one host whose cache starts empty.
@@ -283,6 +319,7 @@ fn measure(lang: Lang, wasm: &Path, runs: usize) -> Result<Figures, String> {
         step_ms: median(steps),
         step_samples,
         step_name: step.key.clone(),
+        step_without_preinit_ms: None,
         engine_process_numbers_ms,
         weft_run_warm_ms: f64::NAN,
     })

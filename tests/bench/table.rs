@@ -295,6 +295,19 @@ pub fn print_languages(
             String::new(),
         ),
     );
+    if languages
+        .iter()
+        .any(|l| matches!(&l.outcome, Ok(x) if x.step_without_preinit_ms.is_some()))
+    {
+        t.cells(
+            "  the same, built with --no-pre-init (Go's start-up in every instance)",
+            with(
+                each(&|x, _| x.step_without_preinit_ms.map_or("—".into(), fmt_ms)),
+                "",
+                String::new(),
+            ),
+        );
+    }
 
     let in_process = dagster.map(|d| d.in_process.process_numbers);
     let cli = dagster.and_then(|d| d.cli_ms);

@@ -407,3 +407,39 @@ fn a_run_failure_sensor_sees_the_failed_run_in_every_language() {
         );
     }
 }
+
+/// Every instance reads its own environment and draws its own random numbers, also where
+/// the build snapshotted the initialized program (Go, and Python through componentize-py):
+/// two runs are two instances, with the variable granted and set to another value each time.
+#[test]
+fn every_instance_reads_its_own_environment_and_randomness() {
+    let home = home();
+    for language in LANGUAGES {
+        let file = location(language);
+        let draw = |value: &str| -> (String, String) {
+            let out = Command::new(weft_bin())
+                .args(["run", &file, "--job", "instance_job", "--json"])
+                .args(["--grant-env", "WEFT_INSTANCE_VAR"])
+                .env("WEFT_HOME", &home.dir.0)
+                .env("WEFT_INSTANCE_VAR", value)
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert_eq!(out.status.code(), Some(0), "{language}: {stdout}");
+            let run: Value = serde_json::from_str(&stdout).unwrap();
+            let result = run["steps"]["instance"]["outputs"]["result"]
+                .as_str()
+                .unwrap();
+            let (var, random) = result.split_once(' ').unwrap();
+            (var.to_owned(), random.to_owned())
+        };
+        let (first_var, first_random) = draw("first");
+        let (second_var, second_random) = draw("second");
+        assert_eq!(first_var, "first", "{language}");
+        assert_eq!(second_var, "second", "{language}");
+        assert_ne!(
+            first_random, second_random,
+            "{language}: two instances drew the same random number"
+        );
+    }
+}

@@ -87,3 +87,100 @@ fn a_python_asset_downstream_of_a_rust_asset() {
     let twice = home.weft(["materialize", numbers, numbers, "--select", "*"]);
     assert_eq!(twice.code, 2, "{}", twice.stderr);
 }
+
+/// `weft build PROJECT -o OUT`.
+fn build(home: &Home, project: &weft_tests::TempDir, out: &std::path::Path) -> weft_tests::Outcome {
+    home.weft([
+        "build".as_ref(),
+        project.0.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ])
+}
+
+/// A Go project whose `init` is `body`, built in a fresh directory.
+fn go_project(name: &str, body: &str) -> weft_tests::TempDir {
+    let dir = weft_tests::TempDir::new(name);
+    let sdk = weft_tests::repo_root().join("guest-sdk/go");
+    std::fs::write(
+        dir.join("go.mod"),
+        format!(
+            "module example.invalid/{name}\n\ngo 1.25\n\nrequire example.invalid/weft/guest-sdk/go v0.0.0\n\n\
+             replace example.invalid/weft/guest-sdk/go => {}\n",
+            sdk.display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("main.go"),
+        format!(
+            "package main\n\nimport weft \"example.invalid/weft/guest-sdk/go\"\n\n\
+             var hello = weft.NewOp0(\"hello\", func(*weft.Context) (string, error) {{ return \"hi\", nil }})\n\n\
+             func init() {{\n{body}\n\tweft.Register(weft.Definitions{{Jobs: []*weft.Job{{weft.NewJob(\"hello_job\", func(j *weft.Job) {{ j.Node(hello) }})}}}})\n}}\n\n\
+             func main() {{}}\n"
+        ),
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn a_go_build_is_pre_initialized_unless_told_not_to() {
+    let home = Home::new();
+    let project = go_project("preinit-ok", "");
+    for (flags, note) in [(&[][..], true), (&["--no-pre-init"][..], false)] {
+        let out = home.dir.join("hello.wasm");
+        let mut args = vec!["build".as_ref(), project.0.as_os_str(), "-o".as_ref()];
+        args.push(out.as_os_str());
+        args.extend(flags.iter().map(std::ffi::OsStr::new));
+        let built = home.weft(args);
+        assert_eq!(built.code, 0, "{flags:?}: {}", built.stderr);
+        assert_eq!(
+            built.stdout.contains("pre-initialized"),
+            note,
+            "{flags:?}: {}",
+            built.stdout
+        );
+        let run = home.weft_json(&["run", out.to_str().unwrap(), "--job", "hello_job"], 0);
+        assert_eq!(
+            run["steps"]["hello"]["outputs"]["result"], "hi",
+            "{flags:?}"
+        );
+    }
+}
+
+#[test]
+fn the_same_go_source_pre_initializes_to_the_same_digest() {
+    let home = Home::new();
+    let project = go_project("preinit-twice", "");
+    let digests: Vec<String> = ["first.wasm", "second.wasm"]
+        .iter()
+        .map(|name| {
+            let out = home.dir.join(name);
+            let built = build(&home, &project, &out);
+            assert_eq!(built.code, 0, "{}", built.stderr);
+            let checked = home.weft_json(&["check", out.to_str().unwrap()], 0);
+            checked["digest"].as_str().unwrap_or_default().to_owned()
+        })
+        .collect();
+    assert!(!digests[0].is_empty(), "weft check --json gives the digest");
+    assert_eq!(digests[0], digests[1], "two builds of one source differ");
+}
+
+#[test]
+fn a_go_program_that_fails_while_initializing_fails_its_build_with_the_panic() {
+    let home = Home::new();
+    let project = go_project("preinit-panics", "\tpanic(\"no config file\")");
+    let out = home.dir.join("broken.wasm");
+    let built = build(&home, &project, &out);
+    assert_eq!(built.code, 1, "{}", built.stdout);
+    assert!(
+        built
+            .stderr
+            .contains("the Go program failed while it initialized")
+            && built.stderr.contains("panic: no config file"),
+        "{}",
+        built.stderr
+    );
+    assert!(!out.exists(), "a failed build leaves no component behind");
+}

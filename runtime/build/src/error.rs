@@ -66,6 +66,9 @@ pub enum BuildError {
         /// What is missing.
         reason: String,
     },
+    /// The Go program could not be pre-initialized (see `weft_wasm::preinit`).
+    #[error("pre-initializing the Go program: {0}")]
+    PreInit(weft_wasm::preinit::PreinitError),
     /// Reading or writing a file failed.
     #[error("{action} {path}: {source}")]
     Io {
@@ -77,4 +80,11 @@ pub enum BuildError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl From<weft_wasm::preinit::PreinitError> for BuildError {
+    /// Not a `source`: the message already says it all, and error chains would repeat it.
+    fn from(error: weft_wasm::preinit::PreinitError) -> Self {
+        BuildError::PreInit(error)
+    }
 }

@@ -44,6 +44,10 @@ pub struct BuildConfig {
     /// finds it in the project: `[tool.weft] module = "..."` in `pyproject.toml`, else
     /// `defs` (`defs.py`), else `app` (`app.py`).
     pub python_module: Option<String>,
+    /// Whether a Go location is pre-initialized (true by default): its runtime and package
+    /// initializers run once, at build time, instead of in every instance
+    /// (`weft_wasm::preinit`). `weft build --no-pre-init` turns it off.
+    pub pre_initialize: bool,
 }
 
 impl BuildConfig {
@@ -54,6 +58,7 @@ impl BuildConfig {
             world: WORLD.to_owned(),
             python_paths: Vec::new(),
             python_module: None,
+            pre_initialize: true,
         }
     }
 

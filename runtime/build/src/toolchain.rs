@@ -13,9 +13,11 @@ use crate::{BuildConfig, BuildError, componentize_core_module};
 /// Go SDK) into the component `out`.
 ///
 /// Runs `GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -ldflags=-checklinkname=0
-/// -trimpath` (standard Go 1.25 or later; TinyGo is not needed), then componentizes the
-/// core module against `config.wit_dir`. Go fetches the module's dependencies from its
-/// module proxy the first time.
+/// -trimpath` (standard Go 1.25 or later; TinyGo is not needed), pre-initializes the core
+/// module unless `config.pre_initialize` is off (Go's runtime and the package initializers
+/// run here, once, rather than in every instance), then componentizes it against
+/// `config.wit_dir`. Go fetches the module's dependencies from its module proxy the first
+/// time.
 pub fn build_go(dir: &Path, out: &Path, config: &BuildConfig) -> Result<(), BuildError> {
     if !dir.join("go.mod").is_file() {
         return Err(BuildError::NotASource {
@@ -51,6 +53,11 @@ pub fn build_go(dir: &Path, out: &Path, config: &BuildConfig) -> Result<(), Buil
     })?;
     // Best effort: the core module is an intermediate, the component is the product.
     let _ = std::fs::remove_file(&core_path);
+    let core = if config.pre_initialize {
+        weft_wasm::preinit::pre_initialize(&core)?
+    } else {
+        core
+    };
     let component = componentize_core_module(&core, &config.wit_dir, &config.world)?;
     std::fs::write(&out, component).map_err(|source| BuildError::Io {
         action: "cannot write",

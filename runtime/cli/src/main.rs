@@ -94,6 +94,10 @@ enum Command {
         /// Where to write the component (default: `<directory name>.wasm`).
         #[arg(long, short)]
         out: Option<PathBuf>,
+        /// Go: do not pre-initialize (by default Go's runtime and the package initializers
+        /// run once here, so each instance starts initialized).
+        #[arg(long)]
+        no_pre_init: bool,
     },
     /// List or show runs.
     Runs {

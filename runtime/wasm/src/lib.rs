@@ -22,6 +22,8 @@ mod convert;
 mod host;
 mod k8s_jobs;
 mod location;
+#[cfg(feature = "preinit")]
+pub mod preinit;
 mod sandbox;
 
 pub use host::{Allocation, CONTRACT_VERSION, LoadError, WasmHost, digest_of};

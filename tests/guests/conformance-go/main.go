@@ -9,6 +9,8 @@
 //   - resource_job: resourceful returns the resource greeting (set in weft.yaml);
 //   - external_job: external runs a Kubernetes Job (busybox:1.36, sh -c) that prints
 //     "job says $GREETING" (GREETING=hello) and exits with its config's code, then returns "done";
+//   - instance_job: instance returns "<$WEFT_INSTANCE_VAR> <a random number>" (the variable
+//     granted, the number drawn from the language's own generator: math/rand here);
 //   - cursor_sensor: run key "key-<cursor>" (no cursor: "0"), new cursor <cursor> + 1;
 //   - explode_alert: a run-failure sensor on explode_job asking for chatty_job with the tags
 //     failed_run, failed_status (FAILURE) and saw_kaboom (yes when the error names kaboom).
@@ -18,6 +20,8 @@ package main
 
 import (
 	"fmt"
+	"math/rand"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -79,6 +83,10 @@ var external = weft.NewOp0("external", func(ctx *weft.Context) (string, error) {
 	return "done", nil
 }, weft.ConfigSchema(`{"type":"object","properties":{"code":{"type":"integer"}},"required":["code"]}`))
 
+var instance = weft.NewOp0("instance", func(*weft.Context) (string, error) {
+	return fmt.Sprintf("%s %d", os.Getenv("WEFT_INSTANCE_VAR"), rand.Uint64()), nil
+})
+
 var explodeJob = weft.NewJob("explode_job", func(j *weft.Job) { j.Node(explode) })
 
 var flakyJob = weft.NewJob("flaky_job", func(j *weft.Job) { j.Node(flaky) })
@@ -90,6 +98,8 @@ var configJob = weft.NewJob("config_job", func(j *weft.Job) { j.Node(configured)
 var resourceJob = weft.NewJob("resource_job", func(j *weft.Job) { j.Node(resourceful) })
 
 var externalJob = weft.NewJob("external_job", func(j *weft.Job) { j.Node(external) })
+
+var instanceJob = weft.NewJob("instance_job", func(j *weft.Job) { j.Node(instance) })
 
 var cursorSensor = weft.NewSensor("cursor_sensor", func(ctx *weft.SensorContext) (weft.SensorResult, error) {
 	cursor := "0"
@@ -117,7 +127,7 @@ var explodeAlert = weft.NewRunFailureSensor("explode_alert", func(ctx *weft.RunS
 
 func init() {
 	weft.Register(weft.Definitions{
-		Jobs:    []*weft.Job{explodeJob, flakyJob, chattyJob, configJob, resourceJob, externalJob},
+		Jobs:    []*weft.Job{explodeJob, flakyJob, chattyJob, configJob, resourceJob, externalJob, instanceJob},
 		Sensors: []*weft.Sensor{cursorSensor, explodeAlert},
 	})
 }

@@ -10,12 +10,17 @@ behaviour; tests/e2e/conformance_errors.rs runs all three and compares what a us
 - resource_job: resourceful returns the resource greeting (set in weft.yaml);
 - external_job: external runs a Kubernetes Job (busybox:1.36, sh -c) that prints
   "job says $GREETING" (GREETING=hello) and exits with its config's code, then returns "done";
+- instance_job: instance returns "<$WEFT_INSTANCE_VAR> <a random number>" (the variable
+  granted, the number drawn from the language's own generator: random here);
 - cursor_sensor: run key "key-<cursor>" (no cursor: "0"), new cursor <cursor> + 1;
 - explode_alert: a run-failure sensor on explode_job asking for chatty_job with the tags
   failed_run, failed_status (FAILURE) and saw_kaboom (yes when the error names kaboom).
 
 Build: weft build tests/guests/conformance-python -o conformance-python.wasm
 """
+import os
+import random
+
 import weft as dg
 
 FACTOR_SCHEMA = '{"type":"object","properties":{"factor":{"type":"integer"}},"required":["factor"]}'
@@ -64,6 +69,11 @@ def external(context):
     return "done"
 
 
+@dg.op
+def instance():
+    return f"{os.environ.get('WEFT_INSTANCE_VAR', '')} {random.getrandbits(64)}"
+
+
 @dg.job
 def explode_job():
     explode()
@@ -94,6 +104,11 @@ def external_job():
     external()
 
 
+@dg.job
+def instance_job():
+    instance()
+
+
 @dg.sensor(job=chatty_job, minimum_interval_seconds=30)
 def cursor_sensor(context):
     cursor = context.cursor or "0"
@@ -115,6 +130,14 @@ def explode_alert(context):
 
 
 defs = dg.Definitions(
-    jobs=[explode_job, flaky_job, chatty_job, config_job, resource_job, external_job],
+    jobs=[
+        explode_job,
+        flaky_job,
+        chatty_job,
+        config_job,
+        resource_job,
+        external_job,
+        instance_job,
+    ],
     sensors=[cursor_sensor, explode_alert],
 )

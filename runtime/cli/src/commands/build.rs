@@ -45,7 +45,14 @@ fn detect(dir: &Path) -> Option<Language> {
     }
 }
 
-pub fn build(instance: &Instance, dir: &Path, out: Option<PathBuf>) -> Result<(), Failure> {
+/// Builds the project in `dir` into `out`; `pre_initialize` is Go's (see
+/// [`BuildConfig::pre_initialize`]).
+pub fn build(
+    instance: &Instance,
+    dir: &Path,
+    out: Option<PathBuf>,
+    pre_initialize: bool,
+) -> Result<(), Failure> {
     let bad = |e: anyhow::Error| Failure::BadInput(e);
     if !dir.is_dir() {
         return Err(bad(anyhow!("{} is not a directory", dir.display())));
@@ -65,7 +72,7 @@ pub fn build(instance: &Instance, dir: &Path, out: Option<PathBuf>) -> Result<()
     let clock = Instant::now();
     match language {
         Language::Rust => build_rust(dir, &out),
-        _ => build_componentized(instance, dir, &out, language),
+        _ => build_componentized(instance, dir, &out, language, pre_initialize),
     }
     .map_err(|e| {
         Failure::Failed(Some(
@@ -73,8 +80,13 @@ pub fn build(instance: &Instance, dir: &Path, out: Option<PathBuf>) -> Result<()
         ))
     })?;
     let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+    let note = if language == Language::Go && pre_initialize {
+        ", pre-initialized (Go's start-up ran here, once)"
+    } else {
+        ""
+    };
     println!(
-        "{}: {size} bytes in {:.1} s",
+        "{}: {size} bytes in {:.1} s{note}",
         out.display(),
         clock.elapsed().as_secs_f64()
     );
@@ -88,8 +100,10 @@ fn build_componentized(
     dir: &Path,
     out: &Path,
     language: Language,
+    pre_initialize: bool,
 ) -> anyhow::Result<()> {
-    let config = contract(instance, dir)?;
+    let mut config = contract(instance, dir)?;
+    config.pre_initialize = pre_initialize;
     match language {
         Language::Go => build_go(dir, out, &config).map_err(anyhow::Error::new),
         _ => build_python(dir, out, &config).map_err(anyhow::Error::new),
@@ -97,7 +111,13 @@ fn build_componentized(
 }
 
 #[cfg(not(feature = "build"))]
-fn build_componentized(_: &Instance, _: &Path, _: &Path, language: Language) -> anyhow::Result<()> {
+fn build_componentized(
+    _: &Instance,
+    _: &Path,
+    _: &Path,
+    language: Language,
+    _: bool,
+) -> anyhow::Result<()> {
     bail!(
         "this weft was built without `weft build` for {language:?} (the `build` feature; the \
          image runs components and never builds them): build with a full weft, then upload"

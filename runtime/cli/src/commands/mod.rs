@@ -46,7 +46,11 @@ pub async fn dispatch(cli: Cli) -> Result<(), Failure> {
             off_runtime(|| inspect::sensor(&instance, &file, &name, cursor, grants, json))
         }
         Command::Schedule { command } => location::instigator("schedules", command).await,
-        Command::Build { dir, out } => build::build(&instance, &dir, out),
+        Command::Build {
+            dir,
+            out,
+            no_pre_init,
+        } => build::build(&instance, &dir, out, !no_pre_init),
         Command::Runs {
             command:
                 RunsCommand::List {

@@ -10,6 +10,9 @@
 //! - `external_job`: `external` runs a Kubernetes Job (`busybox:1.36`, `sh -c`) that prints
 //!   `job says $GREETING` (`GREETING=hello`) and exits with its config's `code`, then
 //!   returns `"done"`;
+//! - `instance_job`: `instance` returns `"<$WEFT_INSTANCE_VAR> <a random number>"` (the
+//!   variable granted, the number drawn from the language's own generator: std's
+//!   `RandomState` here);
 //! - `cursor_sensor`: run key `key-<cursor>` (no cursor: `0`), new cursor `<cursor> + 1`;
 //! - `explode_alert`: a run-failure sensor on `explode_job` asking for `chatty_job` with the
 //!   tags `failed_run` (the failed run's id), `failed_status` (`FAILURE`) and `saw_kaboom`
@@ -84,6 +87,14 @@ fn external(ctx: &OpContext) -> Result<String, Failure> {
     Ok("done".into())
 }
 
+#[op]
+fn instance() -> String {
+    use std::hash::BuildHasher;
+    let var = std::env::var("WEFT_INSTANCE_VAR").unwrap_or_default();
+    let random = std::collections::hash_map::RandomState::new().hash_one(0u64);
+    format!("{var} {random}")
+}
+
 #[job]
 fn explode_job() {
     explode();
@@ -114,6 +125,11 @@ fn external_job() {
     external();
 }
 
+#[job]
+fn instance_job() {
+    instance();
+}
+
 #[sensor(job = "chatty_job", minimum_interval_seconds = 30)]
 fn cursor_sensor(ctx: &SensorContext) -> Result<SensorResult, String> {
     let cursor = ctx.cursor().unwrap_or("0");
@@ -137,6 +153,6 @@ fn explode_alert(ctx: &RunStatusSensorContext) -> RunRequest {
 }
 
 weft_sdk::definitions! {
-    jobs: [explode_job, flaky_job, chatty_job, config_job, resource_job, external_job],
+    jobs: [explode_job, flaky_job, chatty_job, config_job, resource_job, external_job, instance_job],
     sensors: [cursor_sensor, explode_alert],
 }
