@@ -12,13 +12,14 @@ use serde_json::{Value as Json, json};
 use weft_core::config::RunConfig;
 use weft_core::events::RunStatus;
 use weft_core::plan::{ExecutionPlan, plan_job};
+use weft_core::ports::CodeLocation;
+use weft_core::ports::{IoManager, RunStorage};
 use weft_core::run::RunRecord;
 use weft_engine::executor::{Executor, ExecutorKind, RunSpec};
 use weft_engine::io::FsComputeLogs;
-use weft_engine::ports::{IoManager, RunStorage};
 use weft_engine::writer::EventWriter;
 use weft_tests::TempDir;
-use weft_wasm::{CodeLocation, Sandbox, WasmHost};
+use weft_wasm::{Sandbox, WasmHost, WasmLocation};
 
 use crate::{median, ms};
 
@@ -30,7 +31,7 @@ const PROCESS_STEPS: f64 = 6.0;
 /// `weft serve` would): what is timed is a run, not start-up.
 pub struct Engine {
     rt: tokio::runtime::Runtime,
-    pub location: CodeLocation,
+    pub location: WasmLocation,
     store: Arc<weft_store::Store>,
     pub home: TempDir,
 }
@@ -48,7 +49,7 @@ impl Engine {
     }
 
     /// An engine around an already loaded `location`, its database in `home`.
-    pub fn with_location(location: CodeLocation, home: TempDir) -> Result<Self, String> {
+    pub fn with_location(location: WasmLocation, home: TempDir) -> Result<Self, String> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -89,7 +90,7 @@ impl Engine {
             tags: tags.clone(),
             config: config.0.clone(),
             asset_selection: None,
-            created_ms: weft_engine::now_ms(),
+            created_ms: weft_core::now_ms(),
             started_ms: None,
             finished_ms: None,
         };

@@ -12,9 +12,9 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use serde_json::{Value as Json, json};
+use weft_core::ports::{StepRequest, StepRunner};
 use weft_engine::executor::ExecutorKind;
 use weft_engine::io::InMemoryIoManager;
-use weft_engine::ports::{StepRequest, StepRunner};
 use weft_tests::{TempDir, repo_root, rust_guest};
 use weft_wasm::{Sandbox, WasmHost};
 

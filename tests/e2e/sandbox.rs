@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde_json::json;
 use weft_core::config::RunConfig;
 use weft_core::plan::plan_job;
+use weft_core::ports::CodeLocation as _;
 use weft_engine::executor::{Executor, ExecutorKind, RunOutcome, RunSpec};
 use weft_engine::io::{FsComputeLogs, InMemoryIoManager};
 use weft_engine::writer::EventSink;

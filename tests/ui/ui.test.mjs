@@ -3,22 +3,24 @@
 // (/usr/bin/chromium, through playwright-core over CDP; no browser is downloaded) through
 // the pages as a person would, and asserts what the page shows.
 //
-// Needs: target/release/weft and the guest components in target/wasm (see tests/ui/run.sh).
+// Needs: weft (release) and the guest components (wasm/) built in $CARGO_TARGET_DIR, else in
+// target/ (see tests/ui/run.sh).
 // Run:   tests/ui/run.sh  (or: node --test tests/ui/*.test.mjs)
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const WEFT = process.env.WEFT_BIN || join(ROOT, 'target/release/weft');
-const GUESTS = join(ROOT, 'target/wasm/wasm32-wasip2/guest');
+const TARGET = process.env.CARGO_TARGET_DIR ? resolve(ROOT, process.env.CARGO_TARGET_DIR) : join(ROOT, 'target');
+const WEFT = process.env.WEFT_BIN || join(TARGET, 'release/weft');
+const GUESTS = join(TARGET, 'wasm/wasm32-wasip2/guest');
 const NUMBERS = join(GUESTS, 'numbers.wasm');
 const HOSTILE = join(GUESTS, 'hostile.wasm');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -131,10 +133,13 @@ async function daemonPass(server, nowMs) {
 
 // --- the web UI's files --------------------------------------------------------------------
 
+// URL path -> [file under runtime/api/ui, content type]: the page shell, its style sheet and
+// every ES module of ui/js (as runtime/api/src/ui.rs serves them).
 const UI_FILES = {
   '/': ['index.html', 'text/html; charset=utf-8'],
-  '/ui/app.js': ['app.js', 'text/javascript; charset=utf-8'],
   '/ui/app.css': ['app.css', 'text/css; charset=utf-8'],
+  ...Object.fromEntries(readdirSync(join(UI_DIR, 'js')).filter(f => f.endsWith('.js'))
+    .map(f => [`/ui/js/${f}`, [`js/${f}`, 'text/javascript; charset=utf-8']])),
 };
 let uiSourceNoted = false;
 

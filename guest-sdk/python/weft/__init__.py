@@ -25,13 +25,13 @@ See ``guest-sdk/python/README.md``.
 
 from .asset import (
     AssetIn,
-    AssetKey,
     AssetsDefinition,
     AssetSelection,
     UnresolvedAssetJobDefinition,
     asset,
     define_asset_job,
 )
+from .asset_key import AssetKey
 from .context import (
     AssetExecutionContext,
     Logger,

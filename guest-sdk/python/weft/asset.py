@@ -1,39 +1,15 @@
-"""Assets (Dagster's ``@asset``), asset selections and asset jobs."""
+"""Assets (Dagster's ``@asset``), asset selections and asset jobs. ``AssetKey`` lives in
+:mod:`weft.asset_key`, below the contexts that also need it."""
 
 from __future__ import annotations
 
 import inspect
 from typing import Any, Callable, Iterable, List, Mapping, Optional, Sequence, Union
 
+from ._args import reject_unknown, string_tags
+from .asset_key import AssetKey
 from .errors import DefinitionError
-from .op import ComputeFn, RetryPolicy, _tags, reject_unknown
-
-
-class AssetKey:
-    """An asset's key: a path such as ``AssetKey(["warehouse", "orders"])``, shown
-    ``warehouse/orders``."""
-
-    def __init__(self, path: Union[str, Sequence[str]]) -> None:
-        self.path = [path] if isinstance(path, str) else [str(p) for p in path]
-        if not self.path:
-            raise DefinitionError("an asset key is never empty")
-
-    @staticmethod
-    def from_user_string(text: str) -> "AssetKey":
-        return AssetKey(text.split("/"))
-
-    def to_user_string(self) -> str:
-        return "/".join(self.path)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, AssetKey) and other.path == self.path
-
-    def __hash__(self) -> int:
-        return hash(tuple(self.path))
-
-    def __repr__(self) -> str:
-        return f"AssetKey({self.path!r})"
-
+from .op import ComputeFn, RetryPolicy
 
 CoercibleToAssetKey = Union[str, Sequence[str], AssetKey, "AssetsDefinition"]
 
@@ -88,7 +64,7 @@ class AssetsDefinition:
         self.group_name = group_name or "default"
         self.description = description if description is not None else inspect.getdoc(fn)
         self.kinds = list(kinds or [])
-        self.tags = _tags(tags)
+        self.tags = string_tags(tags)
         self.retry_policy = retry_policy
         self.ins = dict(ins or {})
         for input_name in self.ins:
@@ -247,7 +223,7 @@ class UnresolvedAssetJobDefinition:
         self.name = name
         self.selection = selection
         self.description = description
-        self.tags = _tags(tags)
+        self.tags = string_tags(tags)
 
     def __repr__(self) -> str:
         return f"<asset job {self.name}: {self.selection}>"

@@ -7,6 +7,7 @@ import json
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from . import _host
+from .asset_key import AssetKey
 from .errors import Failure
 
 
@@ -167,10 +168,8 @@ class OpExecutionContext:
     config = op_config
 
     @property
-    def asset_key(self) -> "Any":
-        """The key of the asset being materialized (an :class:`AssetKey`)."""
-        from .asset import AssetKey
-
+    def asset_key(self) -> AssetKey:
+        """The key of the asset being materialized."""
         if self._asset_key is None:
             raise AttributeError("this step materializes no asset")
         return AssetKey(self._asset_key)

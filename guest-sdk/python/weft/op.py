@@ -6,6 +6,8 @@ import enum
 import inspect
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
+from ._args import reject_unknown, string_tags
+from .composition import Composition, Invocation
 from .context import OpExecutionContext
 from .errors import DefinitionError, Failure
 
@@ -121,20 +123,6 @@ class ComputeFn:
         return self.fn(**kwargs)
 
 
-_IGNORED = ("required_resource_keys", "code_version", "compute_kind", "pool")
-
-
-def reject_unknown(what: str, kwargs: Mapping[str, Any]) -> None:
-    """Refuses a Dagster argument Weft does not implement, rather than ignore it."""
-    unknown = sorted(k for k in kwargs if k not in _IGNORED)
-    if unknown:
-        raise DefinitionError(f"{what}: Weft does not support {', '.join(unknown)}")
-
-
-def _tags(tags: Optional[Mapping[str, Any]]) -> Dict[str, str]:
-    return {str(k): str(v) for k, v in (tags or {}).items()}
-
-
 class OpDefinition:
     """An op: a function whose parameters are its inputs and whose return value is its one
     output, ``result``. Values cross steps as JSON.
@@ -155,7 +143,7 @@ class OpDefinition:
         self.name = name or fn.__name__
         self.compute = ComputeFn(fn, f"op `{self.name}`")
         self.description = description if description is not None else inspect.getdoc(fn)
-        self.tags = _tags(tags)
+        self.tags = string_tags(tags)
         self.retry_policy = retry_policy
         self.config_schema = config_schema
         self.__doc__ = fn.__doc__
@@ -165,23 +153,17 @@ class OpDefinition:
     def input_names(self) -> List[str]:
         return self.compute.input_names
 
-    def alias(self, name: str) -> Any:
+    def alias(self, name: str) -> Invocation:
         """This op under another node name in a job body: ``add_one.alias("add_7")(x)``."""
-        from .job import Invocation
-
         return Invocation(self, alias=name)
 
-    def tag(self, tags: Mapping[str, Any]) -> Any:
+    def tag(self, tags: Mapping[str, Any]) -> Invocation:
         """This op with node tags in a job body: ``scale.tag({"weft/k8s": ...})(x)``."""
-        from .job import Invocation
-
-        return Invocation(self, tags=_tags(tags))
+        return Invocation(self, tags=string_tags(tags))
 
     with_tags = tag
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from .job import Composition, Invocation
-
         if Composition.current is not None:
             return Invocation(self)(*args, **kwargs)
         return self.compute.fn(*args, **kwargs)

@@ -1,9 +1,12 @@
-"""What sensors and schedules return: ``RunRequest``, ``SkipReason``, ``SensorResult``."""
+"""What sensors and schedules return (``RunRequest``, ``SkipReason``, ``SensorResult``), and
+what :mod:`weft.sensor` and :mod:`weft.schedule` share to call their functions and collect
+those answers."""
 
 from __future__ import annotations
 
 import enum
-from typing import Any, List, Mapping, Optional, Sequence
+import inspect
+from typing import Any, Callable, List, Mapping, Optional, Sequence
 
 
 class DefaultStatus(enum.Enum):
@@ -22,6 +25,13 @@ def job_name(job: Any) -> Optional[str]:
     if job is None or isinstance(job, str):
         return job
     return job.name
+
+
+def call_with_context(fn: Callable[..., Any], context: Any) -> Any:
+    """Calls ``fn(context)``, or ``fn()`` when it takes no parameter."""
+    if inspect.signature(fn).parameters:
+        return fn(context)
+    return fn()
 
 
 class RunRequest:

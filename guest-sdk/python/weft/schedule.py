@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Optional
 
+from ._args import reject_unknown
 from .context import ScheduleEvaluationContext
 from .errors import DefinitionError
-from .op import reject_unknown
-from .run_request import DefaultStatus, RunRequest, SensorResult, collect, job_name
+from .run_request import DefaultStatus, RunRequest, SensorResult, call_with_context, collect, job_name
 
 
 class ScheduleDefinition:
@@ -59,8 +59,6 @@ class ScheduleDefinition:
     def evaluate(self, context: ScheduleEvaluationContext) -> SensorResult:
         if self.execution_fn is None:
             return SensorResult([RunRequest(run_config=self.run_config or None, tags=self.tags)])
-        from .sensor import call_with_context
-
         result = collect(call_with_context(self.execution_fn, context), f"schedule `{self.name}`")
         for request in result.run_requests:
             request.tags = {**self.tags, **request.tags}

@@ -8,17 +8,10 @@ import inspect
 from enum import Enum
 from typing import Any, Callable, List, Mapping, Optional, Sequence
 
+from ._args import reject_unknown
 from .context import _LOGGER, Resources
 from .errors import DefinitionError
-from .op import reject_unknown
-from .run_request import DefaultStatus, SensorResult, collect, job_name
-
-
-def call_with_context(fn: Callable[..., Any], context: Any) -> Any:
-    """Calls ``fn(context)``, or ``fn()`` when it takes no parameter."""
-    if inspect.signature(fn).parameters:
-        return fn(context)
-    return fn()
+from .run_request import DefaultStatus, SensorResult, call_with_context, collect, job_name
 
 
 class SensorDefinition:

@@ -14,7 +14,9 @@ use weft_core::plan::{ExecutionPlan, plan_job};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{Path, Query};
-use crate::service::{ControlPlane, InstigatorKind, InstigatorStatus};
+use weft_core::instigator::{InstigatorKind, InstigatorStatus};
+
+use crate::service::ControlPlane;
 
 /// Adds `"location": name` in front of a definition's own fields.
 fn with_location(location: &str, def: &impl serde::Serialize) -> Value {
@@ -129,7 +131,7 @@ async fn with_states<S: ControlPlane, T: serde::Serialize>(
     state: &AppState<S>,
     pick: impl Fn(&Definitions) -> Vec<(&str, DefaultStatus, &T)>,
 ) -> Result<Response, ApiError> {
-    let states: BTreeMap<(String, String), InstigatorStatus> = state
+    let states: BTreeMap<(String, String), crate::service::InstigatorStatus> = state
         .service
         .instigator_states()
         .await?
@@ -142,12 +144,12 @@ async fn with_states<S: ControlPlane, T: serde::Serialize>(
             let mut value = with_location(&location, def);
             let stored = states.get(&(location.clone(), name.to_owned()));
             let status = match (stored, default) {
-                (Some(s), _) => s.status.clone(),
-                (None, DefaultStatus::Running) => "RUNNING".to_owned(),
-                (None, DefaultStatus::Stopped) => "STOPPED".to_owned(),
+                (Some(s), _) => s.status,
+                (None, DefaultStatus::Running) => InstigatorStatus::Running,
+                (None, DefaultStatus::Stopped) => InstigatorStatus::Stopped,
             };
             if let Value::Object(map) = &mut value {
-                map.insert("status".into(), Value::String(status));
+                map.insert("status".into(), Value::String(status.as_str().into()));
                 map.insert(
                     "last_tick_ms".into(),
                     json!(stored.and_then(|s| s.last_tick_ms)),

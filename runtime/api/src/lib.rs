@@ -34,9 +34,10 @@ use axum::routing::{get, post};
 
 pub use error::{ApiError, ErrorKind};
 pub use service::{
-    ControlPlane, Counts, DirGrant, Grants, InstigatorKind, InstigatorStatus, LaunchRequest,
-    Location, Reexecute, Tick, Version,
+    ControlPlane, Counts, InstigatorStatus, LaunchRequest, Location, Reexecute, Version,
 };
+pub use weft_core::grants::{DirGrant, Grants};
+pub use weft_core::instigator::{InstigatorKind, TickRecord};
 
 /// How the API is served.
 #[derive(Clone, Debug)]
@@ -150,4 +151,17 @@ pub fn router<S: ControlPlane>(service: Arc<S>, options: Options) -> Router {
         ))
         .with_state(state);
     Router::new().nest("/api", api).merge(ui::routes())
+}
+
+/// Serves the application over `service` on `listener` until `shutdown` resolves, letting
+/// the requests under way end.
+pub async fn serve<S: ControlPlane>(
+    listener: tokio::net::TcpListener,
+    service: Arc<S>,
+    options: Options,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(service, options))
+        .with_graceful_shutdown(shutdown)
+        .await
 }

@@ -13,7 +13,9 @@ use sha2::Digest;
 use crate::AppState;
 use crate::error::{ApiError, ErrorKind};
 use crate::extract::{self, Path};
-use crate::service::{ControlPlane, Grants};
+use weft_core::grants::Grants;
+
+use crate::service::ControlPlane;
 
 /// The longest location name.
 const MAX_NAME: usize = 64;

@@ -9,6 +9,8 @@ use std::future::Future;
 use serde::{Deserialize, Serialize};
 use weft_core::defs::Definitions;
 use weft_core::events::{Event, RunStatus};
+use weft_core::grants::Grants;
+use weft_core::instigator::{InstigatorKind, TickRecord};
 use weft_core::run::{RunFilter, RunRecord};
 
 use crate::error::ApiError;
@@ -62,36 +64,6 @@ pub struct Location {
     pub definitions: Definitions,
 }
 
-/// What a location is granted beyond the nothing it gets by default.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Grants {
-    /// Host directories the location sees (preopens).
-    #[serde(default)]
-    pub dirs: Vec<DirGrant>,
-    /// Environment variables passed by name from the server's own environment.
-    #[serde(default)]
-    pub env: Vec<String>,
-    /// Hosts the location may reach over the network.
-    #[serde(default)]
-    pub hosts: Vec<String>,
-    /// Environment variables set to these values for the location.
-    #[serde(default)]
-    pub environment: BTreeMap<String, String>,
-}
-
-/// One granted directory.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DirGrant {
-    /// The directory on the server.
-    pub host: String,
-    /// Where the location sees it.
-    pub guest: String,
-    #[serde(default)]
-    pub read_only: bool,
-}
-
 /// What to run: a job of one location, or an asset selection (across locations).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -127,32 +99,11 @@ pub struct Reexecute {
 pub struct InstigatorStatus {
     pub location: String,
     pub name: String,
-    /// `RUNNING` or `STOPPED`.
-    pub status: String,
+    pub status: weft_core::instigator::InstigatorStatus,
     /// Schedules: the newest tick handled (or when it was turned on); sensors: the last
     /// evaluation.
     pub last_tick_ms: Option<i64>,
     pub cursor: Option<String>,
-}
-
-/// One evaluation of a schedule or sensor.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Tick {
-    pub timestamp_ms: i64,
-    pub scheduled_ms: Option<i64>,
-    /// `SUCCESS` (runs requested), `SKIPPED` or `FAILURE`.
-    pub status: String,
-    pub run_ids: Vec<String>,
-    pub skip_reason: Option<String>,
-    pub error: Option<String>,
-    pub cursor: Option<String>,
-}
-
-/// Schedule or sensor.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum InstigatorKind {
-    Schedule,
-    Sensor,
 }
 
 /// What a Weft instance does for the API. Every method may be called from many tasks at
@@ -258,7 +209,7 @@ pub trait ControlPlane: Send + Sync + 'static {
         location: &str,
         name: &str,
         limit: u32,
-    ) -> impl Future<Output = Result<Vec<Tick>, ApiError>> + Send;
+    ) -> impl Future<Output = Result<Vec<TickRecord>, ApiError>> + Send;
 
     /// The bytes of component `digest` (404 when none is stored).
     fn component(&self, digest: &str) -> impl Future<Output = Result<Vec<u8>, ApiError>> + Send;

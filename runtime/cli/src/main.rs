@@ -3,19 +3,15 @@
 //! could not do its work), 2 bad input (a file, a name, config or a flag).
 
 mod commands;
-mod daemon;
-mod external_jobs;
 mod instance;
-mod launch;
 mod progress;
-mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use instance::{DirConfig, parse_dir_grant};
+use weft_core::grants::DirGrant;
 
 /// The image's allocator (the `mimalloc` feature; see Cargo.toml).
 #[cfg(feature = "mimalloc")]
@@ -145,7 +141,7 @@ enum Command {
         /// Where the answer goes: printed (the multiprocess executor) or stored in the
         /// database (a step's pod under the k8s-job executor).
         #[arg(long, value_enum, default_value = "stdout")]
-        answer: serve::step_process::AnswerTo,
+        answer: Answer,
     },
     /// Take steps from the queue of the `queue` executor and run them, `--slots` at once,
     /// until stopped (Ctrl-C or SIGTERM: the steps under way finish first). New component
@@ -315,7 +311,7 @@ struct RunOpts {
 struct GrantOpts {
     /// Grant a host directory, `HOST=GUEST[:ro]` (repeatable).
     #[arg(long = "grant-dir", value_parser = parse_dir_grant)]
-    dirs: Vec<DirConfig>,
+    dirs: Vec<DirGrant>,
     /// Pass an environment variable by name (repeatable).
     #[arg(long = "grant-env")]
     env: Vec<String>,
@@ -331,6 +327,19 @@ struct GrantOpts {
 enum ExecutorArg {
     InProcess,
     Parallel,
+}
+
+/// Where `weft step` puts its answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Answer {
+    /// Printed as JSON (the multiprocess executor reads it).
+    Stdout,
+    /// Stored in the database's step tasks (a step's pod, whose stdout is only a log).
+    Db,
+}
+
+fn parse_dir_grant(text: &str) -> Result<DirGrant, String> {
+    text.parse()
 }
 
 fn parse_tag(text: &str) -> Result<(String, String), String> {
@@ -360,6 +369,16 @@ impl std::fmt::Display for Failure {
 impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Self {
         Failure::Failed(Some(e))
+    }
+}
+
+impl From<weft_server::Error> for Failure {
+    /// The asker's fault is bad input (exit 2); the instance's, a failure (exit 1).
+    fn from(e: weft_server::Error) -> Self {
+        match e.is_bad_input() {
+            true => Failure::BadInput(e.into()),
+            false => Failure::Failed(Some(e.into())),
+        }
     }
 }
 

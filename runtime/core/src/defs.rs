@@ -9,7 +9,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::events::RunStatus;
+use crate::status::RunStatus;
 
 /// Key/value tags (job, op, asset and run tags; output metadata), ordered by key.
 pub type Tags = BTreeMap<String, String>;

@@ -4,64 +4,13 @@
 //! that list ([`RunStatus::after`]). Event type names are Dagster's (`STEP_START`,
 //! `STEP_UP_FOR_RETRY`, `ASSET_MATERIALIZATION`, ...), so a Dagster user reads them as is.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 use crate::defs::{AssetKey, Tags};
 
-/// The status of a run (Dagster's `DagsterRunStatus`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum RunStatus {
-    Queued,
-    NotStarted,
-    Starting,
-    Started,
-    Success,
-    Failure,
-    Canceling,
-    Canceled,
-}
+pub use crate::status::RunStatus;
 
 impl RunStatus {
-    /// The status name as stored and shown (`SUCCESS`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunStatus::Queued => "QUEUED",
-            RunStatus::NotStarted => "NOT_STARTED",
-            RunStatus::Starting => "STARTING",
-            RunStatus::Started => "STARTED",
-            RunStatus::Success => "SUCCESS",
-            RunStatus::Failure => "FAILURE",
-            RunStatus::Canceling => "CANCELING",
-            RunStatus::Canceled => "CANCELED",
-        }
-    }
-
-    /// Parses a stored status name.
-    pub fn parse(text: &str) -> Option<Self> {
-        Some(match text {
-            "QUEUED" => RunStatus::Queued,
-            "NOT_STARTED" => RunStatus::NotStarted,
-            "STARTING" => RunStatus::Starting,
-            "STARTED" => RunStatus::Started,
-            "SUCCESS" => RunStatus::Success,
-            "FAILURE" => RunStatus::Failure,
-            "CANCELING" => RunStatus::Canceling,
-            "CANCELED" => RunStatus::Canceled,
-            _ => return None,
-        })
-    }
-
-    /// Whether the run is over.
-    pub fn is_finished(self) -> bool {
-        matches!(
-            self,
-            RunStatus::Success | RunStatus::Failure | RunStatus::Canceled
-        )
-    }
-
     /// The status a run has after `event`, given the one it had.
     pub fn after(self, event: &EventKind) -> RunStatus {
         match event {
@@ -75,12 +24,6 @@ impl RunStatus {
             EventKind::RunCanceled => RunStatus::Canceled,
             _ => self,
         }
-    }
-}
-
-impl fmt::Display for RunStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.as_str())
     }
 }
 

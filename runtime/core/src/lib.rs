@@ -2,8 +2,9 @@
 //!
 //! Weft's pure logic: the model of what a code location defines (ops, jobs, assets, asset
 //! jobs, schedules, sensors), its validation, execution planning from a job graph or an
-//! asset selection, run config, and the events a run produces. No I/O, no async runtime,
-//! no wasmtime: everything here is plain data and functions over it, so it is tested in
+//! asset selection, run config, the events a run produces, what a location is granted, and
+//! the [`ports`] every adapter implements. No I/O, no async runtime, no wasmtime:
+//! everything here is plain data, functions over it and traits, so it is tested in
 //! isolation and shared by every other crate.
 //!
 //! ```
@@ -12,18 +13,25 @@
 //! assert_eq!(sel.to_string(), "group:numbers,summed_two_sums+");
 //! ```
 
+pub mod clock;
 pub mod config;
 pub mod coordinator;
 pub mod defs;
 pub mod events;
+pub mod grants;
+pub mod instigator;
 pub mod plan;
+pub mod ports;
 pub mod run;
 pub mod schedule;
 pub mod selection;
+pub mod status;
 pub mod validate;
 pub mod workspace;
 
+pub use clock::now_ms;
 pub use defs::{AssetKey, Definitions, Tags};
 pub use events::{Event, EventKind, RunStatus};
+pub use grants::{Grants, Limits, Sandbox};
 pub use plan::{ExecutionPlan, Step};
 pub use run::{RunFilter, RunRecord};

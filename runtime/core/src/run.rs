@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::defs::Tags;
-use crate::events::RunStatus;
+use crate::status::RunStatus;
 
 /// One run of a job.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

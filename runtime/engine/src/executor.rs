@@ -17,11 +17,11 @@ use weft_core::defs::{StepTarget, Tags, Value};
 use weft_core::events::{Event, EventKind, FailureKind, LogLevel, RunStatus};
 use weft_core::plan::{ExecutionPlan, InputSource, Step};
 
-use crate::now_ms;
-use crate::ports::{
+use crate::writer::EventSink;
+use weft_core::now_ms;
+use weft_core::ports::{
     ComputeLogStore, InputArg, IoManager, StepAttempt, StepFailure, StepRequest, StepRunner,
 };
-use crate::writer::EventSink;
 
 /// Which executor runs the steps of a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use weft_core::defs::{AssetKey, Value};
 
-use crate::ports::{ComputeLogStore, IoError, IoManager};
+use weft_core::ports::{ComputeLogStore, IoError, IoManager};
 
 /// Keeps values as files under a base directory.
 pub struct FsIoManager {

@@ -5,21 +5,13 @@
 //! backoff, skipping the steps downstream of a failure, and turns every step attempt into
 //! events written through a batching [`EventWriter`](writer::EventWriter).
 //!
-//! The engine talks to the outside through the [`ports`]: a [`StepRunner`](ports::StepRunner)
-//! runs guest code (the wasm crate implements it), [`RunStorage`](ports::RunStorage) keeps
-//! runs and events (the store crate), an [`IoManager`](ports::IoManager) keeps values, and
-//! a [`ComputeLogStore`](ports::ComputeLogStore) keeps what steps printed. It never sees
-//! wasmtime or sqlx.
+//! The engine talks to the outside through the ports of `weft_core::ports`: a
+//! `StepRunner` runs guest code (a loaded location, a process, a Job, a worker),
+//! `RunStorage` keeps runs and events, an `IoManager` keeps values, and a
+//! `ComputeLogStore` keeps what steps printed. It never sees wasmtime or sqlx. The
+//! filesystem and in-memory I/O managers and compute logs are here ([`io`]).
 
 pub mod executor;
 pub mod io;
-pub mod ports;
 pub mod router;
 pub mod writer;
-
-/// Milliseconds since the Unix epoch, now.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use weft_core::defs::{AssetKey, StepTarget};
 use weft_core::events::FailureKind;
 
-use crate::ports::{StepAttempt, StepFailure, StepRequest, StepRunner};
+use weft_core::ports::{StepAttempt, StepFailure, StepRequest, StepRunner};
 
 /// Routes asset steps by key; op steps go to the first runner.
 pub struct AssetRouter<'a> {

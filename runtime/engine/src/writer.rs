@@ -19,7 +19,7 @@ use std::time::Duration;
 use tokio::sync::{Notify, mpsc, oneshot};
 use weft_core::events::Event;
 
-use crate::ports::RunStorage;
+use weft_core::ports::RunStorage;
 
 /// Where the executor sends events.
 pub trait EventSink: Sync {

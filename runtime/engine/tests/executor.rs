@@ -15,13 +15,13 @@ use weft_core::defs::{
 };
 use weft_core::events::{Event, EventKind, FailureKind, RunStatus};
 use weft_core::plan::plan_job;
-use weft_core::run::{RunFilter, RunRecord};
-use weft_engine::executor::{Executor, ExecutorKind, RunOutcome, RunSpec};
-use weft_engine::io::{FsComputeLogs, InMemoryIoManager};
-use weft_engine::ports::{
+use weft_core::ports::{
     InputArg, RunStorage, StepAttempt, StepFailure, StepOutput, StepRequest, StepRunner,
     StorageError,
 };
+use weft_core::run::{RunFilter, RunRecord};
+use weft_engine::executor::{Executor, ExecutorKind, RunOutcome, RunSpec};
+use weft_engine::io::{FsComputeLogs, InMemoryIoManager};
 use weft_engine::writer::{EventSink, EventWriter};
 
 /// Ops: `one` → 1; `inc(x)` → x + 1; `sum(values: fan-in)`; `boom` fails (not retryable);

@@ -10,7 +10,7 @@ use object_store::client::{HttpError, HttpErrorKind};
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use tokio::runtime::Runtime;
-use weft_engine::ports::IoError;
+use weft_core::ports::IoError;
 
 use crate::{ObjStoreError, S3Config};
 

@@ -7,7 +7,7 @@
 //! engine that made it). The objects are content-addressed, written whole and never changed;
 //! a reader checks the bytes against the digest it asked for.
 
-use weft_engine::ports::IoError;
+use weft_core::ports::IoError;
 
 use crate::bucket::{Bucket, safe};
 use crate::{ObjStoreError, S3Config};

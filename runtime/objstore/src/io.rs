@@ -5,7 +5,7 @@
 //! `assets/<key path>`; each object is the codec tag, a newline, then the value's bytes.
 
 use weft_core::defs::{AssetKey, Value};
-use weft_engine::ports::{IoError, IoManager};
+use weft_core::ports::{IoError, IoManager};
 
 use crate::bucket::{Bucket, safe, step_part};
 use crate::{ObjStoreError, S3Config};

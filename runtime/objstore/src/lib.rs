@@ -55,5 +55,5 @@ pub enum ObjStoreError {
     Runtime(String),
     /// The bucket could not be used (see [`S3IoManager::check`]).
     #[error(transparent)]
-    Unavailable(#[from] weft_engine::ports::IoError),
+    Unavailable(#[from] weft_core::ports::IoError),
 }

@@ -3,7 +3,7 @@
 //! `FsComputeLogs`, relative to the configured prefix: `<run id>/<step key>.out` and
 //! `.err` (`/` in a step key written `__`).
 
-use weft_engine::ports::{ComputeLogStore, IoError};
+use weft_core::ports::{ComputeLogStore, IoError};
 
 use crate::bucket::{Bucket, safe, step_part};
 use crate::{ObjStoreError, S3Config};

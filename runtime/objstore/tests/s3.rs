@@ -18,7 +18,7 @@ use object_store::ObjectStore;
 use object_store::aws::AmazonS3Builder;
 use object_store::path::Path;
 use weft_core::defs::{AssetKey, Value};
-use weft_engine::ports::{ComputeLogStore, IoManager};
+use weft_core::ports::{ComputeLogStore, IoManager};
 use weft_objstore::{S3Components, S3ComputeLogs, S3Config, S3IoManager};
 
 const ENDPOINT_VARIABLE: &str = "WEFT_TEST_S3_ENDPOINT";

@@ -4,54 +4,13 @@
 //! request is launched once however often a daemon restarts — and leases, so that of
 //! several daemons on one database one does each job at a time.
 
+use weft_core::instigator::{
+    InstigatorKind, InstigatorState, InstigatorStatus, TickRecord, TickStatus,
+};
+
 use crate::Store;
 use crate::db::Row;
 use crate::error::StoreError;
-
-/// The stored state of a schedule or sensor.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InstigatorState {
-    /// The code location defining it.
-    pub location: String,
-    /// The schedule's or sensor's name.
-    pub name: String,
-    /// `SCHEDULE` or `SENSOR`.
-    pub kind: String,
-    /// `RUNNING` or `STOPPED`.
-    pub status: String,
-    /// A sensor's cursor, as its last evaluation returned it.
-    pub cursor: Option<String>,
-    /// Schedules: the newest scheduled time handled, or when it was turned on; sensors: the
-    /// last evaluation.
-    pub last_tick_ms: Option<i64>,
-    /// When it was last turned on or off.
-    pub updated_ms: i64,
-}
-
-/// One evaluation of a schedule or sensor.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TickRecord {
-    /// The code location defining the schedule or sensor.
-    pub location: String,
-    /// The schedule's or sensor's name.
-    pub name: String,
-    /// `SCHEDULE` or `SENSOR`.
-    pub kind: String,
-    /// When it was evaluated.
-    pub timestamp_ms: i64,
-    /// Schedules: the time the tick was for.
-    pub scheduled_ms: Option<i64>,
-    /// `SUCCESS` (runs requested), `SKIPPED` or `FAILURE`.
-    pub status: String,
-    /// The runs it launched.
-    pub run_ids: Vec<String>,
-    /// Why it requested nothing, as the guest said.
-    pub skip_reason: Option<String>,
-    /// Why it failed.
-    pub error: Option<String>,
-    /// The cursor the evaluation returned (sensors).
-    pub cursor: Option<String>,
-}
 
 impl Store {
     /// Every stored schedule and sensor state, by location and name.
@@ -97,13 +56,14 @@ impl Store {
         &self,
         location: &str,
         name: &str,
-        kind: &str,
-        status: &str,
+        kind: InstigatorKind,
+        status: InstigatorStatus,
         now_ms: i64,
     ) -> Result<(), StoreError> {
         let doing = || format!("setting {location}/{name} {status}");
         // A schedule turned on counts its ticks from now; a sensor is evaluated at once.
-        let clock = (kind != "SENSOR" && status == "RUNNING").then_some(now_ms);
+        let clock = (kind != InstigatorKind::Sensor && status == InstigatorStatus::Running)
+            .then_some(now_ms);
         let statement = self
             .db
             .statement(
@@ -117,8 +77,8 @@ impl Store {
             )
             .bind(location)
             .bind(name)
-            .bind(kind)
-            .bind(status)
+            .bind(kind.as_str())
+            .bind(status.as_str())
             .bind(clock)
             .bind(now_ms);
         self.db.transaction(vec![statement], doing).await
@@ -288,8 +248,8 @@ fn state_from_row(row: &Row) -> Result<InstigatorState, sqlx::Error> {
     Ok(InstigatorState {
         location: row.get(0)?,
         name: row.get(1)?,
-        kind: row.get(2)?,
-        status: row.get(3)?,
+        kind: parsed(row, 2, InstigatorKind::parse)?,
+        status: parsed(row, 3, InstigatorStatus::parse)?,
         cursor: row.get(4)?,
         last_tick_ms: row.get(5)?,
         updated_ms: row.get(6)?,
@@ -300,13 +260,22 @@ fn tick_from_row(row: &Row, run_ids: Vec<String>) -> Result<TickRecord, sqlx::Er
     Ok(TickRecord {
         location: row.get(0)?,
         name: row.get(1)?,
-        kind: row.get(2)?,
+        kind: parsed(row, 2, InstigatorKind::parse)?,
         timestamp_ms: row.get(3)?,
         scheduled_ms: row.get(4)?,
-        status: row.get(5)?,
+        status: parsed(row, 5, TickStatus::parse)?,
         run_ids,
         skip_reason: row.get(7)?,
         error: row.get(8)?,
         cursor: row.get(9)?,
+    })
+}
+
+/// Column `index` of `row` read by its stored name.
+fn parsed<T>(row: &Row, index: usize, parse: fn(&str) -> Option<T>) -> Result<T, sqlx::Error> {
+    let text: String = row.get(index)?;
+    parse(&text).ok_or_else(|| sqlx::Error::ColumnDecode {
+        index: index.to_string(),
+        source: format!("unknown name {text:?}").into(),
     })
 }

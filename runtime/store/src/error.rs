@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use sqlx::postgres::PgDatabaseError;
-use weft_engine::ports::StorageError;
+use weft_core::ports::StorageError;
 
 /// What kind of failure a [`StoreError`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -26,7 +26,7 @@ use std::future::Future;
 
 use tokio::runtime::{Handle, RuntimeFlavor};
 use weft_core::defs::{AssetKey, Value};
-use weft_engine::ports::{IoError, IoManager};
+use weft_core::ports::{IoError, IoManager};
 
 use crate::Store;
 use crate::values::IoKey;
@@ -100,7 +100,7 @@ impl DatabaseIoManager {
                 self.max_bytes
             )));
         }
-        self.wait(self.store.put_io_value(key, value, weft_engine::now_ms()))
+        self.wait(self.store.put_io_value(key, value, weft_core::now_ms()))
             .map_err(|e| IoError(e.to_string()))
     }
 

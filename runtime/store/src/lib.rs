@@ -4,7 +4,7 @@
 //! component bytes), the asset materialization history and small stored values, in SQLite (one file, for a
 //! single machine) or PostgreSQL (for `weft serve` and everything that shares it). This is
 //! the only crate that knows sqlx; the engine sees it through
-//! [`RunStorage`](weft_engine::ports::RunStorage), the CLI and the HTTP API through the
+//! [`RunStorage`](weft_core::ports::RunStorage), the CLI and the HTTP API through the
 //! inherent methods of [`Store`], the same on both databases.
 //!
 //! Each query is written once (module `db`: statements in the store's dialect, rows read alike)
@@ -28,7 +28,7 @@
 //! ```
 //!
 //! [`DatabaseIoManager`] keeps small step outputs and asset values in the database too
-//! (`io_manager: database`), for the engine's [`IoManager`](weft_engine::ports::IoManager)
+//! (`io_manager: database`), for the engine's [`IoManager`](weft_core::ports::IoManager)
 //! port: what every process on the database reads, with no shared disk or object store.
 //!
 //! With the `testing` feature, [`testing`] makes a fresh PostgreSQL database per test.
@@ -46,6 +46,7 @@ mod migrations;
 mod postgres;
 mod runs;
 mod sqlite;
+mod statement;
 mod steps;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -53,8 +54,9 @@ mod values;
 
 use std::path::Path;
 
+use crate::db::Database;
+
 pub use assets::Materialization;
-pub use daemon::{InstigatorState, TickRecord};
 pub use error::{ErrorKind, StoreError};
 pub use io::DatabaseIoManager;
 pub use locations::{LocationRecord, VersionRecord};
@@ -76,7 +78,10 @@ impl Store {
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Ok(Store {
-                db: postgres::open(url).await?,
+                db: {
+                    let (name, pool) = postgres::open(url).await?;
+                    Database::postgres(name, pool)
+                },
             });
         }
         if let Some(path) = url
@@ -102,7 +107,10 @@ impl Store {
     /// and brings its schema up to date.
     pub async fn open_sqlite(path: &Path) -> Result<Store, StoreError> {
         Ok(Store {
-            db: sqlite::open(path).await?,
+            db: {
+                let (name, pools) = sqlite::open(path).await?;
+                Database::sqlite(name, pools)
+            },
         })
     }
 

@@ -68,7 +68,7 @@ impl Store {
             )
             .await?
             .is_some();
-        let now = weft_engine::now_ms();
+        let now = weft_core::now_ms();
         let mut statements = Vec::with_capacity(3);
         if !known {
             statements.push(
@@ -228,7 +228,7 @@ impl Store {
                 "UPDATE code_locations SET current_digest = $1, updated_ms = $2 WHERE name = $3",
             )
             .bind(digest)
-            .bind(weft_engine::now_ms())
+            .bind(weft_core::now_ms())
             .bind(name);
         self.db.transaction(vec![update], doing).await?;
         Ok(true)
@@ -264,7 +264,7 @@ impl Store {
         let update = self
             .db
             .statement("UPDATE code_locations SET removed_ms = $1 WHERE name = $2")
-            .bind(weft_engine::now_ms())
+            .bind(weft_core::now_ms())
             .bind(name);
         self.db.transaction(vec![update], doing).await?;
         Ok(true)

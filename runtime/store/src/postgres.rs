@@ -8,22 +8,15 @@
 //! [`crate::db`].
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
 use sqlx::{AssertSqlSafe, Connection};
 
-use crate::db::{Database, Statement};
 use crate::error::StoreError;
 use crate::migrations;
-
-/// Appends the placeholder of bound parameter `n` (1-based) to `sql`: `$n`.
-pub(crate) fn push_placeholder(sql: &mut String, n: usize) {
-    // Writing to a String cannot fail.
-    let _ = write!(sql, "${n}");
-}
+use crate::statement::Statement;
 
 /// Connections per store; a `weft` process or API server needs few, the database's limit
 /// (100 by default) is shared by every process.
@@ -121,7 +114,7 @@ pub(crate) fn describe(options: &PgConnectOptions) -> String {
 
 /// Opens the database at `url` (`postgres://` or `postgresql://`) and brings its schema up
 /// to date. The database must exist.
-pub(crate) async fn open(url: &str) -> Result<Database, StoreError> {
+pub(crate) async fn open(url: &str) -> Result<(String, Pool), StoreError> {
     let options = PgConnectOptions::from_str(url)
         .map_err(|e| StoreError::new(format!("opening database {}", crate::redact_url(url)), e))?;
     let options = options
@@ -146,20 +139,12 @@ pub(crate) async fn open(url: &str) -> Result<Database, StoreError> {
         .max_connections(CONNECTIONS)
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_lazy_with(options);
-    Ok(Database::postgres(name, Pool(pool)))
+    Ok((name, Pool(pool)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn placeholders_are_numbered() {
-        let mut sql = String::new();
-        push_placeholder(&mut sql, 1);
-        push_placeholder(&mut sql, 12);
-        assert_eq!(sql, "$1$12");
-    }
 
     #[test]
     fn a_database_is_described_without_its_password() {

@@ -12,8 +12,8 @@
 use std::collections::BTreeMap;
 
 use weft_core::events::{Event, EventKind, RunStatus};
+use weft_core::ports::{RunStorage, StorageError};
 use weft_core::run::{RunFilter, RunRecord};
-use weft_engine::ports::{RunStorage, StorageError};
 
 use crate::Store;
 use crate::bulk::{self, BulkInsert};

@@ -18,18 +18,12 @@ use sqlx::sqlite::{
 };
 use sqlx::{AssertSqlSafe, Connection};
 
-use crate::db::{Database, Statement};
 use crate::error::StoreError;
 use crate::migrations;
+use crate::statement::Statement;
 
 /// Appends the placeholder of bound parameter `n` (1-based) to `sql`.
 ///
-/// SQLite's are anonymous (`?`): it resolves a named or numbered one (`$12`) by scanning every
-/// parameter name of the statement, which makes binding a 640-parameter insert quadratic.
-pub(crate) fn push_placeholder(sql: &mut String, _n: usize) {
-    sql.push('?');
-}
-
 /// How long a statement waits for another connection's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -244,7 +238,7 @@ async fn migration_lock(path: &Path) -> std::io::Result<std::fs::File> {
 }
 
 /// Opens (creating if missing) the database file at `path` and brings its schema up to date.
-pub(crate) async fn open(path: &Path) -> Result<Database, StoreError> {
+pub(crate) async fn open(path: &Path) -> Result<(String, Pools), StoreError> {
     let doing = || format!("opening database {}", path.display());
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         tokio::fs::create_dir_all(parent).await.map_err(|e| {
@@ -295,5 +289,5 @@ pub(crate) async fn open(path: &Path) -> Result<Database, StoreError> {
         state: tokio::sync::Mutex::new(state),
     });
     let pools = Pools { write, read };
-    Ok(Database::sqlite(path.display().to_string(), pools))
+    Ok((path.display().to_string(), pools))
 }

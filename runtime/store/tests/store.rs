@@ -16,8 +16,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use sqlx::Connection;
 use weft_core::defs::{AssetKey, Tags};
 use weft_core::events::{Event, EventKind, RunStatus};
+use weft_core::ports::RunStorage;
 use weft_core::run::{RunFilter, RunRecord};
-use weft_engine::ports::RunStorage;
 use weft_store::testing::{POSTGRES_URL_VARIABLE, drop_postgres_database, fresh_postgres_database};
 use weft_store::{ErrorKind, Store};
 

@@ -1,19 +1,17 @@
-//! Conversions between the generated bindings of `wit/` and `weft-core`'s plain types,
-//! plus the host side of the `log` and `resources` imports.
+//! Conversions between the generated bindings of `wit/` and `weft-core`'s plain types.
 
 use weft_core::defs::{
     AssetDef, AssetDep, AssetJobDef, AssetKey, Backoff, DefaultStatus, Definitions, InputBinding,
     IoDef, JobDef, NodeDef, OpDef, OutputRef, RetryPolicy, RunStatusFilter, ScheduleDef, SensorDef,
     SensorKind, StepTarget, Tags, Value,
 };
-use weft_core::events::{LogLevel, RunStatus};
+use weft_core::events::RunStatus;
+use weft_core::ports::{InputArg, RunRequest, StepOutput, StepRequest};
 use weft_core::run::EndedRun;
-use weft_engine::ports::{InputArg, LogLine, StepOutput, StepRequest};
 
-use crate::bindings::{log, resources, types as t};
-use crate::sandbox::CallState;
+use crate::bindings::types as t;
 
-fn tags(list: Vec<(String, String)>) -> Tags {
+pub(crate) fn tags(list: Vec<(String, String)>) -> Tags {
     list.into_iter().collect()
 }
 
@@ -202,7 +200,7 @@ pub(crate) fn ended_run(run: &EndedRun) -> Option<t::EndedRun> {
     })
 }
 
-fn value(v: &Value) -> t::Value {
+pub(crate) fn value(v: &Value) -> t::Value {
     t::Value {
         codec: v.codec.clone(),
         data: v.data.clone(),
@@ -252,15 +250,6 @@ pub(crate) fn outputs(list: Vec<t::StepOutput>) -> Vec<StepOutput> {
         .collect()
 }
 
-/// A guest's run request, as plain data.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RunRequest {
-    pub run_key: Option<String>,
-    pub job: Option<String>,
-    pub config: Option<String>,
-    pub tags: Tags,
-}
-
 pub(crate) fn run_requests(list: Vec<t::RunRequest>) -> Vec<RunRequest> {
     list.into_iter()
         .map(|r| RunRequest {
@@ -271,42 +260,3 @@ pub(crate) fn run_requests(list: Vec<t::RunRequest>) -> Vec<RunRequest> {
         })
         .collect()
 }
-
-/// Longest log message kept; the rest is cut (the WIT promises 64 KiB).
-const MAX_LOG: usize = 64 << 10;
-
-impl log::Host for CallState {
-    fn log(&mut self, level: log::Level, mut message: String, fields: Vec<(String, String)>) {
-        if message.len() > MAX_LOG {
-            let mut end = MAX_LOG;
-            while !message.is_char_boundary(end) {
-                end -= 1;
-            }
-            message.truncate(end);
-        }
-        let level = match level {
-            log::Level::Trace => LogLevel::Trace,
-            log::Level::Debug => LogLevel::Debug,
-            log::Level::Info => LogLevel::Info,
-            log::Level::Warning => LogLevel::Warning,
-            log::Level::Error => LogLevel::Error,
-        };
-        self.logs.push(LogLine {
-            timestamp_ms: weft_engine::now_ms(),
-            level,
-            message,
-            fields: tags(fields),
-        });
-    }
-}
-
-impl resources::Host for CallState {
-    fn get(&mut self, name: String) -> Option<t::Value> {
-        self.resources
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| value(v))
-    }
-}
-
-impl t::Host for CallState {}

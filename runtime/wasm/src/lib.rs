@@ -5,10 +5,12 @@
 //! precompiled form cached on disk, and runs its steps, sensors and schedules in a sandbox:
 //! a fresh store per call from a pre-instance, nothing of WASI granted unless the location's
 //! grants say so, a deadline per call (epoch interruption), a memory limit per store, and
-//! stdout/stderr captured as compute logs.
+//! stdout/stderr captured as compute logs. The guest's host imports are one module each
+//! (`imports/`); what a location may use is `weft_core`'s [`Sandbox`].
 //!
 //! ```no_run
-//! use weft_wasm::{WasmHost, Sandbox};
+//! use weft_core::ports::CodeLocation;
+//! use weft_wasm::{Sandbox, WasmHost};
 //! # fn main() -> Result<(), weft_wasm::LoadError> {
 //! let host = WasmHost::new("/tmp/weft-cache".into())?;
 //! let bytes = std::fs::read("numbers.wasm").expect("read");
@@ -19,13 +21,18 @@
 
 mod bindings;
 mod convert;
+mod engine;
+mod error;
 mod host;
-mod k8s_jobs;
+mod imports;
 mod location;
 #[cfg(feature = "preinit")]
 pub mod preinit;
 mod sandbox;
 
-pub use host::{Allocation, CONTRACT_VERSION, LoadError, WasmHost, digest_of};
-pub use location::{CodeLocation, RunRequest, ScheduleTick, SensorTick};
-pub use sandbox::{DirGrant, Sandbox};
+pub use engine::Allocation;
+pub use error::{CONTRACT_VERSION, LoadError};
+pub use host::WasmHost;
+pub use location::WasmLocation;
+pub use weft_core::grants::{DirGrant, Sandbox};
+pub use weft_core::ports::digest_of;

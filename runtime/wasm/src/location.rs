@@ -1,5 +1,5 @@
-//! A loaded code location: one component version, ready to run steps (as the engine's
-//! [`StepRunner`]), sensors and schedules. Every call gets a fresh store and instance from
+//! [`WasmLocation`]: one component version, loaded, ready to run steps, sensors and
+//! schedules (the core's [`CodeLocation`] and [`StepRunner`]). Every call gets a fresh store and instance from
 //! the pre-instance, so no state leaks between steps, and runs under the location's sandbox.
 
 use std::sync::Arc;
@@ -8,19 +8,22 @@ use std::time::Instant;
 use wasmtime::{Store, Trap};
 use weft_core::defs::Definitions;
 use weft_core::events::FailureKind;
+use weft_core::grants::Sandbox;
+use weft_core::ports::{
+    CodeLocation, LogLine, ScheduleTick, SensorTick, StepAttempt, StepFailure, StepRequest,
+    StepRunner,
+};
 use weft_core::run::EndedRun;
 use weft_core::validate::validate;
-use weft_engine::ports::{LogLine, StepAttempt, StepFailure, StepRequest, StepRunner};
 
 use crate::bindings::{CodeLocation as World, CodeLocationPre, schedules, sensors, types as t};
 use crate::convert;
-pub use crate::convert::RunRequest;
-use crate::host::{HostInner, LoadError, TICK};
-use crate::k8s_jobs::StepScope;
-use crate::sandbox::{CallState, Sandbox};
+use crate::engine::{HostInner, TICK};
+use crate::error::LoadError;
+use crate::sandbox::{CallState, StepScope};
 
 /// One version of a code location, compiled and validated.
-pub struct CodeLocation {
+pub struct WasmLocation {
     host: Arc<HostInner>,
     name: String,
     digest: String,
@@ -31,31 +34,13 @@ pub struct CodeLocation {
     definitions: Definitions,
 }
 
-impl std::fmt::Debug for CodeLocation {
+impl std::fmt::Debug for WasmLocation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CodeLocation")
+        f.debug_struct("WasmLocation")
             .field("name", &self.name)
             .field("digest", &self.digest)
             .finish_non_exhaustive()
     }
-}
-
-/// What one sensor evaluation returned.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SensorTick {
-    pub run_requests: Vec<RunRequest>,
-    pub skip_reason: Option<String>,
-    pub cursor: Option<String>,
-    pub logs: Vec<LogLine>,
-}
-
-/// What one schedule evaluation decided.
-#[derive(Clone, Debug, PartialEq)]
-pub enum ScheduleTick {
-    /// Launch these runs.
-    Run(Vec<RunRequest>),
-    /// Launch nothing, for this reason.
-    Skip(String),
 }
 
 /// The outcome of one call into the guest, with what it logged and printed.
@@ -66,7 +51,7 @@ struct Call<R> {
     stderr: Vec<u8>,
 }
 
-impl CodeLocation {
+impl WasmLocation {
     pub(crate) fn new(
         host: Arc<HostInner>,
         name: String,
@@ -76,7 +61,7 @@ impl CodeLocation {
     ) -> Result<Self, LoadError> {
         let resources = Arc::new(sandbox.resources.clone());
         let env = Arc::new(sandbox.env.clone());
-        let mut location = CodeLocation {
+        let mut location = WasmLocation {
             host,
             name,
             digest,
@@ -98,25 +83,27 @@ impl CodeLocation {
         validate(&location.definitions)?;
         Ok(location)
     }
+}
 
+impl CodeLocation for WasmLocation {
     /// The location's name.
-    pub fn name(&self) -> &str {
+    fn name(&self) -> &str {
         &self.name
     }
 
     /// The sha256 of the component.
-    pub fn digest(&self) -> &str {
+    fn digest(&self) -> &str {
         &self.digest
     }
 
     /// What the location defines.
-    pub fn definitions(&self) -> &Definitions {
+    fn definitions(&self) -> &Definitions {
         &self.definitions
     }
 
     /// Evaluates the sensor `name` with the stored `cursor`; a run-status sensor is told
     /// of the one `run` it is evaluated for.
-    pub fn evaluate_sensor(
+    fn evaluate_sensor(
         &self,
         name: &str,
         cursor: Option<String>,
@@ -145,7 +132,7 @@ impl CodeLocation {
 
     /// Decides the tick of schedule `name` scheduled at `scheduled_ms` (a schedule whose
     /// definition `evaluates`): run requests, or a skip with its reason.
-    pub fn evaluate_schedule(
+    fn evaluate_schedule(
         &self,
         name: &str,
         scheduled_ms: u64,
@@ -167,7 +154,9 @@ impl CodeLocation {
             Err(failure) => Err(failure),
         }
     }
+}
 
+impl WasmLocation {
     /// Makes a store under the sandbox, instantiates, runs `f`, and classifies what went
     /// wrong: a guest trap, a timeout, the memory limit, a grant that could not be opened.
     /// A step's call passes its `step` (what the Jobs it may start inherit).
@@ -300,7 +289,7 @@ fn panic_message(stderr: &[u8]) -> Option<String> {
     })
 }
 
-impl StepRunner for CodeLocation {
+impl StepRunner for WasmLocation {
     fn run_step(&self, request: &StepRequest) -> StepAttempt {
         let (ctx, inputs) = convert::step_call(request);
         let call = self.call(Some(request), |store, world| {

@@ -5,11 +5,10 @@
 //! Nothing is granted by default: no preopened directory, no environment, no network
 //! (TCP, UDP and name lookup are off), stdin closed.
 
-use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::Instant;
 
 use bytes::Bytes;
 use wasmtime::ResourceLimiter;
@@ -17,50 +16,26 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use weft_core::defs::Tags;
 use weft_core::defs::Value;
-use weft_engine::ports::LogLine;
+use weft_core::grants::Sandbox;
+use weft_core::ports::{ExternalJobs, LogLine};
 
-use crate::k8s_jobs::StepScope;
-
-/// A host directory made visible to the guest.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DirGrant {
-    /// The directory on the host.
-    pub host: PathBuf,
-    /// Where the guest sees it, e.g. `/data`.
-    pub guest: String,
-    pub read_only: bool,
-}
-
-/// What a location may use. The default grants nothing, and allows 256 MiB of memory and
-/// 60 s per step.
-#[derive(Clone, Debug)]
-pub struct Sandbox {
-    pub dirs: Vec<DirGrant>,
-    /// Environment variables handed to the guest, by name and value.
-    pub env: Vec<(String, String)>,
-    /// Resources (`resources.get`), by name.
-    pub resources: Vec<(String, Value)>,
-    pub memory_limit_bytes: usize,
-    pub timeout: Duration,
-    /// How many bytes of stdout and of stderr are kept per call; the rest is dropped.
-    pub output_limit_bytes: usize,
-    /// Whether its steps may start Kubernetes Jobs (the `k8s-jobs` import).
-    pub k8s_jobs: bool,
-}
-
-impl Default for Sandbox {
-    fn default() -> Self {
-        Sandbox {
-            dirs: Vec::new(),
-            env: Vec::new(),
-            resources: Vec::new(),
-            memory_limit_bytes: 256 << 20,
-            timeout: Duration::from_secs(60),
-            output_limit_bytes: 1 << 20,
-            k8s_jobs: false,
-        }
-    }
+/// The step a call serves, for the imports that act on its behalf (the Jobs it starts
+/// inherit its run, tags and environment, and its deadline bounds them).
+pub(crate) struct StepScope {
+    pub(crate) run_id: String,
+    pub(crate) step_key: String,
+    pub(crate) attempt: u32,
+    pub(crate) tags: Tags,
+    pub(crate) step_tags: Tags,
+    pub(crate) env: Arc<Vec<(String, String)>>,
+    pub(crate) deadline: Instant,
+    /// How many Jobs this call has started.
+    pub(crate) started: u32,
+    /// Where Jobs run; `None` when this process has no way to start them.
+    pub(crate) jobs: Option<Arc<dyn ExternalJobs>>,
+    pub(crate) stdout: CapturedOutput,
 }
 
 /// The state of one store: one call into the guest.

@@ -13,7 +13,7 @@ use anyhow::{Context, anyhow, bail};
 use weft_build::{BuildConfig, build_go, build_python, find_repo_root};
 
 use crate::Failure;
-use crate::instance::Instance;
+use weft_server::Instance;
 
 /// The contract this binary speaks, for builds outside a checkout.
 #[cfg(feature = "build")]

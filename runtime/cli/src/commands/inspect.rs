@@ -5,11 +5,12 @@ use std::path::Path;
 
 use anyhow::anyhow;
 use weft_core::events::{EventKind, RunStatus};
+use weft_core::ports::CodeLocation;
 use weft_core::run::{RunFilter, RunRecord};
 use weft_store::Store;
 
-use crate::instance::Instance;
 use crate::{Failure, GrantOpts};
+use weft_server::Instance;
 
 pub fn check(instance: &Instance, file: &Path, json: bool) -> Result<(), Failure> {
     let no_grants = GrantOpts {
@@ -156,7 +157,7 @@ async fn open_store(instance: &Instance) -> Result<Store, Failure> {
     instance
         .open_store()
         .await
-        .map_err(|e| Failure::Failed(Some(e)))
+        .map_err(|e| Failure::Failed(Some(e.into())))
 }
 
 async fn find_run(store: &Store, run_id: &str) -> Result<RunRecord, Failure> {
@@ -292,7 +293,7 @@ pub async fn logs(
     {
         return Err(Failure::BadInput(anyhow!("run {run_id} has no step {s:?}")));
     }
-    let compute = instance.compute_logs().map_err(Failure::BadInput)?;
+    let compute = instance.compute_logs()?;
     let mut out = Vec::new();
     for key in &steps {
         let lines: Vec<_> = events

@@ -11,12 +11,12 @@ use std::time::Instant;
 use anyhow::{Context, anyhow};
 use std::io::IsTerminal;
 use weft_core::events::RunStatus;
-use weft_engine::executor::ExecutorKind;
+use weft_core::ports::CodeLocation;
 use weft_engine::writer::EventWriter;
-use weft_wasm::CodeLocation;
+use weft_server::Instance;
+use weft_server::launch::{self, RunServices, Target, prepare};
+use weft_server::services::executor_kind;
 
-use crate::instance::Instance;
-use crate::launch::{self, Services, Target, prepare};
 use crate::progress::Progress;
 use crate::{ExecutorArg, Failure, RunOpts};
 
@@ -42,16 +42,18 @@ pub async fn run(
             })
             .collect::<Result<Vec<_>, _>>()
     })?;
-    let locations: Vec<&CodeLocation> = loaded.iter().map(|(l, _)| l).collect();
+    let locations: Vec<&dyn CodeLocation> =
+        loaded.iter().map(|(l, _)| l as &dyn CodeLocation).collect();
     let tags: BTreeMap<String, String> = opts.tags.into_iter().collect();
     let prepared =
         prepare(&locations, &target, opts.config.as_deref(), tags).map_err(|e| bad(e.into()))?;
-    let kind = executor_kind(instance, opts.executor, opts.max_concurrent).map_err(bad)?;
-    let io = instance.io_manager().map_err(bad)?;
+    let parallel = opts.executor.map(|e| matches!(e, ExecutorArg::Parallel));
+    let kind = executor_kind(instance, parallel, opts.max_concurrent)?;
+    let io = instance.io_manager()?;
 
     // Input is good: from here on, things are written.
     let store = Arc::new(instance.open_store().await?);
-    let io = io.open(&store).map_err(bad)?;
+    let io = io.open(&store)?;
     for (location, bytes) in &loaded {
         let defs_json =
             serde_json::to_string(location.definitions()).context("encoding definitions")?;
@@ -80,9 +82,9 @@ pub async fn run(
             prepared.plan.steps.len()
         );
     }
-    let logs = instance.compute_logs().map_err(Failure::BadInput)?;
+    let logs = instance.compute_logs()?;
     let cancel = AtomicBool::new(false);
-    let services = Services {
+    let services = RunServices {
         io: io.as_ref(),
         compute_logs: logs.as_ref(),
         sink: &progress,
@@ -132,34 +134,4 @@ pub async fn run(
         RunStatus::Success => Ok(()),
         _ => Err(Failure::Failed(None)),
     }
-}
-
-pub(crate) fn executor_kind(
-    instance: &Instance,
-    arg: Option<ExecutorArg>,
-    max: Option<usize>,
-) -> anyhow::Result<ExecutorKind> {
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let max_concurrent = max.or(instance.config.max_concurrent).unwrap_or(cores);
-    let parallel = match arg {
-        Some(ExecutorArg::Parallel) => true,
-        Some(ExecutorArg::InProcess) => false,
-        None => match instance.config.executor.as_deref() {
-            None | Some("in-process") => false,
-            // The server's launcher gives each step a process of its own.
-            Some("parallel" | "multiprocess" | "k8s-job" | "queue") => true,
-            Some(other) => anyhow::bail!(
-                "unknown executor {other:?} in weft.yaml (in-process, parallel, multiprocess, \
-                 k8s-job, queue)"
-            ),
-        },
-    };
-    if max_concurrent == 0 {
-        anyhow::bail!("--max-concurrent must be at least 1");
-    }
-    Ok(if parallel {
-        ExecutorKind::Parallel { max_concurrent }
-    } else {
-        ExecutorKind::InProcess
-    })
 }

@@ -3,6 +3,8 @@
 //! sensors read.
 
 use weft_core::events::{EventKind, RunStatus};
+use weft_core::instigator::InstigatorStatus::{Running, Stopped};
+use weft_core::instigator::{InstigatorKind, InstigatorState, TickRecord, TickStatus};
 
 use super::{Fresh, event, run};
 
@@ -10,7 +12,13 @@ pub(crate) async fn schedule_and_sensor_state_ticks_run_keys_and_leases(db: Fres
     let store = db.open().await;
     assert!(store.instigator_states().await.expect("states").is_empty());
     store
-        .set_instigator_status("numbers", "every_minute", "SCHEDULE", "RUNNING", 1_000)
+        .set_instigator_status(
+            "numbers",
+            "every_minute",
+            InstigatorKind::Schedule,
+            Running,
+            1_000,
+        )
         .await
         .expect("start");
     let state = store
@@ -25,10 +33,16 @@ pub(crate) async fn schedule_and_sensor_state_ticks_run_keys_and_leases(db: Fres
 
     // Turning it on again keeps its clock; off and on again restarts it.
     store
-        .set_instigator_status("numbers", "every_minute", "SCHEDULE", "RUNNING", 2_000)
+        .set_instigator_status(
+            "numbers",
+            "every_minute",
+            InstigatorKind::Schedule,
+            Running,
+            2_000,
+        )
         .await
         .expect("start again");
-    let last = |s: Option<weft_store::InstigatorState>| s.and_then(|s| s.last_tick_ms);
+    let last = |s: Option<InstigatorState>| s.and_then(|s| s.last_tick_ms);
     assert_eq!(
         last(
             store
@@ -39,11 +53,23 @@ pub(crate) async fn schedule_and_sensor_state_ticks_run_keys_and_leases(db: Fres
         Some(1_000)
     );
     store
-        .set_instigator_status("numbers", "every_minute", "SCHEDULE", "STOPPED", 3_000)
+        .set_instigator_status(
+            "numbers",
+            "every_minute",
+            InstigatorKind::Schedule,
+            Stopped,
+            3_000,
+        )
         .await
         .expect("stop");
     store
-        .set_instigator_status("numbers", "every_minute", "SCHEDULE", "RUNNING", 9_000)
+        .set_instigator_status(
+            "numbers",
+            "every_minute",
+            InstigatorKind::Schedule,
+            Running,
+            9_000,
+        )
         .await
         .expect("start after a while");
     assert_eq!(
@@ -57,21 +83,21 @@ pub(crate) async fn schedule_and_sensor_state_ticks_run_keys_and_leases(db: Fres
     );
 
     // A tick moves the clock and keeps the cursor it returned.
-    let tick = weft_store::TickRecord {
+    let tick = TickRecord {
         location: "numbers".into(),
         name: "every_minute".into(),
-        kind: "SCHEDULE".into(),
+        kind: InstigatorKind::Schedule,
         timestamp_ms: 60_500,
         scheduled_ms: Some(60_000),
-        status: "SUCCESS".into(),
+        status: TickStatus::Success,
         run_ids: vec!["r1".into()],
         skip_reason: None,
         error: None,
         cursor: Some("c1".into()),
     };
     store.record_tick(&tick, 60_000).await.expect("tick");
-    let skipped = weft_store::TickRecord {
-        status: "SKIPPED".into(),
+    let skipped = TickRecord {
+        status: TickStatus::Skipped,
         run_ids: Vec::new(),
         skip_reason: Some("nothing new".into()),
         cursor: None,
@@ -97,7 +123,7 @@ pub(crate) async fn schedule_and_sensor_state_ticks_run_keys_and_leases(db: Fres
 
     // A sensor turned on has no clock yet: it is evaluated at once.
     store
-        .set_instigator_status("numbers", "s", "SENSOR", "RUNNING", 5_000)
+        .set_instigator_status("numbers", "s", InstigatorKind::Sensor, Running, 5_000)
         .await
         .expect("start a sensor");
     assert_eq!(

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use weft_core::defs::{AssetKey, Value};
-use weft_engine::ports::IoManager;
+use weft_core::ports::IoManager;
 use weft_store::{DatabaseIoManager, ErrorKind, IoKey};
 
 use super::Fresh;

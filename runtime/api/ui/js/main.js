@@ -1,0 +1,71 @@
+// Weft web UI: the entry module that index.html loads. The UI is a single-page app over the
+// JSON API of `weft serve`, written as native ES modules: no build step, nothing loaded from
+// outside. This module wires the left navigation (the API token kept in this browser, the
+// server's health) and maps each hash to its page:
+//
+//   #/locations, #/locations/{loc}                 locations.js
+//   #/jobs, #/locations/{loc}/jobs/{job}           jobs.js
+//   #/assets                                       assets.js
+//   #/runs                                         runs.js
+//   #/runs/{id}                                    run.js (its timeline: gantt.js)
+//   #/automation                                   automation.js
+//   #/automation/{schedule|sensor}/{loc}/{name}    instigator.js
+//
+// Shared by the pages: api.js (the API), render.js (elements and formatting), router.js
+// (`go`), graph.js (a DAG as SVG). Elements that tests look for carry data-testid.
+
+import { TOKEN_KEY, api } from './api.js';
+import { pageAssets } from './assets.js';
+import { INSTIGATORS, pageAutomation } from './automation.js';
+import { pageInstigator } from './instigator.js';
+import { pageJob, pageJobs } from './jobs.js';
+import { pageLocation, pageLocations } from './locations.js';
+import { startRouter } from './router.js';
+import { pageRun } from './run.js';
+import { pageRuns } from './runs.js';
+
+/** The page for a hash, or null (Not found). */
+function pageFor({ top, parts, params, page }) {
+  if (parts.length === 0 || (top === 'locations' && parts.length === 1)) return () => pageLocations(page);
+  if (top === 'locations' && parts.length === 2) return () => pageLocation(page, parts[1]);
+  if (top === 'locations' && parts.length === 4 && parts[2] === 'jobs') return () => pageJob(page, parts[1], parts[3]);
+  if (top === 'jobs' && parts.length === 1) return () => pageJobs(page);
+  if (top === 'assets' && parts.length === 1) return () => pageAssets(page);
+  if (top === 'runs' && parts.length === 1) return () => pageRuns(page, params);
+  if (top === 'runs' && parts.length === 2) return () => pageRun(page, parts[1]);
+  if (top === 'automation' && parts.length === 1) return () => pageAutomation(page);
+  if (top === 'automation' && parts.length === 4 && Object.hasOwn(INSTIGATORS, parts[1])) {
+    return () => pageInstigator(page, parts[1], parts[2], parts[3]);
+  }
+  return null;
+}
+
+function setupNav() {
+  document.getElementById('token-form').addEventListener('submit', e => e.preventDefault());
+  const token = document.getElementById('token');
+  token.value = localStorage.getItem(TOKEN_KEY) || '';
+  token.addEventListener('input', () => {
+    const v = token.value.trim();
+    if (v) localStorage.setItem(TOKEN_KEY, v); else localStorage.removeItem(TOKEN_KEY);
+  });
+  const health = document.querySelector('.health');
+  const banner = document.getElementById('banner');
+  const check = async () => {
+    try {
+      const r = await api('GET', '/api/health');
+      health.textContent = r?.ok ? 'server ok' : 'server not ok';
+      health.className = `health ${r?.ok ? 'up' : 'down'}`;
+      banner.hidden = true;
+    } catch (e) {
+      health.textContent = 'server unreachable';
+      health.className = 'health down';
+      banner.textContent = `The server does not answer: ${e.message}`;
+      banner.hidden = false;
+    }
+  };
+  check();
+  setInterval(check, 15_000);
+}
+
+setupNav();
+startRouter(pageFor);

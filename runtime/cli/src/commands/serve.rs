@@ -1,0 +1,102 @@
+//! `weft serve` and `weft dev`: the control plane of `weft_server` served over HTTP by
+//! `weft_api` until Ctrl-C or SIGTERM, letting requests under way end. `weft serve`
+//! uploads the locations weft.yaml lists by path; `weft dev` adds the daemon and uploads
+//! the files it serves again when they change.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use weft_server::control::Control;
+use weft_server::daemon::Daemon;
+use weft_server::{Instance, Services};
+
+use crate::{Failure, ServeOpts};
+
+/// The locations weft.yaml lists by path.
+fn workspace(instance: &Instance) -> Vec<(String, PathBuf)> {
+    instance
+        .config
+        .locations
+        .iter()
+        .filter_map(|(name, l)| l.path.clone().map(|p| (name.clone(), p)))
+        .collect()
+}
+
+/// Binds the listener first, so that a taken port is bad input before anything is opened.
+async fn bind(listen: &str) -> Result<(tokio::net::TcpListener, SocketAddr), Failure> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))
+        .map_err(Failure::BadInput)?;
+    let address = listener.local_addr().context("reading the bound address")?;
+    Ok((listener, address))
+}
+
+/// Serves `control` on `listener` until Ctrl-C or SIGTERM.
+async fn http(
+    listener: tokio::net::TcpListener,
+    address: SocketAddr,
+    control: Arc<Control>,
+    opts: &ServeOpts,
+) -> Result<(), Failure> {
+    let options = weft_api::Options {
+        token: opts.token.clone().filter(|t| !t.is_empty()),
+        max_upload_bytes: opts.max_upload_mb << 20,
+    };
+    // Tests and scripts read the port from this line (`--listen 127.0.0.1:0`).
+    println!("listening on http://{address}");
+    weft_api::serve(listener, control, options, weft_server::shutdown())
+        .await
+        .context("serving HTTP")?;
+    Ok(())
+}
+
+fn check(opts: &ServeOpts) -> Result<(), Failure> {
+    if opts.max_upload_mb == 0 {
+        return Err(Failure::BadInput(anyhow::anyhow!(
+            "--max-upload-mb must be at least 1"
+        )));
+    }
+    Ok(())
+}
+
+pub async fn serve(instance: Instance, opts: ServeOpts) -> Result<(), Failure> {
+    check(&opts)?;
+    let files = workspace(&instance);
+    let (listener, address) = bind(&opts.listen).await?;
+    let services = Services::open(instance).await?;
+    let control = services.control();
+    control.load_workspace(&files).await;
+    http(listener, address, Arc::new(control), &opts).await
+}
+
+/// `weft dev`: the server, the daemon and the in-process launcher in one process, on the
+/// instance's database (SQLite under `$WEFT_HOME` by default), serving `files` as code
+/// locations (named by their file stems) and uploading each again when it changes.
+pub async fn dev(instance: Instance, files: Vec<PathBuf>, opts: ServeOpts) -> Result<(), Failure> {
+    check(&opts)?;
+    let mut named = workspace(&instance);
+    for file in files {
+        if !file.is_file() {
+            return Err(Failure::BadInput(anyhow::anyhow!(
+                "{} is not a file",
+                file.display()
+            )));
+        }
+        named.push((super::location_name(&file), file));
+    }
+    let (listener, address) = bind(&opts.listen).await?;
+    let services = Services::open(instance).await?;
+    let control = Arc::new(services.control());
+    control.load_workspace(&named).await;
+    let watcher = control.clone();
+    tokio::spawn(async move { watcher.watch_workspace(named).await });
+    let daemon = Arc::new(Daemon::new(&services, control.clone()));
+    let ticking = daemon.clone();
+    tokio::spawn(async move { ticking.run_forever(std::time::Duration::from_secs(1)).await });
+    let served = http(listener, address, control, &opts).await;
+    daemon.release().await;
+    served
+}

@@ -1,0 +1,271 @@
+//! What a code location may use. A location starts with nothing: [`Grants`] names each
+//! thing it is given (directories, environment variables, hosts, resources, Kubernetes
+//! Jobs), the same whether it comes from weft.yaml, the HTTP API or the command line, and
+//! [`Limits`] bound each call. [`Grants::resolve`] turns both into the [`Sandbox`] the wasm
+//! host enforces: environment values read, directories checked.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::defs::Value;
+
+/// What a location is granted beyond the nothing it gets by default.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Grants {
+    /// Host directories the location sees (preopens).
+    #[serde(default)]
+    pub dirs: Vec<DirGrant>,
+    /// Environment variables passed by name from the host's own environment.
+    #[serde(default)]
+    pub env: Vec<String>,
+    /// Hosts the location may reach over the network.
+    #[serde(default)]
+    pub hosts: Vec<String>,
+    /// Environment variables set to these values for the location.
+    #[serde(default)]
+    pub environment: BTreeMap<String, String>,
+    /// Resources its ops read by name (`resources.get`), as JSON.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub resources: BTreeMap<String, serde_json::Value>,
+    /// Whether its ops may start Kubernetes Jobs (`k8s-jobs.execute`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub k8s_jobs: bool,
+}
+
+/// One granted directory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirGrant {
+    /// The directory on the host.
+    pub host: PathBuf,
+    /// Where the location sees it, e.g. `/data`.
+    pub guest: String,
+    #[serde(default)]
+    pub read_only: bool,
+}
+
+impl std::str::FromStr for DirGrant {
+    type Err = String;
+
+    /// `HOST=GUEST[:ro]` (or just `HOST`, seen at the same path; `:rw` is the default).
+    fn from_str(text: &str) -> Result<Self, String> {
+        let (spec, read_only) = match text.strip_suffix(":ro") {
+            Some(rest) => (rest, true),
+            None => (text.strip_suffix(":rw").unwrap_or(text), false),
+        };
+        let (host, guest) = spec.split_once('=').unwrap_or((spec, spec));
+        if host.is_empty() || guest.is_empty() {
+            return Err(format!("expected HOST=GUEST[:ro], got {text:?}"));
+        }
+        Ok(DirGrant {
+            host: PathBuf::from(host),
+            guest: guest.to_owned(),
+            read_only,
+        })
+    }
+}
+
+/// How much one call of a location may take.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Limits {
+    /// Memory of one call's store, in MiB (default 256).
+    pub memory_mb: Option<usize>,
+    /// A step's deadline, in seconds (default 60).
+    pub timeout_seconds: Option<f64>,
+}
+
+impl Limits {
+    /// These limits, each unset one taken from `defaults`.
+    pub fn or(self, defaults: Limits) -> Limits {
+        Limits {
+            memory_mb: self.memory_mb.or(defaults.memory_mb),
+            timeout_seconds: self.timeout_seconds.or(defaults.timeout_seconds),
+        }
+    }
+}
+
+/// What a location may use, resolved: what the wasm host enforces on every call. The
+/// default grants nothing, and allows 256 MiB of memory and 60 s per step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sandbox {
+    pub dirs: Vec<DirGrant>,
+    /// Environment variables handed to the guest, by name and value.
+    pub env: Vec<(String, String)>,
+    /// Resources (`resources.get`), by name.
+    pub resources: Vec<(String, Value)>,
+    pub memory_limit_bytes: usize,
+    pub timeout: Duration,
+    /// How many bytes of stdout and of stderr are kept per call; the rest is dropped.
+    pub output_limit_bytes: usize,
+    /// Whether its steps may start Kubernetes Jobs (the `k8s-jobs` import).
+    pub k8s_jobs: bool,
+}
+
+impl Default for Sandbox {
+    fn default() -> Self {
+        Sandbox {
+            dirs: Vec::new(),
+            env: Vec::new(),
+            resources: Vec::new(),
+            memory_limit_bytes: 256 << 20,
+            timeout: Duration::from_secs(60),
+            output_limit_bytes: 1 << 20,
+            k8s_jobs: false,
+        }
+    }
+}
+
+/// Why grants cannot make a sandbox.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum GrantError {
+    #[error("granted directory {} does not exist (location {location})", dir.display())]
+    MissingDir { location: String, dir: PathBuf },
+    #[error("environment variable {var} is granted to location {location} but not set")]
+    UnsetEnv { location: String, var: String },
+    #[error("step timeout must be a positive number of seconds, got {0}")]
+    Timeout(f64),
+}
+
+impl Grants {
+    /// Adds what `other` grants to these grants (a grant given twice is kept once).
+    pub fn merge(&mut self, other: &Grants) {
+        for dir in &other.dirs {
+            if !self.dirs.contains(dir) {
+                self.dirs.push(dir.clone());
+            }
+        }
+        for (mine, theirs) in [(&mut self.env, &other.env), (&mut self.hosts, &other.hosts)] {
+            for item in theirs {
+                if !mine.contains(item) {
+                    mine.push(item.clone());
+                }
+            }
+        }
+        self.environment.extend(other.environment.clone());
+        self.resources.extend(other.resources.clone());
+        self.k8s_jobs |= other.k8s_jobs;
+    }
+
+    /// The sandbox of location `location` under these grants and `limits`: each variable
+    /// granted by name read with `env`, each directory checked with `is_dir`.
+    pub fn resolve(
+        &self,
+        location: &str,
+        limits: Limits,
+        env: impl Fn(&str) -> Option<String>,
+        is_dir: impl Fn(&std::path::Path) -> bool,
+    ) -> Result<Sandbox, GrantError> {
+        let mut sandbox = Sandbox::default();
+        if let Some(mb) = limits.memory_mb {
+            sandbox.memory_limit_bytes = mb << 20;
+        }
+        if let Some(secs) = limits.timeout_seconds {
+            if !(secs > 0.0 && secs.is_finite()) {
+                return Err(GrantError::Timeout(secs));
+            }
+            sandbox.timeout = Duration::from_secs_f64(secs);
+        }
+        for dir in &self.dirs {
+            if !is_dir(&dir.host) {
+                return Err(GrantError::MissingDir {
+                    location: location.to_owned(),
+                    dir: dir.host.clone(),
+                });
+            }
+        }
+        sandbox.dirs = self.dirs.clone();
+        for var in &self.env {
+            let value = env(var).ok_or_else(|| GrantError::UnsetEnv {
+                location: location.to_owned(),
+                var: var.clone(),
+            })?;
+            sandbox.env.push((var.clone(), value));
+        }
+        sandbox.env.extend(self.environment.clone());
+        sandbox.resources = self
+            .resources
+            .iter()
+            .map(|(key, value)| (key.clone(), Value::json(value.to_string())))
+            .collect();
+        sandbox.k8s_jobs = self.k8s_jobs;
+        Ok(sandbox)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dir_grants_parse() {
+        let g: DirGrant = "/srv/in=/data:ro".parse().unwrap();
+        assert_eq!(
+            (g.host.to_str(), g.guest.as_str(), g.read_only),
+            (Some("/srv/in"), "/data", true)
+        );
+        let g: DirGrant = "/tmp".parse().unwrap();
+        assert_eq!((g.guest.as_str(), g.read_only), ("/tmp", false));
+        assert!("=/x".parse::<DirGrant>().is_err());
+    }
+
+    #[test]
+    fn grants_merge_once_and_resolve_with_their_limits() {
+        let mut grants = Grants {
+            env: vec!["A".into()],
+            ..Grants::default()
+        };
+        grants.merge(&Grants {
+            env: vec!["A".into(), "B".into()],
+            environment: BTreeMap::from([("C".into(), "3".into())]),
+            resources: BTreeMap::from([("r".into(), serde_json::json!({"x": 1}))]),
+            k8s_jobs: true,
+            ..Grants::default()
+        });
+        assert_eq!(grants.env, ["A", "B"]);
+        let env = |name: &str| (name != "B").then(|| format!("{name}!"));
+        let unset = grants.resolve("l", Limits::default(), env, |_| true);
+        assert_eq!(
+            unset.unwrap_err().to_string(),
+            "environment variable B is granted to location l but not set"
+        );
+        let limits = Limits {
+            memory_mb: Some(8),
+            timeout_seconds: Some(0.5),
+        };
+        let sandbox = grants
+            .resolve("l", limits, |n| Some(n.to_lowercase()), |_| true)
+            .unwrap();
+        assert_eq!(
+            sandbox.env,
+            [
+                ("A".into(), "a".into()),
+                ("B".into(), "b".into()),
+                ("C".into(), "3".into())
+            ]
+        );
+        assert_eq!(sandbox.memory_limit_bytes, 8 << 20);
+        assert_eq!(sandbox.timeout, Duration::from_millis(500));
+        assert_eq!(sandbox.resources[0].1, Value::json(r#"{"x":1}"#));
+        assert!(sandbox.k8s_jobs);
+        let bad = Limits {
+            timeout_seconds: Some(-1.0),
+            ..Limits::default()
+        };
+        assert!(grants.resolve("l", bad, |_| None, |_| true).is_err());
+    }
+
+    #[test]
+    fn the_api_sees_the_grants_it_always_saw() {
+        let json = serde_json::to_value(Grants::default()).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"dirs": [], "env": [], "hosts": [], "environment": {}})
+        );
+        let typo = serde_json::from_str::<Grants>(r#"{"dir": []}"#).unwrap_err();
+        assert!(typo.to_string().contains("unknown field `dir`"), "{typo}");
+    }
+}

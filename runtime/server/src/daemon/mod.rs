@@ -1,0 +1,269 @@
+//! `weft daemon`: schedules and sensors (Dagster's daemon). Each pass, at a time the caller
+//! gives (the clock is injected: `weft daemon --once --now T` runs one pass at `T`), the
+//! daemon takes the `daemon` lease in the database — of several daemons on one database,
+//! one works at a time — then, for the current version of every live location:
+//!
+//! - each schedule that is on gets the ticks due since the last one it handled
+//!   ([`due_ticks`], catching up only the latest by default); each tick's run carries the
+//!   tick's time as its run key, claimed in the database before the run is created, so a
+//!   tick fires once even across restarts and a daemon killed mid-tick loses none;
+//! - each sensor that is on and whose `minimum_interval_seconds` has passed is evaluated
+//!   with its stored cursor; its run requests are de-duplicated by run key the same way;
+//!   skip reasons and guest errors become ticks and never stop the daemon;
+//! - each run-status sensor that is on is evaluated once for each run of a job it watches
+//!   that ended with its status since its cursor (an event id), oldest first.
+//!
+//! Each pass also does run monitoring (a run whose process stopped sending heartbeats, or
+//! that never started, is marked failed with a clear event), run retries (a failed run with
+//! retries left is re-executed, from failure by default), and, when runs queue, the queued
+//! run coordinator (`max_concurrent_runs`, tag concurrency limits, `weft/priority`).
+//!
+//! A schedule or sensor with no stored state has its definition's default status; turning
+//! one on starts its clock then. Runs are launched in this process (the in-process
+//! launcher), pinned to the version the pass loaded.
+
+mod run_status;
+mod runs;
+mod ticks;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::error::Error;
+use weft_core::clock::{Clock, SystemClock};
+use weft_core::coordinator::QueueLimits;
+use weft_core::defs::SensorKind;
+use weft_core::instigator::{InstigatorKind, InstigatorState, TickRecord, TickStatus};
+use weft_core::schedule::CatchUp;
+use weft_store::Store;
+
+use crate::control::Control;
+use crate::launcher::Launcher;
+use crate::registry::Registry;
+
+/// The lease a daemon holds while it works.
+const LEASE: &str = "daemon";
+
+/// How long a lease lasts without renewal: a daemon that stops is replaced after this.
+const LEASE_TTL_MS: i64 = 30_000;
+
+/// The tags a daemon's runs carry.
+const SCHEDULE_TAG: &str = "weft/schedule_name";
+const SENSOR_TAG: &str = "weft/sensor_name";
+const RUN_KEY_TAG: &str = "weft/run_key";
+const MAX_RETRIES_TAG: &str = "weft/max_retries";
+const RETRY_NUMBER_TAG: &str = "weft/retry_number";
+const PARENT_TAG: &str = "weft/parent_run_id";
+/// On a run a run-status sensor launched: the run whose end it reacted to.
+const TRIGGERING_RUN_TAG: &str = "weft/triggering_run_id";
+
+/// What one pass did.
+#[derive(Debug, Default)]
+pub struct Pass {
+    /// Whether this daemon held the lease (else it did nothing).
+    pub leader: bool,
+    /// The ticks it recorded.
+    pub ticks: Vec<TickRecord>,
+}
+
+/// What the daemon does beyond schedules and sensors, from weft.yaml.
+#[derive(Debug, Clone, Default)]
+pub struct Policies {
+    /// The run coordinator's limits, when runs queue.
+    pub queue: Option<QueueLimits>,
+    /// Retries of failed runs without a `weft/max_retries` tag.
+    pub max_retries: u32,
+    /// Retries re-execute all steps rather than from failure.
+    pub retry_all_steps: bool,
+    /// A run whose process has not said it is alive for this long has failed.
+    pub heartbeat_timeout_ms: i64,
+    /// A run not started this long after it was launched has failed.
+    pub start_timeout_ms: i64,
+    /// Which missed ticks of a schedule run.
+    pub catch_up: CatchUp,
+}
+
+impl Policies {
+    /// The policies weft.yaml sets.
+    pub fn of(instance: &crate::instance::Instance) -> Self {
+        let config = &instance.config;
+        let ms = |s: u64| i64::try_from(s.saturating_mul(1000)).unwrap_or(i64::MAX);
+        Policies {
+            queue: config.run_coordinator.clone(),
+            max_retries: config.run_retries.max_retries,
+            retry_all_steps: config.run_retries.all_steps,
+            heartbeat_timeout_ms: ms(config.run_monitoring.heartbeat_timeout_seconds),
+            start_timeout_ms: ms(config.run_monitoring.start_timeout_seconds),
+            catch_up: config.schedule_catch_up,
+        }
+    }
+}
+
+/// The daemon of one process.
+pub struct Daemon {
+    store: Arc<Store>,
+    registry: Arc<Registry>,
+    launcher: Arc<Launcher>,
+    control: Arc<Control>,
+    policies: Policies,
+    /// Who holds the lease: this process.
+    holder: String,
+    /// What time it is for [`Daemon::run_forever`] (each pass is told its time).
+    clock: Arc<dyn Clock>,
+}
+
+impl Daemon {
+    pub fn new(services: &crate::Services, control: Arc<Control>) -> Self {
+        Daemon {
+            store: services.store.clone(),
+            registry: services.registry.clone(),
+            launcher: services.launcher.clone(),
+            control,
+            policies: Policies::of(&services.instance),
+            holder: uuid::Uuid::now_v7().to_string(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// The same daemon, its passes timed by `clock`.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Runs passes every `interval` of the system clock until the process stops.
+    pub async fn run_forever(&self, interval: Duration) {
+        loop {
+            match self.pass(self.clock.now_ms()).await {
+                Ok(pass) => {
+                    for tick in &pass.ticks {
+                        tracing::info!("{}", describe(tick));
+                    }
+                }
+                Err(e) => tracing::error!("daemon pass failed (trying again): {e}"),
+            }
+            tokio::time::sleep(interval).await;
+        }
+    }
+
+    /// Gives up the lease, so another daemon can take over at once.
+    pub async fn release(&self) {
+        if let Err(e) = self.store.release_lease(LEASE, &self.holder).await {
+            tracing::warn!("releasing the daemon lease: {e}");
+        }
+    }
+
+    /// One pass at `now_ms`.
+    pub async fn pass(&self, now_ms: i64) -> Result<Pass, Error> {
+        let leader = self
+            .store
+            .acquire_lease(LEASE, &self.holder, now_ms, LEASE_TTL_MS)
+            .await
+            .map_err(Error::from)?;
+        if !leader {
+            return Ok(Pass::default());
+        }
+        let states: BTreeMap<(String, String), InstigatorState> = self
+            .store
+            .instigator_states()
+            .await
+            .map_err(Error::from)?
+            .into_iter()
+            .map(|s| ((s.location.clone(), s.name.clone()), s))
+            .collect();
+        let mut pass = Pass {
+            leader,
+            ticks: Vec::new(),
+        };
+        self.monitor(now_ms).await?;
+        self.retry_failed().await?;
+        for record in self.store.location_records().await.map_err(Error::from)? {
+            let Some(definitions) = self.control.stored_definitions(&record).await? else {
+                continue;
+            };
+            if definitions.schedules.is_empty() && definitions.sensors.is_empty() {
+                continue;
+            }
+            for schedule in &definitions.schedules {
+                let key = (record.name.clone(), schedule.name.clone());
+                let state = states.get(&key);
+                let Some(last) = self
+                    .running_since(
+                        &record.name,
+                        &schedule.name,
+                        InstigatorKind::Schedule,
+                        state,
+                        schedule.default_status,
+                        now_ms,
+                    )
+                    .await?
+                else {
+                    continue;
+                };
+                pass.ticks
+                    .extend(self.schedule_ticks(&record, schedule, last, now_ms).await?);
+            }
+            for sensor in &definitions.sensors {
+                let key = (record.name.clone(), sensor.name.clone());
+                let state = states.get(&key);
+                let Some(last) = self
+                    .running_since(
+                        &record.name,
+                        &sensor.name,
+                        InstigatorKind::Sensor,
+                        state,
+                        sensor.default_status,
+                        now_ms,
+                    )
+                    .await?
+                else {
+                    continue;
+                };
+                let interval_ms = i64::from(sensor.minimum_interval_seconds.max(1)) * 1000;
+                let evaluated_before = state.is_some_and(|s| s.last_tick_ms.is_some());
+                if evaluated_before && now_ms < last + interval_ms {
+                    continue;
+                }
+                let cursor = state.and_then(|s| s.cursor.clone());
+                let tick = match (&sensor.kind, state) {
+                    (SensorKind::RunStatus(filter), Some(state)) => {
+                        self.run_status_tick(&record, sensor, filter, state, now_ms)
+                            .await?
+                    }
+                    // Never stored, so never turned on.
+                    (SensorKind::RunStatus(_), None) => continue,
+                    (SensorKind::Standard, _) => {
+                        let previous = evaluated_before.then_some(last);
+                        self.sensor_tick(&record, sensor, cursor, previous, now_ms)
+                            .await?
+                    }
+                };
+                pass.ticks.push(tick);
+            }
+        }
+        self.coordinate().await?;
+        Ok(pass)
+    }
+}
+
+/// A tick as one line of the daemon's log.
+pub fn describe(tick: &TickRecord) -> String {
+    let what = format!(
+        "{} {}/{}",
+        tick.kind.as_str().to_lowercase(),
+        tick.location,
+        tick.name
+    );
+    match tick.status {
+        TickStatus::Success => format!("{what}: launched {}", tick.run_ids.join(", ")),
+        TickStatus::Skipped => format!(
+            "{what}: skipped ({})",
+            tick.skip_reason.as_deref().unwrap_or("no run requested")
+        ),
+        _ => format!(
+            "{what}: failed: {}",
+            tick.error.as_deref().unwrap_or("unknown error")
+        ),
+    }
+}

@@ -1,0 +1,199 @@
+//! The server's loaded code-location versions: each `(location, digest)` is loaded once
+//! (from the component bytes in the database, precompiled through the on-disk cache) and
+//! kept in memory while its grants stay the same. Nothing here is state of its own: a
+//! version missing from memory is loaded again from the database, so every replica can run
+//! every version, including one uploaded to another replica a moment ago. A pod or worker
+//! whose weft.yaml names a `component_store` (which every upload is written to) or a
+//! `component_server` fetches the bytes (and the precompiled form) from there by digest
+//! instead (`fetch.rs`). Versions are loaded through the core's `LocationLoader` port (the
+//! wasm host in `weft`; Rust stand-ins in tests).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use weft_core::grants::{Grants, Limits, Sandbox};
+use weft_core::ports::{CodeLocation, LocationLoader};
+use weft_objstore::S3Components;
+use weft_store::Store;
+
+use crate::error::{Error, ErrorKind};
+use crate::instance::Instance;
+
+/// A loaded version and the grants it was loaded with.
+struct Entry {
+    grants: Grants,
+    location: Arc<dyn CodeLocation>,
+}
+
+/// Loaded versions by `(location name, digest)`.
+pub struct Registry {
+    host: Arc<dyn LocationLoader>,
+    store: Arc<Store>,
+    instance: Arc<Instance>,
+    /// `component_store` in weft.yaml.
+    components: Option<Arc<S3Components>>,
+    loaded: Mutex<HashMap<(String, String), Entry>>,
+}
+
+impl Registry {
+    pub fn new(
+        host: Arc<dyn LocationLoader>,
+        store: Arc<Store>,
+        instance: Arc<Instance>,
+        components: Option<Arc<S3Components>>,
+    ) -> Self {
+        Registry {
+            host,
+            store,
+            instance,
+            components,
+            loaded: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Writes a version about to be stored to the component store, if there is one: an
+    /// upload that cannot be written there fails before anything is stored.
+    pub async fn publish(&self, digest: &str, bytes: Arc<Vec<u8>>) -> Result<(), Error> {
+        match &self.components {
+            Some(components) => {
+                crate::fetch::publish(self.host.as_ref(), components, digest, bytes).await
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// The sandbox of location `name` under `grants`, with weft.yaml's limits and grants.
+    pub fn sandbox(&self, name: &str, grants: &Grants) -> Result<Sandbox, Error> {
+        self.instance
+            .sandbox(name, grants, Limits::default())
+            .map_err(|e| Error::unprocessable(e.to_string()))
+    }
+
+    /// Validates and compiles `bytes` as location `name` (without storing anything).
+    pub async fn compile(
+        &self,
+        name: &str,
+        bytes: Arc<Vec<u8>>,
+        grants: &Grants,
+    ) -> Result<Arc<dyn CodeLocation>, Error> {
+        let sandbox = self.sandbox(name, grants)?;
+        let host = self.host.clone();
+        let name = name.to_owned();
+        tokio::task::spawn_blocking(move || host.load(&name, &bytes, sandbox))
+            .await
+            .map_err(|e| Error::internal(format!("loading the component: {e}")))?
+            .map_err(Error::from)
+    }
+
+    /// Keeps a freshly compiled version, so that its first run does not load it again.
+    pub fn keep(&self, location: Arc<dyn CodeLocation>, grants: Grants) -> Arc<dyn CodeLocation> {
+        let key = (location.name().to_owned(), location.digest().to_owned());
+        if let Ok(mut loaded) = self.loaded.lock() {
+            loaded.insert(
+                key,
+                Entry {
+                    grants,
+                    location: location.clone(),
+                },
+            );
+        }
+        location
+    }
+
+    /// Version `digest` of location `name` under `grants`, loaded if need be.
+    pub async fn get(
+        &self,
+        name: &str,
+        digest: &str,
+        grants: &Grants,
+    ) -> Result<Arc<dyn CodeLocation>, Error> {
+        let key = (name.to_owned(), digest.to_owned());
+        if let Ok(loaded) = self.loaded.lock()
+            && let Some(entry) = loaded.get(&key)
+            && entry.grants == *grants
+        {
+            return Ok(entry.location.clone());
+        }
+        let from_store = match &self.components {
+            Some(components) => {
+                match crate::fetch::component_from_store(self.host.as_ref(), components, digest)
+                    .await
+                {
+                    Ok(found) => found,
+                    // Bytes that do not match the digest are refused, wherever else they are.
+                    Err(e) if e.kind == ErrorKind::Unprocessable => return Err(e),
+                    Err(e) => {
+                        tracing::warn!("{}; reading the component elsewhere", e.message);
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
+        let bytes = match (from_store, &self.instance.config.component_server) {
+            (Some(bytes), _) => bytes,
+            (None, Some(server)) => {
+                crate::fetch::component(self.host.as_ref(), server, digest).await?
+            }
+            (None, None) => self
+                .stored_component(digest)
+                .await
+                .map_err(|e| match e.kind {
+                    ErrorKind::NotFound => Error::new(
+                        ErrorKind::Unprocessable,
+                        format!(
+                            "version {digest} of code location {name} has no stored component: \
+                         upload it again"
+                        ),
+                    ),
+                    _ => e,
+                })?,
+        };
+        let location = self.compile(name, Arc::new(bytes), grants).await?;
+        Ok(self.keep(location, grants.clone()))
+    }
+}
+
+impl Registry {
+    /// The stored bytes of component `digest`.
+    async fn stored_component(&self, digest: &str) -> Result<Vec<u8>, Error> {
+        self.store
+            .component(digest)
+            .await
+            .map_err(Error::from)?
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::NotFound,
+                    format!("no component {digest} is stored: upload it again"),
+                )
+            })
+    }
+
+    /// Component `digest`, as the server serves it to pods.
+    pub async fn component_bytes(&self, digest: &str) -> Result<Vec<u8>, Error> {
+        self.stored_component(digest).await
+    }
+
+    /// The precompiled form of component `digest` for engine `engine`, compiled here first
+    /// if this server's engine is that one and has not compiled it yet.
+    pub async fn precompiled_bytes(&self, digest: &str, engine: &str) -> Result<Vec<u8>, Error> {
+        if engine != self.host.engine_key() {
+            return Err(Error::not_found(format!(
+                "this server's engine is {}, not {engine}: the pod compiles the component itself",
+                self.host.engine_key()
+            )));
+        }
+        let path = self.host.cache_path(digest);
+        if !path.exists() {
+            let bytes = self.stored_component(digest).await?;
+            let host = self.host.clone();
+            tokio::task::spawn_blocking(move || host.precompile(&bytes))
+                .await
+                .map_err(|e| Error::internal(e.to_string()))?
+                .map_err(Error::from)?;
+        }
+        tokio::fs::read(&path)
+            .await
+            .map_err(|e| Error::internal(format!("reading {}: {e}", path.display())))
+    }
+}

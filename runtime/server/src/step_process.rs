@@ -1,0 +1,174 @@
+//! The multiprocess executor (`executor: multiprocess` in weft.yaml; Dagster's
+//! `multiprocess_executor`): each step attempt runs in a `weft step RUN_ID STEP_KEY
+//! --attempt N` process of its own. The run's executor is unchanged — it schedules steps
+//! as the graph allows (up to `max_concurrent` at once), applies retry policies and writes
+//! the events — and reaches the step's process through [`ProcessStepRunner`], a
+//! `StepRunner` like a loaded location. The step's process reads the run from the database,
+//! its inputs from the I/O manager (so the filesystem, database or S3 one is needed, not
+//! the in-memory one), runs the attempt and answers with it as JSON on stdout. A process
+//! that dies first (killed, out of memory) fails the attempt retryably, and the step's retry
+//! policy decides. (The `k8s-job` executor runs the same command in a Job per step,
+//! answering through the database.)
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use weft_core::events::FailureKind;
+use weft_core::ports::{IoManager, StepAttempt, StepRequest, StepRunner};
+use weft_core::run::RunRecord;
+use weft_engine::executor::{RunSpec, stored_step_request};
+use weft_engine::router::AssetRouter;
+
+use crate::control::Control;
+use crate::error::Error;
+use crate::instance::Instance;
+
+/// Runs each step attempt in a `program step ...` process, in instance `home`.
+pub struct ProcessStepRunner {
+    pub program: PathBuf,
+    pub home: PathBuf,
+}
+
+impl StepRunner for ProcessStepRunner {
+    fn run_step(&self, request: &StepRequest) -> StepAttempt {
+        let output = Command::new(&self.program)
+            .arg("step")
+            .arg(&request.run_id)
+            .arg(&request.step_key)
+            .arg("--attempt")
+            .arg(request.attempt.to_string())
+            .env("WEFT_HOME", &self.home)
+            .stdin(Stdio::null())
+            .output();
+        let output = match output {
+            Ok(output) => output,
+            Err(e) => {
+                return failed(format!("cannot start the step's process: {e}"), Vec::new());
+            }
+        };
+        if output.status.success() {
+            return serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+                failed(
+                    format!("the step's process answered something else than an attempt: {e}"),
+                    output.stderr,
+                )
+            });
+        }
+        let how = exit_of(output.status);
+        let last = String::from_utf8_lossy(&output.stderr)
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .map(|l| format!(": {}", l.trim()))
+            .unwrap_or_default();
+        failed(
+            format!("the step's process {how} before it answered{last}"),
+            output.stderr,
+        )
+    }
+}
+
+/// A failed attempt that may succeed when tried again (the process, not the op, failed),
+/// with what the process printed on stderr.
+fn failed(message: String, stderr: Vec<u8>) -> StepAttempt {
+    StepAttempt {
+        stderr,
+        ..StepAttempt::failed(message, FailureKind::Error, true)
+    }
+}
+
+fn exit_of(status: std::process::ExitStatus) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            return format!("was killed by signal {signal}");
+        }
+    }
+    match status.code() {
+        Some(code) => format!("exited with code {code}"),
+        None => "ended".to_owned(),
+    }
+}
+
+/// Where `weft step` puts its answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AnswerTo {
+    /// Printed as JSON (the multiprocess executor reads it).
+    Stdout,
+    /// Stored in the database's step tasks (a step's pod, whose stdout is only a log).
+    Db,
+}
+
+/// `weft step RUN_ID STEP_KEY --attempt N`: runs one attempt of a step of a stored run in
+/// this process and answers with it; returns the line to print (the attempt as JSON, or
+/// what became of it once stored). Failures of the step are in the answer; an error means
+/// there is nothing to answer (no such run or step) or the answer could not be stored.
+pub async fn answer_step(
+    instance: Instance,
+    run_id: &str,
+    step_key: &str,
+    attempt: u32,
+    answer_to: AnswerTo,
+) -> Result<String, Error> {
+    let io = instance.io_manager()?;
+    let (services, control, run) =
+        crate::execute_run::open_for_run(instance, run_id, weft_wasm::Allocation::OnDemand).await?;
+    let io = io.open(&services.store)?;
+    let answer = run_stored_step(&control, io.as_ref(), &run, step_key, attempt).await?;
+    let text = serde_json::to_string(&answer)
+        .map_err(|e| Error::internal(format!("encoding the attempt: {e}")))?;
+    match answer_to {
+        AnswerTo::Stdout => Ok(text),
+        AnswerTo::Db => {
+            services
+                .store
+                .answer_step(run_id, step_key, attempt, &text, weft_core::now_ms())
+                .await?;
+            let outcome = match answer.result.is_ok() {
+                true => "succeeded",
+                false => "failed",
+            };
+            Ok(format!(
+                "step {step_key} of run {run_id}: attempt {attempt} {outcome}"
+            ))
+        }
+    }
+}
+
+/// Runs attempt `attempt` of step `step_key` of stored run `run` here: its plan from the
+/// pinned versions (loaded by digest through `control`'s registry), its inputs from `io`.
+pub(crate) async fn run_stored_step(
+    control: &Control,
+    io: &dyn IoManager,
+    run: &RunRecord,
+    step_key: &str,
+    attempt: u32,
+) -> Result<StepAttempt, Error> {
+    let run_id = &run.run_id;
+    let (prepared, locations) = control
+        .stored_plan(run)
+        .await
+        .map_err(|e| Error::internal(format!("run {run_id}: {}", e.message)))?;
+    if !prepared.plan.steps.iter().any(|s| s.key == step_key) {
+        return Err(Error::not_found(format!(
+            "run {run_id} has no step {step_key:?}"
+        )));
+    }
+    let spec = RunSpec {
+        run_id,
+        plan: &prepared.plan,
+        config: &prepared.config,
+        tags: &prepared.record.tags,
+    };
+    Ok(match stored_step_request(&spec, step_key, attempt, io) {
+        Err(message) => StepAttempt::failed(message, FailureKind::Io, false),
+        Ok(request) => crate::off_runtime(|| {
+            let runners: Vec<&dyn StepRunner> = locations
+                .iter()
+                .map(|l| l.as_ref() as &dyn StepRunner)
+                .collect();
+            AssetRouter::new(runners, prepared.owners.clone()).run_step(&request)
+        }),
+    })
+}

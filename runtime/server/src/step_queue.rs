@@ -1,0 +1,356 @@
+//! The `queue` executor and `weft worker`: Celery's role without Celery. The run's executor
+//! schedules steps as the graph allows and puts each attempt in the database's step queue
+//! ([`QueueStepRunner`]); long-running workers (`weft worker --slots N`, a Deployment on
+//! Kubernetes) claim attempts (`FOR UPDATE SKIP LOCKED` on PostgreSQL), run them as a step's
+//! own process would (the run and its pinned versions by digest from the database, inputs
+//! from the I/O manager), and store the answer. Parallelism is workers × slots. A worker
+//! says it is alive every second for what it holds; an attempt whose worker went silent is
+//! given up and fails retryably, so the step's retry policy sends it to another worker.
+//! Workers load a new version the first time a step needs its digest: nothing restarts.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use weft_core::events::{FailureKind, RunStatus};
+use weft_core::now_ms;
+use weft_core::ports::{IoManager, StepAnswers, StepAttempt, StepRequest, StepRunner};
+use weft_store::{StepTask, Store};
+
+use crate::control::Control;
+use crate::error::Error;
+use crate::instance::Instance;
+
+/// How often a worker says it is alive.
+const HEARTBEAT: Duration = Duration::from_secs(1);
+
+/// How long an idle worker waits before looking at the queue again.
+const IDLE_POLL: Duration = Duration::from_millis(50);
+
+/// The `queue` executor's step runner: each attempt through the queue.
+pub struct QueueStepRunner {
+    store: Arc<Store>,
+    answers: Arc<StoredAnswers>,
+    runtime: tokio::runtime::Handle,
+    /// A claimed attempt whose worker has been silent this long is given up.
+    worker_timeout_ms: i64,
+}
+
+impl QueueStepRunner {
+    /// A runner on the current tokio runtime.
+    pub fn new(store: Arc<Store>, answers: Arc<StoredAnswers>, worker_timeout: Duration) -> Self {
+        QueueStepRunner {
+            store,
+            answers,
+            runtime: tokio::runtime::Handle::current(),
+            worker_timeout_ms: i64::try_from(worker_timeout.as_millis()).unwrap_or(i64::MAX),
+        }
+    }
+
+    /// Waits for the answer to `request`, queued; `None` while there is none yet.
+    fn poll(
+        &self,
+        request: &StepRequest,
+        warned: &mut bool,
+        since: Instant,
+    ) -> Option<StepAttempt> {
+        let (run_id, step, attempt) = (&request.run_id, &request.step_key, request.attempt);
+        let task = match self
+            .runtime
+            .block_on(self.store.step_task(run_id, step, attempt))
+        {
+            Ok(task) => task,
+            Err(e) => {
+                // The database may come back: keep waiting, loudly.
+                tracing::warn!("step {step} of run {run_id}: reading the queue: {e}");
+                return None;
+            }
+        };
+        let Some(task) = task else {
+            return Some(failed(
+                format!("the queued attempt {attempt} of step {step} disappeared from the queue"),
+                true,
+            ));
+        };
+        match task.state.as_str() {
+            "DONE" => self.answers.answer(request),
+            "LOST" => Some(Err(format!(
+                "attempt {attempt} of step {step} was given up"
+            ))),
+            "CLAIMED" => self.check_worker(request, &task),
+            _ => {
+                if !*warned && since.elapsed() > Duration::from_secs(30) {
+                    *warned = true;
+                    tracing::warn!(
+                        "no worker took step {step} of run {run_id} in 30 s: is a `weft worker` \
+                         running on this database?"
+                    );
+                }
+                self.check_canceled(request)
+            }
+        }
+        .map(|answer| answer.unwrap_or_else(|message| failed(message, true)))
+    }
+
+    /// Gives the attempt up if its worker went silent.
+    fn check_worker(
+        &self,
+        request: &StepRequest,
+        task: &StepTask,
+    ) -> Option<Result<StepAttempt, String>> {
+        let silent_ms = now_ms() - task.heartbeat_ms.unwrap_or(0);
+        if silent_ms < self.worker_timeout_ms {
+            return None;
+        }
+        let (run_id, step, attempt) = (&request.run_id, &request.step_key, request.attempt);
+        match self
+            .runtime
+            .block_on(self.store.give_up_step(run_id, step, attempt))
+        {
+            Ok(true) => Some(Err(format!(
+                "worker {} took the step and stopped answering (no heartbeat for {} s)",
+                task.worker.as_deref().unwrap_or("?"),
+                silent_ms / 1000
+            ))),
+            // It answered meanwhile.
+            Ok(false) => self.answers.answer(request),
+            Err(e) => {
+                tracing::warn!("step {step} of run {run_id}: giving up a silent worker: {e}");
+                None
+            }
+        }
+    }
+
+    /// Gives a still queued attempt up if its run is being canceled.
+    fn check_canceled(&self, request: &StepRequest) -> Option<Result<StepAttempt, String>> {
+        let (run_id, step, attempt) = (&request.run_id, &request.step_key, request.attempt);
+        let run = self
+            .runtime
+            .block_on(self.store.run(run_id))
+            .ok()
+            .flatten()?;
+        if run.status != RunStatus::Canceling {
+            return None;
+        }
+        match self
+            .runtime
+            .block_on(self.store.give_up_step(run_id, step, attempt))
+        {
+            Ok(true) => Some(Ok(failed(
+                "the run was canceled before a worker took the step".into(),
+                false,
+            ))),
+            _ => None,
+        }
+    }
+}
+
+impl StepRunner for QueueStepRunner {
+    fn run_step(&self, request: &StepRequest) -> StepAttempt {
+        let (run_id, step, attempt) = (&request.run_id, &request.step_key, request.attempt);
+        let queued =
+            self.runtime
+                .block_on(self.store.enqueue_step(run_id, step, attempt, now_ms()));
+        if let Err(e) = queued {
+            return failed(format!("queuing the step: {e}"), true);
+        }
+        let since = Instant::now();
+        let mut warned = false;
+        let mut wait = Duration::from_millis(2);
+        loop {
+            std::thread::sleep(wait);
+            wait = (wait * 2).min(Duration::from_millis(100));
+            if let Some(answer) = self.poll(request, &mut warned, since) {
+                return answer;
+            }
+        }
+    }
+}
+
+/// `weft worker --slots N`: takes attempts from the queue and runs them until stopped.
+/// It says what it does through `say` (a line each), and stops once `stop` resolves and
+/// the steps under way have answered.
+pub async fn worker(
+    mut instance: Instance,
+    slots: u32,
+    name: Option<String>,
+    say: Arc<dyn Fn(String) + Send + Sync>,
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<(), Error> {
+    if slots == 0 {
+        return Err(Error::bad_request("--slots must be at least 1"));
+    }
+    let name = name.unwrap_or_else(|| {
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "worker".into());
+        format!("{host}-{}", std::process::id())
+    });
+    let io = instance.io_manager()?;
+    if instance.outputs_stay_in_process() {
+        return Err(Error::bad_request(
+            "a worker passes outputs to other steps through the I/O manager: use io_manager: \
+             filesystem (or database, or s3), not in-memory",
+        ));
+    }
+    instance.config.run_launcher = crate::config::RunLauncherConfig::InProcess;
+    instance.config.executor = None;
+    let services = crate::Services::open(instance).await?;
+    let io: Arc<dyn IoManager> = Arc::from(io.open(&services.store)?);
+    let control = Arc::new(services.control());
+    let store = services.store.clone();
+    let busy = Arc::new(AtomicU32::new(0));
+    say(format!("worker {name}: taking steps, {slots} at once"));
+    let mut stop = std::pin::pin!(stop);
+    let mut beat = Instant::now();
+    loop {
+        if beat.elapsed() >= HEARTBEAT {
+            beat = Instant::now();
+            if let Err(e) = store.renew_step_claims(&name, now_ms()).await {
+                tracing::warn!("worker {name}: {e}");
+            }
+        }
+        let free = slots.saturating_sub(busy.load(Ordering::SeqCst));
+        let claimed = match free {
+            0 => Vec::new(),
+            n => store
+                .claim_steps(&name, n, now_ms())
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!("worker {name}: {e}");
+                    Vec::new()
+                }),
+        };
+        let idle = claimed.is_empty();
+        for task in claimed {
+            busy.fetch_add(1, Ordering::SeqCst);
+            let (control, store, io, busy, say) = (
+                control.clone(),
+                store.clone(),
+                io.clone(),
+                busy.clone(),
+                say.clone(),
+            );
+            let runtime = tokio::runtime::Handle::current();
+            let name = name.clone();
+            say(format!(
+                "worker {name}: took step {} of run {} (attempt {})",
+                task.step_key, task.run_id, task.attempt
+            ));
+            tokio::task::spawn_blocking(move || {
+                let outcome = runtime.block_on(work(&control, &store, io.as_ref(), &task));
+                say(format!(
+                    "worker {name}: step {} of run {} (attempt {}) {outcome}",
+                    task.step_key, task.run_id, task.attempt
+                ));
+                busy.fetch_sub(1, Ordering::SeqCst);
+            });
+        }
+        if idle {
+            tokio::select! {
+                () = &mut stop => break,
+                () = tokio::time::sleep(IDLE_POLL) => {}
+            }
+        }
+    }
+    // Let the steps under way finish and answer, still saying this worker is alive.
+    while busy.load(Ordering::SeqCst) > 0 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if beat.elapsed() >= HEARTBEAT {
+            beat = Instant::now();
+            let _ = store.renew_step_claims(&name, now_ms()).await;
+        }
+    }
+    say(format!("worker {name}: stopped"));
+    Ok(())
+}
+
+/// Runs one claimed attempt and stores its answer; says how it went.
+async fn work(
+    control: &Control,
+    store: &Store,
+    io: &dyn IoManager,
+    task: &StepTask,
+) -> &'static str {
+    let (run_id, step) = (&task.run_id, &task.step_key);
+    let answer = match store.run(run_id).await {
+        Ok(Some(run)) if run.status.is_finished() || run.status == RunStatus::Canceling => failed(
+            format!("run {run_id} is {}: the step was not run", run.status),
+            false,
+        ),
+        Ok(Some(run)) => {
+            match crate::step_process::run_stored_step(control, io, &run, step, task.attempt).await
+            {
+                Ok(answer) => answer,
+                Err(failure) => failed(failure.to_string(), false),
+            }
+        }
+        Ok(None) => failed(format!("there is no run {run_id}"), false),
+        Err(e) => failed(format!("reading run {run_id}: {e}"), true),
+    };
+    let outcome = if answer.result.is_ok() {
+        "succeeded"
+    } else {
+        "failed"
+    };
+    let text = match serde_json::to_string(&answer) {
+        Ok(text) => text,
+        Err(e) => {
+            tracing::error!("step {step} of run {run_id}: encoding the attempt: {e}");
+            return "could not answer";
+        }
+    };
+    // Keep trying: the run waits for this answer.
+    for wait in [0, 100, 500, 2_000, 5_000] {
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+        match store
+            .answer_step(run_id, step, task.attempt, &text, now_ms())
+            .await
+        {
+            Ok(()) => return outcome,
+            Err(e) => tracing::warn!("step {step} of run {run_id}: storing the answer: {e}"),
+        }
+    }
+    "could not answer"
+}
+
+/// The answers steps' pods and workers store in the database's step tasks: what the
+/// `k8s-job` and `queue` step runners read.
+pub struct StoredAnswers {
+    store: Arc<Store>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl StoredAnswers {
+    /// Answers read from `store` on the current tokio runtime (from step threads, off it).
+    pub fn new(store: Arc<Store>) -> Self {
+        StoredAnswers {
+            store,
+            runtime: tokio::runtime::Handle::current(),
+        }
+    }
+}
+
+impl StepAnswers for StoredAnswers {
+    fn location_of(&self, run_id: &str) -> Option<String> {
+        let run = self.runtime.block_on(self.store.run(run_id)).ok().flatten();
+        run.map(|r| r.location)
+    }
+
+    fn answer(&self, request: &StepRequest) -> Option<Result<StepAttempt, String>> {
+        let (run_id, step, attempt) = (&request.run_id, &request.step_key, request.attempt);
+        match self
+            .runtime
+            .block_on(self.store.step_task(run_id, step, attempt))
+        {
+            Err(e) => Some(Err(format!("reading the step's answer: {e}"))),
+            Ok(task) => task.and_then(|t| t.answer).map(|text| {
+                serde_json::from_str(&text)
+                    .map_err(|e| format!("the step's answer is not an attempt: {e}"))
+            }),
+        }
+    }
+}
+
+/// A failed attempt: the worker, not the op, failed (so it may be retried).
+fn failed(message: String, retryable: bool) -> StepAttempt {
+    StepAttempt::failed(message, FailureKind::Error, retryable)
+}

@@ -1,0 +1,300 @@
+//! The daemon and the launcher on real storage (SQLite in a temporary directory) with a
+//! Rust stand-in for the code location and a clock the tests set: ticks, the run
+//! coordinator and run monitoring, without a guest or a `weft` process.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use weft_core::defs::{Definitions, Tags, Value};
+use weft_core::events::{EventKind, RunStatus};
+use weft_core::grants::Sandbox;
+use weft_core::instigator::{InstigatorKind, TickStatus};
+use weft_core::ports::{
+    CodeLocation, LoadError, LocationLoader, RunRequest, ScheduleTick, SensorTick, StepAttempt,
+    StepFailure, StepOutput, StepRequest, StepRunner,
+};
+use weft_core::run::{EndedRun, RunFilter, RunRecord};
+use weft_engine::io::InMemoryIoManager;
+use weft_store::Store;
+
+use crate::daemon::Daemon;
+use crate::{Instance, Services};
+
+/// A location whose one op answers at once, and whose sensor asks for a run keyed `once`.
+#[derive(Debug)]
+struct Hello {
+    definitions: Definitions,
+    steps: Arc<AtomicU32>,
+}
+
+impl StepRunner for Hello {
+    fn run_step(&self, _request: &StepRequest) -> StepAttempt {
+        self.steps.fetch_add(1, Ordering::SeqCst);
+        StepAttempt {
+            result: Ok(vec![StepOutput {
+                name: "result".into(),
+                value: Value::json("1"),
+                metadata: Tags::new(),
+            }]),
+            logs: Vec::new(),
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+        }
+    }
+}
+
+impl CodeLocation for Hello {
+    fn name(&self) -> &str {
+        "hello"
+    }
+
+    fn digest(&self) -> &str {
+        "d1"
+    }
+
+    fn definitions(&self) -> &Definitions {
+        &self.definitions
+    }
+
+    fn evaluate_sensor(
+        &self,
+        _name: &str,
+        _cursor: Option<String>,
+        _last_evaluation_ms: Option<u64>,
+        _run: Option<&EndedRun>,
+    ) -> Result<SensorTick, StepFailure> {
+        Ok(SensorTick {
+            run_requests: vec![RunRequest {
+                run_key: Some("once".into()),
+                job: None,
+                config: None,
+                tags: Tags::new(),
+            }],
+            skip_reason: None,
+            cursor: Some("c1".into()),
+            logs: Vec::new(),
+        })
+    }
+
+    fn evaluate_schedule(&self, _: &str, _: u64) -> Result<ScheduleTick, StepFailure> {
+        Ok(ScheduleTick::Skip("not used".into()))
+    }
+}
+
+struct Loader(Arc<AtomicU32>);
+
+impl LocationLoader for Loader {
+    fn load(&self, _: &str, _: &[u8], _: Sandbox) -> Result<Arc<dyn CodeLocation>, LoadError> {
+        let definitions = serde_json::from_value(serde_json::json!({
+            "ops": [{"name": "hello", "inputs": [], "outputs": [{"name": "result"}]}],
+            "jobs": [{"name": "hello_job", "nodes": [{"name": "hello", "op": "hello", "inputs": []}]}],
+            "sensors": [{"name": "s", "job": "hello_job", "minimum_interval_seconds": 30}],
+        }))
+        .map_err(|e| LoadError::Component(e.to_string()))?;
+        Ok(Arc::new(Hello {
+            definitions,
+            steps: self.0.clone(),
+        }))
+    }
+
+    fn precompile(&self, _: &[u8]) -> Result<(), LoadError> {
+        Ok(())
+    }
+
+    fn engine_key(&self) -> &str {
+        "test"
+    }
+
+    fn cache_path(&self, digest: &str) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!("weft-test-{digest}.cwasm"))
+    }
+}
+
+/// Services on a fresh SQLite database under weft.yaml `yaml`, with the stand-in
+/// location; and how many steps it ran.
+async fn services(yaml: &str) -> (Services, Arc<AtomicU32>) {
+    let home = std::env::temp_dir().join(format!("weft-server-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&home).expect("home");
+    let instance = Instance::new(home.clone(), serde_yaml_ng::from_str(yaml).expect("yaml"));
+    let store = Store::open_sqlite(&home.join("weft.db"))
+        .await
+        .expect("store");
+    let steps = Arc::new(AtomicU32::new(0));
+    let io = Box::new(InMemoryIoManager::default());
+    let loader = Arc::new(Loader(steps.clone()));
+    let services = Services::assemble(instance, Arc::new(store), io, loader)
+        .await
+        .expect("services");
+    (services, steps)
+}
+
+fn run(run_id: &str, status: RunStatus, created_ms: i64) -> RunRecord {
+    RunRecord {
+        run_id: run_id.into(),
+        job: "hello_job".into(),
+        location: "hello".into(),
+        digest: "d1".into(),
+        status,
+        tags: Tags::new(),
+        config: serde_json::json!({}),
+        asset_selection: None,
+        created_ms,
+        started_ms: None,
+        finished_ms: None,
+    }
+}
+
+async fn status(services: &Services, run_id: &str) -> RunStatus {
+    let run = services.store.run(run_id).await.expect("read");
+    run.expect("stored").status
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn monitoring_fails_runs_that_went_silent_or_never_started() {
+    let (services, _) = services("run_monitoring: {heartbeat_timeout_seconds: 60}").await;
+    let daemon = Daemon::new(&services, Arc::new(services.control()));
+    let store = &services.store;
+    store
+        .create_run(&run("silent", RunStatus::Started, 0))
+        .await
+        .expect("create");
+    store
+        .create_run(&run("waiting", RunStatus::NotStarted, 0))
+        .await
+        .expect("create");
+    store
+        .create_run(&run("fresh", RunStatus::Started, 170_000))
+        .await
+        .expect("create");
+    store
+        .heartbeat(&["silent".into()], 100_000)
+        .await
+        .expect("beat");
+
+    let pass = daemon.pass(170_001).await.expect("pass");
+    assert!(pass.leader);
+    assert_eq!(status(&services, "silent").await, RunStatus::Failure);
+    assert_eq!(status(&services, "fresh").await, RunStatus::Started);
+    // The start timeout (180 s by default) has not passed for the run not started.
+    assert_eq!(status(&services, "waiting").await, RunStatus::NotStarted);
+    let events = store.events("silent", 0, 100).await.expect("events");
+    let said = events.iter().find_map(|(_, e)| match &e.kind {
+        EventKind::RunFailure { message } => Some(message.clone()),
+        _ => None,
+    });
+    assert!(
+        said.as_deref()
+            .is_some_and(|m| m.contains("no heartbeat for 70 s")),
+        "{said:?}"
+    );
+
+    daemon.pass(180_001).await.expect("pass");
+    assert_eq!(status(&services, "waiting").await, RunStatus::Failure);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sensor_launches_each_run_key_once_and_records_its_ticks() {
+    let (services, steps) = services("{}").await;
+    let control = Arc::new(services.control());
+    control
+        .upload("hello", b"component".to_vec())
+        .await
+        .expect("upload");
+    control
+        .set_instigator(InstigatorKind::Sensor, "hello", "s", true)
+        .await
+        .expect("start");
+    let daemon = Daemon::new(&services, control.clone());
+    let on = weft_core::now_ms();
+
+    // Its interval has not passed since it was turned on: nothing is evaluated.
+    let early = daemon.pass(on + 1_000).await.expect("pass");
+    assert!(early.ticks.is_empty(), "{:?}", early.ticks);
+
+    let tick = daemon.pass(on + 31_000).await.expect("pass").ticks;
+    assert_eq!(tick.len(), 1, "{tick:?}");
+    assert_eq!(
+        (tick[0].status, tick[0].run_ids.len()),
+        (TickStatus::Success, 1)
+    );
+    services.launcher.wait_for_runs().await;
+    assert_eq!(
+        status(&services, &tick[0].run_ids[0]).await,
+        RunStatus::Success
+    );
+    assert_eq!(steps.load(Ordering::SeqCst), 1);
+
+    // The same run key again: the tick is recorded, no second run is launched.
+    let again = daemon.pass(on + 62_000).await.expect("pass").ticks;
+    assert_eq!(again.len(), 1);
+    assert!(again[0].run_ids.is_empty(), "{again:?}");
+    let runs = services
+        .store
+        .runs(&RunFilter::default())
+        .await
+        .expect("runs");
+    assert_eq!(runs.len(), 1);
+    let ticks = control.ticks("hello", "s", 10).await.expect("ticks");
+    assert_eq!(ticks.len(), 2);
+    assert_eq!(ticks[0].cursor.as_deref(), Some("c1"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn queued_runs_start_within_the_coordinators_limit() {
+    let (services, steps) = services("run_coordinator: {max_concurrent_runs: 1}").await;
+    let control = Arc::new(services.control());
+    control
+        .upload("hello", b"component".to_vec())
+        .await
+        .expect("upload");
+    let launch = || weft_api::LaunchRequest {
+        job: Some("hello_job".into()),
+        ..weft_api::LaunchRequest::default()
+    };
+    let first = control.launch(launch()).await.expect("launch");
+    let second = control.launch(launch()).await.expect("launch");
+    assert_eq!(status(&services, &first).await, RunStatus::Queued);
+    assert_eq!(status(&services, &second).await, RunStatus::Queued);
+
+    let daemon = Daemon::new(&services, control.clone());
+    daemon.pass(weft_core::now_ms()).await.expect("pass");
+    let statuses = [
+        status(&services, &first).await,
+        status(&services, &second).await,
+    ];
+    assert_eq!(
+        statuses.iter().filter(|s| **s == RunStatus::Queued).count(),
+        1,
+        "one run starts, one waits: {statuses:?}"
+    );
+    services.launcher.wait_for_runs().await;
+    daemon.pass(weft_core::now_ms()).await.expect("pass");
+    services.launcher.wait_for_runs().await;
+    assert_eq!(status(&services, &first).await, RunStatus::Success);
+    assert_eq!(status(&services, &second).await, RunStatus::Success);
+    assert_eq!(steps.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_launcher_records_a_run_it_was_given_and_forgets_it_once_ended() {
+    let (services, _) = services("{}").await;
+    let control = services.control();
+    control
+        .upload("hello", b"component".to_vec())
+        .await
+        .expect("upload");
+    let request = weft_api::LaunchRequest {
+        job: Some("hello_job".into()),
+        ..weft_api::LaunchRequest::default()
+    };
+    let run_id = control.launch(request).await.expect("launch");
+    services.launcher.wait_for_runs().await;
+    assert!(!services.launcher.runs_here(&run_id));
+    assert!(
+        !services.launcher.cancel_here(&run_id),
+        "nothing to cancel once ended"
+    );
+    assert_eq!(status(&services, &run_id).await, RunStatus::Success);
+    let cancel = control.cancel(&run_id).await.expect_err("ended");
+    assert_eq!(cancel.kind, crate::ErrorKind::Conflict);
+}
