@@ -1,5 +1,6 @@
-//! `weft execute-run RUN_ID`: executes one stored run in this process, to its end — what a
-//! run's own process does (the process launcher starts one per run; a Kubernetes Job's pod
+//! `weft execute-run RUN_ID` and `weft step RUN_ID STEP_KEY`: one stored run, or one attempt
+//! of one of its steps, executed in this process. `weft execute-run` is what a run's own
+//! process does (the process launcher starts one per run; a Kubernetes Job's pod
 //! runs the same command). The run, its pinned code-location versions and their grants are
 //! read from the database, so it needs nothing but the instance (its `weft.yaml` and
 //! database) and writes its events there: it finishes even if the server or daemon that
@@ -14,6 +15,7 @@ use crate::control::Control;
 use crate::error::Error;
 use crate::instance::Instance;
 use crate::services::Services;
+use crate::step_process::run_stored_step;
 
 /// The services of a process that works on stored run `run_id` itself (a run's or a
 /// step's process: it launches nothing elsewhere), its control plane, and the run; a
@@ -71,4 +73,48 @@ pub async fn execute_run(instance: Instance, run_id: &str) -> Result<Executed, E
         .await?
         .map_or(RunStatus::Failure, |r| r.status);
     Ok(Executed::Ended(status))
+}
+
+/// Where `weft step` puts its answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AnswerTo {
+    /// Printed as JSON (the multiprocess executor reads it).
+    Stdout,
+    /// Stored in the database's step tasks (a step's pod, whose stdout is only a log).
+    Db,
+}
+
+/// `weft step RUN_ID STEP_KEY --attempt N`: runs one attempt of a step of a stored run in
+/// this process and answers with it; returns the line to print (the attempt as JSON, or
+/// what became of it once stored). Failures of the step are in the answer; an error means
+/// there is nothing to answer (no such run or step) or the answer could not be stored.
+pub async fn answer_step(
+    instance: Instance,
+    run_id: &str,
+    step_key: &str,
+    attempt: u32,
+    answer_to: AnswerTo,
+) -> Result<String, Error> {
+    let io = instance.io_manager()?;
+    let (services, control, run) = open_for_run(instance, run_id, Allocation::OnDemand).await?;
+    let io = io.open(&services.store)?;
+    let answer = run_stored_step(&control, io.as_ref(), &run, step_key, attempt).await?;
+    let text = serde_json::to_string(&answer)
+        .map_err(|e| Error::internal(format!("encoding the attempt: {e}")))?;
+    match answer_to {
+        AnswerTo::Stdout => Ok(text),
+        AnswerTo::Db => {
+            services
+                .store
+                .answer_step(run_id, step_key, attempt, &text, weft_core::now_ms())
+                .await?;
+            let outcome = match answer.result.is_ok() {
+                true => "succeeded",
+                false => "failed",
+            };
+            Ok(format!(
+                "step {step_key} of run {run_id}: attempt {attempt} {outcome}"
+            ))
+        }
+    }
 }

@@ -6,7 +6,7 @@
 //! code-location versions ([`registry`]), launching a run ([`launch`]: plan + execute),
 //! the launcher ([`launcher`]: in process, a process per run, a Kubernetes Job per run),
 //! the step runners that run a step elsewhere and the workers that take them
-//! ([`step_process`], [`step_queue`]), the control plane the HTTP API serves
+//! ([`step_process`], [`step_queue`], [`worker`]), the control plane the HTTP API serves
 //! ([`control::Control`], exposed to `weft-api` in one place, `api.rs`), and the daemon
 //! ([`daemon`]: schedules, sensors, run-status sensors, the run coordinator, run retries
 //! and run monitoring).
@@ -30,6 +30,7 @@ pub mod step_process;
 pub mod step_queue;
 #[cfg(test)]
 mod tests;
+pub mod worker;
 
 pub use error::{Error, ErrorKind};
 pub use instance::{ChosenIoManager, Instance};

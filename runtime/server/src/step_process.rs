@@ -21,7 +21,6 @@ use weft_engine::router::AssetRouter;
 
 use crate::control::Control;
 use crate::error::Error;
-use crate::instance::Instance;
 
 /// Runs each step attempt in a `program step ...` process, in instance `home`.
 pub struct ProcessStepRunner {
@@ -88,51 +87,6 @@ fn exit_of(status: std::process::ExitStatus) -> String {
     match status.code() {
         Some(code) => format!("exited with code {code}"),
         None => "ended".to_owned(),
-    }
-}
-
-/// Where `weft step` puts its answer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AnswerTo {
-    /// Printed as JSON (the multiprocess executor reads it).
-    Stdout,
-    /// Stored in the database's step tasks (a step's pod, whose stdout is only a log).
-    Db,
-}
-
-/// `weft step RUN_ID STEP_KEY --attempt N`: runs one attempt of a step of a stored run in
-/// this process and answers with it; returns the line to print (the attempt as JSON, or
-/// what became of it once stored). Failures of the step are in the answer; an error means
-/// there is nothing to answer (no such run or step) or the answer could not be stored.
-pub async fn answer_step(
-    instance: Instance,
-    run_id: &str,
-    step_key: &str,
-    attempt: u32,
-    answer_to: AnswerTo,
-) -> Result<String, Error> {
-    let io = instance.io_manager()?;
-    let (services, control, run) =
-        crate::execute_run::open_for_run(instance, run_id, weft_wasm::Allocation::OnDemand).await?;
-    let io = io.open(&services.store)?;
-    let answer = run_stored_step(&control, io.as_ref(), &run, step_key, attempt).await?;
-    let text = serde_json::to_string(&answer)
-        .map_err(|e| Error::internal(format!("encoding the attempt: {e}")))?;
-    match answer_to {
-        AnswerTo::Stdout => Ok(text),
-        AnswerTo::Db => {
-            services
-                .store
-                .answer_step(run_id, step_key, attempt, &text, weft_core::now_ms())
-                .await?;
-            let outcome = match answer.result.is_ok() {
-                true => "succeeded",
-                false => "failed",
-            };
-            Ok(format!(
-                "step {step_key} of run {run_id}: attempt {attempt} {outcome}"
-            ))
-        }
     }
 }
 

@@ -207,11 +207,8 @@ async fn a_sensor_launches_each_run_key_once_and_records_its_ticks() {
     let daemon = Daemon::new(&services, control.clone());
     let on = weft_core::now_ms();
 
-    // Its interval has not passed since it was turned on: nothing is evaluated.
-    let early = daemon.pass(on + 1_000).await.expect("pass");
-    assert!(early.ticks.is_empty(), "{:?}", early.ticks);
-
-    let tick = daemon.pass(on + 31_000).await.expect("pass").ticks;
+    // Turned on and never evaluated: evaluated at the first pass.
+    let tick = daemon.pass(on + 1_000).await.expect("pass").ticks;
     assert_eq!(tick.len(), 1, "{tick:?}");
     assert_eq!(
         (tick[0].status, tick[0].run_ids.len()),
@@ -224,8 +221,12 @@ async fn a_sensor_launches_each_run_key_once_and_records_its_ticks() {
     );
     assert_eq!(steps.load(Ordering::SeqCst), 1);
 
+    // Its minimum interval (30 s) has not passed: not evaluated.
+    let early = daemon.pass(on + 2_000).await.expect("pass");
+    assert!(early.ticks.is_empty(), "{:?}", early.ticks);
+
     // The same run key again: the tick is recorded, no second run is launched.
-    let again = daemon.pass(on + 62_000).await.expect("pass").ticks;
+    let again = daemon.pass(on + 32_000).await.expect("pass").ticks;
     assert_eq!(again.len(), 1);
     assert!(again[0].run_ids.is_empty(), "{again:?}");
     let runs = services

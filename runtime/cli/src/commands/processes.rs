@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use weft_core::events::RunStatus;
 use weft_server::Instance;
+use weft_server::execute_run::{AnswerTo, answer_step};
 use weft_server::execute_run::{Executed, execute_run};
-use weft_server::step_process::{AnswerTo, answer_step};
 
 use crate::{Answer, Failure};
 
@@ -51,6 +51,6 @@ pub async fn step(
 /// `weft worker --slots N`: until Ctrl-C or SIGTERM.
 pub async fn worker(instance: Instance, slots: u32, name: Option<String>) -> Result<(), Failure> {
     let say = Arc::new(|line: String| println!("{line}"));
-    weft_server::step_queue::worker(instance, slots, name, say, weft_server::shutdown()).await?;
+    weft_server::worker::worker(instance, slots, name, say, weft_server::shutdown()).await?;
     Ok(())
 }
