@@ -13,7 +13,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use weft_core::defs::Tags;
-use weft_core::events::FailureKind;
 use weft_core::ports::{RunLauncher, StepAnswers, StepAttempt, StepRequest, StepRunner};
 use weft_core::run::RunRecord;
 
@@ -117,7 +116,7 @@ impl StepRunner for K8sStepRunner {
         let location = self.answers.location_of(run_id).unwrap_or_default();
         let tags = match K8sPods::tags(&request.tags, &request.step_tags) {
             Ok(tags) => tags,
-            Err(message) => return failed(message, false),
+            Err(message) => return StepAttempt::lost(message, false),
         };
         let workload = Workload {
             name: spec::step_job_name(run_id, step, attempt),
@@ -141,16 +140,15 @@ impl StepRunner for K8sStepRunner {
         // The pod's answer counts, whatever happened to the pod after it answered.
         match self.answers.answer(request) {
             Some(Ok(attempt)) => attempt,
-            Some(Err(message)) => failed(message, true),
+            Some(Err(message)) => StepAttempt::lost(message, true),
             None => match ended {
-                Err(message) => failed(format!("the step's Job could not run: {message}"), true),
-                Ok((_, how)) => failed(format!("the step's {how}\nbefore it answered"), true),
+                Err(message) => {
+                    StepAttempt::lost(format!("the step's Job could not run: {message}"), true)
+                }
+                Ok((_, how)) => {
+                    StepAttempt::lost(format!("the step's {how}\nbefore it answered"), true)
+                }
             },
         }
     }
-}
-
-/// A failed attempt: the pod, not the op, failed (so it may be retried).
-fn failed(message: String, retryable: bool) -> StepAttempt {
-    StepAttempt::failed(message, FailureKind::Error, retryable)
 }

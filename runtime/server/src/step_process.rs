@@ -72,7 +72,7 @@ impl StepRunner for ProcessStepRunner {
 fn failed(message: String, stderr: Vec<u8>) -> StepAttempt {
     StepAttempt {
         stderr,
-        ..StepAttempt::failed(message, FailureKind::Error, true)
+        ..StepAttempt::lost(message, true)
     }
 }
 

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use weft_core::events::{FailureKind, RunStatus};
+use weft_core::events::RunStatus;
 use weft_core::now_ms;
 use weft_core::ports::{StepAnswers, StepAttempt, StepRequest, StepRunner};
 use weft_store::{StepTask, Store};
@@ -56,7 +56,7 @@ impl QueueStepRunner {
             }
         };
         let Some(task) = task else {
-            return Some(failed(
+            return Some(StepAttempt::lost(
                 format!("the queued attempt {attempt} of step {step} disappeared from the queue"),
                 true,
             ));
@@ -78,7 +78,7 @@ impl QueueStepRunner {
                 self.check_canceled(request)
             }
         }
-        .map(|answer| answer.unwrap_or_else(|message| failed(message, true)))
+        .map(|answer| answer.unwrap_or_else(|message| StepAttempt::lost(message, true)))
     }
 
     /// Gives the attempt up if its worker went silent.
@@ -125,8 +125,8 @@ impl QueueStepRunner {
             .runtime
             .block_on(self.store.give_up_step(run_id, step, attempt))
         {
-            Ok(true) => Some(Ok(failed(
-                "the run was canceled before a worker took the step".into(),
+            Ok(true) => Some(Ok(StepAttempt::lost(
+                "the run was canceled before a worker took the step",
                 false,
             ))),
             _ => None,
@@ -141,7 +141,7 @@ impl StepRunner for QueueStepRunner {
             self.runtime
                 .block_on(self.store.enqueue_step(run_id, step, attempt, now_ms()));
         if let Err(e) = queued {
-            return failed(format!("queuing the step: {e}"), true);
+            return StepAttempt::lost(format!("queuing the step: {e}"), true);
         }
         let since = Instant::now();
         let mut warned = false;
@@ -192,9 +192,4 @@ impl StepAnswers for StoredAnswers {
             }),
         }
     }
-}
-
-/// A failed attempt: the worker, not the op, failed (so it may be retried).
-fn failed(message: String, retryable: bool) -> StepAttempt {
-    StepAttempt::failed(message, FailureKind::Error, retryable)
 }

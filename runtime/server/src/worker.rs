@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use weft_core::events::{FailureKind, RunStatus};
+use weft_core::events::RunStatus;
 use weft_core::now_ms;
 use weft_core::ports::{IoManager, StepAttempt};
 use weft_store::{StepTask, Store};
@@ -127,19 +127,21 @@ async fn work(
 ) -> &'static str {
     let (run_id, step) = (&task.run_id, &task.step_key);
     let answer = match store.run(run_id).await {
-        Ok(Some(run)) if run.status.is_finished() || run.status == RunStatus::Canceling => failed(
-            format!("run {run_id} is {}: the step was not run", run.status),
-            false,
-        ),
+        Ok(Some(run)) if run.status.is_finished() || run.status == RunStatus::Canceling => {
+            StepAttempt::lost(
+                format!("run {run_id} is {}: the step was not run", run.status),
+                false,
+            )
+        }
         Ok(Some(run)) => {
             match crate::step_process::run_stored_step(control, io, &run, step, task.attempt).await
             {
                 Ok(answer) => answer,
-                Err(failure) => failed(failure.to_string(), false),
+                Err(failure) => StepAttempt::lost(failure.to_string(), false),
             }
         }
-        Ok(None) => failed(format!("there is no run {run_id}"), false),
-        Err(e) => failed(format!("reading run {run_id}: {e}"), true),
+        Ok(None) => StepAttempt::lost(format!("there is no run {run_id}"), false),
+        Err(e) => StepAttempt::lost(format!("reading run {run_id}: {e}"), true),
     };
     let outcome = if answer.result.is_ok() {
         "succeeded"
@@ -165,9 +167,4 @@ async fn work(
         }
     }
     "could not answer"
-}
-
-/// A failed attempt: the worker, not the op, failed.
-fn failed(message: String, retryable: bool) -> StepAttempt {
-    StepAttempt::failed(message, FailureKind::Error, retryable)
 }

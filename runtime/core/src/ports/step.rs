@@ -88,6 +88,12 @@ impl StepAttempt {
             stderr: Vec::new(),
         }
     }
+
+    /// An attempt whose process, pod or worker failed before answering, not the op (an
+    /// error, retried when `retryable` under the step's policy).
+    pub fn lost(message: impl Into<String>, retryable: bool) -> Self {
+        Self::failed(message, FailureKind::Error, retryable)
+    }
 }
 
 /// Where a step attempt that ran elsewhere left its answer (a step's pod or a worker
