@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use weft_core::defs::{Definitions, Tags, Value};
-use weft_core::events::{EventKind, RunStatus};
+use weft_core::events::{EventKind, FailureKind, RunStatus};
 use weft_core::grants::Sandbox;
 use weft_core::instigator::{InstigatorKind, TickStatus};
 use weft_core::ports::{
@@ -20,7 +20,9 @@ use weft_store::Store;
 use crate::daemon::Daemon;
 use crate::{Instance, Services};
 
-/// A location whose one op answers at once, and whose sensor asks for a run keyed `once`.
+/// A location whose one op answers at once (or fails, in a run tagged `fail`), whose
+/// sensor asks for a run keyed `once`, with a schedule every minute and one whose cron is
+/// not one.
 #[derive(Debug)]
 struct Hello {
     definitions: Definitions,
@@ -28,8 +30,11 @@ struct Hello {
 }
 
 impl StepRunner for Hello {
-    fn run_step(&self, _request: &StepRequest) -> StepAttempt {
+    fn run_step(&self, request: &StepRequest) -> StepAttempt {
         self.steps.fetch_add(1, Ordering::SeqCst);
+        if request.tags.contains_key("fail") {
+            return StepAttempt::failed("asked to fail", FailureKind::Error, false);
+        }
         StepAttempt {
             result: Ok(vec![StepOutput {
                 name: "result".into(),
@@ -89,6 +94,10 @@ impl LocationLoader for Loader {
             "ops": [{"name": "hello", "inputs": [], "outputs": [{"name": "result"}]}],
             "jobs": [{"name": "hello_job", "nodes": [{"name": "hello", "op": "hello", "inputs": []}]}],
             "sensors": [{"name": "s", "job": "hello_job", "minimum_interval_seconds": 30}],
+            "schedules": [
+                {"name": "every_minute", "job": "hello_job", "cron": "* * * * *"},
+                {"name": "broken", "job": "hello_job", "cron": "not a cron"},
+            ],
         }))
         .map_err(|e| LoadError::Component(e.to_string()))?;
         Ok(Arc::new(Hello {
@@ -298,4 +307,100 @@ async fn the_launcher_records_a_run_it_was_given_and_forgets_it_once_ended() {
     assert_eq!(status(&services, &run_id).await, RunStatus::Success);
     let cancel = control.cancel(&run_id).await.expect_err("ended");
     assert_eq!(cancel.kind, crate::ErrorKind::Conflict);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_schedule_runs_its_latest_due_tick_once_and_a_bad_cron_fails_its_tick() {
+    let (services, steps) = services("{}").await;
+    let control = Arc::new(services.control());
+    control
+        .upload("hello", b"component".to_vec())
+        .await
+        .expect("upload");
+    for name in ["every_minute", "broken"] {
+        control
+            .set_instigator(InstigatorKind::Schedule, "hello", name, true)
+            .await
+            .expect("start");
+    }
+    let daemon = Daemon::new(&services, control.clone());
+    let on = weft_core::now_ms();
+
+    // Three minutes on: the latest minute only (the default catch-up), and the broken one
+    // says why, without stopping the pass.
+    let ticks = daemon.pass(on + 180_000).await.expect("pass").ticks;
+    let every: Vec<_> = ticks.iter().filter(|t| t.name == "every_minute").collect();
+    assert_eq!(every.len(), 1, "{ticks:?}");
+    let scheduled = every[0].scheduled_ms.expect("scheduled");
+    assert_eq!(scheduled % 60_000, 0);
+    assert!(
+        scheduled > on + 120_000 && scheduled <= on + 180_000,
+        "{scheduled}"
+    );
+    assert_eq!(
+        (every[0].status, every[0].run_ids.len()),
+        (TickStatus::Success, 1)
+    );
+    let broken: Vec<_> = ticks.iter().filter(|t| t.name == "broken").collect();
+    assert_eq!(broken.len(), 1, "{ticks:?}");
+    assert_eq!(broken[0].status, TickStatus::Failure);
+    assert!(broken[0].error.is_some());
+    services.launcher.wait_for_runs().await;
+    let run = services
+        .store
+        .run(&every[0].run_ids[0])
+        .await
+        .expect("read")
+        .expect("run");
+    assert_eq!(run.status, RunStatus::Success);
+    assert_eq!(
+        run.tags.get("weft/schedule_name").map(String::as_str),
+        Some("every_minute")
+    );
+    assert_eq!(steps.load(Ordering::SeqCst), 1);
+
+    // The same time again: nothing is due.
+    let again = daemon.pass(on + 180_000).await.expect("pass").ticks;
+    assert!(again.iter().all(|t| t.name == "broken"), "{again:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_run_is_retried_up_to_its_max_retries() {
+    let (services, steps) = services("{}").await;
+    let control = Arc::new(services.control());
+    control
+        .upload("hello", b"component".to_vec())
+        .await
+        .expect("upload");
+    let request = weft_api::LaunchRequest {
+        job: Some("hello_job".into()),
+        tags: [("fail", "yes"), ("weft/max_retries", "1")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+        ..weft_api::LaunchRequest::default()
+    };
+    let first = control.launch(request).await.expect("launch");
+    services.launcher.wait_for_runs().await;
+    assert_eq!(status(&services, &first).await, RunStatus::Failure);
+
+    let daemon = Daemon::new(&services, control.clone());
+    for _ in 0..3 {
+        daemon.pass(weft_core::now_ms()).await.expect("pass");
+        services.launcher.wait_for_runs().await;
+    }
+    let runs = services
+        .store
+        .runs(&RunFilter::default())
+        .await
+        .expect("runs");
+    assert_eq!(runs.len(), 2, "one retry, then no more: {runs:?}");
+    let retry = runs.iter().find(|r| r.run_id != first).expect("the retry");
+    assert_eq!(retry.tags.get("weft/parent_run_id"), Some(&first));
+    assert_eq!(
+        retry.tags.get("weft/retry_number").map(String::as_str),
+        Some("1")
+    );
+    assert_eq!(retry.status, RunStatus::Failure);
+    assert_eq!(steps.load(Ordering::SeqCst), 2);
 }
