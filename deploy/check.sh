@@ -4,7 +4,11 @@
 #   deploy/check.sh            # the chart, then the static binary and the image size
 #   deploy/check.sh --chart    # the chart only (a few seconds once the tools are built)
 #
-# 1. Tools, built once into target/deploy-tools (a second run reuses them): helm
+# Everything is built under CARGO_TARGET_DIR: unless the caller sets it (tests/all.sh does),
+# the build cache outside the clone that tests/all.sh uses too, kept between runs (see
+# tests/target-dir.sh: ${XDG_CACHE_HOME:-$HOME/.cache}/weft/target-KEY, and its disk guard).
+#
+# 1. Tools, built once into $CARGO_TARGET_DIR/deploy-tools (a second run reuses them): helm
 #    (`go install helm.sh/helm/v3/cmd/helm@v3.22.0`) and weft-manifest-check, the offline
 #    validator of deploy/validate (Kubernetes' own API types; see its main.go), whose tests
 #    run too.
@@ -14,16 +18,22 @@
 #    weft-manifest-check (strict decoding into the API types, the API server's rules that
 #    charts get wrong, and references between the objects). Rendering without a database
 #    must fail and say so; a few properties of the rendered objects are asserted.
-# 3. deploy/musl.sh target/musl: the static binary, and the image's size under the limit.
+# 3. deploy/musl.sh $CARGO_TARGET_DIR/musl: the static binary (its own target dir: another
+#    target, other profile settings), and the image's size under the limit.
 # 4. weft.yaml as the chart renders it, read by that binary (`weft runs list` against a
 #    throw-away home): the instance fields the chart writes are ones weft knows, with the
 #    types it expects.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+# Sets CARGO_TARGET_DIR (first: it may run this script again, under a lock).
+# (tests/target-dir.sh is not among the files linted below: not followed.)
+# shellcheck source=/dev/null
+source tests/target-dir.sh deploy/check.sh "$@"
+
 readonly HELM_VERSION=v3.22.0
 readonly CHART=deploy/helm/weft
-tools=target/deploy-tools
+tools=$CARGO_TARGET_DIR/deploy-tools
 rendered=$tools/rendered
 chart_only=false
 case ${1:-} in
@@ -36,6 +46,8 @@ step() { printf '\n--> %s\n' "$*"; }
 fail() { echo "check.sh: $*" >&2; exit 1; }
 
 # --- tools ------------------------------------------------------------------------------
+
+weft_target_guard
 
 step "tools (cached in $tools)"
 command -v go >/dev/null 2>&1 || fail "Go is needed (to build helm and the manifest validator)"
@@ -181,12 +193,12 @@ check_weft_yaml() {
 
 if $chart_only; then
     # The glibc build of the same sources (tests/all.sh builds it first).
-    check_weft_yaml "${WEFT_BIN:-target/release/weft}"
+    check_weft_yaml "${WEFT_BIN:-$CARGO_TARGET_DIR/release/weft}"
     exit 0
 fi
 
 # --- the static binary and the image size -----------------------------------------------
 
-step "static binary and image size (deploy/musl.sh target/musl)"
-deploy/musl.sh target/musl
-check_weft_yaml target/musl/x86_64-unknown-linux-musl/release/weft
+step "static binary and image size (deploy/musl.sh $CARGO_TARGET_DIR/musl)"
+deploy/musl.sh "$CARGO_TARGET_DIR/musl"
+check_weft_yaml "$CARGO_TARGET_DIR/musl/x86_64-unknown-linux-musl/release/weft"

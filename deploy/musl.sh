@@ -3,7 +3,12 @@
 # this very script in its build stage), lays out the image's final filesystem beside it,
 # and checks both:
 #
-#   deploy/musl.sh [TARGET_DIR]        # default: target (relative to the repository root)
+#   deploy/musl.sh [TARGET_DIR]        # default: $CARGO_TARGET_DIR, else target (relative to
+#                                      # the repository root); deploy/check.sh gives
+#                                      # $CARGO_TARGET_DIR/musl, the Dockerfile target
+#   deploy/musl.sh --build [TARGET_DIR]   # the toolchain and the build only (tests/all.sh
+#                                      # runs it in the background, beside the tests; the
+#                                      # run without --build then finds it done)
 #
 # - adds the x86_64-unknown-linux-musl target (rustup), and installs Debian's musl-tools
 #   (`apt-get install -y --no-install-recommends musl-tools`) when `musl-gcc` is missing:
@@ -35,7 +40,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 readonly TARGET=x86_64-unknown-linux-musl
 readonly UID_GID=65532   # the image's user (distroless's `nonroot` number)
-target_dir=${1:-target}
+build_only=false
+if [ "${1:-}" = --build ]; then
+    build_only=true
+    shift
+fi
+target_dir=${1:-${CARGO_TARGET_DIR:-target}}
 max_bytes=${WEFT_IMAGE_MAX_BYTES:-25000000}
 
 say() { printf 'musl.sh: %s\n' "$*" >&2; }
@@ -46,8 +56,10 @@ die() { say "$*"; exit 1; }
 apt_install() {
     [ "$(id -u)" = 0 ] || die "not root: install $* first (apt-get install $*)"
     say "installing $* (apt-get install -y --no-install-recommends $*)"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2
+    # Waits for another apt-get (the test scripts install their own packages) to finish.
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq \
+        --no-install-recommends "$@" >&2
 }
 
 rustup target add "$TARGET"
@@ -108,6 +120,10 @@ cargo rustc --release --locked --target "$TARGET" -p weft-cli --bin weft --no-de
     --target-dir "$target_dir" -- -C relocation-model="$relocation"
 binary="$target_dir/$TARGET/release/weft"
 [ -x "$binary" ] || die "no binary at $binary"
+if $build_only; then
+    say "built $binary ($(stat -c %s "$binary") bytes; the checks are the run without --build)"
+    exit 0
+fi
 
 # --- the image root ---------------------------------------------------------------------
 

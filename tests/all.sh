@@ -8,12 +8,44 @@
 # and the format check; the Helm chart is linted and validated, and the container image's
 # static binary (the one other build: its own target, x86_64-unknown-linux-musl, and its own
 # target dir) is built, run and held to the image's size limit.
+#
+# Everything is built into CARGO_TARGET_DIR: unless the caller sets it, a build cache outside
+# the clone, ${XDG_CACHE_HOME:-$HOME/.cache}/weft/target-KEY (KEY from `rustc -vV`), kept
+# between runs so that a second run on the same machine compiles only what changed; see
+# tests/target-dir.sh (one run at a time, the disk guard: WEFT_CACHE_MAX_GIB, and the source
+# files' times).
+# Each phase prints its wall time as it ends, and a table of them all (with the total) is
+# printed at the end, also when a phase fails.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
+# Sets CARGO_TARGET_DIR (first: it may run this script again, under a lock).
+# shellcheck source=tests/target-dir.sh
+source tests/target-dir.sh tests/all.sh "$@"
 
-step "toolchains"
+# shellcheck source=tests/phases.sh
+source tests/phases.sh
+
+# At exit, whatever the outcome: the table of times, and the record of the source files'
+# times for the next run's build. (tests/pg.sh and tests/s3.sh add the stopping of their
+# servers after this.)
+on_exit() {
+    local rc=$?
+    local -
+    set +e
+    phases_report "$rc"
+    weft_source_times_record
+    return 0
+}
+trap on_exit EXIT
+
+# --- the phases -------------------------------------------------------------------------
+
+step "build cache" "the build cache: $CARGO_TARGET_DIR"
+weft_target_guard
+weft_source_times_restore
+
+step toolchains "toolchains"
 rustup target add wasm32-wasip2
 command -v go >/dev/null || { echo "Go 1.25+ is needed for the Go guest" >&2; exit 1; }
 python3 -m pip install --quiet --disable-pip-version-check 'componentize-py==0.25.1' 'schemathesis==4.32.5'
@@ -21,42 +53,53 @@ python3 -m pip install --quiet --disable-pip-version-check 'componentize-py==0.2
 PATH="$PATH:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
 export PATH
 
-step "PostgreSQL for the storage and API tests"
+step PostgreSQL "PostgreSQL for the storage and API tests"
 # shellcheck source=tests/pg.sh
 source tests/pg.sh
 
-step "an S3-compatible server (moto) for the object-store tests"
+step "S3 server" "an S3-compatible server (moto) for the object-store tests"
 # shellcheck source=tests/s3.sh
 source tests/s3.sh
 
-step "format"
+step format "format"
 cargo fmt --all --check
 
-step "host crates and end-to-end tests (release)"
+step build "build: host crates, their tests and examples (release); the Rust guests (wasm32-wasip2)"
+# The image's static binary (deploy/musl.sh: another target, x86_64-unknown-linux-musl, fat
+# LTO, its own target dir) is the one other build: about 12 minutes of CPU from nothing,
+# much of it in its single-threaded link. It builds in the background from here on, at the
+# lowest CPU and I/O priority, on what the host build and the tests leave idle (the tail of
+# the build, the tests' waits on processes and servers); the deploy phase waits for it.
+background "image build" deploy/musl.sh --build "$CARGO_TARGET_DIR/musl"
 # The end-to-end tests run the `weft` binary: build it first, in the same profile and in
 # the same invocation as the tests, so that both see one set of features (dev-dependencies
 # such as tokio's test-util included) and nothing is compiled twice (examples too, which
 # `cargo test` builds).
 cargo build --release --bins --tests --examples
+# The Rust guests, as tests/lib.rs's rust_guest() builds them (the same packages, profile
+# and target dir, without RUSTFLAGS; built here, that build finds nothing to do): the
+# schemathesis and UI phases below load numbers.wasm and hostile.wasm from there.
+env -u RUSTFLAGS -u CARGO_TARGET_DIR cargo build --target wasm32-wasip2 --profile guest \
+    --target-dir "$CARGO_TARGET_DIR/wasm" -p numbers -p hostile -p k8s-job
+
+step "host tests" "host crates and end-to-end tests (release)"
 cargo test --release
 
-step "deploy: the Helm chart (lint, render, offline validation), the image's static binary and its size"
-# The image's binary is the one build here for another target (x86_64-unknown-linux-musl,
-# with fat LTO in its own target dir): about 8 minutes from nothing on 2 cores, since the
-# dependencies are compiled to bitcode only and code is generated once, at the link.
-deploy/check.sh
-
-step "HTTP API against its OpenAPI document (schemathesis: no 5xx)"
+step schemathesis "HTTP API against its OpenAPI document (schemathesis: no 5xx)"
 tests/api/fuzz.sh
 
-step "web UI end to end (headless Chromium)"
+step UI "web UI end to end (headless Chromium)"
 tests/ui/run.sh
 
-step "Rust guest SDK (host tests and compile-fail tests)"
+step "Rust SDK tests" "Rust guest SDK (host tests and compile-fail tests)"
 cargo test --release -p weft-sdk -p weft-sdk-macros
 
-step "Go guest SDK (native unit tests)"
+step "Go SDK tests" "Go guest SDK (native unit tests)"
 (cd guest-sdk/go && go test ./...)
 
-step "Python guest SDK (unit tests)"
+step "Python SDK tests" "Python guest SDK (unit tests)"
 python3 -m unittest discover -s guest-sdk/python/tests
+
+step deploy/image "deploy: the Helm chart (lint, render, offline validation), the image's static binary and its size"
+await
+deploy/check.sh

@@ -73,8 +73,8 @@ _weft_pg_start() {
             echo "pg.sh: not root: install PostgreSQL first (apt-get install postgresql)" >&2
             return 1
         fi
-        DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 || return 1
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2 || return 1
+        DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq >&2 || return 1
+        DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq postgresql >&2 || return 1
         bin=$(_weft_pg_bindir) || {
             echo "pg.sh: PostgreSQL installed but initdb/pg_ctl not found" >&2
             return 1

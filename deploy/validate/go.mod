@@ -1,5 +1,5 @@
 // The offline manifest validator of deploy/check.sh (see main.go): a module of its own,
-// apart from the Go guest SDK, built into target/deploy-tools.
+// apart from the Go guest SDK, built into $CARGO_TARGET_DIR/deploy-tools.
 module weft.invalid/deploy/validate
 
 go 1.24.0

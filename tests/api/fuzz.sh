@@ -2,14 +2,16 @@
 # Property-based test of the HTTP API against its own OpenAPI document: schemathesis (PyPI)
 # generates requests for every documented operation, valid and invalid, against a real
 # `weft serve` holding the numbers location, and fails on any 5xx answer. Run by
-# tests/all.sh after the build; needs `target/release/weft` and the numbers component.
+# tests/all.sh after the build; needs `weft` and the numbers component, built in
+# ${CARGO_TARGET_DIR:-target} (release/weft, wasm/wasm32-wasip2/guest/numbers.wasm).
 #
 #   tests/api/fuzz.sh [MAX_EXAMPLES]     (default 25 per operation)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
-weft=target/release/weft
-numbers=target/wasm/wasm32-wasip2/guest/numbers.wasm
+target=${CARGO_TARGET_DIR:-target}
+weft=$target/release/weft
+numbers=$target/wasm/wasm32-wasip2/guest/numbers.wasm
 for f in "$weft" "$numbers"; do
   [ -f "$f" ] || { echo "fuzz.sh: $f is missing: build first (tests/all.sh does)" >&2; exit 1; }
 done

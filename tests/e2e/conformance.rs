@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use serde_json::{Value, json};
-use weft_tests::{Home, TempDir, comparable_definitions, repo_root, rust_guest};
+use weft_tests::{Home, TempDir, comparable_definitions, repo_root, rust_guest, wasm_target_dir};
 
 const LANGUAGES: [&str; 3] = ["rust", "go", "python"];
 
@@ -19,14 +19,14 @@ fn numbers(language: &str) -> PathBuf {
         return rust_guest("numbers");
     }
     static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
-    let out = repo_root().join("target/wasm/polyglot");
+    let out = wasm_target_dir().join("polyglot");
     let built = BUILT.get_or_init(|| {
         std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
         let home = Home::new();
         for lang in ["go", "python"] {
             let project = repo_root().join(format!("examples/numbers-{lang}"));
             let target = out.join(format!("numbers-{lang}.wasm"));
-            home.build(&project, &target)?;
+            home.build_shared(&project, &target)?;
         }
         Ok(())
     });

@@ -16,7 +16,9 @@ use std::sync::OnceLock;
 
 use serde_json::{Value, json};
 use weft_kube_double::{KubeDouble, Options};
-use weft_tests::{Home, Server, comparable_definitions, repo_root, types_of, weft_bin};
+use weft_tests::{
+    Home, Server, comparable_definitions, repo_root, types_of, wasm_target_dir, weft_bin,
+};
 
 const LANGUAGES: [&str; 3] = ["rust", "go", "python"];
 
@@ -39,7 +41,7 @@ struct Built {
 }
 
 fn out_dir() -> PathBuf {
-    repo_root().join("target/wasm/polyglot")
+    wasm_target_dir().join("polyglot")
 }
 
 /// The components and their cache files, built once per test binary.
@@ -52,7 +54,7 @@ fn built() -> &'static Built {
         for lang in LANGUAGES {
             let project = repo_root().join(format!("tests/guests/conformance-{lang}"));
             let target = out.join(format!("conformance-{lang}.wasm"));
-            home.build(&project, &target)?;
+            home.build_shared(&project, &target)?;
         }
         warm_cache(&out)
     });
@@ -62,7 +64,8 @@ fn built() -> &'static Built {
     }
 }
 
-/// The conformance location in `language`: `target/wasm/polyglot/conformance-<lang>.wasm`.
+/// The conformance location in `language`: `polyglot/conformance-<lang>.wasm` under
+/// [`wasm_target_dir`].
 fn location(language: &str) -> String {
     built();
     out_dir()
@@ -71,7 +74,7 @@ fn location(language: &str) -> String {
         .to_string()
 }
 
-/// Loads each component once in a `WEFT_HOME` kept under `target/` (so that it is compiled
+/// Loads each component once in a `WEFT_HOME` kept beside them (so that it is compiled
 /// again only when its source changes) and returns the cache files of the current ones;
 /// the files of earlier builds are removed.
 fn warm_cache(out: &std::path::Path) -> Result<Built, String> {

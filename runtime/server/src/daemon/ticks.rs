@@ -127,6 +127,10 @@ impl Daemon {
                 Ok(location) => {
                     let name = schedule.name.clone();
                     let at = u64::try_from(scheduled_ms).unwrap_or_default();
+                    tracing::debug!(
+                        "schedule {}/{name}: the guest decides the tick of {scheduled_ms} ms",
+                        record.name
+                    );
                     tokio::task::spawn_blocking(move || location.evaluate_schedule(&name, at))
                         .await
                         .map_err(|e| format!("evaluating the schedule: {e}"))

@@ -2,22 +2,21 @@
 //! (`weft daemon --once --now T`: one pass at `T`), so no test waits through real
 //! intervals: schedules turned on through the API fire once per tick and catch up only the
 //! latest missed tick; the seed's `check_file_sensor` sees a granted directory, its run key
-//! de-duplicates its runs, and skips are recorded as ticks; the queued run coordinator
-//! keeps `max_concurrent_runs` and a tag limit under load (checked from the event log);
-//! run monitoring fails a run whose process was killed, and a retry runs it again.
-//! Run-status sensors are in `run_status.rs`.
+//! de-duplicates its runs, and skips are recorded as ticks; a schedule's function decides;
+//! a daemon killed mid-tick loses no tick, and two daemons at once fire a tick once. The
+//! runs the daemon keeps (the queue, monitoring, `weft dev`) are in `runs`; run-status
+//! sensors are in `run_status.rs`.
 
 #![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
 
+mod runs;
+
 use serde_json::{Value, json};
-use weft_tests::{Backend, Home, Server, TempDir, rust_guest};
+use weft_tests::{Backend, Home, Server, TempDir};
 
 weft_tests::on_both_databases!(
     a_schedule_fires_once_per_tick_and_catches_up_only_the_latest,
     a_sensor_sees_its_granted_directory_and_its_run_key_runs_once,
-    queued_runs_keep_the_limits_and_all_finish,
-    a_run_whose_process_died_is_failed_by_monitoring_and_retried,
-    weft_dev_serves_files_reloads_them_when_they_change_and_runs_the_daemon,
     weft_schedule_and_weft_sensor_turn_them_on_and_off,
     a_schedule_whose_function_decides_gets_config_or_skips,
     a_daemon_killed_mid_tick_loses_no_tick_and_fires_none_twice,
@@ -25,14 +24,14 @@ weft_tests::on_both_databases!(
     catch_up_all_runs_every_missed_tick_up_to_its_max,
 );
 
-const MINUTE: i64 = 60_000;
+pub(super) const MINUTE: i64 = 60_000;
 
 /// One daemon pass at `now_ms`, as JSON.
-fn pass(home: &Home, now_ms: i64) -> Value {
+pub(super) fn pass(home: &Home, now_ms: i64) -> Value {
     home.weft_json(&["daemon", "--once", "--now", &now_ms.to_string()], 0)
 }
 
-fn now_ms() -> i64 {
+pub(super) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -191,219 +190,8 @@ fn a_sensor_sees_its_granted_directory_and_its_run_key_runs_once(backend: Backen
     assert_eq!(sensors[0]["status"], "RUNNING");
 }
 
-fn hostile() -> Vec<u8> {
+pub(super) fn hostile() -> Vec<u8> {
     weft_tests::rust_guest_bytes("hostile")
-}
-
-/// `weft daemon` passing every 50 ms until dropped.
-struct RunningDaemon(std::process::Child);
-
-impl RunningDaemon {
-    fn start(home: &Home) -> Self {
-        let child = std::process::Command::new(weft_tests::weft_bin())
-            .args(["daemon", "--interval", "0.05"])
-            .env("WEFT_HOME", &home.dir.0)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        RunningDaemon(child)
-    }
-}
-
-impl Drop for RunningDaemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn queued_runs_keep_the_limits_and_all_finish(backend: Backend) {
-    let Some(home) = Home::on(backend) else {
-        return;
-    };
-    home.add_config(
-        "run_coordinator:\n  max_concurrent_runs: 3\n  tag_concurrency_limits:\n    - { key: domain, value: numbers, limit: 1 }\n",
-    );
-    let server = Server::start(&home, &[]);
-    server.upload("hostile", &hostile());
-    let mut numbers = std::collections::BTreeSet::new();
-    let ids: Vec<String> = (0..50)
-        .map(|i| {
-            let tags = if i % 5 == 0 {
-                json!({ "domain": "numbers" })
-            } else {
-                json!({})
-            };
-            let id = server.launch(json!({
-                "location": "hostile", "job": "slow_job", "tags": tags,
-                "config": { "ops": { "sleepy": { "config": { "ms": 60 } } } }
-            }));
-            if i % 5 == 0 {
-                numbers.insert(id.clone());
-            }
-            id
-        })
-        .collect();
-    // Nothing starts without the daemon: the runs are queued.
-    assert_eq!(
-        server
-            .get("/runs?status=QUEUED&limit=100")
-            .as_array()
-            .unwrap()
-            .len(),
-        50
-    );
-
-    let daemon = RunningDaemon::start(&home);
-    for id in &ids {
-        assert_eq!(server.wait(id)["status"], "SUCCESS");
-    }
-    drop(daemon);
-
-    // From the event log, in the order it was written: how many runs were under way at
-    // once, overall and with domain=numbers.
-    let mut marks: Vec<(i64, i32, bool)> = Vec::new();
-    for id in &ids {
-        let events = server.events(id);
-        let at = |t: &str| {
-            events
-                .iter()
-                .find(|e| e["type"] == t)
-                .and_then(|e| e["id"].as_i64())
-                .unwrap()
-        };
-        let tagged = numbers.contains(id);
-        marks.push((at("RUN_START"), 1, tagged));
-        marks.push((at("RUN_SUCCESS"), -1, tagged));
-    }
-    marks.sort();
-    let (mut all, mut tagged, mut most, mut most_tagged) = (0, 0, 0, 0);
-    for (_, step, is_tagged) in marks {
-        all += step;
-        if is_tagged {
-            tagged += step;
-        }
-        most = most.max(all);
-        most_tagged = most_tagged.max(tagged);
-    }
-    assert!(most <= 3, "at most 3 runs at once, saw {most}");
-    assert!(most >= 2, "runs did go side by side (saw {most})");
-    assert_eq!(most_tagged, 1, "at most 1 run with domain=numbers at once");
-}
-
-fn a_run_whose_process_died_is_failed_by_monitoring_and_retried(backend: Backend) {
-    let Some(home) = Home::on(backend) else {
-        return;
-    };
-    home.add_config("run_monitoring: { heartbeat_timeout_seconds: 2 }\n");
-    let server = Server::start(&home, &[]);
-    server.upload("hostile", &hostile());
-    let run_id = server.launch(json!({
-        "location": "hostile", "job": "slow_job", "tags": { "weft/max_retries": "1" },
-        "config": { "ops": { "sleepy": { "config": { "ms": 3000 } } } }
-    }));
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !server
-        .events(&run_id)
-        .iter()
-        .any(|e| e["type"] == "STEP_START")
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the run never started"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    // The server executing the run is killed (SIGKILL): the run stays STARTED.
-    drop(server);
-
-    let done = pass(&home, now_ms() + 10_000);
-    assert!(done["leader"].as_bool().unwrap(), "{done}");
-    let server = Server::start(&home, &[]);
-    let run = server.get(&format!("/runs/{run_id}"));
-    assert_eq!(run["status"], "FAILURE", "{run}");
-    let events = server.events(&run_id);
-    let failure = events.iter().find(|e| e["type"] == "RUN_FAILURE").unwrap();
-    assert!(
-        failure["message"]
-            .as_str()
-            .unwrap()
-            .contains("no heartbeat"),
-        "{failure}"
-    );
-
-    // The retry ran (in the daemon's pass) and succeeded.
-    let retries = server.get(&format!("/runs?tag=weft/parent_run_id={run_id}"));
-    let retries = retries.as_array().unwrap();
-    assert_eq!(retries.len(), 1, "{retries:?}");
-    assert_eq!(retries[0]["status"], "SUCCESS");
-    assert_eq!(retries[0]["tags"]["weft/retry_number"], "1");
-    // No second retry: the retry succeeded, and the parent has had its one.
-    pass(&home, now_ms() + 20_000);
-    assert_eq!(
-        server
-            .get(&format!("/runs?tag=weft/parent_run_id={run_id}"))
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
-}
-
-fn weft_dev_serves_files_reloads_them_when_they_change_and_runs_the_daemon(backend: Backend) {
-    let Some(home) = Home::on(backend) else {
-        return;
-    };
-    let dir = TempDir::new("dev");
-    let file = dir.join("numbers.wasm");
-    let bytes = std::fs::read(rust_guest("numbers")).unwrap();
-    std::fs::write(&file, &bytes).unwrap();
-    let server = Server::dev(&home, &[file.to_str().unwrap()]);
-    let first = server.get("/locations/numbers")["digest"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-
-    // A rebuilt component (a new digest) is live within seconds, without a restart.
-    std::fs::write(&file, weft_tests::with_custom_section(&bytes, "rebuilt")).unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let now = server.get("/locations/numbers")["digest"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        if now != first {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the change was never picked up"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    // A broken file is reported and the location keeps its version.
-    let live = server.get("/locations/numbers")["digest"].clone();
-    std::fs::write(&file, b"not wasm").unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(1500));
-    assert_eq!(server.get("/locations/numbers")["digest"], live);
-
-    // The daemon runs in the same process: a sensor turned on is evaluated within seconds.
-    let (status, _) = server.call("POST", "/sensors/numbers/check_file_sensor/start", None);
-    assert_eq!(status, 200);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let ticks = server.get("/sensors/numbers/check_file_sensor/ticks");
-        if let Some(tick) = ticks.as_array().unwrap().first() {
-            assert_eq!(tick["skip_reason"], "check file not exists");
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the sensor was never evaluated"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
 }
 
 fn weft_schedule_and_weft_sensor_turn_them_on_and_off(backend: Backend) {
@@ -509,18 +297,19 @@ fn a_schedule_whose_function_decides_gets_config_or_skips(backend: Backend) {
 }
 
 /// `weft daemon --once --now now_ms` as a child process.
-fn spawn_pass(home: &Home, now_ms: i64) -> std::process::Child {
+pub(super) fn spawn_pass(home: &Home, now_ms: i64) -> std::process::Child {
     std::process::Command::new(weft_tests::weft_bin())
         .args(["daemon", "--once", "--json", "--now", &now_ms.to_string()])
         .env("WEFT_HOME", &home.dir.0)
+        .env("WEFT_LOG", "weft_server=debug")
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap()
 }
 
 /// The runs a schedule launched.
-fn runs_of(server: &Server, schedule: &str) -> Vec<Value> {
+pub(super) fn runs_of(server: &Server, schedule: &str) -> Vec<Value> {
     server
         .get(&format!("/runs?tag=weft/schedule_name={schedule}"))
         .as_array()
@@ -536,9 +325,17 @@ fn a_daemon_killed_mid_tick_loses_no_tick_and_fires_none_twice(backend: Backend)
     server.upload("hostile", &hostile());
     let (_, state) = server.call("POST", "/schedules/hostile/slow_decision/start", None);
     let at = state["last_tick_ms"].as_i64().unwrap() + MINUTE + 1_000;
-    // Killed (SIGKILL) while the schedule's function decides (it takes three seconds).
+    // Killed (SIGKILL) while the schedule's function decides (it takes three seconds): once
+    // its log says the guest was called.
     let mut first = spawn_pass(&home, at);
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let log = std::io::BufReader::new(first.stderr.take().unwrap());
+    let deciding = std::io::BufRead::lines(log)
+        .map_while(Result::ok)
+        .find(|l| l.contains("schedule hostile/slow_decision: the guest decides"));
+    assert!(
+        deciding.is_some(),
+        "the daemon ended before the guest decided"
+    );
     first.kill().unwrap();
     first.wait().unwrap();
     // The lease of the killed daemon lasts 30 s; the next daemon runs after it expires.

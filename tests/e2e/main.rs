@@ -1,0 +1,18 @@
+//! Weft's end-to-end tests, one module per subject, in ONE test binary: linked once (not
+//! once per file, each link carrying wasmtime and the rest), its tests scheduled together on
+//! every core, and each guest that several modules use built once per run.
+//! `cargo test --test e2e MODULE::` runs one subject (`cargo test --test e2e daemon::`).
+
+mod api;
+mod bad_input;
+mod conformance;
+mod conformance_errors;
+mod daemon;
+mod database_io;
+mod kubernetes;
+mod layers;
+mod numbers;
+mod polyglot;
+mod processes;
+mod run_status;
+mod sandbox;

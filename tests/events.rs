@@ -1,0 +1,41 @@
+//! Reading what a run reported: step outputs and event types, and definitions made
+//! comparable across guest languages.
+
+/// The `preview` of `step`'s output among `events` (JSON when it parses, else the text).
+pub fn output_of(events: &[serde_json::Value], step: &str) -> serde_json::Value {
+    events
+        .iter()
+        .find(|e| e["type"] == "STEP_OUTPUT" && e["step_key"] == step)
+        .and_then(|e| e["preview"].as_str())
+        .map(|p| serde_json::from_str(p).unwrap_or(serde_json::Value::String(p.to_owned())))
+        .unwrap_or(serde_json::Value::Null)
+}
+
+/// Event types of `events` for `step` (or run-level events with `None`), in order.
+pub fn types_of(events: &[serde_json::Value], step: Option<&str>) -> Vec<String> {
+    events
+        .iter()
+        .filter(|e| e["step_key"].as_str() == step)
+        .map(|e| e["type"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// Definitions (`weft check --json`'s `definitions`) with what may differ between guest
+/// languages taken out: asset kinds, the languages' type names, and the order of ops.
+pub fn comparable_definitions(mut defs: serde_json::Value) -> serde_json::Value {
+    for asset in defs["assets"].as_array_mut().into_iter().flatten() {
+        asset.as_object_mut().map(|a| a.remove("kinds"));
+    }
+    for op in defs["ops"].as_array_mut().into_iter().flatten() {
+        for list in ["inputs", "outputs"] {
+            for io in op[list].as_array_mut().into_iter().flatten() {
+                io.as_object_mut().map(|i| i.remove("type_name"));
+            }
+        }
+    }
+    // Ops in name order: each SDK may list them in its own order.
+    if let Some(ops) = defs["ops"].as_array_mut() {
+        ops.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    }
+    defs
+}
