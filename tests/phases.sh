@@ -43,9 +43,14 @@ background() {
     mkdir -p "$CARGO_TARGET_DIR"
     local -a low=(nice -n 19)
     if command -v ionice >/dev/null 2>&1; then low+=(ionice -c 3); fi
-    # A session of its own: stopped as a whole (cargo, rustc, the linker) if the run ends first.
-    setsid "${low[@]}" "$@" >"$bg_log" 2>&1 </dev/null &
+    # A process group of its own (job control for this one command), so that it can be
+    # stopped as a whole (cargo, rustc, the linker) if the run ends first; but the run's own
+    # session: with the kernel's autogroups (sched_autogroup_enabled) a new session (setsid)
+    # would be a scheduling group of its own, given an equal share of the CPU whatever its nice.
+    set -m
+    "${low[@]}" "$@" >"$bg_log" 2>&1 </dev/null &
     bg_pid=$!
+    set +m
     printf '    started in the background at the lowest priority: %s (log: %s)\n' "$*" "$bg_log"
 }
 
