@@ -67,9 +67,9 @@ cargo fmt --all --check
 step build "build: host crates, their tests and examples (release); the Rust guests (wasm32-wasip2)"
 # The image's static binary (deploy/musl.sh: another target, x86_64-unknown-linux-musl, fat
 # LTO, its own target dir) is the one other build: about 12 minutes of CPU from nothing,
-# much of it in its single-threaded link. It builds in the background from here on, at the
-# lowest CPU and I/O priority, on what the host build and the tests leave idle (the tail of
-# the build, the tests' waits on processes and servers); the deploy phase waits for it.
+# much of it in its single-threaded link. It builds in the background from here on, with an
+# equal share of the CPU (tests/phases.sh says why), so that on a fresh machine it is done
+# before the host build and the tests are; the deploy phase, last, waits for it.
 background "image build" deploy/musl.sh --build "$CARGO_TARGET_DIR/musl"
 # The end-to-end tests run the `weft` binary: build it first, in the same profile and in
 # the same invocation as the tests, so that both see one set of features (dev-dependencies
