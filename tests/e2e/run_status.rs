@@ -53,6 +53,7 @@ fn a_run_status_sensor_reacts_once_to_each_run_that_ended_so(backend: Backend) {
     // Ended before the sensor was turned on: not its business.
     let before = server.launch(json!({ "location": "numbers", "job": "process_numbers" }));
     assert_eq!(server.wait(&before)["status"], "SUCCESS");
+    // The sensor's start is stamped in milliseconds: a later one than the run's end.
     std::thread::sleep(std::time::Duration::from_millis(5));
     let (status, body) = server.call("POST", &format!("/sensors/numbers/{sensor}/start"), None);
     assert_eq!(status, 200, "{body}");
