@@ -9,7 +9,8 @@
 #                             own end) and, when it failed, the end of its log; returns its
 #                             status
 #   phases_report STATUS      ends the phase in progress (failed unless STATUS is 0), stops
-#                             the background job if it still runs, and prints the table of
+#                             the background job if it still runs (else reports it as
+#                             `await` does), and prints the table of
 #                             times with the total (call it from the EXIT trap)
 
 phase='' phase_started=0
@@ -78,6 +79,9 @@ await() {
 phases_report() {
     local rc=$1 i
     _phase_end "$rc"
+    if [ -n "$bg_pid" ] && [ -f "$bg_log.end" ]; then
+        await || true
+    fi
     if [ -n "$bg_pid" ]; then
         kill -TERM -- "-$bg_pid" 2>/dev/null || true
         wait "$bg_pid" 2>/dev/null || true

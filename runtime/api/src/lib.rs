@@ -25,6 +25,7 @@ mod openapi;
 mod runs;
 mod service;
 mod ui;
+mod upload_limit;
 
 use std::sync::Arc;
 
@@ -142,6 +143,12 @@ pub fn router<S: ControlPlane>(service: Arc<S>, options: Options) -> Router {
             ApiError::not_found("no such API endpoint")
         })
         .layer(DefaultBodyLimit::max(options.max_upload_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(upload_limit::UploadLimit {
+                max_bytes: options.max_upload_bytes,
+            }),
+            upload_limit::refuse_oversized,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(auth::Auth {
                 token: options.token.clone(),

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use sha2::Digest;
 
 use crate::AppState;
-use crate::error::{ApiError, ErrorKind};
+use crate::error::ApiError;
 use crate::extract::{self, Path};
 use weft_core::grants::Grants;
 
@@ -156,10 +156,7 @@ async fn multipart_file(request: Request) -> Result<Vec<u8>, ApiError> {
 
 fn body_error(status: StatusCode, text: &str) -> ApiError {
     if status == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::new(
-            ErrorKind::TooLarge,
-            "the upload is larger than this server accepts (see `weft serve --max-upload-mb`)",
-        )
+        crate::upload_limit::too_large()
     } else {
         ApiError::bad_request(format!("reading the upload: {text}"))
     }
