@@ -27,9 +27,12 @@ fn hot_reload_under_load_keeps_each_run_on_its_digest(backend: Backend) {
     };
     let server = Server::start(&home, &[]);
     let old = server.upload("hostile", &hostile());
+    // Runs long enough to outlast the new version's upload (its compilation included) even
+    // on a loaded machine: at 1.5 s, with the other tests and a link beside it, every run had
+    // ended before the upload returned.
     let slow = json!({
         "location": "hostile", "job": "slow_job",
-        "config": { "ops": { "sleepy": { "config": { "ms": 1500 } } } }
+        "config": { "ops": { "sleepy": { "config": { "ms": 5000 } } } }
     });
     let in_flight: Vec<String> = (0..20).map(|_| server.launch(slow.clone())).collect();
     let new = server.upload("hostile", &with_custom_section(&hostile(), "v2"));
