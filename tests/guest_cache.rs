@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 use crate::{repo_root, weft_bin};
 
@@ -20,16 +21,7 @@ pub(crate) fn key(project: &Path) -> Result<String, String> {
         input.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
         input.extend_from_slice(bytes);
     };
-    let weft = weft_bin();
-    add(Path::new("weft"), &read(&weft)?);
-    for (tool, args) in [
-        ("go", ["env", "GOVERSION"]),
-        ("componentize-py", ["--version", ""]),
-    ] {
-        let args = args.iter().filter(|a| !a.is_empty());
-        let version = Command::new(tool).args(args).output().map(|o| o.stdout);
-        add(Path::new(tool), &version.unwrap_or_default());
-    }
+    add(Path::new("tools"), tools()?.as_bytes());
     let root = repo_root();
     for dir in [
         project.to_path_buf(),
@@ -41,6 +33,26 @@ pub(crate) fn key(project: &Path) -> Result<String, String> {
         }
     }
     Ok(weft_core::ports::digest_of(&input))
+}
+
+/// The digest of the `weft` binary (70 MB: read once per test process) and the versions of
+/// the Go and componentize-py toolchains.
+fn tools() -> Result<&'static str, String> {
+    static TOOLS: OnceLock<Result<String, String>> = OnceLock::new();
+    let tools = TOOLS.get_or_init(|| {
+        let mut text = weft_core::ports::digest_of(&read(&weft_bin())?);
+        for (tool, args) in [
+            ("go", ["env", "GOVERSION"]),
+            ("componentize-py", ["--version", ""]),
+        ] {
+            let args = args.iter().filter(|a| !a.is_empty());
+            let version = Command::new(tool).args(args).output().map(|o| o.stdout);
+            text.push('\n');
+            text.push_str(&String::from_utf8_lossy(&version.unwrap_or_default()));
+        }
+        Ok(text)
+    });
+    tools.as_deref().map_err(Clone::clone)
 }
 
 /// The file beside `out` that holds the key of the build `out` is.

@@ -17,6 +17,7 @@ use weft_core::run::{EndedRun, RunFilter, RunRecord};
 use weft_engine::io::InMemoryIoManager;
 use weft_store::Store;
 
+use crate::control::Control;
 use crate::daemon::Daemon;
 use crate::{Instance, Services};
 
@@ -137,6 +138,17 @@ async fn services(yaml: &str) -> (Services, Arc<AtomicU32>) {
     (services, steps)
 }
 
+/// [`services`] with the stand-in location uploaded as `hello`, and its control plane.
+async fn services_with_hello(yaml: &str) -> (Services, Arc<AtomicU32>, Arc<Control>) {
+    let (services, steps) = services(yaml).await;
+    let control = Arc::new(services.control());
+    control
+        .upload("hello", b"component".to_vec())
+        .await
+        .expect("upload");
+    (services, steps, control)
+}
+
 fn run(run_id: &str, status: RunStatus, created_ms: i64) -> RunRecord {
     RunRecord {
         run_id: run_id.into(),
@@ -203,12 +215,7 @@ async fn monitoring_fails_runs_that_went_silent_or_never_started() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sensor_launches_each_run_key_once_and_records_its_ticks() {
-    let (services, steps) = services("{}").await;
-    let control = Arc::new(services.control());
-    control
-        .upload("hello", b"component".to_vec())
-        .await
-        .expect("upload");
+    let (services, steps, control) = services_with_hello("{}").await;
     control
         .set_instigator(InstigatorKind::Sensor, "hello", "s", true)
         .await
@@ -251,12 +258,8 @@ async fn a_sensor_launches_each_run_key_once_and_records_its_ticks() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn queued_runs_start_within_the_coordinators_limit() {
-    let (services, steps) = services("run_coordinator: {max_concurrent_runs: 1}").await;
-    let control = Arc::new(services.control());
-    control
-        .upload("hello", b"component".to_vec())
-        .await
-        .expect("upload");
+    let (services, steps, control) =
+        services_with_hello("run_coordinator: {max_concurrent_runs: 1}").await;
     let launch = || weft_api::LaunchRequest {
         job: Some("hello_job".into()),
         ..weft_api::LaunchRequest::default()
@@ -287,12 +290,7 @@ async fn queued_runs_start_within_the_coordinators_limit() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_launcher_records_a_run_it_was_given_and_forgets_it_once_ended() {
-    let (services, _) = services("{}").await;
-    let control = services.control();
-    control
-        .upload("hello", b"component".to_vec())
-        .await
-        .expect("upload");
+    let (services, _, control) = services_with_hello("{}").await;
     let request = weft_api::LaunchRequest {
         job: Some("hello_job".into()),
         ..weft_api::LaunchRequest::default()
@@ -311,12 +309,7 @@ async fn the_launcher_records_a_run_it_was_given_and_forgets_it_once_ended() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_schedule_runs_its_latest_due_tick_once_and_a_bad_cron_fails_its_tick() {
-    let (services, steps) = services("{}").await;
-    let control = Arc::new(services.control());
-    control
-        .upload("hello", b"component".to_vec())
-        .await
-        .expect("upload");
+    let (services, steps, control) = services_with_hello("{}").await;
     for name in ["every_minute", "broken"] {
         control
             .set_instigator(InstigatorKind::Schedule, "hello", name, true)
@@ -366,12 +359,7 @@ async fn a_schedule_runs_its_latest_due_tick_once_and_a_bad_cron_fails_its_tick(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_run_is_retried_up_to_its_max_retries() {
-    let (services, steps) = services("{}").await;
-    let control = Arc::new(services.control());
-    control
-        .upload("hello", b"component".to_vec())
-        .await
-        .expect("upload");
+    let (services, steps, control) = services_with_hello("{}").await;
     let request = weft_api::LaunchRequest {
         job: Some("hello_job".into()),
         tags: [("fail", "yes"), ("weft/max_retries", "1")]
