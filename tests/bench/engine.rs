@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
+use weft_core::Cancel;
 
 use serde_json::{Value as Json, json};
 use weft_core::config::RunConfig;
@@ -102,7 +102,7 @@ impl Engine {
             EventWriter::spawn(self.store.clone())
         };
         let logs = FsComputeLogs::new(self.home.join("logs"));
-        let cancel = AtomicBool::new(false);
+        let cancel = Cancel::new();
         let executor = Executor {
             runner: &self.location,
             io,

@@ -291,7 +291,9 @@ fn measure(lang: Lang, wasm: &Path, runs: usize) -> Result<Figures, String> {
     };
     let call = || -> Result<f64, String> {
         let clock = Instant::now();
-        let attempt = engine.location.run_step(&request);
+        let attempt = engine
+            .location
+            .run_step(&request, &weft_core::Cancel::new());
         let elapsed = ms(clock.elapsed());
         attempt
             .result

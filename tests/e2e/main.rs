@@ -5,6 +5,7 @@
 
 mod api;
 mod bad_input;
+mod budgets;
 mod conformance;
 mod conformance_errors;
 mod daemon;

@@ -4,8 +4,8 @@
 
 #![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
 
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
+use weft_core::Cancel;
 
 use serde_json::json;
 use weft_core::config::RunConfig;
@@ -56,7 +56,7 @@ fn an_endless_loop_is_stopped_at_its_deadline() {
     let home = Home::new();
     let error = fails(&home, "loops_forever", "loop_op");
     assert!(
-        error.starts_with("timed out: still running after its deadline of 2s"),
+        error.starts_with("timed out after 2s: still running at its deadline"),
         "{error}"
     );
 }
@@ -227,7 +227,7 @@ fn the_host_survives_hostile_steps_while_a_run_beside_them_succeeds() {
     let location = host.load("hostile", &bytes, sandbox).unwrap();
     let io = InMemoryIoManager::default();
     let compute_logs = FsComputeLogs::new(&logs.0);
-    let cancel = AtomicBool::new(false);
+    let cancel = Cancel::new();
     let run = |job: &str| -> RunOutcome {
         let plan = plan_job(location.definitions(), job).unwrap();
         let config = RunConfig::default();

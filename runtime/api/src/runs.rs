@@ -387,10 +387,18 @@ mod tests {
                     message: "x".into(),
                     attempt: 1,
                     delay_ms: 1,
+                    cost: None,
                 },
             ),
             event("a", 3, EventKind::StepStart { attempt: 2 }),
-            event("a", 5, EventKind::StepSuccess { duration_ms: 2.0 }),
+            event(
+                "a",
+                5,
+                EventKind::StepSuccess {
+                    duration_ms: 2.0,
+                    cost: None,
+                },
+            ),
             event("b", 6, EventKind::StepStart { attempt: 1 }),
             event(
                 "c",

@@ -307,7 +307,7 @@ struct RunOpts {
 }
 
 /// Sandbox grants and limits on the command line (added to weft.yaml's).
-#[derive(clap::Args, Clone)]
+#[derive(clap::Args, Clone, Default)]
 struct GrantOpts {
     /// Grant a host directory, `HOST=GUEST[:ro]` (repeatable).
     #[arg(long = "grant-dir", value_parser = parse_dir_grant)]
@@ -321,6 +321,18 @@ struct GrantOpts {
     /// Deadline per step, in seconds.
     #[arg(long)]
     timeout: Option<f64>,
+    /// Bytes of one log line (message and fields), in KiB; longer lines are cut.
+    #[arg(long)]
+    log_line_kb: Option<usize>,
+    /// Log lines per step; more are dropped and counted.
+    #[arg(long)]
+    log_lines: Option<usize>,
+    /// Bytes of all the log lines of a step, in MiB.
+    #[arg(long)]
+    log_mb: Option<usize>,
+    /// Bytes of a step's outputs, in MiB; a step over it fails.
+    #[arg(long)]
+    output_mb: Option<usize>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

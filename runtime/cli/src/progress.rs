@@ -86,7 +86,7 @@ impl EventSink for Progress {
                     } => {
                         step.outputs.insert(output.clone(), shown(preview));
                     }
-                    EventKind::StepSuccess { duration_ms } => {
+                    EventKind::StepSuccess { duration_ms, .. } => {
                         step.status = "SUCCESS";
                         step.duration_ms = Some(*duration_ms);
                     }
@@ -112,7 +112,7 @@ impl EventSink for Progress {
 impl Progress {
     fn print(&self, key: &str, kind: &EventKind, step: &StepResult) {
         let line = match kind {
-            EventKind::StepSuccess { duration_ms } => {
+            EventKind::StepSuccess { duration_ms, .. } => {
                 let outputs: Vec<String> = step
                     .outputs
                     .iter()

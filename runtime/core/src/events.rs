@@ -52,6 +52,27 @@ pub enum FailureKind {
     OutOfMemory,
     /// An input could not be loaded or an output could not be stored.
     Io,
+    /// The run was canceled while the step ran, and the step was stopped.
+    Canceled,
+    /// The step pushed more through the host than its budget allows (an output's size).
+    Budget,
+}
+
+/// What one step attempt cost, measured by the host that ran its guest.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct StepCost {
+    /// From the call's start (a fresh instance) to its end.
+    pub wall_ms: f64,
+    /// CPU time of the thread that ran the guest: its code and the host calls it made.
+    pub cpu_ms: f64,
+    /// The most linear memory and tables the guest held at once, over all its instances.
+    pub peak_memory_bytes: u64,
+    /// Calls the guest made into the host (WASI and Weft's imports), and their time.
+    pub host_calls: u64,
+    pub host_call_ms: f64,
+    /// Bytes the guest wrote to its log (kept or not), and of its outputs.
+    pub log_bytes: u64,
+    pub output_bytes: u64,
 }
 
 /// What happened.
@@ -90,17 +111,24 @@ pub enum EventKind {
     },
     StepSuccess {
         duration_ms: f64,
+        /// What the attempt cost, when a guest ran.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cost: Option<StepCost>,
     },
     StepFailure {
         message: String,
         kind: FailureKind,
         attempt: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cost: Option<StepCost>,
     },
     /// A failed attempt will be tried again after `delay_ms`.
     StepUpForRetry {
         message: String,
         attempt: u32,
         delay_ms: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cost: Option<StepCost>,
     },
     /// A step did not run because a step it depends on failed.
     StepSkipped {
@@ -169,12 +197,15 @@ impl Event {
             EventKind::AssetMaterialization { asset_key, .. } => {
                 format!("materialized {asset_key}")
             }
-            EventKind::StepSuccess { duration_ms } => format!("succeeded in {duration_ms:.2} ms"),
+            EventKind::StepSuccess { duration_ms, .. } => {
+                format!("succeeded in {duration_ms:.2} ms")
+            }
             EventKind::StepFailure { message, .. } => format!("failed: {message}"),
             EventKind::StepUpForRetry {
                 message,
                 attempt,
                 delay_ms,
+                ..
             } => {
                 format!("attempt {attempt} failed ({message}); retrying in {delay_ms} ms")
             }
@@ -199,11 +230,16 @@ mod tests {
                 message: "boom".into(),
                 attempt: 1,
                 delay_ms: 10,
+                cost: Some(StepCost {
+                    cpu_ms: 1.5,
+                    ..StepCost::default()
+                }),
             },
         };
         let json = serde_json::to_value(&e).unwrap();
         assert_eq!(json["type"], "STEP_UP_FOR_RETRY");
         assert_eq!(json["attempt"], 1);
+        assert_eq!(json["cost"]["cpu_ms"], 1.5);
         let back: Event = serde_json::from_value(json).unwrap();
         assert_eq!(back, e);
     }

@@ -76,6 +76,14 @@ pub struct Limits {
     pub memory_mb: Option<usize>,
     /// A step's deadline, in seconds (default 60).
     pub timeout_seconds: Option<f64>,
+    /// Bytes of one log line, message and fields, in KiB (default 64).
+    pub log_line_kb: Option<usize>,
+    /// Log lines of one step (default 10,000).
+    pub log_lines: Option<usize>,
+    /// Bytes of all the log lines of one step, in MiB (default 16).
+    pub log_mb: Option<usize>,
+    /// Bytes of a step's outputs, in MiB (default 64).
+    pub output_mb: Option<usize>,
 }
 
 impl Limits {
@@ -84,6 +92,37 @@ impl Limits {
         Limits {
             memory_mb: self.memory_mb.or(defaults.memory_mb),
             timeout_seconds: self.timeout_seconds.or(defaults.timeout_seconds),
+            log_line_kb: self.log_line_kb.or(defaults.log_line_kb),
+            log_lines: self.log_lines.or(defaults.log_lines),
+            log_mb: self.log_mb.or(defaults.log_mb),
+            output_mb: self.output_mb.or(defaults.output_mb),
+        }
+    }
+}
+
+/// What one call may push through the host besides its memory and time: each bounded, so
+/// a flood costs its own step and never the host's memory. Past a log budget, lines are
+/// cut or dropped and the step is told in a log line; past the output budget, the step
+/// fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Budgets {
+    /// Bytes of one log line, its message and fields together (64 KiB).
+    pub log_line_bytes: usize,
+    /// Log lines of one call: the events a step can make (10,000).
+    pub log_lines: usize,
+    /// Bytes of all of a call's log lines (16 MiB).
+    pub log_bytes: usize,
+    /// Bytes of a step's outputs, all together (64 MiB).
+    pub output_bytes: usize,
+}
+
+impl Default for Budgets {
+    fn default() -> Self {
+        Budgets {
+            log_line_bytes: 64 << 10,
+            log_lines: 10_000,
+            log_bytes: 16 << 20,
+            output_bytes: 64 << 20,
         }
     }
 }
@@ -103,6 +142,8 @@ pub struct Sandbox {
     pub output_limit_bytes: usize,
     /// Whether its steps may start Kubernetes Jobs (the `k8s-jobs` import).
     pub k8s_jobs: bool,
+    /// What a call may push through the host.
+    pub budgets: Budgets,
 }
 
 impl Default for Sandbox {
@@ -115,6 +156,7 @@ impl Default for Sandbox {
             timeout: Duration::from_secs(60),
             output_limit_bytes: 1 << 20,
             k8s_jobs: false,
+            budgets: Budgets::default(),
         }
     }
 }
@@ -128,6 +170,8 @@ pub enum GrantError {
     UnsetEnv { location: String, var: String },
     #[error("step timeout must be a positive number of seconds, got {0}")]
     Timeout(f64),
+    #[error("{0} must be a positive number")]
+    Budget(&'static str),
 }
 
 impl Grants {
@@ -168,6 +212,24 @@ impl Grants {
                 return Err(GrantError::Timeout(secs));
             }
             sandbox.timeout = Duration::from_secs_f64(secs);
+        }
+        let budgets = &mut sandbox.budgets;
+        for (value, name, slot, scale) in [
+            (
+                limits.log_line_kb,
+                "log_line_kb",
+                &mut budgets.log_line_bytes,
+                10,
+            ),
+            (limits.log_lines, "log_lines", &mut budgets.log_lines, 0),
+            (limits.log_mb, "log_mb", &mut budgets.log_bytes, 20),
+            (limits.output_mb, "output_mb", &mut budgets.output_bytes, 20),
+        ] {
+            match value {
+                Some(0) => return Err(GrantError::Budget(name)),
+                Some(n) => *slot = n.saturating_mul(1 << scale),
+                None => {}
+            }
         }
         for dir in &self.dirs {
             if !is_dir(&dir.host) {
@@ -235,6 +297,9 @@ mod tests {
         let limits = Limits {
             memory_mb: Some(8),
             timeout_seconds: Some(0.5),
+            log_lines: Some(5),
+            output_mb: Some(2),
+            ..Limits::default()
         };
         let sandbox = grants
             .resolve("l", limits, |n| Some(n.to_lowercase()), |_| true)
@@ -249,6 +314,21 @@ mod tests {
         );
         assert_eq!(sandbox.memory_limit_bytes, 8 << 20);
         assert_eq!(sandbox.timeout, Duration::from_millis(500));
+        let budgets = Budgets {
+            log_lines: 5,
+            output_bytes: 2 << 20,
+            ..Budgets::default()
+        };
+        assert_eq!(sandbox.budgets, budgets);
+        let none = Limits {
+            log_mb: Some(0),
+            ..Limits::default()
+        };
+        let refused = grants.resolve("l", none, |_| Some(String::new()), |_| true);
+        assert_eq!(
+            refused.unwrap_err().to_string(),
+            "log_mb must be a positive number"
+        );
         assert_eq!(sandbox.resources[0].1, Value::json(r#"{"x":1}"#));
         assert!(sandbox.k8s_jobs);
         let bad = Limits {

@@ -13,6 +13,7 @@
 //! assert_eq!(sel.to_string(), "group:numbers,summed_two_sums+");
 //! ```
 
+pub mod cancel;
 pub mod clock;
 pub mod config;
 pub mod coordinator;
@@ -29,6 +30,7 @@ pub mod status;
 pub mod validate;
 pub mod workspace;
 
+pub use cancel::Cancel;
 pub use clock::now_ms;
 pub use defs::{AssetKey, Definitions, Tags};
 pub use events::{Event, EventKind, RunStatus};

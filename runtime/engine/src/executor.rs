@@ -8,10 +8,10 @@
 //! Outputs pass to downstream steps in memory and are stored through the I/O manager.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use weft_core::Cancel;
 use weft_core::config::RunConfig;
 use weft_core::defs::{StepTarget, Tags, Value};
 use weft_core::events::{Event, EventKind, FailureKind, LogLevel, RunStatus};
@@ -66,8 +66,9 @@ pub struct Executor<'a> {
     pub io: &'a dyn IoManager,
     pub compute_logs: &'a dyn ComputeLogStore,
     pub sink: &'a dyn EventSink,
-    /// Set to stop starting new steps; steps under way finish.
-    pub cancel: &'a AtomicBool,
+    /// Raised to stop the run: no new step starts, and the steps under way are stopped
+    /// where they are (each runner watches it).
+    pub cancel: &'a Cancel,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -87,6 +88,8 @@ struct Board {
     outputs: Vec<HashMap<String, Value>>,
     failed: Vec<(String, String)>,
     skipped: Vec<String>,
+    /// Steps stopped in flight by a cancel.
+    interrupted: Vec<String>,
 }
 
 impl Executor<'_> {
@@ -117,6 +120,7 @@ impl Executor<'_> {
             outputs: vec![HashMap::new(); steps.len()],
             failed: Vec::new(),
             skipped: Vec::new(),
+            interrupted: Vec::new(),
         };
         let shared = (Mutex::new(board), Condvar::new());
         let workers = kind.workers().min(steps.len().max(1));
@@ -127,7 +131,7 @@ impl Executor<'_> {
             self.work(spec, &readers, &shared);
         });
         let board = shared.0.into_inner().unwrap_or_else(|p| p.into_inner());
-        let canceled = self.cancel.load(Ordering::SeqCst);
+        let canceled = self.cancel.is_canceled();
         let mut skipped = board.skipped;
         // Whatever never ran (a cancel) is reported as skipped too.
         let mut never_ran = Vec::new();
@@ -145,15 +149,15 @@ impl Executor<'_> {
         if !never_ran.is_empty() {
             self.sink.emit(never_ran);
         }
-        let (status, last) = if !board.failed.is_empty() {
+        let (status, last) = if canceled && !(skipped.is_empty() && board.interrupted.is_empty()) {
+            (RunStatus::Canceled, EventKind::RunCanceled)
+        } else if !board.failed.is_empty() {
             let names: Vec<&str> = board.failed.iter().map(|(k, _)| k.as_str()).collect();
             let message = match board.failed.as_slice() {
                 [(step, msg)] => format!("step {step} failed: {msg}"),
                 _ => format!("steps {} failed", names.join(", ")),
             };
             (RunStatus::Failure, EventKind::RunFailure { message })
-        } else if canceled && !skipped.is_empty() {
-            (RunStatus::Canceled, EventKind::RunCanceled)
         } else {
             (RunStatus::Success, EventKind::RunSuccess)
         };
@@ -170,7 +174,7 @@ impl Executor<'_> {
         let (lock, wake) = shared;
         let Ok(mut board) = lock.lock() else { return };
         loop {
-            if self.cancel.load(Ordering::SeqCst) {
+            if self.cancel.is_canceled() {
                 board.ready.clear();
             }
             if let Some(i) = board.ready.pop_front() {
@@ -196,7 +200,12 @@ impl Executor<'_> {
                             }
                         }
                     }
-                    Err(message) => {
+                    // What never ran after it is reported as canceled at the end.
+                    Err((_, FailureKind::Canceled)) => {
+                        board.state[i] = State::Failed;
+                        board.interrupted.push(step.key.clone());
+                    }
+                    Err((message, _)) => {
                         board.state[i] = State::Failed;
                         board.failed.push((step.key.clone(), message));
                         self.skip_downstream(spec, i, &mut board);
@@ -238,13 +247,14 @@ impl Executor<'_> {
         }
     }
 
-    /// Runs every attempt of one step. Returns its outputs, or the last failure message.
+    /// Runs every attempt of one step. Returns its outputs, or the last failure's message
+    /// and kind.
     fn run_step(
         &self,
         spec: &RunSpec<'_>,
         step: &Step,
         inputs: Result<Vec<(String, InputArg)>, String>,
-    ) -> Result<HashMap<String, Value>, String> {
+    ) -> Result<HashMap<String, Value>, (String, FailureKind)> {
         let event = |kind: EventKind, at: i64| Event {
             run_id: spec.run_id.to_owned(),
             step_key: Some(step.key.clone()),
@@ -262,11 +272,12 @@ impl Executor<'_> {
                             message: message.clone(),
                             kind: FailureKind::Io,
                             attempt: 1,
+                            cost: None,
                         },
                         at,
                     ),
                 ]);
-                return Err(message);
+                return Err((message, FailureKind::Io));
             }
         };
         let mut request = request_for(spec, step, inputs, 1);
@@ -280,13 +291,17 @@ impl Executor<'_> {
                 now_ms(),
             )]);
             let clock = Instant::now();
-            let attempt = self.runner.run_step(&request);
+            let attempt = self.runner.run_step(&request, self.cancel);
+            let cost = attempt.cost;
             let mut events = Vec::new();
             let result = self.finish_attempt(spec, step, attempt, &mut events, &event);
             match result {
                 Ok(outputs) => {
                     let duration_ms = clock.elapsed().as_secs_f64() * 1e3;
-                    events.push(event(EventKind::StepSuccess { duration_ms }, now_ms()));
+                    events.push(event(
+                        EventKind::StepSuccess { duration_ms, cost },
+                        now_ms(),
+                    ));
                     self.sink.emit(events);
                     return Ok(outputs);
                 }
@@ -296,26 +311,41 @@ impl Executor<'_> {
                         .filter(|p| failure.retryable && request.attempt <= p.max_retries)
                         .map(|p| p.delay_before(request.attempt));
                     let message = failure.message;
-                    if let Some(delay_ms) = retry.filter(|_| !self.cancel.load(Ordering::SeqCst)) {
+                    if let Some(delay_ms) = retry.filter(|_| !self.cancel.is_canceled()) {
                         let kind = EventKind::StepUpForRetry {
                             message,
                             attempt: request.attempt,
                             delay_ms,
+                            cost,
                         };
                         events.push(event(kind, now_ms()));
                         self.sink.emit(events);
-                        std::thread::sleep(Duration::from_millis(delay_ms));
                         request.attempt += 1;
+                        if self.cancel.wait_timeout(Duration::from_millis(delay_ms)) {
+                            let message = format!(
+                                "canceled: the run was canceled before attempt {}",
+                                request.attempt
+                            );
+                            let kind = EventKind::StepFailure {
+                                message: message.clone(),
+                                kind: FailureKind::Canceled,
+                                attempt: request.attempt - 1,
+                                cost: None,
+                            };
+                            self.sink.emit(vec![event(kind, now_ms())]);
+                            return Err((message, FailureKind::Canceled));
+                        }
                         continue;
                     }
                     let kind = EventKind::StepFailure {
                         message: message.clone(),
                         kind: failure.kind,
                         attempt: request.attempt,
+                        cost,
                     };
                     events.push(event(kind, now_ms()));
                     self.sink.emit(events);
-                    return Err(message);
+                    return Err((message, failure.kind));
                 }
             }
         }

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use weft_core::defs::{AssetKey, StepTarget};
 use weft_core::events::FailureKind;
 
-use weft_core::ports::{StepAttempt, StepFailure, StepRequest, StepRunner};
+use weft_core::Cancel;
+use weft_core::ports::{StepAttempt, StepRequest, StepRunner};
 
 /// Routes asset steps by key; op steps go to the first runner.
 pub struct AssetRouter<'a> {
@@ -23,26 +24,21 @@ impl<'a> AssetRouter<'a> {
 }
 
 impl StepRunner for AssetRouter<'_> {
-    fn run_step(&self, request: &StepRequest) -> StepAttempt {
+    fn run_step(&self, request: &StepRequest, cancel: &Cancel) -> StepAttempt {
         let index = match &request.target {
             StepTarget::Asset(key) => self.owners.get(key).copied(),
             StepTarget::Op(_) => Some(0),
         };
         match index.and_then(|i| self.runners.get(i)) {
-            Some(runner) => runner.run_step(request),
-            None => StepAttempt {
-                result: Err(StepFailure {
-                    message: format!(
-                        "no code location in this run defines step {}",
-                        request.step_key
-                    ),
-                    kind: FailureKind::Io,
-                    retryable: false,
-                }),
-                logs: Vec::new(),
-                stdout: Vec::new(),
-                stderr: Vec::new(),
-            },
+            Some(runner) => runner.run_step(request, cancel),
+            None => StepAttempt::failed(
+                format!(
+                    "no code location in this run defines step {}",
+                    request.step_key
+                ),
+                FailureKind::Io,
+                false,
+            ),
         }
     }
 }

@@ -12,8 +12,13 @@
 //! handoff per step, and on a 2-core machine a context switch away from the executor);
 //! while it waits on its timer instead, sends cost the executor almost nothing and a
 //! batch holds every step that finished in the window. `flush` cuts the window short.
+//!
+//! The queue is bounded by bytes ([`QUEUE_BYTES`]): an executor thread that sends while
+//! that much waits to be written waits itself (back-pressure), so a flood of log lines or a
+//! database that is slow or gone never grows the host's memory without limit. Sends from
+//! async code (the control plane's own few events) are never held.
 
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -23,13 +28,73 @@ use weft_core::ports::RunStorage;
 
 /// Where the executor sends events.
 pub trait EventSink: Sync {
-    /// Queues the events of one step attempt (or one run event); never blocks.
+    /// Queues the events of one step attempt (or one run event); blocks only while the
+    /// queue is full.
     fn emit(&self, events: Vec<Event>);
 }
 
 enum Message {
-    Events(Vec<Event>),
+    /// Events, and the bytes they hold of the queue's room.
+    Events(Vec<Event>, usize),
     Flush(oneshot::Sender<Result<(), FlushError>>),
+}
+
+/// The most event bytes (about) that wait to be written before senders wait too.
+pub const QUEUE_BYTES: usize = 64 << 20;
+
+/// The bytes queued and not yet written, shared by the senders and the writer task.
+#[derive(Default)]
+struct Backlog {
+    bytes: Mutex<usize>,
+    room: Condvar,
+}
+
+impl Backlog {
+    /// Takes `bytes` of room, waiting for it while the queue is full (unless `wait` is
+    /// false: a sender on the async runtime must not block it). An event batch larger
+    /// than the whole queue goes through alone.
+    fn take(&self, bytes: usize, wait: bool) {
+        let Ok(mut queued) = self.bytes.lock() else {
+            return;
+        };
+        while wait && *queued > 0 && *queued + bytes > QUEUE_BYTES {
+            queued = match self.room.wait(queued) {
+                Ok(queued) => queued,
+                Err(_) => return,
+            };
+        }
+        *queued += bytes;
+    }
+
+    /// Gives back the room of `bytes` written (or handed back).
+    fn release(&self, bytes: usize) {
+        if bytes == 0 {
+            return;
+        }
+        if let Ok(mut queued) = self.bytes.lock() {
+            *queued = queued.saturating_sub(bytes);
+            self.room.notify_all();
+        }
+    }
+}
+
+/// About how many bytes `events` hold: their text, plus a little for the rest.
+fn weight(events: &[Event]) -> usize {
+    events
+        .iter()
+        .map(|e| {
+            128 + match &e.kind {
+                weft_core::EventKind::Log {
+                    message, fields, ..
+                } => message.len() + fields.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>(),
+                weft_core::EventKind::StepFailure { message, .. }
+                | weft_core::EventKind::StepUpForRetry { message, .. }
+                | weft_core::EventKind::RunFailure { message } => message.len(),
+                weft_core::EventKind::StepOutput { preview, .. } => preview.len(),
+                _ => 0,
+            }
+        })
+        .sum()
 }
 
 /// Events that could not be written, with the last storage error.
@@ -46,6 +111,7 @@ pub struct EventWriter {
     tx: mpsc::UnboundedSender<Message>,
     /// Wakes the writer from its gathering window when a flush is waiting.
     flushing: Arc<Notify>,
+    backlog: Arc<Backlog>,
 }
 
 /// How many times a failing batch is tried before `flush` gives up.
@@ -60,8 +126,28 @@ impl EventWriter {
     pub fn spawn<S: RunStorage>(storage: Arc<S>) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         let flushing = Arc::new(Notify::new());
-        tokio::spawn(run(storage, rx, flushing.clone()));
-        EventWriter { tx, flushing }
+        let backlog = Arc::new(Backlog::default());
+        tokio::spawn(run(storage, rx, flushing.clone(), backlog.clone()));
+        EventWriter {
+            tx,
+            flushing,
+            backlog,
+        }
+    }
+
+    /// Queues `events` without waiting for room: for async code, which must not block
+    /// (the control plane's own few events). Executor threads use [`EventSink::emit`].
+    pub fn emit_now(&self, events: Vec<Event>) {
+        self.send(events, false);
+    }
+
+    fn send(&self, events: Vec<Event>, wait: bool) {
+        let bytes = weight(&events);
+        self.backlog.take(bytes, wait);
+        // The receiver lives as long as any sender: the task ends only after every handle.
+        if self.tx.send(Message::Events(events, bytes)).is_err() {
+            self.backlog.release(bytes);
+        }
     }
 
     /// Waits until every event sent before this call is written (or failed for good).
@@ -79,8 +165,7 @@ impl EventWriter {
 
 impl EventSink for EventWriter {
     fn emit(&self, events: Vec<Event>) {
-        // The receiver lives as long as any sender: the task ends only after every handle.
-        let _ = self.tx.send(Message::Events(events));
+        self.send(events, true);
     }
 }
 
@@ -88,12 +173,14 @@ async fn run<S: RunStorage>(
     storage: Arc<S>,
     mut rx: mpsc::UnboundedReceiver<Message>,
     flushing: Arc<Notify>,
+    backlog: Arc<Backlog>,
 ) {
     let mut pending: Vec<Event> = Vec::new();
+    let mut pending_bytes = 0;
     let mut waiters = Vec::new();
     while let Some(first) = rx.recv().await {
         // Gather: what arrives meanwhile joins this batch without waking the task.
-        if matches!(first, Message::Events(_)) {
+        if matches!(first, Message::Events(..)) {
             tokio::select! {
                 () = tokio::time::sleep(WINDOW) => {}
                 () = flushing.notified() => {}
@@ -102,7 +189,10 @@ async fn run<S: RunStorage>(
         let mut next = Some(first);
         while let Some(message) = next {
             match message {
-                Message::Events(mut events) => pending.append(&mut events),
+                Message::Events(mut events, bytes) => {
+                    pending.append(&mut events);
+                    pending_bytes += bytes;
+                }
                 Message::Flush(done) => waiters.push(done),
             }
             next = rx.try_recv().ok();
@@ -113,6 +203,7 @@ async fn run<S: RunStorage>(
                 match storage.append(&pending).await {
                     Ok(()) => {
                         pending.clear();
+                        backlog.release(std::mem::take(&mut pending_bytes));
                         result = Ok(());
                         break;
                     }
@@ -133,10 +224,13 @@ async fn run<S: RunStorage>(
         for done in waiters.drain(..) {
             let reply = match &result {
                 Ok(()) => Ok(()),
-                Err(error) => Err(FlushError {
-                    error: error.clone(),
-                    unwritten: std::mem::take(&mut pending),
-                }),
+                Err(error) => {
+                    backlog.release(std::mem::take(&mut pending_bytes));
+                    Err(FlushError {
+                        error: error.clone(),
+                        unwritten: std::mem::take(&mut pending),
+                    })
+                }
             };
             let _ = done.send(reply);
         }

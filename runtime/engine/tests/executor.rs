@@ -36,7 +36,7 @@ fn number(v: &Value) -> i64 {
 }
 
 impl StepRunner for Arith {
-    fn run_step(&self, req: &StepRequest) -> StepAttempt {
+    fn run_step(&self, req: &StepRequest, _cancel: &weft_core::Cancel) -> StepAttempt {
         let StepTarget::Op(op) = &req.target else {
             panic!("ops only")
         };
@@ -64,6 +64,7 @@ impl StepRunner for Arith {
                     logs: vec![],
                     stdout: vec![],
                     stderr: vec![],
+                    cost: None,
                 };
             }
             other => Err(fail(&format!("no op {other}"), false)),
@@ -80,6 +81,7 @@ impl StepRunner for Arith {
             logs: vec![],
             stdout: b"printed\n".to_vec(),
             stderr: vec![],
+            cost: None,
         }
     }
 }
@@ -200,7 +202,7 @@ fn execute(defs: &Definitions, job: &str, kind: ExecutorKind) -> (RunOutcome, Co
     ));
     let logs = FsComputeLogs::new(&logs_dir);
     let sink = Collect::default();
-    let cancel = AtomicBool::new(false);
+    let cancel = weft_core::Cancel::new();
     let executor = Executor {
         runner: &Arith,
         io: &io,

@@ -10,6 +10,7 @@ use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, DeleteParams, ListParams, LogParams, PostParams};
 use kube::runtime::watcher;
+use weft_core::Cancel;
 
 use crate::K8sError;
 
@@ -29,6 +30,13 @@ pub struct Finished {
     pub reason: String,
     /// Its container's exit code, when it ran to an exit.
     pub exit_code: Option<i32>,
+}
+
+/// Resolves when `cancel` is raised.
+async fn canceled(cancel: &Cancel) {
+    while !cancel.is_canceled() {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 /// How long the log of a Job that ended may take to arrive in full.
@@ -114,19 +122,34 @@ impl Kube {
         })
     }
 
-    /// Creates `job` and waits for it.
-    pub async fn run(&self, job: &Job) -> Result<Finished, K8sError> {
+    /// Creates `job` and waits for it; deletes it (with its pod) if `cancel` is raised
+    /// first.
+    pub async fn run(&self, job: &Job, cancel: &Cancel) -> Result<Finished, K8sError> {
         let name = self.create(job).await?;
-        self.wait(&name).await
+        tokio::select! {
+            finished = self.wait(&name) => finished,
+            () = canceled(cancel) => self.delete_canceled(&name).await,
+        }
+    }
+
+    /// Deletes Job `name`, canceled while it ran.
+    async fn delete_canceled(&self, name: &str) -> Result<Finished, K8sError> {
+        self.delete(name).await?;
+        Ok(Finished {
+            succeeded: false,
+            reason: "canceled while it ran, and deleted".into(),
+            exit_code: None,
+        })
     }
 
     /// Creates `job`, hands each line of its pod's log to `line` while it runs, and waits
-    /// for it to end, for at most `timeout`: a Job still running then is deleted (with
-    /// its pod) and counts as failed.
+    /// for it to end, for at most `timeout`: a Job still running then, or when `cancel` is
+    /// raised, is deleted (with its pod) and counts as failed.
     pub async fn run_following(
         &self,
         job: &Job,
         timeout: std::time::Duration,
+        cancel: &Cancel,
         mut line: impl FnMut(&str) + Send,
     ) -> Result<Finished, K8sError> {
         let name = self.create(job).await?;
@@ -148,8 +171,15 @@ impl Kube {
                 }
             }
         };
+        let work = async {
+            tokio::select! {
+                finished = work => Some(finished),
+                () = canceled(cancel) => None,
+            }
+        };
         match tokio::time::timeout(timeout, work).await {
-            Ok(finished) => finished,
+            Ok(Some(finished)) => finished,
+            Ok(None) => self.delete_canceled(&name).await,
             Err(_) => {
                 self.delete(&name).await?;
                 Ok(Finished {

@@ -9,6 +9,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use weft_core::Cancel;
 use weft_core::ports::{ExternalJob, ExternalJobError, ExternalJobStep, ExternalJobs};
 
 use crate::spec::{self, RUN_LABEL, STEP_LABEL};
@@ -78,6 +79,7 @@ impl ExternalJobs for KubeJobs {
         job: &ExternalJob,
         step: &ExternalJobStep<'_>,
         line: &(dyn Fn(&str) + Send + Sync),
+        cancel: &Cancel,
     ) -> Result<String, ExternalJobError> {
         let refused = |message: String| ExternalJobError {
             name: None,
@@ -117,7 +119,7 @@ impl ExternalJobs for KubeJobs {
                     )
                 })
                 .await?;
-            kube.run_following(&spec, timeout, follow).await
+            kube.run_following(&spec, timeout, cancel, follow).await
         });
         let finished = finished.map_err(|e| ExternalJobError {
             name: Some(name.clone()),

@@ -12,7 +12,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use weft_core::Cancel;
 use weft_core::defs::Tags;
+use weft_core::events::FailureKind;
 use weft_core::ports::{RunLauncher, StepAnswers, StepAttempt, StepRequest, StepRunner};
 use weft_core::run::RunRecord;
 
@@ -64,12 +66,17 @@ impl K8sPods {
         spec::tag_layers(tags, step_tags).map_err(|e| e.to_string())
     }
 
-    /// Runs `workload` as a Job to its end (blocking; not on the async runtime). Returns
-    /// whether it completed and how it ended, with its pod's last log lines if it failed.
-    fn run(&self, workload: &Workload) -> Result<(bool, String), String> {
+    /// Runs `workload` as a Job to its end, or until `cancel` deletes it (blocking; not on
+    /// the async runtime). Returns whether it completed and how it ended, with its pod's
+    /// last log lines if it failed.
+    fn run(&self, workload: &Workload, cancel: &Cancel) -> Result<(bool, String), String> {
         let job = spec::job(&self.config, workload).map_err(|e| e.to_string())?;
         self.runtime.block_on(async {
-            let finished = self.kube.run(&job).await.map_err(|e| e.to_string())?;
+            let finished = self
+                .kube
+                .run(&job, cancel)
+                .await
+                .map_err(|e| e.to_string())?;
             let mut how = format!("Job {}: {}", workload.name, finished.reason);
             if !finished.succeeded {
                 match self.kube.tail(&workload.name, TAIL_LINES).await {
@@ -99,7 +106,8 @@ impl RunLauncher for K8sRunLauncher {
             env: pods.env_of(&run.location),
             tags: K8sPods::tags(&run.tags, &Tags::new())?,
         };
-        pods.run(&workload).map(|(_, how)| how)
+        // A canceled run stops in its own pod (it watches the database), not here.
+        pods.run(&workload, &Cancel::new()).map(|(_, how)| how)
     }
 }
 
@@ -111,7 +119,7 @@ pub struct K8sStepRunner {
 }
 
 impl StepRunner for K8sStepRunner {
-    fn run_step(&self, request: &StepRequest) -> StepAttempt {
+    fn run_step(&self, request: &StepRequest, cancel: &Cancel) -> StepAttempt {
         let (run_id, step, attempt) = (&request.run_id, &request.step_key, request.attempt);
         let location = self.answers.location_of(run_id).unwrap_or_default();
         let tags = match K8sPods::tags(&request.tags, &request.step_tags) {
@@ -136,7 +144,17 @@ impl StepRunner for K8sStepRunner {
             env: self.pods.env_of(&location),
             tags,
         };
-        let ended = self.pods.run(&workload);
+        let ended = self.pods.run(&workload, cancel);
+        if cancel.is_canceled() {
+            return StepAttempt::failed(
+                format!(
+                    "canceled: the run was canceled while the step ran; {}",
+                    ended.map_or_else(|e| e, |(_, how)| how)
+                ),
+                FailureKind::Canceled,
+                false,
+            );
+        }
         // The pod's answer counts, whatever happened to the pod after it answered.
         match self.answers.answer(request) {
             Some(Ok(attempt)) => attempt,

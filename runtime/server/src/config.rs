@@ -30,9 +30,13 @@
 //!   env_secrets: [weft-database]
 //!   secret_env: { WEFT_TOKEN: { secret: weft-auth, key: token } }   # one key each
 //!   resources: { requests: { cpu: 250m, memory: 256Mi } }
-//! sandbox:
-//!   memory_mb: 256
-//!   step_timeout_seconds: 60
+//! sandbox:                    # every call into a guest (defaults shown)
+//!   memory_mb: 256            # all its memories and tables together
+//!   step_timeout_seconds: 60  # wall time, guest code and host calls alike
+//!   log_line_kb: 64           # one log line, message and fields (cut past it)
+//!   log_lines: 10000          # log lines of one step (dropped past it, and counted)
+//!   log_mb: 16                # all the log lines of one step
+//!   output_mb: 64             # a step's outputs (the step fails past it)
 //! locations:
 //!   numbers:
 //!     path: /srv/locations/numbers.wasm   # `weft serve` uploads it at start
@@ -272,6 +276,10 @@ impl Default for RunMonitoring {
 pub struct SandboxConfig {
     pub memory_mb: Option<usize>,
     pub step_timeout_seconds: Option<f64>,
+    pub log_line_kb: Option<usize>,
+    pub log_lines: Option<usize>,
+    pub log_mb: Option<usize>,
+    pub output_mb: Option<usize>,
 }
 
 impl SandboxConfig {
@@ -279,6 +287,10 @@ impl SandboxConfig {
         Limits {
             memory_mb: self.memory_mb,
             timeout_seconds: self.step_timeout_seconds,
+            log_line_kb: self.log_line_kb,
+            log_lines: self.log_lines,
+            log_mb: self.log_mb,
+            output_mb: self.output_mb,
         }
     }
 }

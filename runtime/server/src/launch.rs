@@ -5,8 +5,8 @@
 //! step to the location that owns it.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::AtomicBool;
 
+use weft_core::Cancel;
 use weft_core::config::RunConfig;
 use weft_core::defs::{AssetKey, Definitions, Tags};
 use weft_core::events::RunStatus;
@@ -120,7 +120,7 @@ pub struct RunServices<'a> {
     pub io: &'a dyn IoManager,
     pub compute_logs: &'a dyn ComputeLogStore,
     pub sink: &'a dyn EventSink,
-    pub cancel: &'a AtomicBool,
+    pub cancel: &'a Cancel,
     pub kind: ExecutorKind,
     /// Runs every step attempt instead of the loaded locations (the multiprocess
     /// executor's step processes); `None` runs them here.

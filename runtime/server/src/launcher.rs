@@ -16,10 +16,10 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use weft_core::Cancel;
 use weft_core::events::{Event, EventKind, RunStatus};
 use weft_core::now_ms;
 use weft_core::ports::{CodeLocation, ComputeLogStore, IoManager, RunLauncher, StepRunner};
@@ -61,7 +61,7 @@ pub struct Launcher {
     steps: Option<Arc<dyn StepRunner>>,
     /// Cancel flags of the runs in flight here, by run id (with the process launcher, the
     /// runs whose process this one waits for; each watches for a cancel itself).
-    in_flight: Mutex<HashMap<String, Arc<AtomicBool>>>,
+    in_flight: Mutex<HashMap<String, Cancel>>,
 }
 
 impl Launcher {
@@ -94,7 +94,7 @@ impl Launcher {
     /// Starts executing `prepared` (already recorded) on its own thread.
     pub fn start(self: &Arc<Self>, prepared: Prepared, locations: Vec<Arc<dyn CodeLocation>>) {
         let run_id = prepared.record.run_id.clone();
-        let cancel = Arc::new(AtomicBool::new(false));
+        let cancel = Cancel::new();
         if let Ok(mut in_flight) = self.in_flight.lock() {
             in_flight.insert(run_id.clone(), cancel.clone());
         }
@@ -116,7 +116,7 @@ impl Launcher {
         };
         if let Err(e) = spawned {
             self.forget(&run_id);
-            self.writer.emit(vec![Event {
+            self.writer.emit_now(vec![Event {
                 run_id,
                 step_key: None,
                 timestamp_ms: now_ms(),
@@ -127,12 +127,7 @@ impl Launcher {
         }
     }
 
-    fn execute(
-        &self,
-        prepared: &Prepared,
-        locations: &[Arc<dyn CodeLocation>],
-        cancel: &AtomicBool,
-    ) {
+    fn execute(&self, prepared: &Prepared, locations: &[Arc<dyn CodeLocation>], cancel: &Cancel) {
         let run_id = &prepared.record.run_id;
         let refs: Vec<&dyn CodeLocation> = locations.iter().map(AsRef::as_ref).collect();
         let services = RunServices {
@@ -212,7 +207,7 @@ impl Launcher {
             .and_then(|m| m.get(run_id).cloned());
         match flag {
             Some(flag) => {
-                flag.store(true, Ordering::SeqCst);
+                flag.cancel();
                 true
             }
             None => false,
@@ -243,7 +238,7 @@ impl Launcher {
 
     /// Writes `events` through the server's event writer and waits until they are stored.
     pub async fn record(&self, events: Vec<Event>) -> Result<(), String> {
-        self.writer.emit(events);
+        self.writer.emit_now(events);
         self.writer.flush().await.map_err(|e| e.to_string())
     }
 }

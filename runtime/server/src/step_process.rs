@@ -10,9 +10,12 @@
 //! policy decides. (The `k8s-job` executor runs the same command in a Job per step,
 //! answering through the database.)
 
+use std::io::Read;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
 
+use weft_core::Cancel;
 use weft_core::events::FailureKind;
 use weft_core::ports::{IoManager, StepAttempt, StepRequest, StepRunner};
 use weft_core::run::RunRecord;
@@ -29,8 +32,8 @@ pub struct ProcessStepRunner {
 }
 
 impl StepRunner for ProcessStepRunner {
-    fn run_step(&self, request: &StepRequest) -> StepAttempt {
-        let output = Command::new(&self.program)
+    fn run_step(&self, request: &StepRequest, cancel: &Cancel) -> StepAttempt {
+        let child = Command::new(&self.program)
             .arg("step")
             .arg(&request.run_id)
             .arg(&request.step_key)
@@ -38,13 +41,26 @@ impl StepRunner for ProcessStepRunner {
             .arg(request.attempt.to_string())
             .env("WEFT_HOME", &self.home)
             .stdin(Stdio::null())
-            .output();
-        let output = match output {
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn();
+        let output = match child.and_then(|child| wait_or_kill(child, cancel)) {
             Ok(output) => output,
             Err(e) => {
                 return failed(format!("cannot start the step's process: {e}"), Vec::new());
             }
         };
+        if cancel.is_canceled() && !output.status.success() {
+            return StepAttempt {
+                stderr: output.stderr,
+                ..StepAttempt::failed(
+                    "canceled: the run was canceled while the step ran, and its process was \
+                     killed",
+                    FailureKind::Canceled,
+                    false,
+                )
+            };
+        }
         if output.status.success() {
             return serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
                 failed(
@@ -65,6 +81,38 @@ impl StepRunner for ProcessStepRunner {
             output.stderr,
         )
     }
+}
+
+/// Waits for `child` to exit, reading its stdout and stderr meanwhile; kills it if
+/// `cancel` is raised first.
+fn wait_or_kill(mut child: Child, cancel: &Cancel) -> std::io::Result<Output> {
+    fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    }
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    let mut poll = Duration::from_millis(1);
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if cancel.wait_timeout(poll) {
+            let _ = child.kill();
+            break child.wait()?;
+        }
+        poll = (poll * 2).min(Duration::from_millis(50));
+    };
+    Ok(Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    })
 }
 
 /// A failed attempt that may succeed when tried again (the process, not the op, failed),
@@ -122,7 +170,8 @@ pub(crate) async fn run_stored_step(
                 .iter()
                 .map(|l| l.as_ref() as &dyn StepRunner)
                 .collect();
-            AssetRouter::new(runners, prepared.owners.clone()).run_step(&request)
+            // A canceled step's process is killed by whoever waits for it.
+            AssetRouter::new(runners, prepared.owners.clone()).run_step(&request, &Cancel::new())
         }),
     })
 }

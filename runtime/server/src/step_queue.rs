@@ -11,6 +11,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use weft_core::Cancel;
 use weft_core::events::RunStatus;
 use weft_core::now_ms;
 use weft_core::ports::{StepAnswers, StepAttempt, StepRequest, StepRunner};
@@ -135,7 +136,7 @@ impl QueueStepRunner {
 }
 
 impl StepRunner for QueueStepRunner {
-    fn run_step(&self, request: &StepRequest) -> StepAttempt {
+    fn run_step(&self, request: &StepRequest, cancel: &Cancel) -> StepAttempt {
         let (run_id, step, attempt) = (&request.run_id, &request.step_key, request.attempt);
         let queued =
             self.runtime
@@ -147,7 +148,8 @@ impl StepRunner for QueueStepRunner {
         let mut warned = false;
         let mut wait = Duration::from_millis(2);
         loop {
-            std::thread::sleep(wait);
+            // A cancel wakes this at once; a queued step is then given up (`poll`).
+            cancel.wait_timeout(wait);
             wait = (wait * 2).min(Duration::from_millis(100));
             if let Some(answer) = self.poll(request, &mut warned, since) {
                 return answer;

@@ -31,7 +31,7 @@ struct Hello {
 }
 
 impl StepRunner for Hello {
-    fn run_step(&self, request: &StepRequest) -> StepAttempt {
+    fn run_step(&self, request: &StepRequest, _cancel: &weft_core::Cancel) -> StepAttempt {
         self.steps.fetch_add(1, Ordering::SeqCst);
         if request.tags.contains_key("fail") {
             return StepAttempt::failed("asked to fail", FailureKind::Error, false);
@@ -45,6 +45,7 @@ impl StepRunner for Hello {
             logs: Vec::new(),
             stdout: Vec::new(),
             stderr: Vec::new(),
+            cost: None,
         }
     }
 }

@@ -37,7 +37,10 @@ fn step_events(run_id: &str, step: usize, ts: i64) -> Vec<Event> {
             preview: step.to_string(),
             metadata: Tags::new(),
         }),
-        at(EventKind::StepSuccess { duration_ms: 0.25 }),
+        at(EventKind::StepSuccess {
+            duration_ms: 0.25,
+            cost: None,
+        }),
         at(EventKind::LogsCaptured {
             stdout_bytes: 0,
             stderr_bytes: 0,

@@ -287,7 +287,10 @@ async fn events_read_back_in_order_and_drive_the_run_status(db: Fresh) {
             "r1",
             Some("add"),
             1_005,
-            EventKind::StepSuccess { duration_ms: 1.5 },
+            EventKind::StepSuccess {
+                duration_ms: 1.5,
+                cost: None,
+            },
         ),
         event(
             "r1",
@@ -300,7 +303,10 @@ async fn events_read_back_in_order_and_drive_the_run_status(db: Fresh) {
             "r1",
             Some("double"),
             1_008,
-            EventKind::StepSuccess { duration_ms: 0.5 },
+            EventKind::StepSuccess {
+                duration_ms: 0.5,
+                cost: None,
+            },
         ),
         event("r1", None, 1_009, EventKind::RunSuccess),
     ];

@@ -1,6 +1,8 @@
 //! The wasmtime engine of a Weft process: its configuration (the instance pool), its
-//! linker (WASI plus every `weft:plugin` import, see [`crate::imports`]), and the epoch
-//! ticker that enforces deadlines.
+//! linker (WASI plus every `weft:plugin` import, see [`crate::imports`]), the epoch
+//! ticker that interrupts guest code, and the async runtime that drives every call (so a
+//! host call that waits, a WASI sleep or a Kubernetes Job, is interrupted at the deadline
+//! or a cancel like guest code is).
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::PathBuf;
@@ -19,6 +21,24 @@ use crate::sandbox::CallState;
 
 /// How often the engine's epoch advances: the granularity of step deadlines.
 pub(crate) const TICK: Duration = Duration::from_millis(10);
+
+/// The tokio runtime every call into a guest is driven on: the calling thread runs the
+/// guest (on a fiber), and this runtime's one worker fires its timers and runs its WASI
+/// I/O. One per process, never dropped (a runtime cannot be dropped from async code).
+pub(crate) fn runtime() -> Result<&'static tokio::runtime::Runtime, &'static str> {
+    static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("weft-wasm-io")
+                .enable_all()
+                .build()
+                .map_err(|e| format!("cannot start the wasm host's runtime: {e}"))
+        })
+        .as_ref()
+        .map_err(String::as_str)
+}
 
 /// How many stores (steps, sensor ticks...) may be live at once in one process: each is one
 /// component instance of the pool.
@@ -59,6 +79,7 @@ fn pool() -> PoolingAllocationConfig {
         .total_core_instances(POOL_INSTANCES * 8)
         .total_memories(POOL_INSTANCES * 2)
         .total_tables(POOL_INSTANCES * 8)
+        .total_stacks(POOL_INSTANCES)
         .max_memories_per_module(2)
         .max_tables_per_module(4)
         .table_elements(100_000)
@@ -97,6 +118,7 @@ impl HostInner {
     /// the same whichever), its linker, and the epoch thread that enforces deadlines.
     pub(crate) fn new(cache_dir: PathBuf, allocation: Allocation) -> Result<Self, LoadError> {
         let engine_err = |e: wasmtime::Error| LoadError::Engine(format!("{e:#}"));
+        runtime().map_err(|e| LoadError::Engine(e.to_owned()))?;
         let mut config = Config::new();
         config
             .wasm_component_model(true)
@@ -120,7 +142,7 @@ impl HostInner {
             },
         };
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(engine_err)?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(engine_err)?;
         World::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s).map_err(engine_err)?;
         let mut hasher = DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut hasher);

@@ -20,12 +20,14 @@
 //! ```
 
 mod bindings;
+mod call;
 mod convert;
 mod engine;
 mod error;
 mod host;
 mod imports;
 mod location;
+mod memory;
 #[cfg(feature = "preinit")]
 pub mod preinit;
 mod sandbox;

@@ -1,6 +1,7 @@
 //! The sandbox of one call into a guest: what it is granted (directories, environment
-//! variables), how much memory and time it may use, and the per-store state that holds its
-//! WASI context, its captured stdout/stderr and the log lines it wrote.
+//! variables), and the per-store state: its WASI context, its memory budget, each host
+//! import's part (log lines, resources, Kubernetes Jobs), its captured stdout/stderr, and
+//! the meter of what it spent.
 //!
 //! Nothing is granted by default: no preopened directory, no environment, no network
 //! (TCP, UDP and name lookup are off), stdin closed.
@@ -8,46 +9,56 @@
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::Instant;
 
 use bytes::Bytes;
-use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
-use weft_core::defs::Tags;
 use weft_core::defs::Value;
 use weft_core::grants::Sandbox;
-use weft_core::ports::{ExternalJobs, LogLine};
 
-/// The step a call serves, for the imports that act on its behalf (the Jobs it starts
-/// inherit its run, tags and environment, and its deadline bounds them).
-pub(crate) struct StepScope {
-    pub(crate) run_id: String,
-    pub(crate) step_key: String,
-    pub(crate) attempt: u32,
-    pub(crate) tags: Tags,
-    pub(crate) step_tags: Tags,
-    pub(crate) env: Arc<Vec<(String, String)>>,
-    pub(crate) deadline: Instant,
-    /// How many Jobs this call has started.
-    pub(crate) started: u32,
-    /// Where Jobs run; `None` when this process has no way to start them.
-    pub(crate) jobs: Option<Arc<dyn ExternalJobs>>,
-    pub(crate) stdout: CapturedOutput,
-}
+use crate::imports::{K8sJobsState, LogState, ResourcesState, StepScope};
+use crate::memory::MemoryBudget;
 
-/// The state of one store: one call into the guest.
+/// The state of one store: one call into the guest. Each host capability keeps its own
+/// part (the `imports/` modules), with its budget.
 pub(crate) struct CallState {
     wasi: WasiCtx,
     table: ResourceTable,
-    pub(crate) limits: MemoryLimit,
-    pub(crate) logs: Vec<LogLine>,
-    pub(crate) resources: Arc<Vec<(String, Value)>>,
-    pub(crate) k8s_jobs_granted: bool,
-    /// Set for a step's call: what the Jobs it starts inherit.
-    pub(crate) step: Option<StepScope>,
+    pub(crate) memory: MemoryBudget,
+    pub(crate) log: LogState,
+    pub(crate) resources: ResourcesState,
+    pub(crate) k8s_jobs: K8sJobsState,
+    pub(crate) meter: Meter,
+}
+
+/// What a call spends besides memory: the epoch ticks its guest code ran, and the time
+/// spent in host calls (WASI included).
+#[derive(Default)]
+pub(crate) struct Meter {
+    pub(crate) ticks: u64,
+    pub(crate) host_calls: u64,
+    pub(crate) host_time: std::time::Duration,
+    entered_host: Option<std::time::Instant>,
+}
+
+impl Meter {
+    /// Counts a crossing between the guest and the host (the store's call hook).
+    pub(crate) fn cross(&mut self, hook: wasmtime::CallHook) {
+        match hook {
+            wasmtime::CallHook::CallingHost => {
+                self.host_calls += 1;
+                self.entered_host = Some(std::time::Instant::now());
+            }
+            wasmtime::CallHook::ReturningFromHost => {
+                if let Some(at) = self.entered_host.take() {
+                    self.host_time += at.elapsed();
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 impl WasiView for CallState {
@@ -65,17 +76,25 @@ pub(crate) struct Captured {
     pub(crate) stderr: CapturedOutput,
 }
 
+impl Captured {
+    /// Empty stdout and stderr, each keeping up to `limit` bytes.
+    pub(crate) fn new(limit: usize) -> Self {
+        Captured {
+            stdout: CapturedOutput::new(limit),
+            stderr: CapturedOutput::new(limit),
+        }
+    }
+}
+
 impl CallState {
     /// A fresh state for one call under `sandbox`. Fails if a granted directory cannot be
     /// opened (the message names it).
     pub(crate) fn new(
         sandbox: &Sandbox,
         resources: Arc<Vec<(String, Value)>>,
-    ) -> Result<(Self, Captured), String> {
-        let captured = Captured {
-            stdout: CapturedOutput::new(sandbox.output_limit_bytes),
-            stderr: CapturedOutput::new(sandbox.output_limit_bytes),
-        };
+        captured: &Captured,
+        step: Option<StepScope>,
+    ) -> Result<Self, String> {
         let mut wasi = WasiCtxBuilder::new();
         wasi.stdout(captured.stdout.clone())
             .stderr(captured.stderr.clone())
@@ -97,57 +116,13 @@ impl CallState {
         let state = CallState {
             wasi: wasi.build(),
             table: ResourceTable::new(),
-            limits: MemoryLimit {
-                limit: sandbox.memory_limit_bytes,
-                exceeded: None,
-            },
-            logs: Vec::new(),
-            resources,
-            k8s_jobs_granted: sandbox.k8s_jobs,
-            step: None,
+            memory: MemoryBudget::new(sandbox.memory_limit_bytes),
+            log: LogState::new(sandbox.budgets),
+            resources: ResourcesState(resources),
+            k8s_jobs: K8sJobsState::new(sandbox.k8s_jobs, step),
+            meter: Meter::default(),
         };
-        Ok((state, captured))
-    }
-}
-
-/// The memory limit of a store; remembers whether the guest hit it.
-pub(crate) struct MemoryLimit {
-    limit: usize,
-    /// The size the guest asked for when it went past the limit.
-    pub(crate) exceeded: Option<usize>,
-}
-
-impl MemoryLimit {
-    pub(crate) fn limit(&self) -> usize {
-        self.limit
-    }
-}
-
-impl ResourceLimiter for MemoryLimit {
-    fn memory_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        if desired > self.limit {
-            self.exceeded = Some(desired);
-            wasmtime::bail!(
-                "memory limit of {} MiB exceeded (the guest asked for {} MiB)",
-                self.limit >> 20,
-                desired >> 20
-            );
-        }
-        Ok(true)
-    }
-
-    fn table_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        Ok(desired <= 1_000_000)
+        Ok(state)
     }
 }
 

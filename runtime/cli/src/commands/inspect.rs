@@ -13,12 +13,7 @@ use crate::{Failure, GrantOpts};
 use weft_server::Instance;
 
 pub fn check(instance: &Instance, file: &Path, json: bool) -> Result<(), Failure> {
-    let no_grants = GrantOpts {
-        dirs: vec![],
-        env: vec![],
-        memory_mb: None,
-        timeout: None,
-    };
+    let no_grants = GrantOpts::default();
     let (location, bytes) = super::load_location(instance, file, None, no_grants)?;
     let defs = location.definitions();
     if json {

@@ -100,6 +100,10 @@ impl GrantOpts {
         let limits = Limits {
             memory_mb: self.memory_mb,
             timeout_seconds: self.timeout,
+            log_line_kb: self.log_line_kb,
+            log_lines: self.log_lines,
+            log_mb: self.log_mb,
+            output_mb: self.output_mb,
         };
         (grants, limits)
     }

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Instant;
+use weft_core::Cancel;
 
 use anyhow::{Context, anyhow};
 use std::io::IsTerminal;
@@ -83,7 +83,7 @@ pub async fn run(
         );
     }
     let logs = instance.compute_logs()?;
-    let cancel = AtomicBool::new(false);
+    let cancel = Cancel::new();
     let services = RunServices {
         io: io.as_ref(),
         compute_logs: logs.as_ref(),

@@ -2,6 +2,7 @@
 //! Dagster's `execute_k8s_job`). The wasm host calls it while the guest waits; the k8s
 //! crate implements it.
 
+use crate::cancel::Cancel;
 use crate::defs::Tags;
 
 /// A Kubernetes Job an op's step asked to run (`k8s-jobs.execute`; Dagster's
@@ -52,15 +53,17 @@ pub struct ExternalJobError {
 }
 
 /// Where external Jobs run (implemented over the Kubernetes client by `weft-k8s`).
-/// Blocking: called from the step's thread while the guest waits.
+/// Blocking: called from a thread of its own while the guest waits.
 pub trait ExternalJobs: Send + Sync {
     /// Starts `job` for `step`, hands each line of its pod's log to `line` as it is
     /// written, and waits for the Job to end. Returns the Job's name when its container
-    /// exited 0.
+    /// exited 0. When `cancel` is raised first (the step was canceled or timed out), the
+    /// Job is deleted and the call returns an error saying so.
     fn execute(
         &self,
         job: &ExternalJob,
         step: &ExternalJobStep<'_>,
         line: &(dyn Fn(&str) + Send + Sync),
+        cancel: &Cancel,
     ) -> Result<String, ExternalJobError>;
 }

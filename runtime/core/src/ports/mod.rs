@@ -28,6 +28,7 @@ pub use location::{
     CodeLocation, LoadError, LocationLoader, RunRequest, ScheduleTick, SensorTick, digest_of,
 };
 pub use step::{
-    InputArg, LogLine, StepAnswers, StepAttempt, StepFailure, StepOutput, StepRequest, StepRunner,
+    InputArg, LogLine, StepAnswers, StepAttempt, StepCost, StepFailure, StepOutput, StepRequest,
+    StepRunner,
 };
 pub use storage::{RunStorage, StorageError};

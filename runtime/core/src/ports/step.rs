@@ -4,7 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::cancel::Cancel;
 use crate::defs::{StepTarget, Tags, Value};
+pub use crate::events::StepCost;
 use crate::events::{FailureKind, LogLevel};
 
 /// The value handed to one input of a step.
@@ -57,20 +59,26 @@ pub struct LogLine {
     pub fields: Tags,
 }
 
-/// What came of one step attempt: its result, its log lines, and what it printed. (It
-/// crosses a process boundary as JSON when a step runs in a process of its own.)
+/// What came of one step attempt: its result, its log lines, what it printed, and what it
+/// cost. (It crosses a process boundary as JSON when a step runs in a process of its own.)
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StepAttempt {
     pub result: Result<Vec<StepOutput>, StepFailure>,
     pub logs: Vec<LogLine>,
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
+    /// `None` when no guest ran (the attempt failed before, or its runner measures none).
+    #[serde(default)]
+    pub cost: Option<StepCost>,
 }
 
 /// A loaded code-location version that runs steps. Calls are blocking (they run guest code
 /// to completion or to its deadline) and may come from several threads at once.
 pub trait StepRunner: Send + Sync {
-    fn run_step(&self, request: &StepRequest) -> StepAttempt;
+    /// Runs one attempt. When `cancel` is raised meanwhile, the attempt is stopped where
+    /// it is (the guest interrupted, its process killed, its Job deleted) and fails with
+    /// [`FailureKind::Canceled`].
+    fn run_step(&self, request: &StepRequest, cancel: &Cancel) -> StepAttempt;
 }
 
 impl StepAttempt {
@@ -86,6 +94,7 @@ impl StepAttempt {
             logs: Vec::new(),
             stdout: Vec::new(),
             stderr: Vec::new(),
+            cost: None,
         }
     }
 

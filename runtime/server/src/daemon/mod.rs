@@ -33,10 +33,10 @@ use std::time::Duration;
 use crate::error::Error;
 use weft_core::clock::{Clock, SystemClock};
 use weft_core::coordinator::QueueLimits;
-use weft_core::defs::SensorKind;
+use weft_core::defs::{ScheduleDef, SensorDef, SensorKind};
 use weft_core::instigator::{InstigatorKind, InstigatorState, TickRecord, TickStatus};
 use weft_core::schedule::CatchUp;
-use weft_store::Store;
+use weft_store::{LocationRecord, Store};
 
 use crate::control::Control;
 use crate::launcher::Launcher;
@@ -178,72 +178,108 @@ impl Daemon {
         };
         self.monitor(now_ms).await?;
         self.retry_failed().await?;
+        // Every schedule and sensor is evaluated at once, each within its own deadline: a
+        // slow or endless evaluation holds up only its own tick.
+        let mut work: Vec<Evaluation<'_>> = Vec::new();
         for record in self.store.location_records().await.map_err(Error::from)? {
             let Some(definitions) = self.control.stored_definitions(&record).await? else {
                 continue;
             };
-            if definitions.schedules.is_empty() && definitions.sensors.is_empty() {
-                continue;
+            let record = Arc::new(record);
+            for schedule in definitions.schedules {
+                let state = states.get(&(record.name.clone(), schedule.name.clone()));
+                let record = record.clone();
+                work.push(Box::pin(async move {
+                    self.schedule_due(&record, &schedule, state, now_ms).await
+                }));
             }
-            for schedule in &definitions.schedules {
-                let key = (record.name.clone(), schedule.name.clone());
-                let state = states.get(&key);
-                let Some(last) = self
-                    .running_since(
-                        &record.name,
-                        &schedule.name,
-                        InstigatorKind::Schedule,
-                        state,
-                        schedule.default_status,
-                        now_ms,
-                    )
-                    .await?
-                else {
-                    continue;
-                };
-                pass.ticks
-                    .extend(self.schedule_ticks(&record, schedule, last, now_ms).await?);
+            for sensor in definitions.sensors {
+                let state = states.get(&(record.name.clone(), sensor.name.clone()));
+                let record = record.clone();
+                work.push(Box::pin(async move {
+                    self.sensor_due(&record, &sensor, state, now_ms).await
+                }));
             }
-            for sensor in &definitions.sensors {
-                let key = (record.name.clone(), sensor.name.clone());
-                let state = states.get(&key);
-                let Some(last) = self
-                    .running_since(
-                        &record.name,
-                        &sensor.name,
-                        InstigatorKind::Sensor,
-                        state,
-                        sensor.default_status,
-                        now_ms,
-                    )
-                    .await?
-                else {
-                    continue;
-                };
-                let interval_ms = i64::from(sensor.minimum_interval_seconds.max(1)) * 1000;
-                let evaluated_before = state.is_some_and(|s| s.last_tick_ms.is_some());
-                if evaluated_before && now_ms < last + interval_ms {
-                    continue;
-                }
-                let cursor = state.and_then(|s| s.cursor.clone());
-                let tick = match (&sensor.kind, state) {
-                    (SensorKind::RunStatus(filter), Some(state)) => {
-                        self.run_status_tick(&record, sensor, filter, state, now_ms)
-                            .await?
-                    }
-                    // Never stored, so never turned on.
-                    (SensorKind::RunStatus(_), None) => continue,
-                    (SensorKind::Standard, _) => {
-                        let previous = evaluated_before.then_some(last);
-                        self.sensor_tick(&record, sensor, cursor, previous, now_ms)
-                            .await?
-                    }
-                };
-                pass.ticks.push(tick);
-            }
+        }
+        for ticks in futures_util::future::join_all(work).await {
+            pass.ticks.extend(ticks?);
         }
         self.coordinate().await?;
         Ok(pass)
+    }
+}
+
+/// The ticks of one schedule or sensor in a pass, under way.
+type Evaluation<'a> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<Vec<TickRecord>, Error>> + Send + 'a>,
+>;
+
+impl Daemon {
+    /// The ticks schedule `schedule` has due at `now_ms`, if it is on.
+    async fn schedule_due(
+        &self,
+        record: &LocationRecord,
+        schedule: &ScheduleDef,
+        state: Option<&InstigatorState>,
+        now_ms: i64,
+    ) -> Result<Vec<TickRecord>, Error> {
+        let since = self
+            .running_since(
+                &record.name,
+                &schedule.name,
+                InstigatorKind::Schedule,
+                state,
+                schedule.default_status,
+                now_ms,
+            )
+            .await?;
+        match since {
+            Some(last) => self.schedule_ticks(record, schedule, last, now_ms).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// The tick of sensor `sensor` at `now_ms`, if it is on and its interval has passed.
+    async fn sensor_due(
+        &self,
+        record: &LocationRecord,
+        sensor: &SensorDef,
+        state: Option<&InstigatorState>,
+        now_ms: i64,
+    ) -> Result<Vec<TickRecord>, Error> {
+        let Some(last) = self
+            .running_since(
+                &record.name,
+                &sensor.name,
+                InstigatorKind::Sensor,
+                state,
+                sensor.default_status,
+                now_ms,
+            )
+            .await?
+        else {
+            return Ok(Vec::new());
+        };
+        let interval_ms = i64::from(sensor.minimum_interval_seconds.max(1)) * 1000;
+        let evaluated_before = state.is_some_and(|s| s.last_tick_ms.is_some());
+        if evaluated_before && now_ms < last + interval_ms {
+            return Ok(Vec::new());
+        }
+        let cursor = state.and_then(|s| s.cursor.clone());
+        let tick = match (&sensor.kind, state) {
+            (SensorKind::RunStatus(filter), Some(state)) => {
+                self.run_status_tick(record, sensor, filter, state, now_ms)
+                    .await?
+            }
+            // Never stored, so never turned on.
+            (SensorKind::RunStatus(_), None) => return Ok(Vec::new()),
+            (SensorKind::Standard, _) => {
+                let previous = evaluated_before.then_some(last);
+                self.sensor_tick(record, sensor, cursor, previous, now_ms)
+                    .await?
+            }
+        };
+        Ok(vec![tick])
     }
 }
 

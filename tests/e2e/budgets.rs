@@ -1,0 +1,260 @@
+//! The guest boundary holds under a hostile guest (tests/guests/hostile): a deadline bounds
+//! a step's wall time even inside a blocking host call; a log flood costs its own step,
+//! not the host's memory; an output over its budget fails the step; an upload whose
+//! `definitions.get` never ends is refused; an endless schedule does not hold up another;
+//! and a cancel stops a step in flight, in process and in a step's process.
+
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use weft_tests::{Backend, Home, Server, rust_guest, rust_guest_bytes, types_of};
+
+weft_tests::on_both_databases!(
+    a_blocking_sleep_ends_at_the_deadline,
+    a_log_flood_is_cut_and_the_host_stays_flat,
+    an_output_over_its_budget_fails_its_step,
+    an_upload_whose_definitions_never_end_is_refused,
+    an_endless_schedule_does_not_hold_up_another,
+    cancel_stops_a_step_in_flight_in_process_and_in_its_process,
+);
+
+/// `weft run hostile.wasm --job JOB` with `args`; the run's JSON and how long it took.
+fn run(home: &Home, job: &str, config: Value, args: &[&str]) -> (Value, Duration) {
+    let wasm = rust_guest("hostile").display().to_string();
+    let config = config.to_string();
+    let mut all = vec!["run", &wasm, "--job", job, "--json", "--config", &config];
+    all.extend_from_slice(args);
+    let start = Instant::now();
+    let out = home.weft(&all);
+    let took = start.elapsed();
+    let json = serde_json::from_str(out.stdout.trim())
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", out.stdout, out.stderr));
+    (json, took)
+}
+
+fn a_blocking_sleep_ends_at_the_deadline(backend: Backend) {
+    let Some(home) = Home::on(backend) else {
+        return;
+    };
+    let sleep_20s = json!({ "ops": { "sleepy": { "config": { "ms": 20_000 } } } });
+    let (run, took) = run(&home, "slow_job", sleep_20s, &["--timeout", "1"]);
+    assert_eq!(run["status"], "FAILURE", "{run}");
+    let error = run["steps"]["sleepy"]["error"].as_str().unwrap();
+    assert!(error.starts_with("timed out after 1s"), "{error}");
+    assert!(took < Duration::from_secs(3), "a 20 s sleep took {took:?}");
+}
+
+/// Runs `weft run` on the log flood of `lines` lines with fields of `field_bytes`; returns
+/// the run and the highest resident memory of the `weft` process, read from `/proc`.
+fn flood(home: &Home, lines: u64, field_bytes: u64) -> (Value, u64) {
+    let wasm = rust_guest("hostile");
+    let config = json!({ "ops": { "flood": { "config": {
+        "lines": lines, "field_bytes": field_bytes } } } });
+    let child = std::process::Command::new(weft_tests::weft_bin())
+        .args(["run", &wasm.display().to_string(), "--job", "log_flood"])
+        .args(["--json", "--config", &config.to_string()])
+        .env("WEFT_HOME", &home.dir.0)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let watcher = std::thread::spawn(move || {
+        let mut peak_kb = 0u64;
+        while let Ok(text) = std::fs::read_to_string(&status) {
+            let rss = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok());
+            match rss {
+                Some(kb) => peak_kb = peak_kb.max(kb),
+                None => break, // a zombie: it ended
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        peak_kb
+    });
+    let out = child.wait_with_output().unwrap();
+    let peak_kb = watcher.join().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let run: Value = serde_json::from_str(text.trim())
+        .unwrap_or_else(|e| panic!("{e}: {text}\n{}", String::from_utf8_lossy(&out.stderr)));
+    (run, peak_kb << 10)
+}
+
+fn a_log_flood_is_cut_and_the_host_stays_flat(backend: Backend) {
+    let Some(home) = Home::on(backend) else {
+        return;
+    };
+    // Compiled once first, so that the compiler's memory is not counted below.
+    home.weft(["check", &rust_guest("hostile").display().to_string()]);
+    // 2 GiB through log fields: 2,048 lines of 1 MiB each.
+    let (big, peak) = flood(&home, 2048, 1 << 20);
+    assert_eq!(big["status"], "SUCCESS", "{big}");
+    assert!(
+        peak < 300 << 20,
+        "the host reached {} MiB RSS while the guest logged 2 GiB",
+        peak >> 20
+    );
+    let run_id = big["run_id"].as_str().unwrap();
+    let events = home.events(run_id);
+    let logs: Vec<&Value> = events.iter().filter(|e| e["type"] == "LOG").collect();
+    let first = logs[0];
+    assert_eq!(first["fields"]["weft.cut"], "983053 bytes", "{first}");
+    let last = logs.last().unwrap();
+    let dropped = last["message"].as_str().unwrap();
+    assert!(
+        dropped.contains("log lines") && dropped.contains("were dropped"),
+        "{dropped}"
+    );
+    assert_eq!(last["level"], "warning");
+    // What the step cost says what it logged, all of it.
+    let success = events.iter().find(|e| e["type"] == "STEP_SUCCESS").unwrap();
+    assert_eq!(
+        success["cost"]["log_bytes"].as_u64(),
+        Some(2048 * ((1 << 20) + "payload".len() as u64) + 6 * 10 + 7 * 90 + 8 * 900 + 9 * 1048),
+        "{success}"
+    );
+
+    // 10⁶ small lines: the first 10,000 are kept, the rest counted.
+    let (many, peak) = flood(&home, 1_000_000, 10);
+    assert_eq!(many["status"], "SUCCESS", "{many}");
+    assert!(peak < 300 << 20, "{} MiB", peak >> 20);
+    let events = home.events(many["run_id"].as_str().unwrap());
+    let logs: Vec<&Value> = events.iter().filter(|e| e["type"] == "LOG").collect();
+    assert_eq!(logs.len(), 10_001);
+    assert_eq!(logs[10_000]["fields"]["weft.dropped_lines"], "990000");
+}
+
+fn an_output_over_its_budget_fails_its_step(backend: Backend) {
+    let Some(home) = Home::on(backend) else {
+        return;
+    };
+    let config = json!({ "ops": { "huge": { "config": { "mb": 400 } } } });
+    let (big, _) = run(&home, "big_output", config, &["--memory-mb", "2048"]);
+    assert_eq!(big["status"], "FAILURE", "{big}");
+    let error = big["steps"]["huge"]["error"].as_str().unwrap();
+    assert!(
+        error.contains("the guest handed the host more than 65 MiB at once"),
+        "{error}"
+    );
+    let events = home.events(big["run_id"].as_str().unwrap());
+    let failure = events.iter().find(|e| e["type"] == "STEP_FAILURE").unwrap();
+    assert_eq!(failure["kind"], "budget");
+    // Just over the budget, but under what one transfer may carry: the same failure.
+    let config = json!({ "ops": { "huge": { "config": { "mb": 2 } } } });
+    let (over, _) = run(&home, "big_output", config.clone(), &["--output-mb", "2"]);
+    let error = over["steps"]["huge"]["error"].as_str().unwrap();
+    assert!(
+        error.contains("over the step's output budget of 2 MiB (limit output_mb)"),
+        "{error}"
+    );
+    // Within a raised budget, it is stored.
+    let (small, _) = run(&home, "big_output", config, &["--output-mb", "3"]);
+    assert_eq!(small["status"], "SUCCESS", "{small}");
+}
+
+fn an_upload_whose_definitions_never_end_is_refused(backend: Backend) {
+    let Some(home) = Home::on(backend) else {
+        return;
+    };
+    home.add_config(
+        "sandbox: { step_timeout_seconds: 1 }\nlocations:\n  endless:\n    \
+         environment: { WEFT_ENDLESS_DEFINITIONS: \"1\" }\n",
+    );
+    let server = Server::start(&home, &[]);
+    let start = Instant::now();
+    let wasm = (rust_guest_bytes("hostile"), "application/wasm");
+    let (status, answer) = server.call("POST", "/locations/endless", Some(wasm));
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(status, 422, "{answer}");
+    let message = answer["error"].as_str().unwrap_or_default();
+    assert!(message.contains("timed out after 1s"), "{answer}");
+    assert_eq!(server.get("/locations"), json!([]), "nothing was stored");
+    // The same bytes under another name, without the variable, load.
+    server.upload("hostile", &rust_guest_bytes("hostile"));
+}
+
+fn an_endless_schedule_does_not_hold_up_another(backend: Backend) {
+    let Some(home) = Home::on(backend) else {
+        return;
+    };
+    home.add_config("sandbox: { step_timeout_seconds: 2 }\n");
+    let server = Server::start(&home, &[]);
+    server.upload("hostile", &rust_guest_bytes("hostile"));
+    for name in ["endless_decision", "scaled_on_even_minutes"] {
+        let path = format!("/schedules/hostile/{name}/start");
+        assert_eq!(server.call("POST", &path, None).0, 200);
+    }
+    let now = super::daemon::now_ms() + 61_000;
+    let start = Instant::now();
+    let pass = super::daemon::pass(&home, now);
+    let took = start.elapsed();
+    let ticks = pass["ticks"].as_array().unwrap();
+    let tick = |name: &str| ticks.iter().find(|t| t["name"] == name).unwrap();
+    let endless = tick("endless_decision");
+    assert_eq!(endless["status"], "FAILURE", "{pass}");
+    let error = endless["error"].as_str().unwrap();
+    assert!(error.starts_with("timed out after 2s"), "{error}");
+    // The other schedule was decided (a run or a skip) while the endless one ran on.
+    let other = tick("scaled_on_even_minutes");
+    assert_ne!(other["status"], "FAILURE", "{pass}");
+    assert!(took < Duration::from_secs(4), "the pass took {took:?}");
+}
+
+fn cancel_stops_a_step_in_flight_in_process_and_in_its_process(backend: Backend) {
+    let Some(home) = Home::on(backend) else {
+        return;
+    };
+    for executor in [None, Some("multiprocess")] {
+        let server = match executor {
+            None => Server::start(&home, &[]),
+            Some(kind) => {
+                home.add_config(&format!("executor: {kind}\n"));
+                Server::start(&home, &[])
+            }
+        };
+        server.upload("hostile", &rust_guest_bytes("hostile"));
+        let run_id = server.launch(json!({
+            "location": "hostile", "job": "slow_chain",
+            "config": { "ops": { "sleepy": { "config": { "ms": 60_000 } } } }
+        }));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !server
+            .events(&run_id)
+            .iter()
+            .any(|e| e["type"] == "STEP_START")
+        {
+            assert!(Instant::now() < deadline, "the run never started");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // Past the start of the step's process (or instance), into its sleep.
+        std::thread::sleep(Duration::from_millis(300));
+        let asked = Instant::now();
+        let (status, answer) = server.call("POST", &format!("/runs/{run_id}/cancel"), None);
+        assert_eq!(status, 202, "{answer}");
+        let run = server.wait(&run_id);
+        let took = asked.elapsed();
+        assert_eq!(run["status"], "CANCELED", "{executor:?}: {run}");
+        assert!(
+            took < Duration::from_secs(2),
+            "{executor:?}: canceled in {took:?}"
+        );
+        let events = server.events(&run_id);
+        assert_eq!(
+            types_of(&events, Some("sleepy")),
+            ["STEP_START", "STEP_FAILURE"],
+            "{executor:?}"
+        );
+        let failure = events.iter().find(|e| e["type"] == "STEP_FAILURE").unwrap();
+        assert_eq!(failure["kind"], "canceled", "{failure}");
+        assert_eq!(types_of(&events, Some("wake")), ["STEP_SKIPPED"]);
+        drop(server);
+    }
+}
