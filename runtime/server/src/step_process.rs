@@ -15,12 +15,15 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use weft_core::Cancel;
-use weft_core::events::FailureKind;
+use weft_core::events::{FailureKind, RunStatus};
 use weft_core::ports::{IoManager, StepAttempt, StepRequest, StepRunner};
 use weft_core::run::RunRecord;
 use weft_engine::executor::{RunSpec, stored_step_request};
 use weft_engine::router::AssetRouter;
+use weft_store::Store;
 
 use crate::control::Control;
 use crate::error::Error;
@@ -103,8 +106,7 @@ fn wait_or_kill(mut child: Child, cancel: &Cancel) -> std::io::Result<Output> {
             break status;
         }
         if cancel.wait_timeout(poll) {
-            let _ = child.kill();
-            break child.wait()?;
+            break stop(&mut child)?;
         }
         poll = (poll * 2).min(Duration::from_millis(50));
     };
@@ -113,6 +115,23 @@ fn wait_or_kill(mut child: Child, cancel: &Cancel) -> std::io::Result<Output> {
         stdout: stdout.join().unwrap_or_default(),
         stderr: stderr.join().unwrap_or_default(),
     })
+}
+
+/// How long a canceled step's process has to stop by itself (it watches its run too, and
+/// deletes the Jobs its op started) before it is killed.
+const STOP_GRACE: Duration = Duration::from_millis(1500);
+
+/// Waits up to [`STOP_GRACE`] for a canceled step's process to end, then kills it.
+fn stop(child: &mut Child) -> std::io::Result<std::process::ExitStatus> {
+    let until = std::time::Instant::now() + STOP_GRACE;
+    while std::time::Instant::now() < until {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    child.wait()
 }
 
 /// A failed attempt that may succeed when tried again (the process, not the op, failed),
@@ -163,15 +182,51 @@ pub(crate) async fn run_stored_step(
         config: &prepared.config,
         tags: &prepared.record.tags,
     };
-    Ok(match stored_step_request(&spec, step_key, attempt, io) {
+    let cancel = Cancel::new();
+    let watch = tokio::spawn(watch_for_cancel(
+        control.store().clone(),
+        run_id.clone(),
+        cancel.clone(),
+    ));
+    let attempt = match stored_step_request(&spec, step_key, attempt, io) {
         Err(message) => StepAttempt::failed(message, FailureKind::Io, false),
         Ok(request) => crate::off_runtime(|| {
             let runners: Vec<&dyn StepRunner> = locations
                 .iter()
                 .map(|l| l.as_ref() as &dyn StepRunner)
                 .collect();
-            // A canceled step's process is killed by whoever waits for it.
-            AssetRouter::new(runners, prepared.owners.clone()).run_step(&request, &Cancel::new())
+            AssetRouter::new(runners, prepared.owners.clone()).run_step(&request, &cancel)
         }),
-    })
+    };
+    watch.abort();
+    Ok(attempt)
+}
+
+/// How often a step run apart from its run's executor looks for a cancel of its run.
+const WATCH: Duration = Duration::from_millis(200);
+
+/// Raises `cancel` when run `run_id` is being canceled (in the database, by any replica),
+/// or when this process is asked to terminate (a step pod whose Job was deleted): the step
+/// then stops where it is and deletes the Jobs it started before the process exits.
+async fn watch_for_cancel(store: Arc<Store>, run_id: String, cancel: Cancel) {
+    let mut terminate =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    loop {
+        let terminated = async {
+            match terminate.as_mut() {
+                Some(signal) => drop(signal.recv().await),
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = terminated => break,
+            () = tokio::time::sleep(WATCH) => {}
+        }
+        if let Ok(Some(run)) = store.run(&run_id).await
+            && run.status == RunStatus::Canceling
+        {
+            break;
+        }
+    }
+    cancel.cancel();
 }

@@ -22,6 +22,9 @@ use crate::sandbox::CallState;
 /// What one transfer from the guest may carry beyond the output budget (names, metadata).
 const HANDOVER_SLACK: usize = 1 << 20;
 
+/// How long a call that ended waits for the Jobs it started to be deleted.
+const SETTLE: Duration = Duration::from_secs(10);
+
 /// How wasmtime says a transfer went over the store's hostcall fuel.
 const HANDOVER_REFUSED: &str = "fuel allocated for hostcalls has been exhausted";
 
@@ -143,9 +146,10 @@ impl Guest {
         });
         // Whatever the call started and still waits on (a Job) is stopped with it.
         ended.cancel();
+        let state = store.into_data();
+        state.k8s_jobs.settle(SETTLE);
         let stdout = captured.stdout.take();
         let stderr = captured.stderr.take();
-        let state = store.into_data();
         let result = outcome.map_err(|e| self.classify(e, &state, &stderr));
         let cost = StepCost {
             wall_ms: start.elapsed().as_secs_f64() * 1e3,

@@ -366,6 +366,11 @@ impl Control {
         self.run_record(run_id).await
     }
 
+    /// The instance's database.
+    pub(crate) fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
     pub async fn cancel(&self, run_id: &str) -> Result<RunStatus, Error> {
         let run = self.run_record(run_id).await?;
         if run.status.is_finished() {

@@ -41,6 +41,8 @@ pub(crate) struct K8sJobsState {
     granted: bool,
     step: Option<StepScope>,
     started: u32,
+    /// Raised by each Job's waiter when it is done (its Job ended, or was deleted).
+    waiters: Vec<Cancel>,
 }
 
 impl K8sJobsState {
@@ -49,6 +51,17 @@ impl K8sJobsState {
             granted,
             step,
             started: 0,
+            waiters: Vec::new(),
+        }
+    }
+
+    /// Waits, up to `timeout` in all, for the waiters of the Jobs this call started (the
+    /// call's cancel has told those still running to delete their Job): a process that
+    /// exits next must not leave a Job behind.
+    pub(crate) fn settle(&self, timeout: Duration) {
+        let until = Instant::now() + timeout;
+        for done in &self.waiters {
+            done.wait_timeout(until.saturating_duration_since(Instant::now()));
         }
     }
 }
@@ -117,6 +130,8 @@ impl k8s_jobs::Host for CallState {
         let (deadline, cancel, stdout) =
             (scope.deadline, scope.cancel.clone(), scope.stdout.clone());
         let image = job.image.clone();
+        let done = Cancel::new();
+        state.waiters.push(done.clone());
         // Kubernetes is waited for on a thread of its own, so the guest's call can be
         // dropped at its deadline; the cancel then deletes the Job.
         let waited = tokio::task::spawn_blocking(move || {
@@ -134,7 +149,9 @@ impl k8s_jobs::Host for CallState {
                 stdout.push(text.as_bytes());
                 stdout.push(b"\n");
             };
-            jobs.execute(&job, &step, &line, &cancel)
+            let outcome = jobs.execute(&job, &step, &line, &cancel);
+            done.cancel();
+            outcome
         })
         .await;
         let outcome = waited.unwrap_or_else(|e| {

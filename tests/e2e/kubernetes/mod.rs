@@ -7,9 +7,11 @@
 //! killed; the `queue` executor with three `weft worker`s, a killed worker's step
 //! retried on another, and a new version run without restarting the workers; and the
 //! `plugins/k8s-job` op starting an external Job from its step's pod, whose log is the
-//! step's.
+//! step's. A cancel deletes the Jobs under way (`cancel`).
 
 #![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
+
+mod cancel;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
