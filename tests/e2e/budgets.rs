@@ -46,15 +46,12 @@ fn a_blocking_sleep_ends_at_the_deadline(backend: Backend) {
     assert!(took < Duration::from_secs(3), "a 20 s sleep took {took:?}");
 }
 
-/// Runs `weft run` on the log flood of `lines` lines with fields of `field_bytes`; returns
-/// the run and the highest resident memory of the `weft` process, read from `/proc`.
-fn flood(home: &Home, lines: u64, field_bytes: u64) -> (Value, u64) {
-    let wasm = rust_guest("hostile");
-    let config = json!({ "ops": { "flood": { "config": {
-        "lines": lines, "field_bytes": field_bytes } } } });
+/// Runs `weft ARGS --json` (a `weft run`); returns the run and the highest resident
+/// memory of the `weft` process, read from `/proc` while it ran.
+pub(super) fn run_watching_memory(home: &Home, args: &[&str]) -> (Value, u64) {
     let child = std::process::Command::new(weft_tests::weft_bin())
-        .args(["run", &wasm.display().to_string(), "--job", "log_flood"])
-        .args(["--json", "--config", &config.to_string()])
+        .args(args)
+        .arg("--json")
         .env("WEFT_HOME", &home.dir.0)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -82,6 +79,18 @@ fn flood(home: &Home, lines: u64, field_bytes: u64) -> (Value, u64) {
     let run: Value = serde_json::from_str(text.trim())
         .unwrap_or_else(|e| panic!("{e}: {text}\n{}", String::from_utf8_lossy(&out.stderr)));
     (run, peak_kb << 10)
+}
+
+/// The hostile log flood of `lines` lines with fields of `field_bytes`, watched.
+fn flood(home: &Home, lines: u64, field_bytes: u64) -> (Value, u64) {
+    let wasm = rust_guest("hostile").display().to_string();
+    let config = json!({ "ops": { "flood": { "config": {
+        "lines": lines, "field_bytes": field_bytes } } } })
+    .to_string();
+    run_watching_memory(
+        home,
+        &["run", &wasm, "--job", "log_flood", "--config", &config],
+    )
 }
 
 fn a_log_flood_is_cut_and_the_host_stays_flat(backend: Backend) {

@@ -446,3 +446,56 @@ fn every_instance_reads_its_own_environment_and_randomness() {
         );
     }
 }
+
+#[test]
+fn a_blocking_sleep_ends_at_the_deadline_in_every_language() {
+    let home = home();
+    for language in LANGUAGES {
+        let config = r#"{"ops":{"nap":{"config":{"ms":20000}}}}"#;
+        let file = location(language);
+        let args = [
+            "run",
+            &file,
+            "--job",
+            "nap_job",
+            "--config",
+            config,
+            "--timeout",
+            "1",
+        ];
+        let start = std::time::Instant::now();
+        let run = home.weft_json(&args, 1);
+        let took = start.elapsed();
+        let error = run["steps"]["nap"]["error"].as_str().unwrap_or_default();
+        assert!(error.starts_with("timed out after 1s"), "{language}: {run}");
+        assert!(took.as_secs() < 3, "{language}: a 20 s sleep took {took:?}");
+    }
+}
+
+#[test]
+fn a_log_flood_costs_its_step_not_the_host_in_every_language() {
+    let home = home();
+    for language in LANGUAGES {
+        // 1 GiB through log fields: 1,024 lines of 1 MiB each.
+        let config = r#"{"ops":{"flood":{"config":{"lines":1024,"field_bytes":1048576}}}}"#;
+        let file = location(language);
+        let args = ["run", &file, "--job", "flood_job", "--config", config];
+        let (run, peak) = super::budgets::run_watching_memory(&home, &args);
+        assert_eq!(run["status"], "SUCCESS", "{language}: {run}");
+        // What the guest's own memory holds counts too (a Python string of 1 MiB, ...).
+        assert!(
+            peak < 300 << 20,
+            "{language}: the host reached {} MiB",
+            peak >> 20
+        );
+        let events = home.events(run_id(&run));
+        let logs: Vec<&Value> = events.iter().filter(|e| e["type"] == "LOG").collect();
+        assert!(
+            logs[0]["fields"]["weft.cut"].is_string(),
+            "{language}: {}",
+            logs[0]
+        );
+        let last = logs.last().unwrap()["message"].as_str().unwrap_or_default();
+        assert!(last.contains("were dropped"), "{language}: {last}");
+    }
+}

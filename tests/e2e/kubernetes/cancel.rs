@@ -9,9 +9,7 @@ use weft_tests::{Backend, Server, rust_guest_bytes, types_of};
 
 use super::{args_of, cluster, external_job, hostile};
 
-weft_tests::on_both_databases!(
-    cancel_deletes_the_step_job_and_the_jobs_its_op_started,
-);
+weft_tests::on_both_databases!(cancel_deletes_the_step_job_and_the_jobs_its_op_started,);
 
 /// Waits until a pod that `matches` (given its name and Job) runs; returns its Job's name.
 fn running_pod(double: &KubeDouble, matches: impl Fn(&str, &str) -> bool) -> String {
@@ -24,7 +22,11 @@ fn running_pod(double: &KubeDouble, matches: impl Fn(&str, &str) -> bool) -> Str
         if let Some(pod) = found {
             return pod.job.unwrap_or_default();
         }
-        assert!(Instant::now() < deadline, "no such pod: {:?}", double.pods());
+        assert!(
+            Instant::now() < deadline,
+            "no such pod: {:?}",
+            double.pods()
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -72,7 +74,10 @@ fn cancel_deletes_the_step_job_and_the_jobs_its_op_started(backend: Backend) {
     assert_eq!(run["status"], "CANCELED", "{run}");
     assert!(took < Duration::from_secs(2), "canceled in {took:?}");
     let events = server.events(&run_id);
-    assert_eq!(types_of(&events, Some("sleepy")), ["STEP_START", "STEP_FAILURE"]);
+    assert_eq!(
+        types_of(&events, Some("sleepy")),
+        ["STEP_START", "STEP_FAILURE"]
+    );
     assert_eq!(types_of(&events, Some("wake")), ["STEP_SKIPPED"]);
     deleted(&double, &step_job);
 

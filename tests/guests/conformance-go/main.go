@@ -11,6 +11,9 @@
 //     "job says $GREETING" (GREETING=hello) and exits with its config's code, then returns "done";
 //   - instance_job: instance returns "<$WEFT_INSTANCE_VAR> <a random number>" (the variable
 //     granted, the number drawn from the language's own generator: math/rand here);
+//   - nap_job: nap sleeps its config's ms milliseconds (a blocking WASI call), returns ms;
+//   - flood_job: flood logs lines lines ("line <i>") each with a field payload of
+//     field_bytes bytes, returns lines;
 //   - cursor_sensor: run key "key-<cursor>" (no cursor: "0"), new cursor <cursor> + 1;
 //   - explode_alert: a run-failure sensor on explode_job asking for chatty_job with the tags
 //     failed_run, failed_status (FAILURE) and saw_kaboom (yes when the error names kaboom).
@@ -87,6 +90,32 @@ var instance = weft.NewOp0("instance", func(*weft.Context) (string, error) {
 	return fmt.Sprintf("%s %d", os.Getenv("WEFT_INSTANCE_VAR"), rand.Uint64()), nil
 })
 
+var nap = weft.NewOp0("nap", func(ctx *weft.Context) (int, error) {
+	var config struct {
+		Ms int `json:"ms"`
+	}
+	if err := ctx.Config(&config); err != nil {
+		return 0, err
+	}
+	time.Sleep(time.Duration(config.Ms) * time.Millisecond)
+	return config.Ms, nil
+}, weft.ConfigSchema(`{"type":"object","properties":{"ms":{"type":"integer"}},"required":["ms"]}`))
+
+var flood = weft.NewOp0("flood", func(ctx *weft.Context) (int, error) {
+	var config struct {
+		Lines      int `json:"lines"`
+		FieldBytes int `json:"field_bytes"`
+	}
+	if err := ctx.Config(&config); err != nil {
+		return 0, err
+	}
+	payload := strings.Repeat("x", config.FieldBytes)
+	for i := 0; i < config.Lines; i++ {
+		ctx.Log.Info(fmt.Sprintf("line %d", i), "payload", payload)
+	}
+	return config.Lines, nil
+}, weft.ConfigSchema(`{"type":"object","properties":{"lines":{"type":"integer"},"field_bytes":{"type":"integer"}},"required":["lines","field_bytes"]}`))
+
 var explodeJob = weft.NewJob("explode_job", func(j *weft.Job) { j.Node(explode) })
 
 var flakyJob = weft.NewJob("flaky_job", func(j *weft.Job) { j.Node(flaky) })
@@ -100,6 +129,10 @@ var resourceJob = weft.NewJob("resource_job", func(j *weft.Job) { j.Node(resourc
 var externalJob = weft.NewJob("external_job", func(j *weft.Job) { j.Node(external) })
 
 var instanceJob = weft.NewJob("instance_job", func(j *weft.Job) { j.Node(instance) })
+
+var napJob = weft.NewJob("nap_job", func(j *weft.Job) { j.Node(nap) })
+
+var floodJob = weft.NewJob("flood_job", func(j *weft.Job) { j.Node(flood) })
 
 var cursorSensor = weft.NewSensor("cursor_sensor", func(ctx *weft.SensorContext) (weft.SensorResult, error) {
 	cursor := "0"
@@ -127,7 +160,7 @@ var explodeAlert = weft.NewRunFailureSensor("explode_alert", func(ctx *weft.RunS
 
 func init() {
 	weft.Register(weft.Definitions{
-		Jobs:    []*weft.Job{explodeJob, flakyJob, chattyJob, configJob, resourceJob, externalJob, instanceJob},
+		Jobs:    []*weft.Job{explodeJob, flakyJob, chattyJob, configJob, resourceJob, externalJob, instanceJob, napJob, floodJob},
 		Sensors: []*weft.Sensor{cursorSensor, explodeAlert},
 	})
 }

@@ -12,6 +12,9 @@ behaviour; tests/e2e/conformance_errors.rs runs all three and compares what a us
   "job says $GREETING" (GREETING=hello) and exits with its config's code, then returns "done";
 - instance_job: instance returns "<$WEFT_INSTANCE_VAR> <a random number>" (the variable
   granted, the number drawn from the language's own generator: random here);
+- nap_job: nap sleeps its config's ms milliseconds (a blocking WASI call), returns ms;
+- flood_job: flood logs lines lines ("line <i>") each with a field payload of field_bytes
+  bytes, returns lines;
 - cursor_sensor: run key "key-<cursor>" (no cursor: "0"), new cursor <cursor> + 1;
 - explode_alert: a run-failure sensor on explode_job asking for chatty_job with the tags
   failed_run, failed_status (FAILURE) and saw_kaboom (yes when the error names kaboom).
@@ -20,10 +23,16 @@ Build: weft build tests/guests/conformance-python -o conformance-python.wasm
 """
 import os
 import random
+import time
 
 import weft as dg
 
 FACTOR_SCHEMA = '{"type":"object","properties":{"factor":{"type":"integer"}},"required":["factor"]}'
+NAP_SCHEMA = '{"type":"object","properties":{"ms":{"type":"integer"}},"required":["ms"]}'
+FLOOD_SCHEMA = (
+    '{"type":"object","properties":{"lines":{"type":"integer"},"field_bytes":{"type":"integer"}},'
+    '"required":["lines","field_bytes"]}'
+)
 CODE_SCHEMA = '{"type":"object","properties":{"code":{"type":"integer"}},"required":["code"]}'
 
 
@@ -74,6 +83,22 @@ def instance():
     return f"{os.environ.get('WEFT_INSTANCE_VAR', '')} {random.getrandbits(64)}"
 
 
+@dg.op(config_schema=NAP_SCHEMA)
+def nap(context):
+    ms = context.op_config["ms"]
+    time.sleep(ms / 1000)
+    return ms
+
+
+@dg.op(config_schema=FLOOD_SCHEMA)
+def flood(context):
+    lines = context.op_config["lines"]
+    payload = "x" * context.op_config["field_bytes"]
+    for i in range(lines):
+        context.log.info(f"line {i}", payload=payload)
+    return lines
+
+
 @dg.job
 def explode_job():
     explode()
@@ -109,6 +134,16 @@ def instance_job():
     instance()
 
 
+@dg.job
+def nap_job():
+    nap()
+
+
+@dg.job
+def flood_job():
+    flood()
+
+
 @dg.sensor(job=chatty_job, minimum_interval_seconds=30)
 def cursor_sensor(context):
     cursor = context.cursor or "0"
@@ -138,6 +173,8 @@ defs = dg.Definitions(
         resource_job,
         external_job,
         instance_job,
+        nap_job,
+        flood_job,
     ],
     sensors=[cursor_sensor, explode_alert],
 )

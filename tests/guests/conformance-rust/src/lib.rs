@@ -13,6 +13,10 @@
 //! - `instance_job`: `instance` returns `"<$WEFT_INSTANCE_VAR> <a random number>"` (the
 //!   variable granted, the number drawn from the language's own generator: std's
 //!   `RandomState` here);
+//! - `nap_job`: `nap` sleeps its config's `ms` milliseconds (a blocking WASI call), returns
+//!   `ms`;
+//! - `flood_job`: `flood` logs `lines` lines (`line <i>`) each with a field `payload` of
+//!   `field_bytes` bytes, returns `lines`;
 //! - `cursor_sensor`: run key `key-<cursor>` (no cursor: `0`), new cursor `<cursor> + 1`;
 //! - `explode_alert`: a run-failure sensor on `explode_job` asking for `chatty_job` with the
 //!   tags `failed_run` (the failed run's id), `failed_status` (`FAILURE`) and `saw_kaboom`
@@ -130,6 +134,51 @@ fn instance_job() {
     instance();
 }
 
+/// The config of `nap`.
+#[derive(serde::Deserialize)]
+struct NapConfig {
+    ms: u64,
+}
+
+#[op(
+    config_schema = r#"{"type":"object","properties":{"ms":{"type":"integer"}},"required":["ms"]}"#
+)]
+fn nap(ctx: &OpContext) -> Result<u64, Failure> {
+    let config: NapConfig = ctx.config()?;
+    std::thread::sleep(std::time::Duration::from_millis(config.ms));
+    Ok(config.ms)
+}
+
+/// The config of `flood`.
+#[derive(serde::Deserialize)]
+struct FloodConfig {
+    lines: u64,
+    field_bytes: usize,
+}
+
+#[op(
+    config_schema = r#"{"type":"object","properties":{"lines":{"type":"integer"},"field_bytes":{"type":"integer"}},"required":["lines","field_bytes"]}"#
+)]
+fn flood(ctx: &OpContext) -> Result<u64, Failure> {
+    let config: FloodConfig = ctx.config()?;
+    let fields = [("payload".to_owned(), "x".repeat(config.field_bytes))];
+    for i in 0..config.lines {
+        ctx.log()
+            .with_fields(weft_sdk::log::Level::Info, format!("line {i}"), &fields);
+    }
+    Ok(config.lines)
+}
+
+#[job]
+fn nap_job() {
+    nap();
+}
+
+#[job]
+fn flood_job() {
+    flood();
+}
+
 #[sensor(job = "chatty_job", minimum_interval_seconds = 30)]
 fn cursor_sensor(ctx: &SensorContext) -> Result<SensorResult, String> {
     let cursor = ctx.cursor().unwrap_or("0");
@@ -153,6 +202,6 @@ fn explode_alert(ctx: &RunStatusSensorContext) -> RunRequest {
 }
 
 weft_sdk::definitions! {
-    jobs: [explode_job, flaky_job, chatty_job, config_job, resource_job, external_job, instance_job],
+    jobs: [explode_job, flaky_job, chatty_job, config_job, resource_job, external_job, instance_job, nap_job, flood_job],
     sensors: [cursor_sensor, explode_alert],
 }
