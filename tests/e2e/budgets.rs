@@ -44,6 +44,20 @@ fn a_blocking_sleep_ends_at_the_deadline(backend: Backend) {
     let error = run["steps"]["sleepy"]["error"].as_str().unwrap();
     assert!(error.starts_with("timed out after 1s"), "{error}");
     assert!(took < Duration::from_secs(3), "a 20 s sleep took {took:?}");
+    // What the step cost is shown with its failure: the sleep was host-call time.
+    let shown = home.weft(["runs", "show", run["run_id"].as_str().unwrap()]);
+    let cost = shown
+        .stdout
+        .lines()
+        .find(|l| l.contains("cost: cpu"))
+        .unwrap_or_default();
+    let host_ms: f64 = cost
+        .split("host calls (")
+        .nth(1)
+        .and_then(|rest| rest.split(" ms)").next())
+        .and_then(|ms| ms.parse().ok())
+        .unwrap_or_default();
+    assert!(host_ms > 900.0, "{}", shown.stdout);
 }
 
 /// Runs `weft ARGS --json` (a `weft run`); returns the run and the highest resident

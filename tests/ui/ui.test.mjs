@@ -318,6 +318,11 @@ test('upload numbers, see its job graph, launch process_numbers and watch the ru
     const log = page.getByTestId('event-log');
     await log.locator('[data-testid=event-row][data-type=RUN_SUCCESS]').waitFor({ timeout: RUN_TIMEOUT });
     assert.equal(await log.locator('[data-testid=event-row][data-type=STEP_SUCCESS]').count(), 6);
+    // What each step cost: one row per step, its peak memory the guest's.
+    const cost = page.locator('[data-testid=step-cost][data-step=sum_two_sums]');
+    await cost.waitFor();
+    assert.equal(await page.locator('[data-testid=step-cost]').count(), 6);
+    assert.match(await cost.locator('[data-testid=cost-memory]').textContent(), /(KiB|MiB)$/);
     assert.equal(await log.getAttribute('data-source'), 'stream', 'events were streamed (EventSource), not polled');
     await page.locator('[data-testid=event-log][data-ended=true]').waitFor();
     const apiEvents = await getJson(server, `/api/runs/${encodeURIComponent(runId)}/events?after=0&limit=1000`);

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::Stream;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use weft_core::events::{Event, EventKind, RunStatus};
+use weft_core::events::{Event, EventKind, RunStatus, StepCost};
 use weft_core::run::RunFilter;
 
 use crate::AppState;
@@ -97,6 +97,9 @@ pub(crate) struct StepSummary {
     pub(crate) start_ms: Option<i64>,
     pub(crate) end_ms: Option<i64>,
     pub(crate) attempts: u32,
+    /// What its last attempt cost, when a guest ran it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) cost: Option<StepCost>,
 }
 
 /// Each step's summary, in the order the steps first appear in `events`.
@@ -113,6 +116,7 @@ pub(crate) fn step_summaries<'e>(events: impl IntoIterator<Item = &'e Event>) ->
                 start_ms: None,
                 end_ms: None,
                 attempts: 0,
+                cost: None,
             }
         });
         let at = Some(event.timestamp_ms);
@@ -122,9 +126,18 @@ pub(crate) fn step_summaries<'e>(events: impl IntoIterator<Item = &'e Event>) ->
                 step.status = "RUNNING";
                 step.start_ms = step.start_ms.or(at);
             }
-            EventKind::StepUpForRetry { .. } => step.status = "RETRYING",
-            EventKind::StepSuccess { .. } => (step.status, step.end_ms) = ("SUCCESS", at),
-            EventKind::StepFailure { .. } => (step.status, step.end_ms) = ("FAILURE", at),
+            EventKind::StepUpForRetry { cost, .. } => {
+                step.status = "RETRYING";
+                step.cost = *cost;
+            }
+            EventKind::StepSuccess { cost, .. } => {
+                (step.status, step.end_ms) = ("SUCCESS", at);
+                step.cost = *cost;
+            }
+            EventKind::StepFailure { cost, .. } => {
+                (step.status, step.end_ms) = ("FAILURE", at);
+                step.cost = *cost;
+            }
             EventKind::StepSkipped { .. } => (step.status, step.end_ms) = ("SKIPPED", at),
             _ => {}
         }
@@ -396,7 +409,10 @@ mod tests {
                 5,
                 EventKind::StepSuccess {
                     duration_ms: 2.0,
-                    cost: None,
+                    cost: Some(StepCost {
+                        cpu_ms: 1.5,
+                        ..StepCost::default()
+                    }),
                 },
             ),
             event("b", 6, EventKind::StepStart { attempt: 1 }),
@@ -422,5 +438,7 @@ mod tests {
                 ("c", "SKIPPED", None, Some(7), 0),
             ]
         );
+        assert_eq!(steps[0].cost.map(|c| c.cpu_ms), Some(1.5));
+        assert_eq!(steps[1].cost, None);
     }
 }

@@ -75,6 +75,41 @@ pub struct StepCost {
     pub output_bytes: u64,
 }
 
+impl StepCost {
+    /// One line for terminals: `cpu 1.20 ms of 2.31 ms, peak memory 1.1 MiB, ...`.
+    pub fn summary(&self) -> String {
+        fn bytes(n: u64) -> String {
+            match n {
+                n if n < 1 << 10 => format!("{n} B"),
+                n if n < 1 << 20 => format!("{:.1} KiB", n as f64 / 1024.0),
+                n => format!("{:.1} MiB", n as f64 / (1 << 20) as f64),
+            }
+        }
+        format!(
+            "cpu {:.2} ms of {:.2} ms, peak memory {}, {} host calls ({:.2} ms), logged {}, output {}",
+            self.cpu_ms,
+            self.wall_ms,
+            bytes(self.peak_memory_bytes),
+            self.host_calls,
+            self.host_call_ms,
+            bytes(self.log_bytes),
+            bytes(self.output_bytes)
+        )
+    }
+}
+
+impl EventKind {
+    /// What the step attempt this event ends cost, if it says.
+    pub fn cost(&self) -> Option<&StepCost> {
+        match self {
+            EventKind::StepSuccess { cost, .. }
+            | EventKind::StepFailure { cost, .. }
+            | EventKind::StepUpForRetry { cost, .. } => cost.as_ref(),
+            _ => None,
+        }
+    }
+}
+
 /// What happened.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "SCREAMING_SNAKE_CASE")]
@@ -236,6 +271,12 @@ mod tests {
                 }),
             },
         };
+        assert_eq!(
+            e.kind.cost().map(StepCost::summary).as_deref(),
+            Some(
+                "cpu 1.50 ms of 0.00 ms, peak memory 0 B, 0 host calls (0.00 ms), logged 0 B, output 0 B"
+            )
+        );
         let json = serde_json::to_value(&e).unwrap();
         assert_eq!(json["type"], "STEP_UP_FOR_RETRY");
         assert_eq!(json["attempt"], 1);

@@ -79,6 +79,59 @@ impl ResourceLimiter for MemoryBudget {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wasm_encoder::{
+        Component, InstanceSection, MemorySection, MemoryType, Module, ModuleArg, ModuleSection,
+    };
+    use wasmtime::component::Linker;
+    use wasmtime::{Config, Engine, Store};
+
+    /// A component of two core modules, each instantiated, each with a memory of
+    /// `pages` 64-KiB pages.
+    fn two_memories(pages: u64) -> Vec<u8> {
+        let mut module = Module::new();
+        let mut memories = MemorySection::new();
+        memories.memory(MemoryType {
+            minimum: pages,
+            maximum: None,
+            memory64: false,
+            shared: false,
+            page_size_log2: None,
+        });
+        module.section(&memories);
+        let mut component = Component::new();
+        component.section(&ModuleSection(&module));
+        component.section(&ModuleSection(&module));
+        let mut instances = InstanceSection::new();
+        instances.instantiate(0, Vec::<(&str, ModuleArg)>::new());
+        instances.instantiate(1, Vec::<(&str, ModuleArg)>::new());
+        component.section(&instances);
+        component.finish()
+    }
+
+    /// Instantiates `bytes` under a budget of `limit_mb`.
+    fn instantiate(bytes: &[u8], limit_mb: usize) -> Result<usize, String> {
+        let engine = Engine::new(&Config::new()).unwrap();
+        let component = wasmtime::component::Component::new(&engine, bytes).unwrap();
+        let mut store = Store::new(&engine, MemoryBudget::new(limit_mb << 20));
+        store.limiter(|budget| budget);
+        let linker = Linker::new(&engine);
+        match linker.instantiate(&mut store, &component) {
+            Ok(_) => Ok(store.data().peak()),
+            Err(e) => Err(format!("{e:#}")),
+        }
+    }
+
+    #[test]
+    fn a_component_of_several_modules_gets_the_limit_once() {
+        // Two memories of 40 MiB each: 80 MiB in all.
+        let bytes = two_memories(640);
+        assert_eq!(instantiate(&bytes, 100), Ok(80 << 20));
+        let refused = instantiate(&bytes, 64).unwrap_err();
+        assert!(
+            refused.contains("memory limit of 64 MiB exceeded (the guest asked for 80 MiB in all)"),
+            "{refused}"
+        );
+    }
 
     #[test]
     fn every_memory_counts_against_one_limit() {

@@ -1,6 +1,6 @@
 // Weft web UI: one run's page, #/runs/{id}: its header (status, Cancel, Re-execute), the
-// Gantt chart, the event log streamed live over server-sent events (polled if the stream
-// cannot be used) and a step's compute logs and log events.
+// Gantt chart, what each step cost, the event log streamed live over server-sent events
+// (polled if the stream cannot be used) and a step's compute logs and log events.
 
 import { api, enc } from './api.js';
 import { gantt } from './gantt.js';
@@ -33,6 +33,27 @@ function eventSummary(e) {
   }
 }
 
+/** What each step's last attempt cost (wall and CPU time, peak memory, host calls, bytes
+ * logged and output), for the steps a guest ran. */
+function costTable(steps) {
+  const rows = (steps || []).filter(st => st.cost);
+  if (!rows.length) return h('p', { class: 'muted' }, 'No step has ended yet.');
+  const head = ['Step', 'Wall', 'CPU', 'Peak memory', 'Host calls', 'Logged', 'Output'];
+  return h('table', { class: 'table', testid: 'step-costs' },
+    h('thead', null, h('tr', null, head.map(x => h('th', null, x)))),
+    h('tbody', null, rows.map(st => {
+      const c = st.cost;
+      return h('tr', { testid: 'step-cost', dataset: { step: st.key } },
+        h('td', { class: 'mono' }, st.key),
+        h('td', null, fmtDuration(c.wall_ms)),
+        h('td', { testid: 'cost-cpu' }, fmtDuration(c.cpu_ms)),
+        h('td', { testid: 'cost-memory' }, fmtBytes(c.peak_memory_bytes)),
+        h('td', null, `${c.host_calls} (${fmtDuration(c.host_call_ms)})`),
+        h('td', null, fmtBytes(c.log_bytes)),
+        h('td', null, fmtBytes(c.output_bytes)));
+    })));
+}
+
 export async function pageRun(page, runId) {
   show(h('p', { class: 'crumbs' }, link('#/runs', 'Runs'), ' / ', h('span', { class: 'mono' }, runId)));
   let run = await api('GET', `/api/runs/${enc(runId)}`);
@@ -45,6 +66,7 @@ export async function pageRun(page, runId) {
   const actions = h('div', { class: 'actions' });
   const actionFeedback = h('div');
   const ganttHost = h('div', { class: 'gantt-wrap' });
+  const costHost = h('div');
   const stepPanel = h('div');
   const logBody = h('tbody');
   const logTable = h('table', { class: 'table log', testid: 'event-log', 'data-source': 'stream' },
@@ -55,7 +77,8 @@ export async function pageRun(page, runId) {
     ? h('details', { class: 'config' }, h('summary', null, 'Run config'),
       h('pre', { class: 'code', testid: 'run-config-shown' }, JSON.stringify(run.config, null, 2)))
     : null;
-  show(header, config, actionFeedback, section('Timeline', ganttHost), stepPanel, section('Event log', logWrap));
+  show(header, config, actionFeedback, section('Timeline', ganttHost), section('Cost', costHost), stepPanel,
+    section('Event log', logWrap));
 
   const drawHeader = () => {
     const cancel = FINISHED.has(run.status) ? null : h('button', { class: 'danger', testid: 'cancel', disabled: run.status === 'CANCELING' }, run.status === 'CANCELING' ? 'Canceling…' : 'Cancel');
@@ -109,6 +132,8 @@ export async function pageRun(page, runId) {
     const width = ganttHost.clientWidth || app.clientWidth || 900;
     clear(ganttHost, gantt(run, selectedStep, selectStep, width, planned));
   };
+  const drawCosts = () => clear(costHost, costTable(run.steps));
+  drawCosts();
   // The plan of the run's job, when the location's current version is the run's: rows for
   // the steps that have not reported yet (a step's events come when its attempt ends).
   if (run.job && !run.job.startsWith('__') && run.location && !String(run.location).includes('+')) {
@@ -129,6 +154,7 @@ export async function pageRun(page, runId) {
       run = r;
       drawHeader();
       drawGantt();
+      drawCosts();
       if (!wasFinished && FINISHED.has(run.status) && selectedStep) loadStepLogs(selectedStep);
     }).catch(e => {
       if (page.alive()) clear(actionFeedback, errorBox(e.message));

@@ -258,6 +258,9 @@ pub async fn show_run(instance: &Instance, run_id: &str, json: bool) -> Result<(
             e.kind.type_name(),
             e.summary()
         );
+        if let Some(cost) = e.kind.cost() {
+            println!("{:>37} cost: {}", "", cost.summary());
+        }
     }
     Ok(())
 }
