@@ -37,7 +37,12 @@ enum Message {
     /// Events, and the bytes they hold of the queue's room.
     Events(Vec<Event>, usize),
     Flush(oneshot::Sender<Result<(), FlushError>>),
+    /// Nothing came for a while: the writer tries its pending events again.
+    Retry,
 }
+
+/// How often events that could not be written are tried again while nothing else comes.
+const RETRY_EVERY: Duration = Duration::from_secs(1);
 
 /// The most event bytes (about) that wait to be written before senders wait too.
 pub const QUEUE_BYTES: usize = 64 << 20;
@@ -178,7 +183,20 @@ async fn run<S: RunStorage>(
     let mut pending: Vec<Event> = Vec::new();
     let mut pending_bytes = 0;
     let mut waiters = Vec::new();
-    while let Some(first) = rx.recv().await {
+    loop {
+        // Events that could not be written are tried again, even if nothing else comes:
+        // their senders may be waiting for the room they hold.
+        let first = if pending.is_empty() {
+            rx.recv().await
+        } else {
+            // Err: nothing came in time; Ok(None): every sender is gone.
+            tokio::time::timeout(RETRY_EVERY, rx.recv())
+                .await
+                .unwrap_or(Some(Message::Retry))
+        };
+        let Some(first) = first else {
+            break;
+        };
         // Gather: what arrives meanwhile joins this batch without waking the task.
         if matches!(first, Message::Events(..)) {
             tokio::select! {
@@ -194,6 +212,7 @@ async fn run<S: RunStorage>(
                     pending_bytes += bytes;
                 }
                 Message::Flush(done) => waiters.push(done),
+                Message::Retry => {}
             }
             next = rx.try_recv().ok();
         }

@@ -13,7 +13,7 @@ use weft_core::defs::{
     Backoff, Definitions, InputBinding, IoDef, JobDef, NodeDef, OpDef, OutputRef, RetryPolicy,
     StepTarget, Value,
 };
-use weft_core::events::{Event, EventKind, FailureKind, RunStatus};
+use weft_core::events::{Event, EventKind, FailureKind, LogLevel, RunStatus};
 use weft_core::plan::plan_job;
 use weft_core::ports::{
     InputArg, RunStorage, StepAttempt, StepFailure, StepOutput, StepRequest, StepRunner,
@@ -392,4 +392,46 @@ async fn the_writer_hands_back_what_storage_would_not_take() {
     assert_eq!(err.error, "database is gone");
     assert_eq!(err.unwritten, [event(3)], "nothing lost");
     assert_eq!(storage.written.lock().unwrap().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_waits_for_room_while_storage_is_down_and_loses_nothing() {
+    let storage = Arc::new(Flaky::default());
+    storage
+        .down
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let writer = EventWriter::spawn(storage.clone());
+    let sent = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    // 128 step attempts of 1 MiB of log each: twice what the queue holds.
+    let line = |n: i64| Event {
+        kind: EventKind::Log {
+            level: LogLevel::Info,
+            message: "x".repeat(1 << 20),
+            fields: Default::default(),
+        },
+        ..event(n)
+    };
+    let flood = {
+        let (writer, sent) = (writer.clone(), sent.clone());
+        std::thread::spawn(move || {
+            for n in 0..128 {
+                writer.emit(vec![line(n)]);
+                sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let queued = sent.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        (60..=64).contains(&queued),
+        "{queued} sent while nothing could be written"
+    );
+    storage
+        .down
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    tokio::task::spawn_blocking(move || flood.join().unwrap())
+        .await
+        .unwrap();
+    writer.flush().await.unwrap();
+    assert_eq!(storage.written.lock().unwrap().len(), 128);
 }
