@@ -2,7 +2,8 @@
 //! a step's wall time even inside a blocking host call; a log flood costs its own step,
 //! not the host's memory; an output over its budget fails the step; an upload whose
 //! `definitions.get` never ends is refused; an endless schedule does not hold up another;
-//! and a cancel stops a step in flight, in process and in a step's process.
+//! and a cancel (from the API or `weft runs cancel`) stops a step in flight, in process and
+//! in a step's process.
 
 #![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
 
@@ -259,9 +260,15 @@ fn cancel_stops_a_step_in_flight_in_process_and_in_its_process(backend: Backend)
         }
         // Past the start of the step's process (or instance), into its sleep.
         std::thread::sleep(Duration::from_millis(300));
+        // Through the API, or (the step's process) through `weft runs cancel`.
         let asked = Instant::now();
-        let (status, answer) = server.call("POST", &format!("/runs/{run_id}/cancel"), None);
-        assert_eq!(status, 202, "{answer}");
+        if executor.is_none() {
+            let (status, answer) = server.call("POST", &format!("/runs/{run_id}/cancel"), None);
+            assert_eq!(status, 202, "{answer}");
+        } else {
+            let answer = home.weft_json(&["runs", "cancel", &run_id], 0);
+            assert_eq!(answer["status"], "CANCELING", "{answer}");
+        }
         let run = server.wait(&run_id);
         let took = asked.elapsed();
         assert_eq!(run["status"], "CANCELED", "{executor:?}: {run}");

@@ -202,6 +202,13 @@ enum RunsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Cancel a run (Dagster's terminate): the steps under way are stopped where they
+    /// are, wherever the run executes, and the run ends CANCELED.
+    Cancel {
+        run_id: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Options of `weft serve`.

@@ -265,6 +265,22 @@ pub async fn show_run(instance: &Instance, run_id: &str, json: bool) -> Result<(
     Ok(())
 }
 
+/// `weft runs cancel RUN_ID`: records the cancel in the database, where the process that
+/// executes the run (a server, a run's process or pod) sees it and stops its steps.
+pub async fn cancel_run(instance: Instance, run_id: &str, json: bool) -> Result<(), Failure> {
+    let services = weft_server::Services::open(instance).await?;
+    let status = services.control().cancel(run_id).await?;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "run_id": run_id, "status": status })
+        );
+    } else {
+        println!("run {run_id}: {status}");
+    }
+    Ok(())
+}
+
 pub async fn logs(
     instance: &Instance,
     run_id: &str,

@@ -66,6 +66,9 @@ pub async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Runs {
             command: RunsCommand::Show { run_id, json },
         } => inspect::show_run(&instance, &run_id, json).await,
+        Command::Runs {
+            command: RunsCommand::Cancel { run_id, json },
+        } => inspect::cancel_run(instance, &run_id, json).await,
         Command::Logs { run_id, step, json } => inspect::logs(&instance, &run_id, step, json).await,
         Command::Serve { opts } => serve::serve(instance, opts).await,
         Command::Dev { files, opts } => serve::dev(instance, files, opts).await,
