@@ -203,6 +203,19 @@ impl Server {
         }
     }
 
+    /// Polls run `run_id` until it has an event of type `kind` (`STEP_START`: a step is
+    /// under way).
+    pub fn wait_for_event(&self, run_id: &str, kind: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !self.events(run_id).iter().any(|e| e["type"] == kind) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "run {run_id} has no {kind}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     /// Every event of run `run_id`, in order.
     pub fn events(&self, run_id: &str) -> Vec<serde_json::Value> {
         let page = self.get(&format!("/runs/{run_id}/events?limit=1000"));

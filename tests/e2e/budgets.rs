@@ -249,15 +249,7 @@ fn cancel_stops_a_step_in_flight_in_process_and_in_its_process(backend: Backend)
             "location": "hostile", "job": "slow_chain",
             "config": { "ops": { "sleepy": { "config": { "ms": 60_000 } } } }
         }));
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !server
-            .events(&run_id)
-            .iter()
-            .any(|e| e["type"] == "STEP_START")
-        {
-            assert!(Instant::now() < deadline, "the run never started");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        server.wait_for_event(&run_id, "STEP_START");
         // Past the start of the step's process (or instance), into its sleep.
         std::thread::sleep(Duration::from_millis(300));
         // Through the API, or (the step's process) through `weft runs cancel`.
