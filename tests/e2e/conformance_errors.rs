@@ -499,3 +499,29 @@ fn a_log_flood_costs_its_step_not_the_host_in_every_language() {
         assert!(last.contains("were dropped"), "{language}: {last}");
     }
 }
+
+#[test]
+fn cancel_stops_a_sleeping_step_in_every_language() {
+    let home = home();
+    let server = weft_tests::Server::start(&home, &[]);
+    for language in LANGUAGES {
+        let name = format!("conformance_{language}");
+        server.upload(&name, &std::fs::read(location(language)).unwrap());
+        let run_id = server.launch(serde_json::json!({
+            "location": name, "job": "nap_job",
+            "config": { "ops": { "nap": { "config": { "ms": 60_000 } } } }
+        }));
+        server.wait_for_event(&run_id, "STEP_START");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let asked = std::time::Instant::now();
+        let (status, answer) = server.call("POST", &format!("/runs/{run_id}/cancel"), None);
+        assert_eq!(status, 202, "{language}: {answer}");
+        let run = server.wait(&run_id);
+        let took = asked.elapsed();
+        assert_eq!(run["status"], "CANCELED", "{language}: {run}");
+        assert!(took.as_secs() < 2, "{language}: canceled in {took:?}");
+        let events = server.events(&run_id);
+        let failure = events.iter().find(|e| e["type"] == "STEP_FAILURE").unwrap();
+        assert_eq!(failure["kind"], "canceled", "{language}: {failure}");
+    }
+}

@@ -121,8 +121,7 @@ impl Guest {
             Ok(())
         });
         let watched = cancel.clone();
-        store.epoch_deadline_callback(move |mut ctx| {
-            ctx.data_mut().meter.ticks += 1;
+        store.epoch_deadline_callback(move |_| {
             if watched.is_canceled() {
                 return Err(Stop::Canceled.into());
             }

@@ -33,11 +33,9 @@ pub(crate) struct CallState {
     pub(crate) meter: Meter,
 }
 
-/// What a call spends besides memory: the epoch ticks its guest code ran, and the time
-/// spent in host calls (WASI included).
+/// What a call spends in host calls (WASI included): how many, and their time.
 #[derive(Default)]
 pub(crate) struct Meter {
-    pub(crate) ticks: u64,
     pub(crate) host_calls: u64,
     pub(crate) host_time: std::time::Duration,
     entered_host: Option<std::time::Instant>,
