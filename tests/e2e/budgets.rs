@@ -185,7 +185,7 @@ fn an_upload_whose_definitions_never_end_is_refused(backend: Backend) {
         return;
     };
     home.add_config(
-        "sandbox: { step_timeout_seconds: 1 }\nlocations:\n  endless:\n    \
+        "sandbox: { evaluation_timeout_seconds: 1 }\nlocations:\n  endless:\n    \
          environment: { WEFT_ENDLESS_DEFINITIONS: \"1\" }\n",
     );
     let server = Server::start(&home, &[]);
@@ -209,7 +209,7 @@ fn an_endless_schedule_does_not_hold_up_another(backend: Backend) {
     let Some(home) = Home::on(backend) else {
         return;
     };
-    home.add_config("sandbox: { step_timeout_seconds: 2 }\n");
+    home.add_config("sandbox: { evaluation_timeout_seconds: 2 }\n");
     let server = Server::start(&home, &[]);
     server.upload("hostile", &rust_guest_bytes("hostile"));
     for name in ["endless_decision", "scaled_on_even_minutes"] {

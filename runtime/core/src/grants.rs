@@ -76,6 +76,9 @@ pub struct Limits {
     pub memory_mb: Option<usize>,
     /// A step's deadline, in seconds (default 60).
     pub timeout_seconds: Option<f64>,
+    /// The deadline of a sensor's or schedule's evaluation and of `definitions.get` at
+    /// upload, in seconds (default 60).
+    pub evaluation_timeout_seconds: Option<f64>,
     /// Bytes of one log line, message and fields, in KiB (default 64).
     pub log_line_kb: Option<usize>,
     /// Log lines of one step (default 10,000).
@@ -92,6 +95,9 @@ impl Limits {
         Limits {
             memory_mb: self.memory_mb.or(defaults.memory_mb),
             timeout_seconds: self.timeout_seconds.or(defaults.timeout_seconds),
+            evaluation_timeout_seconds: self
+                .evaluation_timeout_seconds
+                .or(defaults.evaluation_timeout_seconds),
             log_line_kb: self.log_line_kb.or(defaults.log_line_kb),
             log_lines: self.log_lines.or(defaults.log_lines),
             log_mb: self.log_mb.or(defaults.log_mb),
@@ -137,7 +143,11 @@ pub struct Sandbox {
     /// Resources (`resources.get`), by name.
     pub resources: Vec<(String, Value)>,
     pub memory_limit_bytes: usize,
+    /// A step's deadline.
     pub timeout: Duration,
+    /// The deadline of every other call: a sensor's or schedule's evaluation, the
+    /// definitions at upload.
+    pub evaluation_timeout: Duration,
     /// How many bytes of stdout and of stderr are kept per call; the rest is dropped.
     pub output_limit_bytes: usize,
     /// Whether its steps may start Kubernetes Jobs (the `k8s-jobs` import).
@@ -154,6 +164,7 @@ impl Default for Sandbox {
             resources: Vec::new(),
             memory_limit_bytes: 256 << 20,
             timeout: Duration::from_secs(60),
+            evaluation_timeout: Duration::from_secs(60),
             output_limit_bytes: 1 << 20,
             k8s_jobs: false,
             budgets: Budgets::default(),
@@ -168,7 +179,7 @@ pub enum GrantError {
     MissingDir { location: String, dir: PathBuf },
     #[error("environment variable {var} is granted to location {location} but not set")]
     UnsetEnv { location: String, var: String },
-    #[error("step timeout must be a positive number of seconds, got {0}")]
+    #[error("a timeout must be a positive number of seconds, got {0}")]
     Timeout(f64),
     #[error("{0} must be a positive number")]
     Budget(&'static str),
@@ -207,11 +218,19 @@ impl Grants {
         if let Some(mb) = limits.memory_mb {
             sandbox.memory_limit_bytes = mb << 20;
         }
-        if let Some(secs) = limits.timeout_seconds {
-            if !(secs > 0.0 && secs.is_finite()) {
-                return Err(GrantError::Timeout(secs));
+        for (secs, slot) in [
+            (limits.timeout_seconds, &mut sandbox.timeout),
+            (
+                limits.evaluation_timeout_seconds,
+                &mut sandbox.evaluation_timeout,
+            ),
+        ] {
+            if let Some(secs) = secs {
+                if !(secs > 0.0 && secs.is_finite()) {
+                    return Err(GrantError::Timeout(secs));
+                }
+                *slot = Duration::from_secs_f64(secs);
             }
-            sandbox.timeout = Duration::from_secs_f64(secs);
         }
         let budgets = &mut sandbox.budgets;
         for (value, name, slot, scale) in [
@@ -297,6 +316,7 @@ mod tests {
         let limits = Limits {
             memory_mb: Some(8),
             timeout_seconds: Some(0.5),
+            evaluation_timeout_seconds: Some(2.0),
             log_lines: Some(5),
             output_mb: Some(2),
             ..Limits::default()
@@ -314,6 +334,7 @@ mod tests {
         );
         assert_eq!(sandbox.memory_limit_bytes, 8 << 20);
         assert_eq!(sandbox.timeout, Duration::from_millis(500));
+        assert_eq!(sandbox.evaluation_timeout, Duration::from_secs(2));
         let budgets = Budgets {
             log_lines: 5,
             output_bytes: 2 << 20,

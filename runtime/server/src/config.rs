@@ -33,6 +33,7 @@
 //! sandbox:                    # every call into a guest (defaults shown)
 //!   memory_mb: 256            # all its memories and tables together
 //!   step_timeout_seconds: 60  # wall time, guest code and host calls alike
+//!   evaluation_timeout_seconds: 60  # a sensor's or schedule's evaluation, definitions at upload
 //!   log_line_kb: 64           # one log line, message and fields (cut past it)
 //!   log_lines: 10000          # log lines of one step (dropped past it, and counted)
 //!   log_mb: 16                # all the log lines of one step
@@ -276,6 +277,7 @@ impl Default for RunMonitoring {
 pub struct SandboxConfig {
     pub memory_mb: Option<usize>,
     pub step_timeout_seconds: Option<f64>,
+    pub evaluation_timeout_seconds: Option<f64>,
     pub log_line_kb: Option<usize>,
     pub log_lines: Option<usize>,
     pub log_mb: Option<usize>,
@@ -287,6 +289,7 @@ impl SandboxConfig {
         Limits {
             memory_mb: self.memory_mb,
             timeout_seconds: self.step_timeout_seconds,
+            evaluation_timeout_seconds: self.evaluation_timeout_seconds,
             log_line_kb: self.log_line_kb,
             log_lines: self.log_lines,
             log_mb: self.log_mb,

@@ -73,8 +73,9 @@ impl<R> Call<R> {
 
 impl Guest {
     /// Makes a store under the sandbox, instantiates, runs `f` until it ends, the deadline
-    /// passes or `cancel` is raised, and classifies what went wrong. A step's call passes
-    /// its `step` (what the Jobs it may start inherit).
+    /// passes (a step's, or the evaluation deadline for any other call) or `cancel` is
+    /// raised, and classifies what went wrong. A step's call passes its `step` (what the
+    /// Jobs it may start inherit).
     pub(crate) fn call<R>(
         &self,
         step: Option<&StepRequest>,
@@ -83,7 +84,11 @@ impl Guest {
     ) -> Call<R> {
         let start = Instant::now();
         let cpu_start = thread_cpu();
-        let deadline = start + self.sandbox.timeout;
+        let timeout = match step {
+            Some(_) => self.sandbox.timeout,
+            None => self.sandbox.evaluation_timeout,
+        };
+        let deadline = start + timeout;
         let ended = Cancel::new();
         let captured = crate::sandbox::Captured::new(self.sandbox.output_limit_bytes);
         let scope = step.map(|request| StepScope {
@@ -149,7 +154,7 @@ impl Guest {
         state.k8s_jobs.settle(SETTLE);
         let stdout = captured.stdout.take();
         let stderr = captured.stderr.take();
-        let result = outcome.map_err(|e| self.classify(e, &state, &stderr));
+        let result = outcome.map_err(|e| self.classify(e, &state, &stderr, timeout));
         let cost = StepCost {
             wall_ms: start.elapsed().as_secs_f64() * 1e3,
             cpu_ms: thread_cpu().saturating_sub(cpu_start).as_secs_f64() * 1e3,
@@ -168,7 +173,13 @@ impl Guest {
         }
     }
 
-    fn classify(&self, error: wasmtime::Error, state: &CallState, stderr: &[u8]) -> StepFailure {
+    fn classify(
+        &self,
+        error: wasmtime::Error,
+        state: &CallState,
+        stderr: &[u8],
+        timeout: Duration,
+    ) -> StepFailure {
         if let Some(asked) = state.memory.exceeded {
             return StepFailure {
                 message: format!(
@@ -186,7 +197,7 @@ impl Guest {
                 return StepFailure {
                     message: format!(
                         "timed out after {}: still running at its deadline, and stopped",
-                        seconds(self.sandbox.timeout)
+                        seconds(timeout)
                     ),
                     kind: FailureKind::Timeout,
                     retryable: false,

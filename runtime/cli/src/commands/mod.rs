@@ -103,6 +103,7 @@ impl GrantOpts {
         let limits = Limits {
             memory_mb: self.memory_mb,
             timeout_seconds: self.timeout,
+            evaluation_timeout_seconds: None,
             log_line_kb: self.log_line_kb,
             log_lines: self.log_lines,
             log_mb: self.log_mb,
