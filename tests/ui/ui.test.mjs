@@ -679,7 +679,7 @@ test('a sensor turned on in its page is evaluated at a daemon pass: a SKIPPED ti
   });
 });
 
-test('Cancel asks a run in flight to stop; the page follows it to its end', { timeout: TEST_TIMEOUT }, async t => {
+test('Cancel stops a run in flight; the page follows it to its end', { timeout: TEST_TIMEOUT }, async t => {
   await withSetup(t, async ({ server, page }) => {
     await page.goto(`${server.base}/#/locations`);
     await uploadAndExpect(page, 'hostile', HOSTILE, sha256(readFileSync(HOSTILE)));
@@ -689,9 +689,9 @@ test('Cancel asks a run in flight to stop; the page follows it to its end', { ti
     await page.getByTestId('run-status').filter({ hasText: /^STARTED$/ }).waitFor({ timeout: RUN_TIMEOUT });
     assert.equal(await page.getByTestId('reexecute').count(), 0, 'no Re-execute while the run goes on');
     await page.getByTestId('cancel').click();
-    await page.getByTestId('run-status').filter({ hasText: /^CANCELING$/ }).waitFor();
-    // A step that is running finishes; no step starts after it. Then the run has ended.
-    await page.getByTestId('run-status').filter({ hasText: /^(CANCELED|SUCCESS)$/ }).waitFor({ timeout: RUN_TIMEOUT });
+    // The step under way is stopped where it is, so CANCELING may show only for a moment.
+    await page.getByTestId('run-status').filter({ hasText: /^CANCEL(ING|ED)$/ }).waitFor();
+    await page.getByTestId('run-status').filter({ hasText: /^CANCELED$/ }).waitFor({ timeout: RUN_TIMEOUT });
     await page.getByTestId('reexecute').waitFor();
     assert.equal(await page.getByTestId('cancel').count(), 0, 'no Cancel once the run has ended');
     const status = await page.getByTestId('run-status').innerText();
