@@ -525,3 +525,20 @@ fn cancel_stops_a_sleeping_step_in_every_language() {
         assert_eq!(failure["kind"], "canceled", "{language}: {failure}");
     }
 }
+
+#[test]
+fn an_output_over_its_budget_fails_its_step_in_every_language() {
+    let home = home();
+    for language in LANGUAGES {
+        // 400 MiB, refused while the guest hands it over (the output budget, 64 MiB).
+        let config = r#"{"ops":{"huge":{"config":{"mb":400}}}}"#;
+        let file = location(language);
+        let args = ["run", &file, "--job", "huge_job", "--config", config];
+        let run = home.weft_json(&[&args[..], &["--memory-mb", "2048"]].concat(), 1);
+        let error = run["steps"]["huge"]["error"].as_str().unwrap_or_default();
+        assert!(
+            error.contains("the guest handed the host more than 65 MiB at once"),
+            "{language}: {run}"
+        );
+    }
+}

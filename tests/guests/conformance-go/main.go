@@ -14,6 +14,7 @@
 //   - nap_job: nap sleeps its config's ms milliseconds (a blocking WASI call), returns ms;
 //   - flood_job: flood logs lines lines ("line <i>") each with a field payload of
 //     field_bytes bytes, returns lines;
+//   - huge_job: huge returns a string of its config's mb MiB;
 //   - cursor_sensor: run key "key-<cursor>" (no cursor: "0"), new cursor <cursor> + 1;
 //   - explode_alert: a run-failure sensor on explode_job asking for chatty_job with the tags
 //     failed_run, failed_status (FAILURE) and saw_kaboom (yes when the error names kaboom).
@@ -116,6 +117,16 @@ var flood = weft.NewOp0("flood", func(ctx *weft.Context) (int, error) {
 	return config.Lines, nil
 }, weft.ConfigSchema(`{"type":"object","properties":{"lines":{"type":"integer"},"field_bytes":{"type":"integer"}},"required":["lines","field_bytes"]}`))
 
+var huge = weft.NewOp0("huge", func(ctx *weft.Context) (string, error) {
+	var config struct {
+		Mb int `json:"mb"`
+	}
+	if err := ctx.Config(&config); err != nil {
+		return "", err
+	}
+	return strings.Repeat("x", config.Mb<<20), nil
+}, weft.ConfigSchema(`{"type":"object","properties":{"mb":{"type":"integer"}},"required":["mb"]}`))
+
 var explodeJob = weft.NewJob("explode_job", func(j *weft.Job) { j.Node(explode) })
 
 var flakyJob = weft.NewJob("flaky_job", func(j *weft.Job) { j.Node(flaky) })
@@ -133,6 +144,8 @@ var instanceJob = weft.NewJob("instance_job", func(j *weft.Job) { j.Node(instanc
 var napJob = weft.NewJob("nap_job", func(j *weft.Job) { j.Node(nap) })
 
 var floodJob = weft.NewJob("flood_job", func(j *weft.Job) { j.Node(flood) })
+
+var hugeJob = weft.NewJob("huge_job", func(j *weft.Job) { j.Node(huge) })
 
 var cursorSensor = weft.NewSensor("cursor_sensor", func(ctx *weft.SensorContext) (weft.SensorResult, error) {
 	cursor := "0"
@@ -160,7 +173,7 @@ var explodeAlert = weft.NewRunFailureSensor("explode_alert", func(ctx *weft.RunS
 
 func init() {
 	weft.Register(weft.Definitions{
-		Jobs:    []*weft.Job{explodeJob, flakyJob, chattyJob, configJob, resourceJob, externalJob, instanceJob, napJob, floodJob},
+		Jobs:    []*weft.Job{explodeJob, flakyJob, chattyJob, configJob, resourceJob, externalJob, instanceJob, napJob, floodJob, hugeJob},
 		Sensors: []*weft.Sensor{cursorSensor, explodeAlert},
 	})
 }

@@ -15,6 +15,7 @@ behaviour; tests/e2e/conformance_errors.rs runs all three and compares what a us
 - nap_job: nap sleeps its config's ms milliseconds (a blocking WASI call), returns ms;
 - flood_job: flood logs lines lines ("line <i>") each with a field payload of field_bytes
   bytes, returns lines;
+- huge_job: huge returns a string of its config's mb MiB;
 - cursor_sensor: run key "key-<cursor>" (no cursor: "0"), new cursor <cursor> + 1;
 - explode_alert: a run-failure sensor on explode_job asking for chatty_job with the tags
   failed_run, failed_status (FAILURE) and saw_kaboom (yes when the error names kaboom).
@@ -33,6 +34,7 @@ FLOOD_SCHEMA = (
     '{"type":"object","properties":{"lines":{"type":"integer"},"field_bytes":{"type":"integer"}},'
     '"required":["lines","field_bytes"]}'
 )
+HUGE_SCHEMA = '{"type":"object","properties":{"mb":{"type":"integer"}},"required":["mb"]}'
 CODE_SCHEMA = '{"type":"object","properties":{"code":{"type":"integer"}},"required":["code"]}'
 
 
@@ -99,6 +101,11 @@ def flood(context):
     return lines
 
 
+@dg.op(config_schema=HUGE_SCHEMA)
+def huge(context):
+    return "x" * (context.op_config["mb"] << 20)
+
+
 @dg.job
 def explode_job():
     explode()
@@ -144,6 +151,11 @@ def flood_job():
     flood()
 
 
+@dg.job
+def huge_job():
+    huge()
+
+
 @dg.sensor(job=chatty_job, minimum_interval_seconds=30)
 def cursor_sensor(context):
     cursor = context.cursor or "0"
@@ -175,6 +187,7 @@ defs = dg.Definitions(
         instance_job,
         nap_job,
         flood_job,
+        huge_job,
     ],
     sensors=[cursor_sensor, explode_alert],
 )

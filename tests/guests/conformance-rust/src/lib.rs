@@ -17,6 +17,7 @@
 //!   `ms`;
 //! - `flood_job`: `flood` logs `lines` lines (`line <i>`) each with a field `payload` of
 //!   `field_bytes` bytes, returns `lines`;
+//! - `huge_job`: `huge` returns a string of its config's `mb` MiB;
 //! - `cursor_sensor`: run key `key-<cursor>` (no cursor: `0`), new cursor `<cursor> + 1`;
 //! - `explode_alert`: a run-failure sensor on `explode_job` asking for `chatty_job` with the
 //!   tags `failed_run` (the failed run's id), `failed_status` (`FAILURE`) and `saw_kaboom`
@@ -169,6 +170,25 @@ fn flood(ctx: &OpContext) -> Result<u64, Failure> {
     Ok(config.lines)
 }
 
+/// The config of `huge`.
+#[derive(serde::Deserialize)]
+struct HugeConfig {
+    mb: usize,
+}
+
+#[op(
+    config_schema = r#"{"type":"object","properties":{"mb":{"type":"integer"}},"required":["mb"]}"#
+)]
+fn huge(ctx: &OpContext) -> Result<String, Failure> {
+    let config: HugeConfig = ctx.config()?;
+    Ok("x".repeat(config.mb << 20))
+}
+
+#[job]
+fn huge_job() {
+    huge();
+}
+
 #[job]
 fn nap_job() {
     nap();
@@ -202,6 +222,6 @@ fn explode_alert(ctx: &RunStatusSensorContext) -> RunRequest {
 }
 
 weft_sdk::definitions! {
-    jobs: [explode_job, flaky_job, chatty_job, config_job, resource_job, external_job, instance_job, nap_job, flood_job],
+    jobs: [explode_job, flaky_job, chatty_job, config_job, resource_job, external_job, instance_job, nap_job, flood_job, huge_job],
     sensors: [cursor_sensor, explode_alert],
 }
