@@ -1,4 +1,5 @@
-//! The guest boundary holds under a hostile guest (tests/guests/hostile): a deadline bounds
+//! The guest boundary holds under a hostile guest (tests/guests/hostile, and the Rust
+//! conformance location's `flood` and `huge`): a deadline bounds
 //! a step's wall time even inside a blocking host call; a log flood costs its own step,
 //! not the host's memory; an output over its budget fails the step; an upload whose
 //! `definitions.get` never ends is refused; an endless schedule does not hold up another;
@@ -21,11 +22,20 @@ weft_tests::on_both_databases!(
     cancel_stops_a_step_in_flight_in_process_and_in_its_process,
 );
 
-/// `weft run hostile.wasm --job JOB` with `args`; the run's JSON and how long it took.
-fn run(home: &Home, job: &str, config: Value, args: &[&str]) -> (Value, Duration) {
-    let wasm = rust_guest("hostile").display().to_string();
+/// The hostile location.
+fn hostile() -> String {
+    rust_guest("hostile").display().to_string()
+}
+
+/// The Rust conformance location, whose `flood` and `huge` ops push through the host.
+fn conformance() -> String {
+    super::conformance_errors::location("rust")
+}
+
+/// `weft run WASM --job JOB` with `args`; the run's JSON and how long it took.
+fn run(home: &Home, wasm: &str, job: &str, config: Value, args: &[&str]) -> (Value, Duration) {
     let config = config.to_string();
-    let mut all = vec!["run", &wasm, "--job", job, "--json", "--config", &config];
+    let mut all = vec!["run", wasm, "--job", job, "--json", "--config", &config];
     all.extend_from_slice(args);
     let start = Instant::now();
     let out = home.weft(&all);
@@ -40,7 +50,13 @@ fn a_blocking_sleep_ends_at_the_deadline(backend: Backend) {
         return;
     };
     let sleep_20s = json!({ "ops": { "sleepy": { "config": { "ms": 20_000 } } } });
-    let (run, took) = run(&home, "slow_job", sleep_20s, &["--timeout", "1"]);
+    let (run, took) = run(
+        &home,
+        &hostile(),
+        "slow_job",
+        sleep_20s,
+        &["--timeout", "1"],
+    );
     assert_eq!(run["status"], "FAILURE", "{run}");
     let error = run["steps"]["sleepy"]["error"].as_str().unwrap();
     assert!(error.starts_with("timed out after 1s"), "{error}");
@@ -96,15 +112,15 @@ pub(super) fn run_watching_memory(home: &Home, args: &[&str]) -> (Value, u64) {
     (run, peak_kb << 10)
 }
 
-/// The hostile log flood of `lines` lines with fields of `field_bytes`, watched.
+/// The log flood of `lines` lines with fields of `field_bytes`, watched.
 fn flood(home: &Home, lines: u64, field_bytes: u64) -> (Value, u64) {
-    let wasm = rust_guest("hostile").display().to_string();
+    let wasm = conformance();
     let config = json!({ "ops": { "flood": { "config": {
         "lines": lines, "field_bytes": field_bytes } } } })
     .to_string();
     run_watching_memory(
         home,
-        &["run", &wasm, "--job", "log_flood", "--config", &config],
+        &["run", &wasm, "--job", "flood_job", "--config", &config],
     )
 }
 
@@ -113,7 +129,7 @@ fn a_log_flood_is_cut_and_the_host_stays_flat(backend: Backend) {
         return;
     };
     // Compiled once first, so that the compiler's memory is not counted below.
-    home.weft(["check", &rust_guest("hostile").display().to_string()]);
+    home.weft(["check", &conformance()]);
     // 2 GiB through log fields: 2,048 lines of 1 MiB each.
     let (big, peak) = flood(&home, 2048, 1 << 20);
     assert_eq!(big["status"], "SUCCESS", "{big}");
@@ -157,7 +173,13 @@ fn an_output_over_its_budget_fails_its_step(backend: Backend) {
         return;
     };
     let config = json!({ "ops": { "huge": { "config": { "mb": 400 } } } });
-    let (big, _) = run(&home, "big_output", config, &["--memory-mb", "2048"]);
+    let (big, _) = run(
+        &home,
+        &conformance(),
+        "huge_job",
+        config,
+        &["--memory-mb", "2048"],
+    );
     assert_eq!(big["status"], "FAILURE", "{big}");
     let error = big["steps"]["huge"]["error"].as_str().unwrap();
     assert!(
@@ -169,14 +191,26 @@ fn an_output_over_its_budget_fails_its_step(backend: Backend) {
     assert_eq!(failure["kind"], "budget");
     // Just over the budget, but under what one transfer may carry: the same failure.
     let config = json!({ "ops": { "huge": { "config": { "mb": 2 } } } });
-    let (over, _) = run(&home, "big_output", config.clone(), &["--output-mb", "2"]);
+    let (over, _) = run(
+        &home,
+        &conformance(),
+        "huge_job",
+        config.clone(),
+        &["--output-mb", "2"],
+    );
     let error = over["steps"]["huge"]["error"].as_str().unwrap();
     assert!(
         error.contains("over the step's output budget of 2 MiB (limit output_mb)"),
         "{error}"
     );
     // Within a raised budget, it is stored.
-    let (small, _) = run(&home, "big_output", config, &["--output-mb", "3"]);
+    let (small, _) = run(
+        &home,
+        &conformance(),
+        "huge_job",
+        config,
+        &["--output-mb", "3"],
+    );
     assert_eq!(small["status"], "SUCCESS", "{small}");
 }
 

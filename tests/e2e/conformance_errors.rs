@@ -66,7 +66,7 @@ fn built() -> &'static Built {
 
 /// The conformance location in `language`: `polyglot/conformance-<lang>.wasm` under
 /// [`wasm_target_dir`].
-fn location(language: &str) -> String {
+pub(super) fn location(language: &str) -> String {
     built();
     out_dir()
         .join(format!("conformance-{language}.wasm"))

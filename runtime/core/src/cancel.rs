@@ -2,10 +2,15 @@
 //! raises a run's; the executor stops starting steps, and every step runner watches it while
 //! its step runs: the wasm host interrupts the guest, the process runner kills the step's
 //! process, the Kubernetes runner deletes the step's Job, and the Jobs an op started are
-//! deleted with it. Cheap to clone: every clone is the same signal.
+//! deleted with it. Cheap to clone: every clone is the same signal. Threads wait on it
+//! with [`Cancel::wait_timeout`], async code awaits [`Cancel::canceled`]; no runtime is
+//! needed for either.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 /// A cancel signal: raised once, never lowered.
@@ -15,7 +20,8 @@ pub struct Cancel(Arc<Inner>);
 #[derive(Debug, Default)]
 struct Inner {
     raised: AtomicBool,
-    lock: Mutex<()>,
+    /// The tasks awaiting the signal.
+    lock: Mutex<Vec<Waker>>,
     wake: Condvar,
 }
 
@@ -28,8 +34,17 @@ impl Cancel {
     /// Raises the signal and wakes whoever waits on it.
     pub fn cancel(&self) {
         self.0.raised.store(true, Ordering::SeqCst);
-        let _guard = self.0.lock.lock();
+        let wakers = match self.0.lock.lock() {
+            Ok(mut wakers) => std::mem::take(&mut *wakers),
+            Err(_) => Vec::new(),
+        };
         self.0.wake.notify_all();
+        wakers.into_iter().for_each(Waker::wake);
+    }
+
+    /// Resolves when the signal is raised.
+    pub fn canceled(&self) -> Canceled<'_> {
+        Canceled(self)
     }
 
     /// Whether the signal was raised.
@@ -59,6 +74,30 @@ impl Cancel {
     }
 }
 
+/// The future of [`Cancel::canceled`].
+#[derive(Debug)]
+pub struct Canceled<'a>(&'a Cancel);
+
+impl Future for Canceled<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0.is_canceled() {
+            return Poll::Ready(());
+        }
+        if let Ok(mut wakers) = self.0.0.lock.lock() {
+            // Looked at again under the lock `cancel` takes the wakers under: no wake lost.
+            if self.0.is_canceled() {
+                return Poll::Ready(());
+            }
+            if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
+                wakers.push(cx.waker().clone());
+            }
+        }
+        Poll::Pending
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,5 +116,24 @@ mod tests {
         let (raised, waited) = waiter.join().unwrap();
         assert!(raised && cancel.is_canceled());
         assert!(waited < Duration::from_secs(30), "{waited:?}");
+    }
+
+    #[test]
+    fn a_raised_signal_wakes_the_task_awaiting_it() {
+        struct Flag(std::sync::atomic::AtomicBool);
+        impl std::task::Wake for Flag {
+            fn wake(self: Arc<Self>) {
+                self.0.store(true, Ordering::SeqCst);
+            }
+        }
+        let cancel = Cancel::new();
+        let flag = Arc::new(Flag(AtomicBool::new(false)));
+        let waker = Waker::from(flag.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut canceled = std::pin::pin!(cancel.canceled());
+        assert!(canceled.as_mut().poll(&mut cx).is_pending());
+        cancel.cancel();
+        assert!(flag.0.load(Ordering::SeqCst), "woken");
+        assert!(canceled.as_mut().poll(&mut cx).is_ready());
     }
 }

@@ -32,13 +32,6 @@ pub struct Finished {
     pub exit_code: Option<i32>,
 }
 
-/// Resolves when `cancel` is raised.
-async fn canceled(cancel: &Cancel) {
-    while !cancel.is_canceled() {
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-}
-
 /// How long the log of a Job that ended may take to arrive in full.
 const LOG_DRAIN: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -128,7 +121,7 @@ impl Kube {
         let name = self.create(job).await?;
         tokio::select! {
             finished = self.wait(&name) => finished,
-            () = canceled(cancel) => self.delete_canceled(&name).await,
+            () = cancel.canceled() => self.delete_canceled(&name).await,
         }
     }
 
@@ -174,7 +167,7 @@ impl Kube {
         let work = async {
             tokio::select! {
                 finished = work => Some(finished),
-                () = canceled(cancel) => None,
+                () = cancel.canceled() => None,
             }
         };
         match tokio::time::timeout(timeout, work).await {

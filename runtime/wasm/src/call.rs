@@ -15,7 +15,7 @@ use weft_core::grants::Sandbox;
 use weft_core::ports::{LogLine, StepCost, StepFailure, StepRequest};
 
 use crate::bindings::{CodeLocation as World, CodeLocationPre};
-use crate::engine::{HostInner, TICK, runtime};
+use crate::engine::{HostInner, runtime};
 use crate::imports::StepScope;
 use crate::sandbox::CallState;
 
@@ -145,7 +145,7 @@ impl Guest {
                 biased;
                 result = work => result,
                 () = tokio::time::sleep_until(deadline.into()) => Err(Stop::Deadline.into()),
-                () = canceled(cancel) => Err(Stop::Canceled.into()),
+                () = cancel.canceled() => Err(Stop::Canceled.into()),
             }
         });
         // Whatever the call started and still waits on (a Job) is stopped with it.
@@ -258,13 +258,6 @@ impl Guest {
                 retryable: true,
             },
         }
-    }
-}
-
-/// Resolves when `cancel` is raised (looked at every epoch tick).
-async fn canceled(cancel: &Cancel) {
-    while !cancel.is_canceled() {
-        tokio::time::sleep(TICK).await;
     }
 }
 

@@ -397,8 +397,11 @@ impl Control {
             }])
             .await
             .map_err(|e| Error::new(ErrorKind::Unavailable, e))?;
+        // The status the request left, read before a run here is stopped (it then ends
+        // `CANCELED` at once).
+        let status = self.run_record(run_id).await?.status;
         self.launcher.cancel_here(run_id);
-        Ok(self.run_record(run_id).await?.status)
+        Ok(status)
     }
 
     pub async fn reexecute(&self, run_id: &str, how: Reexecute) -> Result<String, Error> {

@@ -11,11 +11,10 @@
 //! sensor on `flag_chain` that fails until the location is given `WEFT_FLAG`, then asks
 //! for `ok_job`.
 //!
-//! Floods through the host: `log_flood` (`flood` writes `lines` log lines, each with a
-//! field of `field_bytes`), `big_output` (`huge` returns a string of `mb` MiB); the schedule
-//! `endless_decision` never decides; and `endless_definitions`, whose graph never ends
-//! building when the location is given `WEFT_ENDLESS_DEFINITIONS` (so its
-//! `definitions.get` loops).
+//! The schedule `endless_decision` never decides; and `endless_definitions`, whose graph
+//! never ends building when the location is given `WEFT_ENDLESS_DEFINITIONS` (so its
+//! `definitions.get` loops). (Floods of the log and of outputs are the conformance
+//! locations' `flood` and `huge`.)
 
 use std::hint::black_box;
 use weft_sdk::prelude::*;
@@ -241,50 +240,6 @@ fn flag_chain_failed(ctx: &RunStatusSensorContext) -> Result<RunRequest, String>
     }
 }
 
-/// The config of `flood`.
-#[derive(serde::Deserialize)]
-struct FloodConfig {
-    lines: u64,
-    field_bytes: usize,
-}
-
-#[op(
-    config_schema = r#"{"type":"object","properties":{"lines":{"type":"integer"},"field_bytes":{"type":"integer"}},"required":["lines","field_bytes"]}"#
-)]
-fn flood(ctx: &OpContext) -> Result<u64, Failure> {
-    let config: FloodConfig = ctx.config()?;
-    let fields = [("payload".to_owned(), "x".repeat(config.field_bytes))];
-    for i in 0..config.lines {
-        ctx.log()
-            .with_fields(weft_sdk::log::Level::Info, format!("line {i}"), &fields);
-    }
-    Ok(config.lines)
-}
-
-#[job]
-fn log_flood() {
-    flood();
-}
-
-/// The config of `huge`.
-#[derive(serde::Deserialize)]
-struct HugeConfig {
-    mb: usize,
-}
-
-#[op(
-    config_schema = r#"{"type":"object","properties":{"mb":{"type":"integer"}},"required":["mb"]}"#
-)]
-fn huge(ctx: &OpContext) -> Result<String, Failure> {
-    let config: HugeConfig = ctx.config()?;
-    Ok("x".repeat(config.mb << 20))
-}
-
-#[job]
-fn big_output() {
-    huge();
-}
-
 /// Never ends building when `WEFT_ENDLESS_DEFINITIONS` is set: a location whose
 /// `definitions.get` loops.
 #[job]
@@ -308,7 +263,7 @@ fn endless_decision(_ctx: &ScheduleContext) -> ScheduleResult {
 }
 
 weft_sdk::definitions! {
-    jobs: [panics, loops_forever, eats_memory, recurses, reads_passwd, reads_env, ok_job, flaky_job, config_job, slow_job, slow_chain, flag_chain, retried_chain, log_flood, big_output, endless_definitions],
+    jobs: [panics, loops_forever, eats_memory, recurses, reads_passwd, reads_env, ok_job, flaky_job, config_job, slow_job, slow_chain, flag_chain, retried_chain, endless_definitions],
     schedules: [scaled_on_even_minutes, slow_decision, endless_decision],
     sensors: [flag_chain_failed],
 }
