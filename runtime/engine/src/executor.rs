@@ -200,8 +200,11 @@ impl Executor<'_> {
                             }
                         }
                     }
-                    // What never ran after it is reported as canceled at the end.
+                    // A step stops so only when its run is canceled, which its runner may
+                    // have seen first (a step's process watches the run itself): the run
+                    // stops here too. What never ran is reported as canceled at the end.
                     Err((_, FailureKind::Canceled)) => {
+                        self.cancel.cancel();
                         board.state[i] = State::Failed;
                         board.interrupted.push(step.key.clone());
                     }

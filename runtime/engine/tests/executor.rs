@@ -56,6 +56,11 @@ impl StepRunner for Arith {
                 InputArg::Single(_) => Err(fail("sum takes a fan-in", false)),
             },
             "boom" => Err(fail("boom", false)),
+            // Stopped by a cancel its runner saw before the executor did.
+            "stopped" => Err(StepFailure {
+                kind: FailureKind::Canceled,
+                ..fail("canceled", false)
+            }),
             "flaky" if req.attempt < 3 => Err(fail("not yet", true)),
             "flaky" => Ok(7),
             "mute" => {
@@ -146,6 +151,7 @@ fn defs(jobs: Vec<(&str, Vec<NodeDef>)>) -> Definitions {
             op("inc", &["x"], None),
             op("sum", &["values"], None),
             op("boom", &["x"], None),
+            op("stopped", &["x"], None),
             op("flaky", &[], Some(retry)),
             op("mute", &[], None),
         ],
@@ -285,6 +291,23 @@ fn a_failure_skips_downstream_steps_only() {
                 message: "step bad failed: boom".into()
             })
         );
+    }
+}
+
+#[test]
+fn a_step_stopped_by_a_cancel_cancels_its_run() {
+    let nodes = vec![
+        node("start", "one", &[], false),
+        node("stopped", "stopped", &["start"], false),
+        node("after", "inc", &["stopped"], false),
+    ];
+    let defs = defs(vec![("stops", nodes)]);
+    for kind in BOTH {
+        let (outcome, events) = execute(&defs, "stops", kind);
+        assert_eq!(outcome.status, RunStatus::Canceled, "{kind:?}");
+        assert!(outcome.failed.is_empty(), "{outcome:?}");
+        assert_eq!(outcome.skipped, ["after"]);
+        assert_eq!(events.types("after"), ["STEP_SKIPPED"]);
     }
 }
 
