@@ -2,8 +2,8 @@
 //! conformance location's `flood` and `huge`): a deadline bounds
 //! a step's wall time even inside a blocking host call; a log flood costs its own step,
 //! not the host's memory; an output over its budget fails the step; an upload whose
-//! `definitions.get` never ends is refused; an endless schedule does not hold up another;
-//! and a cancel (from the API or `weft runs cancel`) stops a step in flight, in process and
+//! `definitions.get` never ends is refused; an endless schedule does not hold up another,
+//! nor an endless sensor the daemon's next passes; and a cancel (from the API or `weft runs cancel`) stops a step in flight, in process and
 //! in a step's process.
 
 #![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
@@ -11,7 +11,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use weft_tests::{Backend, Home, Server, rust_guest, rust_guest_bytes, types_of};
+use weft_tests::{Backend, Home, Server, TempDir, rust_guest, rust_guest_bytes, types_of};
 
 weft_tests::on_both_databases!(
     a_blocking_sleep_ends_at_the_deadline,
@@ -19,6 +19,7 @@ weft_tests::on_both_databases!(
     an_output_over_its_budget_fails_its_step,
     an_upload_whose_definitions_never_end_is_refused,
     an_endless_schedule_does_not_hold_up_another,
+    an_endless_sensor_does_not_hold_up_the_next_passes,
     cancel_stops_a_step_in_flight_in_process_and_in_its_process,
 );
 
@@ -66,7 +67,7 @@ fn a_blocking_sleep_ends_at_the_deadline(backend: Backend) {
     let cost = shown
         .stdout
         .lines()
-        .find(|l| l.contains("cost: cpu"))
+        .find(|l| l.contains("cost: guest"))
         .unwrap_or_default();
     let host_ms: f64 = cost
         .split("host calls (")
@@ -264,6 +265,46 @@ fn an_endless_schedule_does_not_hold_up_another(backend: Backend) {
     let other = tick("scaled_on_even_minutes");
     assert_ne!(other["status"], "FAILURE", "{pass}");
     assert!(took < Duration::from_secs(4), "the pass took {took:?}");
+}
+
+fn an_endless_sensor_does_not_hold_up_the_next_passes(backend: Backend) {
+    let Some(home) = Home::on(backend) else {
+        return;
+    };
+    home.add_config("sandbox: { evaluation_timeout_seconds: 8 }\n");
+    let dir = TempDir::new("endless-sensor");
+    let file = dir.join("hostile.wasm");
+    std::fs::copy(rust_guest("hostile"), &file).unwrap();
+    // `weft dev` runs the daemon, a pass every second.
+    let server = Server::dev(&home, &[file.to_str().unwrap()]);
+    for name in ["endless_sensor", "ticking_sensor"] {
+        let path = format!("/sensors/hostile/{name}/start");
+        assert_eq!(server.call("POST", &path, None).0, 200);
+    }
+    let ticks = |name: &str| {
+        let ticks = server.get(&format!("/sensors/hostile/{name}/ticks"));
+        ticks.as_array().cloned().unwrap_or_default()
+    };
+    // Its evaluation is stopped at its deadline, and says so.
+    let waiting = Instant::now();
+    let failed = loop {
+        if let Some(tick) = ticks("endless_sensor").first().cloned() {
+            break tick;
+        }
+        assert!(waiting.elapsed() < Duration::from_secs(40), "never stopped");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(failed["status"], "FAILURE", "{failed}");
+    let error = failed["error"].as_str().unwrap_or_default();
+    assert!(error.starts_with("timed out after 8s"), "{error}");
+    // Meanwhile the other one ticked pass after pass (a tick's time is its pass's).
+    let started = failed["timestamp_ms"].as_i64().unwrap();
+    let meanwhile: Vec<Value> = ticks("ticking_sensor")
+        .into_iter()
+        .filter(|t| (started..started + 8_000).contains(&t["timestamp_ms"].as_i64().unwrap()))
+        .collect();
+    assert!(meanwhile.len() >= 3, "{meanwhile:?}");
+    assert_eq!(meanwhile[0]["skip_reason"], "nothing new");
 }
 
 fn cancel_stops_a_step_in_flight_in_process_and_in_its_process(backend: Backend) {

@@ -410,7 +410,7 @@ mod tests {
                 EventKind::StepSuccess {
                     duration_ms: 2.0,
                     cost: Some(StepCost {
-                        cpu_ms: 1.5,
+                        guest_ms: 1.5,
                         ..StepCost::default()
                     }),
                 },
@@ -438,7 +438,7 @@ mod tests {
                 ("c", "SKIPPED", None, Some(7), 0),
             ]
         );
-        assert_eq!(steps[0].cost.map(|c| c.cpu_ms), Some(1.5));
+        assert_eq!(steps[0].cost.map(|c| c.guest_ms), Some(1.5));
         assert_eq!(steps[1].cost, None);
     }
 }

@@ -44,7 +44,10 @@ impl Cancel {
 
     /// Resolves when the signal is raised.
     pub fn canceled(&self) -> Canceled<'_> {
-        Canceled(self)
+        Canceled {
+            cancel: self,
+            waker: None,
+        }
     }
 
     /// Whether the signal was raised.
@@ -74,27 +77,56 @@ impl Cancel {
     }
 }
 
-/// The future of [`Cancel::canceled`].
+/// The future of [`Cancel::canceled`]. Dropped before the signal, it takes its waker back,
+/// so a signal awaited by many short-lived calls does not gather their wakers.
 #[derive(Debug)]
-pub struct Canceled<'a>(&'a Cancel);
+pub struct Canceled<'a> {
+    cancel: &'a Cancel,
+    /// The waker this future left with the signal.
+    waker: Option<Waker>,
+}
 
 impl Future for Canceled<'_> {
     type Output = ();
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0.is_canceled() {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.cancel.is_canceled() {
             return Poll::Ready(());
         }
-        if let Ok(mut wakers) = self.0.0.lock.lock() {
-            // Looked at again under the lock `cancel` takes the wakers under: no wake lost.
-            if self.0.is_canceled() {
-                return Poll::Ready(());
-            }
-            if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
-                wakers.push(cx.waker().clone());
-            }
+        if self.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            return Poll::Pending;
         }
+        let Ok(mut wakers) = self.cancel.0.lock.lock() else {
+            return Poll::Pending;
+        };
+        // Looked at again under the lock `cancel` takes the wakers under: no wake lost.
+        if self.cancel.is_canceled() {
+            return Poll::Ready(());
+        }
+        if let Some(old) = self.waker.take() {
+            forget(&mut wakers, &old);
+        }
+        wakers.push(cx.waker().clone());
+        drop(wakers);
+        self.waker = Some(cx.waker().clone());
         Poll::Pending
+    }
+}
+
+impl Drop for Canceled<'_> {
+    fn drop(&mut self) {
+        if let Some(waker) = self.waker.take()
+            && let Ok(mut wakers) = self.cancel.0.lock.lock()
+        {
+            forget(&mut wakers, &waker);
+        }
+    }
+}
+
+/// Removes one waker that wakes as `waker` does.
+fn forget(wakers: &mut Vec<Waker>, waker: &Waker) {
+    if let Some(i) = wakers.iter().position(|w| w.will_wake(waker)) {
+        wakers.swap_remove(i);
     }
 }
 
@@ -135,5 +167,19 @@ mod tests {
         cancel.cancel();
         assert!(flag.0.load(Ordering::SeqCst), "woken");
         assert!(canceled.as_mut().poll(&mut cx).is_ready());
+    }
+
+    #[test]
+    fn a_dropped_waiter_leaves_no_waker_behind() {
+        let cancel = Cancel::new();
+        let waker = Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        for _ in 0..3 {
+            let mut canceled = std::pin::pin!(cancel.canceled());
+            assert!(canceled.as_mut().poll(&mut cx).is_pending());
+            assert!(canceled.as_mut().poll(&mut cx).is_pending());
+            assert_eq!(cancel.0.lock.lock().unwrap().len(), 1);
+        }
+        assert!(cancel.0.lock.lock().unwrap().is_empty());
     }
 }

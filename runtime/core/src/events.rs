@@ -63,8 +63,8 @@ pub enum FailureKind {
 pub struct StepCost {
     /// From the call's start (a fresh instance) to its end.
     pub wall_ms: f64,
-    /// CPU time of the thread that ran the guest: its code and the host calls it made.
-    pub cpu_ms: f64,
+    /// Time the guest's own code ran: the call's time in wasm, host calls excluded.
+    pub guest_ms: f64,
     /// The most linear memory and tables the guest held at once, over all its instances.
     pub peak_memory_bytes: u64,
     /// Calls the guest made into the host (WASI and Weft's imports), and their time.
@@ -76,7 +76,7 @@ pub struct StepCost {
 }
 
 impl StepCost {
-    /// One line for terminals: `cpu 1.20 ms of 2.31 ms, peak memory 1.1 MiB, ...`.
+    /// One line for terminals: `guest 1.20 ms of 2.31 ms, peak memory 1.1 MiB, ...`.
     pub fn summary(&self) -> String {
         fn bytes(n: u64) -> String {
             match n {
@@ -86,8 +86,8 @@ impl StepCost {
             }
         }
         format!(
-            "cpu {:.2} ms of {:.2} ms, peak memory {}, {} host calls ({:.2} ms), logged {}, output {}",
-            self.cpu_ms,
+            "guest {:.2} ms of {:.2} ms, peak memory {}, {} host calls ({:.2} ms), logged {}, output {}",
+            self.guest_ms,
             self.wall_ms,
             bytes(self.peak_memory_bytes),
             self.host_calls,
@@ -266,7 +266,7 @@ mod tests {
                 attempt: 1,
                 delay_ms: 10,
                 cost: Some(StepCost {
-                    cpu_ms: 1.5,
+                    guest_ms: 1.5,
                     ..StepCost::default()
                 }),
             },
@@ -274,13 +274,13 @@ mod tests {
         assert_eq!(
             e.kind.cost().map(StepCost::summary).as_deref(),
             Some(
-                "cpu 1.50 ms of 0.00 ms, peak memory 0 B, 0 host calls (0.00 ms), logged 0 B, output 0 B"
+                "guest 1.50 ms of 0.00 ms, peak memory 0 B, 0 host calls (0.00 ms), logged 0 B, output 0 B"
             )
         );
         let json = serde_json::to_value(&e).unwrap();
         assert_eq!(json["type"], "STEP_UP_FOR_RETRY");
         assert_eq!(json["attempt"], 1);
-        assert_eq!(json["cost"]["cpu_ms"], 1.5);
+        assert_eq!(json["cost"]["guest_ms"], 1.5);
         let back: Event = serde_json::from_value(json).unwrap();
         assert_eq!(back, e);
     }

@@ -14,8 +14,12 @@ use weft_core::events::FailureKind;
 use weft_core::grants::Sandbox;
 use weft_core::ports::{LogLine, StepCost, StepFailure, StepRequest};
 
-use crate::bindings::{CodeLocation as World, CodeLocationPre};
+use wasmtime::component::InstancePre;
+
+use crate::bindings::CodeLocationPre;
 use crate::engine::{HostInner, runtime};
+use crate::error::LoadError;
+use crate::exports::{Exported, Exports};
 use crate::imports::StepScope;
 use crate::sandbox::CallState;
 
@@ -37,13 +41,15 @@ enum Stop {
     Canceled,
 }
 
-/// What a location's calls share: the engine, the pre-instance, the sandbox.
+/// What a location's calls share: the engine, the pre-instance and where its exports
+/// are, the sandbox.
 pub(crate) struct Guest {
     pub(crate) host: Arc<HostInner>,
-    pub(crate) pre: CodeLocationPre<CallState>,
+    pre: InstancePre<CallState>,
+    exports: Exports,
     pub(crate) sandbox: Sandbox,
-    pub(crate) resources: Arc<Vec<(String, weft_core::defs::Value)>>,
-    pub(crate) env: Arc<Vec<(String, String)>>,
+    resources: Arc<Vec<(String, weft_core::defs::Value)>>,
+    env: Arc<Vec<(String, String)>>,
 }
 
 /// The outcome of one call into the guest, with what it logged, printed and cost.
@@ -72,6 +78,24 @@ impl<R> Call<R> {
 }
 
 impl Guest {
+    /// The calls of the location `pre` instantiates, under `sandbox`.
+    pub(crate) fn new(
+        host: Arc<HostInner>,
+        pre: CodeLocationPre<CallState>,
+        sandbox: Sandbox,
+    ) -> Result<Self, LoadError> {
+        let exports = Exports::new(pre.instance_pre())
+            .map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
+        Ok(Guest {
+            host,
+            pre: pre.instance_pre().clone(),
+            exports,
+            resources: Arc::new(sandbox.resources.clone()),
+            env: Arc::new(sandbox.env.clone()),
+            sandbox,
+        })
+    }
+
     /// Makes a store under the sandbox, instantiates, runs `f` until it ends, the deadline
     /// passes (a step's, or the evaluation deadline for any other call) or `cancel` is
     /// raised, and classifies what went wrong. A step's call passes its `step` (what the
@@ -80,10 +104,9 @@ impl Guest {
         &self,
         step: Option<&StepRequest>,
         cancel: &Cancel,
-        f: impl AsyncFnOnce(&mut Store<CallState>, &World) -> wasmtime::Result<R>,
+        f: impl AsyncFnOnce(&mut Store<CallState>, &Exported<'_>) -> wasmtime::Result<R>,
     ) -> Call<R> {
         let start = Instant::now();
-        let cpu_start = thread_cpu();
         let timeout = match step {
             Some(_) => self.sandbox.timeout,
             None => self.sandbox.evaluation_timeout,
@@ -136,18 +159,25 @@ impl Guest {
             Ok(UpdateDeadline::Continue(1))
         });
         store.set_epoch_deadline(1);
+        let passed = Cancel::new();
+        let watch = self.host.deadlines.watch(deadline, passed.clone());
         let outcome = runtime.block_on(async {
             let work = async {
-                let world = self.pre.instantiate_async(&mut store).await?;
-                f(&mut store, &world).await
+                let instance = self.pre.instantiate_async(&mut store).await?;
+                let exported = Exported {
+                    instance,
+                    exports: &self.exports,
+                };
+                f(&mut store, &exported).await
             };
             tokio::select! {
                 biased;
                 result = work => result,
-                () = tokio::time::sleep_until(deadline.into()) => Err(Stop::Deadline.into()),
+                () = passed.canceled() => Err(Stop::Deadline.into()),
                 () = cancel.canceled() => Err(Stop::Canceled.into()),
             }
         });
+        drop(watch);
         // Whatever the call started and still waits on (a Job) is stopped with it.
         ended.cancel();
         let state = store.into_data();
@@ -157,7 +187,7 @@ impl Guest {
         let result = outcome.map_err(|e| self.classify(e, &state, &stderr, timeout));
         let cost = StepCost {
             wall_ms: start.elapsed().as_secs_f64() * 1e3,
-            cpu_ms: thread_cpu().saturating_sub(cpu_start).as_secs_f64() * 1e3,
+            guest_ms: state.meter.guest_time.as_secs_f64() * 1e3,
             peak_memory_bytes: state.memory.peak() as u64,
             host_calls: state.meter.host_calls,
             host_call_ms: state.meter.host_time.as_secs_f64() * 1e3,
@@ -259,15 +289,6 @@ impl Guest {
             },
         }
     }
-}
-
-/// The CPU time this thread has used.
-fn thread_cpu() -> Duration {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
-    Duration::new(
-        u64::try_from(t.tv_sec).unwrap_or_default(),
-        u32::try_from(t.tv_nsec).unwrap_or_default(),
-    )
 }
 
 /// `2s`, `1.5s`.

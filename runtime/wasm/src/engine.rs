@@ -1,13 +1,12 @@
 //! The wasmtime engine of a Weft process: its configuration (the instance pool), its
-//! linker (WASI plus every `weft:plugin` import, see [`crate::imports`]), the epoch
-//! ticker that interrupts guest code, and the async runtime that drives every call (so a
-//! host call that waits, a WASI sleep or a Kubernetes Job, is interrupted at the deadline
-//! or a cancel like guest code is).
+//! linker (WASI plus every `weft:plugin` import, see [`crate::imports`]), its clock (the
+//! epoch ticker and the calls' deadlines, [`crate::deadlines`]), and the async runtime
+//! that drives every call (so a host call that waits, a WASI sleep or a Kubernetes Job, is
+//! interrupted at the deadline or a cancel like guest code is).
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{
@@ -16,15 +15,13 @@ use wasmtime::{
 use weft_core::ports::ExternalJobs;
 
 use crate::bindings::CodeLocation as World;
+use crate::deadlines::{Deadlines, start_ticker};
 use crate::error::LoadError;
 use crate::sandbox::CallState;
 
-/// How often the engine's epoch advances: the granularity of step deadlines.
-pub(crate) const TICK: Duration = Duration::from_millis(10);
-
 /// The tokio runtime every call into a guest is driven on: the calling thread runs the
-/// guest (on a fiber), and this runtime's one worker fires its timers and runs its WASI
-/// I/O. One per process, never dropped (a runtime cannot be dropped from async code).
+/// guest (on a fiber), and this runtime's one worker fires the guest's WASI timers and runs
+/// its WASI I/O. One per process, never dropped (a runtime cannot be dropped from async code).
 pub(crate) fn runtime() -> Result<&'static tokio::runtime::Runtime, &'static str> {
     static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
     RUNTIME
@@ -109,6 +106,8 @@ pub(crate) struct HostInner {
     pub(crate) linker: Linker<CallState>,
     pub(crate) cache_dir: PathBuf,
     pub(crate) engine_key: String,
+    /// The deadlines of the calls under way, watched by the epoch thread.
+    pub(crate) deadlines: Arc<Deadlines>,
     /// Where steps' Kubernetes Jobs run, once the process says.
     pub(crate) external_jobs: OnceLock<Arc<dyn ExternalJobs>>,
 }
@@ -147,22 +146,15 @@ impl HostInner {
         let mut hasher = DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut hasher);
         let engine_key = format!("{:016x}", hasher.finish());
-        let weak = engine.weak();
-        std::thread::Builder::new()
-            .name("weft-epoch".into())
-            .spawn(move || {
-                while let Some(engine) = weak.upgrade() {
-                    engine.increment_epoch();
-                    drop(engine);
-                    std::thread::sleep(TICK);
-                }
-            })
+        let deadlines = Arc::new(Deadlines::default());
+        start_ticker(&engine, deadlines.clone())
             .map_err(|e| LoadError::Engine(format!("cannot start the epoch thread: {e}")))?;
         Ok(HostInner {
             engine,
             linker,
             cache_dir,
             engine_key,
+            deadlines,
             external_jobs: OnceLock::new(),
         })
     }

@@ -22,8 +22,10 @@
 mod bindings;
 mod call;
 mod convert;
+mod deadlines;
 mod engine;
 mod error;
+mod exports;
 mod host;
 mod imports;
 mod location;

@@ -49,15 +49,9 @@ impl WasmLocation {
         pre: CodeLocationPre<CallState>,
         sandbox: Sandbox,
     ) -> Result<Self, LoadError> {
-        let guest = Guest {
-            host,
-            pre,
-            resources: Arc::new(sandbox.resources.clone()),
-            env: Arc::new(sandbox.env.clone()),
-            sandbox,
-        };
-        let call = guest.call(None, &Cancel::new(), async |store, world| {
-            world.weft_plugin_definitions().call_get(store).await
+        let guest = Guest::new(host, pre, sandbox)?;
+        let call = guest.call(None, &Cancel::new(), async |store, exported| {
+            exported.definitions(store)?.call_get(store).await
         });
         let defs = match call.result {
             Ok(Ok(defs)) => defs,
@@ -105,12 +99,14 @@ impl CodeLocation for WasmLocation {
             last_evaluation_ms,
             run: run.and_then(convert::ended_run),
         };
-        let call = self.guest.call(None, &Cancel::new(), async |store, world| {
-            world
-                .weft_plugin_sensors()
-                .call_evaluate(store, name, &ctx)
-                .await
-        });
+        let call = self
+            .guest
+            .call(None, &Cancel::new(), async |store, exported| {
+                exported
+                    .sensors(store)?
+                    .call_evaluate(store, name, &ctx)
+                    .await
+            });
         match call.result {
             Ok(Ok(result)) => Ok(SensorTick {
                 run_requests: convert::run_requests(result.run_requests),
@@ -133,12 +129,14 @@ impl CodeLocation for WasmLocation {
         let ctx = schedules::ScheduleContext {
             scheduled_time_ms: scheduled_ms,
         };
-        let call = self.guest.call(None, &Cancel::new(), async |store, world| {
-            world
-                .weft_plugin_schedules()
-                .call_evaluate(store, name, ctx)
-                .await
-        });
+        let call = self
+            .guest
+            .call(None, &Cancel::new(), async |store, exported| {
+                exported
+                    .schedules(store)?
+                    .call_evaluate(store, name, ctx)
+                    .await
+            });
         match call.result {
             Ok(Ok(schedules::ScheduleResult::RunRequests(list))) => {
                 Ok(ScheduleTick::Run(convert::run_requests(list)))
@@ -163,9 +161,9 @@ impl StepRunner for WasmLocation {
         let (ctx, inputs) = convert::step_call(request);
         let call = self
             .guest
-            .call(Some(request), cancel, async |store, world| {
-                world
-                    .weft_plugin_ops()
+            .call(Some(request), cancel, async |store, exported| {
+                exported
+                    .ops(store)?
                     .call_execute(store, &ctx, &inputs)
                     .await
             });

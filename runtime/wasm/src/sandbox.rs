@@ -9,6 +9,7 @@
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use wasmtime::component::ResourceTable;
@@ -33,28 +34,43 @@ pub(crate) struct CallState {
     pub(crate) meter: Meter,
 }
 
-/// What a call spends in host calls (WASI included): how many, and their time.
+/// Where a call's time goes, from the store's call hook: time in the guest's own code, and
+/// the host calls it made (WASI and Weft's imports), how many and their time.
 #[derive(Default)]
 pub(crate) struct Meter {
+    pub(crate) guest_time: Duration,
     pub(crate) host_calls: u64,
-    pub(crate) host_time: std::time::Duration,
-    entered_host: Option<std::time::Instant>,
+    pub(crate) host_time: Duration,
+    /// Since when the guest's code runs, or a host call runs.
+    entered_guest: Option<Instant>,
+    entered_host: Option<Instant>,
 }
 
 impl Meter {
-    /// Counts a crossing between the guest and the host (the store's call hook).
+    /// Counts a crossing between the guest and the host (the store's call hook). A host
+    /// call may call back into the guest (to allocate what it hands over): that is guest
+    /// time too, within the host call.
     pub(crate) fn cross(&mut self, hook: wasmtime::CallHook) {
+        let now = Instant::now();
+        let leave_guest = |meter: &mut Self| {
+            if let Some(at) = meter.entered_guest.take() {
+                meter.guest_time += now.saturating_duration_since(at);
+            }
+        };
         match hook {
+            wasmtime::CallHook::CallingWasm => self.entered_guest = Some(now),
+            wasmtime::CallHook::ReturningFromWasm => leave_guest(self),
             wasmtime::CallHook::CallingHost => {
+                leave_guest(self);
                 self.host_calls += 1;
-                self.entered_host = Some(std::time::Instant::now());
+                self.entered_host = Some(now);
             }
             wasmtime::CallHook::ReturningFromHost => {
                 if let Some(at) = self.entered_host.take() {
-                    self.host_time += at.elapsed();
+                    self.host_time += now.saturating_duration_since(at);
                 }
+                self.entered_guest = Some(now);
             }
-            _ => {}
         }
     }
 }

@@ -324,7 +324,9 @@ fn a_daemon_killed_mid_tick_loses_no_tick_and_fires_none_twice(backend: Backend)
     let server = Server::start(&home, &[]);
     server.upload("hostile", &hostile());
     let (_, state) = server.call("POST", "/schedules/hostile/slow_decision/start", None);
-    let at = state["last_tick_ms"].as_i64().unwrap() + MINUTE + 1_000;
+    // A second past the first tick after it was turned on: the passes below, up to 33 s
+    // later, stay within that tick's minute.
+    let at = (state["last_tick_ms"].as_i64().unwrap() / MINUTE + 1) * MINUTE + 1_000;
     // Killed (SIGKILL) while the schedule's function decides (it takes three seconds): once
     // its log says the guest was called.
     let mut first = spawn_pass(&home, at);

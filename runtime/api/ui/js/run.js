@@ -33,12 +33,12 @@ function eventSummary(e) {
   }
 }
 
-/** What each step's last attempt cost (wall and CPU time, peak memory, host calls, bytes
+/** What each step's last attempt cost (wall time and time in guest code, peak memory, host calls, bytes
  * logged and output), for the steps a guest ran. */
 function costTable(steps) {
   const rows = (steps || []).filter(st => st.cost);
   if (!rows.length) return h('p', { class: 'muted' }, 'No step has ended yet.');
-  const head = ['Step', 'Wall', 'CPU', 'Peak memory', 'Host calls', 'Logged', 'Output'];
+  const head = ['Step', 'Wall', 'Guest', 'Peak memory', 'Host calls', 'Logged', 'Output'];
   return h('table', { class: 'table', testid: 'step-costs' },
     h('thead', null, h('tr', null, head.map(x => h('th', null, x)))),
     h('tbody', null, rows.map(st => {
@@ -46,7 +46,7 @@ function costTable(steps) {
       return h('tr', { testid: 'step-cost', dataset: { step: st.key } },
         h('td', { class: 'mono' }, st.key),
         h('td', null, fmtDuration(c.wall_ms)),
-        h('td', { testid: 'cost-cpu' }, fmtDuration(c.cpu_ms)),
+        h('td', { testid: 'cost-guest' }, fmtDuration(c.guest_ms)),
         h('td', { testid: 'cost-memory' }, fmtBytes(c.peak_memory_bytes)),
         h('td', null, `${c.host_calls} (${fmtDuration(c.host_call_ms)})`),
         h('td', null, fmtBytes(c.log_bytes)),

@@ -22,6 +22,7 @@
 //! one on starts its clock then. Runs are launched in this process (the in-process
 //! launcher), pinned to the version the pass loaded.
 
+mod evaluations;
 mod run_status;
 mod runs;
 mod ticks;
@@ -38,6 +39,7 @@ use weft_core::instigator::{InstigatorKind, InstigatorState, TickRecord, TickSta
 use weft_core::schedule::CatchUp;
 use weft_store::{LocationRecord, Store};
 
+use self::evaluations::Evaluations;
 use crate::control::Control;
 use crate::launcher::Launcher;
 use crate::registry::Registry;
@@ -100,7 +102,8 @@ impl Policies {
     }
 }
 
-/// The daemon of one process.
+/// The daemon of one process (cheap to clone: its evaluations in flight are shared).
+#[derive(Clone)]
 pub struct Daemon {
     store: Arc<Store>,
     registry: Arc<Registry>,
@@ -111,6 +114,9 @@ pub struct Daemon {
     holder: String,
     /// What time it is for [`Daemon::run_forever`] (each pass is told its time).
     clock: Arc<dyn Clock>,
+    /// The schedule and sensor evaluations still under way, outliving the pass that
+    /// started them.
+    evaluations: Arc<Evaluations>,
 }
 
 impl Daemon {
@@ -123,6 +129,7 @@ impl Daemon {
             policies: Policies::of(&services.instance),
             holder: uuid::Uuid::now_v7().to_string(),
             clock: Arc::new(SystemClock),
+            evaluations: Arc::new(Evaluations::default()),
         }
     }
 
@@ -133,9 +140,13 @@ impl Daemon {
     }
 
     /// Runs passes every `interval` of the system clock until the process stops.
+    /// A pass waits up to `interval` for its evaluations; a slower one goes on in the
+    /// background (its ticks are told by a later pass) while the next passes handle every
+    /// other schedule and sensor on time.
     pub async fn run_forever(&self, interval: Duration) {
         loop {
-            match self.pass(self.clock.now_ms()).await {
+            let started = tokio::time::Instant::now();
+            match self.pass_within(self.clock.now_ms(), Some(interval)).await {
                 Ok(pass) => {
                     for tick in &pass.ticks {
                         tracing::info!("{}", describe(tick));
@@ -143,7 +154,7 @@ impl Daemon {
                 }
                 Err(e) => tracing::error!("daemon pass failed (trying again): {e}"),
             }
-            tokio::time::sleep(interval).await;
+            tokio::time::sleep_until(started + interval).await;
         }
     }
 
@@ -154,8 +165,18 @@ impl Daemon {
         }
     }
 
-    /// One pass at `now_ms`.
+    /// One pass at `now_ms`, waiting for every evaluation it starts.
     pub async fn pass(&self, now_ms: i64) -> Result<Pass, Error> {
+        self.pass_within(now_ms, None).await
+    }
+
+    /// One pass at `now_ms`, waiting up to `patience` (else until they end) for its
+    /// evaluations; its ticks include those of evaluations earlier passes left under way.
+    pub async fn pass_within(
+        &self,
+        now_ms: i64,
+        patience: Option<Duration>,
+    ) -> Result<Pass, Error> {
         let leader = self
             .store
             .acquire_lease(LEASE, &self.holder, now_ms, LEASE_TTL_MS)
@@ -178,41 +199,48 @@ impl Daemon {
         };
         self.monitor(now_ms).await?;
         self.retry_failed().await?;
-        // Every schedule and sensor is evaluated at once, each within its own deadline: a
-        // slow or endless evaluation holds up only its own tick.
-        let mut work: Vec<Evaluation<'_>> = Vec::new();
+        // Every schedule and sensor is evaluated at once, each on its own task within its
+        // own deadline; one still under way from an earlier pass is left to finish.
         for record in self.store.location_records().await.map_err(Error::from)? {
             let Some(definitions) = self.control.stored_definitions(&record).await? else {
                 continue;
             };
             let record = Arc::new(record);
             for schedule in definitions.schedules {
-                let state = states.get(&(record.name.clone(), schedule.name.clone()));
-                let record = record.clone();
-                work.push(Box::pin(async move {
-                    self.schedule_due(&record, &schedule, state, now_ms).await
-                }));
+                let key = (record.name.clone(), schedule.name.clone());
+                let state = states.get(&key).cloned();
+                let (daemon, record) = (self.clone(), record.clone());
+                self.evaluations.start(key, async move {
+                    daemon
+                        .schedule_due(&record, &schedule, state.as_ref(), now_ms)
+                        .await
+                });
             }
             for sensor in definitions.sensors {
-                let state = states.get(&(record.name.clone(), sensor.name.clone()));
-                let record = record.clone();
-                work.push(Box::pin(async move {
-                    self.sensor_due(&record, &sensor, state, now_ms).await
-                }));
+                let key = (record.name.clone(), sensor.name.clone());
+                let state = states.get(&key).cloned();
+                let (daemon, record) = (self.clone(), record.clone());
+                self.evaluations.start(key, async move {
+                    daemon
+                        .sensor_due(&record, &sensor, state.as_ref(), now_ms)
+                        .await
+                });
             }
         }
-        for ticks in futures_util::future::join_all(work).await {
-            pass.ticks.extend(ticks?);
+        let mut failed = None;
+        for ticks in self.evaluations.finished(patience).await {
+            match ticks {
+                Ok(ticks) => pass.ticks.extend(ticks),
+                Err(e) => failed = failed.or(Some(e)),
+            }
         }
         self.coordinate().await?;
-        Ok(pass)
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(pass),
+        }
     }
 }
-
-/// The ticks of one schedule or sensor in a pass, under way.
-type Evaluation<'a> = std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<Vec<TickRecord>, Error>> + Send + 'a>,
->;
 
 impl Daemon {
     /// The ticks schedule `schedule` has due at `now_ms`, if it is on.

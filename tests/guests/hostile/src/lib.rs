@@ -11,7 +11,8 @@
 //! sensor on `flag_chain` that fails until the location is given `WEFT_FLAG`, then asks
 //! for `ok_job`.
 //!
-//! The schedule `endless_decision` never decides; and `endless_definitions`, whose graph
+//! The schedule `endless_decision` never decides, nor does the sensor `endless_sensor`,
+//! while `ticking_sensor` skips every second beside it; and `endless_definitions`, whose graph
 //! never ends building when the location is given `WEFT_ENDLESS_DEFINITIONS` (so its
 //! `definitions.get` loops). (Floods of the log and of outputs are the conformance
 //! locations' `flood` and `huge`.)
@@ -262,8 +263,24 @@ fn endless_decision(_ctx: &ScheduleContext) -> ScheduleResult {
     }
 }
 
+/// Never ends evaluating: stopped at its evaluation deadline, while the daemon's other
+/// sensors tick on.
+#[sensor(job = "ok_job", minimum_interval_seconds = 1)]
+fn endless_sensor(_ctx: &SensorContext) -> SensorResult {
+    let mut n: u64 = 0;
+    loop {
+        n = black_box(n.wrapping_add(1));
+    }
+}
+
+/// Skips every second: a sensor that ticks beside a slow one.
+#[sensor(job = "ok_job", minimum_interval_seconds = 1)]
+fn ticking_sensor(_ctx: &SensorContext) -> SensorResult {
+    SkipReason::new("nothing new").into()
+}
+
 weft_sdk::definitions! {
     jobs: [panics, loops_forever, eats_memory, recurses, reads_passwd, reads_env, ok_job, flaky_job, config_job, slow_job, slow_chain, flag_chain, retried_chain, endless_definitions],
     schedules: [scaled_on_even_minutes, slow_decision, endless_decision],
-    sensors: [flag_chain_failed],
+    sensors: [flag_chain_failed, endless_sensor, ticking_sensor],
 }
