@@ -93,6 +93,8 @@ impl Engine {
             created_ms: weft_core::now_ms(),
             started_ms: None,
             finished_ms: None,
+            heartbeat_ms: None,
+            progress_ms: None,
         };
         self.rt
             .block_on(RunStorage::create_run(self.store.as_ref(), &record))

@@ -327,6 +327,17 @@ fn cancel_stops_a_step_in_flight_in_process_and_in_its_process(backend: Backend)
         server.wait_for_event(&run_id, "STEP_START");
         // Past the start of the step's process (or instance), into its sleep.
         std::thread::sleep(Duration::from_millis(300));
+        // Under way, it says whether it makes progress: the time of its last event.
+        let shown = home.weft(["runs", "show", &run_id]).stdout;
+        let alive = shown
+            .lines()
+            .find(|l| l.starts_with("alive: "))
+            .unwrap_or_default();
+        assert!(
+            alive.contains(", last progress ") && alive.ends_with(" s ago"),
+            "{shown}"
+        );
+        assert!(server.get(&format!("/runs/{run_id}"))["progress_ms"].is_i64());
         // Through the API, or (the step's process) through `weft runs cancel`.
         let asked = Instant::now();
         if executor.is_none() {

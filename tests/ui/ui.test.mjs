@@ -688,12 +688,15 @@ test('Cancel stops a run in flight; the page follows it to its end', { timeout: 
     const runId = await launch(page, { ops: { sleepy: { config: { ms: 3000 } } } });
     await page.getByTestId('run-status').filter({ hasText: /^STARTED$/ }).waitFor({ timeout: RUN_TIMEOUT });
     assert.equal(await page.getByTestId('reexecute').count(), 0, 'no Re-execute while the run goes on');
+    // Under way, the header says whether it is alive and making progress (its last event).
+    assert.match(await page.getByTestId('run-liveness').innerText(), /^heartbeat .+, last progress .+ ago$/);
     await page.getByTestId('cancel').click();
     // The step under way is stopped where it is, so CANCELING may show only for a moment.
     await page.getByTestId('run-status').filter({ hasText: /^CANCEL(ING|ED)$/ }).waitFor();
     await page.getByTestId('run-status').filter({ hasText: /^CANCELED$/ }).waitFor({ timeout: RUN_TIMEOUT });
     await page.getByTestId('reexecute').waitFor();
     assert.equal(await page.getByTestId('cancel').count(), 0, 'no Cancel once the run has ended');
+    assert.equal(await page.getByTestId('run-liveness').count(), 0, 'no liveness once the run has ended');
     const status = await page.getByTestId('run-status').innerText();
     assert.equal(status, (await getJson(server, `/api/runs/${encodeURIComponent(runId)}`)).status);
     await page.locator(`[data-testid=event-row][data-type=RUN_${status}]`).waitFor();

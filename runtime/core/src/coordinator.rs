@@ -114,6 +114,8 @@ mod tests {
             created_ms: created,
             started_ms: None,
             finished_ms: None,
+            heartbeat_ms: None,
+            progress_ms: None,
         }
     }
 

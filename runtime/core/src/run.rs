@@ -30,6 +30,13 @@ pub struct RunRecord {
     pub started_ms: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished_ms: Option<i64>,
+    /// When the process executing it last said it was alive (run monitoring reads it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heartbeat_ms: Option<i64>,
+    /// When its last event was written: the last time it made progress (a step started or
+    /// ended, an op logged or handed over an output).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress_ms: Option<i64>,
 }
 
 /// Filters for listing runs; `None` means any.

@@ -106,6 +106,8 @@ pub fn prepare(
         created_ms: now_ms(),
         started_ms: None,
         finished_ms: None,
+        heartbeat_ms: None,
+        progress_ms: None,
     };
     Ok(Prepared {
         plan,

@@ -163,6 +163,8 @@ fn run(run_id: &str, status: RunStatus, created_ms: i64) -> RunRecord {
         created_ms,
         started_ms: None,
         finished_ms: None,
+        heartbeat_ms: None,
+        progress_ms: None,
     }
 }
 

@@ -97,6 +97,8 @@ async fn measure(store: &Store) -> Result<(), StoreError> {
                 created_ms: 0,
                 started_ms: None,
                 finished_ms: None,
+                heartbeat_ms: None,
+                progress_ms: None,
             })
             .await?;
         let batches = (20_000 / (steps_per_batch * 5)).max(20);

@@ -27,6 +27,15 @@ macro_rules! run_columns {
     };
 }
 
+/// What a run read back has beyond [`run_columns!`]: its last heartbeat, and the time of its
+/// last event (its progress; found through the `(run_id, id)` index of `events`).
+macro_rules! run_liveness {
+    () => {
+        ", heartbeat_ms, (SELECT e.timestamp_ms FROM events e WHERE e.run_id = runs.run_id \
+         ORDER BY e.id DESC LIMIT 1)"
+    };
+}
+
 static INSERT_EVENTS: BulkInsert = BulkInsert::new(
     "events",
     &["run_id", "step_key", "type", "timestamp_ms", "body"],
@@ -171,6 +180,7 @@ impl Store {
             .statement(concat!(
                 "SELECT ",
                 run_columns!(),
+                run_liveness!(),
                 " FROM runs WHERE run_id = $1"
             ))
             .bind(run_id);
@@ -182,9 +192,12 @@ impl Store {
     /// Runs matching `filter`, newest first.
     pub async fn runs(&self, filter: &RunFilter) -> Result<Vec<RunRecord>, StoreError> {
         let doing = || format!("listing runs{}", describe_filter(filter));
-        let mut query =
-            self.db
-                .statement(concat!("SELECT ", run_columns!(), " FROM runs WHERE 1 = 1"));
+        let mut query = self.db.statement(concat!(
+            "SELECT ",
+            run_columns!(),
+            run_liveness!(),
+            " FROM runs WHERE 1 = 1"
+        ));
         if let Some(status) = filter.status {
             query = query.push(" AND status = ").push_bind(status.as_str());
         }
@@ -212,12 +225,8 @@ impl Store {
             .collect()
     }
 
-    /// Every run in one of `statuses`, oldest first, with when its process last said it
-    /// was alive (run monitoring; `None` before its first heartbeat).
-    pub async fn runs_in(
-        &self,
-        statuses: &[RunStatus],
-    ) -> Result<Vec<(RunRecord, Option<i64>)>, StoreError> {
+    /// Every run in one of `statuses`, oldest first, with its heartbeat and progress.
+    pub async fn runs_in(&self, statuses: &[RunStatus]) -> Result<Vec<RunRecord>, StoreError> {
         let doing = || format!("listing runs in {statuses:?}");
         if statuses.is_empty() {
             return Ok(Vec::new());
@@ -225,7 +234,8 @@ impl Store {
         let mut query = self.db.statement(concat!(
             "SELECT ",
             run_columns!(),
-            ", heartbeat_ms FROM runs WHERE status IN ("
+            run_liveness!(),
+            " FROM runs WHERE status IN ("
         ));
         for (i, status) in statuses.iter().enumerate() {
             if i > 0 {
@@ -236,12 +246,7 @@ impl Store {
         query = query.push(") ORDER BY created_ms, run_id");
         let rows = self.db.fetch_all(query, doing).await?;
         rows.iter()
-            .map(|row| {
-                let run = run_from_row(row).map_err(|e| StoreError::data(doing(), e))?;
-                let heartbeat: Option<i64> =
-                    row.get(11).map_err(|e| StoreError::new(doing(), e))?;
-                Ok((run, heartbeat))
-            })
+            .map(|row| run_from_row(row).map_err(|e| StoreError::data(doing(), e)))
             .collect()
     }
 
@@ -427,7 +432,8 @@ fn describe_filter(filter: &RunFilter) -> String {
     }
 }
 
-/// A [`RunRecord`] from a row of [`run_columns!`]; the error says what is wrong with it.
+/// A [`RunRecord`] from a row of [`run_columns!`] and [`run_liveness!`]; the error says
+/// what is wrong with it.
 fn run_from_row(row: &Row) -> Result<RunRecord, String> {
     let text = |i: usize| row.get::<String>(i).map_err(|e| e.to_string());
     let run_id = text(0)?;
@@ -450,6 +456,8 @@ fn run_from_row(row: &Row) -> Result<RunRecord, String> {
         created_ms: int(8)?.ok_or_else(|| bad("created_ms", &"NULL"))?,
         started_ms: int(9)?,
         finished_ms: int(10)?,
+        heartbeat_ms: int(11)?,
+        progress_ms: int(12)?,
         run_id,
     })
 }

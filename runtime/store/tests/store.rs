@@ -209,6 +209,8 @@ fn run(id: &str, job: &str, created_ms: i64, run_tags: &[(&str, &str)]) -> RunRe
         created_ms,
         started_ms: None,
         finished_ms: None,
+        heartbeat_ms: None,
+        progress_ms: None,
     }
 }
 

@@ -33,6 +33,12 @@ function eventSummary(e) {
   }
 }
 
+/** Whether a run under way is alive and making progress: its last heartbeat and last event. */
+function liveness(run) {
+  const ago = at => at == null ? 'never' : `${fmtDuration(Math.max(0, Date.now() - at))} ago`;
+  return `heartbeat ${ago(run.heartbeat_ms)}, last progress ${ago(run.progress_ms)}`;
+}
+
 /** What each step's last attempt cost (wall time and time in guest code, peak memory, host calls, bytes
  * logged and output), for the steps a guest ran. */
 function costTable(steps) {
@@ -124,7 +130,8 @@ export async function pageRun(page, runId) {
         ['Created', fmtTime(run.created_ms)],
         ['Started', fmtTime(run.started_ms)],
         ['Finished', fmtTime(run.finished_ms)],
-        ['Duration', h('span', { testid: 'run-duration' }, fmtDuration(runDuration(run)))]]));
+        ['Duration', h('span', { testid: 'run-duration' }, fmtDuration(runDuration(run)))],
+        FINISHED.has(run.status) ? null : ['Alive', h('span', { testid: 'run-liveness' }, liveness(run))]]));
   };
 
   let planned = [];

@@ -249,6 +249,9 @@ pub async fn show_run(instance: &Instance, run_id: &str, json: bool) -> Result<(
         let tags: Vec<String> = run.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
         println!("tags: {}", tags.join(", "));
     }
+    if run.finished_ms.is_none() {
+        println!("{}", liveness(&run, weft_core::now_ms()));
+    }
     let start = events.first().map_or(0, |(_, e)| e.timestamp_ms);
     for (_, e) in &events {
         println!(
@@ -355,4 +358,18 @@ pub async fn logs(
         }
     }
     Ok(())
+}
+
+/// Whether a run under way is alive and making progress: `alive: heartbeat 1 s ago, last
+/// progress 12 s ago`.
+fn liveness(run: &RunRecord, now_ms: i64) -> String {
+    let ago = |at: Option<i64>| match at {
+        Some(at) => format!("{} s ago", (now_ms - at).max(0) / 1000),
+        None => "never".to_owned(),
+    };
+    format!(
+        "alive: heartbeat {}, last progress {}",
+        ago(run.heartbeat_ms),
+        ago(run.progress_ms)
+    )
 }

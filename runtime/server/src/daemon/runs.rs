@@ -29,23 +29,31 @@ impl Daemon {
             .await
             .map_err(Error::from)?;
         let mut failures = Vec::new();
-        for (run, heartbeat) in runs {
+        for run in runs {
             if self.launcher.runs_here(&run.run_id) {
                 continue;
             }
-            let alive = heartbeat.or(run.started_ms).unwrap_or(run.created_ms);
+            let alive = run
+                .heartbeat_ms
+                .or(run.started_ms)
+                .unwrap_or(run.created_ms);
             let silent = now_ms - alive;
             if silent > self.policies.heartbeat_timeout_ms {
+                let progress = match run.progress_ms {
+                    Some(at) => format!("; its last progress was {} s ago", (now_ms - at) / 1000),
+                    None => String::new(),
+                };
                 failures.push((
                     run.run_id,
                     format!(
-                        "the process running it stopped: no heartbeat for {} s (run monitoring)",
+                        "the process running it stopped: no heartbeat for {} s{progress} \
+                         (run monitoring)",
                         silent / 1000
                     ),
                 ));
             }
         }
-        for (run, _) in not_started {
+        for run in not_started {
             let waited = now_ms - run.created_ms;
             if !self.launcher.runs_here(&run.run_id) && waited > self.policies.start_timeout_ms {
                 failures.push((
@@ -141,10 +149,7 @@ impl Daemon {
             .store
             .runs_in(&[RunStatus::Queued])
             .await
-            .map_err(Error::from)?
-            .into_iter()
-            .map(|(r, _)| r)
-            .collect();
+            .map_err(Error::from)?;
         if queued.is_empty() {
             return Ok(());
         }
@@ -156,10 +161,7 @@ impl Daemon {
                 RunStatus::Canceling,
             ])
             .await
-            .map_err(Error::from)?
-            .into_iter()
-            .map(|(r, _)| r)
-            .collect();
+            .map_err(Error::from)?;
         for run_id in dequeue(&queued, &under_way, limits) {
             let Some(run) = queued.iter().find(|r| r.run_id == run_id) else {
                 continue;

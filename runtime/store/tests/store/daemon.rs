@@ -207,17 +207,32 @@ pub(crate) async fn runs_under_way_are_listed_with_their_heartbeats(db: Fresh) {
         .await
         .expect("heartbeat");
     let queued = store.runs_in(&[RunStatus::Queued]).await.expect("list");
-    let ids: Vec<&str> = queued.iter().map(|(r, _)| r.run_id.as_str()).collect();
+    let ids: Vec<&str> = queued.iter().map(|r| r.run_id.as_str()).collect();
     assert_eq!(ids, ["q1", "q2"]);
-    let under_way = store
-        .runs_in(&[RunStatus::Started, RunStatus::Starting])
-        .await
-        .expect("list");
-    assert_eq!(under_way.len(), 1);
+    let under_way = || async {
+        store
+            .runs_in(&[RunStatus::Started, RunStatus::Starting])
+            .await
+            .expect("list")
+    };
+    let before = under_way().await;
+    assert_eq!(before.len(), 1);
+    assert_eq!(before[0].run_id, "s1");
     assert_eq!(
-        (under_way[0].0.run_id.as_str(), under_way[0].1),
-        ("s1", Some(42))
+        (before[0].heartbeat_ms, before[0].progress_ms),
+        (Some(42), None)
     );
+    // Its progress is the time of its last event.
+    let log = |at: i64| weft_core::events::Event {
+        run_id: "s1".into(),
+        step_key: Some("op".into()),
+        timestamp_ms: at,
+        kind: weft_core::events::EventKind::StepStart { attempt: 1 },
+    };
+    store.append(&[log(50), log(57)]).await.expect("append");
+    assert_eq!(under_way().await[0].progress_ms, Some(57));
+    let one = store.run("s1").await.expect("read").expect("stored");
+    assert_eq!((one.heartbeat_ms, one.progress_ms), (Some(42), Some(57)));
     assert!(store.runs_in(&[]).await.expect("none").is_empty());
 }
 
