@@ -127,6 +127,19 @@ fn malformed_config_and_flags() {
         ],
         "granted directory /no/such/dir does not exist",
     );
+    refused(
+        &home,
+        &[
+            "run",
+            n,
+            "--job",
+            "process_numbers",
+            "--grant-host",
+            "https://api.example.com/v1",
+        ],
+        "host grant \"https://api.example.com/v1\" is not a pattern: it may name only a host \
+         and a port",
+    );
 }
 
 #[test]

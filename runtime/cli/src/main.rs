@@ -322,6 +322,10 @@ struct GrantOpts {
     /// Pass an environment variable by name (repeatable).
     #[arg(long = "grant-env")]
     env: Vec<String>,
+    /// Grant a network endpoint, `scheme://host[:port]` (`https://api.example.com`,
+    /// `tcp://db:5432`, `*://localhost:*`; repeatable).
+    #[arg(long = "grant-host", value_parser = parse_host_grant)]
+    hosts: Vec<String>,
     /// Memory limit per step, in MiB.
     #[arg(long)]
     memory_mb: Option<usize>,
@@ -359,6 +363,13 @@ enum Answer {
 
 fn parse_dir_grant(text: &str) -> Result<DirGrant, String> {
     text.parse()
+}
+
+/// A `--grant-host` pattern, checked as it is given (clap exits 2 naming it).
+fn parse_host_grant(text: &str) -> Result<String, String> {
+    weft_core::hosts::HostPattern::parse(text)
+        .map(|_| text.to_owned())
+        .map_err(|e| e.to_string())
 }
 
 fn parse_tag(text: &str) -> Result<(String, String), String> {

@@ -2,7 +2,7 @@
 //! thing it is given (directories, environment variables, hosts, resources, Kubernetes
 //! Jobs), the same whether it comes from weft.yaml, the HTTP API or the command line, and
 //! [`Limits`] bound each call. [`Grants::resolve`] turns both into the [`Sandbox`] the wasm
-//! host enforces: environment values read, directories checked.
+//! host enforces: environment values read, directories checked, host patterns parsed.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -11,6 +11,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::defs::Value;
+use crate::hosts::{HostPattern, HostPatternError};
 
 /// What a location is granted beyond the nothing it gets by default.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -152,6 +153,8 @@ pub struct Sandbox {
     pub output_limit_bytes: usize,
     /// Whether its steps may start Kubernetes Jobs (the `k8s-jobs` import).
     pub k8s_jobs: bool,
+    /// The network endpoints it may reach (the `hosts` grant, parsed).
+    pub hosts: Vec<HostPattern>,
     /// What a call may push through the host.
     pub budgets: Budgets,
 }
@@ -167,6 +170,7 @@ impl Default for Sandbox {
             evaluation_timeout: Duration::from_secs(60),
             output_limit_bytes: 1 << 20,
             k8s_jobs: false,
+            hosts: Vec::new(),
             budgets: Budgets::default(),
         }
     }
@@ -183,6 +187,11 @@ pub enum GrantError {
     Timeout(f64),
     #[error("{0} must be a positive number")]
     Budget(&'static str),
+    #[error("location {location}: {error}")]
+    Host {
+        location: String,
+        error: HostPatternError,
+    },
 }
 
 impl Grants {
@@ -273,6 +282,15 @@ impl Grants {
             .map(|(key, value)| (key.clone(), Value::json(value.to_string())))
             .collect();
         sandbox.k8s_jobs = self.k8s_jobs;
+        sandbox.hosts = self
+            .hosts
+            .iter()
+            .map(|pattern| HostPattern::parse(pattern))
+            .collect::<Result<_, _>>()
+            .map_err(|error| GrantError::Host {
+                location: location.to_owned(),
+                error,
+            })?;
         Ok(sandbox)
     }
 }

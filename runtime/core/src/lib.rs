@@ -20,6 +20,7 @@ pub mod coordinator;
 pub mod defs;
 pub mod events;
 pub mod grants;
+pub mod hosts;
 pub mod instigator;
 pub mod plan;
 pub mod ports;

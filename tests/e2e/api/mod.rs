@@ -291,6 +291,30 @@ fn bad_requests_get_a_clear_4xx_and_change_nothing(backend: Backend) {
         422,
         "/no/such/dir",
     );
+    expect(
+        "PUT",
+        "/locations/numbers/grants",
+        Some(json!({ "hosts": ["https://ok.example.com", "tcp://db.internal"] })),
+        422,
+        "host grant \"tcp://db.internal\" is not a pattern: a tcp:// grant must name its port",
+    );
+    // Refused, nothing was granted; well-formed patterns are granted and shown.
+    assert_eq!(server.get("/locations/numbers/grants")["hosts"], json!([]));
+    let hosts = json!([
+        "https://*.example.com",
+        "tcp://db.internal:5432",
+        "*://localhost:*"
+    ]);
+    let (status, granted) = server.call(
+        "PUT",
+        "/locations/numbers/grants",
+        Some((
+            json!({ "hosts": hosts }).to_string().into_bytes(),
+            "application/json",
+        )),
+    );
+    assert_eq!(status, 200, "{granted}");
+    assert_eq!(server.get("/locations/numbers/grants")["hosts"], hosts);
     expect("GET", "/nothing/here", None, 404, "no such API endpoint");
     let (status, body) = server.call(
         "POST",

@@ -98,6 +98,7 @@ impl GrantOpts {
         let grants = Grants {
             dirs: self.dirs,
             env: self.env,
+            hosts: self.hosts,
             ..Grants::default()
         };
         let limits = Limits {
