@@ -54,6 +54,7 @@ pub(crate) async fn list<S: ControlPlane>(
                 "updated_ms": l.updated_ms,
                 "wasm_size": l.wasm_size,
                 "counts": l.counts,
+                "hosts": l.grants.hosts,
             })
         })
         .collect();

@@ -187,6 +187,19 @@ fn weft_location_commands_manage_a_running_server(backend: Backend) {
     let bad = cmd(&["rollback", "numbers", "feed"]);
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("404"), "{}", bad.stderr);
+    // Its granted hosts are listed with it.
+    server.grant(
+        "numbers",
+        json!({ "hosts": ["https://api.example.com", "tcp://db:5432"] }),
+    );
+    let listed = home.weft(["location", "list", "--server", server.url.as_str()]);
+    assert!(
+        listed
+            .stdout
+            .contains("  hosts https://api.example.com, tcp://db:5432"),
+        "{}",
+        listed.stdout
+    );
     assert_eq!(cmd(&["remove", "numbers"]).code, 0);
     assert_eq!(cmd(&["list"]).json(), json!([]));
     let human = home.weft(["location", "list", "--server", server.url.as_str()]);

@@ -154,8 +154,19 @@ fn print_human(answer: &Value) {
             ""
         };
         let counts = &v["counts"];
+        let hosts: Vec<&str> = v["hosts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let hosts = if hosts.is_empty() {
+            String::new()
+        } else {
+            format!("  hosts {}", hosts.join(", "))
+        };
         format!(
-            "{name}{}{digest}  {} jobs, {} assets, {} schedules, {} sensors{current}",
+            "{name}{}{digest}  {} jobs, {} assets, {} schedules, {} sensors{hosts}{current}",
             if name.is_empty() { "" } else { "  " },
             counts["jobs"].as_u64().unwrap_or(0) + counts["asset_jobs"].as_u64().unwrap_or(0),
             counts["assets"].as_u64().unwrap_or(0),
