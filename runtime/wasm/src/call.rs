@@ -148,19 +148,21 @@ impl Guest {
             ctx.data_mut().meter.cross(hook);
             Ok(())
         });
-        let watched = cancel.clone();
+        // One deadline signal for guest code (looked at on each epoch tick) and for a host
+        // call that waits (awaited below): the epoch thread raises it.
+        let passed = Cancel::new();
+        let watch = self.host.deadlines.watch(deadline, passed.clone());
+        let (watched, expired) = (cancel.clone(), passed.clone());
         store.epoch_deadline_callback(move |_| {
             if watched.is_canceled() {
                 return Err(Stop::Canceled.into());
             }
-            if Instant::now() >= deadline {
+            if expired.is_canceled() {
                 return Err(Stop::Deadline.into());
             }
             Ok(UpdateDeadline::Continue(1))
         });
         store.set_epoch_deadline(1);
-        let passed = Cancel::new();
-        let watch = self.host.deadlines.watch(deadline, passed.clone());
         let outcome = runtime.block_on(async {
             let work = async {
                 let instance = self.pre.instantiate_async(&mut store).await?;

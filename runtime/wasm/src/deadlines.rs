@@ -1,8 +1,8 @@
-//! The engine's clock: one thread advances the epoch every [`TICK`] (which interrupts guest
-//! code at its deadline, see `call.rs`) and, on the same tick, raises the signal of every
-//! call whose deadline passed, so a call waiting in a host call (a WASI sleep, a Kubernetes
-//! Job) stops too. Watching a deadline is a map insert, not a timer: a call that ends in
-//! time costs no wake-up of any other thread.
+//! The engine's clock: every [`TICK`] one thread raises the signal of every call whose
+//! deadline passed, then advances the epoch. Guest code looks at its call's signal on each
+//! epoch (see `call.rs`), and a call waiting in a host call (a WASI sleep, a Kubernetes
+//! Job) awaits it, so both stop on the same tick. Watching a deadline is a map insert, not
+//! a timer: a call that ends in time costs no wake-up of any other thread.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -67,9 +67,10 @@ pub(crate) fn start_ticker(engine: &Engine, deadlines: Arc<Deadlines>) -> std::i
         .name("weft-epoch".into())
         .spawn(move || {
             while let Some(engine) = weak.upgrade() {
+                // Deadlines first, so that guest code interrupted by this tick sees its own.
+                deadlines.expire(Instant::now());
                 engine.increment_epoch();
                 drop(engine);
-                deadlines.expire(Instant::now());
                 std::thread::sleep(TICK);
             }
         })

@@ -154,12 +154,7 @@ fn print_human(answer: &Value) {
             ""
         };
         let counts = &v["counts"];
-        let hosts: Vec<&str> = v["hosts"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
+        let hosts = strings(&v["hosts"]);
         let hosts = if hosts.is_empty() {
             String::new()
         } else {
@@ -190,12 +185,7 @@ fn watches(kind: &Value) -> String {
     if kind["type"] != "run_status" {
         return String::new();
     }
-    let jobs: Vec<&str> = kind["monitored_jobs"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
+    let jobs = strings(&kind["monitored_jobs"]);
     let jobs = if jobs.is_empty() {
         "every job".to_owned()
     } else {
@@ -291,4 +281,14 @@ pub async fn instigator(kind: &str, command: InstigatorCommand) -> Result<(), Fa
         );
     }
     Ok(())
+}
+
+/// The strings of a JSON array (none for anything else).
+fn strings(value: &Value) -> Vec<&str> {
+    value
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
 }
