@@ -80,7 +80,7 @@ cargo build --release --bins --tests --examples
 # and target dir, without RUSTFLAGS; built here, that build finds nothing to do): the
 # schemathesis and UI phases below load numbers.wasm and hostile.wasm from there.
 env -u RUSTFLAGS -u CARGO_TARGET_DIR cargo build --target wasm32-wasip2 --profile guest \
-    --target-dir "$CARGO_TARGET_DIR/wasm" -p numbers -p hostile -p k8s-job
+    --target-dir "$CARGO_TARGET_DIR/wasm" -p numbers -p hostile -p k8s-job -p http-json
 
 step "host tests" "host crates and end-to-end tests (release)"
 cargo test --release

@@ -2,7 +2,8 @@
 //! components once (Rust guests with cargo for wasm32-wasip2; Go and Python with
 //! `weft build`, kept between runs by `guest_cache`), find the `weft` binary built beside
 //! the tests, and run it against a throwaway `WEFT_HOME` (`home`), as a server spoken to
-//! over HTTP (`server`), reading what runs reported (`events`).
+//! over HTTP (`server`), reading what runs reported (`events`); the loopback servers the
+//! network tests call (`http_server`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -11,10 +12,12 @@ use std::sync::OnceLock;
 mod events;
 mod guest_cache;
 mod home;
+mod http_server;
 mod server;
 
 pub use events::{comparable_definitions, output_of, types_of};
 pub use home::{Backend, Home, Outcome, TempDir};
+pub use http_server::TestServers;
 pub use server::{Server, retried_once};
 
 /// The repository's root.
@@ -37,7 +40,7 @@ pub fn wasm_target_dir() -> PathBuf {
 }
 
 /// The Rust guests the tests use, as crate names (the first-party plugin `k8s-job` too).
-const RUST_GUESTS: [&str; 3] = ["numbers", "hostile", "k8s-job"];
+const RUST_GUESTS: [&str; 4] = ["numbers", "hostile", "k8s-job", "http-json"];
 
 /// The path of the Rust guest component `name` (`numbers`, `hostile`, `k8s_job`), built
 /// on first use.

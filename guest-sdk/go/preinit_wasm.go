@@ -32,6 +32,8 @@ import (
 	"runtime"
 	"strings"
 	"unsafe"
+
+	witRuntime "example.invalid/weft/guest-sdk/go/internal/witrt/runtime"
 )
 
 // snapshotted is set by weft_preinit inside the build's snapshot, so every instance made
@@ -48,8 +50,16 @@ var snapshotted bool
 // call, with `weft-bench --languages-only`): 550 µs pre-initialized with none of these,
 // 400 with the registry and the collection, about 80 with all.
 //
+// The collection runs with the collector on (it is off outside exports, see
+// internal/witrt): a cycle run while it is off leaves the runtime's pacing believing that
+// the heap may grow without bound, and its scavenger's goal, derived from that, at about
+// the heap in use. Then any growth of the heap makes the allocator scavenge and read the
+// clock, an import, and an allocation the host makes through cabi_realloc (a response body
+// read from wasi:http, say) trapped the instance ("cannot leave component instance").
+//
 //go:wasmexport weft_preinit
 func weftPreinit() {
+	defer witRuntime.CollectorOn()()
 	r := theRegistry()
 	warmJSON(r)
 	runtime.GC()

@@ -30,6 +30,10 @@
 // An op's step can run a container as a Kubernetes Job and wait for it with
 // [ExecuteK8sJob] (Dagster's execute_k8s_job), when the location is granted `k8s_jobs`.
 //
+// An op calls HTTP and HTTPS APIs with net/http once the location imports the SDK's http
+// package (package wefthttp) for its side effect, which makes http.DefaultTransport go
+// through the host; only hosts the location is granted (`hosts`, `--grant-host`) answer.
+//
 // Build a location with standard Go (1.25 or later) for wasip1 as a reactor, then
 // componentize the core module against the repository's wit/; from the repository root:
 //

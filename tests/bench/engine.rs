@@ -11,8 +11,8 @@ use weft_core::Cancel;
 use serde_json::{Value as Json, json};
 use weft_core::config::RunConfig;
 use weft_core::events::RunStatus;
-use weft_core::plan::{ExecutionPlan, plan_job};
-use weft_core::ports::CodeLocation;
+use weft_core::plan::{ExecutionPlan, Step, plan_job};
+use weft_core::ports::{CodeLocation, StepRequest, StepRunner};
 use weft_core::ports::{IoManager, RunStorage};
 use weft_core::run::RunRecord;
 use weft_engine::executor::{Executor, ExecutorKind, RunSpec};
@@ -67,6 +67,18 @@ impl Engine {
 
     pub fn plan(&self, job: &str) -> Result<ExecutionPlan, String> {
         plan_job(self.location.definitions(), job).map_err(|e| e.to_string())
+    }
+
+    /// The time of one warm step (instantiate from the pre-instance + one op call) of
+    /// `request`, in ms; an error if the step failed.
+    pub fn time_step(&self, request: &StepRequest) -> Result<f64, String> {
+        let clock = Instant::now();
+        let attempt = self.location.run_step(request, &Cancel::new());
+        let elapsed = ms(clock.elapsed());
+        attempt
+            .result
+            .map_err(|e| format!("{} failed: {e}", request.step_key))?;
+        Ok(elapsed)
     }
 
     /// One whole run as `weft run` does it after loading: record the run, execute every
@@ -178,4 +190,19 @@ pub fn engine_times(
         process_numbers: engine.time(&process, kind, io, runs)?,
         wide_job: engine.time(&wide, kind, io, runs)?,
     })
+}
+
+/// A request for `step` of `plan` on its own (no inputs), with its op's `config`.
+pub fn step_request(plan: &ExecutionPlan, step: &Step, config: Option<String>) -> StepRequest {
+    StepRequest {
+        run_id: "bench".into(),
+        job: plan.job.clone(),
+        step_key: step.key.clone(),
+        target: step.target.clone(),
+        attempt: 1,
+        tags: step.tags.clone(),
+        step_tags: step.tags.clone(),
+        config,
+        inputs: Vec::new(),
+    }
 }

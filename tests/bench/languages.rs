@@ -12,13 +12,12 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use serde_json::{Value as Json, json};
-use weft_core::ports::{StepRequest, StepRunner};
 use weft_engine::executor::ExecutorKind;
 use weft_engine::io::InMemoryIoManager;
 use weft_tests::{TempDir, repo_root, rust_guest};
 use weft_wasm::{Sandbox, WasmHost};
 
-use crate::engine::Engine;
+use crate::engine::{Engine, step_request};
 use crate::process::weft_run_warm;
 use crate::{median, ms};
 
@@ -278,28 +277,8 @@ fn measure(lang: Lang, wasm: &Path, runs: usize) -> Result<Figures, String> {
         .iter()
         .find(|s| s.inputs.is_empty())
         .ok_or("process_numbers has no step without inputs")?;
-    let request = StepRequest {
-        run_id: "bench".into(),
-        job: plan.job.clone(),
-        step_key: step.key.clone(),
-        target: step.target.clone(),
-        attempt: 1,
-        tags: step.tags.clone(),
-        step_tags: step.tags.clone(),
-        config: None,
-        inputs: Vec::new(),
-    };
-    let call = || -> Result<f64, String> {
-        let clock = Instant::now();
-        let attempt = engine
-            .location
-            .run_step(&request, &weft_core::Cancel::new());
-        let elapsed = ms(clock.elapsed());
-        attempt
-            .result
-            .map_err(|e| format!("{} failed: {e}", request.step_key))?;
-        Ok(elapsed)
-    };
+    let request = step_request(&plan, step, None);
+    let call = || engine.time_step(&request);
     for _ in 0..3 {
         call()?;
     }

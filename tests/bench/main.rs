@@ -29,12 +29,17 @@
 //! k8s_job_executor runs) for the same op, with the ratio (`dagster_step.rs`, through
 //! `tests/bench/dagster_step.py`), when Dagster is installed.
 //!
+//! A fourth: outbound HTTP, one GET to loopback from a Rust, Go and Python op, beside the
+//! same GET made natively from Rust with reqwest: Weft's overhead per request against the
+//! network issue's targets (`network.rs`).
+//!
 //! Flags: `--runs N` (default 20; medians of N), `--dagster-runs N` (default: `--runs`, at
 //! most 10: a Dagster wide_job takes seconds), `--dagster-bench PATH` (default
 //! `../shared/peers/dagster/bench.py` from the repository root), `--json` (also print the
 //! results as one JSON object), `--engine-only` (just the engine figures, for profiling),
 //! `--languages-only` (just the per-language table, and Dagster's figures beside it),
-//! `--control-only` (just the control-plane table), `--image-binary PATH` (also time the
+//! `--control-only` (just the control-plane table), `--network-only` (just the
+//! outbound-HTTP table), `--image-binary PATH` (also time the
 //! step in a fresh process with that build of `weft`: the image's static binary from
 //! `deploy/musl.sh`).
 
@@ -44,6 +49,7 @@ mod dagster_step;
 mod engine;
 mod languages;
 mod native;
+mod network;
 mod process;
 mod table;
 
@@ -72,6 +78,8 @@ struct Args {
     languages_only: bool,
     /// Only the control-plane table.
     control_only: bool,
+    /// Only the outbound-HTTP table.
+    network_only: bool,
     /// Another `weft` build whose step in a fresh process is timed too (the image's).
     image_binary: Option<PathBuf>,
 }
@@ -84,6 +92,7 @@ fn parse_args() -> Result<Args, String> {
     let mut engine_only = false;
     let mut languages_only = false;
     let mut control_only = false;
+    let mut network_only = false;
     let mut image_binary = None;
     let mut args = std::env::args().skip(1);
     let number = |flag: &str, v: Option<String>| -> Result<usize, String> {
@@ -102,13 +111,15 @@ fn parse_args() -> Result<Args, String> {
             "--engine-only" => engine_only = true,
             "--languages-only" => languages_only = true,
             "--control-only" => control_only = true,
+            "--network-only" => network_only = true,
             "--image-binary" => {
                 image_binary = Some(args.next().ok_or("--image-binary needs a path")?.into())
             }
             "-h" | "--help" => {
                 println!(
                     "weft-bench [--runs N] [--dagster-runs N] [--dagster-bench PATH] [--json]\n\
-                     [--engine-only | --languages-only | --control-only] [--image-binary PATH]\n\
+                     [--engine-only | --languages-only | --control-only | --network-only]\n\
+                     [--image-binary PATH]\n\
                      Times Weft (and Dagster, if installed) on the numbers code location."
                 );
                 std::process::exit(0);
@@ -124,6 +135,7 @@ fn parse_args() -> Result<Args, String> {
         engine_only,
         languages_only,
         control_only,
+        network_only,
         image_binary,
     })
 }
@@ -179,6 +191,15 @@ fn real_main() -> Result<(), String> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let n = args.runs;
     eprintln!("weft-bench: {n} runs each ...");
+
+    if args.network_only {
+        let network = network::measure(n)?;
+        network::print(&network, n);
+        if args.json {
+            println!("{}", json!({"runs": n, "network": network.to_json()}));
+        }
+        return Ok(());
+    }
 
     if args.control_only {
         let control = control::control_times(&wasm, n, args.image_binary.as_deref())?;
@@ -255,6 +276,7 @@ fn real_main() -> Result<(), String> {
 
     let languages = languages::measure_all(&weft, n);
     let control = control::control_times(&wasm, n, args.image_binary.as_deref())?;
+    let network = network::measure(n)?;
     let (dagster, missing) = run_dagster(&args);
     let (step, step_missing) = run_dagster_step(&args);
 
@@ -275,6 +297,7 @@ fn real_main() -> Result<(), String> {
     table::print_main(&figures);
     table::print_languages(&languages, n, dagster.as_ref(), missing);
     table::print_control(&control, n, step.as_ref(), step_missing);
+    network::print(&network, n);
 
     if args.json {
         let out = json!({
@@ -290,6 +313,7 @@ fn real_main() -> Result<(), String> {
             "plain_rust_ns": {"process_numbers": native_process, "wide_job": native_wide},
             "languages": languages_json(&languages),
             "control": control.to_json(),
+            "network": network.to_json(),
             "dagster_step": step.as_ref().map(|d| d.to_json(control.step_process)),
             "dagster": dagster.as_ref().map(|d| json!({
                 "version": d.version,

@@ -121,7 +121,7 @@ fn warm_cache(out: &std::path::Path) -> Result<Built, String> {
 /// file's stem: `conformance_rust`, `conformance_go`, `conformance_python`) the resource
 /// `greeting: "hi"` and Kubernetes Jobs, with the components already precompiled in its
 /// cache.
-fn home() -> Home {
+pub(super) fn home() -> Home {
     let home = Home::new();
     let mut yaml = String::from("locations:\n");
     for lang in LANGUAGES {
@@ -310,7 +310,14 @@ fn every_language_defines_the_same_objects() {
             home.weft_json(&["check", &location(language)], 0)["definitions"].clone(),
         )
     };
-    let rust = defs("rust");
+    let mut rust = defs("rust");
+    // TCP sockets are Rust's alone (Go's and Python's wasip1/wasip2 ports have no socket
+    // API): its `tcp_job` and `echo` op are left out of the comparison.
+    for (part, name) in [("ops", "echo"), ("jobs", "tcp_job")] {
+        if let Some(items) = rust[part].as_array_mut() {
+            items.retain(|item| item["name"] != name);
+        }
+    }
     for language in ["go", "python"] {
         let other = defs(language);
         for part in ["ops", "jobs", "sensors"] {

@@ -12,6 +12,7 @@ mod daemon;
 mod database_io;
 mod kubernetes;
 mod layers;
+mod network;
 mod numbers;
 mod polyglot;
 mod processes;

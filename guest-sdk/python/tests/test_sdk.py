@@ -140,7 +140,7 @@ class DefinitionsTest(unittest.TestCase):
 class ComponentTest(unittest.TestCase):
     def setUp(self):
         from weft import component
-        from wit_world.imports import types as wit
+        from wit_world.imports import weft_plugin_types as wit
 
         self.component = component
         self.wit = wit
@@ -327,7 +327,7 @@ class K8sJobHostTest(unittest.TestCase):
         from componentize_py_types import Err
         from weft import component
         from wit_world.imports import k8s_jobs
-        from wit_world.imports import types as wit
+        from wit_world.imports import weft_plugin_types as wit
 
         self.Err, self.component, self.k8s_jobs, self.wit = Err, component, k8s_jobs, wit
         self.calls = []

@@ -19,10 +19,12 @@ The names mirror Dagster's: ``op``, ``job``, ``asset``, ``define_asset_job``,
 ``AssetSelection``, ``ScheduleDefinition``, ``schedule``, ``sensor``,
 ``run_status_sensor``, ``run_failure_sensor``, ``DagsterRunStatus``, ``RunRequest``,
 ``SkipReason``, ``Definitions``, ``RetryPolicy``, ``Failure``, and dagster_k8s's
-``execute_k8s_job`` (raising ``K8sJobError``). Values cross steps as JSON.
+``execute_k8s_job`` (raising ``K8sJobError``). Values cross steps as JSON. ``weft.http``
+(``from weft import http``) is a requests-shaped HTTP client over the host's wasi:http.
 See ``guest-sdk/python/README.md``.
 """
 
+from . import http
 from .asset import (
     AssetIn,
     AssetsDefinition,
@@ -105,6 +107,7 @@ __all__ = [
     "execute_k8s_job",
     "get_dagster_logger",
     "get_logger",
+    "http",
     "job",
     "op",
     "run_failure_sensor",

@@ -100,7 +100,7 @@ def _shown(frame: traceback.FrameSummary) -> traceback.FrameSummary:
 def describe(error: BaseException) -> str:
     """``Type: message`` followed by the traceback, without the SDK's own frames."""
     frames = list(traceback.extract_tb(error.__traceback__))
-    while frames and os.path.dirname(os.path.abspath(frames[0].filename)) == _SDK_DIR:
+    while frames and os.path.abspath(frames[0].filename).startswith(_SDK_DIR + os.sep):
         frames = frames[1:]
     frames = traceback.StackSummary.from_list([_shown(f) for f in frames])
     head = "".join(traceback.format_exception_only(type(error), error)).strip()

@@ -228,12 +228,18 @@ mod tests {
     fn the_host_refuses_a_component_of_another_contract_version_by_name() {
         // The contract as it was, with only its version changed.
         let old = std::env::temp_dir().join(format!("weft-old-wit-{}", std::process::id()));
-        std::fs::create_dir_all(&old).expect("temp dir");
-        for entry in std::fs::read_dir(wit_dir()).expect("wit/") {
-            let path = entry.expect("entry").path();
-            let text = std::fs::read_to_string(&path).expect("read");
-            let text = text.replace(&format!("@{}", weft_wasm::CONTRACT_VERSION), "@0.1.0");
-            std::fs::write(old.join(path.file_name().expect("name")), text).expect("write");
+        for dir in ["", "deps"] {
+            std::fs::create_dir_all(old.join(dir)).expect("temp dir");
+            for entry in std::fs::read_dir(wit_dir().join(dir)).expect("wit/") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).expect("read");
+                let text = text.replace(&format!("@{}", weft_wasm::CONTRACT_VERSION), "@0.1.0");
+                let name = path.file_name().expect("name");
+                std::fs::write(old.join(dir).join(name), text).expect("write");
+            }
         }
         let core = core_module_for_world_in(&old, true);
         let component = componentize_core_module(&core, &old, WORLD).expect("componentizes");
@@ -259,11 +265,11 @@ mod tests {
         let component = componentize_core_module(&core, &wit_dir(), WORLD).expect("componentizes");
         let (imports, exports) = world_names(&component);
         for name in ["definitions", "ops", "sensors", "schedules"] {
-            let full = format!("weft:plugin/{name}@0.3.0");
+            let full = format!("weft:plugin/{name}@0.4.0");
             assert!(exports.contains(&full), "{full} not in {exports:?}");
         }
         assert!(
-            imports.contains(&"weft:plugin/log@0.3.0".to_owned()),
+            imports.contains(&"weft:plugin/log@0.4.0".to_owned()),
             "{imports:?}"
         );
         // fd_write went through the adapter: the component imports WASI 0.2, not preview1.

@@ -344,6 +344,12 @@ struct GrantOpts {
     /// Bytes of a step's outputs, in MiB; a step over it fails.
     #[arg(long)]
     output_mb: Option<usize>,
+    /// HTTP requests and TCP connections per step; past it they are refused.
+    #[arg(long)]
+    network_requests: Option<usize>,
+    /// Bytes of request and response bodies per step, in MiB; past it the transfer fails.
+    #[arg(long)]
+    network_mb: Option<usize>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

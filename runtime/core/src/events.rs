@@ -73,6 +73,16 @@ pub struct StepCost {
     /// Bytes the guest wrote to its log (kept or not), and of its outputs.
     pub log_bytes: u64,
     pub output_bytes: u64,
+    /// HTTP requests and TCP connections the guest made, the body bytes it received and
+    /// sent, and the requests and connections the grant or the budget refused.
+    #[serde(default)]
+    pub network_requests: u64,
+    #[serde(default)]
+    pub network_bytes_in: u64,
+    #[serde(default)]
+    pub network_bytes_out: u64,
+    #[serde(default)]
+    pub network_refused: u64,
 }
 
 impl StepCost {
@@ -85,7 +95,7 @@ impl StepCost {
                 n => format!("{:.1} MiB", n as f64 / (1 << 20) as f64),
             }
         }
-        format!(
+        let mut line = format!(
             "guest {:.2} ms of {:.2} ms, peak memory {}, {} host calls ({:.2} ms), logged {}, output {}",
             self.guest_ms,
             self.wall_ms,
@@ -94,7 +104,17 @@ impl StepCost {
             self.host_call_ms,
             bytes(self.log_bytes),
             bytes(self.output_bytes)
-        )
+        );
+        if self.network_requests > 0 || self.network_refused > 0 {
+            line += &format!(
+                ", network {} requests (in {}, out {}), {} refused",
+                self.network_requests,
+                bytes(self.network_bytes_in),
+                bytes(self.network_bytes_out),
+                self.network_refused
+            );
+        }
+        line
     }
 }
 

@@ -88,6 +88,10 @@ pub struct Limits {
     pub log_mb: Option<usize>,
     /// Bytes of a step's outputs, in MiB (default 64).
     pub output_mb: Option<usize>,
+    /// HTTP requests and TCP connections of one step (default 1,000).
+    pub network_requests: Option<usize>,
+    /// Bytes one step sends and receives over the network, bodies, in MiB (default 256).
+    pub network_mb: Option<usize>,
 }
 
 impl Limits {
@@ -103,6 +107,8 @@ impl Limits {
             log_lines: self.log_lines.or(defaults.log_lines),
             log_mb: self.log_mb.or(defaults.log_mb),
             output_mb: self.output_mb.or(defaults.output_mb),
+            network_requests: self.network_requests.or(defaults.network_requests),
+            network_mb: self.network_mb.or(defaults.network_mb),
         }
     }
 }
@@ -121,6 +127,10 @@ pub struct Budgets {
     pub log_bytes: usize,
     /// Bytes of a step's outputs, all together (64 MiB).
     pub output_bytes: usize,
+    /// HTTP requests and TCP connections of one call (1,000).
+    pub network_requests: usize,
+    /// Bytes of request and response bodies one call sends and receives (256 MiB).
+    pub network_bytes: usize,
 }
 
 impl Default for Budgets {
@@ -130,6 +140,8 @@ impl Default for Budgets {
             log_lines: 10_000,
             log_bytes: 16 << 20,
             output_bytes: 64 << 20,
+            network_requests: 1_000,
+            network_bytes: 256 << 20,
         }
     }
 }
@@ -252,6 +264,18 @@ impl Grants {
             (limits.log_lines, "log_lines", &mut budgets.log_lines, 0),
             (limits.log_mb, "log_mb", &mut budgets.log_bytes, 20),
             (limits.output_mb, "output_mb", &mut budgets.output_bytes, 20),
+            (
+                limits.network_requests,
+                "network_requests",
+                &mut budgets.network_requests,
+                0,
+            ),
+            (
+                limits.network_mb,
+                "network_mb",
+                &mut budgets.network_bytes,
+                20,
+            ),
         ] {
             match value {
                 Some(0) => return Err(GrantError::Budget(name)),

@@ -129,8 +129,20 @@ impl HostPattern {
 
     /// Whether a connection by `scheme` to `host` on `port` is granted by this pattern.
     pub fn allows(&self, scheme: Scheme, host: &str, port: u16) -> bool {
+        let port_ok = match self.port {
+            PortMatch::Any => true,
+            PortMatch::Default => scheme.default_port() == Some(port),
+            PortMatch::Exact(p) => p == port,
+        };
+        port_ok && self.names(scheme, host)
+    }
+
+    /// Whether this pattern grants `host` by `scheme` on some port: a name the location
+    /// may look up.
+    pub fn names(&self, scheme: Scheme, host: &str) -> bool {
         let scheme_ok = self.scheme.is_none_or(|s| s == scheme);
         let host = host.trim_end_matches('.').to_ascii_lowercase();
+        let host = host.trim_start_matches('[').trim_end_matches(']');
         let host_ok = match &self.host {
             HostMatch::Any => true,
             HostMatch::Subdomains(suffix) => {
@@ -138,12 +150,47 @@ impl HostPattern {
             }
             HostMatch::Exact(name) => host == name.trim_start_matches('[').trim_end_matches(']'),
         };
-        let port_ok = match self.port {
-            PortMatch::Any => true,
-            PortMatch::Default => scheme.default_port() == Some(port),
-            PortMatch::Exact(p) => p == port,
-        };
-        scheme_ok && host_ok && port_ok
+        scheme_ok && host_ok
+    }
+
+    /// The one host name this pattern grants by `scheme`, when it names one that is not an
+    /// IP address (`tcp://db.internal:5432` → `db.internal`): what a connection to an
+    /// address is checked against after looking the name up.
+    pub fn host_name(&self, scheme: Scheme) -> Option<&str> {
+        match &self.host {
+            HostMatch::Exact(name)
+                if self.scheme.is_none_or(|s| s == scheme)
+                    && !name.starts_with('[')
+                    && name.parse::<std::net::Ipv4Addr>().is_err() =>
+            {
+                Some(name)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// What a refused connection tells the guest and the step's log: the endpoint, the
+/// location, and the grant that would let it through
+/// (`127.0.0.2:9 is not granted to location etl: grant it with --grant-host tcp://127.0.0.2:9`).
+pub fn refusal(location: &str, scheme: Scheme, host: &str, port: u16) -> String {
+    let endpoint = if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    format!(
+        "{endpoint} is not granted to location {location}: grant it with --grant-host {scheme}://{endpoint}"
+    )
+}
+
+impl fmt::Display for Scheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+            Scheme::Tcp => "tcp",
+        })
     }
 }
 
@@ -263,6 +310,41 @@ mod tests {
             "tcp has no default port"
         );
         assert!(allows("http://*:*", Http, "anything.at.all", 1234));
+    }
+
+    #[test]
+    fn names_to_look_up_and_refusals_name_the_grant() {
+        let pattern = |text: &str| HostPattern::parse(text).unwrap();
+        assert_eq!(
+            pattern("tcp://db.internal:5432").host_name(Scheme::Tcp),
+            Some("db.internal")
+        );
+        assert_eq!(
+            pattern("tcp://db.internal:5432").host_name(Scheme::Http),
+            None
+        );
+        assert_eq!(pattern("tcp://127.0.0.1:5432").host_name(Scheme::Tcp), None);
+        assert_eq!(
+            pattern("*://localhost:*").host_name(Scheme::Tcp),
+            Some("localhost")
+        );
+        assert_eq!(pattern("tcp://*.internal:1").host_name(Scheme::Tcp), None);
+        assert!(pattern("tcp://*.internal:1").names(Scheme::Tcp, "db.internal"));
+        assert!(!pattern("https://db.internal").names(Scheme::Tcp, "db.internal"));
+        assert_eq!(
+            refusal("etl", Scheme::Tcp, "127.0.0.2", 9),
+            "127.0.0.2:9 is not granted to location etl: grant it with --grant-host tcp://127.0.0.2:9"
+        );
+        assert_eq!(
+            refusal("etl", Scheme::Http, "::1", 80),
+            "[::1]:80 is not granted to location etl: grant it with --grant-host http://[::1]:80"
+        );
+        let refused = refusal("etl", Scheme::Http, "::1", 80);
+        let granted = pattern(refused.rsplit(' ').next().unwrap());
+        assert!(
+            granted.allows(Scheme::Http, "::1", 80),
+            "the named grant allows it"
+        );
     }
 
     #[test]

@@ -38,6 +38,9 @@
 //!   log_lines: 10000          # log lines of one step (dropped past it, and counted)
 //!   log_mb: 16                # all the log lines of one step
 //!   output_mb: 64             # a step's outputs (the step fails past it)
+//!   network_requests: 1000    # HTTP requests and TCP connections of one step
+//!   network_mb: 256           # request and response bodies of one step
+//! http: { ca_file: /etc/weft/ca.pem }   # a private CA, trusted beside the system's roots
 //! locations:
 //!   numbers:
 //!     path: /srv/locations/numbers.wasm   # `weft serve` uploads it at start
@@ -106,8 +109,20 @@ pub struct InstanceConfig {
     /// The pods of the `k8s` run launcher and the `k8s-job` executor.
     #[serde(default)]
     pub k8s: Option<weft_k8s::PodConfig>,
+    /// The guests' outbound HTTP.
+    #[serde(default)]
+    pub http: HttpConfig,
     #[serde(default)]
     pub locations: BTreeMap<String, LocationConfig>,
+}
+
+/// `http:`: how the host makes the guests' HTTPS requests.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// PEM certificates of private CAs, trusted beside the system's roots.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 /// Where launched runs execute (Dagster's run launcher).
@@ -282,6 +297,8 @@ pub struct SandboxConfig {
     pub log_lines: Option<usize>,
     pub log_mb: Option<usize>,
     pub output_mb: Option<usize>,
+    pub network_requests: Option<usize>,
+    pub network_mb: Option<usize>,
 }
 
 impl SandboxConfig {
@@ -294,6 +311,8 @@ impl SandboxConfig {
             log_lines: self.log_lines,
             log_mb: self.log_mb,
             output_mb: self.output_mb,
+            network_requests: self.network_requests,
+            network_mb: self.network_mb,
         }
     }
 }

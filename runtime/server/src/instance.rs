@@ -10,6 +10,7 @@ use weft_core::grants::{GrantError, Grants, Limits, Sandbox};
 use weft_core::ports::{ComputeLogStore, IoManager};
 use weft_engine::io::{FsComputeLogs, FsIoManager, InMemoryIoManager};
 use weft_store::{DatabaseIoManager, Store};
+use weft_wasm::{Allocation, WasmHost};
 
 use crate::config::{IO_MANAGERS, InstanceConfig, IoManagerConfig, ObjectStoreConfig};
 use crate::error::Error;
@@ -58,6 +59,19 @@ impl Instance {
 
     pub fn cache_dir(&self) -> PathBuf {
         self.home.join("cache")
+    }
+
+    /// The process's WebAssembly host: its precompile cache here, instances allocated as
+    /// `allocation` says, HTTPS trusting `http.ca_file` too. A CA file that cannot be read
+    /// is a configuration error, said at start.
+    pub fn wasm_host(&self, allocation: Allocation) -> Result<WasmHost, Error> {
+        let ca_file = self.config.http.ca_file.as_deref();
+        WasmHost::configured(self.cache_dir(), allocation, ca_file).map_err(|e| match e {
+            weft_wasm::LoadError::Engine(message) if ca_file.is_some() => {
+                Error::bad_request(format!("weft.yaml: {message}"))
+            }
+            e => Error::internal(e.to_string()),
+        })
     }
 
     pub fn storage_dir(&self) -> PathBuf {

@@ -11,7 +11,7 @@ use weft_core::ports::{ExternalJobs, LocationLoader, RunLauncher, StepRunner};
 use weft_engine::executor::ExecutorKind;
 use weft_k8s::{K8sPods, K8sRunLauncher, K8sStepRunner, KubeJobs};
 use weft_store::Store;
-use weft_wasm::{Allocation, WasmHost};
+use weft_wasm::Allocation;
 
 use crate::config::RunLauncherConfig;
 use crate::control::Control;
@@ -42,8 +42,7 @@ impl Services {
         let io = instance.io_manager()?;
         let store = Arc::new(instance.open_store().await?);
         let io = io.open(&store)?;
-        let host = WasmHost::with_allocation(instance.cache_dir(), allocation)
-            .map_err(|e| Error::internal(e.to_string()))?;
+        let host = instance.wasm_host(allocation)?;
         host.set_external_jobs(external_jobs(&instance));
         Self::assemble(instance, store, io, Arc::new(host)).await
     }

@@ -10,6 +10,13 @@ wasmtime::component::bindgen!({
     world: "code-location",
     imports: { "weft:plugin/k8s-jobs.execute": async },
     exports: { default: async },
+    // The WASI the world imports (`wasi:http/outgoing-handler` and what it uses) is
+    // wasmtime-wasi's and wasmtime-wasi-http's, linked by them (see `engine.rs`).
+    with: {
+        "wasi:http": wasmtime_wasi_http::p2::bindings::http,
+        "wasi:io": wasmtime_wasi::p2::bindings::io,
+        "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
+    },
 });
 
 pub use exports::weft::plugin::{schedules, sensors};

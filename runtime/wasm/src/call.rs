@@ -21,6 +21,7 @@ use crate::engine::{HostInner, runtime};
 use crate::error::LoadError;
 use crate::exports::{Exported, Exports};
 use crate::imports::StepScope;
+use crate::network::Network;
 use crate::sandbox::CallState;
 
 /// What one transfer from the guest may carry beyond the output budget (names, metadata).
@@ -48,6 +49,8 @@ pub(crate) struct Guest {
     pre: InstancePre<CallState>,
     exports: Exports,
     pub(crate) sandbox: Sandbox,
+    /// The location's name, for the network's refusals.
+    location: Arc<str>,
     resources: Arc<Vec<(String, weft_core::defs::Value)>>,
     env: Arc<Vec<(String, String)>>,
 }
@@ -81,6 +84,7 @@ impl Guest {
     /// The calls of the location `pre` instantiates, under `sandbox`.
     pub(crate) fn new(
         host: Arc<HostInner>,
+        location: &str,
         pre: CodeLocationPre<CallState>,
         sandbox: Sandbox,
     ) -> Result<Self, LoadError> {
@@ -90,6 +94,7 @@ impl Guest {
             host,
             pre: pre.instance_pre().clone(),
             exports,
+            location: location.into(),
             resources: Arc::new(sandbox.resources.clone()),
             env: Arc::new(sandbox.env.clone()),
             sandbox,
@@ -126,7 +131,14 @@ impl Guest {
             jobs: self.host.external_jobs.get().cloned(),
             stdout: captured.stdout.clone(),
         });
-        let state = match CallState::new(&self.sandbox, self.resources.clone(), &captured, scope) {
+        let network = Network::new(&self.location, &self.sandbox, self.host.tls.clone());
+        let state = match CallState::new(
+            &self.sandbox,
+            self.resources.clone(),
+            &captured,
+            scope,
+            network,
+        ) {
             Ok(state) => state,
             Err(message) => return Call::failed(message, FailureKind::Io),
         };
@@ -182,8 +194,9 @@ impl Guest {
         drop(watch);
         // Whatever the call started and still waits on (a Job) is stopped with it.
         ended.cancel();
-        let state = store.into_data();
+        let mut state = store.into_data();
         state.k8s_jobs.settle(SETTLE);
+        let network = state.network.finish(&mut state.log);
         let stdout = captured.stdout.take();
         let stderr = captured.stderr.take();
         let result = outcome.map_err(|e| self.classify(e, &state, &stderr, timeout));
@@ -195,6 +208,10 @@ impl Guest {
             host_call_ms: state.meter.host_time.as_secs_f64() * 1e3,
             log_bytes: state.log.written(),
             output_bytes: 0,
+            network_requests: network.requests,
+            network_bytes_in: network.bytes_in,
+            network_bytes_out: network.bytes_out,
+            network_refused: network.denied,
         };
         Call {
             result,

@@ -14,9 +14,10 @@ use wasmtime::{
 };
 use weft_core::ports::ExternalJobs;
 
-use crate::bindings::CodeLocation as World;
+use crate::bindings::{k8s_jobs, log, resources};
 use crate::deadlines::{Deadlines, start_ticker};
 use crate::error::LoadError;
+use crate::network::Tls;
 use crate::sandbox::CallState;
 
 /// The tokio runtime every call into a guest is driven on: the calling thread runs the
@@ -108,6 +109,8 @@ pub(crate) struct HostInner {
     pub(crate) engine_key: String,
     /// The deadlines of the calls under way, watched by the epoch thread.
     pub(crate) deadlines: Arc<Deadlines>,
+    /// TLS for the guests' HTTPS requests (`http.ca_file`).
+    pub(crate) tls: Arc<Tls>,
     /// Where steps' Kubernetes Jobs run, once the process says.
     pub(crate) external_jobs: OnceLock<Arc<dyn ExternalJobs>>,
 }
@@ -115,7 +118,11 @@ pub(crate) struct HostInner {
 impl HostInner {
     /// An engine allocating instances as `allocation` says (its precompiled components are
     /// the same whichever), its linker, and the epoch thread that enforces deadlines.
-    pub(crate) fn new(cache_dir: PathBuf, allocation: Allocation) -> Result<Self, LoadError> {
+    pub(crate) fn new(
+        cache_dir: PathBuf,
+        allocation: Allocation,
+        tls: Tls,
+    ) -> Result<Self, LoadError> {
         let engine_err = |e: wasmtime::Error| LoadError::Engine(format!("{e:#}"));
         runtime().map_err(|e| LoadError::Engine(e.to_owned()))?;
         let mut config = Config::new();
@@ -142,7 +149,12 @@ impl HostInner {
         };
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(engine_err)?;
-        World::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s).map_err(engine_err)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(engine_err)?;
+        // Weft's own imports, one by one: the world's add_to_linker would link its WASI
+        // again.
+        log::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s).map_err(engine_err)?;
+        resources::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s).map_err(engine_err)?;
+        k8s_jobs::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s).map_err(engine_err)?;
         let mut hasher = DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut hasher);
         let engine_key = format!("{:016x}", hasher.finish());
@@ -155,6 +167,7 @@ impl HostInner {
             cache_dir,
             engine_key,
             deadlines,
+            tls: Arc::new(tls),
             external_jobs: OnceLock::new(),
         })
     }

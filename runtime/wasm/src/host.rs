@@ -16,6 +16,7 @@ use crate::bindings::CodeLocationPre;
 use crate::engine::{Allocation, HostInner};
 use crate::error::{CONTRACT_VERSION, LoadError};
 use crate::location::WasmLocation;
+use crate::network::Tls;
 
 /// The process's WebAssembly host: one engine, one linker, one precompile cache.
 /// Cheap to clone.
@@ -33,8 +34,20 @@ impl WasmHost {
     /// A host allocating instances as `allocation` says; its precompiled components are
     /// the same whichever.
     pub fn with_allocation(cache_dir: PathBuf, allocation: Allocation) -> Result<Self, LoadError> {
+        Self::configured(cache_dir, allocation, None)
+    }
+
+    /// A host allocating instances as `allocation` says, whose guests' HTTPS requests also
+    /// trust the PEM certificates in `ca_file` (weft.yaml's `http.ca_file`), beside the
+    /// system's roots. A file that cannot be read or holds no certificate is an error here.
+    pub fn configured(
+        cache_dir: PathBuf,
+        allocation: Allocation,
+        ca_file: Option<&Path>,
+    ) -> Result<Self, LoadError> {
+        let tls = Tls::new(ca_file).map_err(LoadError::Engine)?;
         Ok(WasmHost {
-            inner: Arc::new(HostInner::new(cache_dir, allocation)?),
+            inner: Arc::new(HostInner::new(cache_dir, allocation, tls)?),
         })
     }
 

@@ -30,6 +30,7 @@ mod host;
 mod imports;
 mod location;
 mod memory;
+mod network;
 #[cfg(feature = "preinit")]
 pub mod preinit;
 mod sandbox;

@@ -49,7 +49,7 @@ impl WasmLocation {
         pre: CodeLocationPre<CallState>,
         sandbox: Sandbox,
     ) -> Result<Self, LoadError> {
-        let guest = Guest::new(host, pre, sandbox)?;
+        let guest = Guest::new(host, &name, pre, sandbox)?;
         let call = guest.call(None, &Cancel::new(), async |store, exported| {
             exported.definitions(store)?.call_get(store).await
         });
@@ -66,6 +66,11 @@ impl WasmLocation {
             digest,
             definitions,
         })
+    }
+
+    /// What the location is granted and allowed, as its calls run under it.
+    pub fn sandbox(&self) -> &Sandbox {
+        &self.guest.sandbox
     }
 }
 

@@ -4,7 +4,7 @@
 //! the meter of what it spent.
 //!
 //! Nothing is granted by default: no preopened directory, no environment, no network
-//! (TCP, UDP and name lookup are off), stdin closed.
+//! (HTTP and TCP only to the hosts granted, see [`crate::network`]; UDP off), stdin closed.
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -16,11 +16,13 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 use weft_core::defs::Value;
 use weft_core::grants::Sandbox;
 
 use crate::imports::{K8sJobsState, LogState, ResourcesState, StepScope};
 use crate::memory::MemoryBudget;
+use crate::network::{Network, lookup_allowed, socket_check};
 
 /// The state of one store: one call into the guest. Each host capability keeps its own
 /// part (the `imports/` modules), with its budget.
@@ -31,6 +33,8 @@ pub(crate) struct CallState {
     pub(crate) log: LogState,
     pub(crate) resources: ResourcesState,
     pub(crate) k8s_jobs: K8sJobsState,
+    pub(crate) network: Network,
+    http: WasiHttpCtx,
     pub(crate) meter: Meter,
 }
 
@@ -84,6 +88,16 @@ impl WasiView for CallState {
     }
 }
 
+impl WasiHttpView for CallState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            hooks: &mut self.network,
+            table: &mut self.table,
+            ctx: &mut self.http,
+        }
+    }
+}
+
 /// The captured stdout and stderr of a call.
 pub(crate) struct Captured {
     pub(crate) stdout: CapturedOutput,
@@ -108,13 +122,15 @@ impl CallState {
         resources: Arc<Vec<(String, Value)>>,
         captured: &Captured,
         step: Option<StepScope>,
+        network: Network,
     ) -> Result<Self, String> {
         let mut wasi = WasiCtxBuilder::new();
         wasi.stdout(captured.stdout.clone())
             .stderr(captured.stderr.clone())
-            .allow_tcp(false)
+            .allow_tcp(network.any_granted())
             .allow_udp(false)
-            .allow_ip_name_lookup(false);
+            .allow_ip_name_lookup(lookup_allowed(&network))
+            .socket_addr_check(socket_check(network.clone()));
         for (name, value) in &sandbox.env {
             wasi.env(name, value);
         }
@@ -134,6 +150,8 @@ impl CallState {
             log: LogState::new(sandbox.budgets),
             resources: ResourcesState(resources),
             k8s_jobs: K8sJobsState::new(sandbox.k8s_jobs, step),
+            network,
+            http: WasiHttpCtx::new(),
             meter: Meter::default(),
         };
         Ok(state)

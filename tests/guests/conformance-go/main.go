@@ -15,6 +15,11 @@
 //   - flood_job: flood logs lines lines ("line <i>") each with a field payload of
 //     field_bytes bytes, returns lines;
 //   - huge_job: huge returns a string of its config's mb MiB;
+//   - fetch_job: fetch sends its config's method (GET by default) to its config's url with
+//     http.DefaultClient (its JSON body, as application/json, when the config has one) and
+//     returns {"status": <status code>, "body": <the response's body as JSON, or as a
+//     string when it is not JSON>}; an error fails it with the error's text (a request to
+//     a host the location is not granted fails naming the grant);
 //   - cursor_sensor: run key "key-<cursor>" (no cursor: "0"), new cursor <cursor> + 1;
 //   - explode_alert: a run-failure sensor on explode_job asking for chatty_job with the tags
 //     failed_run, failed_status (FAILURE) and saw_kaboom (yes when the error names kaboom).
@@ -23,14 +28,19 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	weft "example.invalid/weft/guest-sdk/go"
+	_ "example.invalid/weft/guest-sdk/go/http" // http.DefaultTransport over wasi:http
 )
 
 var explode = weft.NewOp0("explode", func(*weft.Context) (int, error) {
@@ -127,6 +137,46 @@ var huge = weft.NewOp0("huge", func(ctx *weft.Context) (string, error) {
 	return strings.Repeat("x", config.Mb<<20), nil
 }, weft.ConfigSchema(`{"type":"object","properties":{"mb":{"type":"integer"}},"required":["mb"]}`))
 
+var fetch = weft.NewOp0("fetch", func(ctx *weft.Context) (map[string]any, error) {
+	var config struct {
+		URL    string          `json:"url"`
+		Method string          `json:"method"`
+		Body   json.RawMessage `json:"body"`
+	}
+	if err := ctx.Config(&config); err != nil {
+		return nil, err
+	}
+	method := config.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	var body io.Reader
+	if len(config.Body) > 0 && string(config.Body) != "null" {
+		body = bytes.NewReader(config.Body)
+	}
+	req, err := http.NewRequest(method, config.URL, body)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	var parsed any
+	if err := json.Unmarshal(data, &parsed); err != nil {
+		parsed = string(data)
+	}
+	return map[string]any{"status": resp.StatusCode, "body": parsed}, nil
+}, weft.ConfigSchema(`{"type":"object","properties":{"url":{"type":"string"},"method":{"type":"string"}},"required":["url"]}`))
+
 var explodeJob = weft.NewJob("explode_job", func(j *weft.Job) { j.Node(explode) })
 
 var flakyJob = weft.NewJob("flaky_job", func(j *weft.Job) { j.Node(flaky) })
@@ -146,6 +196,8 @@ var napJob = weft.NewJob("nap_job", func(j *weft.Job) { j.Node(nap) })
 var floodJob = weft.NewJob("flood_job", func(j *weft.Job) { j.Node(flood) })
 
 var hugeJob = weft.NewJob("huge_job", func(j *weft.Job) { j.Node(huge) })
+
+var fetchJob = weft.NewJob("fetch_job", func(j *weft.Job) { j.Node(fetch) })
 
 var cursorSensor = weft.NewSensor("cursor_sensor", func(ctx *weft.SensorContext) (weft.SensorResult, error) {
 	cursor := "0"
@@ -173,7 +225,7 @@ var explodeAlert = weft.NewRunFailureSensor("explode_alert", func(ctx *weft.RunS
 
 func init() {
 	weft.Register(weft.Definitions{
-		Jobs:    []*weft.Job{explodeJob, flakyJob, chattyJob, configJob, resourceJob, externalJob, instanceJob, napJob, floodJob, hugeJob},
+		Jobs:    []*weft.Job{explodeJob, flakyJob, chattyJob, configJob, resourceJob, externalJob, instanceJob, napJob, floodJob, hugeJob, fetchJob},
 		Sensors: []*weft.Sensor{cursorSensor, explodeAlert},
 	})
 }

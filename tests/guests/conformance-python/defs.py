@@ -16,6 +16,10 @@ behaviour; tests/e2e/conformance_errors.rs runs all three and compares what a us
 - flood_job: flood logs lines lines ("line <i>") each with a field payload of field_bytes
   bytes, returns lines;
 - huge_job: huge returns a string of its config's mb MiB;
+- fetch_job: fetch sends its config's method (GET unless given) to its url through
+  weft.http, with its body as JSON when given, and returns {"status": <the status>,
+  "body": <the response body as JSON, or as a string when it is not JSON>}; an error (a
+  host that is not granted, say) fails it with the error's text;
 - cursor_sensor: run key "key-<cursor>" (no cursor: "0"), new cursor <cursor> + 1;
 - explode_alert: a run-failure sensor on explode_job asking for chatty_job with the tags
   failed_run, failed_status (FAILURE) and saw_kaboom (yes when the error names kaboom).
@@ -27,6 +31,7 @@ import random
 import time
 
 import weft as dg
+from weft import http
 
 FACTOR_SCHEMA = '{"type":"object","properties":{"factor":{"type":"integer"}},"required":["factor"]}'
 NAP_SCHEMA = '{"type":"object","properties":{"ms":{"type":"integer"}},"required":["ms"]}'
@@ -36,6 +41,7 @@ FLOOD_SCHEMA = (
 )
 HUGE_SCHEMA = '{"type":"object","properties":{"mb":{"type":"integer"}},"required":["mb"]}'
 CODE_SCHEMA = '{"type":"object","properties":{"code":{"type":"integer"}},"required":["code"]}'
+FETCH_SCHEMA = '{"type":"object","properties":{"url":{"type":"string"},"method":{"type":"string"}},"required":["url"]}'
 
 
 @dg.op
@@ -106,6 +112,21 @@ def huge(context):
     return "x" * (context.op_config["mb"] << 20)
 
 
+@dg.op(config_schema=FETCH_SCHEMA)
+def fetch(context):
+    config = context.op_config
+    body = {"json": config["body"]} if "body" in config else {}
+    try:
+        response = http.request(config.get("method") or "GET", config["url"], **body)
+    except http.RequestError as error:
+        raise dg.Failure(str(error)) from None
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = response.text
+    return {"status": response.status_code, "body": answer}
+
+
 @dg.job
 def explode_job():
     explode()
@@ -156,6 +177,11 @@ def huge_job():
     huge()
 
 
+@dg.job
+def fetch_job():
+    fetch()
+
+
 @dg.sensor(job=chatty_job, minimum_interval_seconds=30)
 def cursor_sensor(context):
     cursor = context.cursor or "0"
@@ -188,6 +214,7 @@ defs = dg.Definitions(
         nap_job,
         flood_job,
         huge_job,
+        fetch_job,
     ],
     sensors=[cursor_sensor, explode_alert],
 )

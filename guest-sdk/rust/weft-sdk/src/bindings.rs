@@ -4,7 +4,10 @@
 
 wit_bindgen::generate!({
     path: "../../../wit",
-    world: "weft:plugin/code-location@0.3.0",
+    world: "weft:plugin/code-location@0.4.0",
+    // The WASI packages the world imports (`wasi:http`) get bindings of their own here;
+    // the SDK's `http` client uses wstd's (`wasip2`), so these stay unused.
+    generate_all,
     pub_export_macro: true,
     export_macro_name: "__weft_export",
     default_bindings_module: "::weft_sdk::__private::bindings",

@@ -51,6 +51,8 @@
 //! - [`definitions!`] lists what the location exports.
 //! - Logging: [`log::info!`] anywhere, or `ctx.log().info(..)`.
 //! - Kubernetes Jobs from an op: [`k8s::execute_k8s_job`] (Dagster's `execute_k8s_job`).
+//! - HTTP from an op: [`http::get`], [`http::post_json`], [`http::Request`] (to the hosts
+//!   the location is granted).
 #![allow(clippy::module_name_repetitions)]
 
 extern crate self as weft_sdk;
@@ -62,6 +64,7 @@ mod codec;
 mod context;
 mod export;
 mod failure;
+pub mod http;
 mod job;
 pub mod k8s;
 pub mod log;

@@ -39,12 +39,19 @@ function liveness(run) {
   return `heartbeat ${ago(run.heartbeat_ms)}, last progress ${ago(run.progress_ms)}`;
 }
 
+/** A step's network use: requests and connections, bytes in and out, and how many were refused. */
+function network(c) {
+  if (!c.network_requests && !c.network_refused) return '—';
+  const refused = c.network_refused ? `, ${c.network_refused} refused` : '';
+  return `${c.network_requests} (in ${fmtBytes(c.network_bytes_in)}, out ${fmtBytes(c.network_bytes_out)})${refused}`;
+}
+
 /** What each step's last attempt cost (wall time and time in guest code, peak memory, host calls, bytes
- * logged and output), for the steps a guest ran. */
+ * logged and output, network), for the steps a guest ran. */
 function costTable(steps) {
   const rows = (steps || []).filter(st => st.cost);
   if (!rows.length) return h('p', { class: 'muted' }, 'No step has ended yet.');
-  const head = ['Step', 'Wall', 'Guest', 'Peak memory', 'Host calls', 'Logged', 'Output'];
+  const head = ['Step', 'Wall', 'Guest', 'Peak memory', 'Host calls', 'Logged', 'Output', 'Network'];
   return h('table', { class: 'table', testid: 'step-costs' },
     h('thead', null, h('tr', null, head.map(x => h('th', null, x)))),
     h('tbody', null, rows.map(st => {
@@ -56,7 +63,8 @@ function costTable(steps) {
         h('td', { testid: 'cost-memory' }, fmtBytes(c.peak_memory_bytes)),
         h('td', null, `${c.host_calls} (${fmtDuration(c.host_call_ms)})`),
         h('td', null, fmtBytes(c.log_bytes)),
-        h('td', null, fmtBytes(c.output_bytes)));
+        h('td', null, fmtBytes(c.output_bytes)),
+        h('td', { testid: 'cost-network' }, network(c)));
     })));
 }
 

@@ -15,11 +15,34 @@ use weft_build::{BuildConfig, build_go, build_python, find_repo_root};
 use crate::Failure;
 use weft_server::Instance;
 
-/// The contract this binary speaks, for builds outside a checkout.
+/// The contract this binary speaks, for builds outside a checkout: `wit/` and the WASI
+/// packages it imports (`wit/deps/`).
 #[cfg(feature = "build")]
-const WIT_FILES: [(&str, &str); 2] = [
+const WIT_FILES: [(&str, &str); 9] = [
     ("world.wit", include_str!("../../../../wit/world.wit")),
     ("types.wit", include_str!("../../../../wit/types.wit")),
+    ("deps/cli.wit", include_str!("../../../../wit/deps/cli.wit")),
+    (
+        "deps/clocks.wit",
+        include_str!("../../../../wit/deps/clocks.wit"),
+    ),
+    (
+        "deps/filesystem.wit",
+        include_str!("../../../../wit/deps/filesystem.wit"),
+    ),
+    (
+        "deps/http.wit",
+        include_str!("../../../../wit/deps/http.wit"),
+    ),
+    ("deps/io.wit", include_str!("../../../../wit/deps/io.wit")),
+    (
+        "deps/random.wit",
+        include_str!("../../../../wit/deps/random.wit"),
+    ),
+    (
+        "deps/sockets.wit",
+        include_str!("../../../../wit/deps/sockets.wit"),
+    ),
 ];
 
 /// The languages `weft build` knows, by the file that marks a project.
@@ -136,7 +159,8 @@ fn contract(instance: &Instance, dir: &Path) -> anyhow::Result<BuildConfig> {
         .home
         .join("wit")
         .join(format!("weft-plugin-{}", weft_wasm::CONTRACT_VERSION));
-    std::fs::create_dir_all(&wit).with_context(|| format!("creating {}", wit.display()))?;
+    std::fs::create_dir_all(wit.join("deps"))
+        .with_context(|| format!("creating {}", wit.display()))?;
     for (file, text) in WIT_FILES {
         let path = wit.join(file);
         std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;

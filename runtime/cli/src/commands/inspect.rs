@@ -22,6 +22,7 @@ pub fn check(instance: &Instance, file: &Path, json: bool) -> Result<(), Failure
             "digest": location.digest(),
             "size": bytes.len(),
             "definitions": defs,
+            "grants": grants_json(location.sandbox()),
         });
         println!("{out}");
         return Ok(());
@@ -32,6 +33,7 @@ pub fn check(instance: &Instance, file: &Path, json: bool) -> Result<(), Failure
         bytes.len(),
         location.digest()
     );
+    print_grants(location.sandbox());
     println!("ops ({}):", defs.ops.len());
     for op in &defs.ops {
         let inputs: Vec<&str> = op.inputs.iter().map(|i| i.name.as_str()).collect();
@@ -78,6 +80,53 @@ pub fn check(instance: &Instance, file: &Path, json: bool) -> Result<(), Failure
         );
     }
     Ok(())
+}
+
+/// What the location is granted (weft.yaml's `locations:`): names only, never values.
+fn grants_json(sandbox: &weft_wasm::Sandbox) -> serde_json::Value {
+    serde_json::json!({
+        "hosts": sandbox.hosts.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "dirs": sandbox.dirs.iter().map(|d| d.guest.clone()).collect::<Vec<_>>(),
+        "env": sandbox.env.iter().map(|(name, _)| name.clone()).collect::<Vec<_>>(),
+        "k8s_jobs": sandbox.k8s_jobs,
+    })
+}
+
+/// `grants: hosts https://api.example.com; dirs /data; env TOKEN` (or `nothing`).
+fn print_grants(sandbox: &weft_wasm::Sandbox) {
+    let mut parts = Vec::new();
+    let list = |items: Vec<String>| items.join(", ");
+    if !sandbox.hosts.is_empty() {
+        parts.push(format!(
+            "hosts {}",
+            list(sandbox.hosts.iter().map(ToString::to_string).collect())
+        ));
+    }
+    if !sandbox.dirs.is_empty() {
+        let dirs = sandbox.dirs.iter().map(|d| {
+            format!(
+                "{}{}",
+                d.guest,
+                if d.read_only { " (read-only)" } else { "" }
+            )
+        });
+        parts.push(format!("dirs {}", list(dirs.collect())));
+    }
+    if !sandbox.env.is_empty() {
+        parts.push(format!(
+            "env {}",
+            list(sandbox.env.iter().map(|(n, _)| n.clone()).collect())
+        ));
+    }
+    if sandbox.k8s_jobs {
+        parts.push("Kubernetes Jobs".into());
+    }
+    let granted = if parts.is_empty() {
+        "nothing".to_owned()
+    } else {
+        parts.join("; ")
+    };
+    println!("grants: {granted}");
 }
 
 pub fn sensor(

@@ -12,7 +12,7 @@ use anyhow::Context;
 use weft_core::grants::{Grants, Limits};
 use weft_server::Instance;
 use weft_server::launch::Target;
-use weft_wasm::{LoadError, WasmHost, WasmLocation};
+use weft_wasm::{LoadError, WasmLocation};
 
 use crate::{Cli, Command, Failure, GrantOpts, RunsCommand};
 
@@ -109,6 +109,8 @@ impl GrantOpts {
             log_lines: self.log_lines,
             log_mb: self.log_mb,
             output_mb: self.output_mb,
+            network_requests: self.network_requests,
+            network_mb: self.network_mb,
         };
         (grants, limits)
     }
@@ -137,7 +139,12 @@ pub fn load_location(
     let sandbox = instance
         .sandbox(&name, &grants, limits)
         .map_err(|e| Failure::BadInput(e.into()))?;
-    let host = WasmHost::new(instance.cache_dir()).map_err(|e| Failure::Failed(Some(e.into())))?;
+    let host = instance
+        .wasm_host(weft_wasm::Allocation::Pooled)
+        .map_err(|e| match e.is_bad_input() {
+            true => Failure::BadInput(e.into()),
+            false => Failure::Failed(Some(e.into())),
+        })?;
     if tokio::runtime::Handle::try_current().is_ok() {
         host.set_external_jobs(weft_server::services::external_jobs(instance));
     }

@@ -18,6 +18,11 @@
 //! - `flood_job`: `flood` logs `lines` lines (`line <i>`) each with a field `payload` of
 //!   `field_bytes` bytes, returns `lines`;
 //! - `huge_job`: `huge` returns a string of its config's `mb` MiB;
+//! - `fetch_job`: `fetch` sends its config's `method` (default `GET`) to its `url`, with
+//!   its `body` as JSON if given, and returns `{"status": <code>, "body": <the answer as
+//!   JSON, or as text when it is not JSON>}`; a failed request fails the op with its error;
+//! - `tcp_job` (Rust only): `echo` connects to its config's `addr` over TCP, writes its
+//!   `message` and a newline, and returns the line read back;
 //! - `cursor_sensor`: run key `key-<cursor>` (no cursor: `0`), new cursor `<cursor> + 1`;
 //! - `explode_alert`: a run-failure sensor on `explode_job` asking for `chatty_job` with the
 //!   tags `failed_run` (the failed run's id), `failed_status` (`FAILURE`) and `saw_kaboom`
@@ -25,6 +30,7 @@
 //!
 //! Build: `weft build tests/guests/conformance-rust -o conformance-rust.wasm`
 
+use weft_sdk::http;
 use weft_sdk::k8s::{K8sJob, execute_k8s_job};
 use weft_sdk::prelude::*;
 
@@ -221,7 +227,65 @@ fn explode_alert(ctx: &RunStatusSensorContext) -> RunRequest {
         .tag("saw_kaboom", if kaboom { "yes" } else { "no" })
 }
 
+/// The config of `fetch`.
+#[derive(serde::Deserialize)]
+struct FetchConfig {
+    url: String,
+    method: Option<String>,
+    body: Option<serde_json::Value>,
+}
+
+#[op(
+    config_schema = r#"{"type":"object","properties":{"url":{"type":"string"},"method":{"type":"string"}},"required":["url"]}"#
+)]
+fn fetch(ctx: &OpContext) -> Result<serde_json::Value, Failure> {
+    let config: FetchConfig = ctx.config()?;
+    let method = config.method.as_deref().unwrap_or("GET");
+    let mut request = http::Request::new(method, &config.url);
+    if let Some(body) = &config.body {
+        request = request.json(body)?;
+    }
+    let answer = request.send()?;
+    let body = answer
+        .json()
+        .unwrap_or_else(|_| serde_json::Value::String(answer.text()));
+    Ok(serde_json::json!({ "status": answer.status(), "body": body }))
+}
+
+#[job]
+fn fetch_job() {
+    fetch();
+}
+
+/// The config of `echo`.
+#[derive(serde::Deserialize)]
+struct EchoConfig {
+    addr: String,
+    message: String,
+}
+
+#[op(
+    config_schema = r#"{"type":"object","properties":{"addr":{"type":"string"},"message":{"type":"string"}},"required":["addr","message"]}"#
+)]
+fn echo(ctx: &OpContext) -> Result<String, Failure> {
+    use std::io::{BufRead, Write};
+    let config: EchoConfig = ctx.config()?;
+    let failed = |e: std::io::Error| Failure::retryable(format!("{}: {e}", config.addr));
+    let mut stream = std::net::TcpStream::connect(&config.addr).map_err(failed)?;
+    writeln!(stream, "{}", config.message).map_err(failed)?;
+    let mut line = String::new();
+    std::io::BufReader::new(stream)
+        .read_line(&mut line)
+        .map_err(failed)?;
+    Ok(line.trim_end().to_owned())
+}
+
+#[job]
+fn tcp_job() {
+    echo();
+}
+
 weft_sdk::definitions! {
-    jobs: [explode_job, flaky_job, chatty_job, config_job, resource_job, external_job, instance_job, nap_job, flood_job, huge_job],
+    jobs: [explode_job, flaky_job, chatty_job, config_job, resource_job, external_job, instance_job, nap_job, flood_job, huge_job, fetch_job, tcp_job],
     sensors: [cursor_sensor, explode_alert],
 }

@@ -56,3 +56,27 @@ func TestArena(t *testing.T) {
 		t.Fatalf("AdapterRealloc past the arena: %p", block)
 	}
 }
+
+func TestHandle(t *testing.T) {
+	h := MakeHandle(7)
+	if h.Use() != 7 || h.Use() != 7 {
+		t.Fatal("Use does not leave the handle in place")
+	}
+	if h.Take() != 7 || h.TakeOrNil() != 0 {
+		t.Fatal("Take does not empty the handle")
+	}
+	h.Set(9)
+	if h.TakeOrNil() != 9 || h.TakeOrNil() != 0 {
+		t.Fatal("TakeOrNil returns the handle once")
+	}
+	var none *Handle
+	if none.TakeOrNil() != 0 {
+		t.Fatal("a nil handle holds a value")
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("Use of a moved handle did not panic")
+		}
+	}()
+	h.Use()
+}
