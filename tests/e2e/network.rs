@@ -251,27 +251,36 @@ fn https_works_with_the_ca_configured_and_fails_without_it() {
 fn a_granted_tcp_connection_echoes_and_an_ungranted_port_is_refused() {
     let (_dir, servers) = own_servers();
     let home = home();
-    let echo = |message: &str, grant: &str, code| {
-        let config = json!({"addr": servers.echo, "message": message});
-        run(
-            &home,
-            "rust",
-            "tcp_job",
-            "echo",
-            config,
-            &["--grant-host", grant],
-            code,
-        )
+    let port: u16 = servers.echo.rsplit(':').next().unwrap().parse().unwrap();
+    let echo = |addr: &str, message: &str, grant: &str, code| {
+        let config = json!({"addr": addr, "message": message});
+        let flags = ["--grant-host", grant];
+        run(&home, "rust", "tcp_job", "echo", config, &flags, code)
     };
-    let got = echo("hello over tcp", &format!("tcp://{}", servers.echo), 0);
+    let grant = format!("tcp://{}", servers.echo);
+    let got = echo(&servers.echo, "hello over tcp", &grant, 0);
+    let result = &got["steps"]["echo"]["outputs"]["result"];
+    assert_eq!(result, "hello over tcp", "{got}");
+    // By a granted name: looked up, and its address matched.
+    let by_name = format!("localhost:{port}");
+    let got = echo(&by_name, "by name", &format!("tcp://{by_name}"), 0);
     assert_eq!(
-        got["steps"]["echo"]["outputs"]["result"], "hello over tcp",
+        got["steps"]["echo"]["outputs"]["result"], "by name",
         "{got}"
     );
 
     let before = servers.accepted().2;
-    let port: u16 = servers.echo.rsplit(':').next().unwrap().parse().unwrap();
-    let got = echo("x", &format!("tcp://127.0.0.1:{}", port ^ 1), 1);
+    // A name that no grant names is not even looked up.
+    let got = echo(&by_name, "x", &grant, 1);
+    let logs = home.weft_json(&["logs", got["run_id"].as_str().unwrap()], 0);
+    let refused = "looking up localhost is not granted to location conformance_rust";
+    assert!(logs.to_string().contains(refused), "{logs}");
+    let got = echo(
+        &servers.echo,
+        "x",
+        &format!("tcp://127.0.0.1:{}", port ^ 1),
+        1,
+    );
     assert!(error_of(&got, "echo").contains("denied"), "{got}");
     assert_eq!(
         servers.accepted().2,

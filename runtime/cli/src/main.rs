@@ -159,6 +159,10 @@ enum Command {
     Dev {
         /// Components (`.wasm`) to serve, each named by its file stem.
         files: Vec<PathBuf>,
+        /// Grant every location served a network endpoint, `scheme://host[:port]`
+        /// (repeatable; weft.yaml's `locations:` grants each its own).
+        #[arg(long = "grant-host", value_parser = parse_host_grant)]
+        hosts: Vec<String>,
         #[command(flatten)]
         opts: ServeOpts,
     },

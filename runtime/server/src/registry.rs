@@ -63,6 +63,20 @@ impl Registry {
     }
 
     /// The sandbox of location `name` under `grants`, with weft.yaml's limits and grants.
+    /// What location `name` is shown to be granted: its stored `grants` and, beside them,
+    /// what weft.yaml (or `weft dev`'s flags) grant it: the hosts, directories, variable
+    /// names and Kubernetes Jobs, never weft.yaml's environment values or resources.
+    pub fn shown_grants(&self, name: &str, grants: &Grants) -> Grants {
+        let configured = self.instance.grants(name);
+        let mut shown = grants.clone();
+        shown.merge(&Grants {
+            environment: Default::default(),
+            resources: Default::default(),
+            ..configured
+        });
+        shown
+    }
+
     pub fn sandbox(&self, name: &str, grants: &Grants) -> Result<Sandbox, Error> {
         self.instance
             .sandbox(name, grants, Limits::default())

@@ -149,6 +149,7 @@ impl HostInner {
         };
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(engine_err)?;
+        crate::network::lookup::add_to_linker(&mut linker).map_err(engine_err)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(engine_err)?;
         // Weft's own imports, one by one: the world's add_to_linker would link its WASI
         // again.

@@ -15,6 +15,7 @@ use bytes::Bytes;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError};
+use wasmtime_wasi::sockets::WasiSocketsCtxView;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 use weft_core::defs::Value;
@@ -22,7 +23,7 @@ use weft_core::grants::Sandbox;
 
 use crate::imports::{K8sJobsState, LogState, ResourcesState, StepScope};
 use crate::memory::MemoryBudget;
-use crate::network::{Network, lookup_allowed, socket_check};
+use crate::network::{Network, socket_check};
 
 /// The state of one store: one call into the guest. Each host capability keeps its own
 /// part (the `imports/` modules), with its budget.
@@ -88,6 +89,18 @@ impl WasiView for CallState {
     }
 }
 
+impl CallState {
+    /// The WASI sockets context and the call's network, borrowed together (the network's
+    /// name lookup).
+    pub(crate) fn sockets_and_network(&mut self) -> (WasiSocketsCtxView<'_>, &Network) {
+        let sockets = WasiSocketsCtxView {
+            ctx: self.wasi.sockets(),
+            table: &mut self.table,
+        };
+        (sockets, &self.network)
+    }
+}
+
 impl WasiHttpView for CallState {
     fn http(&mut self) -> WasiHttpCtxView<'_> {
         WasiHttpCtxView {
@@ -129,7 +142,7 @@ impl CallState {
             .stderr(captured.stderr.clone())
             .allow_tcp(network.any_granted())
             .allow_udp(false)
-            .allow_ip_name_lookup(lookup_allowed(&network))
+            .allow_ip_name_lookup(network.any_granted())
             .socket_addr_check(socket_check(network.clone()));
         for (name, value) in &sandbox.env {
             wasi.env(name, value);

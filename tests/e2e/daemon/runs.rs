@@ -180,11 +180,17 @@ fn weft_dev_serves_files_reloads_them_when_they_change_and_runs_the_daemon(backe
     let file = dir.join("numbers.wasm");
     let bytes = std::fs::read(rust_guest("numbers")).unwrap();
     std::fs::write(&file, &bytes).unwrap();
-    let server = Server::dev(&home, &[file.to_str().unwrap()]);
+    let granted = "https://api.example.com";
+    let server = Server::dev(&home, &[file.to_str().unwrap(), "--grant-host", granted]);
     let first = server.get("/locations/numbers")["digest"]
         .as_str()
         .unwrap()
         .to_owned();
+    // The flag's grant is the location's, and shown as such.
+    assert_eq!(
+        server.get("/locations")[0]["hosts"],
+        serde_json::json!([granted])
+    );
 
     // A rebuilt component (a new digest) is live within seconds, without a restart.
     std::fs::write(&file, weft_tests::with_custom_section(&bytes, "rebuilt")).unwrap();

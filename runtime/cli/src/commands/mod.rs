@@ -71,7 +71,7 @@ pub async fn dispatch(cli: Cli) -> Result<(), Failure> {
         } => inspect::cancel_run(instance, &run_id, json).await,
         Command::Logs { run_id, step, json } => inspect::logs(&instance, &run_id, step, json).await,
         Command::Serve { opts } => serve::serve(instance, opts).await,
-        Command::Dev { files, opts } => serve::dev(instance, files, opts).await,
+        Command::Dev { files, hosts, opts } => serve::dev(instance, files, hosts, opts).await,
         Command::Daemon {
             once,
             now,

@@ -74,8 +74,14 @@ pub async fn serve(instance: Instance, opts: ServeOpts) -> Result<(), Failure> {
 
 /// `weft dev`: the server, the daemon and the in-process launcher in one process, on the
 /// instance's database (SQLite under `$WEFT_HOME` by default), serving `files` as code
-/// locations (named by their file stems) and uploading each again when it changes.
-pub async fn dev(instance: Instance, files: Vec<PathBuf>, opts: ServeOpts) -> Result<(), Failure> {
+/// locations (named by their file stems, each granted `hosts` beside what weft.yaml grants
+/// it) and uploading each again when it changes.
+pub async fn dev(
+    mut instance: Instance,
+    files: Vec<PathBuf>,
+    hosts: Vec<String>,
+    opts: ServeOpts,
+) -> Result<(), Failure> {
     check(&opts)?;
     let mut named = workspace(&instance);
     for file in files {
@@ -85,7 +91,14 @@ pub async fn dev(instance: Instance, files: Vec<PathBuf>, opts: ServeOpts) -> Re
                 file.display()
             )));
         }
-        named.push((super::location_name(&file), file));
+        let name = super::location_name(&file);
+        let granted = instance.config.locations.entry(name.clone()).or_default();
+        let extra = weft_core::grants::Grants {
+            hosts: hosts.clone(),
+            ..Default::default()
+        };
+        granted.grants.merge(&extra);
+        named.push((name, file));
     }
     let (listener, address) = bind(&opts.listen).await?;
     let services = Services::open(instance).await?;

@@ -101,7 +101,9 @@ impl Control {
             })?;
         let definitions = definitions_of(current)?;
         Ok(Location {
-            grants: grants_of(&record)?,
+            grants: self
+                .registry
+                .shown_grants(&record.name, &grants_of(&record)?),
             counts: Counts::of(&definitions),
             wasm_size: current.wasm_size,
             name: record.name,

@@ -20,7 +20,7 @@ use weft_core::hosts::{HostPattern, Scheme, refusal};
 
 use crate::imports::LogState;
 
-pub(crate) use tcp::{lookup_allowed, socket_check};
+pub(crate) use tcp::{lookup, socket_check};
 pub(crate) use tls::Tls;
 
 /// How many refusals of one call are written to its log one by one; the rest are counted.
