@@ -323,6 +323,8 @@ test('upload numbers, see its job graph, launch process_numbers and watch the ru
     await cost.waitFor();
     assert.equal(await page.locator('[data-testid=step-cost]').count(), 6);
     assert.match(await cost.locator('[data-testid=cost-memory]').textContent(), /(KiB|MiB)$/);
+    // Its network use: none for the numbers ops.
+    assert.equal(await cost.locator('[data-testid=cost-network]').textContent(), '—');
     assert.equal(await log.getAttribute('data-source'), 'stream', 'events were streamed (EventSource), not polled');
     await page.locator('[data-testid=event-log][data-ended=true]').waitFor();
     const apiEvents = await getJson(server, `/api/runs/${encodeURIComponent(runId)}/events?after=0&limit=1000`);

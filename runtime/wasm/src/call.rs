@@ -49,8 +49,9 @@ pub(crate) struct Guest {
     pre: InstancePre<CallState>,
     exports: Exports,
     pub(crate) sandbox: Sandbox,
-    /// The location's name, for the network's refusals.
+    /// The location's name and its `hosts` grant, for the network of each call.
     location: Arc<str>,
+    hosts: Arc<[weft_core::hosts::HostPattern]>,
     resources: Arc<Vec<(String, weft_core::defs::Value)>>,
     env: Arc<Vec<(String, String)>>,
 }
@@ -95,6 +96,7 @@ impl Guest {
             pre: pre.instance_pre().clone(),
             exports,
             location: location.into(),
+            hosts: sandbox.hosts.clone().into(),
             resources: Arc::new(sandbox.resources.clone()),
             env: Arc::new(sandbox.env.clone()),
             sandbox,
@@ -131,7 +133,12 @@ impl Guest {
             jobs: self.host.external_jobs.get().cloned(),
             stdout: captured.stdout.clone(),
         });
-        let network = Network::new(&self.location, &self.sandbox, self.host.tls.clone());
+        let network = Network::new(
+            self.location.clone(),
+            self.hosts.clone(),
+            &self.sandbox,
+            self.host.tls.clone(),
+        );
         let state = match CallState::new(
             &self.sandbox,
             self.resources.clone(),

@@ -140,10 +140,14 @@ impl CallState {
         let mut wasi = WasiCtxBuilder::new();
         wasi.stdout(captured.stdout.clone())
             .stderr(captured.stderr.clone())
-            .allow_tcp(network.any_granted())
+            .allow_tcp(false)
             .allow_udp(false)
-            .allow_ip_name_lookup(network.any_granted())
-            .socket_addr_check(socket_check(network.clone()));
+            .allow_ip_name_lookup(false);
+        if network.any_granted() {
+            wasi.allow_tcp(true)
+                .allow_ip_name_lookup(true)
+                .socket_addr_check(socket_check(network.clone()));
+        }
         for (name, value) in &sandbox.env {
             wasi.env(name, value);
         }

@@ -66,10 +66,17 @@ pub(crate) enum Direction {
 }
 
 impl Network {
-    pub(crate) fn new(location: &str, sandbox: &Sandbox, tls: Arc<Tls>) -> Self {
+    /// A call's network: `location`'s name and `hosts` grant (shared by its calls), the
+    /// budgets of `sandbox`.
+    pub(crate) fn new(
+        location: Arc<str>,
+        hosts: Arc<[HostPattern]>,
+        sandbox: &Sandbox,
+        tls: Arc<Tls>,
+    ) -> Self {
         Network {
-            location: location.into(),
-            hosts: sandbox.hosts.clone().into(),
+            location,
+            hosts,
             max_requests: sandbox.budgets.network_requests as u64,
             max_bytes: sandbox.budgets.network_bytes as u64,
             tls,
