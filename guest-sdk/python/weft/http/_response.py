@@ -11,6 +11,14 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 from ._errors import HTTPError, RequestError
 
+# The standard library's status phrases, imported once with the module (so at build time,
+# into the component's snapshot): imported per response, a missing module is searched for
+# on every request.
+try:
+    from http import HTTPStatus as _HTTPStatus
+except ImportError:  # pragma: no cover - a stripped standard library
+    _HTTPStatus = None  # type: ignore[assignment,misc]
+
 try:  # zlib is optional in some Python builds: without it, no compressed responses.
     import zlib
 except ImportError:  # pragma: no cover
@@ -90,11 +98,11 @@ class Headers(MutableMapping):
 
 
 def _reason(status: int) -> str:
+    if _HTTPStatus is None:
+        return ""
     try:
-        from http import HTTPStatus  # the standard library's
-
-        return HTTPStatus(status).phrase
-    except (ImportError, ValueError):
+        return _HTTPStatus(status).phrase
+    except ValueError:
         return ""
 
 
