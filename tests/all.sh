@@ -98,7 +98,7 @@ step "Go SDK tests" "Go guest SDK (native unit tests)"
 (cd guest-sdk/go && go test ./...)
 
 step "Python SDK tests" "Python guest SDK (unit tests)"
-python3 -m unittest discover -s guest-sdk/python/tests
+WEFT_REQUIRE_BINDINGS=1 python3 -m unittest discover -s guest-sdk/python/tests
 
 step deploy/image "deploy: the Helm chart (lint, render, offline validation), the image's static binary and its size"
 await

@@ -59,6 +59,11 @@ fn fetch(home: &Home, language: &str, config: Value, flags: &[&str], code: i32) 
     run(home, language, "fetch_job", "fetch", config, flags, code)
 }
 
+/// `fetch` of `url` (a GET).
+fn get(home: &Home, language: &str, url: &str, flags: &[&str], code: i32) -> Value {
+    fetch(home, language, json!({ "url": url }), flags, code)
+}
+
 fn error_of(run: &Value, step: &str) -> String {
     run["steps"][step]["error"]
         .as_str()
@@ -81,13 +86,7 @@ fn a_granted_get_and_post_answer_with_the_servers_json() {
     let home = home();
     for language in LANGUAGES {
         let url = format!("{}/json", servers.http);
-        let got = fetch(
-            &home,
-            language,
-            json!({"url": url}),
-            &["--grant-host", &grant],
-            0,
-        );
+        let got = get(&home, language, &url, &["--grant-host", &grant], 0);
         assert_eq!(
             got["steps"]["fetch"]["outputs"]["result"],
             json!({"status": 200, "body": {"hello": "world"}}),
@@ -144,13 +143,7 @@ fn an_ungranted_host_is_refused_before_any_connection_naming_the_grant() {
     for language in LANGUAGES {
         let before = servers.accepted().0;
         let url = format!("{}/json", servers.http);
-        let got = fetch(
-            &home,
-            language,
-            json!({"url": url}),
-            &["--grant-host", &grant],
-            1,
-        );
+        let got = get(&home, language, &url, &["--grant-host", &grant], 1);
         let error = error_of(&got, "fetch");
         assert!(
             error.contains(&refusal(language, "http", endpoint)),
@@ -183,13 +176,7 @@ fn a_redirect_to_an_ungranted_host_is_refused() {
     let elsewhere = format!("http://localhost:{port}/json");
     let url = format!("{}/redirect?to={elsewhere}", servers.http);
     for language in LANGUAGES {
-        let got = fetch(
-            &home,
-            language,
-            json!({"url": url}),
-            &["--grant-host", &servers.http],
-            1,
-        );
+        let got = get(&home, language, &url, &["--grant-host", &servers.http], 1);
         let error = error_of(&got, "fetch");
         let endpoint = format!("localhost:{port}");
         assert!(
@@ -206,7 +193,7 @@ fn a_body_over_the_network_budget_and_a_server_past_the_deadline_fail_the_step()
     for language in LANGUAGES {
         let url = format!("{}/big?bytes={}", servers.http, 3 << 20);
         let flags = ["--grant-host", &servers.http, "--network-mb", "1"];
-        let got = fetch(&home, language, json!({"url": url}), &flags, 1);
+        let got = get(&home, language, &url, &flags, 1);
         let error = error_of(&got, "fetch");
         assert!(
             error.contains("over the step's network budget of 1 MiB"),
@@ -214,7 +201,7 @@ fn a_body_over_the_network_budget_and_a_server_past_the_deadline_fail_the_step()
         );
         let url = format!("{}/slow?ms=20000", servers.http);
         let flags = ["--grant-host", &servers.http, "--timeout", "1"];
-        let got = fetch(&home, language, json!({"url": url}), &flags, 1);
+        let got = get(&home, language, &url, &flags, 1);
         let error = error_of(&got, "fetch");
         assert!(error.contains("timed out after 1s"), "{language}: {error}");
     }
@@ -232,13 +219,13 @@ fn https_works_with_the_ca_configured_and_fails_without_it() {
     let url = format!("{}/json", servers.https);
     for language in LANGUAGES {
         let flags = ["--grant-host", &servers.https];
-        let got = fetch(&trusting, language, json!({"url": url}), &flags, 0);
+        let got = get(&trusting, language, &url, &flags, 0);
         assert_eq!(
             got["steps"]["fetch"]["outputs"]["result"],
             json!({"status": 200, "body": {"hello": "world"}}),
             "{language}: {got}"
         );
-        let got = fetch(&untrusting, language, json!({"url": url}), &flags, 1);
+        let got = get(&untrusting, language, &url, &flags, 1);
         let error = error_of(&got, "fetch");
         assert!(
             error.contains("TLS") && error.contains("certificate"),

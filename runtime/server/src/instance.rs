@@ -67,7 +67,7 @@ impl Instance {
     pub fn wasm_host(&self, allocation: Allocation) -> Result<WasmHost, Error> {
         let ca_file = self.config.http.ca_file.as_deref();
         WasmHost::configured(self.cache_dir(), allocation, ca_file).map_err(|e| match e {
-            weft_wasm::LoadError::Engine(message) if ca_file.is_some() => {
+            weft_wasm::LoadError::Tls(message) => {
                 Error::bad_request(format!("weft.yaml: {message}"))
             }
             e => Error::internal(e.to_string()),

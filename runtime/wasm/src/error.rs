@@ -35,13 +35,18 @@ pub enum LoadError {
     Cache { path: PathBuf, message: String },
     #[error("cannot start the WebAssembly engine: {0}")]
     Engine(String),
+    /// The host's TLS settings (weft.yaml's `http.ca_file`) cannot be used.
+    #[error("{0}")]
+    Tls(String),
 }
 
 impl From<LoadError> for weft_core::ports::LoadError {
     /// A cache or engine failure is the host's; anything else is the component's.
     fn from(e: LoadError) -> Self {
         match e {
-            LoadError::Cache { .. } | LoadError::Engine(_) => Self::Host(e.to_string()),
+            LoadError::Cache { .. } | LoadError::Engine(_) | LoadError::Tls(_) => {
+                Self::Host(e.to_string())
+            }
             _ => Self::Component(e.to_string()),
         }
     }

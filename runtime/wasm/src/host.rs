@@ -45,7 +45,7 @@ impl WasmHost {
         allocation: Allocation,
         ca_file: Option<&Path>,
     ) -> Result<Self, LoadError> {
-        let tls = Tls::new(ca_file).map_err(LoadError::Engine)?;
+        let tls = Tls::new(ca_file).map_err(LoadError::Tls)?;
         Ok(WasmHost {
             inner: Arc::new(HostInner::new(cache_dir, allocation, tls)?),
         })

@@ -151,7 +151,7 @@ pub fn load_location(
     let location = host.load(&name, &bytes, sandbox).map_err(|e| {
         let context = format!("{}", file.display());
         match e {
-            LoadError::Cache { .. } | LoadError::Engine(_) => {
+            LoadError::Cache { .. } | LoadError::Engine(_) | LoadError::Tls(_) => {
                 Failure::Failed(Some(anyhow::Error::new(e).context(context)))
             }
             _ => Failure::BadInput(anyhow::Error::new(e).context(context)),

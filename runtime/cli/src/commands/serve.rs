@@ -84,6 +84,10 @@ pub async fn dev(
 ) -> Result<(), Failure> {
     check(&opts)?;
     let mut named = workspace(&instance);
+    let flagged = weft_core::grants::Grants {
+        hosts,
+        ..Default::default()
+    };
     for file in files {
         if !file.is_file() {
             return Err(Failure::BadInput(anyhow::anyhow!(
@@ -93,11 +97,7 @@ pub async fn dev(
         }
         let name = super::location_name(&file);
         let granted = instance.config.locations.entry(name.clone()).or_default();
-        let extra = weft_core::grants::Grants {
-            hosts: hosts.clone(),
-            ..Default::default()
-        };
-        granted.grants.merge(&extra);
+        granted.grants.merge(&flagged);
         named.push((name, file));
     }
     let (listener, address) = bind(&opts.listen).await?;

@@ -7,6 +7,7 @@
 //! and is written to the step's log. TLS is done here (`tls.rs`), never by the guest.
 
 mod http;
+pub(crate) mod lookup;
 mod tcp;
 mod tls;
 
@@ -20,7 +21,7 @@ use weft_core::hosts::{HostPattern, Scheme, refusal};
 
 use crate::imports::LogState;
 
-pub(crate) use tcp::{lookup, socket_check};
+pub(crate) use tcp::socket_check;
 pub(crate) use tls::Tls;
 
 /// How many refusals of one call are written to its log one by one; the rest are counted.
