@@ -42,13 +42,14 @@ var snapshotted bool
 
 // weftPreinit runs last in the build's initialization and leaves in the snapshot what
 // every step would otherwise redo: the registry built (definitions resolved), encoding/json's
-// caches filled for the ops' input and output types, the garbage of all that collected (so
-// the heap's free space is ready for the first allocations instead of growing), a span of
-// every small size class in the allocator's cache, and the goroutine's stack grown to what
-// a step typically needs (instead of being copied as it grows, call after call). Then it
-// marks the snapshot. Measured on examples/numbers-go (one warm step, instantiate + op
-// call, with `weft-bench --languages-only`): 550 µs pre-initialized with none of these,
-// 400 with the registry and the collection, about 80 with all.
+// caches filled for the ops' input and output types and for the values an `any` usually
+// holds, the garbage of all that collected (so the heap's free space is ready for the
+// first allocations instead of growing), a span of every small size class in the
+// allocator's cache, and the goroutine's stack grown to what a step typically needs
+// (instead of being copied as it grows, call after call). Then it marks the snapshot.
+// Measured on examples/numbers-go (one warm step, instantiate + op call, with
+// `weft-bench --languages-only`): 550 µs pre-initialized with none of these, 400 with the
+// registry and the collection, about 80 with all.
 //
 // The collection runs with the collector on (it is off outside exports, see
 // internal/witrt): a cycle run while it is off leaves the runtime's pacing believing that
@@ -81,6 +82,7 @@ func warmJSON(r *registry) {
 			}
 		}
 	}
+	_, _ = json.Marshal(dynamicValues)
 	for _, op := range ops {
 		types := []reflect.Type{op.out}
 		for _, p := range op.params {
@@ -92,6 +94,16 @@ func warmJSON(r *registry) {
 			}
 		}
 	}
+}
+
+// dynamicValues are the values an `any` usually holds in an op's output (a
+// map[string]any, say): encoding/json codes them by their dynamic types, whose codecs are
+// built when first met (about 90 µs of a Go op's first answer of this kind, measured with
+// `weft-bench --network-only`).
+var dynamicValues = map[string]any{
+	"string": "", "int": 0, "int64": int64(0), "float64": 0.0, "bool": false, "nil": nil,
+	"map": map[string]any{"slice": []any{}}, "strings": []string{}, "ints": []int{},
+	"int64s": []int64{}, "float64s": []float64{},
 }
 
 func warmType(t reflect.Type) {

@@ -72,13 +72,20 @@ impl Engine {
     /// The time of one warm step (instantiate from the pre-instance + one op call) of
     /// `request`, in ms; an error if the step failed.
     pub fn time_step(&self, request: &StepRequest) -> Result<f64, String> {
+        self.time_step_guest(request).map(|(wall, _)| wall)
+    }
+
+    /// [`Engine::time_step`] and, of it, the time the guest's own code ran (host calls
+    /// excluded, as the step's cost counts it), in ms.
+    pub fn time_step_guest(&self, request: &StepRequest) -> Result<(f64, f64), String> {
         let clock = Instant::now();
         let attempt = self.location.run_step(request, &Cancel::new());
         let elapsed = ms(clock.elapsed());
         attempt
             .result
             .map_err(|e| format!("{} failed: {e}", request.step_key))?;
-        Ok(elapsed)
+        let guest = attempt.cost.map_or(0.0, |c| c.guest_ms);
+        Ok((elapsed, guest))
     }
 
     /// One whole run as `weft run` does it after loading: record the run, execute every

@@ -29,9 +29,10 @@
 //! k8s_job_executor runs) for the same op, with the ratio (`dagster_step.rs`, through
 //! `tests/bench/dagster_step.py`), when Dagster is installed.
 //!
-//! A fourth: outbound HTTP, one GET to loopback from a Rust, Go and Python op, beside the
+//! A fourth: outbound HTTP, GETs to loopback from a Rust, Go and Python op, beside the
 //! same GET made natively from Rust with reqwest: Weft's overhead per request against the
-//! network issue's targets (`network.rs`).
+//! network issue's targets, the guest's share of it, and the overhead of a step's first
+//! GET (`network.rs`).
 //!
 //! Flags: `--runs N` (default 20; medians of N), `--dagster-runs N` (default: `--runs`, at
 //! most 10: a Dagster wide_job takes seconds), `--dagster-bench PATH` (default

@@ -92,6 +92,16 @@ fn a_granted_get_and_post_answer_with_the_servers_json() {
             json!({"status": 200, "body": {"hello": "world"}}),
             "{language}: {got}"
         );
+        // `times` (what the benchmark's many-GET step uses) sends the request that often.
+        let config = json!({"url": url, "times": 3});
+        let got = fetch(&home, language, config, &["--grant-host", &grant], 0);
+        assert_eq!(
+            got["steps"]["fetch"]["outputs"]["result"]["body"],
+            json!({"hello": "world"}),
+            "{language}: {got}"
+        );
+        let cost = step_cost(&home, &got, "fetch");
+        assert_eq!(cost["network_requests"], 3, "{language}: {cost}");
         let url = format!("{}/echo", servers.http);
         let body = json!({"numbers": [1, 2, 3], "language": language});
         let config = json!({"url": url, "method": "POST", "body": body});

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/textproto"
 	"runtime"
 	"time"
 
@@ -22,6 +23,10 @@ import (
 
 func init() {
 	http.DefaultTransport = &Transport{}
+	// net/textproto builds its table of common header names on first use; done here, in
+	// the package's initializer, a pre-initialized component keeps it in its snapshot
+	// instead of building it again in every instance's first response.
+	textproto.CanonicalMIMEHeaderKey("Content-Type")
 }
 
 // maxWrite is the most bytes one blocking-write-and-flush may be given (wasi:io).

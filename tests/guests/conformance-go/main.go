@@ -19,7 +19,9 @@
 //     http.DefaultClient (its JSON body, as application/json, when the config has one) and
 //     returns {"status": <status code>, "body": <the response's body as JSON, or as a
 //     string when it is not JSON>}; an error fails it with the error's text (a request to
-//     a host the location is not granted fails naming the grant);
+//     a host the location is not granted fails naming the grant); with times (1 unless
+//     given) it sends the request that many times in a row and answers the last (the
+//     benchmark's requests after a step's first);
 //   - cursor_sensor: run key "key-<cursor>" (no cursor: "0"), new cursor <cursor> + 1;
 //   - explode_alert: a run-failure sensor on explode_job asking for chatty_job with the tags
 //     failed_run, failed_status (FAILURE) and saw_kaboom (yes when the error names kaboom).
@@ -142,19 +144,31 @@ var fetch = weft.NewOp0("fetch", func(ctx *weft.Context) (map[string]any, error)
 		URL    string          `json:"url"`
 		Method string          `json:"method"`
 		Body   json.RawMessage `json:"body"`
+		Times  int             `json:"times"`
 	}
 	if err := ctx.Config(&config); err != nil {
 		return nil, err
 	}
-	method := config.Method
+	var answer map[string]any
+	for i := 0; i < max(config.Times, 1); i++ {
+		var err error
+		if answer, err = send(config.Method, config.URL, config.Body); err != nil {
+			return nil, err
+		}
+	}
+	return answer, nil
+}, weft.ConfigSchema(`{"type":"object","properties":{"url":{"type":"string"},"method":{"type":"string"},"times":{"type":"integer","minimum":1}},"required":["url"]}`))
+
+// send is one request of fetch, answered as {"status": ..., "body": ...}.
+func send(method, url string, jsonBody json.RawMessage) (map[string]any, error) {
 	if method == "" {
 		method = http.MethodGet
 	}
 	var body io.Reader
-	if len(config.Body) > 0 && string(config.Body) != "null" {
-		body = bytes.NewReader(config.Body)
+	if len(jsonBody) > 0 && string(jsonBody) != "null" {
+		body = bytes.NewReader(jsonBody)
 	}
-	req, err := http.NewRequest(method, config.URL, body)
+	req, err := http.NewRequest(method, url, body)
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +189,7 @@ var fetch = weft.NewOp0("fetch", func(ctx *weft.Context) (map[string]any, error)
 		parsed = string(data)
 	}
 	return map[string]any{"status": resp.StatusCode, "body": parsed}, nil
-}, weft.ConfigSchema(`{"type":"object","properties":{"url":{"type":"string"},"method":{"type":"string"}},"required":["url"]}`))
+}
 
 var explodeJob = weft.NewJob("explode_job", func(j *weft.Job) { j.Node(explode) })
 

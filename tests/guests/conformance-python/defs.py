@@ -19,7 +19,9 @@ behaviour; tests/e2e/conformance_errors.rs runs all three and compares what a us
 - fetch_job: fetch sends its config's method (GET unless given) to its url through
   weft.http, with its body as JSON when given, and returns {"status": <the status>,
   "body": <the response body as JSON, or as a string when it is not JSON>}; an error (a
-  host that is not granted, say) fails it with the error's text;
+  host that is not granted, say) fails it with the error's text; with times (1 unless
+  given) it sends the request that many times in a row and answers the last (the
+  benchmark's requests after a step's first);
 - cursor_sensor: run key "key-<cursor>" (no cursor: "0"), new cursor <cursor> + 1;
 - explode_alert: a run-failure sensor on explode_job asking for chatty_job with the tags
   failed_run, failed_status (FAILURE) and saw_kaboom (yes when the error names kaboom).
@@ -41,7 +43,7 @@ FLOOD_SCHEMA = (
 )
 HUGE_SCHEMA = '{"type":"object","properties":{"mb":{"type":"integer"}},"required":["mb"]}'
 CODE_SCHEMA = '{"type":"object","properties":{"code":{"type":"integer"}},"required":["code"]}'
-FETCH_SCHEMA = '{"type":"object","properties":{"url":{"type":"string"},"method":{"type":"string"}},"required":["url"]}'
+FETCH_SCHEMA = '{"type":"object","properties":{"url":{"type":"string"},"method":{"type":"string"},"times":{"type":"integer","minimum":1}},"required":["url"]}'
 
 
 @dg.op
@@ -117,7 +119,8 @@ def fetch(context):
     config = context.op_config
     body = {"json": config["body"]} if "body" in config else {}
     try:
-        response = http.request(config.get("method") or "GET", config["url"], **body)
+        for _ in range(max(config.get("times") or 1, 1)):
+            response = http.request(config.get("method") or "GET", config["url"], **body)
     except http.RequestError as error:
         raise dg.Failure(str(error)) from None
     try:

@@ -21,6 +21,8 @@
 //! - `fetch_job`: `fetch` sends its config's `method` (default `GET`) to its `url`, with
 //!   its `body` as JSON if given, and returns `{"status": <code>, "body": <the answer as
 //!   JSON, or as text when it is not JSON>}`; a failed request fails the op with its error;
+//!   with `times` (1 unless given) it sends the request that many times in a row and
+//!   answers the last (the benchmark's requests after a step's first);
 //! - `tcp_job` (Rust only): `echo` connects to its config's `addr` over TCP, writes its
 //!   `message` and a newline, and returns the line read back;
 //! - `cursor_sensor`: run key `key-<cursor>` (no cursor: `0`), new cursor `<cursor> + 1`;
@@ -233,19 +235,26 @@ struct FetchConfig {
     url: String,
     method: Option<String>,
     body: Option<serde_json::Value>,
+    times: Option<u32>,
 }
 
 #[op(
-    config_schema = r#"{"type":"object","properties":{"url":{"type":"string"},"method":{"type":"string"}},"required":["url"]}"#
+    config_schema = r#"{"type":"object","properties":{"url":{"type":"string"},"method":{"type":"string"},"times":{"type":"integer","minimum":1}},"required":["url"]}"#
 )]
 fn fetch(ctx: &OpContext) -> Result<serde_json::Value, Failure> {
     let config: FetchConfig = ctx.config()?;
     let method = config.method.as_deref().unwrap_or("GET");
-    let mut request = http::Request::new(method, &config.url);
-    if let Some(body) = &config.body {
-        request = request.json(body)?;
+    let send = || -> Result<http::Response, Failure> {
+        let mut request = http::Request::new(method, &config.url);
+        if let Some(body) = &config.body {
+            request = request.json(body)?;
+        }
+        Ok(request.send()?)
+    };
+    let mut answer = send()?;
+    for _ in 1..config.times.unwrap_or(1) {
+        answer = send()?;
     }
-    let answer = request.send()?;
     let body = answer
         .json()
         .unwrap_or_else(|_| serde_json::Value::String(answer.text()));
