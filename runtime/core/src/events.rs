@@ -11,15 +11,18 @@ use crate::defs::{AssetKey, Tags};
 pub use crate::status::RunStatus;
 
 impl RunStatus {
-    /// The status a run has after `event`, given the one it had.
+    /// The status a run has after `event`, given the one it had. A finished run stays as
+    /// it ended: what reaches it late (a cancel from another replica, the success of a
+    /// process the run monitor had given up on) is recorded but changes nothing.
     pub fn after(self, event: &EventKind) -> RunStatus {
+        if self.is_finished() {
+            return self;
+        }
         match event {
             EventKind::RunStarting => RunStatus::Starting,
             EventKind::RunStart => RunStatus::Started,
             EventKind::RunSuccess => RunStatus::Success,
             EventKind::RunFailure { .. } => RunStatus::Failure,
-            // A cancel that arrives after the end changes nothing.
-            EventKind::RunCanceling if self.is_finished() => self,
             EventKind::RunCanceling => RunStatus::Canceling,
             EventKind::RunCanceled => RunStatus::Canceled,
             _ => self,
@@ -318,7 +321,21 @@ mod tests {
         });
         assert!(done.is_finished());
         assert_eq!(RunStatus::parse(done.as_str()), Some(done));
-        assert_eq!(done.after(&EventKind::RunCanceling), done);
+        // A finished run stays as it ended, whatever comes late.
+        for late in [
+            EventKind::RunStarting,
+            EventKind::RunStart,
+            EventKind::RunSuccess,
+            EventKind::RunCanceling,
+            EventKind::RunCanceled,
+        ] {
+            assert_eq!(done.after(&late), done, "{late:?}");
+            assert_eq!(
+                RunStatus::Canceled.after(&late),
+                RunStatus::Canceled,
+                "{late:?}"
+            );
+        }
         assert_eq!(
             s.after(&EventKind::RunCanceling),
             RunStatus::Canceling,

@@ -206,7 +206,39 @@ pub enum GrantError {
     },
 }
 
+/// What is shown in place of a granted environment value: the values are write-only.
+pub const MASK: &str = "***";
+
 impl Grants {
+    /// The grants as they may be shown (API answers, the UI, `weft check`, the grant
+    /// history): each environment value is [`MASK`], never itself.
+    pub fn masked(&self) -> Grants {
+        let mut shown = self.clone();
+        for value in shown.environment.values_mut() {
+            *value = MASK.to_owned();
+        }
+        shown
+    }
+
+    /// These grants with each environment value given as [`MASK`] taken from `stored`: a
+    /// client sending back the grants it was shown keeps the values it never saw. The
+    /// error names a masked variable `stored` has no value for.
+    pub fn unmasked(mut self, stored: &Grants) -> Result<Grants, String> {
+        for (name, value) in &mut self.environment {
+            if value == MASK {
+                match stored.environment.get(name) {
+                    Some(kept) => value.clone_from(kept),
+                    None => {
+                        return Err(format!(
+                            "environment variable {name} is given as {MASK}, which keeps a                              value already granted, and it has none: give its value"
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(self)
+    }
+
     /// Adds what `other` grants to these grants (a grant given twice is kept once).
     pub fn merge(&mut self, other: &Grants) {
         for dir in &other.dirs {
@@ -321,6 +353,28 @@ impl Grants {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn environment_values_are_shown_masked_and_a_mask_sent_back_keeps_the_value() {
+        let stored = Grants {
+            env: vec!["HOME".into()],
+            environment: [("DB_PASSWORD".to_owned(), "hunter2".to_owned())].into(),
+            ..Grants::default()
+        };
+        let shown = stored.masked();
+        assert_eq!(shown.environment["DB_PASSWORD"], MASK);
+        assert_eq!(shown.env, stored.env);
+        assert!(!serde_json::to_string(&shown).unwrap().contains("hunter2"));
+
+        let mut sent = shown.clone();
+        sent.environment.insert("REGION".into(), "eu".into());
+        let kept = sent.unmasked(&stored).unwrap();
+        assert_eq!(kept.environment["DB_PASSWORD"], "hunter2");
+        assert_eq!(kept.environment["REGION"], "eu");
+
+        let error = shown.unmasked(&Grants::default()).unwrap_err();
+        assert!(error.contains("DB_PASSWORD"), "{error}");
+    }
+
     use super::*;
 
     #[test]

@@ -65,10 +65,11 @@ impl Registry {
     /// The sandbox of location `name` under `grants`, with weft.yaml's limits and grants.
     /// What location `name` is shown to be granted: its stored `grants` and, beside them,
     /// what weft.yaml (or `weft dev`'s flags) grant it: the hosts, directories, variable
-    /// names and Kubernetes Jobs, never weft.yaml's environment values or resources.
+    /// names and Kubernetes Jobs, never weft.yaml's environment values or resources; the
+    /// stored environment values masked ([`Grants::masked`]).
     pub fn shown_grants(&self, name: &str, grants: &Grants) -> Grants {
         let configured = self.instance.grants(name);
-        let mut shown = grants.clone();
+        let mut shown = grants.masked();
         shown.merge(&Grants {
             environment: Default::default(),
             resources: Default::default(),

@@ -59,7 +59,7 @@ use crate::db::Database;
 pub use assets::Materialization;
 pub use error::{ErrorKind, StoreError};
 pub use io::DatabaseIoManager;
-pub use locations::{LocationRecord, VersionRecord};
+pub use locations::{GrantChange, LocationRecord, VersionRecord};
 pub use steps::StepTask;
 pub use values::{IoKey, IoValue};
 

@@ -2,11 +2,14 @@
 //! digest) with the definitions it exported and its bytes, and the location's current
 //! digest is the one new runs are pinned to. Older versions stay, for the runs that still
 //! use them and for rolling back; a removed location keeps its history until it is
-//! uploaded again.
+//! uploaded again, but not its grants: a new upload under the name starts with nothing
+//! granted. Every change of a location's grants is kept in its grant history, as shown
+//! (environment values masked), for audit.
 
 use crate::Store;
 use crate::db::Row;
 use crate::error::StoreError;
+use crate::statement::Statement;
 
 /// A live code location.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,6 +22,17 @@ pub struct LocationRecord {
     pub updated_ms: i64,
     /// The grants set through the API, as JSON (`{}` when none).
     pub grants: String,
+}
+
+/// One change of a location's grants, in its grant history.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GrantChange {
+    /// `set` (through the API) or `removed` (cleared with the location).
+    pub change: String,
+    /// The grants after the change, as JSON, as shown (environment values masked).
+    pub grants: String,
+    /// When, in milliseconds since the Unix epoch.
+    pub changed_ms: i64,
 }
 
 /// One stored version of a location.
@@ -234,13 +248,21 @@ impl Store {
         Ok(true)
     }
 
-    /// Sets the grants (JSON) of live location `name`. Returns false when there is no such
-    /// location.
-    pub async fn set_location_grants(&self, name: &str, grants: &str) -> Result<bool, StoreError> {
+    /// Sets the grants (JSON) of live location `name`, and adds `shown` (the same grants as
+    /// shown, environment values masked) to its grant history. Returns false when there is
+    /// no such location.
+    pub async fn set_location_grants(
+        &self,
+        name: &str,
+        grants: &str,
+        shown: &str,
+    ) -> Result<bool, StoreError> {
         let doing = || format!("setting the grants of code location {name}");
-        serde_json::from_str::<serde::de::IgnoredAny>(grants).map_err(|e| {
-            StoreError::data(doing(), format!("the grants are not valid JSON: {e}"))
-        })?;
+        for json in [grants, shown] {
+            serde_json::from_str::<serde::de::IgnoredAny>(json).map_err(|e| {
+                StoreError::data(doing(), format!("the grants are not valid JSON: {e}"))
+            })?;
+        }
         if self.location(name).await?.is_none() {
             return Ok(false);
         }
@@ -249,13 +271,15 @@ impl Store {
             .statement("UPDATE code_locations SET grants = $1 WHERE name = $2")
             .bind(grants)
             .bind(name);
-        self.db.transaction(vec![update], doing).await?;
+        let history = self.grant_change(name, "set", shown);
+        self.db.transaction(vec![update, history], doing).await?;
         Ok(true)
     }
 
     /// Removes live location `name`: new runs can no longer use it, its versions stay for
-    /// the runs that point at them, and uploading it again brings it back. Returns false
-    /// when there is no such location.
+    /// the runs that point at them, and uploading it again brings it back, with nothing
+    /// granted (its grants are cleared, the history says so). Returns false when there is
+    /// no such location.
     pub async fn remove_location(&self, name: &str) -> Result<bool, StoreError> {
         let doing = || format!("removing code location {name}");
         if self.location(name).await?.is_none() {
@@ -263,11 +287,48 @@ impl Store {
         }
         let update = self
             .db
-            .statement("UPDATE code_locations SET removed_ms = $1 WHERE name = $2")
+            .statement("UPDATE code_locations SET removed_ms = $1, grants = '{}' WHERE name = $2")
             .bind(weft_core::now_ms())
             .bind(name);
-        self.db.transaction(vec![update], doing).await?;
+        let history = self.grant_change(name, "removed", "{}");
+        self.db.transaction(vec![update, history], doing).await?;
         Ok(true)
+    }
+
+    /// The grant history of location `name` (live or removed), oldest first.
+    pub async fn location_grant_history(&self, name: &str) -> Result<Vec<GrantChange>, StoreError> {
+        let doing = || format!("reading the grant history of code location {name}");
+        let statement = self
+            .db
+            .statement(
+                "SELECT change, grants, changed_ms FROM location_grant_history \
+                 WHERE location = $1 ORDER BY id",
+            )
+            .bind(name);
+        let rows = self.db.fetch_all(statement, doing).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(GrantChange {
+                    change: row.get(0)?,
+                    grants: row.get(1)?,
+                    changed_ms: row.get(2)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(|e| StoreError::new(doing(), e))
+    }
+
+    /// The history row of a change of `name`'s grants.
+    fn grant_change(&self, name: &str, change: &str, shown: &str) -> Statement {
+        self.db
+            .statement(
+                "INSERT INTO location_grant_history (location, change, grants, changed_ms) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(name)
+            .bind(change)
+            .bind(shown)
+            .bind(weft_core::now_ms())
     }
 }
 

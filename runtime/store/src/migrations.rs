@@ -52,6 +52,11 @@ pub(crate) const SQLITE: &[Embedded] = &[
         "io_values",
         include_str!("../migrations/sqlite/0006_io_values.sql"),
     ),
+    (
+        7,
+        "grant_history",
+        include_str!("../migrations/sqlite/0007_grant_history.sql"),
+    ),
 ];
 
 /// PostgreSQL's migrations, from `migrations/postgres/`.
@@ -85,6 +90,11 @@ pub(crate) const POSTGRES: &[Embedded] = &[
         6,
         "io_values",
         include_str!("../migrations/postgres/0006_io_values.sql"),
+    ),
+    (
+        7,
+        "grant_history",
+        include_str!("../migrations/postgres/0007_grant_history.sql"),
     ),
 ];
 

@@ -326,8 +326,9 @@ const ALL_STATUSES: [RunStatus; 8] = [
 ];
 
 /// `UPDATE runs` for a batch's `RUN_*` events, in `dialect`: the new status for each status
-/// the run may have now (so the write needs no read first), the start time unless already
-/// set, and the finish time when the batch finishes the run.
+/// the run may have now (so the write needs no read first; a finished run keeps its own,
+/// see [`RunStatus::after`]), the start time unless already set, and the finish time when
+/// the batch finishes the run, unless it had finished already (the first end counts).
 fn run_update_sql(dialect: Dialect) -> &'static str {
     static SQL: PerDialect<String> = PerDialect::new();
     SQL.get(dialect, |dialect| {
@@ -344,9 +345,9 @@ fn run_update_sql(dialect: Dialect) -> &'static str {
         }
         sql.push_str(" ELSE status END, started_ms = COALESCE(started_ms, ");
         param(&mut sql);
-        sql.push_str("), finished_ms = COALESCE(");
+        sql.push_str("), finished_ms = COALESCE(finished_ms, ");
         param(&mut sql);
-        sql.push_str(", finished_ms) WHERE run_id = ");
+        sql.push_str(") WHERE run_id = ");
         param(&mut sql);
         sql
     })
@@ -365,7 +366,6 @@ fn run_update(db: &Database, run_id: &str, changes: &[&Event]) -> Statement {
         .map(|e| e.timestamp_ms);
     let finished = changes
         .iter()
-        .rev()
         .find(|e| {
             matches!(
                 e.kind,

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
 
 mod locations;
+mod security;
 
 use serde_json::{Value, json};
 use weft_tests::{Backend, Home, Server, output_of, types_of};

@@ -279,16 +279,24 @@ impl Control {
         }
     }
 
+    /// Sets the grants of location `name` and answers them as shown (environment values
+    /// masked). An environment value sent as the mask keeps the value granted before.
     pub async fn set_grants(&self, name: &str, grants: Grants) -> Result<Grants, Error> {
-        self.record(name).await?;
+        let record = self.record(name).await?;
+        let grants = grants
+            .unmasked(&grants_of(&record)?)
+            .map_err(Error::unprocessable)?;
         // Grants that cannot make a sandbox (a missing directory, an unset variable) are
         // refused now rather than failing the next run.
         self.registry.sandbox(name, &grants)?;
-        let json = serde_json::to_string(&grants)
-            .map_err(|e| Error::internal(format!("encoding the grants: {e}")))?;
+        let shown = grants.masked();
+        let encode = |grants: &Grants| {
+            serde_json::to_string(grants)
+                .map_err(|e| Error::internal(format!("encoding the grants: {e}")))
+        };
         if !self
             .store
-            .set_location_grants(name, &json)
+            .set_location_grants(name, &encode(&grants)?, &encode(&shown)?)
             .await
             .map_err(Error::from)?
         {
@@ -296,7 +304,7 @@ impl Control {
                 "there is no code location {name:?}"
             )));
         }
-        Ok(grants)
+        Ok(shown)
     }
 
     pub async fn current_definitions(&self) -> Result<Vec<(String, String, Definitions)>, Error> {

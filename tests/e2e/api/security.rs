@@ -1,0 +1,96 @@
+//! The control plane as an attacker meets it (issue "security of the control plane"): a
+//! granted environment value is write-only (never in an answer, kept when sent back as
+//! shown), and removing a location clears its grants, so that a new upload under the name
+//! inherits nothing.
+
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
+
+use serde_json::{Value, json};
+use weft_tests::{Backend, Home, Server, output_of};
+
+use crate::conformance_errors::location;
+
+weft_tests::on_both_databases!(granted_environment_values_are_write_only_and_removal_clears_grants,);
+
+fn put_grants(server: &Server, grants: Value) -> (u16, Value) {
+    server.call(
+        "PUT",
+        "/locations/conformance/grants",
+        Some((grants.to_string().into_bytes(), "application/json")),
+    )
+}
+
+/// The output of a run of `instance_job`: `"<WEFT_INSTANCE_VAR> <a random number>"`.
+fn instance_var(server: &Server) -> String {
+    let run_id = server.launch(json!({ "location": "conformance", "job": "instance_job" }));
+    let run = server.wait(&run_id);
+    assert_eq!(run["status"], "SUCCESS", "{run}");
+    let output = output_of(&server.events(&run_id), "instance");
+    let text = output.as_str().unwrap_or_default().to_owned();
+    text.split(' ').next().unwrap_or_default().to_owned()
+}
+
+fn granted_environment_values_are_write_only_and_removal_clears_grants(backend: Backend) {
+    let Some(home) = Home::on(backend) else {
+        return;
+    };
+    let server = Server::start(&home, &[]);
+    let component = std::fs::read(location("rust")).unwrap();
+    server.upload("conformance", &component);
+
+    let secret = "hunter2";
+    let (status, answer) = put_grants(
+        &server,
+        json!({ "environment": { "WEFT_INSTANCE_VAR": secret } }),
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["environment"]["WEFT_INSTANCE_VAR"], "***");
+    // No answer shows the value; the guest gets it.
+    for path in [
+        "/locations/conformance/grants",
+        "/locations/conformance",
+        "/locations",
+    ] {
+        let (status, body) = server.call("GET", path, None);
+        assert_eq!(status, 200, "{path}: {body}");
+        assert!(!body.to_string().contains(secret), "{path}: {body}");
+    }
+    assert_eq!(
+        server.get("/locations/conformance/grants")["environment"],
+        json!({ "WEFT_INSTANCE_VAR": "***" })
+    );
+    assert_eq!(instance_var(&server), secret);
+
+    // The grants sent back as shown keep the value; a mask with no value behind it is
+    // refused, naming the variable.
+    let (status, answer) = put_grants(
+        &server,
+        json!({ "env": [], "environment": { "WEFT_INSTANCE_VAR": "***" } }),
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(instance_var(&server), secret);
+    let (status, answer) = put_grants(&server, json!({ "environment": { "OTHER": "***" } }));
+    assert_eq!(status, 422, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("OTHER"),
+        "{answer}"
+    );
+    assert_eq!(
+        instance_var(&server),
+        secret,
+        "a refused change changes nothing"
+    );
+
+    // Removed, then uploaded again under the name: nothing is granted.
+    let (status, body) = server.call("DELETE", "/locations/conformance", None);
+    assert_eq!(status, 204, "{body}");
+    server.upload("conformance", &component);
+    assert_eq!(
+        server.get("/locations/conformance/grants")["environment"],
+        json!({})
+    );
+    assert_eq!(instance_var(&server), "");
+}
