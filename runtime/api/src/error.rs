@@ -10,8 +10,10 @@ use axum::response::{IntoResponse, Response};
 pub enum ErrorKind {
     /// 400: the request is malformed or names something impossible.
     BadRequest,
-    /// 401: a token is configured and the request lacks it.
+    /// 401: tokens are configured and the request has none of them.
     Unauthorized,
+    /// 403: the request's token has a role short of what it asks.
+    Forbidden,
     /// 404: no such location, run, version or step.
     NotFound,
     /// 409: the request conflicts with the current state (cancelling a finished run).
@@ -32,6 +34,7 @@ impl ErrorKind {
         match self {
             ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
             ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorKind::Forbidden => StatusCode::FORBIDDEN,
             ErrorKind::NotFound => StatusCode::NOT_FOUND,
             ErrorKind::Conflict => StatusCode::CONFLICT,
             ErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,

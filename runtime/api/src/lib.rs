@@ -33,6 +33,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
+pub use auth::{ApiToken, Role};
 pub use error::{ApiError, ErrorKind};
 pub use service::{
     ControlPlane, Counts, InstigatorStatus, LaunchRequest, Location, Reexecute, Version,
@@ -43,8 +44,9 @@ pub use weft_core::instigator::{InstigatorKind, TickRecord};
 /// How the API is served.
 #[derive(Clone, Debug)]
 pub struct Options {
-    /// When set, every mutating request needs `Authorization: Bearer <token>`.
-    pub token: Option<String>,
+    /// The tokens it accepts, each with its role. With any, every route but `/api/health`
+    /// and the OpenAPI document needs one (see `auth.rs`); with none, the API is open.
+    pub tokens: Vec<ApiToken>,
     /// The largest component an upload may carry, in bytes.
     pub max_upload_bytes: usize,
 }
@@ -52,7 +54,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            token: None,
+            tokens: Vec::new(),
             max_upload_bytes: 64 << 20,
         }
     }
@@ -151,7 +153,7 @@ pub fn router<S: ControlPlane>(service: Arc<S>, options: Options) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(auth::Auth {
-                token: options.token.clone(),
+                tokens: options.tokens.clone(),
                 drain_limit: options.max_upload_bytes,
             }),
             auth::require_token,

@@ -173,6 +173,14 @@ enum Command {
         #[command(flatten)]
         server: ServerOpts,
     },
+    /// Make an API token for weft.yaml's `api_tokens`: prints the token (shown once, for
+    /// its user) and the entry to add, which holds only its SHA-256.
+    Token {
+        /// viewer (reads), editor (also launches, uploads, schedules) or admin (also grants
+        /// and removals).
+        #[arg(long, default_value = "viewer")]
+        role: String,
+    },
     /// Print a run's logs: guest log lines and compute logs (stdout/stderr).
     Logs {
         run_id: String,
@@ -222,7 +230,8 @@ pub struct ServeOpts {
     /// printed as `listening on http://ADDR`).
     #[arg(long, default_value = "127.0.0.1:3000")]
     listen: String,
-    /// Require `Authorization: Bearer TOKEN` on every request that changes something.
+    /// An admin's token: with it (or `api_tokens` in weft.yaml), every API request but
+    /// `/api/health` needs `Authorization: Bearer TOKEN` (see `weft token`).
     #[arg(long, env = "WEFT_TOKEN", hide_env_values = true)]
     token: Option<String>,
     /// The largest component an upload may carry, in MiB.

@@ -41,6 +41,10 @@
 //!   network_requests: 1000    # HTTP requests and TCP connections of one step
 //!   network_mb: 256           # request and response bodies of one step
 //! http: { ca_file: /etc/weft/ca.pem }   # a private CA, trusted beside the system's roots
+//! api_tokens:                 # with any, every API route but /api/health needs a token
+//!   - { role: viewer, sha256: 5e88...42d8 }   # reads; `weft token --role viewer` makes one
+//!   - { role: editor, sha256: 9f86...0f00 }   # also launches, uploads, schedules
+//!   - { role: admin, sha256: 2c26...a8b1 }    # also grants and removes (as --token is)
 //! locations:
 //!   numbers:
 //!     path: /srv/locations/numbers.wasm   # `weft serve` uploads it at start
@@ -112,8 +116,39 @@ pub struct InstanceConfig {
     /// The guests' outbound HTTP.
     #[serde(default)]
     pub http: HttpConfig,
+    /// The API's tokens, each by role and the SHA-256 of its text (never the text).
+    #[serde(default)]
+    pub api_tokens: Vec<ApiTokenConfig>,
     #[serde(default)]
     pub locations: BTreeMap<String, LocationConfig>,
+}
+
+/// One of `api_tokens:`: `{ role: viewer | editor | admin, sha256: <64 hex digits> }`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(try_from = "ApiTokenEntry")]
+pub struct ApiTokenConfig(pub weft_api::ApiToken);
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApiTokenEntry {
+    role: String,
+    sha256: String,
+}
+
+impl TryFrom<ApiTokenEntry> for ApiTokenConfig {
+    type Error = String;
+
+    fn try_from(entry: ApiTokenEntry) -> Result<Self, String> {
+        let role = weft_api::Role::parse(&entry.role).ok_or_else(|| {
+            format!(
+                "api_tokens: unknown role {:?}: viewer, editor or admin",
+                entry.role
+            )
+        })?;
+        weft_api::ApiToken::from_sha256_hex(role, &entry.sha256)
+            .map(ApiTokenConfig)
+            .map_err(|e| format!("api_tokens: {e}"))
+    }
 }
 
 /// `http:`: how the host makes the guests' HTTPS requests.
@@ -404,6 +439,29 @@ mod tests {
         assert_eq!(n.path.as_deref(), Some(std::path::Path::new("/x.wasm")));
         assert!(n.grants.k8s_jobs);
         assert_eq!(n.grants.resources["r"], serde_json::json!({"a": 1}));
+        let tokens = serde_yaml_ng::from_str::<InstanceConfig>(&format!(
+            "api_tokens: [{{role: viewer, sha256: {}}}]",
+            "ab".repeat(32)
+        ))
+        .unwrap();
+        assert_eq!(tokens.api_tokens[0].0.role, weft_api::Role::Viewer);
+        for (yaml, says) in [
+            (
+                "api_tokens: [{role: root, sha256: x}]",
+                "unknown role \"root\"",
+            ),
+            (
+                "api_tokens: [{role: admin, sha256: abc}]",
+                "not a SHA-256 digest",
+            ),
+            (
+                "api_tokens: [{role: admin, token: abc}]",
+                "unknown field `token`",
+            ),
+        ] {
+            let err = serde_yaml_ng::from_str::<InstanceConfig>(yaml).unwrap_err();
+            assert!(err.to_string().contains(says), "{yaml}: {err}");
+        }
         let typo = serde_yaml_ng::from_str::<InstanceConfig>("locations: {n: {envs: [A]}}");
         assert!(
             typo.unwrap_err()

@@ -1,6 +1,6 @@
 //! `weft serve` end to end over HTTP, as a user of the API sees it: upload a component and
 //! run it at once, bad requests refused with nothing changed, compute logs and guest
-//! failures, the token, cancel and re-execute (also from failure); the life of a code
+//! failures, tokens and their roles, cancel and re-execute (also from failure); the life of a code
 //! location is in `locations`.
 
 #![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
@@ -15,7 +15,7 @@ weft_tests::on_both_databases!(
     an_upload_is_live_at_once_and_process_numbers_gives_55,
     compute_logs_and_guest_failures_reach_the_api,
     bad_requests_get_a_clear_4xx_and_change_nothing,
-    a_token_guards_every_change_but_not_reads,
+    with_tokens_every_route_but_health_needs_one_and_each_role_does_what_it_may,
     cancel_stops_a_run_in_flight_and_reexecute_runs_it_again,
     reexecute_from_failure_runs_only_what_failed_reading_the_rest_from_the_parent,
 );
@@ -326,13 +326,23 @@ fn bad_requests_get_a_clear_4xx_and_change_nothing(backend: Backend) {
     assert!(body["error"].is_string());
 }
 
-fn a_token_guards_every_change_but_not_reads(backend: Backend) {
+fn with_tokens_every_route_but_health_needs_one_and_each_role_does_what_it_may(backend: Backend) {
     let Some(home) = Home::on(backend) else {
         return;
     };
+    // An admin's token on the command line; a viewer's and an editor's in weft.yaml, by
+    // their SHA-256 (the digests of "viewer-secret" and "editor-secret").
+    home.add_config(&format!(
+        "api_tokens:\n  - {{ role: viewer, sha256: {} }}\n  - {{ role: editor, sha256: {} }}\n",
+        weft_tests::sha256_hex(b"viewer-secret"),
+        weft_tests::sha256_hex(b"editor-secret"),
+    ));
     let server = Server::start(&home, &["--token", "s3cret"]);
+    let (admin, editor, viewer) = (Some("s3cret"), Some("editor-secret"), Some("viewer-secret"));
     let path = "/locations/numbers";
     let body = || Some((numbers(), "application/wasm"));
+
+    // No token, or an unknown one: nothing but the health check and the API's document.
     let (status, answer) = server.call_as(None, "POST", path, body());
     assert_eq!(status, 401);
     assert!(
@@ -340,9 +350,68 @@ fn a_token_guards_every_change_but_not_reads(backend: Backend) {
         "{answer}"
     );
     assert_eq!(server.call_as(Some("guess"), "POST", path, body()).0, 401);
-    assert_eq!(server.call_as(None, "DELETE", path, None).0, 401);
-    assert_eq!(server.call_as(Some("s3cret"), "POST", path, body()).0, 201);
-    assert_eq!(server.call_as(None, "GET", "/locations", None).0, 200);
+    for read in ["/locations", "/runs", "/locations/numbers/grants", "/jobs"] {
+        assert_eq!(server.call_as(None, "GET", read, None).0, 401, "{read}");
+        assert_eq!(
+            server.call_as(Some("guess"), "GET", read, None).0,
+            401,
+            "{read}"
+        );
+    }
+    assert_eq!(server.call_as(None, "GET", "/health", None).0, 200);
+    assert_eq!(server.call_as(None, "GET", "/openapi.json", None).0, 200);
+
+    // A viewer reads and changes nothing; an editor uploads and launches, but neither
+    // grants nor removes; an admin does all.
+    let (status, answer) = server.call_as(viewer, "POST", path, body());
+    assert_eq!(status, 403, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("a viewer token may not"),
+        "{answer}"
+    );
+    let digest = {
+        let (status, answer) = server.call_as(editor, "POST", path, body());
+        assert_eq!(status, 201, "{answer}");
+        answer["digest"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(server.call_as(viewer, "GET", "/locations", None).0, 200);
+    assert_eq!(
+        server
+            .call_as(viewer, "GET", &format!("/components/{digest}"), None)
+            .0,
+        403,
+        "the code is for editors (run and step pods)"
+    );
+    assert_eq!(
+        server
+            .call_as(editor, "GET", &format!("/components/{digest}"), None)
+            .0,
+        200
+    );
+    let launch = || {
+        Some((
+            json!({ "location": "numbers", "job": "process_numbers" })
+                .to_string()
+                .into_bytes(),
+            "application/json",
+        ))
+    };
+    assert_eq!(server.call_as(viewer, "POST", "/runs", launch()).0, 403);
+    assert_eq!(server.call_as(editor, "POST", "/runs", launch()).0, 201);
+    let grants = || {
+        Some((
+            json!({ "env": [] }).to_string().into_bytes(),
+            "application/json",
+        ))
+    };
+    let grants_path = "/locations/numbers/grants";
+    assert_eq!(server.call_as(editor, "PUT", grants_path, grants()).0, 403);
+    assert_eq!(server.call_as(admin, "PUT", grants_path, grants()).0, 200);
+    assert_eq!(server.call_as(editor, "DELETE", path, None).0, 403);
+    assert_eq!(server.call_as(admin, "DELETE", path, None).0, 204);
 }
 
 fn cancel_stops_a_run_in_flight_and_reexecute_runs_it_again(backend: Backend) {

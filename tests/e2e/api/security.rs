@@ -1,7 +1,7 @@
-//! The control plane as an attacker meets it (issue "security of the control plane"): a
-//! granted environment value is write-only (never in an answer, kept when sent back as
-//! shown), and removing a location clears its grants, so that a new upload under the name
-//! inherits nothing.
+//! The control plane as an attacker meets it: a server without a token says so when it
+//! starts; a granted environment value is write-only (never in an answer, kept when sent
+//! back as shown); removing a location clears its grants, so that a new upload under the
+//! name inherits nothing. (Tokens and their roles: `with_tokens_...` in `mod.rs`.)
 
 #![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
 
@@ -35,6 +35,12 @@ fn granted_environment_values_are_write_only_and_removal_clears_grants(backend: 
         return;
     };
     let server = Server::start(&home, &[]);
+    // Without a token it says, when it starts, that its API is open.
+    let warning = server.wait_for_stderr("the API has no token");
+    assert!(
+        warning.contains("may read and change everything"),
+        "{warning}"
+    );
     let component = std::fs::read(location("rust")).unwrap();
     server.upload("conformance", &component);
 

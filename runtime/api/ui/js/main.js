@@ -1,6 +1,6 @@
 // Weft web UI: the entry module that index.html loads. The UI is a single-page app over the
 // JSON API of `weft serve`, written as native ES modules: no build step, nothing loaded from
-// outside. This module wires the left navigation (the API token kept in this browser, the
+// outside. This module wires the left navigation (the API token kept for this tab, the
 // server's health) and maps each hash to its page:
 //
 //   #/locations, #/locations/{loc}                 locations.js
@@ -20,7 +20,7 @@ import { INSTIGATORS, pageAutomation } from './automation.js';
 import { pageInstigator } from './instigator.js';
 import { pageJob, pageJobs } from './jobs.js';
 import { pageLocation, pageLocations } from './locations.js';
-import { startRouter } from './router.js';
+import { go, startRouter } from './router.js';
 import { pageRun } from './run.js';
 import { pageRuns } from './runs.js';
 
@@ -41,12 +41,22 @@ function pageFor({ top, parts, params, page }) {
 }
 
 function setupNav() {
-  document.getElementById('token-form').addEventListener('submit', e => e.preventDefault());
   const token = document.getElementById('token');
-  token.value = localStorage.getItem(TOKEN_KEY) || '';
+  token.value = sessionStorage.getItem(TOKEN_KEY) || '';
+  // Kept for this tab, and sent from the next request on; Enter draws the page again with it
+  // (one drawn without it says so).
   token.addEventListener('input', () => {
     const v = token.value.trim();
-    if (v) localStorage.setItem(TOKEN_KEY, v); else localStorage.removeItem(TOKEN_KEY);
+    if (v) sessionStorage.setItem(TOKEN_KEY, v); else sessionStorage.removeItem(TOKEN_KEY);
+    token.classList.remove('needed');
+  });
+  document.getElementById('token-form').addEventListener('submit', e => e.preventDefault());
+  token.addEventListener('keydown', e => {
+    if (e.key === 'Enter') go(location.hash || '#/locations');
+  });
+  window.addEventListener('weft:token-needed', () => {
+    token.classList.add('needed');
+    if (document.activeElement !== token) token.focus();
   });
   const health = document.querySelector('.health');
   const banner = document.getElementById('banner');

@@ -2,7 +2,7 @@
 // Gantt chart, what each step cost, the event log streamed live over server-sent events
 // (polled if the stream cannot be used) and a step's compute logs and log events.
 
-import { api, enc } from './api.js';
+import { api, enc, eventStream } from './api.js';
 import { gantt } from './gantt.js';
 import {
   FINISHED, app, assetKeyText, badge, clear, digestEl, errorBox, facts, fmtBytes, fmtClock, fmtDuration, fmtTime,
@@ -216,7 +216,8 @@ export async function pageRun(page, runId) {
     if (stepChanged) refreshSoon();
   };
 
-  // Streamed with EventSource; if the stream cannot be opened, polled instead.
+  // Streamed (server-sent events read over fetch, with the token); if the stream cannot be
+  // opened, polled instead.
   let cursor = 0;
   let polling = false;
   const poll = async () => {
@@ -230,45 +231,45 @@ export async function pageRun(page, runId) {
       if (FINISHED.has(run.status) && !(r.events || []).length) { polling = false; logTable.dataset.ended = 'true'; }
     } catch { /* the next tick tries again */ }
   };
-  const es = new EventSource(`/api/runs/${enc(runId)}/events/stream`);
-  let opened = false;
-  es.addEventListener('open', () => { opened = true; });
-  es.addEventListener('event', m => {
-    let e;
-    try { e = JSON.parse(m.data); } catch { return; }
-    if (e.id == null && m.lastEventId) e.id = Number(m.lastEventId);
-    if (typeof e.id === 'number') cursor = Math.max(cursor, e.id);
-    addEvents([e]);
-  });
-  es.addEventListener('end', m => {
-    es.close();
-    logTable.dataset.ended = 'true';
-    try {
-      const { status } = JSON.parse(m.data);
-      if (status) run.status = status;
-    } catch { /* the record tells */ }
-    refresh();
-  });
-  es.addEventListener('error', m => {
-    // The server's own `event: error` (it could not read the events), a stream that was
-    // never opened, or one that the server closed after the run ended without an `end`
-    // event: stop reconnecting and poll what is left.
-    let serverError = null;
-    if (typeof m.data === 'string') {
-      try { serverError = JSON.parse(m.data).error; } catch { serverError = m.data; }
+  // The server's own `event: error` (it could not read the events), a stream that could
+  // not be opened, or one that the server closed without an `end` event: poll what is left.
+  let ended = false;
+  const fallBack = () => {
+    if (logTable.dataset.ended !== 'true' && !polling) {
+      polling = true;
+      logTable.dataset.source = 'poll';
+      poll();
+      page.every(1000, poll);
+    }
+  };
+  const stopStream = eventStream(`/api/runs/${enc(runId)}/events/stream`, {
+    event(data, id) {
+      let e;
+      try { e = JSON.parse(data); } catch { return; }
+      if (e.id == null && id) e.id = Number(id);
+      if (typeof e.id === 'number') cursor = Math.max(cursor, e.id);
+      addEvents([e]);
+    },
+    end(data) {
+      ended = true;
+      logTable.dataset.ended = 'true';
+      try {
+        const { status } = JSON.parse(data);
+        if (status) run.status = status;
+      } catch { /* the record tells */ }
+      refresh();
+    },
+    error(data) {
+      let serverError;
+      try { serverError = JSON.parse(data).error; } catch { serverError = data; }
       clear(actionFeedback, errorBox(`Event stream: ${serverError || 'error'}`, 'stream-error'));
-    }
-    if (serverError != null || !opened || es.readyState === EventSource.CLOSED || FINISHED.has(run.status)) {
-      es.close();
-      if (logTable.dataset.ended !== 'true' && !polling) {
-        polling = true;
-        logTable.dataset.source = 'poll';
-        poll();
-        page.every(1000, poll);
-      }
-    }
+      stopStream();
+      fallBack();
+    },
+    closed() { if (!ended) fallBack(); },
+    failed() { fallBack(); },
   });
-  page.onLeave(() => es.close());
+  page.onLeave(() => stopStream());
 
   // Compute logs of one step, and its LOG events.
   const stepLogEvents = h('div');

@@ -7,6 +7,7 @@ mod location;
 mod processes;
 mod run;
 mod serve;
+mod token;
 
 use anyhow::Context;
 use weft_core::grants::{Grants, Limits};
@@ -71,6 +72,7 @@ pub async fn dispatch(cli: Cli) -> Result<(), Failure> {
         } => inspect::cancel_run(instance, &run_id, json).await,
         Command::Logs { run_id, step, json } => inspect::logs(&instance, &run_id, step, json).await,
         Command::Serve { opts } => serve::serve(instance, opts).await,
+        Command::Token { role } => token::token(&role),
         Command::Dev { files, hosts, opts } => serve::dev(instance, files, hosts, opts).await,
         Command::Daemon {
             once,

@@ -34,19 +34,42 @@ async fn bind(listen: &str) -> Result<(tokio::net::TcpListener, SocketAddr), Fai
     Ok((listener, address))
 }
 
+/// How the API is served: weft.yaml's `api_tokens` and `--token` (`WEFT_TOKEN`), an
+/// admin's, as its tokens.
+fn api_options(instance: &Instance, opts: &ServeOpts) -> weft_api::Options {
+    let mut tokens: Vec<weft_api::ApiToken> = instance
+        .config
+        .api_tokens
+        .iter()
+        .map(|t| t.0.clone())
+        .collect();
+    if let Some(token) = opts.token.as_deref().filter(|t| !t.is_empty()) {
+        tokens.push(weft_api::ApiToken::from_secret(
+            weft_api::Role::Admin,
+            token,
+        ));
+    }
+    weft_api::Options {
+        tokens,
+        max_upload_bytes: opts.max_upload_mb << 20,
+    }
+}
+
 /// Serves `control` on `listener` until Ctrl-C or SIGTERM.
 async fn http(
     listener: tokio::net::TcpListener,
     address: SocketAddr,
     control: Arc<Control>,
-    opts: &ServeOpts,
+    options: weft_api::Options,
 ) -> Result<(), Failure> {
-    let options = weft_api::Options {
-        token: opts.token.clone().filter(|t| !t.is_empty()),
-        max_upload_bytes: opts.max_upload_mb << 20,
-    };
     // Tests and scripts read the port from this line (`--listen 127.0.0.1:0`).
     println!("listening on http://{address}");
+    if options.tokens.is_empty() {
+        eprintln!(
+            "warning: the API has no token: whoever reaches http://{address} may read and \
+             change everything (give --token, or api_tokens in weft.yaml)"
+        );
+    }
     weft_api::serve(listener, control, options, weft_server::shutdown())
         .await
         .context("serving HTTP")?;
@@ -66,10 +89,11 @@ pub async fn serve(instance: Instance, opts: ServeOpts) -> Result<(), Failure> {
     check(&opts)?;
     let files = workspace(&instance);
     let (listener, address) = bind(&opts.listen).await?;
+    let options = api_options(&instance, &opts);
     let services = Services::open(instance).await?;
     let control = services.control();
     control.load_workspace(&files).await;
-    http(listener, address, Arc::new(control), &opts).await
+    http(listener, address, Arc::new(control), options).await
 }
 
 /// `weft dev`: the server, the daemon and the in-process launcher in one process, on the
@@ -101,6 +125,7 @@ pub async fn dev(
         named.push((name, file));
     }
     let (listener, address) = bind(&opts.listen).await?;
+    let options = api_options(&instance, &opts);
     let services = Services::open(instance).await?;
     let control = Arc::new(services.control());
     control.load_workspace(&named).await;
@@ -109,7 +134,7 @@ pub async fn dev(
     let daemon = Arc::new(Daemon::new(&services, control.clone()));
     let ticking = daemon.clone();
     tokio::spawn(async move { ticking.run_forever(std::time::Duration::from_secs(1)).await });
-    let served = http(listener, address, control, &opts).await;
+    let served = http(listener, address, control, options).await;
     daemon.release().await;
     served
 }

@@ -6,6 +6,11 @@ use weft_store::{ErrorKind, GrantChange};
 
 use super::Fresh;
 
+/// The grants of live location `name`, as stored.
+async fn grants_of(store: &weft_store::Store, name: &str) -> Option<String> {
+    store.location(name).await.expect("read").map(|l| l.grants)
+}
+
 pub(crate) async fn location_versions_are_kept_and_the_current_one_moves(db: Fresh) {
     let store = db.open().await;
     assert!(store.locations().await.expect("list").is_empty());
@@ -132,14 +137,7 @@ pub(crate) async fn uploads_keep_bytes_history_and_survive_removal_without_their
             .await
             .expect("grants")
     );
-    assert_eq!(
-        store
-            .location("numbers")
-            .await
-            .expect("read")
-            .map(|l| l.grants),
-        Some(grants.to_owned())
-    );
+    assert_eq!(grants_of(&store, "numbers").await, Some(grants.to_owned()));
     assert!(
         !store
             .set_location_grants("ghost", "{}", "{}")
@@ -195,14 +193,7 @@ pub(crate) async fn uploads_keep_bytes_history_and_survive_removal_without_their
         Some("d2".to_owned())
     );
     // It came back with nothing granted; the history shows what was, never a value.
-    assert_eq!(
-        store
-            .location("numbers")
-            .await
-            .expect("read")
-            .map(|l| l.grants),
-        Some("{}".to_owned())
-    );
+    assert_eq!(grants_of(&store, "numbers").await, Some("{}".to_owned()));
     let history = store
         .location_grant_history("numbers")
         .await
