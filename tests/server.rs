@@ -119,10 +119,25 @@ impl Server {
         path: &str,
         body: Option<(Vec<u8>, &str)>,
     ) -> (u16, serde_json::Value) {
+        self.call_with(token, method, path, body, &[])
+    }
+
+    /// [`Server::call_as`] with these headers too (a browser's `Origin`, another `Host`).
+    pub fn call_with(
+        &self,
+        token: Option<&str>,
+        method: &str,
+        path: &str,
+        body: Option<(Vec<u8>, &str)>,
+        headers: &[(&str, &str)],
+    ) -> (u16, serde_json::Value) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("an HTTP method");
         let mut request = self.http.request(method, format!("{}/api{path}", self.url));
         if let Some(token) = token {
             request = request.bearer_auth(token);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         if let Some((bytes, content_type)) = body {
             request = request.header("content-type", content_type).body(bytes);

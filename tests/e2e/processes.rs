@@ -153,6 +153,20 @@ fn assert_cached(pod: &Home, digest: &str) {
     );
 }
 
+/// The engine key in the name of `pod`'s cached precompiled form of `digest`
+/// (`<digest>-<engine>.cwasm`).
+fn engine_of(pod: &Home, digest: &str) -> String {
+    std::fs::read_dir(pod.dir.join("cache"))
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .find_map(|f| {
+            f.strip_prefix(&format!("{digest}-"))?
+                .strip_suffix(".cwasm")
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| panic!("no precompiled form of {digest} is cached"))
+}
+
 fn a_step_elsewhere_fetches_its_component_by_digest_from_the_server(backend: Backend) {
     let Some(home) = Home::on(backend) else {
         return;
@@ -255,17 +269,49 @@ fn a_step_elsewhere_fetches_its_component_by_digest_from_the_component_store(bac
     // Cached by digest: the bytes and their precompiled form.
     assert_cached(&first, &digest);
 
+    // A precompiled form is native code: one that is not what the server compiled (another
+    // component's, written under this digest by whoever can write to the bucket) is never
+    // run. The pod compiles the component itself, and its step succeeds.
+    let components = {
+        let mut config = weft_objstore::S3Config {
+            bucket: bucket.clone(),
+            endpoint: Some(endpoint.clone()),
+            allow_http: true,
+            ..Default::default()
+        };
+        config.prefix = Some("components".into());
+        weft_objstore::S3Components::new(&config).unwrap()
+    };
+    let engine = engine_of(&first, &digest);
+    let server = Server::start(&home, &[]);
+    let other = server.upload("hostile", &rust_guest_bytes("hostile"));
+    drop(server);
+    let foreign = components
+        .get_precompiled(&other, &engine)
+        .unwrap()
+        .unwrap();
+    components
+        .put_precompiled(&digest, &engine, foreign)
+        .unwrap();
+    let third = pod(&home);
+    let out = std::process::Command::new(weft_tests::weft_bin())
+        .args(["step", &run_id, "generate_numbers"])
+        .env("WEFT_HOME", &third.dir.0)
+        .env("WEFT_LOG", "warn")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    let attempt: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(attempt["result"]["Ok"].is_array(), "{attempt}");
+    assert!(
+        said.contains("compiling the component here instead"),
+        "{said}"
+    );
+
     // The bytes come from the store, and are checked there: bytes that are not the
     // digest's (written under it by someone else) are refused, never run.
-    let mut config = weft_objstore::S3Config {
-        bucket: bucket.clone(),
-        endpoint: Some(endpoint.clone()),
-        allow_http: true,
-        ..Default::default()
-    };
-    config.prefix = Some("components".into());
-    weft_objstore::S3Components::new(&config)
-        .unwrap()
+    components
         .put(&digest, rust_guest_bytes("hostile"))
         .unwrap();
     let second = pod(&home);

@@ -20,6 +20,8 @@ pub enum ErrorKind {
     Conflict,
     /// 413: the upload is larger than the server accepts.
     TooLarge,
+    /// 415: a change in a content type other than JSON or a component's bytes.
+    UnsupportedMediaType,
     /// 422: well-formed but unusable: not a component, the wrong world, invalid definitions,
     /// run config that does not fit the job.
     Unprocessable,
@@ -38,6 +40,7 @@ impl ErrorKind {
             ErrorKind::NotFound => StatusCode::NOT_FOUND,
             ErrorKind::Conflict => StatusCode::CONFLICT,
             ErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorKind::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,

@@ -20,6 +20,7 @@ mod components;
 mod definitions;
 mod error;
 mod extract;
+mod guard;
 mod locations;
 mod openapi;
 mod runs;
@@ -47,6 +48,9 @@ pub struct Options {
     /// The tokens it accepts, each with its role. With any, every route but `/api/health`
     /// and the OpenAPI document needs one (see `auth.rs`); with none, the API is open.
     pub tokens: Vec<ApiToken>,
+    /// The names (`host[:port]`) the server answers to; a request with another `Host` is
+    /// refused (`guard.rs`). Empty: any.
+    pub hosts: Vec<String>,
     /// The largest component an upload may carry, in bytes.
     pub max_upload_bytes: usize,
 }
@@ -55,6 +59,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             tokens: Vec::new(),
+            hosts: Vec::new(),
             max_upload_bytes: 64 << 20,
         }
     }
@@ -157,6 +162,13 @@ pub fn router<S: ControlPlane>(service: Arc<S>, options: Options) -> Router {
                 drain_limit: options.max_upload_bytes,
             }),
             auth::require_token,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(guard::Guard {
+                hosts: options.hosts.clone(),
+                drain_limit: options.max_upload_bytes,
+            }),
+            guard::guard,
         ))
         .with_state(state);
     Router::new().nest("/api", api).merge(ui::routes())

@@ -1,11 +1,11 @@
-//! `/api/locations`: list code locations, upload a new version (raw body or multipart,
+//! `/api/locations`: list code locations, upload a new version (the component as the body,
 //! with an optional expected sha256), read one with its definitions, its version history,
 //! roll back, remove, and read or set its grants.
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Multipart, Request, State};
-use axum::http::{StatusCode, header};
+use axum::extract::{FromRequest, Request, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use sha2::Digest;
@@ -76,8 +76,8 @@ pub(crate) struct UploadQuery {
     sha256: Option<String>,
 }
 
-/// `POST /api/locations/{name}`: the body is the component, raw or as the `file` field of a
-/// multipart form. The body is read before anything is checked, so that a refused upload
+/// `POST /api/locations/{name}`: the body is the component (`application/wasm` or
+/// `application/octet-stream`; a form's content types are refused, see `guard.rs`). The body is read before anything is checked, so that a refused upload
 /// gets its answer rather than a connection reset in the middle of sending.
 pub(crate) async fn upload<S: ControlPlane>(
     State(state): State<AppState<S>>,
@@ -85,26 +85,17 @@ pub(crate) async fn upload<S: ControlPlane>(
     request: Request,
 ) -> Result<Response, ApiError> {
     let uri = request.uri().clone();
-    let multipart = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
-    let bytes = if multipart {
-        multipart_file(request).await?
-    } else {
-        Bytes::from_request(request, &())
-            .await
-            .map_err(|e| body_error(e.status(), &e.body_text()))?
-            .to_vec()
-    };
+    let bytes = Bytes::from_request(request, &())
+        .await
+        .map_err(|e| body_error(e.status(), &e.body_text()))?
+        .to_vec();
     check_name(&name)?;
     let query = axum::extract::Query::<UploadQuery>::try_from_uri(&uri)
         .map_err(|e| ApiError::bad_request(format!("query: {}", e.body_text())))?
         .0;
     if bytes.is_empty() {
         return Err(ApiError::bad_request(
-            "the upload is empty: send the component as the request body (or a multipart field `file`)",
+            "the upload is empty: send the component as the request body",
         ));
     }
     if let Some(expected) = &query.sha256 {
@@ -128,31 +119,6 @@ pub(crate) async fn upload<S: ControlPlane>(
         })),
     )
         .into_response())
-}
-
-/// The bytes of the `file` field of a multipart upload.
-async fn multipart_file(request: Request) -> Result<Vec<u8>, ApiError> {
-    let mut form = Multipart::from_request(request, &())
-        .await
-        .map_err(|e| body_error(e.status(), &e.body_text()))?;
-    loop {
-        let field = form
-            .next_field()
-            .await
-            .map_err(|e| body_error(e.status(), &e.body_text()))?;
-        let Some(field) = field else {
-            return Err(ApiError::bad_request(
-                "the multipart form has no field named `file`",
-            ));
-        };
-        if field.name() == Some("file") {
-            let bytes = field
-                .bytes()
-                .await
-                .map_err(|e| body_error(e.status(), &e.body_text()))?;
-            return Ok(bytes.to_vec());
-        }
-    }
 }
 
 fn body_error(status: StatusCode, text: &str) -> ApiError {

@@ -193,6 +193,17 @@ impl Default for Sandbox {
 pub enum GrantError {
     #[error("granted directory {} does not exist (location {location})", dir.display())]
     MissingDir { location: String, dir: PathBuf },
+    #[error(
+        "granted directory {} covers the instance's home {} (location {location}): its \
+         database, caches, stored values and logs are never granted",
+        dir.display(),
+        home.display()
+    )]
+    CoversHome {
+        location: String,
+        dir: PathBuf,
+        home: PathBuf,
+    },
     #[error("environment variable {var} is granted to location {location} but not set")]
     UnsetEnv { location: String, var: String },
     #[error("a timeout must be a positive number of seconds, got {0}")]

@@ -45,6 +45,7 @@
 //!   - { role: viewer, sha256: 5e88...42d8 }   # reads; `weft token --role viewer` makes one
 //!   - { role: editor, sha256: 9f86...0f00 }   # also launches, uploads, schedules
 //!   - { role: admin, sha256: 2c26...a8b1 }    # also grants and removes (as --token is)
+//! api_hosts: [weft.example.com]   # the names the API answers to, beside its address
 //! locations:
 //!   numbers:
 //!     path: /srv/locations/numbers.wasm   # `weft serve` uploads it at start
@@ -119,6 +120,13 @@ pub struct InstanceConfig {
     /// The API's tokens, each by role and the SHA-256 of its text (never the text).
     #[serde(default)]
     pub api_tokens: Vec<ApiTokenConfig>,
+    /// The names the API answers to (`host` or `host:port`, as clients' `Host` header
+    /// gives them), beside the address it listens on: a request naming another is refused
+    /// (DNS rebinding). Without them, a server listening on a loopback address answers only
+    /// to 127.0.0.1, localhost and [::1] at its port, and one listening on another address
+    /// to any name.
+    #[serde(default)]
+    pub api_hosts: Vec<String>,
     #[serde(default)]
     pub locations: BTreeMap<String, LocationConfig>,
 }

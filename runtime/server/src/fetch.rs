@@ -3,8 +3,10 @@
 //! serve` (`component_server`): the bytes are fetched once, checked against the digest the
 //! run is pinned to (a mismatch is refused, never run), and cached under
 //! `$WEFT_HOME/cache/<digest>.wasm`; the precompiled form for this build's engine is
-//! fetched into the precompile cache beside it when the source has one, so the step starts
-//! without compiling. One image serves every location and every version.
+//! fetched into the precompile cache beside it when the source has one and it hashes to the
+//! digest the server recorded when it compiled it (native code from anywhere else is never
+//! run: the component is compiled here instead), so the step starts without compiling. One
+//! image serves every location and every version.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -49,6 +51,7 @@ pub(crate) async fn component(
     host: &dyn LocationLoader,
     server: &str,
     digest: &str,
+    precompiled: Option<&str>,
 ) -> Result<Vec<u8>, Error> {
     let (path, cwasm) = cache_paths(host, digest);
     if let Some(bytes) = cached(&path, digest).await {
@@ -60,13 +63,13 @@ pub(crate) async fn component(
         digest,
         server,
     )?;
-    if !cwasm.exists() {
+    if let Some(expected) = precompiled.filter(|_| !cwasm.exists()) {
         let url = format!(
             "{base}/api/components/{digest}/precompiled/{}",
             host.engine_key()
         );
         match get(&url).await {
-            Ok(compiled) => save(&cwasm, &compiled).await,
+            Ok(compiled) => keep_precompiled(&cwasm, digest, compiled, expected, &url).await,
             Err(e) => tracing::info!("compiling {digest} here: {}", e.message),
         }
     }
@@ -81,6 +84,7 @@ pub(crate) async fn component_from_store(
     host: &dyn LocationLoader,
     store: &Arc<S3Components>,
     digest: &str,
+    precompiled: Option<&str>,
 ) -> Result<Option<Vec<u8>>, Error> {
     let (path, cwasm) = cache_paths(host, digest);
     if let Some(bytes) = cached(&path, digest).await {
@@ -95,14 +99,17 @@ pub(crate) async fn component_from_store(
         return Ok(None);
     };
     let bytes = checked(bytes, digest, &store.url(digest))?;
-    if !cwasm.exists() {
+    if let Some(expected) = precompiled.filter(|_| !cwasm.exists()) {
         let (from, key, engine) = (
             store.clone(),
             digest.to_owned(),
             host.engine_key().to_owned(),
         );
         match blocking(move || from.get_precompiled(&key, &engine)).await? {
-            Ok(Some(compiled)) => save(&cwasm, &compiled).await,
+            Ok(Some(compiled)) => {
+                let source = store.url(digest);
+                keep_precompiled(&cwasm, digest, compiled, expected, &source).await
+            }
             Ok(None) => {
                 tracing::info!("compiling {digest} here: no precompiled form for this engine")
             }
@@ -111,6 +118,27 @@ pub(crate) async fn component_from_store(
     }
     save(&path, &bytes).await;
     Ok(Some(bytes))
+}
+
+/// Caches `compiled`, the precompiled form of component `digest` fetched from `source`, if
+/// it hashes to `expected` (what the server recorded when it compiled it); otherwise says
+/// so and leaves the component to be compiled here.
+async fn keep_precompiled(
+    cwasm: &Path,
+    digest: &str,
+    compiled: Vec<u8>,
+    expected: &str,
+    source: &str,
+) {
+    let got = digest_of(&compiled);
+    if got == expected {
+        save(cwasm, &compiled).await;
+    } else {
+        tracing::warn!(
+            "the precompiled form of component {digest} from {source} hashes to {got}, not to \
+             the {expected} its server recorded: compiling the component here instead"
+        );
+    }
 }
 
 /// Writes component `digest` and its precompiled form (from this host's cache, when it has

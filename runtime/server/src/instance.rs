@@ -220,12 +220,29 @@ impl Instance {
         let mut grants = self.grants(name);
         grants.merge(extra);
         let limits = limits.or(self.config.sandbox.limits());
-        grants.resolve(
+        let sandbox = grants.resolve(
             name,
             limits,
             |var| std::env::var(var).ok(),
             |dir| dir.is_dir(),
-        )
+        )?;
+        // No directory grant reaches the instance's own files: a grant of the home, of a
+        // directory above it (`/`), or of one inside it is refused.
+        let home = self
+            .home
+            .canonicalize()
+            .unwrap_or_else(|_| self.home.clone());
+        for dir in &sandbox.dirs {
+            let granted = dir.host.canonicalize().unwrap_or_else(|_| dir.host.clone());
+            if home.starts_with(&granted) || granted.starts_with(&home) {
+                return Err(GrantError::CoversHome {
+                    location: name.to_owned(),
+                    dir: dir.host.clone(),
+                    home: self.home.clone(),
+                });
+            }
+        }
+        Ok(sandbox)
     }
 }
 

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use weft_core::grants::{Grants, Limits, Sandbox};
-use weft_core::ports::{CodeLocation, LocationLoader};
+use weft_core::ports::{CodeLocation, LocationLoader, digest_of};
 use weft_objstore::S3Components;
 use weft_store::Store;
 
@@ -129,10 +129,23 @@ impl Registry {
         {
             return Ok(entry.location.clone());
         }
+        // What a precompiled form fetched from elsewhere must hash to (none recorded: the
+        // component is compiled here).
+        let precompiled = self
+            .store
+            .precompiled_sha256(digest, self.host.engine_key())
+            .await
+            .map_err(Error::from)?;
+        let precompiled = precompiled.as_deref();
         let from_store = match &self.components {
             Some(components) => {
-                match crate::fetch::component_from_store(self.host.as_ref(), components, digest)
-                    .await
+                match crate::fetch::component_from_store(
+                    self.host.as_ref(),
+                    components,
+                    digest,
+                    precompiled,
+                )
+                .await
                 {
                     Ok(found) => found,
                     // Bytes that do not match the digest are refused, wherever else they are.
@@ -148,7 +161,7 @@ impl Registry {
         let bytes = match (from_store, &self.instance.config.component_server) {
             (Some(bytes), _) => bytes,
             (None, Some(server)) => {
-                crate::fetch::component(self.host.as_ref(), server, digest).await?
+                crate::fetch::component(self.host.as_ref(), server, digest, precompiled).await?
             }
             (None, None) => self
                 .stored_component(digest)
@@ -207,8 +220,30 @@ impl Registry {
                 .map_err(|e| Error::internal(e.to_string()))?
                 .map_err(Error::from)?;
         }
-        tokio::fs::read(&path)
+        let compiled = tokio::fs::read(&path)
             .await
-            .map_err(|e| Error::internal(format!("reading {}: {e}", path.display())))
+            .map_err(|e| Error::internal(format!("reading {}: {e}", path.display())))?;
+        // What the pod will check it against (recorded again: the same bytes, or a form
+        // compiled here since, from this server's own cache).
+        self.record_precompiled(digest, &compiled).await?;
+        Ok(compiled)
+    }
+
+    /// Records the digest of `compiled`, this server's precompiled form of component
+    /// `digest`, for whoever fetches it from elsewhere to check.
+    async fn record_precompiled(&self, digest: &str, compiled: &[u8]) -> Result<(), Error> {
+        self.store
+            .record_precompiled(digest, self.host.engine_key(), &digest_of(compiled))
+            .await
+            .map_err(Error::from)
+    }
+
+    /// Records the digest of this server's precompiled form of component `digest` (made
+    /// when it was compiled on upload), if it has one.
+    pub async fn record_own_precompiled(&self, digest: &str) -> Result<(), Error> {
+        match tokio::fs::read(self.host.cache_path(digest)).await {
+            Ok(compiled) => self.record_precompiled(digest, &compiled).await,
+            Err(_) => Ok(()),
+        }
     }
 }

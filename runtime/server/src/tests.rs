@@ -22,8 +22,8 @@ use crate::daemon::Daemon;
 use crate::{Instance, Services};
 
 /// A location whose one op answers at once (or fails, in a run tagged `fail`), whose
-/// sensor asks for a run keyed `once`, with a schedule every minute and one whose cron is
-/// not one.
+/// sensors ask for a run keyed `once` (`slow` after 1.5 s), with a schedule every minute,
+/// one whose cron is not one, and one (`two_runs`) that asks for two runs without keys.
 #[derive(Debug)]
 struct Hello {
     definitions: Definitions,
@@ -65,11 +65,14 @@ impl CodeLocation for Hello {
 
     fn evaluate_sensor(
         &self,
-        _name: &str,
+        name: &str,
         _cursor: Option<String>,
         _last_evaluation_ms: Option<u64>,
         _run: Option<&EndedRun>,
     ) -> Result<SensorTick, StepFailure> {
+        if name == "slow" {
+            std::thread::sleep(std::time::Duration::from_millis(1500));
+        }
         Ok(SensorTick {
             run_requests: vec![RunRequest {
                 run_key: Some("once".into()),
@@ -84,7 +87,14 @@ impl CodeLocation for Hello {
     }
 
     fn evaluate_schedule(&self, _: &str, _: u64) -> Result<ScheduleTick, StepFailure> {
-        Ok(ScheduleTick::Skip("not used".into()))
+        // `two_runs`, the one schedule that evaluates: two requests without run keys.
+        let keyless = || RunRequest {
+            run_key: None,
+            job: None,
+            config: None,
+            tags: Tags::new(),
+        };
+        Ok(ScheduleTick::Run(vec![keyless(), keyless()]))
     }
 }
 
@@ -95,10 +105,14 @@ impl LocationLoader for Loader {
         let definitions = serde_json::from_value(serde_json::json!({
             "ops": [{"name": "hello", "inputs": [], "outputs": [{"name": "result"}]}],
             "jobs": [{"name": "hello_job", "nodes": [{"name": "hello", "op": "hello", "inputs": []}]}],
-            "sensors": [{"name": "s", "job": "hello_job", "minimum_interval_seconds": 30}],
+            "sensors": [
+                {"name": "s", "job": "hello_job", "minimum_interval_seconds": 30},
+                {"name": "slow", "job": "hello_job", "minimum_interval_seconds": 30},
+            ],
             "schedules": [
                 {"name": "every_minute", "job": "hello_job", "cron": "* * * * *"},
                 {"name": "broken", "job": "hello_job", "cron": "not a cron"},
+                {"name": "two_runs", "job": "hello_job", "cron": "* * * * *", "evaluates": true},
             ],
         }))
         .map_err(|e| LoadError::Component(e.to_string()))?;
@@ -394,4 +408,65 @@ async fn a_failed_run_is_retried_up_to_its_max_retries() {
     );
     assert_eq!(retry.status, RunStatus::Failure);
     assert_eq!(steps.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tick_asking_for_runs_without_keys_launches_each_once() {
+    let (services, steps, control) = services_with_hello("{}").await;
+    control
+        .set_instigator(InstigatorKind::Schedule, "hello", "two_runs", true)
+        .await
+        .expect("start");
+    let daemon = Daemon::new(&services, control.clone());
+    let at = weft_core::now_ms() + 60_000;
+    let ticks = daemon.pass(at).await.expect("pass").ticks;
+    let tick = ticks.iter().find(|t| t.name == "two_runs").expect("a tick");
+    assert_eq!(
+        (tick.status, tick.run_ids.len()),
+        (TickStatus::Success, 2),
+        "{tick:?}"
+    );
+    services.launcher.wait_for_runs().await;
+    assert_eq!(steps.load(Ordering::SeqCst), 2);
+    let runs = services
+        .store
+        .runs(&RunFilter::default())
+        .await
+        .expect("runs");
+    let keys: Vec<_> = runs
+        .iter()
+        .filter_map(|r| r.tags.get("weft/run_key").cloned())
+        .collect();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert_ne!(keys[0], keys[1]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_daemon_keeps_its_lease_through_a_pass_longer_than_the_lease() {
+    let (services, _, control) = services_with_hello("{}").await;
+    control
+        .set_instigator(InstigatorKind::Sensor, "hello", "slow", true)
+        .await
+        .expect("start");
+    // A lease of 900 ms; the slow sensor's evaluation takes 1.5 s.
+    let first = Daemon::new(&services, control.clone()).with_lease_ttl(900);
+    let second = Daemon::new(&services, control.clone()).with_lease_ttl(900);
+    let now = weft_core::now_ms();
+    let passing = tokio::spawn({
+        let first = first.clone();
+        async move { first.pass(now).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    let meanwhile = second.pass(now + 1000).await.expect("pass");
+    assert!(
+        !meanwhile.leader,
+        "another daemon took the lease of a pass under way"
+    );
+    let pass = passing.await.expect("join").expect("pass");
+    assert!(pass.leader);
+    assert!(
+        pass.ticks.iter().any(|t| t.name == "slow"),
+        "{:?}",
+        pass.ticks
+    );
 }

@@ -44,6 +44,7 @@ mod io;
 mod locations;
 mod migrations;
 mod postgres;
+mod precompiled;
 mod runs;
 mod sqlite;
 mod statement;

@@ -57,6 +57,11 @@ pub(crate) const SQLITE: &[Embedded] = &[
         "grant_history",
         include_str!("../migrations/sqlite/0007_grant_history.sql"),
     ),
+    (
+        8,
+        "precompiled",
+        include_str!("../migrations/sqlite/0008_precompiled.sql"),
+    ),
 ];
 
 /// PostgreSQL's migrations, from `migrations/postgres/`.
@@ -95,6 +100,11 @@ pub(crate) const POSTGRES: &[Embedded] = &[
         7,
         "grant_history",
         include_str!("../migrations/postgres/0007_grant_history.sql"),
+    ),
+    (
+        8,
+        "precompiled",
+        include_str!("../migrations/postgres/0008_precompiled.sql"),
     ),
 ];
 

@@ -1,7 +1,7 @@
 //! The control plane as an attacker meets it: a server without a token says so when it
 //! starts; a granted environment value is write-only (never in an answer, kept when sent
-//! back as shown); removing a location clears its grants, so that a new upload under the
-//! name inherits nothing. (Tokens and their roles: `with_tokens_...` in `mod.rs`.)
+//! back as shown); no directory grant covers the instance's home; removing a location
+//! clears its grants, so that a new upload under the name inherits nothing. (Tokens and their roles: `with_tokens_...` in `mod.rs`.)
 
 #![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
 
@@ -10,7 +10,10 @@ use weft_tests::{Backend, Home, Server, output_of};
 
 use crate::conformance_errors::location;
 
-weft_tests::on_both_databases!(granted_environment_values_are_write_only_and_removal_clears_grants,);
+weft_tests::on_both_databases!(
+    granted_environment_values_are_write_only_and_removal_clears_grants,
+    another_sites_page_cannot_drive_the_api_through_a_browser,
+);
 
 fn put_grants(server: &Server, grants: Value) -> (u16, Value) {
     server.call(
@@ -90,6 +93,16 @@ fn granted_environment_values_are_write_only_and_removal_clears_grants(backend: 
         "a refused change changes nothing"
     );
 
+    // No directory grant reaches the instance's own files (its home, or any directory
+    // above it), whoever asks.
+    for dir in [home.dir.0.display().to_string(), "/".to_owned()] {
+        let grants = json!({ "dirs": [{ "host": dir, "guest": "/data" }] });
+        let (status, answer) = put_grants(&server, grants);
+        assert_eq!(status, 422, "{dir}: {answer}");
+        let said = answer["error"].as_str().unwrap_or_default();
+        assert!(said.contains("covers the instance's home"), "{said}");
+    }
+
     // Removed, then uploaded again under the name: nothing is granted.
     let (status, body) = server.call("DELETE", "/locations/conformance", None);
     assert_eq!(status, 204, "{body}");
@@ -99,4 +112,68 @@ fn granted_environment_values_are_write_only_and_removal_clears_grants(backend: 
         json!({})
     );
     assert_eq!(instance_var(&server), "");
+}
+
+fn another_sites_page_cannot_drive_the_api_through_a_browser(backend: Backend) {
+    let Some(home) = Home::on(backend) else {
+        return;
+    };
+    let server = Server::start(&home, &[]);
+    let port = server.url.rsplit(':').next().unwrap().to_owned();
+    let launch = json!({ "location": "numbers", "job": "process_numbers" }).to_string();
+    let call =
+        |method: &str, path: &str, body: Option<(Vec<u8>, &str)>, headers: &[(&str, &str)]| {
+            server.call_with(None, method, path, body, headers)
+        };
+    let json_body = || Some((launch.clone().into_bytes(), "application/json"));
+
+    // DNS rebinding: a hostile name resolved to this address is not this server's name.
+    let evil = format!("evil.example:{port}");
+    let (status, answer) = call("GET", "/locations", None, &[("host", &evil)]);
+    assert_eq!(status, 403, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("evil.example"),
+        "{answer}"
+    );
+    let localhost = format!("localhost:{port}");
+    assert_eq!(
+        call("GET", "/locations", None, &[("host", &localhost)]).0,
+        200
+    );
+
+    // A change from another site's page: its Origin, or the browser's Sec-Fetch-Site.
+    for headers in [
+        [("origin", "http://evil.example")],
+        [("sec-fetch-site", "cross-site")],
+    ] {
+        let (status, answer) = call("POST", "/runs", json_body(), &headers);
+        assert_eq!(status, 403, "{headers:?}: {answer}");
+    }
+    // A form's content types, which a cross-site form posts without asking.
+    let form = |content_type: &'static str| Some((launch.clone().into_bytes(), content_type));
+    for content_type in ["text/plain", "application/x-www-form-urlencoded"] {
+        let (status, answer) = call("POST", "/runs", form(content_type), &[]);
+        assert_eq!(status, 415, "{content_type}: {answer}");
+    }
+    let upload = Some((
+        b"--x\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n\0asm\r\n--x--\r\n".to_vec(),
+        "multipart/form-data; boundary=x",
+    ));
+    assert_eq!(call("POST", "/locations/numbers", upload, &[]).0, 415);
+    assert_eq!(server.get("/locations"), json!([]), "nothing was changed");
+
+    // Its own page (same origin) and clients that are not browsers change as before.
+    let own = server.url.clone();
+    let (status, answer) = call(
+        "POST",
+        "/locations/numbers",
+        Some((weft_tests::rust_guest_bytes("numbers"), "application/wasm")),
+        &[("origin", &own), ("sec-fetch-site", "same-origin")],
+    );
+    assert_eq!(status, 201, "{answer}");
+    let (status, answer) = call("POST", "/runs", json_body(), &[]);
+    assert_eq!(status, 201, "{answer}");
 }

@@ -202,6 +202,8 @@ impl Control {
             .map_err(|e| Error::internal(format!("encoding the definitions: {e}")))?;
         let digest = location.digest().to_owned();
         let counts = Counts::of(location.definitions());
+        // Pods check a precompiled form they fetch against this digest before running it.
+        self.registry.record_own_precompiled(&digest).await?;
         self.registry.publish(&digest, bytes.clone()).await?;
         self.store
             .put_location_version(name, &digest, &definitions, &bytes)

@@ -117,6 +117,18 @@ pub struct Daemon {
     /// The schedule and sensor evaluations still under way, outliving the pass that
     /// started them.
     evaluations: Arc<Evaluations>,
+    /// How long the lease lasts without renewal ([`LEASE_TTL_MS`] but in tests).
+    lease_ttl_ms: i64,
+}
+
+/// Renews the daemon's lease while a pass runs (see [`Daemon::keep_lease`]); stops when
+/// dropped.
+struct LeaseRenewal(tokio::task::JoinHandle<()>);
+
+impl Drop for LeaseRenewal {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl Daemon {
@@ -130,7 +142,42 @@ impl Daemon {
             holder: uuid::Uuid::now_v7().to_string(),
             clock: Arc::new(SystemClock),
             evaluations: Arc::new(Evaluations::default()),
+            lease_ttl_ms: LEASE_TTL_MS,
         }
+    }
+
+    /// The same daemon with a lease of `ttl_ms` (tests, which cannot wait 30 s).
+    #[cfg(test)]
+    pub(crate) fn with_lease_ttl(mut self, ttl_ms: i64) -> Self {
+        self.lease_ttl_ms = ttl_ms;
+        self
+    }
+
+    /// Renews the lease every third of its term until the returned guard is dropped: a pass
+    /// may outlast one term (its evaluations wait up to their deadline), and another daemon
+    /// must not take the lease meanwhile. Each renewal's time is the pass's `now_ms`, moved
+    /// on by the time elapsed since.
+    fn keep_lease(&self, now_ms: i64) -> LeaseRenewal {
+        let (store, holder, ttl) = (self.store.clone(), self.holder.clone(), self.lease_ttl_ms);
+        let started = tokio::time::Instant::now();
+        let every = Duration::from_millis(u64::try_from(ttl / 3).unwrap_or(1).max(1));
+        LeaseRenewal(tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let elapsed = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+                match store
+                    .acquire_lease(LEASE, &holder, now_ms.saturating_add(elapsed), ttl)
+                    .await
+                {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!("another daemon took the lease during this pass");
+                        return;
+                    }
+                    Err(e) => tracing::warn!("renewing the daemon lease: {e}"),
+                }
+            }
+        }))
     }
 
     /// The same daemon, its passes timed by `clock`.
@@ -179,12 +226,13 @@ impl Daemon {
     ) -> Result<Pass, Error> {
         let leader = self
             .store
-            .acquire_lease(LEASE, &self.holder, now_ms, LEASE_TTL_MS)
+            .acquire_lease(LEASE, &self.holder, now_ms, self.lease_ttl_ms)
             .await
             .map_err(Error::from)?;
         if !leader {
             return Ok(Pass::default());
         }
+        let _renewal = self.keep_lease(now_ms);
         let states: BTreeMap<(String, String), InstigatorState> = self
             .store
             .instigator_states()

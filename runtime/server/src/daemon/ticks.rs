@@ -160,13 +160,14 @@ impl Daemon {
             }]
         };
         let mut errors = Vec::new();
+        let mut keyless = 0;
         for request in requests {
             let mut tags = schedule.tags.clone();
             tags.extend(request.tags);
             tags.insert(SCHEDULE_TAG.into(), schedule.name.clone());
             let key = request
                 .run_key
-                .unwrap_or_else(|| tick_run_key(scheduled_ms));
+                .unwrap_or_else(|| nth_key(tick_run_key(scheduled_ms), &mut keyless));
             let job = request.job.unwrap_or_else(|| schedule.job.clone());
             match self
                 .launch_keyed(
@@ -254,7 +255,8 @@ impl Daemon {
     }
 
     /// Launches the run `requests` of `sensor` (each `job` defaulting to the sensor's, its
-    /// run key to `default_key()`), adding the runs launched now to `launched`
+    /// run key to `default_key()`, numbered after the first: [`nth_key`]), adding the runs
+    /// launched now to `launched`
     /// (those launched before under their keys are not); returns why any could not be.
     pub(super) async fn launch_requests(
         &self,
@@ -265,12 +267,16 @@ impl Daemon {
         default_key: impl Fn() -> String,
     ) -> Vec<String> {
         let mut errors = Vec::new();
+        let mut keyless = 0;
         for request in requests {
             let Some(job) = request.job.clone().or_else(|| sensor.job.clone()) else {
                 errors.push("a run request names no job, and the sensor has none".to_owned());
                 continue;
             };
-            let key = request.run_key.clone().unwrap_or_else(&default_key);
+            let key = match request.run_key.clone() {
+                Some(key) => key,
+                None => nth_key(default_key(), &mut keyless),
+            };
             let mut tags = request.tags;
             tags.insert(SENSOR_TAG.into(), sensor.name.clone());
             match self
@@ -350,4 +356,17 @@ pub(super) fn sensor_tick_at(
         error: None,
         cursor: None,
     }
+}
+
+/// The run key of the next request without one, from `base` (the tick's or the evaluation's
+/// own key): `base` for the first, then `base/1`, `base/2`... so that several such requests
+/// of one evaluation are several runs, each launched once (the keys are the same when the
+/// evaluation is repeated).
+fn nth_key(base: String, keyless: &mut usize) -> String {
+    let key = match *keyless {
+        0 => base,
+        n => format!("{base}/{n}"),
+    };
+    *keyless += 1;
+    key
 }
