@@ -221,7 +221,7 @@ if [ -z "$addr" ]; then
 fi
 health=$(
     exec 3<>"/dev/tcp/${addr%:*}/${addr##*:}"
-    printf 'GET /api/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' >&3
+    printf 'GET /api/health HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' "$addr" >&3
     cat <&3
 )
 case $health in

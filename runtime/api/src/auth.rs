@@ -180,7 +180,7 @@ pub(crate) async fn require_token(
         Some((kind, refusal)) => {
             // Read what the client is still sending, so that it gets this answer rather than
             // a connection reset in the middle of its upload.
-            let _ = axum::body::to_bytes(request.into_body(), auth.drain_limit).await;
+            crate::drain::drain(request.into_body(), auth.drain_limit).await;
             ApiError::new(kind, refusal).into_response()
         }
     }

@@ -112,7 +112,7 @@ pub(crate) async fn guard(
         Some(refused) => {
             // Read what the client is still sending, so that it gets this answer rather than
             // a connection reset in the middle of its upload.
-            let _ = axum::body::to_bytes(request.into_body(), guard.drain_limit).await;
+            crate::drain::drain(request.into_body(), guard.drain_limit).await;
             refused.into_response()
         }
     }

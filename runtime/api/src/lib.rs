@@ -18,6 +18,7 @@
 mod auth;
 mod components;
 mod definitions;
+mod drain;
 mod error;
 mod extract;
 mod guard;
@@ -146,7 +147,7 @@ pub fn router<S: ControlPlane>(service: Arc<S>, options: Options) -> Router {
         .fallback(move |body: axum::body::Body| async move {
             // Read what the client sends (up to the upload limit), so that it gets the 404
             // rather than a connection reset.
-            let _ = axum::body::to_bytes(body, drain_limit).await;
+            drain::drain(body, drain_limit).await;
             ApiError::not_found("no such API endpoint")
         })
         .layer(DefaultBodyLimit::max(options.max_upload_bytes))

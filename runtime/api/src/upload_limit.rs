@@ -35,7 +35,7 @@ pub(crate) async fn refuse_oversized(
         Some(length) if length > max => {
             if length <= max.saturating_mul(2) {
                 let length = usize::try_from(length).unwrap_or(usize::MAX);
-                let _ = axum::body::to_bytes(request.into_body(), length).await;
+                crate::drain::drain(request.into_body(), length).await;
             }
             too_large().into_response()
         }

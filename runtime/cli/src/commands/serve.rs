@@ -36,8 +36,8 @@ async fn bind(listen: &str) -> Result<(tokio::net::TcpListener, SocketAddr), Fai
 
 /// The names a server listening on `address` answers to: weft.yaml's `api_hosts` (each as
 /// given and at the port), and, when it listens on a loopback address, 127.0.0.1,
-/// localhost and [::1] at its port. None (any name) when it listens on another address and
-/// weft.yaml names none.
+/// localhost and [::1] (as given and at its port: a proxy in front may drop the port).
+/// None (any name) when it listens on another address and weft.yaml names none.
 fn answers_to(address: SocketAddr, configured: &[String]) -> Vec<String> {
     let port = address.port();
     let mut hosts: Vec<String> = configured
@@ -50,7 +50,9 @@ fn answers_to(address: SocketAddr, configured: &[String]) -> Vec<String> {
         })
         .collect();
     if address.ip().is_loopback() {
-        hosts.extend(["127.0.0.1", "localhost", "[::1]"].map(|name| format!("{name}:{port}")));
+        for name in ["127.0.0.1", "localhost", "[::1]"] {
+            hosts.extend([name.to_owned(), format!("{name}:{port}")]);
+        }
     } else if !hosts.is_empty() {
         hosts.push(address.to_string());
     }
@@ -171,7 +173,12 @@ mod tests {
     fn a_server_answers_to_its_own_names() {
         let local: SocketAddr = "127.0.0.1:3000".parse().unwrap();
         let names = answers_to(local, &[]);
-        for host in ["127.0.0.1:3000", "localhost:3000", "[::1]:3000"] {
+        for host in [
+            "127.0.0.1:3000",
+            "localhost:3000",
+            "[::1]:3000",
+            "localhost",
+        ] {
             assert!(names.contains(&host.to_owned()), "{names:?}");
         }
         assert!(!names.contains(&"evil.example:3000".to_owned()));
