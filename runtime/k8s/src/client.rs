@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use futures_util::{AsyncBufReadExt, StreamExt, TryStreamExt};
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Pod, Secret};
 use kube::api::{Api, DeleteParams, ListParams, LogParams, PostParams};
 use kube::runtime::watcher;
 use weft_core::Cancel;
@@ -71,6 +71,25 @@ impl Kube {
 
     fn pods(&self) -> Api<Pod> {
         Api::namespaced(self.client.clone(), &self.namespace)
+    }
+
+    fn secrets(&self) -> Api<Secret> {
+        Api::namespaced(self.client.clone(), &self.namespace)
+    }
+
+    /// Creates `secret` unless a Secret of its name is there: the Secrets Weft makes are
+    /// named by their content ([`crate::spec::env_secret`]), so one of the same name holds
+    /// the same values.
+    pub async fn ensure_secret(&self, secret: &Secret) -> Result<(), K8sError> {
+        let name = secret.metadata.name.clone().unwrap_or_default();
+        match self.secrets().create(&PostParams::default(), secret).await {
+            Ok(_) => Ok(()),
+            Err(kube::Error::Api(status)) if status.code == 409 => Ok(()),
+            Err(e) => Err(api(
+                format!("creating Secret {name} in {}", self.namespace),
+                e,
+            )),
+        }
     }
 
     /// Creates `job`; returns its name.

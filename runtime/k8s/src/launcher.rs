@@ -72,6 +72,12 @@ impl K8sPods {
     fn run(&self, workload: &Workload, cancel: &Cancel) -> Result<(bool, String), String> {
         let job = spec::job(&self.config, workload).map_err(|e| e.to_string())?;
         self.runtime.block_on(async {
+            if !workload.env.is_empty() {
+                self.kube
+                    .ensure_secret(&spec::env_secret(&workload.env))
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
             let finished = self
                 .kube
                 .run(&job, cancel)

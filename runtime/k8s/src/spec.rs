@@ -9,10 +9,11 @@
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::ByteString;
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
     Container, EnvFromSource, EnvVar, EnvVarSource, LocalObjectReference, PodSecurityContext,
-    PodSpec, PodTemplateSpec, ResourceRequirements, SecretEnvSource, SecretKeySelector,
+    PodSpec, PodTemplateSpec, ResourceRequirements, Secret, SecretEnvSource, SecretKeySelector,
     SecurityContext, Toleration, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -157,6 +158,39 @@ fn short_hash(parts: &[&str]) -> String {
     hex::encode(&hasher.finalize()[..10])
 }
 
+/// The name of the Secret holding the granted environment `env`: `weft-env-` and a hash
+/// of its names and values, so that a Secret of that name holds exactly these.
+pub fn env_secret_name(env: &[(String, String)]) -> String {
+    let parts: Vec<&str> = env
+        .iter()
+        .flat_map(|(k, v)| [k.as_str(), v.as_str()])
+        .collect();
+    format!("weft-env-{}", short_hash(&parts))
+}
+
+/// The Secret a Job's pod reads a code location's granted environment from (the variables
+/// it is granted by name, with the launching process's values), which the launcher creates
+/// before the Job ([`crate::Kube::ensure_secret`]).
+pub fn env_secret(env: &[(String, String)]) -> Secret {
+    Secret {
+        metadata: ObjectMeta {
+            name: Some(env_secret_name(env)),
+            labels: Some(BTreeMap::from([(
+                "app.kubernetes.io/managed-by".to_owned(),
+                "weft".to_owned(),
+            )])),
+            ..ObjectMeta::default()
+        },
+        data: Some(
+            env.iter()
+                .map(|(k, v)| (k.clone(), ByteString(v.clone().into_bytes())))
+                .collect(),
+        ),
+        type_: Some("Opaque".into()),
+        ..Secret::default()
+    }
+}
+
 /// The Job for `workload` under the instance's `config`, with its tag applied.
 pub fn job(config: &PodConfig, workload: &Workload) -> Result<Job, K8sError> {
     let mut labels = config.labels.clone();
@@ -185,7 +219,21 @@ pub fn job(config: &PodConfig, workload: &Workload) -> Result<Job, K8sError> {
         }),
         ..EnvVar::default()
     }));
-    env.extend(workload.env.iter().map(|(k, v)| env_var(k, v)));
+    // The location's granted environment, by reference to its Secret: the Job's spec
+    // never carries the values.
+    let secret = env_secret_name(&workload.env);
+    env.extend(workload.env.iter().map(|(name, _)| EnvVar {
+        name: name.clone(),
+        value_from: Some(EnvVarSource {
+            secret_key_ref: Some(SecretKeySelector {
+                name: secret.clone(),
+                key: name.clone(),
+                optional: None,
+            }),
+            ..EnvVarSource::default()
+        }),
+        ..EnvVar::default()
+    }));
     let env_from = config
         .env_config_maps
         .iter()

@@ -449,6 +449,25 @@ fn an_op_runs_an_external_job_whose_log_is_the_steps(backend: Backend) {
         .find(|p| args_of(&double, &p.name).first().map(String::as_str) == Some("step"))
         .unwrap();
     assert_eq!(step_pod.exit_code, Some(0), "{pods:?}");
+    // The location's granted value reached the step's pod by reference to a Secret Weft
+    // made: the Job's spec does not carry it.
+    let step_spec = serde_json::to_value(double.pod("weft", &step_pod.name).unwrap()).unwrap();
+    let granted = step_spec["spec"]["containers"][0]["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "LOCATION_SECRET")
+        .unwrap()
+        .clone();
+    assert!(granted.get("value").is_none(), "{granted}");
+    let from = granted["valueFrom"]["secretKeyRef"]["name"]
+        .as_str()
+        .unwrap();
+    assert!(from.starts_with("weft-env-"), "{granted}");
+    assert!(
+        !step_spec.to_string().contains("granted-value"),
+        "the value is in the pod's spec: {step_spec}"
+    );
     let pod = serde_json::to_value(double.pod("weft", &external.name).unwrap()).unwrap();
     let c = &pod["spec"]["containers"][0];
     assert_eq!(c["image"], "busybox:1.36");
