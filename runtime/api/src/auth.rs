@@ -40,6 +40,15 @@ impl Role {
         }
     }
 
+    /// "a viewer", "an editor", "an admin".
+    fn with_article(self) -> &'static str {
+        match self {
+            Role::Viewer => "a viewer",
+            Role::Editor => "an editor",
+            Role::Admin => "an admin",
+        }
+    }
+
     /// The role's name, as weft.yaml spells it.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -164,7 +173,11 @@ pub(crate) async fn require_token(
         Some(Some(role)) if role >= needed => None,
         Some(Some(role)) => Some((
             ErrorKind::Forbidden,
-            format!("a {role} token may not do this: it needs an {needed} token"),
+            format!(
+                "{} token may not do this: it needs {} token",
+                role.with_article(),
+                needed.with_article()
+            ),
         )),
         Some(None) => Some((
             ErrorKind::Unauthorized,

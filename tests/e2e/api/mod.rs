@@ -408,7 +408,12 @@ fn with_tokens_every_route_but_health_needs_one_and_each_role_does_what_it_may(b
         ))
     };
     let grants_path = "/locations/numbers/grants";
-    assert_eq!(server.call_as(editor, "PUT", grants_path, grants()).0, 403);
+    let (status, answer) = server.call_as(editor, "PUT", grants_path, grants());
+    assert_eq!(status, 403, "{answer}");
+    assert_eq!(
+        answer["error"],
+        "an editor token may not do this: it needs an admin token"
+    );
     assert_eq!(server.call_as(admin, "PUT", grants_path, grants()).0, 200);
     assert_eq!(server.call_as(editor, "DELETE", path, None).0, 403);
     assert_eq!(server.call_as(admin, "DELETE", path, None).0, 204);
