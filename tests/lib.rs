@@ -189,15 +189,6 @@ macro_rules! on_both_databases {
     };
 }
 
-/// The hex SHA-256 of `bytes` (how weft.yaml's `api_tokens` name a token).
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// The bytes of the Rust guest component `name` (built on first use).
 pub fn rust_guest_bytes(name: &str) -> Vec<u8> {
     let path = rust_guest(name);

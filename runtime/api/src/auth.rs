@@ -82,26 +82,18 @@ impl ApiToken {
     }
 
     /// A token known by the hex SHA-256 digest of its text (as weft.yaml lists it).
-    pub fn from_sha256_hex(role: Role, hex: &str) -> Result<ApiToken, String> {
-        let hex = hex.trim();
-        let bad =
-            || format!("{hex:?} is not a SHA-256 digest (64 hex digits, as `weft token` prints)");
-        if hex.len() != 64 || !hex.is_ascii() {
-            return Err(bad());
-        }
+    pub fn from_sha256_hex(role: Role, digest: &str) -> Result<ApiToken, String> {
+        let text = digest.trim();
         let mut sha256 = [0u8; 32];
-        for (i, byte) in sha256.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
-        }
+        hex::decode_to_slice(text, &mut sha256).map_err(|_| {
+            format!("{text:?} is not a SHA-256 digest (64 hex digits, as `weft token` prints)")
+        })?;
         Ok(ApiToken { role, sha256 })
     }
 
     /// The hex SHA-256 digest of `secret`, as weft.yaml lists a token.
     pub fn sha256_hex(secret: &str) -> String {
-        Sha256::digest(secret.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        weft_core::ports::digest_of(secret.as_bytes())
     }
 }
 

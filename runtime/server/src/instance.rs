@@ -228,6 +228,9 @@ impl Instance {
         )?;
         // No directory grant reaches the instance's own files: a grant of the home, of a
         // directory above it (`/`), or of one inside it is refused.
+        if sandbox.dirs.is_empty() {
+            return Ok(sandbox);
+        }
         let home = self
             .home
             .canonicalize()

@@ -130,12 +130,16 @@ impl Registry {
             return Ok(entry.location.clone());
         }
         // What a precompiled form fetched from elsewhere must hash to (none recorded: the
-        // component is compiled here).
-        let precompiled = self
-            .store
-            .precompiled_sha256(digest, self.host.engine_key())
-            .await
-            .map_err(Error::from)?;
+        // component is compiled here). Read only when there is an elsewhere.
+        let fetched = self.components.is_some() || self.instance.config.component_server.is_some();
+        let precompiled = if fetched {
+            self.store
+                .precompiled_sha256(digest, self.host.engine_key())
+                .await
+                .map_err(Error::from)?
+        } else {
+            None
+        };
         let precompiled = precompiled.as_deref();
         let from_store = match &self.components {
             Some(components) => {
@@ -219,31 +223,24 @@ impl Registry {
                 .await
                 .map_err(|e| Error::internal(e.to_string()))?
                 .map_err(Error::from)?;
+            // Compiled here now: what the pod will check it against. (A form compiled at
+            // upload was recorded then.)
+            self.record_own_precompiled(digest).await?;
         }
-        let compiled = tokio::fs::read(&path)
+        tokio::fs::read(&path)
             .await
-            .map_err(|e| Error::internal(format!("reading {}: {e}", path.display())))?;
-        // What the pod will check it against (recorded again: the same bytes, or a form
-        // compiled here since, from this server's own cache).
-        self.record_precompiled(digest, &compiled).await?;
-        Ok(compiled)
-    }
-
-    /// Records the digest of `compiled`, this server's precompiled form of component
-    /// `digest`, for whoever fetches it from elsewhere to check.
-    async fn record_precompiled(&self, digest: &str, compiled: &[u8]) -> Result<(), Error> {
-        self.store
-            .record_precompiled(digest, self.host.engine_key(), &digest_of(compiled))
-            .await
-            .map_err(Error::from)
+            .map_err(|e| Error::internal(format!("reading {}: {e}", path.display())))
     }
 
     /// Records the digest of this server's precompiled form of component `digest` (made
-    /// when it was compiled on upload), if it has one.
+    /// when it compiled it), if it has one, for whoever fetches it from elsewhere to check.
     pub async fn record_own_precompiled(&self, digest: &str) -> Result<(), Error> {
-        match tokio::fs::read(self.host.cache_path(digest)).await {
-            Ok(compiled) => self.record_precompiled(digest, &compiled).await,
-            Err(_) => Ok(()),
-        }
+        let Ok(compiled) = tokio::fs::read(self.host.cache_path(digest)).await else {
+            return Ok(());
+        };
+        self.store
+            .record_precompiled(digest, self.host.engine_key(), &digest_of(&compiled))
+            .await
+            .map_err(Error::from)
     }
 }

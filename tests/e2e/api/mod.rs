@@ -334,8 +334,8 @@ fn with_tokens_every_route_but_health_needs_one_and_each_role_does_what_it_may(b
     // their SHA-256 (the digests of "viewer-secret" and "editor-secret").
     home.add_config(&format!(
         "api_tokens:\n  - {{ role: viewer, sha256: {} }}\n  - {{ role: editor, sha256: {} }}\n",
-        weft_tests::sha256_hex(b"viewer-secret"),
-        weft_tests::sha256_hex(b"editor-secret"),
+        weft_core::ports::digest_of(b"viewer-secret"),
+        weft_core::ports::digest_of(b"editor-secret"),
     ));
     let server = Server::start(&home, &["--token", "s3cret"]);
     let (admin, editor, viewer) = (Some("s3cret"), Some("editor-secret"), Some("viewer-secret"));

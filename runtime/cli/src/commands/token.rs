@@ -19,7 +19,7 @@ pub fn token(role: &str) -> Result<(), Failure> {
     std::fs::File::open("/dev/urandom")
         .and_then(|mut f| f.read_exact(&mut random))
         .context("reading /dev/urandom")?;
-    let token: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    let token = hex::encode(random);
     println!("token: {token}");
     println!("weft.yaml:");
     println!("api_tokens:");
