@@ -3,7 +3,8 @@
 //! Job is built by [`spec::external_job`] from the instance's `k8s:` defaults, the step's
 //! `weft/k8s` tag and the op's own request, created in the cluster kube finds
 //! (`KUBECONFIG`, else the pod's service account; connected on first use), followed line by
-//! line into the step's stdout and waited for within the step's deadline.
+//! line into the step's stdout and waited for within the step's deadline. The location's
+//! granted environment reaches the Job's pod through a Secret, as it reaches step pods.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -51,8 +52,6 @@ impl KubeJobs {
                 K8sTag::parse(text).map_err(|e| format!("the Job's config is not valid: {e}"))?,
             );
         }
-        let mut env = step.env.to_vec();
-        env.extend(job.env.iter().cloned());
         Ok(ExternalWorkload {
             name: spec::external_job_name(step.run_id, step.step_key, step.attempt, step.index),
             labels: [
@@ -66,7 +65,8 @@ impl KubeJobs {
             image: job.image.clone(),
             command: job.command.clone(),
             args: job.args.clone(),
-            env,
+            granted: step.env.to_vec(),
+            env: job.env.clone(),
             resources: job.resources.clone(),
             tags,
         })
@@ -119,6 +119,10 @@ impl ExternalJobs for KubeJobs {
                     )
                 })
                 .await?;
+            if !workload.granted.is_empty() {
+                kube.ensure_secret(&spec::env_secret(&workload.granted))
+                    .await?;
+            }
             kube.run_following(&spec, timeout, cancel, follow).await
         });
         let finished = finished.map_err(|e| ExternalJobError {

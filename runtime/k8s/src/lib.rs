@@ -33,4 +33,7 @@ pub enum K8sError {
     /// A `weft/k8s` tag that cannot be applied.
     #[error("the weft/k8s tag: {0}")]
     Tag(String),
+    /// A tag or Job config that sets what `k8s.guest_overrides` does not allow.
+    #[error("{0}")]
+    Refused(String),
 }

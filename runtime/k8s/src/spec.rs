@@ -23,8 +23,10 @@ use sha2::{Digest, Sha256};
 
 use crate::K8sError;
 
+mod policy;
 mod tag;
 
+pub use policy::{DEFAULT_ALLOWED, ExternalJobGrants, GuestOverrides};
 use tag::apply_tag;
 pub use tag::{K8sTag, MergeBehavior, TAG, tag_layers};
 
@@ -96,6 +98,9 @@ pub struct PodConfig {
     /// How long finished Jobs are kept. Default: one day.
     #[serde(default)]
     pub ttl_seconds_after_finished: Option<i32>,
+    /// What `weft/k8s` tags and ops' external Jobs may change or get.
+    #[serde(default)]
+    pub guest_overrides: GuestOverrides,
 }
 
 /// One key of a Secret.
@@ -310,7 +315,23 @@ pub fn job(config: &PodConfig, workload: &Workload) -> Result<Job, K8sError> {
         }),
         status: None,
     };
-    workload.tags.iter().try_fold(job, apply_tag)
+    apply_tags(&config.guest_overrides, job, &workload.tags)
+}
+
+/// `tags` applied to `job` in order, each first checked against `policy`.
+fn apply_tags(policy: &GuestOverrides, job: Job, tags: &[K8sTag]) -> Result<Job, K8sError> {
+    let taken: std::collections::BTreeSet<String> = job
+        .spec
+        .iter()
+        .filter_map(|s| s.template.spec.as_ref())
+        .flat_map(|p| p.containers.first())
+        .flat_map(|c| c.env.iter().flatten())
+        .map(|e| e.name.clone())
+        .collect();
+    for tag in tags {
+        policy.check(tag, &taken)?;
+    }
+    tags.iter().try_fold(job, apply_tag)
 }
 
 /// A Job an op's step starts from an image of its own (Dagster's `execute_k8s_job`).
@@ -322,8 +343,10 @@ pub struct ExternalWorkload {
     /// The entrypoint; empty keeps the image's.
     pub command: Vec<String>,
     pub args: Vec<String>,
-    /// The step's environment then the Job's own; a later variable replaces an earlier
-    /// one of the same name.
+    /// The environment the step's code location is granted, which the pod reads from the
+    /// Secret [`env_secret`] makes of it (its values never in the Job's spec).
+    pub granted: Vec<(String, String)>,
+    /// The Job's own variables, by value; one replaces a granted variable of its name.
     pub env: Vec<(String, String)>,
     /// `(requests, limits)`, replacing the instance's resources when given.
     pub resources: Option<(BTreeMap<String, String>, BTreeMap<String, String>)>,
@@ -341,10 +364,13 @@ pub fn external_job_name(run_id: &str, step_key: &str, attempt: u32, index: u32)
 
 /// The Job for an op's `workload` under the instance's `config`. Its pod inherits where
 /// and how Weft's pods run (namespace, resources, node selector, tolerations, pull
-/// secrets, security contexts, labels, TTL), but nothing that is Weft's own: not the
-/// instance's environment, ConfigMaps or Secrets, service account, volumes or home.
+/// secrets, security contexts, labels, TTL) and its location's granted environment, but
+/// nothing that is Weft's own (the instance's environment, ConfigMaps and Secrets, its
+/// service account) unless `k8s.guest_overrides.external_jobs` grants it; never its
+/// volumes or home.
 pub fn external_job(config: &PodConfig, workload: &ExternalWorkload) -> Result<Job, K8sError> {
-    let inherited = PodConfig {
+    let grants = &config.guest_overrides.external_jobs;
+    let mut inherited = PodConfig {
         namespace: config.namespace.clone(),
         image: workload.image.clone(),
         image_pull_secrets: config.image_pull_secrets.clone(),
@@ -357,11 +383,20 @@ pub fn external_job(config: &PodConfig, workload: &ExternalWorkload) -> Result<J
         ttl_seconds_after_finished: config.ttl_seconds_after_finished,
         ..PodConfig::default()
     };
+    if grants.service_account {
+        inherited.service_account_name = config.service_account_name.clone();
+    }
+    if grants.instance_env {
+        inherited.env = config.env.clone();
+        inherited.env_config_maps = config.env_config_maps.clone();
+        inherited.env_secrets = config.env_secrets.clone();
+        inherited.secret_env = config.secret_env.clone();
+    }
     let base = Workload {
         name: workload.name.clone(),
         args: workload.args.clone(),
         labels: workload.labels.clone(),
-        env: Vec::new(),
+        env: workload.granted.clone(),
         tags: Vec::new(),
     };
     let mut job = job(&inherited, &base)?;
@@ -374,10 +409,12 @@ pub fn external_job(config: &PodConfig, workload: &ExternalWorkload) -> Result<J
     container.name = "job".into();
     container.command = (!workload.command.is_empty()).then(|| workload.command.clone());
     container.args = (!workload.args.is_empty()).then(|| workload.args.clone());
-    let mut env: Vec<EnvVar> = Vec::new();
+    // Not Weft's home: the image is not Weft's.
+    let mut env: Vec<EnvVar> = container.env.take().unwrap_or_default();
+    env.retain(|e| e.name != "WEFT_HOME");
     for (name, value) in &workload.env {
         match env.iter_mut().find(|e| e.name == *name) {
-            Some(var) => var.value = Some(value.clone()),
+            Some(var) => *var = env_var(name, value),
             None => env.push(env_var(name, value)),
         }
     }
@@ -396,7 +433,7 @@ pub fn external_job(config: &PodConfig, workload: &ExternalWorkload) -> Result<J
             ..ResourceRequirements::default()
         });
     }
-    workload.tags.iter().try_fold(job, apply_tag)
+    apply_tags(&config.guest_overrides, job, &workload.tags)
 }
 
 fn env_var(name: &str, value: &str) -> EnvVar {

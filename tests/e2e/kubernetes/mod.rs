@@ -12,6 +12,7 @@
 #![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
 
 mod cancel;
+mod external;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -29,12 +30,11 @@ weft_tests::on_both_databases!(
     runs_and_steps_run_in_jobs_shaped_by_the_instance_and_tags,
     a_killed_step_pod_is_retried_and_a_run_pod_outlives_its_server,
     the_queue_executor_spreads_steps_over_workers_and_survives_a_dead_one,
-    an_op_runs_an_external_job_whose_log_is_the_steps,
 );
 
 /// A double whose pods run this build's `weft` as `/weft`, and an instance whose runs and
 /// steps are Jobs on it.
-fn cluster(backend: Backend, executor: &str) -> Option<(Home, KubeDouble, PathBuf)> {
+pub(super) fn cluster(backend: Backend, executor: &str) -> Option<(Home, KubeDouble, PathBuf)> {
     let home = Home::on(backend)?;
     let double = KubeDouble::start(
         Options::new()
@@ -75,7 +75,7 @@ fn cluster(backend: Backend, executor: &str) -> Option<(Home, KubeDouble, PathBu
     Some((home, double, kubeconfig))
 }
 
-fn hostile() -> Vec<u8> {
+pub(super) fn hostile() -> Vec<u8> {
     rust_guest_bytes("hostile")
 }
 
@@ -85,7 +85,7 @@ fn container(double: &KubeDouble, name: &str) -> serde_json::Value {
     serde_json::to_value(pod).unwrap()["spec"]["containers"][0].clone()
 }
 
-fn args_of(double: &KubeDouble, name: &str) -> Vec<String> {
+pub(super) fn args_of(double: &KubeDouble, name: &str) -> Vec<String> {
     serde_json::from_value(container(double, name)["args"].clone()).unwrap()
 }
 
@@ -181,6 +181,28 @@ fn runs_and_steps_run_in_jobs_shaped_by_the_instance_and_tags(backend: Backend) 
     assert!(logs["stderr"].as_str().unwrap().contains("boom"), "{logs}");
     let logs_on_disk = home.dir.join("logs").join(&panicked).exists();
     assert_eq!(logs_on_disk, backend == Backend::Sqlite);
+
+    // A tag may not change what a pod runs (its image, here): the run fails at launch
+    // and says what the policy allows.
+    let jobs_before = double.jobs().len();
+    let image = json!({ "container_config": { "image": "attacker.example/x:1" } });
+    let run_id = server.launch(json!({
+        "location": "numbers",
+        "job": "process_numbers",
+        "tags": { "weft/k8s": image.to_string() },
+    }));
+    let run = server.wait(&run_id);
+    assert_eq!(run["status"], "FAILURE", "{run}");
+    let events = server.events(&run_id);
+    let failure = events.iter().find(|e| e["type"] == "RUN_FAILURE").unwrap();
+    assert!(
+        failure["message"]
+            .as_str()
+            .unwrap()
+            .contains("a weft/k8s tag may not set container_config.image"),
+        "{failure}"
+    );
+    assert_eq!(double.jobs().len(), jobs_before, "{:?}", double.jobs());
 
     // A tag Kubernetes cannot take fails the run and says why.
     let run_id = server.launch(json!({
@@ -381,184 +403,6 @@ fn the_queue_executor_spreads_steps_over_workers_and_survives_a_dead_one(backend
 }
 
 /// The run config of the `k8s_job` plugin's one op.
-fn external_job(config: serde_json::Value) -> serde_json::Value {
+pub(super) fn external_job(config: serde_json::Value) -> serde_json::Value {
     json!({ "ops": { "k8s_job": { "config": config } } })
-}
-
-fn an_op_runs_an_external_job_whose_log_is_the_steps(backend: Backend) {
-    let Some((home, double, kubeconfig)) = cluster(backend, "k8s-job") else {
-        return;
-    };
-    home.add_config(
-        "locations:\n  \
-           k8s_job: { k8s_jobs: true, env: [LOCATION_SECRET] }\n",
-    );
-    let secret = std::path::Path::new("granted-value");
-    let env = [
-        ("KUBECONFIG", kubeconfig.as_path()),
-        ("LOCATION_SECRET", secret),
-    ];
-    let server = Server::start_with_env(&home, &[], &env);
-    let plugin = rust_guest_bytes("k8s_job");
-    server.upload("k8s_job", &plugin);
-    let tag = json!({ "container_config": { "resources": { "limits": { "memory": "512Mi" } } } });
-    let script = "echo \"hello from the job: $GREETING $LOCATION_SECRET\"; echo second line";
-    let run_id = server.launch(json!({
-        "location": "k8s_job",
-        "job": "run_k8s_job",
-        "config": external_job(json!({
-            "image": "busybox:1.36",
-            "command": ["sh", "-c", script],
-            "env": { "GREETING": "hi" },
-            "timeout_seconds": 60,
-        })),
-        "tags": { "weft/k8s": tag.to_string() },
-    }));
-    let run = server.wait(&run_id);
-    assert_eq!(run["status"], "SUCCESS", "{run}");
-    let events = server.events(&run_id);
-    let job_name = output_of(&events, "k8s_job");
-    let job_name = job_name.as_str().unwrap();
-    assert!(job_name.starts_with("weft-job-"), "{job_name}");
-
-    // The Job's log is the step's stdout, as the step's pod saw it.
-    let logs = server.get(&format!("/runs/{run_id}/logs/k8s_job"));
-    let stdout = logs["stdout"].as_str().unwrap();
-    assert!(
-        stdout.contains("hello from the job: hi granted-value\nsecond line\n"),
-        "{logs}"
-    );
-    let said = events.iter().any(|e| {
-        e["message"].as_str().is_some_and(|m| {
-            m.contains(&format!(
-                "Kubernetes Job {job_name} (busybox:1.36) succeeded"
-            ))
-        })
-    });
-    assert!(said, "no log line of the Job's end: {events:?}");
-
-    // The Job was started from the step's pod, and its pod inherits where the step runs
-    // (node selector, requests, the step's tag) but nothing that is Weft's own.
-    let pods = double.pods();
-    let external = pods
-        .iter()
-        .find(|p| p.job.as_deref() == Some(job_name))
-        .unwrap();
-    let step_pod = pods
-        .iter()
-        .find(|p| args_of(&double, &p.name).first().map(String::as_str) == Some("step"))
-        .unwrap();
-    assert_eq!(step_pod.exit_code, Some(0), "{pods:?}");
-    // The location's granted value reached the step's pod by reference to a Secret Weft
-    // made: the Job's spec does not carry it.
-    let step_spec = serde_json::to_value(double.pod("weft", &step_pod.name).unwrap()).unwrap();
-    let granted = step_spec["spec"]["containers"][0]["env"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["name"] == "LOCATION_SECRET")
-        .unwrap()
-        .clone();
-    assert!(granted.get("value").is_none(), "{granted}");
-    let from = granted["valueFrom"]["secretKeyRef"]["name"]
-        .as_str()
-        .unwrap();
-    assert!(from.starts_with("weft-env-"), "{granted}");
-    assert!(
-        !step_spec.to_string().contains("granted-value"),
-        "the value is in the pod's spec: {step_spec}"
-    );
-    let pod = serde_json::to_value(double.pod("weft", &external.name).unwrap()).unwrap();
-    let c = &pod["spec"]["containers"][0];
-    assert_eq!(c["image"], "busybox:1.36");
-    assert_eq!(c["resources"]["requests"]["cpu"], "250m");
-    assert_eq!(c["resources"]["limits"]["memory"], "512Mi");
-    let env: Vec<String> = c["env"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["name"].as_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(env, ["LOCATION_SECRET", "GREETING"], "{c}");
-    assert_eq!(pod["spec"]["nodeSelector"]["pool"], "batch");
-    // Not the instance's `weft-runs`: the namespace's default account, as the API server
-    // fills it in.
-    assert_eq!(pod["spec"]["serviceAccountName"], "default");
-    assert_eq!(pod["metadata"]["labels"]["weft/external-job"], "true");
-    assert_eq!(pod["metadata"]["labels"]["weft/step-key"], "k8s_job");
-
-    // A Job that exits non-zero fails the step with its exit code and the end of its log.
-    let failing = server.launch(json!({
-        "location": "k8s_job",
-        "job": "run_k8s_job",
-        "config": external_job(json!({
-            "image": "busybox:1.36",
-            "command": ["sh", "-c", "echo about to fail; exit 3"],
-        })),
-    }));
-    assert_eq!(server.wait(&failing)["status"], "FAILURE");
-    let failure = server
-        .events(&failing)
-        .into_iter()
-        .find(|e| e["type"] == "STEP_FAILURE")
-        .unwrap();
-    let message = failure["message"].as_str().unwrap();
-    assert!(message.contains("exited with code 3"), "{failure}");
-    assert!(message.contains("about to fail"), "{failure}");
-
-    // A Job still running when its time is up is deleted, and fails the step.
-    let slow = server.launch(json!({
-        "location": "k8s_job",
-        "job": "run_k8s_job",
-        "config": external_job(json!({
-            "image": "busybox:1.36",
-            "command": ["sh", "-c", "echo started; sleep 60"],
-            "timeout_seconds": 1,
-        })),
-    }));
-    assert_eq!(server.wait(&slow)["status"], "FAILURE");
-    let failure = server
-        .events(&slow)
-        .into_iter()
-        .find(|e| e["type"] == "STEP_FAILURE")
-        .unwrap();
-    let message = failure["message"].as_str().unwrap();
-    assert!(
-        message.contains("still running after 1s, and was deleted"),
-        "{failure}"
-    );
-    assert!(message.contains("started"), "{failure}");
-    let slow_job = message
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .trim_end_matches(':');
-    assert!(
-        double
-            .jobs()
-            .iter()
-            .all(|j| j.metadata.name.as_deref() != Some(slow_job)),
-        "{slow_job} is still there"
-    );
-
-    // A location without the grant is refused before anything reaches the cluster.
-    server.upload("ungranted", &plugin);
-    let jobs_before = double.jobs().len();
-    let refused = server.launch(json!({
-        "location": "ungranted",
-        "job": "run_k8s_job",
-        "config": external_job(json!({ "image": "busybox:1.36", "command": ["true"] })),
-    }));
-    assert_eq!(server.wait(&refused)["status"], "FAILURE");
-    let failure = server
-        .events(&refused)
-        .into_iter()
-        .find(|e| e["type"] == "STEP_FAILURE")
-        .unwrap();
-    assert!(
-        failure.to_string().contains("not granted Kubernetes Jobs"),
-        "{failure}"
-    );
-    // Only the refused run's own run and step Jobs were created.
-    assert_eq!(double.jobs().len(), jobs_before + 2, "{:?}", double.jobs());
 }

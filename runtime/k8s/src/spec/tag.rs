@@ -170,7 +170,7 @@ fn camel_case_keys(value: &Value, parent: Option<&str>) -> Value {
     }
 }
 
-fn camel(key: &str) -> String {
+pub(super) fn camel(key: &str) -> String {
     let mut out = String::with_capacity(key.len());
     let mut upper = false;
     for c in key.chars() {

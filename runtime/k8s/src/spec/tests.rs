@@ -125,11 +125,8 @@ fn an_external_job_inherits_where_not_what_weft_pods_run_with() {
         image: "busybox:1.36".into(),
         command: vec!["sh".into(), "-c".into()],
         args: vec!["echo hi".into()],
-        env: vec![
-            ("GRANTED".into(), "1".into()),
-            ("MODE".into(), "step".into()),
-            ("MODE".into(), "job".into()),
-        ],
+        granted: vec![("GRANTED".into(), "1".into()), ("MODE".into(), "2".into())],
+        env: vec![("MODE".into(), "job".into())],
         resources: None,
         tags: vec![step_tag, own],
     };
@@ -144,12 +141,20 @@ fn an_external_job_inherits_where_not_what_weft_pods_run_with() {
         .env
         .iter()
         .flatten()
-        .map(|e| format!("{}={}", e.name, e.value.as_deref().unwrap_or("")))
+        .map(|e| {
+            let from = e
+                .value_from
+                .as_ref()
+                .and_then(|f| f.secret_key_ref.as_ref());
+            let secret = from.map(|s| s.name.as_str()).unwrap_or("");
+            let value = e.value.as_deref().unwrap_or("");
+            format!("{}={value}{}", e.name, &secret[..secret.len().min(9)])
+        })
         .collect();
     assert_eq!(
         env,
-        ["GRANTED=1", "MODE=job"],
-        "no WEFT_HOME, no instance env"
+        ["GRANTED=weft-env-", "MODE=job"],
+        "no WEFT_HOME, no instance env; granted values by reference"
     );
     assert!(c.env_from.is_none(), "the instance's Secrets are Weft's");
     let resources = c.resources.as_ref().expect("resources");
@@ -240,4 +245,134 @@ fn names_are_valid_and_distinct() {
     assert!(a.len() <= 63 && run_job_name("0193-x").len() <= 63);
     assert_eq!(label_value("fan.out[2]"), "fan.out_2");
     assert_eq!(label_value(&"x".repeat(80)).len(), 63);
+}
+
+/// A tag that sets `field` of `part` to `value`.
+fn tag_setting(part: &str, field: &str, value: serde_json::Value) -> K8sTag {
+    let tag = serde_json::json!({ part: { field: value } });
+    K8sTag::parse(&tag.to_string()).expect("tag")
+}
+
+#[test]
+fn a_tag_may_not_change_what_a_pod_runs_or_its_rights() {
+    let refused = [
+        (
+            "container_config",
+            "image",
+            serde_json::json!("evil:latest"),
+        ),
+        ("container_config", "command", serde_json::json!(["sh"])),
+        (
+            "container_config",
+            "env_from",
+            serde_json::json!([{"secretRef": {"name": "weft-db"}}]),
+        ),
+        (
+            "container_config",
+            "security_context",
+            serde_json::json!({"privileged": true}),
+        ),
+        (
+            "pod_spec_config",
+            "service_account_name",
+            serde_json::json!("admin"),
+        ),
+        ("pod_spec_config", "host_network", serde_json::json!(true)),
+        (
+            "pod_spec_config",
+            "volumes",
+            serde_json::json!([{"name": "h", "hostPath": {"path": "/"}}]),
+        ),
+        ("job_spec_config", "template", serde_json::json!({})),
+    ];
+    for (part, field, value) in refused {
+        let workload = Workload {
+            tags: vec![tag_setting(part, field, value)],
+            ..workload(None)
+        };
+        let err = job(&config(), &workload).expect_err(field);
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("may not set {part}.{field}")),
+            "{text}"
+        );
+        assert!(text.contains("k8s.guest_overrides"), "{text}");
+        let external = ExternalWorkload {
+            image: "busybox:1.36".into(),
+            tags: workload.tags.clone(),
+            ..ExternalWorkload::default()
+        };
+        assert!(
+            external_job(&config(), &external).is_err(),
+            "{part}.{field}"
+        );
+    }
+    // Environment: values it names, not Secrets, nor the instance's own variables.
+    for env in [
+        serde_json::json!([{"name": "X", "valueFrom": {"secretKeyRef": {"name": "weft-db", "key": "url"}}}]),
+        serde_json::json!([{"name": "WEFT_TOKEN", "value": "mine"}]),
+        serde_json::json!([{"name": "SECRET_TOKEN", "value": "mine"}]),
+        serde_json::json!({"X": "1"}),
+    ] {
+        let workload = Workload {
+            tags: vec![tag_setting("container_config", "env", env.clone())],
+            ..workload(None)
+        };
+        let err = job(&config(), &workload).expect_err("env");
+        assert!(err.to_string().contains("env"), "{env}: {err}");
+    }
+}
+
+#[test]
+fn the_policy_widens_by_naming_fields_and_grants_external_jobs_weft_s_own() {
+    let mut config = config();
+    config.guest_overrides = serde_yaml_ng::from_str(
+        "allow: [pod_spec_config.priority_class_name, container_config.*]\n\
+         external_jobs: { service_account: true, instance_env: true }\n",
+    )
+    .expect("policy");
+    let tag = tag_setting(
+        "pod_spec_config",
+        "priorityClassName",
+        serde_json::json!("high"),
+    );
+    let image = tag_setting("container_config", "image", serde_json::json!("mine:1"));
+    let job = job(
+        &config,
+        &Workload {
+            tags: vec![tag, image],
+            ..workload(None)
+        },
+    )
+    .expect("job");
+    assert_eq!(container(&job).image.as_deref(), Some("mine:1"));
+    let selector = tag_setting("pod_spec_config", "node_selector", serde_json::json!({}));
+    let workload = Workload {
+        tags: vec![selector],
+        ..workload(None)
+    };
+    assert!(
+        job_refused(&config, &workload),
+        "the list replaces the default"
+    );
+
+    let external = ExternalWorkload {
+        image: "busybox:1.36".into(),
+        ..ExternalWorkload::default()
+    };
+    let job = external_job(&config, &external).expect("job");
+    let pod = job
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.spec.as_ref())
+        .expect("pod");
+    assert_eq!(pod.service_account_name.as_deref(), Some("weft"));
+    let c = container(&job);
+    assert!(c.env_from.is_some(), "the instance's Secrets, as granted");
+    let env: Vec<_> = c.env.iter().flatten().map(|e| e.name.as_str()).collect();
+    assert_eq!(env, ["WEFT_LOG", "WEFT_TOKEN"]);
+}
+
+fn job_refused(config: &PodConfig, workload: &Workload) -> bool {
+    matches!(job(config, workload), Err(K8sError::Refused(_)))
 }
