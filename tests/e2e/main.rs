@@ -14,6 +14,7 @@ mod kubernetes;
 mod layers;
 mod network;
 mod numbers;
+mod outage;
 mod polyglot;
 mod processes;
 mod run_status;

@@ -34,9 +34,10 @@ pub trait EventSink: Sync {
 }
 
 enum Message {
-    /// Events, and the bytes they hold of the queue's room.
-    Events(Vec<Event>, usize),
-    Flush(oneshot::Sender<Result<(), FlushError>>),
+    /// Events; the room they hold of the queue is their [`weight`].
+    Events(Vec<Event>),
+    /// A flush of one run's events (`Some`) or of all.
+    Flush(Option<String>, oneshot::Sender<Result<(), FlushError>>),
     /// Nothing came for a while: the writer tries its pending events again.
     Retry,
 }
@@ -150,19 +151,32 @@ impl EventWriter {
         let bytes = weight(&events);
         self.backlog.take(bytes, wait);
         // The receiver lives as long as any sender: the task ends only after every handle.
-        if self.tx.send(Message::Events(events, bytes)).is_err() {
+        if self.tx.send(Message::Events(events)).is_err() {
             self.backlog.release(bytes);
         }
     }
 
-    /// Waits until every event sent before this call is written (or failed for good).
+    /// Waits until every event sent before this call is written (or failed for good); on
+    /// failure, hands back every run's events still unwritten.
     pub async fn flush(&self) -> Result<(), FlushError> {
+        self.flush_for(None).await
+    }
+
+    /// Waits until every event sent before this call is written (or failed for good); on
+    /// failure, hands back run `run_id`'s events still unwritten, and only those.
+    pub async fn flush_run(&self, run_id: &str) -> Result<(), FlushError> {
+        self.flush_for(Some(run_id.to_owned())).await
+    }
+
+    async fn flush_for(&self, run_id: Option<String>) -> Result<(), FlushError> {
         let (done, wait) = oneshot::channel();
         let gone = || FlushError {
             error: "the event writer stopped".into(),
             unwritten: Vec::new(),
         };
-        self.tx.send(Message::Flush(done)).map_err(|_| gone())?;
+        self.tx
+            .send(Message::Flush(run_id, done))
+            .map_err(|_| gone())?;
         self.flushing.notify_one();
         wait.await.map_err(|_| gone())?
     }
@@ -181,7 +195,6 @@ async fn run<S: RunStorage>(
     backlog: Arc<Backlog>,
 ) {
     let mut pending: Vec<Event> = Vec::new();
-    let mut pending_bytes = 0;
     let mut waiters = Vec::new();
     loop {
         // Events that could not be written are tried again, even if nothing else comes:
@@ -207,51 +220,91 @@ async fn run<S: RunStorage>(
         let mut next = Some(first);
         while let Some(message) = next {
             match message {
-                Message::Events(mut events, bytes) => {
-                    pending.append(&mut events);
-                    pending_bytes += bytes;
-                }
-                Message::Flush(done) => waiters.push(done),
+                // The room they hold is given back by weight when they leave `pending`.
+                Message::Events(mut events) => pending.append(&mut events),
+                Message::Flush(run, done) => waiters.push((run, done)),
                 Message::Retry => {}
             }
             next = rx.try_recv().ok();
         }
-        let mut result = Ok(());
-        if !pending.is_empty() {
-            for attempt in 1..=ATTEMPTS {
-                match storage.append(&pending).await {
-                    Ok(()) => {
-                        pending.clear();
-                        backlog.release(std::mem::take(&mut pending_bytes));
-                        result = Ok(());
-                        break;
+        let error = write(storage.as_ref(), &mut pending, &backlog).await;
+        for (run, done) in waiters.drain(..) {
+            let reply = match &error {
+                None => Ok(()),
+                Some(error) => {
+                    let (unwritten, kept) = std::mem::take(&mut pending)
+                        .into_iter()
+                        .partition(|e: &Event| run.as_ref().is_none_or(|r| *r == e.run_id));
+                    pending = kept;
+                    backlog.release(weight(&unwritten));
+                    if unwritten.is_empty() {
+                        Ok(())
+                    } else {
+                        Err(FlushError {
+                            error: error.clone(),
+                            unwritten,
+                        })
                     }
-                    Err(e) => {
-                        tracing::warn!(
-                            attempt,
-                            events = pending.len(),
-                            "writing events failed: {e}"
-                        );
-                        result = Err(e.to_string());
-                        if attempt < ATTEMPTS {
-                            tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
-                        }
-                    }
-                }
-            }
-        }
-        for done in waiters.drain(..) {
-            let reply = match &result {
-                Ok(()) => Ok(()),
-                Err(error) => {
-                    backlog.release(std::mem::take(&mut pending_bytes));
-                    Err(FlushError {
-                        error: error.clone(),
-                        unwritten: std::mem::take(&mut pending),
-                    })
                 }
             };
             let _ = done.send(reply);
         }
     }
+}
+
+/// Writes `pending`, trying again a few times; a batch of several runs that still fails is
+/// tried run by run. What was written leaves `pending` (its room given back); returns the
+/// last error if anything is left.
+async fn write<S: RunStorage>(
+    storage: &S,
+    pending: &mut Vec<Event>,
+    backlog: &Backlog,
+) -> Option<String> {
+    if pending.is_empty() {
+        return None;
+    }
+    let mut error = String::new();
+    for attempt in 1..=ATTEMPTS {
+        match storage.append(pending).await {
+            Ok(()) => {
+                backlog.release(weight(pending));
+                pending.clear();
+                return None;
+            }
+            Err(e) => {
+                tracing::warn!(
+                    attempt,
+                    events = pending.len(),
+                    "writing events failed: {e}"
+                );
+                error = e.to_string();
+                if attempt < ATTEMPTS {
+                    tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
+                }
+            }
+        }
+    }
+    let mut runs: Vec<String> = pending.iter().map(|e| e.run_id.clone()).collect();
+    runs.dedup();
+    if runs.len() > 1 {
+        runs.sort();
+        runs.dedup();
+        for run in runs {
+            let (own, rest): (Vec<Event>, Vec<Event>) = std::mem::take(pending)
+                .into_iter()
+                .partition(|e| e.run_id == run);
+            *pending = rest;
+            match storage.append(&own).await {
+                Ok(()) => backlog.release(weight(&own)),
+                Err(e) => {
+                    error = e.to_string();
+                    // Back in place: a run's events keep their order.
+                    let mut own = own;
+                    own.append(pending);
+                    *pending = own;
+                }
+            }
+        }
+    }
+    (!pending.is_empty()).then_some(error)
 }

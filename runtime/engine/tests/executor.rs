@@ -1,28 +1,23 @@
 //! The executors against a step runner written in plain Rust (no wasm): values flow along
 //! the graph, failures skip what is downstream, retries follow the policy, and the parallel
-//! executor agrees with the in-process one. Also the event writer when storage fails.
+//! executor agrees with the in-process one.
 
 #![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
 
 use std::collections::BTreeMap;
-use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use weft_core::config::RunConfig;
 use weft_core::defs::{
     Backoff, Definitions, InputBinding, IoDef, JobDef, NodeDef, OpDef, OutputRef, RetryPolicy,
     StepTarget, Value,
 };
-use weft_core::events::{Event, EventKind, FailureKind, LogLevel, RunStatus};
+use weft_core::events::{Event, EventKind, FailureKind, RunStatus};
 use weft_core::plan::plan_job;
-use weft_core::ports::{
-    InputArg, RunStorage, StepAttempt, StepFailure, StepOutput, StepRequest, StepRunner,
-    StorageError,
-};
-use weft_core::run::{RunFilter, RunRecord};
+use weft_core::ports::{InputArg, StepAttempt, StepFailure, StepOutput, StepRequest, StepRunner};
 use weft_engine::executor::{Executor, ExecutorKind, RunOutcome, RunSpec};
 use weft_engine::io::{FsComputeLogs, InMemoryIoManager};
-use weft_engine::writer::{EventSink, EventWriter};
+use weft_engine::writer::EventSink;
 
 /// Ops: `one` → 1; `inc(x)` → x + 1; `sum(values: fan-in)`; `boom` fails (not retryable);
 /// `flaky` fails (retryable) on attempts 1 and 2; `mute` returns no output.
@@ -355,106 +350,4 @@ fn a_missing_output_fails_the_step() {
             "did not return its output \"result\"".to_owned()
         )]
     );
-}
-
-/// Storage that refuses writes while `down` is set, and keeps what it accepted.
-#[derive(Default)]
-struct Flaky {
-    down: AtomicBool,
-    written: Mutex<Vec<Event>>,
-}
-
-impl RunStorage for Flaky {
-    async fn create_run(&self, _: &RunRecord) -> Result<(), StorageError> {
-        Ok(())
-    }
-
-    async fn append(&self, events: &[Event]) -> Result<(), StorageError> {
-        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
-            return Err(StorageError("database is gone".into()));
-        }
-        self.written.lock().unwrap().extend_from_slice(events);
-        Ok(())
-    }
-
-    async fn run(&self, _: &str) -> Result<Option<RunRecord>, StorageError> {
-        Ok(None)
-    }
-
-    async fn runs(&self, _: &RunFilter) -> Result<Vec<RunRecord>, StorageError> {
-        Ok(vec![])
-    }
-
-    async fn events(&self, _: &str, _: i64, _: u32) -> Result<Vec<(i64, Event)>, StorageError> {
-        Ok(vec![])
-    }
-}
-
-fn event(n: i64) -> Event {
-    Event {
-        run_id: "r".into(),
-        step_key: None,
-        timestamp_ms: n,
-        kind: EventKind::RunStart,
-    }
-}
-
-#[tokio::test]
-async fn the_writer_hands_back_what_storage_would_not_take() {
-    let storage = Arc::new(Flaky::default());
-    let writer = EventWriter::spawn(storage.clone());
-    writer.emit(vec![event(1), event(2)]);
-    writer.flush().await.unwrap();
-    assert_eq!(storage.written.lock().unwrap().len(), 2);
-
-    storage
-        .down
-        .store(true, std::sync::atomic::Ordering::SeqCst);
-    writer.emit(vec![event(3)]);
-    let err = writer.flush().await.unwrap_err();
-    assert_eq!(err.error, "database is gone");
-    assert_eq!(err.unwritten, [event(3)], "nothing lost");
-    assert_eq!(storage.written.lock().unwrap().len(), 2);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_flood_waits_for_room_while_storage_is_down_and_loses_nothing() {
-    let storage = Arc::new(Flaky::default());
-    storage
-        .down
-        .store(true, std::sync::atomic::Ordering::SeqCst);
-    let writer = EventWriter::spawn(storage.clone());
-    let sent = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    // 128 step attempts of 1 MiB of log each: twice what the queue holds.
-    let line = |n: i64| Event {
-        kind: EventKind::Log {
-            level: LogLevel::Info,
-            message: "x".repeat(1 << 20),
-            fields: Default::default(),
-        },
-        ..event(n)
-    };
-    let flood = {
-        let (writer, sent) = (writer.clone(), sent.clone());
-        std::thread::spawn(move || {
-            for n in 0..128 {
-                writer.emit(vec![line(n)]);
-                sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            }
-        })
-    };
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    let queued = sent.load(std::sync::atomic::Ordering::SeqCst);
-    assert!(
-        (60..=64).contains(&queued),
-        "{queued} sent while nothing could be written"
-    );
-    storage
-        .down
-        .store(false, std::sync::atomic::Ordering::SeqCst);
-    tokio::task::spawn_blocking(move || flood.join().unwrap())
-        .await
-        .unwrap();
-    writer.flush().await.unwrap();
-    assert_eq!(storage.written.lock().unwrap().len(), 128);
 }

@@ -88,12 +88,16 @@ impl Instance {
     }
 
     /// Opens the instance's database: `database_url` in weft.yaml (or `WEFT_DATABASE_URL`),
-    /// else SQLite at `$WEFT_HOME/weft.db`.
+    /// else SQLite at `$WEFT_HOME/weft.db`; and stores there the events saved under the
+    /// home while it was out of reach.
     pub async fn open_store(&self) -> Result<Store, Error> {
         let store = match self.database_url() {
             Some(url) => Store::connect(&url).await?,
             None => Store::open_sqlite(&self.db_path()).await?,
         };
+        crate::replay_unsaved(&self.unsaved_dir(), &store)
+            .await
+            .report();
         Ok(store)
     }
 

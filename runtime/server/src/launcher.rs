@@ -141,7 +141,7 @@ impl Launcher {
         let outcome = launch::execute(prepared, &refs, &services);
         // The run counts as here until its events are stored: a process waiting for its
         // runs (`weft daemon --once`) must not exit before that.
-        let flushed = self.runtime.block_on(self.writer.flush());
+        let flushed = self.runtime.block_on(self.writer.flush_run(run_id));
         self.forget(run_id);
         match flushed {
             Ok(()) => tracing::info!("run {run_id} ended {}", outcome.status),
@@ -168,12 +168,21 @@ impl Launcher {
                 timestamp_ms: now_ms(),
                 kind: EventKind::RunFailure { message },
             }]);
-            let _ = self.runtime.block_on(self.writer.flush());
+            if let Err(e) = self.runtime.block_on(self.writer.flush_run(run_id)) {
+                let saved = crate::save_unwritten(&self.unsaved_dir, run_id, &e.unwritten);
+                tracing::error!("run {run_id}: its failure could not be stored: {e}; {saved}");
+            }
         };
         let outcome = self
             .runtime
-            .block_on(self.writer.flush())
-            .map_err(|e| format!("storing the run's events before it starts: {}", e.error))
+            .block_on(self.writer.flush_run(run_id))
+            .map_err(|e| {
+                let saved = crate::save_unwritten(&self.unsaved_dir, run_id, &e.unwritten);
+                format!(
+                    "storing the run's events before it starts: {}; {saved}",
+                    e.error
+                )
+            })
             .and_then(|()| execute());
         match outcome {
             Err(message) => fail(message),
@@ -236,10 +245,21 @@ impl Launcher {
         self.in_flight.lock().is_ok_and(|m| m.contains_key(run_id))
     }
 
-    /// Writes `events` through the server's event writer and waits until they are stored.
+    /// Writes `events` through the server's event writer and waits until they are stored;
+    /// those the database would not take are saved under the home for the next start.
     pub async fn record(&self, events: Vec<Event>) -> Result<(), String> {
+        let mut runs: Vec<String> = events.iter().map(|e| e.run_id.clone()).collect();
+        runs.sort();
+        runs.dedup();
         self.writer.emit_now(events);
-        self.writer.flush().await.map_err(|e| e.to_string())
+        let mut result = Ok(());
+        for run_id in runs {
+            if let Err(e) = self.writer.flush_run(&run_id).await {
+                let saved = crate::save_unwritten(&self.unsaved_dir, &run_id, &e.unwritten);
+                result = Err(format!("{e}; {saved}"));
+            }
+        }
+        result
     }
 }
 
@@ -257,6 +277,13 @@ async fn watch(launcher: std::sync::Weak<Launcher>) {
             Err(_) => return,
         };
         beat = (beat + 1) % HEARTBEAT_EVERY;
+        // Events saved while the database was out of reach go in once it is back (before
+        // run monitoring, minutes away, would take their runs for lost).
+        if beat == 0 && launcher.unsaved_dir.exists() {
+            crate::replay_unsaved(&launcher.unsaved_dir, &launcher.store)
+                .await
+                .report();
+        }
         if beat == 0
             && !ids.is_empty()
             && let Err(e) = launcher.store.heartbeat(&ids, now_ms()).await

@@ -30,11 +30,13 @@ pub mod step_process;
 pub mod step_queue;
 #[cfg(test)]
 mod tests;
+mod unsaved;
 pub mod worker;
 
 pub use error::{Error, ErrorKind};
 pub use instance::{ChosenIoManager, Instance};
 pub use services::Services;
+pub use unsaved::{Replayed, replay_unsaved, save_unwritten};
 
 /// Resolves on Ctrl-C or SIGTERM.
 pub async fn shutdown() {
@@ -75,18 +77,4 @@ pub fn off_runtime<R: Send>(f: impl FnOnce() -> R + Send) -> R {
         Ok(r) => r,
         Err(panic) => std::panic::resume_unwind(panic),
     })
-}
-
-/// Keeps events the database would not take in `dir/<run id>.jsonl`, and says where.
-pub fn save_unwritten(dir: &std::path::Path, run_id: &str, events: &[weft_core::Event]) -> String {
-    let path = dir.join(format!("{run_id}.jsonl"));
-    let text: String = events
-        .iter()
-        .filter_map(|e| serde_json::to_string(e).ok())
-        .map(|l| l + "\n")
-        .collect();
-    match std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&path, text)) {
-        Ok(()) => format!("{} events saved to {}", events.len(), path.display()),
-        Err(e) => format!("and saving them to {} failed too: {e}", path.display()),
-    }
 }

@@ -3,6 +3,8 @@
 //! [`fresh_postgres_database`] creates an empty database with a unique name on a server
 //! where the user may `CREATE DATABASE` (tests read its URL from `WEFT_TEST_POSTGRES_URL`;
 //! `tests/pg.sh` starts such a server), and [`drop_postgres_database`] removes it.
+//! An [`Outage`] takes a database out of reach of the processes using it, and gives it
+//! back.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), weft_store::StoreError> {
@@ -19,6 +21,7 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{AssertSqlSafe, Connection};
 
 use crate::error::StoreError;
@@ -57,19 +60,7 @@ pub async fn fresh_postgres_database(base_url: &str) -> Result<String, StoreErro
 /// A database that is not there is fine.
 pub async fn drop_postgres_database(base_url: &str, database_url: &str) -> Result<(), StoreError> {
     let doing = || format!("dropping database {}", crate::redact_url(database_url));
-    let options =
-        PgConnectOptions::from_str(database_url).map_err(|e| StoreError::new(doing(), e))?;
-    let Some(name) = options.get_database().map(str::to_owned) else {
-        return Err(StoreError::data(doing(), "the URL names no database"));
-    };
-    if !name.starts_with("weft_test_")
-        || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-    {
-        return Err(StoreError::data(
-            doing(),
-            "only databases made by fresh_postgres_database are dropped",
-        ));
-    }
+    let name = test_database_name(database_url).map_err(|e| StoreError::data(doing(), e))?;
     let mut conn = admin(base_url, &doing()).await?;
     let dropped = sqlx::query(AssertSqlSafe(format!(
         "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
@@ -78,6 +69,100 @@ pub async fn drop_postgres_database(base_url: &str, database_url: &str) -> Resul
     .await;
     let _ = conn.close().await;
     dropped.map(drop).map_err(|e| StoreError::new(doing(), e))
+}
+
+/// A database taken out of reach of the processes that use it, as in an outage, until
+/// [`Outage::end`]: an SQLite file another connection holds locked for writing, or a
+/// PostgreSQL database (one [`fresh_postgres_database`] made on the server of
+/// `WEFT_TEST_POSTGRES_URL`) that refuses connections, those open closed.
+pub struct Outage(Held);
+
+enum Held {
+    Sqlite(SqliteConnection),
+    Postgres { base_url: String, name: String },
+}
+
+impl Outage {
+    /// Takes the database of `database_url` out of reach.
+    pub async fn begin(database_url: &str) -> Result<Outage, StoreError> {
+        let doing = || format!("taking {} out of reach", crate::redact_url(database_url));
+        if database_url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(database_url)
+                .map_err(|e| StoreError::new(doing(), e))?;
+            let mut conn = SqliteConnection::connect_with(&options)
+                .await
+                .map_err(|e| StoreError::new(doing(), e))?;
+            sqlx::query("BEGIN EXCLUSIVE")
+                .execute(&mut conn)
+                .await
+                .map_err(|e| StoreError::new(doing(), e))?;
+            return Ok(Outage(Held::Sqlite(conn)));
+        }
+        let base_url = std::env::var(POSTGRES_URL_VARIABLE).map_err(|_| {
+            StoreError::data(doing(), format!("{POSTGRES_URL_VARIABLE} is not set"))
+        })?;
+        let name = test_database_name(database_url).map_err(|e| StoreError::data(doing(), e))?;
+        let mut conn = admin(&base_url, &doing()).await?;
+        let mut refused = sqlx::query(AssertSqlSafe(format!(
+            "ALTER DATABASE {name} ALLOW_CONNECTIONS false"
+        )))
+        .execute(&mut conn)
+        .await
+        .map(drop);
+        if refused.is_ok() {
+            refused = sqlx::query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = $1 AND pid <> pg_backend_pid()",
+            )
+            .bind(&name)
+            .execute(&mut conn)
+            .await
+            .map(drop);
+        }
+        let _ = conn.close().await;
+        refused.map_err(|e| StoreError::new(doing(), e))?;
+        Ok(Outage(Held::Postgres { base_url, name }))
+    }
+
+    /// Gives the database back.
+    pub async fn end(self) -> Result<(), StoreError> {
+        match self.0 {
+            Held::Sqlite(mut conn) => {
+                let doing = || "unlocking the SQLite database".to_owned();
+                sqlx::query("ROLLBACK")
+                    .execute(&mut conn)
+                    .await
+                    .map_err(|e| StoreError::new(doing(), e))?;
+                conn.close().await.map_err(|e| StoreError::new(doing(), e))
+            }
+            Held::Postgres { base_url, name } => {
+                let doing = format!("letting connections into {name} again");
+                let mut conn = admin(&base_url, &doing).await?;
+                let allowed = sqlx::query(AssertSqlSafe(format!(
+                    "ALTER DATABASE {name} ALLOW_CONNECTIONS true"
+                )))
+                .execute(&mut conn)
+                .await;
+                let _ = conn.close().await;
+                allowed.map(drop).map_err(|e| StoreError::new(doing, e))
+            }
+        }
+    }
+}
+
+/// The name of the database of `database_url`, if [`fresh_postgres_database`] made it.
+fn test_database_name(database_url: &str) -> Result<String, String> {
+    let options = PgConnectOptions::from_str(database_url).map_err(|e| e.to_string())?;
+    let name = options
+        .get_database()
+        .ok_or("the URL names no database")?
+        .to_owned();
+    if !name.starts_with("weft_test_")
+        || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        return Err("only databases made by fresh_postgres_database are touched".into());
+    }
+    Ok(name)
 }
 
 /// A connection to the database of `base_url`, for creating and dropping others.

@@ -93,7 +93,7 @@ pub async fn run(
         steps: None,
     };
     let outcome = super::off_runtime(|| launch::execute(&prepared, &locations, &services));
-    if let Err(e) = writer.flush().await {
+    if let Err(e) = writer.flush_run(&run_id).await {
         let saved = super::save_unwritten(&instance.unsaved_dir(), &run_id, &e.unwritten);
         return Err(Failure::Failed(Some(anyhow!(
             "run {run_id} finished {} but its events could not be stored: {}; {saved}",
