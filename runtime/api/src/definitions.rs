@@ -230,6 +230,9 @@ pub(crate) async fn stop_sensor<S: ControlPlane>(
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TicksQuery {
+    /// The `timestamp_ms` of the last tick of the previous page.
+    #[serde(default)]
+    before_ms: Option<i64>,
     #[serde(default)]
     limit: Option<u32>,
 }
@@ -240,7 +243,13 @@ pub(crate) async fn ticks<S: ControlPlane>(
     Query(query): Query<TicksQuery>,
 ) -> Result<Response, ApiError> {
     let limit = query.limit.unwrap_or(50).clamp(1, 1000);
-    Ok(Json(state.service.ticks(&location, &name, limit).await?).into_response())
+    Ok(Json(
+        state
+            .service
+            .ticks(&location, &name, query.before_ms, limit)
+            .await?,
+    )
+    .into_response())
 }
 
 pub(crate) async fn assets<S: ControlPlane>(

@@ -22,6 +22,7 @@ mod drain;
 mod error;
 mod extract;
 mod guard;
+mod live;
 mod locations;
 mod openapi;
 mod runs;
@@ -54,6 +55,8 @@ pub struct Options {
     pub hosts: Vec<String>,
     /// The largest component an upload may carry, in bytes.
     pub max_upload_bytes: usize,
+    /// The most live event streams open at once (`live.rs`).
+    pub max_live_streams: usize,
 }
 
 impl Default for Options {
@@ -62,26 +65,32 @@ impl Default for Options {
             tokens: Vec::new(),
             hosts: Vec::new(),
             max_upload_bytes: 64 << 20,
+            max_live_streams: 256,
         }
     }
 }
 
-/// What every handler gets: the control plane.
+/// What every handler gets: the control plane, and the live streams open.
 pub(crate) struct AppState<S> {
     pub(crate) service: Arc<S>,
+    pub(crate) live: Arc<live::Live>,
 }
 
 impl<S> Clone for AppState<S> {
     fn clone(&self) -> Self {
         AppState {
             service: self.service.clone(),
+            live: self.live.clone(),
         }
     }
 }
 
 /// The whole application: API routes, the OpenAPI document and the UI.
 pub fn router<S: ControlPlane>(service: Arc<S>, options: Options) -> Router {
-    let state = AppState { service };
+    let state = AppState {
+        service,
+        live: live::Live::new(options.max_live_streams),
+    };
     let drain_limit = options.max_upload_bytes;
     let api = Router::new()
         .route(

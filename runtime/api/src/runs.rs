@@ -1,10 +1,11 @@
-//! `/api/runs`: launch a job or an asset selection, list runs with filters, read one run
-//! with a summary of its steps (for the Gantt chart), cancel, re-execute, page through its
-//! events or follow them live over server-sent events, and read a step's compute logs.
+//! `/api/runs`: launch a job or an asset selection, list runs with filters page by page
+//! (`before` the last run of the previous page), read one run with a summary of its steps
+//! (for the Gantt chart; from its step lifecycle events only), cancel, re-execute, page
+//! through its events or follow them live over server-sent events, and read a step's
+//! compute logs.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::convert::Infallible;
-use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
@@ -18,8 +19,9 @@ use weft_core::events::{Event, EventKind, RunStatus, StepCost};
 use weft_core::run::RunFilter;
 
 use crate::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorKind};
 use crate::extract::{Json as Body, Path, Query};
+use crate::live::{Progress, Subscription};
 use crate::service::{ControlPlane, LaunchRequest, Reexecute};
 
 /// The most runs one list returns.
@@ -27,9 +29,6 @@ const MAX_LIST: u32 = 1000;
 
 /// The most events one page returns.
 const MAX_PAGE: u32 = 1000;
-
-/// How often a live stream looks for new events.
-const POLL: Duration = Duration::from_millis(100);
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -43,6 +42,9 @@ pub(crate) struct ListQuery {
     /// `key=value`.
     #[serde(default)]
     tag: Option<String>,
+    /// The last run of the previous page: this page lists the runs after it.
+    #[serde(default)]
+    before: Option<String>,
     #[serde(default)]
     limit: Option<u32>,
 }
@@ -75,7 +77,8 @@ pub(crate) async fn list<S: ControlPlane>(
         job: query.job,
         location: query.location,
         tag,
-        limit: Some(query.limit.unwrap_or(100).min(MAX_LIST)),
+        before: query.before,
+        limit: Some(query.limit.unwrap_or(100).clamp(1, MAX_LIST)),
     };
     Ok(Json(state.service.runs(filter).await?).into_response())
 }
@@ -145,30 +148,12 @@ pub(crate) fn step_summaries<'e>(events: impl IntoIterator<Item = &'e Event>) ->
     order.into_iter().filter_map(|k| steps.remove(&k)).collect()
 }
 
-/// Every event of a run, page by page.
-async fn all_events<S: ControlPlane>(service: &S, run_id: &str) -> Result<Vec<Event>, ApiError> {
-    let mut events = Vec::new();
-    let mut after = 0;
-    loop {
-        let page = service.events(run_id, after, MAX_PAGE).await?;
-        let Some((last, _)) = page.last() else {
-            return Ok(events);
-        };
-        after = *last;
-        let full = page.len() as u32 == MAX_PAGE;
-        events.extend(page.into_iter().map(|(_, e)| e));
-        if !full {
-            return Ok(events);
-        }
-    }
-}
-
 pub(crate) async fn get<S: ControlPlane>(
     State(state): State<AppState<S>>,
     Path(run_id): Path<String>,
 ) -> Result<Response, ApiError> {
     let run = state.service.run(&run_id).await?;
-    let events = all_events(state.service.as_ref(), &run_id).await?;
+    let events = state.service.step_events(&run_id).await?;
     let mut value = serde_json::to_value(&run).map_err(|e| ApiError::internal(e.to_string()))?;
     if let Value::Object(map) = &mut value {
         let steps = serde_json::to_value(step_summaries(&events))
@@ -245,6 +230,10 @@ struct Follow<S> {
     run_id: String,
     after: i64,
     ready: VecDeque<(i64, Event)>,
+    /// Its run's progress, as the one poller publishes it (`live.rs`).
+    live: Subscription,
+    /// Nothing read yet: read at once rather than wait for the poller.
+    first: bool,
     done: bool,
 }
 
@@ -262,67 +251,60 @@ async fn next_item<S: ControlPlane>(mut follow: Follow<S>) -> Option<(SseEvent, 
         if follow.done {
             return None;
         }
-        let service = follow.state.service.clone();
-        match service.events(&follow.run_id, follow.after, MAX_PAGE).await {
-            Ok(page) if !page.is_empty() => {
-                follow.after = page.last().map_or(follow.after, |(id, _)| *id);
-                follow.ready.extend(page);
-                continue;
-            }
-            Ok(_) => {}
-            Err(e) => {
-                return Some((
-                    error_item(&e),
-                    Follow {
-                        done: true,
-                        ..follow
-                    },
-                ));
-            }
-        }
-        match service.run(&follow.run_id).await {
-            // The run's last event and its final status are written in one transaction,
-            // so a finished run has no events left to come once a read after it finds none.
-            Ok(run) if run.status.is_finished() => {
-                match service.events(&follow.run_id, follow.after, MAX_PAGE).await {
-                    Ok(page) if !page.is_empty() => {
-                        follow.after = page.last().map_or(follow.after, |(id, _)| *id);
-                        follow.ready.extend(page);
-                        continue;
-                    }
-                    Ok(_) => {
-                        let item = SseEvent::default()
-                            .event("end")
-                            .data(json!({ "status": run.status }).to_string());
-                        return Some((
-                            item,
-                            Follow {
-                                done: true,
-                                ..follow
-                            },
-                        ));
-                    }
-                    Err(e) => {
-                        return Some((
-                            error_item(&e),
-                            Follow {
-                                done: true,
-                                ..follow
-                            },
-                        ));
+        let seen = *follow.live.progress.borrow_and_update();
+        if follow.first || seen.is_some_and(|p| p.last_event_id > follow.after) {
+            follow.first = false;
+            let service = follow.state.service.clone();
+            match service.events(&follow.run_id, follow.after, MAX_PAGE).await {
+                Ok(page) if !page.is_empty() => {
+                    follow.after = page.last().map_or(follow.after, |(id, _)| *id);
+                    follow.ready.extend(page);
+                    continue;
+                }
+                Ok(_) => {
+                    if let Some(p) = seen {
+                        follow.after = follow.after.max(p.last_event_id);
                     }
                 }
+                Err(e) => {
+                    return Some((
+                        error_item(&e),
+                        Follow {
+                            done: true,
+                            ..follow
+                        },
+                    ));
+                }
             }
-            Ok(_) => tokio::time::sleep(POLL).await,
-            Err(e) => {
-                return Some((
-                    error_item(&e),
-                    Follow {
-                        done: true,
-                        ..follow
-                    },
-                ));
-            }
+        }
+        // The run's last event and its final status are stored together: once it is
+        // finished and its last event sent, nothing more comes.
+        if let Some(Progress {
+            last_event_id,
+            finished: Some(status),
+        }) = seen
+            && last_event_id <= follow.after
+        {
+            let item = SseEvent::default()
+                .event("end")
+                .data(json!({ "status": status }).to_string());
+            return Some((
+                item,
+                Follow {
+                    done: true,
+                    ..follow
+                },
+            ));
+        }
+        if follow.live.progress.changed().await.is_err() {
+            let gone = ApiError::new(ErrorKind::Unavailable, "the server stopped following runs");
+            return Some((
+                error_item(&gone),
+                Follow {
+                    done: true,
+                    ..follow
+                },
+            ));
         }
     }
 }
@@ -347,6 +329,7 @@ pub(crate) async fn stream<S: ControlPlane>(
     headers: axum::http::HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     state.service.run(&run_id).await?;
+    let live = state.live.follow(&state.service, &run_id)?;
     // A browser reconnecting sends the id of the last event it saw.
     let resume = headers
         .get("last-event-id")
@@ -357,6 +340,8 @@ pub(crate) async fn stream<S: ControlPlane>(
         run_id,
         after: resume.or(query.after).unwrap_or(0),
         ready: VecDeque::new(),
+        live,
+        first: true,
         done: false,
     };
     let items = futures_util::stream::unfold(follow, next_item);

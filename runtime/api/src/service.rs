@@ -180,6 +180,20 @@ pub trait ControlPlane: Send + Sync + 'static {
         how: Reexecute,
     ) -> impl Future<Output = Result<String, ApiError>> + Send;
 
+    /// The events of a run that say how its steps went (starts, retries, ends, skips), in
+    /// order: not its logs.
+    fn step_events(
+        &self,
+        run_id: &str,
+    ) -> impl Future<Output = Result<Vec<Event>, ApiError>> + Send;
+
+    /// How far each of `run_ids` (that exists) has come: its status and the id of its last
+    /// event, read together (what live streams poll).
+    fn progress(
+        &self,
+        run_ids: &[String],
+    ) -> impl Future<Output = Result<Vec<(String, RunStatus, i64)>, ApiError>> + Send;
+
     /// Up to `limit` events of a run after storage id `after`, with their ids.
     fn events(
         &self,
@@ -203,11 +217,13 @@ pub trait ControlPlane: Send + Sync + 'static {
         running: bool,
     ) -> impl Future<Output = Result<InstigatorStatus, ApiError>> + Send;
 
-    /// The newest `limit` ticks of a schedule or sensor, newest first.
+    /// The newest `limit` ticks of a schedule or sensor evaluated before `before_ms` (any,
+    /// when `None`), newest first.
     fn ticks(
         &self,
         location: &str,
         name: &str,
+        before_ms: Option<i64>,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<TickRecord>, ApiError>> + Send;
 

@@ -47,6 +47,8 @@ pub struct RunFilter {
     pub location: Option<String>,
     /// Runs having this tag (key, value).
     pub tag: Option<(String, String)>,
+    /// Runs listed after this one (older), for the next page.
+    pub before: Option<String>,
     pub limit: Option<u32>,
 }
 

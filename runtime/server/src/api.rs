@@ -88,6 +88,19 @@ impl ControlPlane for Control {
         Ok(Control::reexecute(self, run_id, how).await?)
     }
 
+    async fn progress(&self, run_ids: &[String]) -> Answer<Vec<(String, RunStatus, i64)>> {
+        let ids: Vec<&str> = run_ids.iter().map(String::as_str).collect();
+        let all = self.store().progress(&ids).await.map_err(Error::from)?;
+        Ok(all
+            .into_iter()
+            .map(|(id, p)| (id, p.status, p.last_event_id))
+            .collect())
+    }
+
+    async fn step_events(&self, run_id: &str) -> Answer<Vec<Event>> {
+        Ok(Control::step_events(self, run_id).await?)
+    }
+
     async fn events(&self, run_id: &str, after: i64, limit: u32) -> Answer<Vec<(i64, Event)>> {
         Ok(Control::events(self, run_id, after, limit).await?)
     }
@@ -106,8 +119,14 @@ impl ControlPlane for Control {
         Ok(Control::set_instigator(self, kind, location, name, running).await?)
     }
 
-    async fn ticks(&self, location: &str, name: &str, limit: u32) -> Answer<Vec<TickRecord>> {
-        Ok(Control::ticks(self, location, name, limit).await?)
+    async fn ticks(
+        &self,
+        location: &str,
+        name: &str,
+        before_ms: Option<i64>,
+        limit: u32,
+    ) -> Answer<Vec<TickRecord>> {
+        Ok(Control::ticks(self, location, name, before_ms, limit).await?)
     }
 
     async fn component(&self, digest: &str) -> Answer<Vec<u8>> {

@@ -46,6 +46,8 @@
 //!   - { role: editor, sha256: 9f86...0f00 }   # also launches, uploads, schedules
 //!   - { role: admin, sha256: 2c26...a8b1 }    # also grants and removes (as --token is)
 //! api_hosts: [weft.example.com]   # the names the API answers to, beside its address
+//! api_live_streams: 256       # live event streams open at once (one more is a 503)
+//! registry_mb: 256            # components kept loaded in memory, least recently used out
 //! locations:
 //!   numbers:
 //!     path: /srv/locations/numbers.wasm   # `weft serve` uploads it at start
@@ -127,6 +129,14 @@ pub struct InstanceConfig {
     /// to any name.
     #[serde(default)]
     pub api_hosts: Vec<String>,
+    /// The most live event streams (`/runs/{id}/events/stream`) open at once. Default 256.
+    #[serde(default)]
+    pub api_live_streams: Option<usize>,
+    /// How many MiB of components the server keeps loaded (compiled, ready to run); past
+    /// it the least recently used versions are let go, loaded again when next needed.
+    /// Default 256.
+    #[serde(default)]
+    pub registry_mb: Option<usize>,
     #[serde(default)]
     pub locations: BTreeMap<String, LocationConfig>,
 }

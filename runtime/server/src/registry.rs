@@ -1,6 +1,8 @@
 //! The server's loaded code-location versions: each `(location, digest)` is loaded once
 //! (from the component bytes in the database, precompiled through the on-disk cache) and
-//! kept in memory while its grants stay the same. Nothing here is state of its own: a
+//! kept in memory while its grants stay the same, within a budget (`registry_mb` in
+//! weft.yaml, counted in component bytes): past it, the least recently used versions are
+//! let go (a run under way keeps its own hold). Nothing here is state of its own: a
 //! version missing from memory is loaded again from the database, so every replica can run
 //! every version, including one uploaded to another replica a moment ago. A pod or worker
 //! whose weft.yaml names a `component_store` (which every upload is written to) or a
@@ -8,8 +10,9 @@
 //! instead (`fetch.rs`). Versions are loaded through the core's `LocationLoader` port (the
 //! wasm host in `weft`; Rust stand-ins in tests).
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+
+use lru::LruCache;
 
 use weft_core::grants::{Grants, Limits, Sandbox};
 use weft_core::ports::{CodeLocation, LocationLoader, digest_of};
@@ -19,11 +22,46 @@ use weft_store::Store;
 use crate::error::{Error, ErrorKind};
 use crate::instance::Instance;
 
-/// A loaded version and the grants it was loaded with.
-struct Entry {
+/// A loaded version, the grants it was loaded with, and its component's size.
+struct Entry<L = Arc<dyn CodeLocation>> {
     grants: Grants,
-    location: Arc<dyn CodeLocation>,
+    location: L,
+    bytes: usize,
 }
+
+/// The versions kept loaded, least recently used first out once their components pass
+/// `budget` bytes (the newest is kept whatever its size).
+struct Loaded<L = Arc<dyn CodeLocation>> {
+    versions: LruCache<(String, String), Entry<L>>,
+    bytes: usize,
+    budget: usize,
+}
+
+impl<L> Loaded<L> {
+    fn new(budget: usize) -> Self {
+        Loaded {
+            versions: LruCache::unbounded(),
+            bytes: 0,
+            budget,
+        }
+    }
+
+    fn insert(&mut self, key: (String, String), entry: Entry<L>) {
+        self.bytes += entry.bytes;
+        if let Some(old) = self.versions.put(key, entry) {
+            self.bytes -= old.bytes;
+        }
+        while self.bytes > self.budget && self.versions.len() > 1 {
+            match self.versions.pop_lru() {
+                Some((_, gone)) => self.bytes -= gone.bytes,
+                None => break,
+            }
+        }
+    }
+}
+
+/// The default of `registry_mb`.
+pub const DEFAULT_REGISTRY_MB: usize = 256;
 
 /// Loaded versions by `(location name, digest)`.
 pub struct Registry {
@@ -32,7 +70,7 @@ pub struct Registry {
     instance: Arc<Instance>,
     /// `component_store` in weft.yaml.
     components: Option<Arc<S3Components>>,
-    loaded: Mutex<HashMap<(String, String), Entry>>,
+    loaded: Mutex<Loaded>,
 }
 
 impl Registry {
@@ -42,12 +80,13 @@ impl Registry {
         instance: Arc<Instance>,
         components: Option<Arc<S3Components>>,
     ) -> Self {
+        let budget = instance.config.registry_mb.unwrap_or(DEFAULT_REGISTRY_MB) << 20;
         Registry {
             host,
             store,
-            instance,
             components,
-            loaded: Mutex::new(HashMap::new()),
+            instance,
+            loaded: Mutex::new(Loaded::new(budget)),
         }
     }
 
@@ -62,7 +101,6 @@ impl Registry {
         }
     }
 
-    /// The sandbox of location `name` under `grants`, with weft.yaml's limits and grants.
     /// What location `name` is shown to be granted: its stored `grants` and, beside them,
     /// what weft.yaml (or `weft dev`'s flags) grant it: the hosts, directories, variable
     /// names and Kubernetes Jobs, never weft.yaml's environment values or resources; the
@@ -78,6 +116,7 @@ impl Registry {
         shown
     }
 
+    /// The sandbox of location `name` under `grants`, with weft.yaml's limits and grants.
     pub fn sandbox(&self, name: &str, grants: &Grants) -> Result<Sandbox, Error> {
         self.instance
             .sandbox(name, grants, Limits::default())
@@ -100,8 +139,14 @@ impl Registry {
             .map_err(Error::from)
     }
 
-    /// Keeps a freshly compiled version, so that its first run does not load it again.
-    pub fn keep(&self, location: Arc<dyn CodeLocation>, grants: Grants) -> Arc<dyn CodeLocation> {
+    /// Keeps a freshly compiled version (of a component of `bytes` bytes), so that its
+    /// first run does not load it again.
+    pub fn keep(
+        &self,
+        location: Arc<dyn CodeLocation>,
+        grants: Grants,
+        bytes: usize,
+    ) -> Arc<dyn CodeLocation> {
         let key = (location.name().to_owned(), location.digest().to_owned());
         if let Ok(mut loaded) = self.loaded.lock() {
             loaded.insert(
@@ -109,6 +154,7 @@ impl Registry {
                 Entry {
                     grants,
                     location: location.clone(),
+                    bytes,
                 },
             );
         }
@@ -123,8 +169,8 @@ impl Registry {
         grants: &Grants,
     ) -> Result<Arc<dyn CodeLocation>, Error> {
         let key = (name.to_owned(), digest.to_owned());
-        if let Ok(loaded) = self.loaded.lock()
-            && let Some(entry) = loaded.get(&key)
+        if let Ok(mut loaded) = self.loaded.lock()
+            && let Some(entry) = loaded.versions.get(&key)
             && entry.grants == *grants
         {
             return Ok(entry.location.clone());
@@ -181,8 +227,9 @@ impl Registry {
                     _ => e,
                 })?,
         };
+        let size = bytes.len();
         let location = self.compile(name, Arc::new(bytes), grants).await?;
-        Ok(self.keep(location, grants.clone()))
+        Ok(self.keep(location, grants.clone(), size))
     }
 }
 
@@ -242,5 +289,42 @@ impl Registry {
             .record_precompiled(digest, self.host.engine_key(), &digest_of(&compiled))
             .await
             .map_err(Error::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(location: &'static str, bytes: usize) -> Entry<&'static str> {
+        Entry {
+            grants: Grants::default(),
+            location,
+            bytes,
+        }
+    }
+
+    fn key(digest: &str) -> (String, String) {
+        ("numbers".to_owned(), digest.to_owned())
+    }
+
+    #[test]
+    fn the_least_recently_used_versions_go_once_past_the_budget() {
+        let mut loaded = Loaded::new(100);
+        loaded.insert(key("a"), entry("a", 40));
+        loaded.insert(key("b"), entry("b", 40));
+        // `a` is used again: `b` is now the least recently used.
+        assert!(loaded.versions.get(&key("a")).is_some());
+        loaded.insert(key("c"), entry("c", 40));
+        assert!(loaded.versions.contains(&key("a")) && loaded.versions.contains(&key("c")));
+        assert!(!loaded.versions.contains(&key("b")));
+        assert_eq!(loaded.bytes, 80);
+        // Replacing a version counts its size once.
+        loaded.insert(key("c"), entry("c2", 50));
+        assert_eq!(loaded.bytes, 90);
+        // One larger than the whole budget is kept alone: the newest always is.
+        loaded.insert(key("huge"), entry("huge", 500));
+        assert_eq!(loaded.versions.len(), 1);
+        assert_eq!(loaded.bytes, 500);
     }
 }

@@ -268,7 +268,7 @@ async fn a_sensor_launches_each_run_key_once_and_records_its_ticks() {
         .await
         .expect("runs");
     assert_eq!(runs.len(), 1);
-    let ticks = control.ticks("hello", "s", 10).await.expect("ticks");
+    let ticks = control.ticks("hello", "s", None, 10).await.expect("ticks");
     assert_eq!(ticks.len(), 2);
     assert_eq!(ticks[0].cursor.as_deref(), Some("c1"));
 }

@@ -124,11 +124,13 @@ impl Store {
         self.db.transaction(vec![insert, update], doing).await
     }
 
-    /// The newest `limit` ticks of `name` of `location`, newest first.
+    /// The newest `limit` ticks of `name` of `location` evaluated before `before_ms` (any,
+    /// when `None`), newest first.
     pub async fn ticks(
         &self,
         location: &str,
         name: &str,
+        before_ms: Option<i64>,
         limit: u32,
     ) -> Result<Vec<TickRecord>, StoreError> {
         let doing = || format!("reading the ticks of {location}/{name}");
@@ -137,10 +139,11 @@ impl Store {
             .statement(
                 "SELECT location, name, kind, timestamp_ms, scheduled_ms, status, run_ids, \
                  skip_reason, error, cursor FROM ticks WHERE location = $1 AND name = $2 \
-                 ORDER BY id DESC LIMIT $3",
+                 AND timestamp_ms < $3 ORDER BY id DESC LIMIT $4",
             )
             .bind(location)
             .bind(name)
+            .bind(before_ms.unwrap_or(i64::MAX))
             .bind(i64::from(limit));
         let rows = self.db.fetch_all(statement, doing).await?;
         rows.iter()

@@ -45,6 +45,7 @@ mod locations;
 mod migrations;
 mod postgres;
 mod precompiled;
+mod progress;
 mod runs;
 mod sqlite;
 mod statement;
@@ -61,6 +62,7 @@ pub use assets::Materialization;
 pub use error::{ErrorKind, StoreError};
 pub use io::DatabaseIoManager;
 pub use locations::{GrantChange, LocationRecord, VersionRecord};
+pub use progress::RunProgress;
 pub use steps::StepTask;
 pub use values::{IoKey, IoValue};
 

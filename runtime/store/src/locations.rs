@@ -220,6 +220,34 @@ impl Store {
             .map_err(|e| StoreError::new(doing(), e))
     }
 
+    /// Version `digest` of location `name`, if stored: one row, not the location's history.
+    pub async fn version_of(
+        &self,
+        name: &str,
+        digest: &str,
+    ) -> Result<Option<VersionRecord>, StoreError> {
+        let doing = || format!("reading version {digest} of code location {name}");
+        let statement = self
+            .db
+            .statement(
+                "SELECT digest, created_ms, wasm_size, definitions FROM location_versions \
+                 WHERE location = $1 AND digest = $2",
+            )
+            .bind(name)
+            .bind(digest);
+        let row = self.db.fetch_optional(statement, doing).await?;
+        row.map(|row| {
+            Ok(VersionRecord {
+                digest: row.get(0)?,
+                created_ms: row.get(1)?,
+                wasm_size: row.get(2)?,
+                definitions: row.get(3)?,
+            })
+        })
+        .transpose()
+        .map_err(|e: sqlx::Error| StoreError::new(doing(), e))
+    }
+
     /// Makes the stored version `digest` the current version of live location `name` (a
     /// rollback). Returns false, changing nothing, when there is no such location or version.
     pub async fn set_current_version(&self, name: &str, digest: &str) -> Result<bool, StoreError> {

@@ -215,6 +215,12 @@ impl Store {
                 .push_bind(value.as_str())
                 .push(")");
         }
+        if let Some(before) = &filter.before {
+            query = query
+                .push(" AND (created_ms, run_id) < (SELECT created_ms, run_id FROM runs WHERE run_id = ")
+                .push_bind(before.as_str())
+                .push(")");
+        }
         query = query.push(" ORDER BY created_ms DESC, run_id DESC");
         if let Some(limit) = filter.limit {
             query = query.push(" LIMIT ").push_bind(i64::from(limit));
@@ -288,6 +294,23 @@ impl Store {
 }
 
 impl Store {
+    /// The events of run `run_id` that say how its steps went: starts, retries, ends and
+    /// skips, in order; what a summary of its steps needs, however much its steps logged.
+    pub async fn step_events(&self, run_id: &str) -> Result<Vec<Event>, StoreError> {
+        let doing = || format!("reading the step events of run {run_id}");
+        let statement = self
+            .db
+            .statement(
+                "SELECT id, body FROM events WHERE run_id = $1 AND type IN ('STEP_START', \
+                 'STEP_UP_FOR_RETRY', 'STEP_SUCCESS', 'STEP_FAILURE', 'STEP_SKIPPED') ORDER BY id",
+            )
+            .bind(run_id);
+        let rows = self.db.fetch_all(statement, doing).await?;
+        rows.iter()
+            .map(|row| event_row(row, &doing).map(|(_, e)| e))
+            .collect()
+    }
+
     /// Up to `limit` ends of runs (`RUN_SUCCESS`, `RUN_FAILURE`, `RUN_CANCELED`) of any run,
     /// in the order they were written, with their ids: those after id `after` written at
     /// or after `since_ms`. What a run-status sensor reads on from its cursor.
@@ -424,6 +447,9 @@ fn describe_filter(filter: &RunFilter) -> String {
     }
     if let Some((key, value)) = &filter.tag {
         parts.push(format!("tag {key}={value}"));
+    }
+    if let Some(before) = &filter.before {
+        parts.push(format!("before run {before}"));
     }
     if parts.is_empty() {
         String::new()

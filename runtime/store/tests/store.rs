@@ -336,6 +336,15 @@ async fn events_read_back_in_order_and_drive_the_run_status(db: Fresh) {
         all.iter().map(|(id, _)| id)
     );
 
+    // The steps' lifecycle alone, for a summary of the run's steps: no outputs, no run
+    // events.
+    let steps = store.step_events("r1").await.expect("step events");
+    let kinds: Vec<_> = steps.iter().map(|e| e.kind.type_name()).collect();
+    assert_eq!(
+        kinds,
+        ["STEP_START", "STEP_SUCCESS", "STEP_START", "STEP_SUCCESS"]
+    );
+
     // Reading on from a cursor, a page at a time.
     let page = store.events("r1", all[2].0, 2).await.expect("page");
     assert_eq!(page, all[3..5].to_vec());
@@ -507,6 +516,18 @@ async fn runs_are_listed_newest_first_and_filtered(db: Fresh) {
         ..RunFilter::default()
     };
     assert_eq!(ids(&store.runs(&newest).await.expect("list")), ["r3"]);
+    // Page by page: the runs after the last one of the page before.
+    let next = RunFilter {
+        before: Some("r3".into()),
+        limit: Some(1),
+        ..RunFilter::default()
+    };
+    assert_eq!(ids(&store.runs(&next).await.expect("list")), ["r2"]);
+    let last = RunFilter {
+        before: Some("r2".into()),
+        ..etl.clone()
+    };
+    assert_eq!(ids(&store.runs(&last).await.expect("list")), ["r1"]);
 
     let elsewhere = RunFilter {
         location: Some("other".into()),

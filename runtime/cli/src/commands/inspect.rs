@@ -244,6 +244,7 @@ pub async fn list_runs(
         job,
         location: None,
         tag,
+        before: None,
         limit: Some(limit),
     };
     let runs = store

@@ -78,6 +78,10 @@ fn api_options(instance: &Instance, opts: &ServeOpts, address: SocketAddr) -> we
         tokens,
         hosts: answers_to(address, &instance.config.api_hosts),
         max_upload_bytes: opts.max_upload_mb << 20,
+        max_live_streams: instance
+            .config
+            .api_live_streams
+            .unwrap_or(weft_api::Options::default().max_live_streams),
     }
 }
 

@@ -85,21 +85,18 @@ impl Control {
     }
 
     async fn detail(&self, record: LocationRecord) -> Result<Location, Error> {
-        let versions = self
+        let current = self
             .store
-            .location_versions(&record.name)
+            .version_of(&record.name, &record.current_digest)
             .await
-            .map_err(Error::from)?;
-        let current = versions
-            .iter()
-            .find(|v| v.digest == record.current_digest)
+            .map_err(Error::from)?
             .ok_or_else(|| {
                 Error::internal(format!(
                     "code location {} points at version {}, which is not stored",
                     record.name, record.current_digest
                 ))
             })?;
-        let definitions = definitions_of(current)?;
+        let definitions = definitions_of(&current)?;
         Ok(Location {
             grants: self
                 .registry
@@ -209,7 +206,7 @@ impl Control {
             .put_location_version(name, &digest, &definitions, &bytes)
             .await
             .map_err(Error::from)?;
-        self.registry.keep(location, grants);
+        self.registry.keep(location, grants, bytes.len());
         tracing::info!("code location {name} is now at {digest}");
         let created_ms = self
             .store
@@ -420,6 +417,10 @@ impl Control {
         self.reexecute_with(run_id, how, BTreeMap::new()).await
     }
 
+    pub async fn step_events(&self, run_id: &str) -> Result<Vec<Event>, Error> {
+        self.store.step_events(run_id).await.map_err(Error::from)
+    }
+
     pub async fn events(
         &self,
         run_id: &str,
@@ -499,11 +500,12 @@ impl Control {
         &self,
         location: &str,
         name: &str,
+        before_ms: Option<i64>,
         limit: u32,
     ) -> Result<Vec<TickRecord>, Error> {
         let ticks = self
             .store
-            .ticks(location, name, limit)
+            .ticks(location, name, before_ms, limit)
             .await
             .map_err(Error::from)?;
         // No ticks of a name no live location defines: a 404, not an empty list.

@@ -116,10 +116,16 @@ pub(crate) async fn schedule_and_sensor_state_ticks_run_keys_and_leases(db: Fres
         (Some(120_000), Some("c1"))
     );
     let ticks = store
-        .ticks("numbers", "every_minute", 10)
+        .ticks("numbers", "every_minute", None, 10)
         .await
         .expect("ticks");
-    assert_eq!(ticks, [skipped, tick]);
+    assert_eq!(ticks, [skipped.clone(), tick.clone()]);
+    // The next page: the ticks before the last one shown.
+    let older = store
+        .ticks("numbers", "every_minute", Some(skipped.timestamp_ms), 10)
+        .await
+        .expect("ticks");
+    assert_eq!(older, [tick]);
 
     // A sensor turned on has no clock yet: it is evaluated at once.
     store
