@@ -231,6 +231,17 @@ impl Server {
         }
     }
 
+    /// Waits for run `run_id` to end in `FAILURE`; returns the message of its first event of
+    /// type `kind` (`RUN_FAILURE`, `STEP_FAILURE`).
+    pub fn failure(&self, run_id: &str, kind: &str) -> String {
+        let run = self.wait(run_id);
+        assert_eq!(run["status"], "FAILURE", "{run}");
+        let events = self.events(run_id);
+        let failure = events.iter().find(|e| e["type"] == kind);
+        let failure = failure.unwrap_or_else(|| panic!("no {kind} in {events:?}"));
+        failure["message"].as_str().unwrap_or_default().to_owned()
+    }
+
     /// Every event of run `run_id`, in order.
     pub fn events(&self, run_id: &str) -> Vec<serde_json::Value> {
         let page = self.get(&format!("/runs/{run_id}/events?limit=1000"));

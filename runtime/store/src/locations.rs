@@ -208,14 +208,7 @@ impl Store {
             .bind(name);
         let rows = self.db.fetch_all(statement, doing).await?;
         rows.iter()
-            .map(|row| {
-                Ok(VersionRecord {
-                    digest: row.get(0)?,
-                    created_ms: row.get(1)?,
-                    wasm_size: row.get(2)?,
-                    definitions: row.get(3)?,
-                })
-            })
+            .map(version_row)
             .collect::<Result<_, sqlx::Error>>()
             .map_err(|e| StoreError::new(doing(), e))
     }
@@ -236,16 +229,9 @@ impl Store {
             .bind(name)
             .bind(digest);
         let row = self.db.fetch_optional(statement, doing).await?;
-        row.map(|row| {
-            Ok(VersionRecord {
-                digest: row.get(0)?,
-                created_ms: row.get(1)?,
-                wasm_size: row.get(2)?,
-                definitions: row.get(3)?,
-            })
-        })
-        .transpose()
-        .map_err(|e: sqlx::Error| StoreError::new(doing(), e))
+        row.map(|row| version_row(&row))
+            .transpose()
+            .map_err(|e| StoreError::new(doing(), e))
     }
 
     /// Makes the stored version `digest` the current version of live location `name` (a
@@ -367,5 +353,15 @@ fn location_from_row(row: &Row) -> Result<LocationRecord, sqlx::Error> {
         current_digest: row.get(1)?,
         updated_ms: row.get(2)?,
         grants: row.get(3)?,
+    })
+}
+
+/// A version read as `digest, created_ms, wasm_size, definitions`.
+fn version_row(row: &Row) -> Result<VersionRecord, sqlx::Error> {
+    Ok(VersionRecord {
+        digest: row.get(0)?,
+        created_ms: row.get(1)?,
+        wasm_size: row.get(2)?,
+        definitions: row.get(3)?,
     })
 }

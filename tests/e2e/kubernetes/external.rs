@@ -135,16 +135,9 @@ fn an_op_runs_an_external_job_whose_log_is_the_steps(backend: Backend) {
             "config": rights,
         })),
     }));
-    assert_eq!(server.wait(&refused)["status"], "FAILURE");
-    let failure = server
-        .events(&refused)
-        .into_iter()
-        .find(|e| e["type"] == "STEP_FAILURE")
-        .unwrap();
+    let failure = server.failure(&refused, "STEP_FAILURE");
     assert!(
-        failure
-            .to_string()
-            .contains("may not set pod_spec_config.service_account_name (k8s.guest_overrides"),
+        failure.contains("may not set pod_spec_config.service_account_name (k8s.guest_overrides"),
         "{failure}"
     );
     // Only the refused run's own run and step Jobs were created.
@@ -159,15 +152,9 @@ fn an_op_runs_an_external_job_whose_log_is_the_steps(backend: Backend) {
             "command": ["sh", "-c", "echo about to fail; exit 3"],
         })),
     }));
-    assert_eq!(server.wait(&failing)["status"], "FAILURE");
-    let failure = server
-        .events(&failing)
-        .into_iter()
-        .find(|e| e["type"] == "STEP_FAILURE")
-        .unwrap();
-    let message = failure["message"].as_str().unwrap();
-    assert!(message.contains("exited with code 3"), "{failure}");
-    assert!(message.contains("about to fail"), "{failure}");
+    let failure = server.failure(&failing, "STEP_FAILURE");
+    assert!(failure.contains("exited with code 3"), "{failure}");
+    assert!(failure.contains("about to fail"), "{failure}");
 
     // A Job still running when its time is up is deleted, and fails the step.
     let slow = server.launch(json!({
@@ -179,19 +166,13 @@ fn an_op_runs_an_external_job_whose_log_is_the_steps(backend: Backend) {
             "timeout_seconds": 1,
         })),
     }));
-    assert_eq!(server.wait(&slow)["status"], "FAILURE");
-    let failure = server
-        .events(&slow)
-        .into_iter()
-        .find(|e| e["type"] == "STEP_FAILURE")
-        .unwrap();
-    let message = failure["message"].as_str().unwrap();
+    let failure = server.failure(&slow, "STEP_FAILURE");
     assert!(
-        message.contains("still running after 1s, and was deleted"),
+        failure.contains("still running after 1s, and was deleted"),
         "{failure}"
     );
-    assert!(message.contains("started"), "{failure}");
-    let slow_job = message
+    assert!(failure.contains("started"), "{failure}");
+    let slow_job = failure
         .split_whitespace()
         .nth(1)
         .unwrap()
@@ -212,16 +193,8 @@ fn an_op_runs_an_external_job_whose_log_is_the_steps(backend: Backend) {
         "job": "run_k8s_job",
         "config": external_job(json!({ "image": "busybox:1.36", "command": ["true"] })),
     }));
-    assert_eq!(server.wait(&refused)["status"], "FAILURE");
-    let failure = server
-        .events(&refused)
-        .into_iter()
-        .find(|e| e["type"] == "STEP_FAILURE")
-        .unwrap();
-    assert!(
-        failure.to_string().contains("not granted Kubernetes Jobs"),
-        "{failure}"
-    );
+    let failure = server.failure(&refused, "STEP_FAILURE");
+    assert!(failure.contains("not granted Kubernetes Jobs"), "{failure}");
     // Only the refused run's own run and step Jobs were created.
     assert_eq!(double.jobs().len(), jobs_before + 2, "{:?}", double.jobs());
 }

@@ -186,41 +186,24 @@ fn runs_and_steps_run_in_jobs_shaped_by_the_instance_and_tags(backend: Backend) 
     // and says what the policy allows.
     let jobs_before = double.jobs().len();
     let image = json!({ "container_config": { "image": "attacker.example/x:1" } });
-    let run_id = server.launch(json!({
-        "location": "numbers",
-        "job": "process_numbers",
-        "tags": { "weft/k8s": image.to_string() },
-    }));
-    let run = server.wait(&run_id);
-    assert_eq!(run["status"], "FAILURE", "{run}");
-    let events = server.events(&run_id);
-    let failure = events.iter().find(|e| e["type"] == "RUN_FAILURE").unwrap();
+    let tagged = |tag: String| {
+        let run_id = server.launch(json!({
+            "location": "numbers",
+            "job": "process_numbers",
+            "tags": { "weft/k8s": tag },
+        }));
+        server.failure(&run_id, "RUN_FAILURE")
+    };
+    let failure = tagged(image.to_string());
     assert!(
-        failure["message"]
-            .as_str()
-            .unwrap()
-            .contains("a weft/k8s tag may not set container_config.image"),
+        failure.contains("a weft/k8s tag may not set container_config.image"),
         "{failure}"
     );
     assert_eq!(double.jobs().len(), jobs_before, "{:?}", double.jobs());
 
     // A tag Kubernetes cannot take fails the run and says why.
-    let run_id = server.launch(json!({
-        "location": "numbers",
-        "job": "process_numbers",
-        "tags": { "weft/k8s": "{\"container\": {}}" },
-    }));
-    let run = server.wait(&run_id);
-    assert_eq!(run["status"], "FAILURE", "{run}");
-    let events = server.events(&run_id);
-    let failure = events.iter().find(|e| e["type"] == "RUN_FAILURE").unwrap();
-    assert!(
-        failure["message"]
-            .as_str()
-            .unwrap()
-            .contains("unknown field `container`"),
-        "{failure}"
-    );
+    let failure = tagged("{\"container\": {}}".to_owned());
+    assert!(failure.contains("unknown field `container`"), "{failure}");
 }
 
 fn a_killed_step_pod_is_retried_and_a_run_pod_outlives_its_server(backend: Backend) {
