@@ -60,7 +60,7 @@ func NewJob(name string, build func(j *Job), opts ...Option) *Job {
 	s, errs := apply(what, jobOptions, opts)
 	j := &Job{name: name, s: s, errs: errs}
 	if !isIdentifier(name) {
-		j.errs = append(j.errs, what+": the name must be a snake_case identifier ([a-z_][a-z0-9_]*)")
+		j.errs = append(j.errs, what+": the name must be letters, digits and _ ([A-Za-z0-9_]+)")
 	}
 	if build == nil {
 		j.errs = append(j.errs, what+": its build function is nil")
@@ -128,7 +128,7 @@ func (j *Job) Node(op *Op, inputs ...any) *Node {
 // Alias names the node (Dagster's op.alias("add_7")); the name is its step key.
 func (n *Node) Alias(name string) *Node {
 	if !isIdentifier(name) {
-		n.job.errorf(n, "alias %q must be a snake_case identifier", name)
+		n.job.errorf(n, "alias %q must be letters, digits and _", name)
 	}
 	n.name = name
 	return n
@@ -288,7 +288,7 @@ func NewAssetJob(name, selection string, opts ...Option) *AssetJob {
 	what := fmt.Sprintf("asset job `%s`", name)
 	s, errs := apply(what, jobOptions, opts)
 	if !isIdentifier(name) {
-		errs = append(errs, what+": the name must be a snake_case identifier ([a-z_][a-z0-9_]*)")
+		errs = append(errs, what+": the name must be letters, digits and _ ([A-Za-z0-9_]+)")
 	}
 	if strings.TrimSpace(selection) == "" {
 		errs = append(errs, what+": its selection is empty")

@@ -41,7 +41,7 @@ func newOp(kind, name string, params []param, out reflect.Type, run runFunc, opt
 	s, errs := apply(what, allowed, opts)
 	op := &Op{name: name, params: params, out: out, s: s, run: run, errs: errs}
 	if !isIdentifier(name) {
-		op.errs = append(op.errs, fmt.Sprintf("%s: the name must be a snake_case identifier ([a-z_][a-z0-9_]*)", what))
+		op.errs = append(op.errs, fmt.Sprintf("%s: the name must be letters, digits and _ ([A-Za-z0-9_]+)", what))
 	}
 	if run == nil {
 		op.errs = append(op.errs, fmt.Sprintf("%s: its function is nil", what))
@@ -49,7 +49,7 @@ func newOp(kind, name string, params []param, out reflect.Type, run runFunc, opt
 	seen := map[string]bool{}
 	for _, p := range params {
 		if !isIdentifier(p.name) {
-			op.errs = append(op.errs, fmt.Sprintf("%s: input name %q must be a snake_case identifier", what, p.name))
+			op.errs = append(op.errs, fmt.Sprintf("%s: input name %q must be letters, digits and _", what, p.name))
 		}
 		if seen[p.name] {
 			op.errs = append(op.errs, fmt.Sprintf("%s: two inputs are named `%s`", what, p.name))
@@ -248,14 +248,14 @@ func NewOpFunc(name string, inputs []string, fn any, opts ...Option) *Op {
 	return op
 }
 
+// isIdentifier reports whether s is a name as Dagster's are: [A-Za-z0-9_]+.
 func isIdentifier(s string) bool {
 	if s == "" {
 		return false
 	}
-	for i, c := range s {
+	for _, c := range s {
 		switch {
-		case c == '_' || (c >= 'a' && c <= 'z'):
-		case i > 0 && c >= '0' && c <= '9':
+		case c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'):
 		default:
 			return false
 		}

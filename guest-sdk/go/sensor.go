@@ -172,7 +172,7 @@ func NewSensor(name string, evaluate func(ctx *SensorContext) (SensorResult, err
 func newSensor(what, name string, evaluate func(*SensorContext) (SensorResult, error), allowed []string, opts []Option) *Sensor {
 	s, errs := apply(what, allowed, opts)
 	if !isIdentifier(name) {
-		errs = append(errs, what+": the name must be a snake_case identifier ([a-z_][a-z0-9_]*)")
+		errs = append(errs, what+": the name must be letters, digits and _ ([A-Za-z0-9_]+)")
 	}
 	if evaluate == nil {
 		errs = append(errs, what+": its function is nil")
@@ -216,7 +216,7 @@ func NewSchedule(name string, job JobRef, cron string, opts ...Option) *Schedule
 	what := fmt.Sprintf("schedule `%s`", name)
 	s, errs := apply(what, scheduleOptions, opts)
 	if !isIdentifier(name) {
-		errs = append(errs, what+": the name must be a snake_case identifier ([a-z_][a-z0-9_]*)")
+		errs = append(errs, what+": the name must be letters, digits and _ ([A-Za-z0-9_]+)")
 	}
 	if job == nil {
 		errs = append(errs, what+": its job is nil")

@@ -112,7 +112,7 @@ func TestWiringErrorsNameTheJobAndNode(t *testing.T) {
 func TestOptionErrorsAndBadNames(t *testing.T) {
 	op := NewOp0("Bad-Name", func(*Context) (int, error) { return 0, nil }, Group("numbers"))
 	wantErrors(t, Definitions{Ops: []*Op{op}},
-		"op `Bad-Name`: the name must be a snake_case identifier",
+		"op `Bad-Name`: the name must be letters, digits and _",
 		"op `Bad-Name`: option weft.Group does not apply here",
 	)
 	fn := NewOpFunc("reflected", []string{"a", "b"}, func(*Context, int) (int, error) { return 0, nil })

@@ -92,6 +92,23 @@ class DefinitionsTest(unittest.TestCase):
         self.assertEqual(str(sel.keys("a").downstream() | sel.groups("g")), "key:a+,group:g")
         self.assertEqual(str(dg.define_asset_job("j", selection="group:x").selection), "group:x")
 
+    def test_dagster_tags_keep_their_values_as_json_and_assets_take_op_tags(self):
+        config = {"container_config": {"resources": {"limits": {"cpu": "2"}}}}
+
+        @dg.op(tags={"dagster-k8s/config": config, "team": "data", "n": 3})
+        def tagged():
+            return 1
+
+        self.assertEqual(json.loads(tagged.tags["dagster-k8s/config"]), config)
+        self.assertEqual((tagged.tags["team"], tagged.tags["n"]), ("data", "3"))
+
+        @dg.asset(tags={"team": "data"}, op_tags={"dagster-k8s/config": config})
+        def sized():
+            return 1
+
+        self.assertEqual(sized.tags["team"], "data")
+        self.assertEqual(json.loads(sized.tags["dagster-k8s/config"]), config)
+
     def test_schedules_are_named_after_their_variable(self):
         from defs import defs
 
@@ -359,6 +376,20 @@ class K8sJobHostTest(unittest.TestCase):
             resources=self.k8s_jobs.Resources(requests=[], limits=[("cpu", "1")]),
             config='{"job_spec_config": {"ttl_seconds_after_finished": 60}}', timeout_seconds=3,
         )])
+
+    def test_a_configured_k8s_job_op_runs_its_job_under_its_name(self):
+        hello = dg.k8s_job_op.configured(
+            {"image": "busybox", "command": ["/bin/sh", "-c"], "args": ["echo HELLO"]}, name="echo_hello"
+        )
+        self.assertEqual((hello.name, hello.input_names), ("echo_hello", []))
+        with mock.patch.object(self.k8s_jobs, "execute", self.fake_host):
+            name = hello.compute.call(dg.OpExecutionContext(), {})
+        self.assertEqual(name, "weft-job-r-s-1-0")
+        self.assertEqual((self.calls[0].image, self.calls[0].args), ("busybox", ["echo HELLO"]))
+        bad = dg.k8s_job_op.configured({"image": "busybox", "replicas": 2}, name="bad")
+        with self.assertRaises(dg.K8sJobError) as raised:
+            bad.compute.call(dg.OpExecutionContext(), {})
+        self.assertIn("k8s_job_op's config has replicas", str(raised.exception))
 
     def test_a_failed_job_raises_and_fails_the_step_with_its_message(self):
         with mock.patch.object(self.k8s_jobs, "execute", self.fake_host):

@@ -19,7 +19,7 @@ The names mirror Dagster's: ``op``, ``job``, ``asset``, ``define_asset_job``,
 ``AssetSelection``, ``ScheduleDefinition``, ``schedule``, ``sensor``,
 ``run_status_sensor``, ``run_failure_sensor``, ``DagsterRunStatus``, ``RunRequest``,
 ``SkipReason``, ``Definitions``, ``RetryPolicy``, ``Failure``, and dagster_k8s's
-``execute_k8s_job`` (raising ``K8sJobError``). Values cross steps as JSON. ``weft.http``
+``execute_k8s_job`` (raising ``K8sJobError``) and ``k8s_job_op``. Values cross steps as JSON. ``weft.http``
 (``from weft import http``) is a requests-shaped HTTP client over the host's wasi:http.
 See ``guest-sdk/python/README.md``.
 """
@@ -47,7 +47,7 @@ from .context import (
 from .definitions import Definitions
 from .errors import DefinitionError, Failure, K8sJobError
 from .job import JobDefinition, job
-from .k8s import execute_k8s_job
+from .k8s import execute_k8s_job, k8s_job_op
 from .op import Backoff, OpDefinition, Output, RetryPolicy, op
 from .run_request import (
     DefaultScheduleStatus,
@@ -105,6 +105,7 @@ __all__ = [
     "asset",
     "define_asset_job",
     "execute_k8s_job",
+    "k8s_job_op",
     "get_dagster_logger",
     "get_logger",
     "http",

@@ -126,14 +126,18 @@ def asset(
     tags: Optional[Mapping[str, Any]] = None,
     retry_policy: Optional[RetryPolicy] = None,
     compute_kind: Optional[str] = None,
+    op_tags: Optional[Mapping[str, Any]] = None,
     **dagster_only: Any,
 ) -> Any:
     """Declare an asset: ``@asset`` or ``@asset(group_name=..., kinds=[...], ...)``.
 
     Parameters name upstream assets (their values arrive as inputs); ``deps=[...]`` adds
-    upstream assets for ordering only.
+    upstream assets for ordering only. ``op_tags`` (Dagster's tags of the asset's step,
+    ``dagster-k8s/config`` among them) join ``tags``, over them where both name a key.
     """
     reject_unknown("@asset", dagster_only)
+    if op_tags:
+        tags = {**(tags or {}), **op_tags}
     all_kinds = list(kinds or []) + ([compute_kind] if compute_kind else [])
 
     def wrap(fn: Callable[..., Any]) -> AssetsDefinition:

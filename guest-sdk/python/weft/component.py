@@ -20,6 +20,7 @@ import sys
 from typing import Any, List, Optional
 
 from . import definitions as _definitions
+from ._args import string_tags
 from ._host import Err, wit
 from .asset import AssetsDefinition
 from .context import OpExecutionContext, ScheduleEvaluationContext, SensorEvaluationContext
@@ -88,7 +89,7 @@ def _from_exception(error: BaseException) -> Err:
 
 
 def _tags(tags: Any) -> List[Any]:
-    return sorted((str(k), str(v)) for k, v in dict(tags).items())
+    return sorted(string_tags(tags).items())
 
 
 def _retry(policy: Optional[RetryPolicy]) -> Any:

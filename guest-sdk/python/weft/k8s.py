@@ -1,4 +1,5 @@
-"""Kubernetes Jobs from an op (Dagster's ``dagster_k8s.execute_k8s_job``).
+"""Kubernetes Jobs from an op (Dagster's ``dagster_k8s.execute_k8s_job``), and an op
+that runs one (Dagster's ``k8s_job_op``).
 
 ::
 
@@ -29,6 +30,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 from . import _host
 from .context import OpExecutionContext
 from .errors import K8sJobError
+from .op import OpDefinition
 
 # The fields of a `weft/k8s` tag (Dagster's `dagster-k8s/config`), which Dagster's
 # execute_k8s_job also takes one by one.
@@ -256,3 +258,54 @@ def execute_k8s_job(
         merge_behavior=merge_behavior,
     )
     return _host.execute_k8s_job(spec)
+
+
+# --- k8s_job_op (Dagster's dagster_k8s.k8s_job_op) -----------------------------------------
+
+# What k8s_job_op's config may hold: execute_k8s_job's parameters.
+_JOB_OP_CONFIG = ("image", "command", "args", "env_vars", "resources", "timeout", "k8s_job_config") + _TAG_FIELDS
+
+
+def _execute_configured(context: OpExecutionContext, config: Any) -> str:
+    if not isinstance(config, Mapping):
+        raise _invalid(f"k8s_job_op's config must be a dict with an `image`, not {type(config).__name__}")
+    unknown = sorted(set(map(str, config)) - set(_JOB_OP_CONFIG))
+    if unknown:
+        raise _invalid(f"k8s_job_op's config has {', '.join(unknown)}; it takes {', '.join(_JOB_OP_CONFIG)}")
+    if not config.get("image"):
+        raise _invalid("k8s_job_op's config needs an `image`")
+    return execute_k8s_job(context, **dict(config))
+
+
+def _k8s_job_op(context: OpExecutionContext) -> str:
+    """Runs the Kubernetes Job its config describes (``image``, ``command``, ``args``,
+    ``env_vars``, ``resources``, ``timeout``, ``k8s_job_config``); returns its name."""
+    return _execute_configured(context, context.op_config or {})
+
+
+class K8sJobOpDefinition(OpDefinition):
+    """Dagster's ``k8s_job_op``: an op that runs the Kubernetes Job its run config
+    describes, usable in any location's job (granted ``k8s_jobs: true``). Its one output is
+    the Job's name, which a downstream op may take as an ordering input (Dagster's
+    ``Nothing``)."""
+
+    def configured(
+        self,
+        config: Mapping[str, Any],
+        name: str,
+        config_schema: Any = None,
+        description: Optional[str] = None,
+    ) -> OpDefinition:
+        """This op with its config fixed, under ``name`` (as Dagster's ``.configured``)."""
+        if config_schema is not None:
+            raise _invalid("Weft's k8s_job_op.configured takes a config, not a config function and schema")
+        fixed = dict(config)
+
+        def run(context: OpExecutionContext) -> str:
+            return _execute_configured(context, fixed)
+
+        about = description or f"Runs a Kubernetes Job of {fixed.get('image', 'no image')}"
+        return OpDefinition(run, name=name, description=about, tags=self.tags)
+
+
+k8s_job_op = K8sJobOpDefinition(_k8s_job_op, name="k8s_job_op")

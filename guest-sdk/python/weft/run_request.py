@@ -8,6 +8,8 @@ import enum
 import inspect
 from typing import Any, Callable, List, Mapping, Optional, Sequence
 
+from ._args import string_tags
+
 
 class DefaultStatus(enum.Enum):
     """Whether a schedule or sensor runs as soon as its location is loaded."""
@@ -48,7 +50,7 @@ class RunRequest:
     ) -> None:
         self.run_key = run_key
         self.run_config = dict(run_config) if run_config is not None else None
-        self.tags = {str(k): str(v) for k, v in (tags or {}).items()}
+        self.tags = string_tags(tags)
         self.job_name = job_name
         if partition_key is not None:
             self.tags["weft/partition"] = partition_key

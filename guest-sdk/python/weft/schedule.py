@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Optional
 
-from ._args import reject_unknown
+from ._args import reject_unknown, string_tags
 from .context import ScheduleEvaluationContext
 from .errors import DefinitionError
 from .run_request import DefaultStatus, RunRequest, SensorResult, call_with_context, collect, job_name
@@ -48,7 +48,7 @@ class ScheduleDefinition:
         self.description = description
         self.default_status = default_status
         self.run_config = dict(run_config) if run_config is not None else None
-        self.tags = {str(k): str(v) for k, v in (tags or {}).items()}
+        self.tags = string_tags(tags)
         self.execution_fn = execution_fn
 
     @property

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::run::RunRecord;
 
 /// The tag whose integer value orders the queue (higher first; default 0).
-pub const PRIORITY_TAG: &str = "weft/priority";
+pub use crate::tags::PRIORITY as PRIORITY_TAG;
 
 /// A limit on the runs under way that carry a tag.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,8 +43,7 @@ impl TagLimit {
 }
 
 fn priority(run: &RunRecord) -> i64 {
-    run.tags
-        .get(PRIORITY_TAG)
+    crate::tags::get(&run.tags, PRIORITY_TAG)
         .and_then(|p| p.trim().parse().ok())
         .unwrap_or(0)
 }

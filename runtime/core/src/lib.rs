@@ -28,6 +28,7 @@ pub mod run;
 pub mod schedule;
 pub mod selection;
 pub mod status;
+pub mod tags;
 pub mod validate;
 pub mod workspace;
 

@@ -13,7 +13,7 @@ use crate::selection::AssetSelection;
 /// Why a location's definitions were rejected. Each names the object at fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DefinitionError {
-    #[error("{kind} name {name:?} is not an identifier (use lowercase letters, digits and _)")]
+    #[error("{kind} name {name:?} is not a name (use letters, digits and _, as Dagster does)")]
     BadName { kind: &'static str, name: String },
     #[error("{kind} {name:?} is defined twice")]
     Duplicate { kind: &'static str, name: String },
@@ -73,11 +73,9 @@ pub enum DefinitionError {
     },
 }
 
-/// True for `[a-z_][a-z0-9_]*`.
+/// True for `[A-Za-z0-9_]+`: Dagster's names (an input named `Nothing` included).
 pub fn is_identifier(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_')
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn check_name(kind: &'static str, name: &str) -> Result<(), DefinitionError> {

@@ -50,8 +50,9 @@ pub struct Prepared {
     pub owners: BTreeMap<AssetKey, usize>,
 }
 
-/// Plans `target` over `locations` with `config` (JSON text, if any) and `tags`. A run
-/// across several locations is named and pinned as `a+b` (names and digests).
+/// Plans `target` over `locations` with `config` (JSON text, if any) and `tags`, which
+/// go over the job's own (as in Dagster, a job's tags are its runs'). A run across several
+/// locations is named and pinned as `a+b` (names and digests).
 pub fn prepare(
     locations: &[&dyn CodeLocation],
     target: &Target,
@@ -64,6 +65,7 @@ pub fn prepare(
         .map(|l| (l.name(), l.definitions()))
         .collect();
     let graph = asset_graph(&named).map_err(|e| invalid(&e))?;
+    let mut tags = tags;
     let (plan, selection) = match target {
         Target::Job(job) => {
             let [location] = locations else {
@@ -71,6 +73,18 @@ pub fn prepare(
                     "a job runs in one code location: give exactly one".into(),
                 ));
             };
+            let defs = location.definitions();
+            let own = (defs.jobs.iter().find(|j| j.name == *job).map(|j| &j.tags)).or_else(|| {
+                defs.asset_jobs
+                    .iter()
+                    .find(|j| j.name == *job)
+                    .map(|j| &j.tags)
+            });
+            if let Some(own) = own {
+                let mut all = own.clone();
+                all.append(&mut tags);
+                tags = all;
+            }
             let plan = plan_job(location.definitions(), job).map_err(|e| match e {
                 PlanError::UnknownJob { .. } => PrepareError::UnknownJob(e),
                 other => invalid(&other),

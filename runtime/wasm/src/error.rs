@@ -29,8 +29,9 @@ pub enum LoadError {
     ContractVersion { found: String },
     #[error("the location failed to return its definitions: {0}")]
     Definitions(String),
+    /// (Not the error's source: its text is already in this one's, said once.)
     #[error("the location's definitions are invalid: {0}")]
-    InvalidDefinitions(#[from] DefinitionError),
+    InvalidDefinitions(DefinitionError),
     #[error("precompile cache {path}: {message}")]
     Cache { path: PathBuf, message: String },
     #[error("cannot start the WebAssembly engine: {0}")]
@@ -38,6 +39,12 @@ pub enum LoadError {
     /// The host's TLS settings (weft.yaml's `http.ca_file`) cannot be used.
     #[error("{0}")]
     Tls(String),
+}
+
+impl From<DefinitionError> for LoadError {
+    fn from(e: DefinitionError) -> Self {
+        LoadError::InvalidDefinitions(e)
+    }
 }
 
 impl From<LoadError> for weft_core::ports::LoadError {
@@ -49,5 +56,21 @@ impl From<LoadError> for weft_core::ports::LoadError {
             }
             _ => Self::Component(e.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_definitions_say_why_once() {
+        let e = LoadError::from(DefinitionError::BadName {
+            kind: "op",
+            name: "bad-name".into(),
+        });
+        // A chain printer (anyhow's `{:#}`) adds each source: there is none to repeat.
+        assert!(std::error::Error::source(&e).is_none());
+        assert_eq!(e.to_string().matches("bad-name").count(), 1, "{e}");
     }
 }

@@ -13,6 +13,7 @@
 
 mod cancel;
 mod external;
+mod seeds;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use crate::K8sError;
 
 /// The tag that overrides the pod of a job's run or of an op's or asset's step.
-pub const TAG: &str = "weft/k8s";
+pub const TAG: &str = weft_core::tags::K8S;
 
 /// How a tag's fields combine with the instance's.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -52,15 +52,16 @@ impl K8sTag {
     }
 }
 
-/// The `weft/k8s` tags of a step, in the order they apply: the run's (or its job's), then
-/// the op's or asset's own, which wins where both set a field (as in Dagster). `tags` is
+/// The `weft/k8s` tags (or Dagster's `dagster-k8s/config`) of a step, in the order they
+/// apply: the run's (or its job's), then the op's or asset's own, which wins where both
+/// set a field (as in Dagster). `tags` is
 /// the step's tags with the run's over them; `step_tags` its own.
 pub fn tag_layers(
     tags: &BTreeMap<String, String>,
     step_tags: &BTreeMap<String, String>,
 ) -> Result<Vec<K8sTag>, K8sError> {
-    let own = step_tags.get(TAG);
-    let run = tags.get(TAG).filter(|run| Some(*run) != own);
+    let own = weft_core::tags::get(step_tags, TAG);
+    let run = weft_core::tags::get(tags, TAG).filter(|run| Some(*run) != own);
     run.into_iter()
         .chain(own)
         .map(|text| K8sTag::parse(text))

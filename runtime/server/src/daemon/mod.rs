@@ -54,7 +54,7 @@ const LEASE_TTL_MS: i64 = 30_000;
 const SCHEDULE_TAG: &str = "weft/schedule_name";
 const SENSOR_TAG: &str = "weft/sensor_name";
 const RUN_KEY_TAG: &str = "weft/run_key";
-const MAX_RETRIES_TAG: &str = "weft/max_retries";
+use weft_core::tags::MAX_RETRIES as MAX_RETRIES_TAG;
 const RETRY_NUMBER_TAG: &str = "weft/retry_number";
 const PARENT_TAG: &str = "weft/parent_run_id";
 /// On a run a run-status sensor launched: the run whose end it reacted to.

@@ -99,9 +99,7 @@ impl Daemon {
             .await
             .map_err(Error::from)?;
         for run in failed {
-            let max = run
-                .tags
-                .get(MAX_RETRIES_TAG)
+            let max = weft_core::tags::get(&run.tags, MAX_RETRIES_TAG)
                 .and_then(|m| m.parse::<u32>().ok())
                 .unwrap_or(self.policies.max_retries);
             let number = run

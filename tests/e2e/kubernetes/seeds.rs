@@ -1,0 +1,108 @@
+//! The seed document's Kubernetes samples (`tests/seeds/k8s`: Dagster code with only the
+//! imports changed) as a Python code location on the kube double: `dagster-k8s/config` on
+//! a job, an op, an asset and an asset job shapes the run's and the steps' pods;
+//! `k8s_job_op.configured(...)` and `execute_k8s_job` run their Jobs in order, their logs
+//! the steps'.
+
+use serde_json::{Value, json};
+use weft_tests::{Backend, Server, output_of, repo_root, wasm_target_dir};
+
+use super::{args_of, cluster};
+
+weft_tests::on_both_databases!(the_seeds_kubernetes_samples_run_with_only_their_imports_changed,);
+
+/// The resources of the pods of run `run_id` whose arguments start with `first` and
+/// name `step` (`""`: the run's pod), as `(requests, limits)`.
+fn resources(
+    double: &weft_kube_double::KubeDouble,
+    run_id: &str,
+    step: &str,
+) -> Vec<(Value, Value)> {
+    double
+        .pods()
+        .iter()
+        .map(|p| (p, args_of(double, &p.name)))
+        .filter(|(_, args)| {
+            args.get(1).map(String::as_str) == Some(run_id)
+                && (step.is_empty() && args[0] == "execute-run"
+                    || args.get(2).map(String::as_str) == Some(step))
+        })
+        .map(|(p, _)| {
+            let pod = serde_json::to_value(double.pod("weft", &p.name).unwrap()).unwrap();
+            let r = &pod["spec"]["containers"][0]["resources"];
+            (r["requests"].clone(), r["limits"].clone())
+        })
+        .collect()
+}
+
+fn the_seeds_kubernetes_samples_run_with_only_their_imports_changed(backend: Backend) {
+    let Some((home, double, kubeconfig)) = cluster(backend, "k8s-job") else {
+        return;
+    };
+    home.add_config("locations:\n  seed_k8s: { k8s_jobs: true }\n");
+    let wasm = wasm_target_dir().join("seeds").join("k8s.wasm");
+    home.build_shared(&repo_root().join("tests/seeds/k8s"), &wasm)
+        .unwrap();
+    let server = Server::start_with_env(&home, &[], &[("KUBECONFIG", &kubeconfig)]);
+    server.upload("seed_k8s", &std::fs::read(&wasm).unwrap());
+    let seed = json!({ "cpu": "2000m", "memory": "4096Mi" });
+
+    // [Code 1] and [Code 2]: the job's tag sizes the run's pod and every step's; the op's
+    // own tag its step's.
+    let run_id = server.launch(json!({ "location": "seed_k8s", "job": "process_numbers" }));
+    let run = server.wait(&run_id);
+    assert_eq!(run["status"], "SUCCESS", "{run}");
+    assert_eq!(
+        output_of(&server.events(&run_id), "sum_two_sums"),
+        json!(55)
+    );
+    for step in ["", "generate_numbers", "sum_two_sums"] {
+        let pods = resources(&double, &run_id, step);
+        assert!(!pods.is_empty(), "no pod of {step:?}");
+        for (requests, limits) in pods {
+            assert_eq!((&requests, &limits), (&seed, &seed), "{step:?}");
+        }
+    }
+
+    // The asset job's tag (resources and a node selector) and the asset's `op_tags`.
+    let run_id = server.launch(json!({ "location": "seed_k8s", "job": "process_numbers_asset" }));
+    let run = server.wait(&run_id);
+    assert_eq!(run["status"], "SUCCESS", "{run}");
+    let asset_pods: Vec<_> = double
+        .pods()
+        .into_iter()
+        .filter(|p| args_of(&double, &p.name).get(1).map(String::as_str) == Some(&run_id))
+        .collect();
+    assert_eq!(
+        asset_pods.len(),
+        2,
+        "the run's pod and the asset's: {asset_pods:?}"
+    );
+    for pod in asset_pods {
+        let spec = serde_json::to_value(double.pod("weft", &pod.name).unwrap()).unwrap();
+        assert_eq!(
+            spec["spec"]["nodeSelector"]["node-group.dp.ssup2"],
+            "worker"
+        );
+        assert_eq!(spec["spec"]["containers"][0]["resources"]["requests"], seed);
+    }
+
+    // [Code 4]: the configured k8s_job_op's Job, then the one its downstream op starts.
+    let run_id = server.launch(json!({ "location": "seed_k8s", "job": "process_words_k8s_job" }));
+    let run = server.wait(&run_id);
+    assert_eq!(run["status"], "SUCCESS", "{run}");
+    for (step, said) in [
+        ("echo_hello_job_op", "HELLO"),
+        ("echo_goodbye_job_k8s", "GOODBYE"),
+    ] {
+        let logs = server.get(&format!("/runs/{run_id}/logs/{step}"));
+        assert!(
+            logs["stdout"].as_str().unwrap().contains(said),
+            "{step}: {logs}"
+        );
+    }
+
+    // [Code 3]: an empty job, tagged with Dagster's retry tag, runs.
+    let run_id = server.launch(json!({ "location": "seed_k8s", "job": "sample_job" }));
+    assert_eq!(server.wait(&run_id)["status"], "SUCCESS");
+}
