@@ -90,6 +90,13 @@ func ExecuteK8sJob(ctx *Context, job K8sJob) (jobName string, err error) {
 	return k8sOutcome(hostK8sJob(spec))
 }
 
+// K8sJobOp makes an op named name that runs job and returns its name (Dagster's
+// k8s_job_op.configured(config, name)): usable in any location's job once the location
+// is granted `k8s_jobs: true`. A downstream op may take its output as an ordering input.
+func K8sJobOp(name string, job K8sJob, opts ...Option) *Op {
+	return NewOp0(name, func(ctx *Context) (string, error) { return ExecuteK8sJob(ctx, job) }, opts...)
+}
+
 // spec is the job as the contract's record: env and resources sorted by name, so that the
 // same K8sJob always makes the same spec.
 func (j K8sJob) spec() (k8sjobs.JobSpec, error) {

@@ -153,6 +153,13 @@ func TestExecuteK8sJob(t *testing.T) {
 		t.Fatalf("failure %+v", failure)
 	}
 
+	// K8sJobOp is that op, made from the Job alone.
+	hello := K8sJobOp("echo_hello", K8sJob{Image: "busybox", Args: []string{"ok"}})
+	out, failure := runStep(hello, "op `echo_hello`", stepCtx("echo_hello", "echo_hello"), nil)
+	if failure != nil || hello.Name() != "echo_hello" || got.Image != "busybox" {
+		t.Fatalf("K8sJobOp: %v %+v %v", out, failure, got)
+	}
+
 	_, err = ExecuteK8sJob(stepCtx("s", "s"), K8sJob{Image: "busybox", Args: []string{"fail"}})
 	jobErr = nil
 	if !errors.As(err, &jobErr) || jobErr.Name != "weft-job-r-s-1-1" || jobErr.ExitCode == nil || *jobErr.ExitCode != 3 || IsPermanent(err) {
