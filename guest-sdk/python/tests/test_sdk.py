@@ -109,6 +109,18 @@ class DefinitionsTest(unittest.TestCase):
         self.assertEqual(sized.tags["team"], "data")
         self.assertEqual(json.loads(sized.tags["dagster-k8s/config"]), config)
 
+    def test_executor_def_tags_the_job_and_anything_else_is_refused(self):
+        @dg.job(executor_def=dg.multiprocess_executor, tags={"team": "data"})
+        def fanned():
+            pass
+
+        self.assertEqual(fanned.tags, {"team": "data", "weft/executor": "multiprocess"})
+        assets = dg.define_asset_job("a", selection="*", executor_def=dg.k8s_job_executor)
+        self.assertEqual(assets.tags, {"weft/executor": "k8s-job"})
+        with self.assertRaises(dg.DefinitionError) as refused:
+            dg.job(executor_def="celery")(lambda: None)
+        self.assertIn("executor_def must be in_process_executor", str(refused.exception))
+
     def test_schedules_are_named_after_their_variable(self):
         from defs import defs
 

@@ -46,6 +46,7 @@ from .context import (
 )
 from .definitions import Definitions
 from .errors import DefinitionError, Failure, K8sJobError
+from .executor import ExecutorDefinition, in_process_executor, k8s_job_executor, multiprocess_executor
 from .job import JobDefinition, job
 from .k8s import execute_k8s_job, k8s_job_op
 from .op import Backoff, OpDefinition, Output, RetryPolicy, op
@@ -104,6 +105,10 @@ __all__ = [
     "UnresolvedAssetJobDefinition",
     "asset",
     "define_asset_job",
+    "ExecutorDefinition",
+    "in_process_executor",
+    "multiprocess_executor",
+    "k8s_job_executor",
     "execute_k8s_job",
     "k8s_job_op",
     "get_dagster_logger",

@@ -9,6 +9,7 @@ from typing import Any, Callable, Iterable, List, Mapping, Optional, Sequence, U
 from ._args import reject_unknown, string_tags
 from .asset_key import AssetKey
 from .errors import DefinitionError
+from .executor import with_executor
 from .op import ComputeFn, RetryPolicy
 
 CoercibleToAssetKey = Union[str, Sequence[str], AssetKey, "AssetsDefinition"]
@@ -238,9 +239,11 @@ def define_asset_job(
     selection: Any = None,
     description: Optional[str] = None,
     tags: Optional[Mapping[str, Any]] = None,
+    executor_def: Any = None,
     **dagster_only: Any,
 ) -> UnresolvedAssetJobDefinition:
     """An asset job running ``selection`` (an :class:`AssetSelection`, a selection string,
     or a list of assets or keys; everything when ``None``)."""
     reject_unknown("define_asset_job", dagster_only)
-    return UnresolvedAssetJobDefinition(name, to_selection(selection), description, tags or {})
+    tags = with_executor("define_asset_job", tags, executor_def)
+    return UnresolvedAssetJobDefinition(name, to_selection(selection), description, tags)

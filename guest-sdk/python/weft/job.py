@@ -9,6 +9,7 @@ from typing import Any, Callable, List, Mapping, Optional, cast
 from ._args import reject_unknown, string_tags
 from .composition import Composition, Node
 from .errors import DefinitionError
+from .executor import with_executor
 from .op import OpDefinition
 
 
@@ -49,11 +50,13 @@ def job(
     name: Optional[str] = None,
     description: Optional[str] = None,
     tags: Optional[Mapping[str, Any]] = None,
+    executor_def: Any = None,
     **dagster_only: Any,
 ) -> Any:
-    """Declare a job: ``@job`` or ``@job(description=..., tags=...)``. The body runs once,
-    at definition time; each op call in it adds a node."""
+    """Declare a job: ``@job`` or ``@job(description=..., tags=..., executor_def=...)``.
+    The body runs once, at definition time; each op call in it adds a node."""
     reject_unknown("@job", dagster_only)
+    tags = with_executor("@job", tags, executor_def)
 
     def wrap(fn: Callable[[], Any]) -> JobDefinition:
         return JobDefinition(fn, name=name, description=description, tags=tags)

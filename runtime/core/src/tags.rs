@@ -11,6 +11,9 @@ pub const K8S: &str = "weft/k8s";
 pub const MAX_RETRIES: &str = "weft/max_retries";
 /// A queued run's priority, higher first (Dagster's `dagster/priority`).
 pub const PRIORITY: &str = "weft/priority";
+/// The executor of a job's runs, when not the instance's (Dagster's `executor_def`):
+/// `in-process`, `multiprocess` or `k8s-job`.
+pub const EXECUTOR: &str = "weft/executor";
 
 /// Each Weft tag read from a definition or a run, with the Dagster tag that means the same.
 pub const DAGSTER_ALIASES: &[(&str, &str)] = &[

@@ -22,12 +22,12 @@ use std::time::Duration;
 use weft_core::Cancel;
 use weft_core::events::{Event, EventKind, RunStatus};
 use weft_core::now_ms;
-use weft_core::ports::{CodeLocation, ComputeLogStore, IoManager, RunLauncher, StepRunner};
+use weft_core::ports::{CodeLocation, ComputeLogStore, IoManager, RunLauncher};
 use weft_core::run::RunRecord;
-use weft_engine::executor::ExecutorKind;
 use weft_engine::writer::{EventSink, EventWriter};
 use weft_store::Store;
 
+use crate::executors::Executors;
 use crate::launch::{self, Prepared, RunServices};
 
 /// How often the watcher looks for cancel requests.
@@ -52,13 +52,12 @@ pub struct Launcher {
     writer: EventWriter,
     io: Box<dyn IoManager>,
     logs: Arc<dyn ComputeLogStore>,
-    kind: ExecutorKind,
     /// Where events the database refused are kept.
     unsaved_dir: PathBuf,
     runtime: tokio::runtime::Handle,
     mode: LaunchMode,
-    /// With the multiprocess executor: what runs each step attempt in a process of its own.
-    steps: Option<Arc<dyn StepRunner>>,
+    /// How each run's steps are executed: the instance's executor, or its job's.
+    executors: Executors,
     /// Cancel flags of the runs in flight here, by run id (with the process launcher, the
     /// runs whose process this one waits for; each watches for a cancel itself).
     in_flight: Mutex<HashMap<String, Cancel>>,
@@ -70,21 +69,19 @@ impl Launcher {
         store: Arc<Store>,
         io: Box<dyn IoManager>,
         logs: Arc<dyn ComputeLogStore>,
-        kind: ExecutorKind,
         unsaved_dir: PathBuf,
         mode: LaunchMode,
-        steps: Option<Arc<dyn StepRunner>>,
+        executors: Executors,
     ) -> Arc<Self> {
         let launcher = Arc::new(Launcher {
             writer: EventWriter::spawn(store.clone()),
             store,
             io,
             logs,
-            kind,
             unsaved_dir,
             runtime: tokio::runtime::Handle::current(),
             mode,
-            steps,
+            executors,
             in_flight: Mutex::new(HashMap::new()),
         });
         tokio::spawn(watch(Arc::downgrade(&launcher)));
@@ -130,13 +127,22 @@ impl Launcher {
     fn execute(&self, prepared: &Prepared, locations: &[Arc<dyn CodeLocation>], cancel: &Cancel) {
         let run_id = &prepared.record.run_id;
         let refs: Vec<&dyn CodeLocation> = locations.iter().map(AsRef::as_ref).collect();
+        let executor = match self.executors.for_run(&prepared.record.tags) {
+            Ok(executor) => executor,
+            Err(message) => {
+                self.fail(run_id, message);
+                self.forget(run_id);
+                return;
+            }
+        };
+        tracing::info!("run {run_id} executes with the {} executor", executor.name);
         let services = RunServices {
             io: self.io.as_ref(),
             compute_logs: self.logs.as_ref(),
             sink: &self.writer,
             cancel,
-            kind: self.kind,
-            steps: self.steps.as_deref(),
+            kind: executor.kind,
+            steps: executor.steps.as_deref(),
         };
         let outcome = launch::execute(prepared, &refs, &services);
         // The run counts as here until its events are stored: a process waiting for its
@@ -160,19 +166,7 @@ impl Launcher {
     /// (the run's process or pod reads it), and fails the run if `execute` could not run it
     /// or it ended before the run did. `execute` says how it ended.
     fn execute_elsewhere(&self, run_id: &str, execute: impl FnOnce() -> Result<String, String>) {
-        let fail = |message: String| {
-            tracing::error!("run {run_id}: {message}");
-            self.writer.emit(vec![Event {
-                run_id: run_id.to_owned(),
-                step_key: None,
-                timestamp_ms: now_ms(),
-                kind: EventKind::RunFailure { message },
-            }]);
-            if let Err(e) = self.runtime.block_on(self.writer.flush_run(run_id)) {
-                let saved = crate::save_unwritten(&self.unsaved_dir, run_id, &e.unwritten);
-                tracing::error!("run {run_id}: its failure could not be stored: {e}; {saved}");
-            }
-        };
+        let fail = |message: String| self.fail(run_id, message);
         let outcome = self
             .runtime
             .block_on(self.writer.flush_run(run_id))
@@ -199,6 +193,22 @@ impl Launcher {
             }
         }
         self.forget(run_id);
+    }
+
+    /// Records that run `run_id` failed, saying `message`, and waits until it is stored
+    /// (or saved under the home).
+    fn fail(&self, run_id: &str, message: String) {
+        tracing::error!("run {run_id}: {message}");
+        self.writer.emit(vec![Event {
+            run_id: run_id.to_owned(),
+            step_key: None,
+            timestamp_ms: now_ms(),
+            kind: EventKind::RunFailure { message },
+        }]);
+        if let Err(e) = self.runtime.block_on(self.writer.flush_run(run_id)) {
+            let saved = crate::save_unwritten(&self.unsaved_dir, run_id, &e.unwritten);
+            tracing::error!("run {run_id}: its failure could not be stored: {e}; {saved}");
+        }
     }
 
     fn forget(&self, run_id: &str) {

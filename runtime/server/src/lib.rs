@@ -20,6 +20,7 @@ pub mod control;
 pub mod daemon;
 mod error;
 pub mod execute_run;
+pub mod executors;
 mod fetch;
 mod instance;
 pub mod launch;

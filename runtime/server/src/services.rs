@@ -16,6 +16,7 @@ use weft_wasm::Allocation;
 use crate::config::RunLauncherConfig;
 use crate::control::Control;
 use crate::error::Error;
+use crate::executors::{Executor, Executors};
 use crate::instance::Instance;
 use crate::launcher::{LaunchMode, Launcher, ProcessRunLauncher};
 use crate::registry::Registry;
@@ -58,19 +59,33 @@ impl Services {
         let kind = executor_kind(&instance, None, None)?;
         let uses_k8s = instance.config.run_launcher == RunLauncherConfig::K8s
             || instance.config.executor.as_deref() == Some("k8s-job");
+        // Also when only a job's `weft/executor: k8s-job` may need it (in a run's own pod, say),
+        // if `k8s:` names an image: then a cluster out of reach fails those runs, not this.
         let pods = match uses_k8s {
             true => Some(connect_k8s(&instance).await?),
+            false
+                if instance
+                    .config
+                    .k8s
+                    .as_ref()
+                    .is_some_and(|k| !k.image.trim().is_empty()) =>
+            {
+                connect_k8s(&instance)
+                    .await
+                    .inspect_err(|e| tracing::debug!("no k8s-job executor for jobs: {e}"))
+                    .ok()
+            }
             false => None,
         };
         let instance = Arc::new(instance);
+        let executors = executors(&instance, &store, kind, pods.clone())?;
         let launcher = Launcher::new(
             store.clone(),
             io,
             instance.compute_logs()?,
-            kind,
             instance.unsaved_dir(),
-            launch_mode(&instance, pods.clone())?,
-            step_runner(&instance, &store, pods)?,
+            launch_mode(&instance, pods)?,
+            executors,
         );
         let components = instance.component_store()?;
         let registry = Arc::new(Registry::new(
@@ -193,6 +208,68 @@ fn launch_mode(instance: &Instance, pods: Option<Arc<K8sPods>>) -> Result<Launch
         }),
     };
     Ok(LaunchMode::Elsewhere(elsewhere))
+}
+
+/// The instance's executor (weft.yaml's), and those a job may ask for by its
+/// `weft/executor` tag as this instance can give them: in-process always; multiprocess
+/// when outputs cross processes; k8s-job when it talks to a cluster.
+fn executors(
+    instance: &Instance,
+    store: &Arc<Store>,
+    kind: ExecutorKind,
+    pods: Option<Arc<K8sPods>>,
+) -> Result<Executors, Error> {
+    let default = Executor {
+        name: instance
+            .config
+            .executor
+            .clone()
+            .unwrap_or_else(|| "in-process".into()),
+        kind,
+        steps: step_runner(instance, store, pods.clone())?,
+    };
+    let parallel = executor_kind(instance, Some(true), None)?;
+    let crossing = match instance.outputs_stay_in_process() {
+        true => Err("its outputs stay in one process's memory (io_manager: in-memory)".to_owned()),
+        false => Ok(()),
+    };
+    let answers = Arc::new(StoredAnswers::new(store.clone()));
+    let multiprocess = crossing.clone().and_then(|()| {
+        let program = this_program("step").map_err(|e| e.to_string())?;
+        let runner: Arc<dyn StepRunner> = Arc::new(ProcessStepRunner {
+            program,
+            home: instance.home.clone(),
+        });
+        Ok(Executor {
+            name: "multiprocess".into(),
+            kind: parallel,
+            steps: Some(runner),
+        })
+    });
+    let k8s = crossing.and_then(|()| match pods {
+        Some(pods) => Ok(Executor {
+            name: "k8s-job".into(),
+            kind: parallel,
+            steps: Some(Arc::new(K8sStepRunner { pods, answers })),
+        }),
+        None => Err(
+            "it does not start pods (no run_launcher: k8s or executor: k8s-job in \
+                     weft.yaml)"
+                .to_owned(),
+        ),
+    });
+    let mut all = Executors::only(default);
+    all.named.insert(
+        "in-process",
+        Ok(Executor {
+            name: "in-process".into(),
+            kind: ExecutorKind::InProcess,
+            steps: None,
+        }),
+    );
+    all.named.insert("multiprocess", multiprocess);
+    all.named.insert("k8s-job", k8s);
+    Ok(all)
 }
 
 /// Where each step attempt of a launched run runs, if not on the run's own threads: in a

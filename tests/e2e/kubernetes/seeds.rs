@@ -2,14 +2,18 @@
 //! imports changed) as a Python code location on the kube double: `dagster-k8s/config` on
 //! a job, an op, an asset and an asset job shapes the run's and the steps' pods;
 //! `k8s_job_op.configured(...)` and `execute_k8s_job` run their Jobs in order, their logs
-//! the steps'.
+//! the steps'. The executor samples (`tests/seeds/executors`): a job's `executor_def` runs
+//! its steps in processes of the run's pod or in pods of their own.
 
 use serde_json::{Value, json};
 use weft_tests::{Backend, Server, output_of, repo_root, wasm_target_dir};
 
 use super::{args_of, cluster};
 
-weft_tests::on_both_databases!(the_seeds_kubernetes_samples_run_with_only_their_imports_changed,);
+weft_tests::on_both_databases!(
+    the_seeds_kubernetes_samples_run_with_only_their_imports_changed,
+    the_seeds_executor_samples_run_their_steps_where_they_ask,
+);
 
 /// The resources of the pods of run `run_id` whose arguments start with `first` and
 /// name `step` (`""`: the run's pod), as `(requests, limits)`.
@@ -105,4 +109,70 @@ fn the_seeds_kubernetes_samples_run_with_only_their_imports_changed(backend: Bac
     // [Code 3]: an empty job, tagged with Dagster's retry tag, runs.
     let run_id = server.launch(json!({ "location": "seed_k8s", "job": "sample_job" }));
     assert_eq!(server.wait(&run_id)["status"], "SUCCESS");
+}
+
+/// The arguments of every pod of run `run_id` (its own and its steps').
+fn pods_of(double: &weft_kube_double::KubeDouble, run_id: &str) -> Vec<Vec<String>> {
+    double
+        .pods()
+        .iter()
+        .map(|p| args_of(double, &p.name))
+        .filter(|args| args.get(1).map(String::as_str) == Some(run_id))
+        .collect()
+}
+
+fn the_seeds_executor_samples_run_their_steps_where_they_ask(backend: Backend) {
+    // The instance's executor runs steps in the run's pod; the jobs ask for others.
+    let Some((home, double, kubeconfig)) = cluster(backend, "in-process") else {
+        return;
+    };
+    let wasm = wasm_target_dir().join("seeds").join("executors.wasm");
+    home.build_shared(&repo_root().join("tests/seeds/executors"), &wasm)
+        .unwrap();
+    let server = Server::start_with_env(&home, &[], &[("KUBECONFIG", &kubeconfig)]);
+    server.upload("seed_executors", &std::fs::read(&wasm).unwrap());
+
+    // `executor_def=multiprocess_executor`: each step a process of its own in the run's pod.
+    let run_id = server.launch(json!({ "location": "seed_executors", "job": "process_numbers" }));
+    let run = server.wait(&run_id);
+    assert_eq!(run["status"], "SUCCESS", "{run}");
+    assert_eq!(
+        output_of(&server.events(&run_id), "sum_two_sums"),
+        json!(55)
+    );
+    let pods = pods_of(&double, &run_id);
+    assert_eq!(pods.len(), 1, "only the run's pod: {pods:?}");
+    let run_pod = double
+        .pods()
+        .into_iter()
+        .find(|p| args_of(&double, &p.name).get(1).map(String::as_str) == Some(&run_id))
+        .unwrap();
+    let log = double.pod_log("weft", &run_pod.name).unwrap_or_default();
+    assert!(
+        log.contains("executes with the multiprocess executor"),
+        "{log}"
+    );
+
+    // `executor_def=k8s_job_executor`: each asset step a pod of its own.
+    let run_id =
+        server.launch(json!({ "location": "seed_executors", "job": "process_numbers_asset_k8s" }));
+    let run = server.wait(&run_id);
+    assert_eq!(run["status"], "SUCCESS", "{:?}", server.events(&run_id));
+    let mut steps: Vec<String> = pods_of(&double, &run_id)
+        .into_iter()
+        .filter(|args| args[0] == "step")
+        .map(|args| args[2].clone())
+        .collect();
+    steps.sort();
+    assert_eq!(
+        steps,
+        [
+            "filtered_even_numbers",
+            "filtered_odd_numbers",
+            "generated_numbers",
+            "summed_even_numbers",
+            "summed_odd_numbers",
+            "summed_two_sums"
+        ]
+    );
 }
