@@ -187,6 +187,31 @@ mod host {
     }
 }
 
+/// An op named `$name` that runs the Kubernetes Job `$job` (a [`K8sJob`]) and returns
+/// the Job's name: Dagster's `k8s_job_op.configured(config, name)`. Use it in any job of a
+/// location granted `k8s_jobs: true`; a downstream op may take its output as an ordering
+/// input.
+///
+/// ```ignore
+/// weft_sdk::k8s_job_op!(echo_hello, K8sJob {
+///     image: "busybox".into(),
+///     command: vec!["/bin/sh".into(), "-c".into()],
+///     args: vec!["echo HELLO".into()],
+///     ..Default::default()
+/// });
+/// ```
+#[macro_export]
+macro_rules! k8s_job_op {
+    ($name:ident, $job:expr $(,)?) => {
+        #[$crate::op(description = "Runs a Kubernetes Job and returns its name")]
+        fn $name(
+            ctx: &$crate::OpContext,
+        ) -> ::core::result::Result<::std::string::String, $crate::Failure> {
+            ::core::result::Result::Ok($crate::k8s::execute_k8s_job(ctx, &$job)?)
+        }
+    };
+}
+
 #[cfg(not(target_arch = "wasm32"))]
 mod host {
     use super::{K8sJob, K8sJobError};

@@ -50,7 +50,8 @@
 //!   failures. The function may return `()` when it only acts (logs, notifies).
 //! - [`definitions!`] lists what the location exports.
 //! - Logging: [`log::info!`] anywhere, or `ctx.log().info(..)`.
-//! - Kubernetes Jobs from an op: [`k8s::execute_k8s_job`] (Dagster's `execute_k8s_job`).
+//! - Kubernetes Jobs from an op: [`k8s::execute_k8s_job`] (Dagster's `execute_k8s_job`),
+//!   and an op that runs one: [`k8s_job_op!`] (Dagster's `k8s_job_op.configured`).
 //! - HTTP from an op: [`http::get`], [`http::post_json`], [`http::Request`] (to the hosts
 //!   the location is granted).
 #![allow(clippy::module_name_repetitions)]

@@ -132,9 +132,28 @@ fn log_successes(ctx: &RunStatusSensorContext) {
     ctx.log().info(format!("{} succeeded", ctx.run().job));
 }
 
+weft_sdk::k8s_job_op!(
+    echo_hello,
+    weft_sdk::k8s::K8sJob {
+        image: "busybox".into(),
+        args: vec!["echo HELLO".into()],
+        ..Default::default()
+    }
+);
+
+#[op]
+fn after_hello(hello: String) -> String {
+    format!("after {hello}")
+}
+
+#[job]
+fn words() {
+    after_hello(echo_hello());
+}
+
 weft_sdk::definitions! {
     assets: [generated, doubled],
-    jobs: [sums, wide],
+    jobs: [sums, wide, words],
     asset_jobs: [numbers_job],
     schedules: [hourly, every_five],
     sensors: [cursor_sensor, on_sums_failure, log_successes],
@@ -447,4 +466,22 @@ fn run_status_sensors_declare_what_they_watch_and_see_the_run() {
         .evaluate_sensor("on_sums_failure", ctx(None))
         .expect_err("no run");
     assert!(err.message().contains("without the run"), "{err}");
+}
+
+#[test]
+fn a_k8s_job_op_is_an_op_of_any_job_that_runs_its_job() {
+    let defs = registry().definitions();
+    let job = defs
+        .jobs
+        .iter()
+        .find(|j| j.name == "words")
+        .expect("the words job");
+    let ops: Vec<&str> = job.nodes.iter().map(|n| n.op.as_str()).collect();
+    assert_eq!(ops, ["echo_hello", "after_hello"]);
+    // Outside the host the Job cannot start: the step fails saying so.
+    let err = step("echo_hello", "echo_hello", vec![]).expect_err("no host");
+    assert!(
+        err.message().contains("only inside the Weft host"),
+        "{err:?}"
+    );
 }
