@@ -129,6 +129,21 @@ test('upload numbers, see its job graph, launch process_numbers and watch the ru
     assert.equal(await page.getByTestId('run-row').count(), 0);
     await page.getByTestId('runs-status-filter').selectOption('SUCCESS');
     await until('2 successful runs listed', async () => (await page.getByTestId('run-row').count()) === 2);
+
+    // A page at a time: the newest run, then the older one after it, then back.
+    const only = async id => {
+      await page.locator(`[data-testid=run-row][data-run-id="${id}"]`).waitFor();
+      assert.equal(await page.getByTestId('run-row').count(), 1);
+    };
+    await page.goto(`${server.base}/#/runs?limit=1`);
+    await only(rerunId);
+    await page.getByTestId('runs-older').click();
+    await only(runId);
+    assert.equal(await page.getByTestId('runs-older').count(), 1, 'a full page offers the next');
+    await page.getByTestId('runs-older').click();
+    await page.getByTestId('runs-table').getByText('No runs.').waitFor();
+    await page.getByTestId('runs-newest').click();
+    await only(rerunId);
   });
 });
 

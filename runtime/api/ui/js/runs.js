@@ -1,5 +1,6 @@
-// Weft web UI: the Runs page, #/runs (filtered by status, job, location or tag; refreshed
-// every 2 s), and the runs table and job link that the job and run pages reuse.
+// Weft web UI: the Runs page, #/runs (filtered by status, job, location or tag; a page of
+// `limit` runs, 100 by default, then older ones `before` the last shown; the newest page
+// refreshed every 2 s), and the runs table and job link that the job and run pages reuse.
 
 import { api, enc } from './api.js';
 import {
@@ -48,8 +49,22 @@ export async function pageRuns(page, params) {
     h('div', { class: 'title-row' }, h('h1', null, 'Runs', scope ? h('small', null, ` (${scope})`) : ''),
       h('div', { class: 'actions' }, stamp, status)),
     section(null, host));
-  const query = new URLSearchParams({ limit: '100' });
-  for (const k of ['status', 'job', 'location', 'tag']) if (params.get(k)) query.set(k, params.get(k));
+  const limit = Math.max(1, Number.parseInt(params.get('limit') ?? '', 10) || 100);
+  const query = new URLSearchParams({ limit: String(limit) });
+  for (const k of ['status', 'job', 'location', 'tag', 'before']) if (params.get(k)) query.set(k, params.get(k));
+  // Links to the newest page and to the page after the last run shown.
+  const pager = runs => {
+    const older = new URLSearchParams(params);
+    const newest = new URLSearchParams(params);
+    newest.delete('before');
+    const links = [];
+    if (params.get('before')) links.push(link(`#/runs${newest.toString() ? `?${newest}` : ''}`, '← Newest runs', { testid: 'runs-newest' }));
+    if (runs.length === limit) {
+      older.set('before', runs[runs.length - 1].run_id);
+      links.push(link(`#/runs?${older}`, 'Older runs →', { testid: 'runs-older' }));
+    }
+    return h('p', { class: 'pager' }, links);
+  };
   let busy = false;
   const refresh = async () => {
     if (busy) return;
@@ -57,8 +72,10 @@ export async function pageRuns(page, params) {
     try {
       const runs = await api('GET', `/api/runs?${query}`);
       if (!page.alive()) return;
-      clear(host, runsTable(runs));
-      stamp.textContent = `auto-refresh every 2 s · updated ${fmtClock(Date.now())}`;
+      clear(host, runsTable(runs), pager(runs));
+      stamp.textContent = params.get('before')
+        ? `older runs · updated ${fmtClock(Date.now())}`
+        : `auto-refresh every 2 s · updated ${fmtClock(Date.now())}`;
     } catch (e) {
       if (page.alive()) clear(host, errorBox(e.message));
     } finally {
@@ -66,5 +83,6 @@ export async function pageRuns(page, params) {
     }
   };
   await refresh();
-  page.every(2000, refresh);
+  // An older page stays as it is; the newest one follows new runs.
+  if (!params.get('before')) page.every(2000, refresh);
 }
