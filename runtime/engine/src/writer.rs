@@ -34,8 +34,8 @@ pub trait EventSink: Sync {
 }
 
 enum Message {
-    /// Events; the room they hold of the queue is their [`weight`].
-    Events(Vec<Event>),
+    /// Events, and the room they hold of the queue (their [`weight`]).
+    Events(Vec<Event>, usize),
     /// A flush of one run's events (`Some`) or of all.
     Flush(Option<String>, oneshot::Sender<Result<(), FlushError>>),
     /// Nothing came for a while: the writer tries its pending events again.
@@ -151,7 +151,7 @@ impl EventWriter {
         let bytes = weight(&events);
         self.backlog.take(bytes, wait);
         // The receiver lives as long as any sender: the task ends only after every handle.
-        if self.tx.send(Message::Events(events)).is_err() {
+        if self.tx.send(Message::Events(events, bytes)).is_err() {
             self.backlog.release(bytes);
         }
     }
@@ -194,12 +194,12 @@ async fn run<S: RunStorage>(
     flushing: Arc<Notify>,
     backlog: Arc<Backlog>,
 ) {
-    let mut pending: Vec<Event> = Vec::new();
+    let mut pending = Pending::default();
     let mut waiters = Vec::new();
     loop {
         // Events that could not be written are tried again, even if nothing else comes:
         // their senders may be waiting for the room they hold.
-        let first = if pending.is_empty() {
+        let first = if pending.events.is_empty() {
             rx.recv().await
         } else {
             // Err: nothing came in time; Ok(None): every sender is gone.
@@ -220,8 +220,10 @@ async fn run<S: RunStorage>(
         let mut next = Some(first);
         while let Some(message) = next {
             match message {
-                // The room they hold is given back by weight when they leave `pending`.
-                Message::Events(mut events) => pending.append(&mut events),
+                Message::Events(mut events, bytes) => {
+                    pending.events.append(&mut events);
+                    pending.bytes += bytes;
+                }
                 Message::Flush(run, done) => waiters.push((run, done)),
                 Message::Retry => {}
             }
@@ -232,11 +234,8 @@ async fn run<S: RunStorage>(
             let reply = match &error {
                 None => Ok(()),
                 Some(error) => {
-                    let (unwritten, kept) = std::mem::take(&mut pending)
-                        .into_iter()
-                        .partition(|e: &Event| run.as_ref().is_none_or(|r| *r == e.run_id));
-                    pending = kept;
-                    backlog.release(weight(&unwritten));
+                    let unwritten =
+                        pending.take(&backlog, |e| run.as_ref().is_none_or(|r| *r == e.run_id));
                     if unwritten.is_empty() {
                         Ok(())
                     } else {
@@ -252,29 +251,59 @@ async fn run<S: RunStorage>(
     }
 }
 
+/// The events waiting to be written, and the room of the queue they hold.
+#[derive(Default)]
+struct Pending {
+    events: Vec<Event>,
+    bytes: usize,
+}
+
+impl Pending {
+    /// All written: the events go, their room is given back.
+    fn written(&mut self, backlog: &Backlog) {
+        self.events.clear();
+        backlog.release(std::mem::take(&mut self.bytes));
+    }
+
+    /// Takes the events that match `which` out, in order, giving back the room they held.
+    fn take(&mut self, backlog: &Backlog, which: impl Fn(&Event) -> bool) -> Vec<Event> {
+        let (taken, kept): (Vec<Event>, Vec<Event>) = std::mem::take(&mut self.events)
+            .into_iter()
+            .partition(which);
+        self.events = kept;
+        let bytes = if self.events.is_empty() {
+            std::mem::take(&mut self.bytes)
+        } else {
+            weight(&taken).min(self.bytes)
+        };
+        self.bytes -= bytes;
+        backlog.release(bytes);
+        taken
+    }
+}
+
 /// Writes `pending`, trying again a few times; a batch of several runs that still fails is
 /// tried run by run. What was written leaves `pending` (its room given back); returns the
 /// last error if anything is left.
 async fn write<S: RunStorage>(
     storage: &S,
-    pending: &mut Vec<Event>,
+    pending: &mut Pending,
     backlog: &Backlog,
 ) -> Option<String> {
-    if pending.is_empty() {
+    if pending.events.is_empty() {
         return None;
     }
     let mut error = String::new();
     for attempt in 1..=ATTEMPTS {
-        match storage.append(pending).await {
+        match storage.append(&pending.events).await {
             Ok(()) => {
-                backlog.release(weight(pending));
-                pending.clear();
+                pending.written(backlog);
                 return None;
             }
             Err(e) => {
                 tracing::warn!(
                     attempt,
-                    events = pending.len(),
+                    events = pending.events.len(),
                     "writing events failed: {e}"
                 );
                 error = e.to_string();
@@ -284,27 +313,24 @@ async fn write<S: RunStorage>(
             }
         }
     }
-    let mut runs: Vec<String> = pending.iter().map(|e| e.run_id.clone()).collect();
+    let mut runs: Vec<String> = pending.events.iter().map(|e| e.run_id.clone()).collect();
+    runs.sort();
     runs.dedup();
     if runs.len() > 1 {
-        runs.sort();
-        runs.dedup();
         for run in runs {
-            let (own, rest): (Vec<Event>, Vec<Event>) = std::mem::take(pending)
-                .into_iter()
-                .partition(|e| e.run_id == run);
-            *pending = rest;
+            let own: Vec<Event> = pending
+                .events
+                .iter()
+                .filter(|e| e.run_id == run)
+                .cloned()
+                .collect();
             match storage.append(&own).await {
-                Ok(()) => backlog.release(weight(&own)),
-                Err(e) => {
-                    error = e.to_string();
-                    // Back in place: a run's events keep their order.
-                    let mut own = own;
-                    own.append(pending);
-                    *pending = own;
+                Ok(()) => {
+                    pending.take(backlog, |e| e.run_id == run);
                 }
+                Err(e) => error = e.to_string(),
             }
         }
     }
-    (!pending.is_empty()).then_some(error)
+    (!pending.events.is_empty()).then_some(error)
 }

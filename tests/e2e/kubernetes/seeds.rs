@@ -6,6 +6,7 @@
 //! its steps in processes of the run's pod or in pods of their own.
 
 use serde_json::{Value, json};
+use weft_kube_double::KubeDouble;
 use weft_tests::{Backend, Server, output_of, repo_root, wasm_target_dir};
 
 use super::{args_of, cluster};
@@ -15,25 +16,35 @@ weft_tests::on_both_databases!(
     the_seeds_executor_samples_run_their_steps_where_they_ask,
 );
 
-/// The resources of the pods of run `run_id` whose arguments start with `first` and
-/// name `step` (`""`: the run's pod), as `(requests, limits)`.
-fn resources(
-    double: &weft_kube_double::KubeDouble,
-    run_id: &str,
-    step: &str,
-) -> Vec<(Value, Value)> {
+/// The pods of run `run_id` (its own and its steps'), as `(name, weft's arguments)`.
+fn pods_of(double: &KubeDouble, run_id: &str) -> Vec<(String, Vec<String>)> {
     double
         .pods()
-        .iter()
-        .map(|p| (p, args_of(double, &p.name)))
-        .filter(|(_, args)| {
-            args.get(1).map(String::as_str) == Some(run_id)
-                && (step.is_empty() && args[0] == "execute-run"
-                    || args.get(2).map(String::as_str) == Some(step))
+        .into_iter()
+        .map(|p| {
+            let args = args_of(double, &p.name);
+            (p.name, args)
         })
-        .map(|(p, _)| {
-            let pod = serde_json::to_value(double.pod("weft", &p.name).unwrap()).unwrap();
-            let r = &pod["spec"]["containers"][0]["resources"];
+        .filter(|(_, args)| args.get(1).map(String::as_str) == Some(run_id))
+        .collect()
+}
+
+/// Pod `name` as the API server holds it.
+fn spec_of(double: &KubeDouble, name: &str) -> Value {
+    serde_json::to_value(double.pod("weft", name).unwrap()).unwrap()
+}
+
+/// The resources of the pods of run `run_id` that run `step` (`""`: the run's own pod),
+/// as `(requests, limits)`.
+fn resources(double: &KubeDouble, run_id: &str, step: &str) -> Vec<(Value, Value)> {
+    pods_of(double, run_id)
+        .into_iter()
+        .filter(|(_, args)| {
+            step.is_empty() && args[0] == "execute-run"
+                || args.get(2).map(String::as_str) == Some(step)
+        })
+        .map(|(name, _)| {
+            let r = &spec_of(double, &name)["spec"]["containers"][0]["resources"];
             (r["requests"].clone(), r["limits"].clone())
         })
         .collect()
@@ -72,18 +83,14 @@ fn the_seeds_kubernetes_samples_run_with_only_their_imports_changed(backend: Bac
     let run_id = server.launch(json!({ "location": "seed_k8s", "job": "process_numbers_asset" }));
     let run = server.wait(&run_id);
     assert_eq!(run["status"], "SUCCESS", "{run}");
-    let asset_pods: Vec<_> = double
-        .pods()
-        .into_iter()
-        .filter(|p| args_of(&double, &p.name).get(1).map(String::as_str) == Some(&run_id))
-        .collect();
+    let asset_pods = pods_of(&double, &run_id);
     assert_eq!(
         asset_pods.len(),
         2,
         "the run's pod and the asset's: {asset_pods:?}"
     );
-    for pod in asset_pods {
-        let spec = serde_json::to_value(double.pod("weft", &pod.name).unwrap()).unwrap();
+    for (name, _) in asset_pods {
+        let spec = spec_of(&double, &name);
         assert_eq!(
             spec["spec"]["nodeSelector"]["node-group.dp.ssup2"],
             "worker"
@@ -111,16 +118,6 @@ fn the_seeds_kubernetes_samples_run_with_only_their_imports_changed(backend: Bac
     assert_eq!(server.wait(&run_id)["status"], "SUCCESS");
 }
 
-/// The arguments of every pod of run `run_id` (its own and its steps').
-fn pods_of(double: &weft_kube_double::KubeDouble, run_id: &str) -> Vec<Vec<String>> {
-    double
-        .pods()
-        .iter()
-        .map(|p| args_of(double, &p.name))
-        .filter(|args| args.get(1).map(String::as_str) == Some(run_id))
-        .collect()
-}
-
 fn the_seeds_executor_samples_run_their_steps_where_they_ask(backend: Backend) {
     // The instance's executor runs steps in the run's pod; the jobs ask for others.
     let Some((home, double, kubeconfig)) = cluster(backend, "in-process") else {
@@ -142,12 +139,7 @@ fn the_seeds_executor_samples_run_their_steps_where_they_ask(backend: Backend) {
     );
     let pods = pods_of(&double, &run_id);
     assert_eq!(pods.len(), 1, "only the run's pod: {pods:?}");
-    let run_pod = double
-        .pods()
-        .into_iter()
-        .find(|p| args_of(&double, &p.name).get(1).map(String::as_str) == Some(&run_id))
-        .unwrap();
-    let log = double.pod_log("weft", &run_pod.name).unwrap_or_default();
+    let log = double.pod_log("weft", &pods[0].0).unwrap_or_default();
     assert!(
         log.contains("executes with the multiprocess executor"),
         "{log}"
@@ -160,8 +152,8 @@ fn the_seeds_executor_samples_run_their_steps_where_they_ask(backend: Backend) {
     assert_eq!(run["status"], "SUCCESS", "{:?}", server.events(&run_id));
     let mut steps: Vec<String> = pods_of(&double, &run_id)
         .into_iter()
-        .filter(|args| args[0] == "step")
-        .map(|args| args[2].clone())
+        .filter(|(_, args)| args[0] == "step")
+        .map(|(_, args)| args[2].clone())
         .collect();
     steps.sort();
     assert_eq!(
