@@ -78,9 +78,10 @@ background "image build" deploy/musl.sh --build "$CARGO_TARGET_DIR/musl"
 cargo build --release --bins --tests --examples
 # The Rust guests, as tests/lib.rs's rust_guest() builds them (the same packages, profile
 # and target dir, without RUSTFLAGS; built here, that build finds nothing to do): the
-# schemathesis and UI phases below load numbers.wasm and hostile.wasm from there.
+# schemathesis and UI phases below load numbers.wasm, hostile.wasm and conformance_rust.wasm
+# from there.
 env -u RUSTFLAGS -u CARGO_TARGET_DIR cargo build --target wasm32-wasip2 --profile guest \
-    --target-dir "$CARGO_TARGET_DIR/wasm" -p numbers -p hostile -p k8s-job -p http-json
+    --target-dir "$CARGO_TARGET_DIR/wasm" -p numbers -p hostile -p k8s-job -p http-json -p conformance-rust
 
 step "host tests" "host crates and end-to-end tests (release)"
 cargo test --release

@@ -21,12 +21,17 @@ pub fn types_of(events: &[serde_json::Value], step: Option<&str>) -> Vec<String>
 }
 
 /// Definitions (`weft check --json`'s `definitions`) with what may differ between guest
-/// languages taken out: asset kinds, the languages' type names, and the order of ops.
+/// languages taken out: asset kinds, the languages' type names, the order of ops, and the
+/// text of config schemas (compared as JSON).
 pub fn comparable_definitions(mut defs: serde_json::Value) -> serde_json::Value {
     for asset in defs["assets"].as_array_mut().into_iter().flatten() {
         asset.as_object_mut().map(|a| a.remove("kinds"));
     }
     for op in defs["ops"].as_array_mut().into_iter().flatten() {
+        // A config schema compares as JSON: each SDK writes its own text.
+        if let Some(text) = op["config_schema"].as_str() {
+            op["config_schema"] = serde_json::from_str(text).unwrap_or(serde_json::Value::Null);
+        }
         for list in ["inputs", "outputs"] {
             for io in op[list].as_array_mut().into_iter().flatten() {
                 io.as_object_mut().map(|i| i.remove("type_name"));

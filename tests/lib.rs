@@ -40,7 +40,13 @@ pub fn wasm_target_dir() -> PathBuf {
 }
 
 /// The Rust guests the tests use, as crate names (the first-party plugin `k8s-job` too).
-const RUST_GUESTS: [&str; 4] = ["numbers", "hostile", "k8s-job", "http-json"];
+const RUST_GUESTS: [&str; 5] = [
+    "numbers",
+    "hostile",
+    "k8s-job",
+    "http-json",
+    "conformance-rust",
+];
 
 /// The path of the Rust guest component `name` (`numbers`, `hostile`, `k8s_job`), built
 /// on first use.

@@ -26,7 +26,7 @@ type Context struct {
 	Log *Logger
 
 	config   *string
-	metadata [][2]string
+	metadata []metadataEntry
 }
 
 // HasConfig reports whether the run gave the step config (`ops.<step-key>.config`).
@@ -56,9 +56,17 @@ func typeName(v any) string {
 // Resource is the resource name set for the location in weft.yaml, if any.
 func (c *Context) Resource(name string) (Resource, bool) { return getResource(name) }
 
-// AddOutputMetadata adds a key/value shown beside the step's output (row counts, paths).
-func (c *Context) AddOutputMetadata(key, value string) {
-	c.metadata = append(c.metadata, [2]string{key, value})
+// AddOutputMetadata adds a value shown beside the step's outputs (row counts, paths,
+// links): a string, bool, int or float as it is, or a [MetadataValue] ([URL], [Path],
+// [Markdown], [JSON], [TableSchema]). An op with several outputs adds it to each; see
+// [Context.AddMetadataTo].
+func (c *Context) AddOutputMetadata(key string, value any) {
+	c.metadata = append(c.metadata, metadataEntry{key: key, value: value})
+}
+
+// AddMetadataTo adds a value to the output named output only.
+func (c *Context) AddMetadataTo(output, key string, value any) {
+	c.metadata = append(c.metadata, metadataEntry{output: output, key: key, value: value})
 }
 
 // Resource is a resource's value as the host hands it over.

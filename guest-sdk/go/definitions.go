@@ -40,7 +40,7 @@ func (r *registry) definitions() types.Definitions {
 			Name:         op.name,
 			Description:  optional(op.s.description),
 			Inputs:       inputs,
-			Outputs:      []types.OutputDef{{Name: "result", TypeName: typeString(op.out)}},
+			Outputs:      op.outputDefs(),
 			ConfigSchema: optional(op.s.configSchema),
 			Tags:         tags(op.s.tags),
 			RetryPolicy:  retry(op.s.retry),
@@ -52,8 +52,8 @@ func (r *registry) definitions() types.Definitions {
 			node := types.NodeDef{Name: n.name, Op: n.op.name, Tags: tags(n.tags), Inputs: []types.InputBinding{}}
 			for _, b := range n.inputs {
 				binding := types.InputBinding{Input: b.input, FanIn: b.fanIn, Sources: []types.OutputRef{}}
-				for _, src := range b.sources {
-					binding.Sources = append(binding.Sources, types.OutputRef{Node: src.name, Output: "result"})
+				for i, src := range b.sources {
+					binding.Sources = append(binding.Sources, types.OutputRef{Node: src.name, Output: b.outputs[i]})
 				}
 				node.Inputs = append(node.Inputs, binding)
 			}
@@ -65,13 +65,14 @@ func (r *registry) definitions() types.Definitions {
 		kinds := append([]string{}, a.op.s.kinds...)
 		deps := append([]types.AssetDep{}, r.deps[a]...)
 		out.Assets = append(out.Assets, types.AssetDef{
-			Key:         a.Key(),
-			Group:       a.group(),
-			Description: optional(a.op.s.description),
-			Kinds:       kinds,
-			Deps:        deps,
-			Tags:        tags(a.op.s.tags),
-			RetryPolicy: retry(a.op.s.retry),
+			Key:          a.Key(),
+			Group:        a.group(),
+			Description:  optional(a.op.s.description),
+			Kinds:        kinds,
+			Deps:         deps,
+			Tags:         tags(a.op.s.tags),
+			RetryPolicy:  retry(a.op.s.retry),
+			ConfigSchema: optional(a.op.s.configSchema),
 		})
 	}
 	for _, j := range r.defs.AssetJobs {

@@ -66,7 +66,7 @@ func opNames(ops []*Op) []string {
 	return names
 }
 
-// runStep decodes the inputs, calls the op and encodes its result; a returned error or
+// runStep decodes the inputs, calls the op and encodes its outputs; a returned error or
 // a panic becomes the step's failure.
 func runStep(op *Op, what string, c *Context, inputs []types.StepInput) (outputs []types.StepOutput, failure *types.Failure) {
 	args := make([]json.RawMessage, len(op.params))
@@ -92,15 +92,7 @@ func runStep(op *Op, what string, c *Context, inputs []types.StepInput) (outputs
 		}
 		return nil, &types.Failure{Message: message, Retryable: !IsPermanent(err)}
 	}
-	data, err := json.Marshal(value)
-	if err != nil {
-		return nil, &types.Failure{Message: fmt.Sprintf("%s: cannot encode its result as JSON: %v", what, err), Retryable: false}
-	}
-	return []types.StepOutput{{
-		Name:     "result",
-		Value:    types.Value{Codec: "json", Data: data},
-		Metadata: tags(c.metadata),
-	}}, nil
+	return encodeOutputs(op, what, c, value)
 }
 
 // panicMessage is `panicked: MESSAGE (at FILE:LINE)`, the form the host gives a Rust

@@ -41,6 +41,9 @@ type Node struct {
 type binding struct {
 	input   string
 	sources []*Node
+	// outputs are the output of each source feeding the input: `result`, or one [Outs]
+	// declares.
+	outputs []string
 	fanIn   bool
 }
 
@@ -74,9 +77,10 @@ func NewJob(name string, build func(j *Job), opts ...Option) *Job {
 func (j *Job) JobName() string { return j.name }
 
 // Node invokes op in the job, feeding its inputs, in order, from inputs: each a *Node (the
-// upstream node's result) or a []*Node (a fan-in: the input receives a list of their
-// results, so the op must take a slice there). The node is named after the op; see
-// [Node.Alias] to invoke one op several times.
+// upstream node's result), an [Out] (one output of a node whose op has several), or a
+// []*Node or []Out (a fan-in: the input receives a list of their values, so the op must
+// take a slice there). The node is named after the op; see [Node.Alias] to invoke one op
+// several times.
 func (j *Job) Node(op *Op, inputs ...any) *Node {
 	n := &Node{job: j}
 	j.nodes = append(j.nodes, n)
@@ -94,11 +98,22 @@ func (j *Job) Node(op *Op, inputs ...any) *Node {
 	for i, arg := range inputs {
 		p := op.params[i]
 		switch a := arg.(type) {
+		case Out:
+			j.feed(n, p, []*Node{a.node}, []string{a.name}, false)
+		case []Out:
+			nodes, names := make([]*Node, len(a)), make([]string, len(a))
+			for k, o := range a {
+				nodes[k], names[k] = o.node, o.name
+			}
+			j.feed(n, p, nodes, names, true)
 		case *Node:
+			if a != nil && a.op != nil && len(a.op.s.outs) > 0 {
+				j.errorf(n, "input `%s`: op `%s` has outputs %s: pass one of them, node.Out(name)", p.name, a.op.name, strings.Join(a.op.s.outs, ", "))
+			}
 			if j.checkSource(n, p, a) && !compatible(a.out(), p.typ) {
 				j.errorf(n, "input `%s` is %s but node `%s` returns %s", p.name, p.typ, a.name, a.out())
 			}
-			n.inputs = append(n.inputs, binding{input: p.name, sources: []*Node{a}})
+			n.inputs = append(n.inputs, binding{input: p.name, sources: []*Node{a}, outputs: []string{"result"}})
 		case []*Node:
 			ok := true
 			for _, src := range a {
@@ -117,12 +132,28 @@ func (j *Job) Node(op *Op, inputs ...any) *Node {
 					}
 				}
 			}
-			n.inputs = append(n.inputs, binding{input: p.name, sources: a, fanIn: true})
+			outputs := make([]string, len(a))
+			for k := range outputs {
+				outputs[k] = "result"
+			}
+			n.inputs = append(n.inputs, binding{input: p.name, sources: a, outputs: outputs, fanIn: true})
 		default:
-			j.errorf(n, "input `%s`: want a *weft.Node or a []*weft.Node, got %T", p.name, arg)
+			j.errorf(n, "input `%s`: want a *weft.Node, a weft.Out or a slice of either, got %T", p.name, arg)
 		}
 	}
 	return n
+}
+
+// feed binds input p of n to outputs of other nodes; their types are not known to Go
+// (an op with several outputs returns [Results]), so only where they come from is checked.
+func (j *Job) feed(n *Node, p param, nodes []*Node, outputs []string, fanIn bool) {
+	for _, src := range nodes {
+		j.checkSource(n, p, src)
+	}
+	if fanIn && sliceElem(p.typ) == nil {
+		j.errorf(n, "input `%s` fans in %d outputs, so op `%s` must take a slice there, not %s", p.name, len(nodes), n.op.name, p.typ)
+	}
+	n.inputs = append(n.inputs, binding{input: p.name, sources: nodes, outputs: outputs, fanIn: fanIn})
 }
 
 // Alias names the node (Dagster's op.alias("add_7")); the name is its step key.

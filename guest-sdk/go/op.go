@@ -11,7 +11,8 @@ import (
 // [NewOp4] (typed, checked by the compiler) or [NewOpFunc] (any number of inputs,
 // checked when the location's definitions are built).
 //
-// An op has one output, `result`. The function's error fails the step: retryably,
+// An op has one output, `result`, unless [Outs] declares several (the function then
+// returns [Results]). The function's error fails the step: retryably,
 // unless it is marked with [Permanent]. A panic fails the step retryably too, with the
 // panic's message and where it happened.
 type Op struct {
@@ -45,6 +46,10 @@ func newOp(kind, name string, params []param, out reflect.Type, run runFunc, opt
 	}
 	if run == nil {
 		op.errs = append(op.errs, fmt.Sprintf("%s: its function is nil", what))
+	}
+	op.errs = append(op.errs, op.checkOuts(what)...)
+	if s.configErr != "" {
+		op.errs = append(op.errs, fmt.Sprintf("%s: %s", what, s.configErr))
 	}
 	seen := map[string]bool{}
 	for _, p := range params {

@@ -49,6 +49,7 @@ type settings struct {
 	tags          [][2]string
 	retry         *RetryPolicy
 	configSchema  string
+	configErr     string
 	group         string
 	keyPrefix     []string
 	kinds         []string
@@ -61,6 +62,8 @@ type settings struct {
 	monitored     []JobRef
 	allLocations  bool
 	evaluate      func(*ScheduleContext) (ScheduleResult, error)
+	outs          []string
+	optional      []string
 	applied       []string
 }
 
@@ -96,7 +99,7 @@ func prefixed(names []string) []string {
 }
 
 var (
-	opOptions       = []string{"Description", "Tag", "Tags", "Retry", "ConfigSchema"}
+	opOptions       = []string{"Description", "Tag", "Tags", "Retry", "ConfigSchema", "Outs", "Optional"}
 	assetOptions    = []string{"Description", "Tag", "Tags", "Retry", "ConfigSchema", "Group", "KeyPrefix", "Kinds", "InputKey", "Deps"}
 	jobOptions      = []string{"Description", "Tag", "Tags"}
 	scheduleOptions = []string{"Description", "Tag", "Tags", "Timezone", "DefaultRunning", "Evaluate"}
@@ -130,7 +133,9 @@ func Retry(policy RetryPolicy) Option {
 	return Option{"Retry", func(s *settings) { p := policy; s.retry = &p }}
 }
 
-// ConfigSchema declares the JSON Schema of an op's config (shown, not enforced).
+// ConfigSchema declares the JSON Schema of an op's config: the host checks run config
+// against it before a run is created, naming the path of every error, and fills in the
+// defaults it gives. [ConfigOf] derives it from a struct.
 func ConfigSchema(schema string) Option {
 	return Option{"ConfigSchema", func(s *settings) { s.configSchema = schema }}
 }

@@ -15,6 +15,7 @@ mod layers;
 mod network;
 mod numbers;
 mod outage;
+mod outputs;
 mod polyglot;
 mod processes;
 mod run_status;

@@ -18,6 +18,7 @@ export const WEFT = process.env.WEFT_BIN || join(TARGET, 'release/weft');
 export const GUESTS = join(TARGET, 'wasm/wasm32-wasip2/guest');
 export const NUMBERS = join(GUESTS, 'numbers.wasm');
 export const HOSTILE = join(GUESTS, 'hostile.wasm');
+export const CONFORMANCE = join(GUESTS, 'conformance_rust.wasm');
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -27,7 +28,7 @@ export const UI_DIR = join(ROOT, 'runtime/api/ui');
 export const TEST_TIMEOUT = 120_000;
 export const RUN_TIMEOUT = 30_000; // a run of these jobs takes well under a second (slow_job: 3 s)
 
-for (const f of [WEFT, NUMBERS, HOSTILE, CHROMIUM]) {
+for (const f of [WEFT, NUMBERS, HOSTILE, CONFORMANCE, CHROMIUM]) {
   if (!existsSync(f)) throw new Error(`${f} is missing: build weft and the guests first (see tests/ui/run.sh)`);
 }
 

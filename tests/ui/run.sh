@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the web UI's end-to-end tests (tests/ui/ui.test.mjs) in Debian's headless Chromium,
 # driven by playwright-core (no browser download). Assumes TARGET/release/weft and the guest
-# components (TARGET/wasm/wasm32-wasip2/guest/{numbers,hostile}.wasm) are built, TARGET
+# components (TARGET/wasm/wasm32-wasip2/guest/{numbers,hostile,conformance_rust}.wasm) are built, TARGET
 # being ${CARGO_TARGET_DIR:-target} (the tests read CARGO_TARGET_DIR too); tests/all.sh
 # calls this after its cargo build.
 set -euo pipefail
@@ -15,11 +15,12 @@ fi
 target=${CARGO_TARGET_DIR:-target}
 for f in "$target/release/weft" \
   "$target/wasm/wasm32-wasip2/guest/numbers.wasm" \
-  "$target/wasm/wasm32-wasip2/guest/hostile.wasm"; do
+  "$target/wasm/wasm32-wasip2/guest/hostile.wasm" \
+  "$target/wasm/wasm32-wasip2/guest/conformance_rust.wasm"; do
   if [ ! -e "$f" ]; then
     echo "tests/ui/run.sh: $f is missing; build it first:" >&2
     echo "  cargo build --release --bins" >&2
-    echo "  cargo build --target wasm32-wasip2 --profile guest --target-dir $target/wasm -p numbers -p hostile" >&2
+    echo "  cargo build --target wasm32-wasip2 --profile guest --target-dir $target/wasm -p numbers -p hostile -p conformance-rust" >&2
     exit 1
   fi
 done

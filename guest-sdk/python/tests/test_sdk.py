@@ -8,34 +8,13 @@ Run from the repository root (needs componentize-py for the bindings):
 import datetime
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import unittest
 from unittest import mock
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
-BINDINGS = tempfile.mkdtemp(prefix="weft-py-bindings-")
-HAVE_BINDINGS = shutil.which("componentize-py") is not None and (
-    subprocess.run(
-        ["componentize-py", "-d", os.path.join(ROOT, "wit"), "-w", "code-location", "bindings", BINDINGS],
-        capture_output=True,
-    ).returncode
-    == 0
-)
-# tests/all.sh installs componentize-py and sets WEFT_REQUIRE_BINDINGS: there, the tests
-# that need the generated bindings run, and never skip.
-if os.environ.get("WEFT_REQUIRE_BINDINGS") and not HAVE_BINDINGS:
-    raise RuntimeError("componentize-py cannot generate the bindings of ../../wit (WEFT_REQUIRE_BINDINGS)")
-sys.path[:0] = [BINDINGS, os.path.join(ROOT, "guest-sdk", "python"), os.path.join(ROOT, "examples", "numbers-python")]
+from support import HAVE_BINDINGS  # puts the bindings, the SDK and the example on sys.path
 
 import weft as dg  # noqa: E402
-
-
-def tearDownModule():
-    shutil.rmtree(BINDINGS, ignore_errors=True)
 
 
 class DefinitionsTest(unittest.TestCase):

@@ -18,7 +18,8 @@ turns it into a WebAssembly component with componentize-py::
 The names mirror Dagster's: ``op``, ``job``, ``asset``, ``define_asset_job``,
 ``AssetSelection``, ``ScheduleDefinition``, ``schedule``, ``sensor``,
 ``run_status_sensor``, ``run_failure_sensor``, ``DagsterRunStatus``, ``RunRequest``,
-``SkipReason``, ``Definitions``, ``RetryPolicy``, ``Failure``, and dagster_k8s's
+``SkipReason``, ``Definitions``, ``RetryPolicy``, ``Failure``, ``Out``, ``Output``,
+``Config``, ``Field``, ``MetadataValue``, and dagster_k8s's
 ``execute_k8s_job`` (raising ``K8sJobError``) and ``k8s_job_op``. Values cross steps as JSON. ``weft.http``
 (``from weft import http``) is a requests-shaped HTTP client over the host's wasi:http.
 See ``guest-sdk/python/README.md``.
@@ -49,7 +50,9 @@ from .errors import DefinitionError, Failure, K8sJobError
 from .executor import ExecutorDefinition, in_process_executor, k8s_job_executor, multiprocess_executor
 from .job import JobDefinition, job
 from .k8s import execute_k8s_job, k8s_job_op
-from .op import Backoff, OpDefinition, Output, RetryPolicy, op
+from .config import Config, Field, Permissive
+from .metadata import MetadataValue, TableColumn, TableSchema
+from .op import Backoff, OpDefinition, Out, Output, RetryPolicy, op
 from .run_request import (
     DefaultScheduleStatus,
     DefaultSensorStatus,
@@ -78,6 +81,13 @@ __all__ = [
     "AssetSelection",
     "AssetsDefinition",
     "Backoff",
+    "Config",
+    "Field",
+    "MetadataValue",
+    "Out",
+    "Permissive",
+    "TableColumn",
+    "TableSchema",
     "DagsterRun",
     "DagsterRunStatus",
     "DefaultScheduleStatus",

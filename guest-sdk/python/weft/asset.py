@@ -10,6 +10,7 @@ from ._args import reject_unknown, string_tags
 from .asset_key import AssetKey
 from .errors import DefinitionError
 from .executor import with_executor
+from .config import schema_text
 from .op import ComputeFn, RetryPolicy
 
 CoercibleToAssetKey = Union[str, Sequence[str], AssetKey, "AssetsDefinition"]
@@ -55,6 +56,7 @@ class AssetsDefinition:
         ins: Optional[Mapping[str, AssetIn]] = None,
         tags: Optional[Mapping[str, Any]] = None,
         retry_policy: Optional[RetryPolicy] = None,
+        config_schema: Optional[Any] = None,
     ) -> None:
         if key is not None:
             self.key = to_key(key)
@@ -67,6 +69,8 @@ class AssetsDefinition:
         self.kinds = list(kinds or [])
         self.tags = string_tags(tags)
         self.retry_policy = retry_policy
+        self.config_schema = config_schema if config_schema is not None else self.compute.config_class
+        schema_text(self.config_schema)  # a schema that cannot be turned into JSON Schema fails here
         self.ins = dict(ins or {})
         for input_name in self.ins:
             if input_name not in self.compute.input_names:
@@ -128,6 +132,7 @@ def asset(
     retry_policy: Optional[RetryPolicy] = None,
     compute_kind: Optional[str] = None,
     op_tags: Optional[Mapping[str, Any]] = None,
+    config_schema: Optional[Any] = None,
     **dagster_only: Any,
 ) -> Any:
     """Declare an asset: ``@asset`` or ``@asset(group_name=..., kinds=[...], ...)``.
@@ -154,6 +159,7 @@ def asset(
             ins=ins,
             tags=tags,
             retry_policy=retry_policy,
+            config_schema=config_schema,
         )
 
     return wrap(fn) if fn is not None else wrap

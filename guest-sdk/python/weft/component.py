@@ -13,11 +13,12 @@ So the author's ``defs.py`` stays plain Dagster-style code.
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import linecache
 import os
 import sys
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from . import definitions as _definitions
 from ._args import string_tags
@@ -26,7 +27,9 @@ from .asset import AssetsDefinition
 from .context import OpExecutionContext, ScheduleEvaluationContext, SensorEvaluationContext
 from .errors import Failure, describe
 from .job import JobDefinition
-from .op import ComputeFn, OpDefinition, Output, RetryPolicy
+from .config import schema_text
+from .metadata import to_wit as _metadata_value
+from .op import ComputeFn, OpDefinition, Out, Output, RetryPolicy
 from .run_request import DefaultStatus, RunRequest
 from .sensor import DagsterRun, DagsterRunStatus, SensorDefinition
 
@@ -102,19 +105,22 @@ def _retry(policy: Optional[RetryPolicy]) -> Any:
     )
 
 
-def _schema(schema: Any) -> Optional[str]:
-    if schema is None or isinstance(schema, str):
-        return schema
-    return json.dumps(schema)
-
-
 def _op_def(op: OpDefinition) -> Any:
+    single = list(op.outs) == ["result"]
     return wit.OpDef(
         name=op.name,
         description=op.description,
         inputs=[wit.InputDef(name=n, description=None, type_name=t) for n, t in op.compute.inputs],
-        outputs=[wit.OutputDef(name="result", description=None, type_name=op.compute.output_type)],
-        config_schema=_schema(op.config_schema),
+        outputs=[
+            wit.OutputDef(
+                name=name,
+                description=out.description,
+                type_name=op.compute.output_type if single else _type_of(out),
+                required=out.is_required,
+            )
+            for name, out in op.outs.items()
+        ],
+        config_schema=schema_text(op.config_schema),
         tags=_tags(op.tags),
         retry_policy=_retry(op.retry_policy),
     )
@@ -158,6 +164,7 @@ def _asset_def(asset: AssetsDefinition, defs: _definitions.Definitions) -> Any:
         deps=deps,
         tags=_tags(asset.tags),
         retry_policy=_retry(asset.retry_policy),
+        config_schema=schema_text(asset.config_schema),
     )
 
 
@@ -222,18 +229,74 @@ def _decode(value: Any, what: str, input_name: str) -> Any:
         raise Failure(f"{what}: input `{input_name}` is not JSON: {error}", allow_retries=False)
 
 
-def _target(ctx: Any, defs: _definitions.Definitions) -> "tuple[ComputeFn, Optional[List[str]], str]":
-    """The compute function a step runs, its asset key if an asset, and its name."""
+def _type_of(out: Out) -> Optional[str]:
+    t = out.dagster_type
+    if t is None:
+        return None
+    return t if isinstance(t, str) else getattr(t, "__name__", str(t))
+
+
+_RESULT = {"result": Out()}
+
+
+def _target(ctx: Any, defs: _definitions.Definitions) -> "tuple[ComputeFn, Dict[str, Out], Optional[List[str]], str]":
+    """The compute function a step runs, its outputs, its asset key if an asset, and its name."""
     if isinstance(ctx.target, wit.StepTarget_Op):
         op = defs.get_op(ctx.target.value)
         if op is None:
             raise _fail(f"this location has no op `{ctx.target.value}`", False)
-        return op.compute, None, op.name
+        return op.compute, op.outs, None, op.name
     key = list(ctx.target.value)
     asset = defs.get_asset(key)
     if asset is None:
         raise _fail(f"this location has no asset `{'/'.join(key)}`", False)
-    return asset.compute, key, "/".join(key)
+    return asset.compute, _RESULT, key, "/".join(key)
+
+
+def _named(item: Any, name: str) -> Output:
+    """An element of a returned tuple as the output at its position (an ``Output`` that
+    names none takes that position's name)."""
+    if not isinstance(item, Output):
+        return Output(item, output_name=name)
+    if item.output_name == "result":
+        return Output(item.value, output_name=name, metadata=item.metadata)
+    return item
+
+
+def _produced(result: Any, outs: Dict[str, Out], what: str) -> List[Tuple[str, Any, Dict[str, Any]]]:
+    """What a compute function returned or yielded, as ``(output, value, metadata)``, in
+    the order produced: one value (or ``Output``) for one output; a tuple of them in
+    declared order for several; or the ``Output``s a generator yields."""
+    names = list(outs)
+    if inspect.isgenerator(result):
+        items = []
+        for item in result:
+            if not isinstance(item, Output):
+                if names == ["result"] and not items:
+                    item = Output(item)
+                else:
+                    raise Failure(f"{what} yielded {type(item).__name__}; yield Output(value, output_name=...)", allow_retries=False)
+            items.append(item)
+    elif names == ["result"]:
+        items = [result if isinstance(result, Output) else Output(result)]
+    elif isinstance(result, Output):
+        items = [result]
+    elif isinstance(result, tuple) and len(result) == len(names):
+        items = [_named(r, n) for r, n in zip(result, names)]
+    else:
+        raise Failure(
+            f"{what} has outputs {', '.join(names)}: return a tuple of {len(names)} values in that order, "
+            "or yield Output(value, output_name=...) for each",
+            allow_retries=False,
+        )
+    produced: List[Tuple[str, Any, Dict[str, Any]]] = []
+    for item in items:
+        if item.output_name not in outs:
+            raise Failure(f"{what} produced output `{item.output_name}`, which it does not declare ({', '.join(names)})", allow_retries=False)
+        if any(name == item.output_name for name, _, _ in produced):
+            raise Failure(f"{what} produced output `{item.output_name}` twice", allow_retries=False)
+        produced.append((item.output_name, item.value, item.metadata))
+    return produced
 
 
 class Ops:
@@ -241,7 +304,7 @@ class Ops:
 
     def execute(self, ctx: Any, inputs: List[Any]) -> List[Any]:
         defs = _registered()
-        compute, asset_key, name = _target(ctx, defs)
+        compute, outs, asset_key, name = _target(ctx, defs)
         context = OpExecutionContext(
             run_id=ctx.run_id,
             job_name=ctx.job,
@@ -262,23 +325,26 @@ class Ops:
                     values[step_input.name] = [_decode(v, what, step_input.name) for v in arg.value]
                 else:
                     values[step_input.name] = _decode(arg.value, what, step_input.name)
-            result = compute.call(context, values)
-            if isinstance(result, Output):
-                context.add_output_metadata(result.metadata)
-                result = result.value
-            try:
-                data = json.dumps(result).encode("utf-8")
-            except (TypeError, ValueError) as error:
-                raise Failure(f"{what} returned a value that is not JSON: {error}", allow_retries=False)
+            produced = _produced(compute.call(context, values), outs, what)
+            step_outputs = []
+            for output_name, value, metadata in produced:
+                try:
+                    data = json.dumps(value).encode("utf-8")
+                except (TypeError, ValueError) as error:
+                    raise Failure(f"{what} returned a value that is not JSON: {error}", allow_retries=False)
+                entries = context.metadata_for(output_name) + list(metadata.items())
+                step_outputs.append(
+                    wit.StepOutput(
+                        name=output_name,
+                        value=wit.Value(codec="json", data=data),
+                        metadata=[(str(k), _metadata_value(wit, v)) for k, v in entries],
+                    )
+                )
         except Err:
             raise
         except BaseException as error:  # noqa: BLE001 - any exception fails the step (Dagster too)
             raise _from_exception(error)
-        return [
-            wit.StepOutput(
-                name="result", value=wit.Value(codec="json", data=data), metadata=list(context._metadata)
-            )
-        ]
+        return step_outputs
 
 
 # --- sensors and schedules ------------------------------------------------------------------

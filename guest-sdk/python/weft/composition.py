@@ -48,6 +48,22 @@ class OutputHandle:
         return f"<output {self.node}.{self.output}>"
 
 
+class OutputHandles(tuple):
+    """The outputs of a node whose op has several, in their declared order: unpack them
+    (``a, b = split()``) or read them by name (``split().a``), as in Dagster."""
+
+    def __new__(cls, node: str, names: List[str]) -> "OutputHandles":
+        handles = super().__new__(cls, [OutputHandle(node, name) for name in names])
+        handles._by_name = dict(zip(names, handles))  # type: ignore[attr-defined]
+        return handles
+
+    def __getattr__(self, name: str) -> OutputHandle:
+        try:
+            return self._by_name[name]  # type: ignore[attr-defined]
+        except KeyError:
+            raise AttributeError(f"this node has no output `{name}`") from None
+
+
 class Node:
     """One invocation of an op in a job: its name (alias), op, inputs and tags."""
 
@@ -101,7 +117,7 @@ class Invocation:
 
     with_tags = tag
 
-    def __call__(self, *args: Any, **kwargs: Any) -> OutputHandle:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         composition = Composition.current
         if composition is None:
             raise DefinitionError(f"op `{self.op.name}`: an aliased or tagged op is called only in a @job body")
@@ -124,6 +140,11 @@ class Invocation:
                     f"job `{composition.job_name}`: input `{input_name}` of op `{self.op.name}` is not connected"
                 )
             arg = bound[input_name]
+            if isinstance(arg, OutputHandles):
+                raise DefinitionError(
+                    f"job `{composition.job_name}`: input `{input_name}` of op `{self.op.name}` is fed "
+                    f"every output of a node with several; pass one of them (`{arg[0].output}`...)"
+                )
             fan_in = isinstance(arg, (list, tuple))
             sources = list(arg) if fan_in else [arg]
             if not all(isinstance(source, OutputHandle) for source in sources):
@@ -134,4 +155,7 @@ class Invocation:
             inputs.append((input_name, sources, fan_in))
         name = composition.unique(self._alias or self.op.name, self._alias is not None)
         composition.nodes.append(Node(name, self.op, inputs, self._tags))
-        return OutputHandle(name)
+        outs = list(getattr(self.op, "outs", None) or ["result"])
+        if outs == ["result"]:
+            return OutputHandle(name)
+        return OutputHandles(name, outs)

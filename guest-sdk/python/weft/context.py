@@ -139,7 +139,8 @@ class OpExecutionContext:
         self._asset_key = asset_key
         self.log = _LOGGER
         self.resources = Resources(resources)
-        self._metadata: List[Tuple[str, str]] = []
+        # (the output it is for, or None for every output; key; value)
+        self._metadata: List[Tuple[Optional[str], str, Any]] = []
 
     @property
     def retry_number(self) -> int:
@@ -174,22 +175,18 @@ class OpExecutionContext:
             raise AttributeError("this step materializes no asset")
         return AssetKey(self._asset_key)
 
-    def add_output_metadata(self, metadata: Mapping[str, Any]) -> None:
-        """Key/values shown beside the step's output (row counts, paths...)."""
+    def add_output_metadata(self, metadata: Mapping[str, Any], output_name: Optional[str] = None) -> None:
+        """Typed values shown beside the step's output (row counts, paths, links; see
+        ``MetadataValue``): of ``output_name``, or of every output the step produces."""
         for key, value in metadata.items():
-            self._metadata.append((str(key), _text(value)))
+            self._metadata.append((output_name, str(key), value))
+
+    def metadata_for(self, output_name: str) -> List[Tuple[str, Any]]:
+        """The metadata added for ``output_name``, in order."""
+        return [(k, v) for to, k, v in self._metadata if to is None or to == output_name]
 
 
 AssetExecutionContext = OpExecutionContext
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    try:
-        return json.dumps(value)
-    except (TypeError, ValueError):
-        return str(value)
 
 
 class SensorEvaluationContext:

@@ -8,6 +8,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from ._args import reject_unknown, string_tags
 from .composition import Composition, Invocation
+from .config import is_config_class, schema_text
 from .context import OpExecutionContext
 from .errors import DefinitionError, Failure
 
@@ -53,14 +54,51 @@ class RetryPolicy:
 
 
 class Output:
-    """An op's value with metadata shown beside it (Dagster's ``Output``)."""
+    """One of an op's values, with metadata shown beside it (Dagster's ``Output``):
+    returned, in a returned tuple, or yielded (``output_name`` says which output)."""
 
-    def __init__(self, value: Any, output_name: str = "result", metadata: Optional[Mapping[str, Any]] = None):
-        if output_name != "result":
-            raise DefinitionError("Weft ops have one output, named `result`")
+    def __init__(
+        self,
+        value: Any,
+        output_name: str = "result",
+        metadata: Optional[Mapping[str, Any]] = None,
+        data_version: Any = None,
+        tags: Optional[Mapping[str, str]] = None,
+    ) -> None:
         self.value = value
         self.output_name = output_name
         self.metadata = dict(metadata or {})
+
+
+class Out:
+    """A declared output of an op (Dagster's ``Out``): ``@op(out={"a": Out(), "b":
+    Out(is_required=False)})``. An optional output the op does not produce skips the
+    steps that read it. ``dagster_type``, ``io_manager_key``, ``metadata`` and
+    ``code_version`` are accepted and ignored (values cross steps as JSON)."""
+
+    def __init__(
+        self,
+        dagster_type: Any = None,
+        description: Optional[str] = None,
+        is_required: bool = True,
+        io_manager_key: Optional[str] = None,
+        metadata: Optional[Mapping[str, Any]] = None,
+        code_version: Optional[str] = None,
+    ) -> None:
+        self.dagster_type = dagster_type
+        self.description = description
+        self.is_required = is_required
+
+
+def _outs(out: Any, what: str) -> Dict[str, Out]:
+    """The declared outputs: ``result`` unless ``out`` is a dict of ``Out``s."""
+    if out is None:
+        return {"result": Out()}
+    if isinstance(out, Out):
+        return {"result": out}
+    if isinstance(out, Mapping) and out and all(isinstance(o, Out) for o in out.values()):
+        return {str(name): o for name, o in out.items()}
+    raise DefinitionError(f"{what}: `out` is an Out or a dict of them, got {out!r}")
 
 
 def _type_name(annotation: Any) -> Optional[str]:
@@ -90,11 +128,17 @@ class ComputeFn:
         if params and (params[0].name in _CONTEXT_NAMES or _is_context(params[0].annotation)):
             self.context_param = params.pop(0).name
         self.config_param: Optional[str] = None
+        # A parameter annotated with a `Config` class gets an instance of it.
+        self.config_class: Optional[type] = None
         self.inputs: List[Tuple[str, Optional[str]]] = []
         self.defaults: Dict[str, Any] = {}
         for param in params:
             if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
                 raise DefinitionError(f"{what}: *args and **kwargs cannot be inputs")
+            if is_config_class(param.annotation):
+                self.config_param = param.name
+                self.config_class = param.annotation
+                continue
             if param.name == "config":
                 self.config_param = param.name
                 continue
@@ -117,18 +161,23 @@ class ComputeFn:
             else:
                 raise Failure(f"{self.what}: no value for input `{name}`", allow_retries=False)
         if self.config_param is not None:
-            kwargs[self.config_param] = context.op_config
+            config = context.op_config
+            if self.config_class is not None:
+                config = self.config_class(**(config or {}))
+            kwargs[self.config_param] = config
         if self.context_param is not None:
             return self.fn(context, **kwargs)
         return self.fn(**kwargs)
 
 
 class OpDefinition:
-    """An op: a function whose parameters are its inputs and whose return value is its one
-    output, ``result``. Values cross steps as JSON.
+    """An op: a function whose parameters are its inputs and whose return value is its
+    output, ``result`` (or, with ``out={...}``, a tuple of its outputs in order, or the
+    ``Output``s it yields). Values cross steps as JSON.
 
     Called inside a ``@job`` body, it adds a node to the job's graph and returns that
-    node's output; called anywhere else, it runs the function (handy in unit tests).
+    node's output (a tuple of them, with several); called anywhere else, it runs the
+    function (handy in unit tests).
     """
 
     def __init__(
@@ -139,9 +188,14 @@ class OpDefinition:
         tags: Optional[Mapping[str, Any]] = None,
         retry_policy: Optional[RetryPolicy] = None,
         config_schema: Optional[Any] = None,
+        out: Any = None,
     ) -> None:
         self.name = name or fn.__name__
         self.compute = ComputeFn(fn, f"op `{self.name}`")
+        self.outs = _outs(out, f"op `{self.name}`")
+        if config_schema is None and self.compute.config_class is not None:
+            config_schema = self.compute.config_class
+        schema_text(config_schema)  # a schema that cannot be turned into JSON Schema fails here
         self.description = description if description is not None else inspect.getdoc(fn)
         self.tags = string_tags(tags)
         self.retry_policy = retry_policy
@@ -180,14 +234,17 @@ def op(
     tags: Optional[Mapping[str, Any]] = None,
     retry_policy: Optional[RetryPolicy] = None,
     config_schema: Optional[Any] = None,
+    out: Any = None,
     **dagster_only: Any,
 ) -> Any:
     """Declare an op: ``@op`` or ``@op(description=..., tags=..., retry_policy=...)``.
 
-    Inputs come from the parameters and the one output is ``result``; ``config_schema``
-    is a JSON Schema (a dict or its text). Every resource the host sets is on
+    Inputs come from the parameters; the output is ``result`` unless ``out`` declares
+    others (``{"a": Out(), "b": Out(is_required=False)}``). Config is a ``Config`` class
+    taken by a parameter, or ``config_schema`` (Dagster's dict of types and ``Field``s,
+    or JSON Schema), enforced by the host. Every resource the host sets is on
     ``context.resources``, so ``required_resource_keys`` and ``code_version`` are accepted
-    and ignored; any other Dagster argument (``ins``, ``out``...) is refused.
+    and ignored; any other Dagster argument (``ins``...) is refused.
     """
     reject_unknown("@op", dagster_only)
 
@@ -199,6 +256,7 @@ def op(
             tags=tags,
             retry_policy=retry_policy,
             config_schema=config_schema,
+            out=out,
         )
 
     return wrap(fn) if fn is not None else wrap

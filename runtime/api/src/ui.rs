@@ -34,6 +34,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ui!("js/jobs.js", JS),
     ui!("js/locations.js", JS),
     ui!("js/main.js", JS),
+    ui!("js/metadata.js", JS),
     ui!("js/render.js", JS),
     ui!("js/router.js", JS),
     ui!("js/run.js", JS),

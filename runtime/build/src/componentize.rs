@@ -265,11 +265,11 @@ mod tests {
         let component = componentize_core_module(&core, &wit_dir(), WORLD).expect("componentizes");
         let (imports, exports) = world_names(&component);
         for name in ["definitions", "ops", "sensors", "schedules"] {
-            let full = format!("weft:plugin/{name}@0.4.0");
+            let full = format!("weft:plugin/{name}@0.5.0");
             assert!(exports.contains(&full), "{full} not in {exports:?}");
         }
         assert!(
-            imports.contains(&"weft:plugin/log@0.4.0".to_owned()),
+            imports.contains(&"weft:plugin/log@0.5.0".to_owned()),
             "{imports:?}"
         );
         // fd_write went through the adapter: the component imports WASI 0.2, not preview1.

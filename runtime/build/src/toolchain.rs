@@ -371,11 +371,11 @@ mod tests {
             .map(|key| resolve.name_world_key(key))
             .collect();
         assert!(
-            exports.contains(&"weft:plugin/definitions@0.4.0".to_owned()),
+            exports.contains(&"weft:plugin/definitions@0.5.0".to_owned()),
             "{exports:?}"
         );
         assert!(
-            exports.contains(&"weft:plugin/ops@0.4.0".to_owned()),
+            exports.contains(&"weft:plugin/ops@0.5.0".to_owned()),
             "{exports:?}"
         );
     }

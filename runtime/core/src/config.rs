@@ -1,7 +1,9 @@
 //! Run config (Dagster's run config): `{"ops": {"<step key>": {"config": <any JSON>}}}`.
 //!
-//! The host only checks the shape and that every step named exists; what a step's config
-//! means is the op's business (it receives it as JSON text).
+//! The host checks the shape, that every step named exists, and each step's config
+//! against its op's (or asset's) JSON Schema, naming the path of every error
+//! (`ops.scale.config.factor`); the defaults a schema gives are filled in before the run
+//! is created, so the run's stored config is what its steps receive (as JSON text).
 
 use serde_json::Value as Json;
 
@@ -26,6 +28,10 @@ pub enum ConfigError {
     },
     #[error("run config for step {0:?} must be an object with a \"config\" key")]
     BadStepConfig(String),
+    #[error("run config does not match the config schema of step {step:?}: {}", errors.join("; "))]
+    Schema { step: String, errors: Vec<String> },
+    #[error("step {step:?} has a config schema that is not valid JSON Schema: {message}")]
+    BadSchema { step: String, message: String },
 }
 
 fn kind(v: &Json) -> &'static str {
@@ -82,6 +88,12 @@ impl RunConfig {
                 }
             }
         }
+        let mut json = json;
+        for step in &plan.steps {
+            if let Some(schema) = &step.config_schema {
+                check_step(&mut json, &step.key, schema)?;
+            }
+        }
         Ok(RunConfig(json))
     }
 
@@ -93,6 +105,100 @@ impl RunConfig {
             .get("config")
             .map(Json::to_string)
     }
+}
+
+/// Checks the config of `step` in `run_config` against `schema`, with its defaults filled
+/// in (and written back, so the step receives them).
+fn check_step(run_config: &mut Json, step: &str, schema: &str) -> Result<(), ConfigError> {
+    let bad_schema = |message: String| ConfigError::BadSchema {
+        step: step.to_owned(),
+        message,
+    };
+    let schema: Json = serde_json::from_str(schema).map_err(|e| bad_schema(e.to_string()))?;
+    let validator = jsonschema::validator_for(&schema).map_err(|e| bad_schema(e.to_string()))?;
+    let given = run_config
+        .get("ops")
+        .and_then(|ops| ops.get(step))
+        .and_then(|s| s.get("config"))
+        .cloned();
+    let absent = given.is_none();
+    let config = with_defaults(&schema, given);
+    // No config and no defaults: an object schema checks an empty object (its required
+    // fields are then named), any other schema checks `null`.
+    let checked = match &config {
+        Json::Null if absent && is_object_schema(&schema) => Json::Object(Default::default()),
+        other => other.clone(),
+    };
+    let errors: Vec<String> = validator
+        .iter_errors(&checked)
+        .map(|e| {
+            let mut path = format!("ops.{step}.config");
+            for part in e.instance_path().to_string().split('/').skip(1) {
+                path.push('.');
+                path.push_str(&part.replace("~1", "/").replace("~0", "~"));
+            }
+            if absent && path.ends_with(".config") {
+                format!("at {path} (no config given): {e}")
+            } else {
+                format!("at {path}: {e}")
+            }
+        })
+        .collect();
+    if !errors.is_empty() {
+        return Err(ConfigError::Schema {
+            step: step.to_owned(),
+            errors,
+        });
+    }
+    if config.is_null() {
+        return Ok(());
+    }
+    let Json::Object(top) = run_config else {
+        return Ok(());
+    };
+    let ops = top
+        .entry("ops")
+        .or_insert_with(|| Json::Object(Default::default()));
+    if let Json::Object(ops) = ops {
+        ops.insert(step.to_owned(), serde_json::json!({ "config": config }));
+    }
+    Ok(())
+}
+
+fn is_object_schema(schema: &Json) -> bool {
+    schema.get("type").and_then(Json::as_str) == Some("object")
+        || schema.get("properties").is_some()
+}
+
+/// `value` with the defaults `schema` gives filled in: the schema's own default when there
+/// is no value, and every absent property that has a default, all the way down (an absent
+/// object only when something in it has a default). `Json::Null` when there is nothing.
+fn with_defaults(schema: &Json, value: Option<Json>) -> Json {
+    let properties = schema.get("properties").and_then(Json::as_object);
+    let absent = value.is_none();
+    let mut value = match value {
+        Some(v) => v,
+        None => match (schema.get("default"), properties) {
+            (Some(default), _) => default.clone(),
+            (None, Some(_)) => Json::Object(Default::default()),
+            (None, None) => return Json::Null,
+        },
+    };
+    if let (Json::Object(object), Some(properties)) = (&mut value, properties) {
+        for (name, property) in properties {
+            let current = object.remove(name);
+            match with_defaults(property, current.clone()) {
+                Json::Null if current.is_none() => {}
+                filled => {
+                    object.insert(name.clone(), filled);
+                }
+            }
+        }
+        if absent && object.is_empty() && schema.get("default").is_none() {
+            return Json::Null;
+        }
+    }
+    value
 }
 
 #[cfg(test)]
@@ -107,9 +213,10 @@ mod tests {
             target: StepTarget::Op("scale".into()),
             inputs: vec![],
             upstream: vec![],
-            outputs: vec!["result".into()],
+            outputs: vec![crate::plan::PlannedOutput::result()],
             retry_policy: None,
             tags: Default::default(),
+            config_schema: None,
         };
         ExecutionPlan {
             job: "j".into(),
@@ -139,5 +246,82 @@ mod tests {
         );
         let err = RunConfig::parse("[]", &plan()).unwrap_err();
         assert_eq!(err, ConfigError::NotAnObject("an array"));
+    }
+
+    fn schema_plan() -> ExecutionPlan {
+        let mut plan = plan();
+        plan.steps[0].config_schema = Some(
+            r#"{"type": "object",
+                "properties": {
+                    "factor": {"type": "integer", "minimum": 1},
+                    "label": {"type": "string", "default": "x"},
+                    "window": {"type": "object",
+                               "properties": {"days": {"type": "integer", "default": 7}}}
+                },
+                "required": ["factor"], "additionalProperties": false}"#
+                .into(),
+        );
+        plan
+    }
+
+    #[test]
+    fn checks_each_step_against_its_schema_naming_every_path() {
+        let plan = schema_plan();
+        let err = RunConfig::parse(
+            r#"{"ops": {"scale": {"config": {"factor": "3", "window": {"days": "a"}}}}}"#,
+            &plan,
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with("run config does not match the config schema of step \"scale\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("at ops.scale.config.factor: \"3\" is not of type \"integer\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("at ops.scale.config.window.days: \"a\""),
+            "{text}"
+        );
+        let err = RunConfig::parse("{}", &plan).unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "at ops.scale.config (no config given): \"factor\" is a required property"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn fills_in_defaults() {
+        let cfg = RunConfig::parse(
+            r#"{"ops": {"scale": {"config": {"factor": 3}}}}"#,
+            &schema_plan(),
+        )
+        .unwrap();
+        assert_eq!(
+            cfg.step_config("scale").as_deref(),
+            Some(r#"{"factor":3,"label":"x","window":{"days":7}}"#)
+        );
+        let mut plan = plan();
+        plan.steps[0].config_schema =
+            Some(r#"{"type":"object","properties":{"n":{"type":"integer","default":2}}}"#.into());
+        let cfg = RunConfig::parse("{}", &plan).unwrap();
+        assert_eq!(cfg.step_config("scale").as_deref(), Some(r#"{"n":2}"#));
+        // An absent object with no defaults inside stays absent.
+        plan.steps[0].config_schema = Some(
+            r#"{"type":"object","properties":{"n":{"type":"integer"},
+                "limits":{"type":"object","properties":{"cpu":{"type":"string"}}}}}"#
+                .into(),
+        );
+        let cfg = RunConfig::parse(r#"{"ops": {"scale": {"config": {"n": 1}}}}"#, &plan).unwrap();
+        assert_eq!(cfg.step_config("scale").as_deref(), Some(r#"{"n":1}"#));
+        let cfg = RunConfig::parse("{}", &plan).unwrap();
+        assert_eq!(cfg.step_config("scale"), None);
+        plan.steps[0].config_schema = Some(r#"{"type": "nope"}"#.into());
+        let err = RunConfig::parse("{}", &plan).unwrap_err();
+        assert!(matches!(err, ConfigError::BadSchema { .. }), "{err}");
     }
 }

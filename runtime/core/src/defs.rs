@@ -125,7 +125,7 @@ impl RetryPolicy {
     }
 }
 
-/// A named input or output of an op.
+/// A named input of an op.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IoDef {
     pub name: String,
@@ -135,6 +135,40 @@ pub struct IoDef {
     pub type_name: Option<String>,
 }
 
+/// A named output of an op (Dagster's `Out`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutputDef {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub type_name: Option<String>,
+    /// Whether a step must produce it (Dagster's `is_required`); when an optional output
+    /// is left out, the steps reading it are skipped.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub required: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+impl OutputDef {
+    /// The output `result`, required: what an op has unless it declares others.
+    pub fn result(type_name: Option<String>) -> Self {
+        OutputDef {
+            name: "result".into(),
+            description: None,
+            type_name,
+            required: true,
+        }
+    }
+}
+
 /// An op (Dagster's `@op`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpDef {
@@ -142,7 +176,7 @@ pub struct OpDef {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     pub inputs: Vec<IoDef>,
-    pub outputs: Vec<IoDef>,
+    pub outputs: Vec<OutputDef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config_schema: Option<String>,
     #[serde(default)]
@@ -212,6 +246,9 @@ pub struct AssetDef {
     pub tags: Tags,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_policy: Option<RetryPolicy>,
+    /// JSON Schema of its config, enforced as an op's is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_schema: Option<String>,
 }
 
 /// An asset job (Dagster's `define_asset_job`).

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::defs::{AssetKey, Tags};
+use crate::metadata::Metadata;
 
 pub use crate::status::RunStatus;
 
@@ -158,14 +159,14 @@ pub enum EventKind {
         size: u64,
         /// The value as a person sees it (JSON text, cut short).
         preview: String,
-        #[serde(default, skip_serializing_if = "Tags::is_empty")]
-        metadata: Tags,
+        #[serde(default, skip_serializing_if = "Metadata::is_empty")]
+        metadata: Metadata,
     },
     /// An asset step stored a new version of its asset.
     AssetMaterialization {
         asset_key: AssetKey,
-        #[serde(default, skip_serializing_if = "Tags::is_empty")]
-        metadata: Tags,
+        #[serde(default, skip_serializing_if = "Metadata::is_empty")]
+        metadata: Metadata,
     },
     StepSuccess {
         duration_ms: f64,

@@ -40,6 +40,9 @@ pub enum InputSource {
         step: String,
         output: String,
     },
+    /// An optional output that a step of an earlier run succeeded without producing: the
+    /// step reading it is skipped again, as it was then.
+    NotProduced { step: String, output: String },
 }
 
 /// One input of a step.
@@ -58,11 +61,44 @@ pub struct Step {
     pub inputs: Vec<StepInput>,
     /// Indices of the steps that must succeed before this one starts.
     pub upstream: Vec<usize>,
-    /// The names of the outputs the step must produce.
-    pub outputs: Vec<String>,
+    /// The outputs the step declares.
+    pub outputs: Vec<PlannedOutput>,
     pub retry_policy: Option<RetryPolicy>,
     /// The job's tags overlaid with the op's or asset's.
     pub tags: Tags,
+    /// The JSON Schema its config must match, if the op or asset has one.
+    pub config_schema: Option<String>,
+}
+
+/// An output a step declares, and whether it must produce it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlannedOutput {
+    pub name: String,
+    pub required: bool,
+}
+
+impl PlannedOutput {
+    /// The one required output `result` of an asset's step.
+    pub fn result() -> Self {
+        PlannedOutput {
+            name: "result".into(),
+            required: true,
+        }
+    }
+}
+
+impl Step {
+    /// The declared output `name`.
+    pub fn output(&self, name: &str) -> Option<&PlannedOutput> {
+        self.outputs.iter().find(|o| o.name == name)
+    }
+}
+
+/// A step that succeeded in an earlier run: which run, and the outputs it produced.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Succeeded {
+    pub run_id: String,
+    pub outputs: BTreeSet<String>,
 }
 
 /// The steps of one run, in topological order.
@@ -98,9 +134,12 @@ impl ExecutionPlan {
 
 /// The plan that re-executes `plan` from failure: only the steps that did not succeed
 /// before (every step not in `succeeded`, which maps a step key to the run where it
-/// succeeded), in the same order, each input that read a succeeded step now reading that
-/// run's stored output.
-pub fn from_failure(plan: &ExecutionPlan, succeeded: &BTreeMap<String, String>) -> ExecutionPlan {
+/// succeeded and what it produced there), in the same order, each input that read a
+/// succeeded step now reading that run's stored output (or knowing it was not produced).
+pub fn from_failure(
+    plan: &ExecutionPlan,
+    succeeded: &BTreeMap<String, Succeeded>,
+) -> ExecutionPlan {
     let kept: Vec<usize> = (0..plan.steps.len())
         .filter(|&i| !succeeded.contains_key(&plan.steps[i].key))
         .collect();
@@ -128,10 +167,18 @@ pub fn from_failure(plan: &ExecutionPlan, succeeded: &BTreeMap<String, String>) 
                                 },
                                 None => {
                                     let key = &plan.steps[*up].key;
-                                    InputSource::RunOutput {
-                                        run_id: succeeded.get(key).cloned().unwrap_or_default(),
-                                        step: key.clone(),
-                                        output: output.clone(),
+                                    let before = succeeded.get(key).cloned().unwrap_or_default();
+                                    if before.outputs.contains(output) {
+                                        InputSource::RunOutput {
+                                            run_id: before.run_id,
+                                            step: key.clone(),
+                                            output: output.clone(),
+                                        }
+                                    } else {
+                                        InputSource::NotProduced {
+                                            step: key.clone(),
+                                            output: output.clone(),
+                                        }
                                     }
                                 }
                             },
@@ -241,9 +288,17 @@ fn plan_op_job(defs: &Definitions, name: &str) -> Result<ExecutionPlan, PlanErro
             target: StepTarget::Op(op.name.clone()),
             inputs,
             upstream: upstream.into_iter().collect(),
-            outputs: op.outputs.iter().map(|o| o.name.clone()).collect(),
+            outputs: op
+                .outputs
+                .iter()
+                .map(|o| PlannedOutput {
+                    name: o.name.clone(),
+                    required: o.required,
+                })
+                .collect(),
             retry_policy: op.retry_policy,
             tags: merged(&merged(&job.tags, &op.tags), &node.tags),
+            config_schema: op.config_schema.clone(),
         });
     }
     Ok(ExecutionPlan {
@@ -311,9 +366,10 @@ pub fn plan_assets(
                 target: StepTarget::Asset(asset.key.clone()),
                 inputs,
                 upstream: upstream.into_iter().collect(),
-                outputs: vec!["result".into()],
+                outputs: vec![PlannedOutput::result()],
                 retry_policy: asset.retry_policy,
                 tags: asset.tags.clone(),
+                config_schema: asset.config_schema.clone(),
             }
         })
         .collect();
@@ -368,8 +424,9 @@ mod tests {
             target: StepTarget::Op(key.into()),
             inputs,
             upstream,
-            outputs: vec!["result".into()],
+            outputs: vec![PlannedOutput::result()],
             retry_policy: None,
+            config_schema: None,
             tags: Tags::new(),
         };
         ExecutionPlan {
@@ -385,7 +442,11 @@ mod tests {
     #[test]
     fn from_failure_keeps_what_did_not_succeed_and_reads_the_rest_from_its_run() {
         let plan = chain();
-        let succeeded = BTreeMap::from([("a".to_owned(), "r1".to_owned())]);
+        let produced = |outputs: &[&str]| Succeeded {
+            run_id: "r1".into(),
+            outputs: outputs.iter().map(|o| o.to_string()).collect(),
+        };
+        let succeeded = BTreeMap::from([("a".to_owned(), produced(&["result"]))]);
         let again = from_failure(&plan, &succeeded);
         let keys: Vec<&str> = again.steps.iter().map(|s| s.key.as_str()).collect();
         assert_eq!(keys, ["b", "c"]);
@@ -407,6 +468,15 @@ mod tests {
             }]
         );
         assert_eq!(from_failure(&plan, &BTreeMap::new()), plan);
+        // An optional output left out then is known not to be there now.
+        let succeeded = BTreeMap::from([("a".to_owned(), produced(&[]))]);
+        assert_eq!(
+            from_failure(&plan, &succeeded).steps[0].inputs[0].sources,
+            [InputSource::NotProduced {
+                step: "a".into(),
+                output: "result".into()
+            }]
+        );
     }
     use crate::selection::tests::numbers;
 

@@ -212,6 +212,7 @@ pub(crate) mod tests {
                     input: Some((*d).into()),
                 })
                 .collect(),
+            config_schema: None,
             tags: Default::default(),
             retry_policy: None,
         }

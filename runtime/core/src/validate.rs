@@ -51,6 +51,12 @@ pub enum DefinitionError {
     },
     #[error("asset job {job:?}: {message}")]
     BadSelection { job: String, message: String },
+    #[error("{kind} {name:?} has a config schema that is not valid JSON Schema: {message}")]
+    BadConfigSchema {
+        kind: &'static str,
+        name: String,
+        message: String,
+    },
     #[error(
         "run-status sensor {sensor:?} watches runs that end {status}, but runs end SUCCESS, \
          FAILURE or CANCELED"
@@ -106,6 +112,23 @@ fn check_unique<'a>(
     Ok(())
 }
 
+/// A config schema must be JSON and a JSON Schema the host can check run config against.
+fn check_schema(
+    kind: &'static str,
+    name: &str,
+    schema: Option<&str>,
+) -> Result<(), DefinitionError> {
+    let Some(schema) = schema else { return Ok(()) };
+    let bad = |message: String| DefinitionError::BadConfigSchema {
+        kind,
+        name: name.to_owned(),
+        message,
+    };
+    let json: serde_json::Value = serde_json::from_str(schema).map_err(|e| bad(e.to_string()))?;
+    jsonschema::validator_for(&json).map_err(|e| bad(e.to_string()))?;
+    Ok(())
+}
+
 /// Validates a whole location's definitions; the first problem found is returned.
 pub fn validate(defs: &Definitions) -> Result<(), DefinitionError> {
     check_unique("op", defs.ops.iter().map(|o| o.name.as_str()))?;
@@ -121,6 +144,14 @@ pub fn validate(defs: &Definitions) -> Result<(), DefinitionError> {
     for op in &defs.ops {
         check_unique("input", op.inputs.iter().map(|i| i.name.as_str()))?;
         check_unique("output", op.outputs.iter().map(|o| o.name.as_str()))?;
+        check_schema("op", &op.name, op.config_schema.as_deref())?;
+    }
+    for asset in &defs.assets {
+        check_schema(
+            "asset",
+            &asset.key.to_string(),
+            asset.config_schema.as_deref(),
+        )?;
     }
     for job in &defs.jobs {
         validate_job(defs, job)?;
@@ -325,7 +356,7 @@ fn find_cycle(graph: BTreeMap<String, Vec<String>>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::defs::{InputBinding, IoDef, NodeDef, OpDef, OutputRef};
+    use crate::defs::{InputBinding, IoDef, NodeDef, OpDef, OutputDef, OutputRef};
 
     fn op(name: &str, inputs: &[&str]) -> OpDef {
         OpDef {
@@ -339,11 +370,7 @@ mod tests {
                     type_name: None,
                 })
                 .collect(),
-            outputs: vec![IoDef {
-                name: "result".into(),
-                description: None,
-                type_name: None,
-            }],
+            outputs: vec![OutputDef::result(None)],
             config_schema: None,
             tags: Default::default(),
             retry_policy: None,
@@ -474,5 +501,20 @@ mod tests {
                 name: "a".into()
             }
         );
+    }
+
+    #[test]
+    fn rejects_a_config_schema_the_host_cannot_check() {
+        let mut d = defs(vec![node("a", "a", &[])]);
+        d.ops[0].config_schema = Some(r#"{"type": 3}"#.into());
+        let err = validate(&d).unwrap_err().to_string();
+        assert!(
+            err.starts_with("op \"a\" has a config schema that is not valid JSON Schema"),
+            "{err}"
+        );
+        d.ops[0].config_schema = Some("{oops".into());
+        assert!(validate(&d).is_err());
+        d.ops[0].config_schema = Some(r#"{"type": "object"}"#.into());
+        validate(&d).unwrap();
     }
 }

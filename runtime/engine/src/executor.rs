@@ -15,12 +15,13 @@ use weft_core::Cancel;
 use weft_core::config::RunConfig;
 use weft_core::defs::{StepTarget, Tags, Value};
 use weft_core::events::{Event, EventKind, FailureKind, LogLevel, RunStatus};
-use weft_core::plan::{ExecutionPlan, InputSource, Step};
+use weft_core::plan::{ExecutionPlan, Step};
 
+use crate::inputs::{collect_inputs, missing_input, request_for};
 use crate::writer::EventSink;
 use weft_core::now_ms;
 use weft_core::ports::{
-    ComputeLogStore, InputArg, IoManager, StepAttempt, StepFailure, StepRequest, StepRunner,
+    ComputeLogStore, InputArg, IoManager, StepAttempt, StepFailure, StepRunner,
 };
 
 /// Which executor runs the steps of a run.
@@ -110,18 +111,35 @@ impl Executor<'_> {
                 readers[u].push(i);
             }
         }
-        let board = Board {
+        let mut board = Board {
             state: vec![State::Waiting; steps.len()],
             waiting_on: steps.iter().map(|s| s.upstream.len()).collect(),
-            ready: (0..steps.len())
-                .filter(|&i| steps[i].upstream.is_empty())
-                .collect(),
+            ready: VecDeque::new(),
             running: 0,
             outputs: vec![HashMap::new(); steps.len()],
             failed: Vec::new(),
             skipped: Vec::new(),
             interrupted: Vec::new(),
         };
+        // A step with nothing to wait for runs at once, unless it reads an output that an
+        // earlier run did not produce (a re-execution from failure).
+        for (i, step) in steps.iter().enumerate() {
+            if !step.upstream.is_empty() || board.state[i] != State::Waiting {
+                continue;
+            }
+            match missing_input(step, spec.plan, &board.outputs) {
+                None => board.ready.push_back(i),
+                Some(reason) => {
+                    board.state[i] = State::Skipped;
+                    board.skipped.push(step.key.clone());
+                    self.sink.emit(vec![Event {
+                        step_key: Some(step.key.clone()),
+                        ..run_event(EventKind::StepSkipped { reason })
+                    }]);
+                    self.release_readers(spec, &readers, i, &mut board);
+                }
+            }
+        }
         let shared = (Mutex::new(board), Condvar::new());
         let workers = kind.workers().min(steps.len().max(1));
         std::thread::scope(|scope| {
@@ -193,12 +211,7 @@ impl Executor<'_> {
                     Ok(outputs) => {
                         board.state[i] = State::Succeeded;
                         board.outputs[i] = outputs;
-                        for &r in &readers[i] {
-                            board.waiting_on[r] -= 1;
-                            if board.waiting_on[r] == 0 && board.state[r] == State::Waiting {
-                                board.ready.push_back(r);
-                            }
-                        }
+                        self.release_readers(spec, readers, i, &mut board);
                     }
                     // A step stops so only when its run is canceled, which its runner may
                     // have seen first (a step's process watches the run itself): the run
@@ -224,6 +237,46 @@ impl Executor<'_> {
                     Err(_) => return,
                 };
             }
+        }
+    }
+
+    /// Step `done` ended without failing (it succeeded, or was skipped for want of an
+    /// input): each step reading it that now waits on nothing runs, unless an output it
+    /// reads was not produced — then it is skipped too, and releases its own readers.
+    fn release_readers(
+        &self,
+        spec: &RunSpec<'_>,
+        readers: &[Vec<usize>],
+        done: usize,
+        board: &mut Board,
+    ) {
+        let mut todo = vec![done];
+        let mut events = Vec::new();
+        while let Some(i) = todo.pop() {
+            for &r in &readers[i] {
+                board.waiting_on[r] -= 1;
+                if board.waiting_on[r] != 0 || board.state[r] != State::Waiting {
+                    continue;
+                }
+                let step = &spec.plan.steps[r];
+                match missing_input(step, spec.plan, &board.outputs) {
+                    None => board.ready.push_back(r),
+                    Some(reason) => {
+                        board.state[r] = State::Skipped;
+                        board.skipped.push(step.key.clone());
+                        events.push(Event {
+                            run_id: spec.run_id.to_owned(),
+                            step_key: Some(step.key.clone()),
+                            timestamp_ms: now_ms(),
+                            kind: EventKind::StepSkipped { reason },
+                        });
+                        todo.push(r);
+                    }
+                }
+            }
+        }
+        if !events.is_empty() {
+            self.sink.emit(events);
         }
     }
 
@@ -400,7 +453,7 @@ impl Executor<'_> {
             kind: FailureKind::Io,
             retryable: false,
         };
-        if let Some(extra) = outputs.iter().find(|o| !step.outputs.contains(&o.name)) {
+        if let Some(extra) = outputs.iter().find(|o| step.output(&o.name).is_none()) {
             return Err(io_failure(format!(
                 "returned output {:?}, which the op does not declare",
                 extra.name
@@ -408,11 +461,17 @@ impl Executor<'_> {
         }
         let mut stored = HashMap::with_capacity(outputs.len());
         for declared in &step.outputs {
-            let Some(output) = outputs.iter().find(|o| &o.name == declared) else {
-                return Err(io_failure(format!(
-                    "did not return its output {declared:?}"
-                )));
+            let Some(output) = outputs.iter().find(|o| o.name == declared.name) else {
+                if declared.required {
+                    return Err(io_failure(format!(
+                        "did not return its output {:?}, which is required (declare it \
+                         optional to leave it out)",
+                        declared.name
+                    )));
+                }
+                continue;
             };
+            let declared = &declared.name;
             let at = now_ms();
             let saved = match &step.target {
                 StepTarget::Asset(key) => self.io.store_asset(key, &output.value),
@@ -445,113 +504,4 @@ impl Executor<'_> {
         }
         Ok(stored)
     }
-}
-
-/// The request for `attempt` of `step`: the step's tags under the run's, its config.
-fn request_for(
-    spec: &RunSpec<'_>,
-    step: &Step,
-    inputs: Vec<(String, InputArg)>,
-    attempt: u32,
-) -> StepRequest {
-    let mut tags = step.tags.clone();
-    tags.extend(spec.tags.iter().map(|(k, v)| (k.clone(), v.clone())));
-    StepRequest {
-        run_id: spec.run_id.to_owned(),
-        job: spec.plan.job.clone(),
-        step_key: step.key.clone(),
-        target: step.target.clone(),
-        attempt,
-        tags,
-        step_tags: step.tags.clone(),
-        config: spec.config.step_config(&step.key),
-        inputs,
-    }
-}
-
-/// The request for `attempt` of the step `step_key` with every input read from `io` —
-/// upstream outputs as their steps stored them (an asset by its key) — which is what a
-/// step's own process runs, with nothing in memory from the steps before it.
-pub fn stored_step_request(
-    spec: &RunSpec<'_>,
-    step_key: &str,
-    attempt: u32,
-    io: &dyn IoManager,
-) -> Result<StepRequest, String> {
-    let steps = &spec.plan.steps;
-    let step = steps
-        .iter()
-        .find(|s| s.key == step_key)
-        .ok_or_else(|| format!("the run's plan has no step {step_key:?}"))?;
-    let mut outputs = vec![HashMap::new(); steps.len()];
-    for input in &step.inputs {
-        for source in &input.sources {
-            let InputSource::Step { step: up, output } = source else {
-                continue;
-            };
-            let upstream = &steps[*up];
-            let value = match &upstream.target {
-                StepTarget::Asset(key) => io.load_asset(key),
-                StepTarget::Op(_) => io.load_output(spec.run_id, &upstream.key, output),
-            }
-            .map_err(|e| {
-                format!(
-                    "input {:?}: {e} (the output {output:?} of step {})",
-                    input.name, upstream.key
-                )
-            })?;
-            outputs[*up].insert(output.clone(), value);
-        }
-    }
-    let inputs = collect_inputs(step, &outputs, io)?;
-    Ok(request_for(spec, step, inputs, attempt))
-}
-
-/// The values of a step's inputs: upstream outputs from memory, unselected assets from the
-/// I/O manager.
-fn collect_inputs(
-    step: &Step,
-    outputs: &[HashMap<String, Value>],
-    io: &dyn IoManager,
-) -> Result<Vec<(String, InputArg)>, String> {
-    let mut args = Vec::with_capacity(step.inputs.len());
-    for input in &step.inputs {
-        let mut values = Vec::with_capacity(input.sources.len());
-        for source in &input.sources {
-            let value = match source {
-                InputSource::Step { step: up, output } => {
-                    outputs[*up].get(output).cloned().ok_or_else(|| {
-                        format!(
-                            "input {:?}: upstream output {output:?} is missing",
-                            input.name
-                        )
-                    })?
-                }
-                InputSource::Asset(key) => io.load_asset(key).map_err(|e| {
-                    format!("input {:?}: {e} (materialize {key} first)", input.name)
-                })?,
-                InputSource::RunOutput {
-                    run_id,
-                    step,
-                    output,
-                } => io.load_output(run_id, step, output).map_err(|e| {
-                    format!(
-                        "input {:?}: {e} (the output {output:?} of step {step} in run {run_id})",
-                        input.name
-                    )
-                })?,
-            };
-            values.push(value);
-        }
-        let arg = if input.fan_in {
-            InputArg::FanIn(values)
-        } else {
-            match values.pop() {
-                Some(v) if values.is_empty() => InputArg::Single(v),
-                _ => return Err(format!("input {:?} needs exactly one source", input.name)),
-            }
-        };
-        args.push((input.name.clone(), arg));
-    }
-    Ok(args)
 }

@@ -2,7 +2,7 @@
 //!
 //! Orchestration: runs an [`ExecutionPlan`](weft_core::ExecutionPlan) step by step through
 //! an executor (in-process, sequential; or parallel, bounded), with op retry policies and
-//! backoff, skipping the steps downstream of a failure, and turns every step attempt into
+//! backoff, skipping the steps downstream of a failure or of an optional output left out, and turns every step attempt into
 //! events written through a batching [`EventWriter`](writer::EventWriter).
 //!
 //! The engine talks to the outside through the ports of `weft_core::ports`: a
@@ -12,6 +12,9 @@
 //! filesystem and in-memory I/O managers and compute logs are here ([`io`]).
 
 pub mod executor;
+mod inputs;
 pub mod io;
 pub mod router;
 pub mod writer;
+
+pub use inputs::stored_step_request;

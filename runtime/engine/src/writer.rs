@@ -272,7 +272,7 @@ impl Pending {
             .partition(which);
         self.events = kept;
         let bytes = if self.events.is_empty() {
-            std::mem::take(&mut self.bytes)
+            self.bytes
         } else {
             weight(&taken).min(self.bytes)
         };

@@ -9,8 +9,8 @@ use std::sync::Mutex;
 
 use weft_core::config::RunConfig;
 use weft_core::defs::{
-    Backoff, Definitions, InputBinding, IoDef, JobDef, NodeDef, OpDef, OutputRef, RetryPolicy,
-    StepTarget, Value,
+    Backoff, Definitions, InputBinding, IoDef, JobDef, NodeDef, OpDef, OutputDef, OutputRef,
+    RetryPolicy, StepTarget, Value,
 };
 use weft_core::events::{Event, EventKind, FailureKind, RunStatus};
 use weft_core::plan::plan_job;
@@ -20,7 +20,8 @@ use weft_engine::io::{FsComputeLogs, InMemoryIoManager};
 use weft_engine::writer::EventSink;
 
 /// Ops: `one` → 1; `inc(x)` → x + 1; `sum(values: fan-in)`; `boom` fails (not retryable);
-/// `flaky` fails (retryable) on attempts 1 and 2; `mute` returns no output.
+/// `flaky` fails (retryable) on attempts 1 and 2; `mute` returns no output, nor does
+/// `quiet`, whose output is optional.
 struct Arith;
 
 fn number(v: &Value) -> i64 {
@@ -58,7 +59,7 @@ impl StepRunner for Arith {
             }),
             "flaky" if req.attempt < 3 => Err(fail("not yet", true)),
             "flaky" => Ok(7),
-            "mute" => {
+            "mute" | "quiet" => {
                 return StepAttempt {
                     result: Ok(vec![]),
                     logs: vec![],
@@ -98,10 +99,9 @@ fn op(name: &str, inputs: &[&str], retry: Option<RetryPolicy>) -> OpDef {
                 type_name: None,
             })
             .collect(),
-        outputs: vec![IoDef {
-            name: "result".into(),
-            description: None,
-            type_name: None,
+        outputs: vec![OutputDef {
+            required: name != "quiet",
+            ..OutputDef::result(None)
         }],
         config_schema: None,
         tags: Default::default(),
@@ -149,6 +149,7 @@ fn defs(jobs: Vec<(&str, Vec<NodeDef>)>) -> Definitions {
             op("stopped", &["x"], None),
             op("flaky", &[], Some(retry)),
             op("mute", &[], None),
+            op("quiet", &[], None),
         ],
         jobs: jobs
             .into_iter()
@@ -347,7 +348,49 @@ fn a_missing_output_fails_the_step() {
         outcome.failed,
         [(
             "m".to_owned(),
-            "did not return its output \"result\"".to_owned()
+            "did not return its output \"result\", which is required (declare it optional to \
+             leave it out)"
+                .to_owned()
         )]
     );
+}
+
+#[test]
+fn an_optional_output_left_out_skips_its_readers_and_theirs() {
+    for kind in [
+        ExecutorKind::InProcess,
+        ExecutorKind::Parallel { max_concurrent: 4 },
+    ] {
+        let defs = defs(vec![(
+            "j",
+            vec![
+                node("q", "quiet", &[], false),
+                node("o", "one", &[], false),
+                node("a", "inc", &["q"], false),
+                node("b", "inc", &["a"], false),
+                // A fan-in runs with what was produced.
+                node("s", "sum", &["q", "o"], true),
+                node("t", "sum", &["q"], true),
+            ],
+        )]);
+        let (outcome, events) = execute(&defs, "j", kind);
+        assert_eq!(outcome.status, RunStatus::Success, "{kind:?}");
+        assert!(outcome.failed.is_empty());
+        let mut skipped = outcome.skipped.clone();
+        skipped.sort();
+        assert_eq!(skipped, ["a", "b", "t"], "{kind:?}");
+        assert_eq!(events.types("q"), ["STEP_START", "STEP_SUCCESS"]);
+        assert_eq!(events.types("a"), ["STEP_SKIPPED"]);
+        assert_eq!(events.output("s").as_deref(), Some("1"));
+        let reason = events.0.lock().unwrap().iter().find_map(|e| match &e.kind {
+            EventKind::StepSkipped { reason } if e.step_key.as_deref() == Some("a") => {
+                Some(reason.clone())
+            }
+            _ => None,
+        });
+        assert_eq!(
+            reason.as_deref(),
+            Some("input \"x\" reads q.result, which was not produced")
+        );
+    }
 }

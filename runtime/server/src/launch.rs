@@ -97,10 +97,8 @@ pub fn prepare(
             (plan, Some(selection.to_string()))
         }
     };
-    let config = match config {
-        Some(text) => RunConfig::parse(text, &plan).map_err(|e| invalid(&e))?,
-        None => RunConfig(serde_json::json!({})),
-    };
+    // No config is an empty one: the steps' schemas still apply (and give their defaults).
+    let config = RunConfig::parse(config.unwrap_or("{}"), &plan).map_err(|e| invalid(&e))?;
     let joined = |part: fn(&dyn CodeLocation) -> &str| {
         locations
             .iter()

@@ -21,8 +21,9 @@ use weft_core::Cancel;
 use weft_core::events::{FailureKind, RunStatus};
 use weft_core::ports::{IoManager, StepAttempt, StepRequest, StepRunner};
 use weft_core::run::RunRecord;
-use weft_engine::executor::{RunSpec, stored_step_request};
+use weft_engine::executor::RunSpec;
 use weft_engine::router::AssetRouter;
+use weft_engine::stored_step_request;
 use weft_store::Store;
 
 use crate::control::Control;

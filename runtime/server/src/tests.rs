@@ -40,7 +40,7 @@ impl StepRunner for Hello {
             result: Ok(vec![StepOutput {
                 name: "result".into(),
                 value: Value::json("1"),
-                metadata: Tags::new(),
+                metadata: Default::default(),
             }]),
             logs: Vec::new(),
             stdout: Vec::new(),

@@ -35,7 +35,7 @@ fn step_events(run_id: &str, step: usize, ts: i64) -> Vec<Event> {
             codec: "json".into(),
             size: 4,
             preview: step.to_string(),
-            metadata: Tags::new(),
+            metadata: Default::default(),
         }),
         at(EventKind::StepSuccess {
             duration_ms: 0.25,

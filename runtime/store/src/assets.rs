@@ -3,7 +3,7 @@
 //! transaction of their `ASSET_MATERIALIZATION` events; asset keys are stored as their
 //! `/`-joined path (`warehouse/orders`).
 
-use weft_core::defs::Tags;
+use weft_core::metadata::Metadata;
 
 use crate::Store;
 use crate::error::StoreError;
@@ -18,7 +18,7 @@ pub struct Materialization {
     /// Milliseconds since the Unix epoch.
     pub timestamp_ms: i64,
     /// The metadata the step attached.
-    pub metadata: Tags,
+    pub metadata: Metadata,
 }
 
 impl Store {

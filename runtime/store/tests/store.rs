@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use sqlx::Connection;
 use weft_core::defs::{AssetKey, Tags};
 use weft_core::events::{Event, EventKind, RunStatus};
+use weft_core::metadata::{Metadata, MetadataValue};
 use weft_core::ports::RunStorage;
 use weft_core::run::{RunFilter, RunRecord};
 use weft_store::testing::{POSTGRES_URL_VARIABLE, drop_postgres_database, fresh_postgres_database};
@@ -239,7 +240,7 @@ fn output(name: &str, preview: &str) -> EventKind {
         codec: "json".into(),
         size: preview.len() as u64,
         preview: preview.into(),
-        metadata: Tags::new(),
+        metadata: Metadata::new(),
     }
 }
 
@@ -539,14 +540,14 @@ async fn runs_are_listed_newest_first_and_filtered(db: Fresh) {
 async fn materializations_are_recorded_with_their_events(db: Fresh) {
     let store = db.open().await;
     let key = AssetKey::parse("warehouse/orders");
-    let materialize = |run_id: &str, ts: i64, rows: &str| {
+    let materialize = |run_id: &str, ts: i64, rows: i64| {
         event(
             run_id,
             Some("orders"),
             ts,
             EventKind::AssetMaterialization {
                 asset_key: key.clone(),
-                metadata: tags(&[("rows", rows)]),
+                metadata: Metadata::from([("rows".to_owned(), MetadataValue::Int(rows))]),
             },
         )
     };
@@ -557,19 +558,19 @@ async fn materializations_are_recorded_with_their_events(db: Fresh) {
             .expect("create");
     }
     store
-        .append(&[materialize("r1", 11, "5")])
+        .append(&[materialize("r1", 11, 5)])
         .await
         .expect("append");
     store
         .append(&[
-            materialize("r2", 21, "7"),
+            materialize("r2", 21, 7),
             event(
                 "r2",
                 Some("totals"),
                 22,
                 EventKind::AssetMaterialization {
                     asset_key: AssetKey::parse("totals"),
-                    metadata: Tags::new(),
+                    metadata: Metadata::new(),
                 },
             ),
         ])
@@ -588,7 +589,7 @@ async fn materializations_are_recorded_with_their_events(db: Fresh) {
         [("r2", 21), ("r1", 11)]
     );
     assert_eq!(history[0].step_key.as_deref(), Some("orders"));
-    assert_eq!(history[0].metadata, tags(&[("rows", "7")]));
+    assert_eq!(history[0].metadata["rows"], MetadataValue::Int(7));
     assert_eq!(
         store
             .asset_materializations("warehouse/orders", 1)

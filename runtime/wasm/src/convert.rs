@@ -2,10 +2,11 @@
 
 use weft_core::defs::{
     AssetDef, AssetDep, AssetJobDef, AssetKey, Backoff, DefaultStatus, Definitions, InputBinding,
-    IoDef, JobDef, NodeDef, OpDef, OutputRef, RetryPolicy, RunStatusFilter, ScheduleDef, SensorDef,
-    SensorKind, StepTarget, Tags, Value,
+    IoDef, JobDef, NodeDef, OpDef, OutputDef, OutputRef, RetryPolicy, RunStatusFilter, ScheduleDef,
+    SensorDef, SensorKind, StepTarget, Tags, Value,
 };
 use weft_core::events::RunStatus;
+use weft_core::metadata::{Metadata, MetadataValue, TableColumn};
 use weft_core::ports::{InputArg, RunRequest, StepOutput, StepRequest};
 use weft_core::run::EndedRun;
 
@@ -40,12 +41,42 @@ fn io_defs(list: Vec<t::InputDef>) -> Vec<IoDef> {
         .collect()
 }
 
-fn out_defs(list: Vec<t::OutputDef>) -> Vec<IoDef> {
+fn out_defs(list: Vec<t::OutputDef>) -> Vec<OutputDef> {
     list.into_iter()
-        .map(|o| IoDef {
+        .map(|o| OutputDef {
             name: o.name,
             description: o.description,
             type_name: o.type_name,
+            required: o.required,
+        })
+        .collect()
+}
+
+/// Typed metadata; a key given twice keeps its last value.
+fn metadata(list: Vec<(String, t::MetadataValue)>) -> Metadata {
+    list.into_iter()
+        .map(|(key, value)| {
+            let value = match value {
+                t::MetadataValue::Text(s) => MetadataValue::Text(s),
+                t::MetadataValue::Int(n) => MetadataValue::Int(n),
+                t::MetadataValue::Float(x) => MetadataValue::float(x),
+                t::MetadataValue::Bool(b) => MetadataValue::Bool(b),
+                t::MetadataValue::Json(text) => MetadataValue::json_text(&text),
+                t::MetadataValue::Url(s) => MetadataValue::Url(s),
+                t::MetadataValue::Path(s) => MetadataValue::Path(s),
+                t::MetadataValue::Markdown(s) => MetadataValue::Markdown(s),
+                t::MetadataValue::TableSchema(columns) => MetadataValue::TableSchema(
+                    columns
+                        .into_iter()
+                        .map(|c| TableColumn {
+                            name: c.name,
+                            type_name: c.type_,
+                            description: c.description,
+                        })
+                        .collect(),
+                ),
+            };
+            (key, value)
         })
         .collect()
 }
@@ -125,6 +156,7 @@ pub(crate) fn definitions(d: t::Definitions) -> Definitions {
                     .collect(),
                 tags: tags(a.tags),
                 retry_policy: retry(a.retry_policy),
+                config_schema: a.config_schema,
             })
             .collect(),
         asset_jobs: d
@@ -245,7 +277,7 @@ pub(crate) fn outputs(list: Vec<t::StepOutput>) -> Vec<StepOutput> {
                 codec: o.value.codec,
                 data: o.value.data,
             },
-            metadata: tags(o.metadata),
+            metadata: metadata(o.metadata),
         })
         .collect()
 }

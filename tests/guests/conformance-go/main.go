@@ -22,6 +22,11 @@
 //     a host the location is not granted fails naming the grant); with times (1 unless
 //     given) it sends the request that many times in a row and answers the last (the
 //     benchmark's requests after a step's first);
+//   - parity_job: evens_odds has two outputs, even (the even numbers of 1..upto) and the
+//     optional odd (the odd ones, left out when its config's odd is false); its config
+//     schema gives upto 4 and odd true by default. Each output has the int metadata count
+//     (= upto); even also the float ratio 0.5 and the url doc. total_even and total_odd
+//     (the op total) sum each;
 //   - cursor_sensor: run key "key-<cursor>" (no cursor: "0"), new cursor <cursor> + 1;
 //   - explode_alert: a run-failure sensor on explode_job asking for chatty_job with the tags
 //     failed_run, failed_status (FAILURE) and saw_kaboom (yes when the error names kaboom).
@@ -191,6 +196,46 @@ func send(method, url string, jsonBody json.RawMessage) (map[string]any, error) 
 	return map[string]any{"status": resp.StatusCode, "body": parsed}, nil
 }
 
+var evensOdds = weft.NewOp0("evens_odds", func(ctx *weft.Context) (weft.Results, error) {
+	var config struct {
+		Upto int  `json:"upto"`
+		Odd  bool `json:"odd"`
+	}
+	if err := ctx.Config(&config); err != nil {
+		return nil, err
+	}
+	even, odd := []int{}, []int{}
+	for n := 1; n <= config.Upto; n++ {
+		if n%2 == 0 {
+			even = append(even, n)
+		} else {
+			odd = append(odd, n)
+		}
+	}
+	ctx.AddOutputMetadata("count", config.Upto)
+	ctx.AddMetadataTo("even", "ratio", 0.5)
+	ctx.AddMetadataTo("even", "doc", weft.URL("https://docs.dagster.io"))
+	out := weft.Results{"even": even}
+	if config.Odd {
+		out["odd"] = odd
+	}
+	return out, nil
+}, weft.ConfigSchema(`{"type":"object","properties":{"upto":{"type":"integer","default":4},"odd":{"type":"boolean","default":true}},"additionalProperties":false}`), weft.Outs("even", "odd"), weft.Optional("odd"))
+
+var total = weft.NewOp1("total", "values", func(_ *weft.Context, values []int) (int, error) {
+	sum := 0
+	for _, v := range values {
+		sum += v
+	}
+	return sum, nil
+})
+
+var parityJob = weft.NewJob("parity_job", func(j *weft.Job) {
+	split := j.Node(evensOdds)
+	j.Node(total, split.Out("even")).Alias("total_even")
+	j.Node(total, split.Out("odd")).Alias("total_odd")
+})
+
 var explodeJob = weft.NewJob("explode_job", func(j *weft.Job) { j.Node(explode) })
 
 var flakyJob = weft.NewJob("flaky_job", func(j *weft.Job) { j.Node(flaky) })
@@ -239,7 +284,7 @@ var explodeAlert = weft.NewRunFailureSensor("explode_alert", func(ctx *weft.RunS
 
 func init() {
 	weft.Register(weft.Definitions{
-		Jobs:    []*weft.Job{explodeJob, flakyJob, chattyJob, configJob, resourceJob, externalJob, instanceJob, napJob, floodJob, hugeJob, fetchJob},
+		Jobs:    []*weft.Job{explodeJob, flakyJob, chattyJob, configJob, resourceJob, externalJob, instanceJob, napJob, floodJob, hugeJob, fetchJob, parityJob},
 		Sensors: []*weft.Sensor{cursorSensor, explodeAlert},
 	})
 }

@@ -22,6 +22,11 @@ behaviour; tests/e2e/conformance_errors.rs runs all three and compares what a us
   host that is not granted, say) fails it with the error's text; with times (1 unless
   given) it sends the request that many times in a row and answers the last (the
   benchmark's requests after a step's first);
+- parity_job: evens_odds has two outputs, even (the even numbers of 1..upto) and the
+  optional odd (the odd ones, left out when its config's odd is false); its config (a
+  Config class) gives upto 4 and odd true by default. Each output has the int metadata
+  count (= upto); even also the float ratio 0.5 and the url doc. total_even and
+  total_odd (the op total) sum each;
 - cursor_sensor: run key "key-<cursor>" (no cursor: "0"), new cursor <cursor> + 1;
 - explode_alert: a run-failure sensor on explode_job asking for chatty_job with the tags
   failed_run, failed_status (FAILURE) and saw_kaboom (yes when the error names kaboom).
@@ -130,6 +135,36 @@ def fetch(context):
     return {"status": response.status_code, "body": answer}
 
 
+class ParityConfig(dg.Config):
+    upto: int = 4
+    odd: bool = True
+
+
+@dg.op(out={"even": dg.Out(), "odd": dg.Out(is_required=False)})
+def evens_odds(context, config: ParityConfig):
+    numbers = range(1, config.upto + 1)
+    context.add_output_metadata({"count": config.upto})
+    yield dg.Output(
+        [n for n in numbers if n % 2 == 0],
+        output_name="even",
+        metadata={"ratio": 0.5, "doc": dg.MetadataValue.url("https://docs.dagster.io")},
+    )
+    if config.odd:
+        yield dg.Output([n for n in numbers if n % 2], output_name="odd")
+
+
+@dg.op
+def total(values):
+    return sum(values)
+
+
+@dg.job
+def parity_job():
+    even, odd = evens_odds()
+    total.alias("total_even")(even)
+    total.alias("total_odd")(odd)
+
+
 @dg.job
 def explode_job():
     explode()
@@ -218,6 +253,7 @@ defs = dg.Definitions(
         flood_job,
         huge_job,
         fetch_job,
+        parity_job,
     ],
     sensors=[cursor_sensor, explode_alert],
 )

@@ -97,6 +97,20 @@ pub fn string(arg: &Arg) -> syn::Result<LitStr> {
     }
 }
 
+/// `key = SomeType` (a path such as `Scale` or `config::Scale`).
+pub fn ty(arg: &Arg) -> syn::Result<syn::Type> {
+    match expr(arg)? {
+        Expr::Path(p) => Ok(syn::Type::Path(syn::TypePath {
+            qself: None,
+            path: p.path.clone(),
+        })),
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!("`{}` takes a type: `{} = MyConfig`", arg.key, arg.key),
+        )),
+    }
+}
+
 /// `key = 5`.
 pub fn int(arg: &Arg) -> syn::Result<LitInt> {
     match expr(arg)? {

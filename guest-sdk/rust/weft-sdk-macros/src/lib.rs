@@ -8,6 +8,7 @@ use proc_macro::TokenStream;
 mod args;
 mod job;
 mod op;
+mod outs;
 mod sig;
 mod trigger;
 

@@ -3,6 +3,7 @@
 //! `__invoke` function a job body calls.
 
 use crate::args::{self, Arg};
+use crate::outs::{self, Out};
 use crate::sig::{self, OpFn, Output};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -14,6 +15,9 @@ const OP_KEYS: &[&str] = &[
     "tags",
     "retry_policy",
     "config_schema",
+    "config",
+    "outs",
+    "optional",
 ];
 const ASSET_KEYS: &[&str] = &[
     "name",
@@ -24,18 +28,35 @@ const ASSET_KEYS: &[&str] = &[
     "deps",
     "tags",
     "retry_policy",
+    "config_schema",
+    "config",
 ];
 
-/// The `OpSpec` literal and the executor function of an op or asset.
+/// The `OpSpec` literal and the executor function of an op or asset (`outs` declared
+/// with `#[op(outs(...))]`, else empty: the one output `result`).
 fn spec_and_executor(
     what: &str,
     f: &OpFn,
     args: &[Arg],
     name: &LitStr,
+    outs: &[Out],
 ) -> syn::Result<(TokenStream, TokenStream)> {
     let fn_name = &f.item.sig.ident;
     let description = args::opt_str(args::get_string(args, "description")?);
     let config_schema = args::opt_str(args::get_string(args, "config_schema")?);
+    let config_type = match args::get(args, "config") {
+        Some(arg) => {
+            if let Some(schema) = args::get(args, "config_schema") {
+                return Err(syn::Error::new(
+                    schema.key.span(),
+                    "give `config = Type` or `config_schema = \"...\"`, not both",
+                ));
+            }
+            let ty = args::ty(arg)?;
+            quote!(::core::option::Option::Some(::weft_sdk::__private::schema_of::<#ty>))
+        }
+        None => quote!(::core::option::Option::None),
+    };
     let tags = args::tags(args::get(args, "tags"))?;
     let retry = args::retry_policy(what, args::get(args, "retry_policy"))?;
     let input_specs = f.inputs.iter().map(|(ident, ty)| {
@@ -43,14 +64,22 @@ fn spec_and_executor(
         let t = sig::type_name(ty);
         quote!(::weft_sdk::__private::InputSpec { name: #n, type_name: #t })
     });
-    let output_type = sig::type_name(&f.output.ty());
+    let output_specs = if outs.is_empty() {
+        let output_type = sig::type_name(&f.output.ty());
+        vec![
+            quote!(::weft_sdk::__private::OutputSpec { name: "result", type_name: #output_type, required: true }),
+        ]
+    } else {
+        outs::specs(outs)
+    };
     let spec = quote! {
         ::weft_sdk::__private::OpSpec {
             name: #name,
             description: #description,
             inputs: &[#(#input_specs),*],
-            output_type: #output_type,
+            outputs: &[#(#output_specs),*],
             config_schema: #config_schema,
+            config_type: #config_type,
             tags: #tags,
             retry_policy: #retry,
             execute: __weft_execute,
@@ -69,15 +98,35 @@ fn spec_and_executor(
             quote!(::core::result::Result::<_, ::weft_sdk::Failure>::Ok(__out))
         }
     };
+    let finish = if outs.is_empty() {
+        quote!(::weft_sdk::__private::finish(__ctx, #wrap))
+    } else {
+        let encode = outs::encode(outs);
+        let take = match f.output {
+            Output::Result(_) => quote! {
+                let __outs: Outs = match __out {
+                    ::core::result::Result::Ok(o) => o,
+                    ::core::result::Result::Err(e) => {
+                        return ::core::result::Result::Err(::weft_sdk::__private::failure_of(e));
+                    }
+                };
+            },
+            Output::Unit | Output::Plain(_) => quote!(let __outs: Outs = __out;),
+        };
+        quote!({ #take #encode })
+    };
     let executor = quote! {
         fn __weft_execute(
             __ctx: &::weft_sdk::OpContext,
             __inputs: &mut ::weft_sdk::__private::Inputs,
-        ) -> ::core::result::Result<::weft_sdk::__private::Encoded, ::weft_sdk::Failure> {
+        ) -> ::core::result::Result<
+            ::std::vec::Vec<(&'static str, ::weft_sdk::__private::Encoded)>,
+            ::weft_sdk::Failure,
+        > {
             #(#takes)*
             #[allow(clippy::let_unit_value)]
             let __out = super::#fn_name(#ctx #(#names),*);
-            ::weft_sdk::__private::finish(__ctx, #wrap)
+            #finish
         }
     };
     Ok((spec, executor))
@@ -94,11 +143,22 @@ pub fn expand_op(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStrea
     let args = args::parse("op", attr, OP_KEYS)?;
     let f = sig::op_fn("op", item)?;
     let name = name_of(&f, &args)?;
-    let (spec, executor) = spec_and_executor("op", &f, &args, &name)?;
+    let outs = outs::parse(&args)?;
+    let (spec, executor) = spec_and_executor("op", &f, &args, &name, &outs)?;
+    let outs_struct = (!outs.is_empty()).then(|| outs::outs_struct(&name.value(), &outs));
+    let (returns, handles) = if outs.is_empty() {
+        let out_ty = f.output.ty();
+        (quote!(::weft_sdk::Output<#out_ty>), quote!(__call.finish()))
+    } else {
+        let (types, values) = outs::handles(&outs);
+        (
+            types,
+            quote!({ let __node = __call.finish_node(); #values }),
+        )
+    };
     let item = &f.item;
     let vis = &item.vis;
     let ident = &item.sig.ident;
-    let out_ty = f.output.ty();
     let params = f
         .inputs
         .iter()
@@ -124,16 +184,18 @@ pub fn expand_op(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStrea
             /// The op's description.
             pub static __WEFT_OP: ::weft_sdk::__private::OpSpec = #spec;
 
+            #outs_struct
+
             #executor
 
             /// Invokes the op in a job body.
             pub fn __invoke(
                 __alias: ::core::option::Option<::std::string::String>,
                 #(#params),*
-            ) -> ::weft_sdk::Output<#out_ty> {
+            ) -> #returns {
                 let mut __call = ::weft_sdk::__private::Invocation::new(&__WEFT_OP, __alias);
                 #(#feeds)*
-                __call.finish()
+                #handles
             }
         }
     })
@@ -144,7 +206,7 @@ pub fn expand_asset(attr: TokenStream, item: TokenStream) -> syn::Result<TokenSt
     let args = args::parse("asset", attr, ASSET_KEYS)?;
     let f = sig::op_fn("asset", item)?;
     let name = name_of(&f, &args)?;
-    let (spec, executor) = spec_and_executor("asset", &f, &args, &name)?;
+    let (spec, executor) = spec_and_executor("asset", &f, &args, &name, &[])?;
     let group =
         args::get_string(&args, "group")?.unwrap_or_else(|| LitStr::new("default", name.span()));
     args::check_name(&group)?;

@@ -4,6 +4,7 @@
 use crate::bindings::weft::plugin::types as wit;
 use crate::failure::Failure;
 use crate::log::Logger;
+use crate::metadata::MetadataValue;
 use serde::de::DeserializeOwned;
 use std::cell::RefCell;
 
@@ -17,7 +18,8 @@ pub struct OpContext {
     partition: Option<String>,
     tags: Vec<(String, String)>,
     config: Option<String>,
-    metadata: RefCell<Vec<(String, String)>>,
+    /// Metadata added during the step: (the output it is for, or every output; key; value).
+    metadata: RefCell<Vec<(Option<String>, String, MetadataValue)>>,
 }
 
 /// Dagster's name for the context of an asset: the same as [`OpContext`].
@@ -126,13 +128,37 @@ impl OpContext {
         resource(name)
     }
 
-    /// Adds a key/value shown beside the step's output (row counts, paths...).
-    pub fn add_output_metadata(&self, key: impl Into<String>, value: impl Into<String>) {
-        self.metadata.borrow_mut().push((key.into(), value.into()));
+    /// Adds a typed value shown beside the step's outputs (row counts, paths, links...):
+    /// `ctx.add_output_metadata("rows", 3)`. An int or float is plotted over an asset's
+    /// materializations. For an op with several outputs it goes to every output; see
+    /// [`add_metadata_to`](Self::add_metadata_to).
+    pub fn add_output_metadata(&self, key: impl Into<String>, value: impl Into<MetadataValue>) {
+        self.metadata
+            .borrow_mut()
+            .push((None, key.into(), value.into()));
     }
 
-    pub(crate) fn take_metadata(&self) -> Vec<(String, String)> {
-        self.metadata.take()
+    /// Adds a typed value to the output `output` only (Dagster's
+    /// `add_output_metadata(..., output_name=...)`).
+    pub fn add_metadata_to(
+        &self,
+        output: &str,
+        key: impl Into<String>,
+        value: impl Into<MetadataValue>,
+    ) {
+        self.metadata
+            .borrow_mut()
+            .push((Some(output.to_owned()), key.into(), value.into()));
+    }
+
+    /// The metadata added for `output`, in the order it was added.
+    pub(crate) fn metadata_for(&self, output: &str) -> Vec<(String, wit::MetadataValue)> {
+        self.metadata
+            .borrow()
+            .iter()
+            .filter(|(to, _, _)| to.as_deref().is_none_or(|to| to == output))
+            .map(|(_, key, value)| (key.clone(), value.to_wit()))
+            .collect()
     }
 }
 

@@ -10,10 +10,23 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::marker::PhantomData;
 
-/// A handle to the output of an op invoked in a job body; it holds no value.
+/// A handle to an output of an op invoked in a job body; it holds no value.
 pub struct Output<T> {
     node: usize,
+    output: &'static str,
     _type: PhantomData<fn() -> T>,
+}
+
+impl<T> Output<T> {
+    /// The output `output` of the node numbered `node`. Used by `#[op(outs(...))]`.
+    #[doc(hidden)]
+    pub fn of(node: usize, output: &'static str) -> Self {
+        Self {
+            node,
+            output,
+            _type: PhantomData,
+        }
+    }
 }
 
 impl<T> Clone for Output<T> {
@@ -25,14 +38,14 @@ impl<T> Copy for Output<T> {}
 
 impl<T> std::fmt::Debug for Output<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Output(node #{})", self.node)
+        write!(f, "Output(node #{}, {})", self.node, self.output)
     }
 }
 
 /// Where an input's value comes from: the upstream nodes and whether they fan in.
 #[doc(hidden)]
 pub struct Sources {
-    nodes: Vec<usize>,
+    nodes: Vec<(usize, &'static str)>,
     fan_in: bool,
 }
 
@@ -50,7 +63,7 @@ pub trait IntoInput<T> {
 impl<T> IntoInput<T> for Output<T> {
     fn into_sources(self) -> Sources {
         Sources {
-            nodes: vec![self.node],
+            nodes: vec![(self.node, self.output)],
             fan_in: false,
         }
     }
@@ -59,7 +72,7 @@ impl<T> IntoInput<T> for Output<T> {
 impl<T> IntoInput<Vec<T>> for Vec<Output<T>> {
     fn into_sources(self) -> Sources {
         Sources {
-            nodes: self.iter().map(|o| o.node).collect(),
+            nodes: self.iter().map(|o| (o.node, o.output)).collect(),
             fan_in: true,
         }
     }
@@ -68,7 +81,7 @@ impl<T> IntoInput<Vec<T>> for Vec<Output<T>> {
 impl<T, const N: usize> IntoInput<Vec<T>> for [Output<T>; N] {
     fn into_sources(self) -> Sources {
         Sources {
-            nodes: self.iter().map(|o| o.node).collect(),
+            nodes: self.iter().map(|o| (o.node, o.output)).collect(),
             fan_in: true,
         }
     }
@@ -79,8 +92,10 @@ impl<T, const N: usize> IntoInput<Vec<T>> for [Output<T>; N] {
 pub struct Binding {
     /// The op's input name.
     pub input: String,
-    /// The upstream node names (each feeding its `result` output), in order.
+    /// The upstream node names, in order.
     pub sources: Vec<String>,
+    /// The output of each source that feeds it: `result`, unless its op has several.
+    pub outputs: Vec<String>,
     /// Whether the input receives all sources as a list.
     pub fan_in: bool,
 }
@@ -143,9 +158,10 @@ impl JobDefinition {
                             sources: b
                                 .sources
                                 .iter()
-                                .map(|s| wit::OutputRef {
-                                    node: s.clone(),
-                                    output: RESULT.into(),
+                                .zip(&b.outputs)
+                                .map(|(node, output)| wit::OutputRef {
+                                    node: node.clone(),
+                                    output: output.clone(),
                                 })
                                 .collect(),
                             fan_in: b.fan_in,
@@ -285,8 +301,14 @@ impl Invocation {
         }
     }
 
-    /// Adds the node to the job being built and returns a handle to its output.
+    /// Adds the node to the job being built and returns a handle to its output `result`.
     pub fn finish<T>(self) -> Output<T> {
+        Output::of(self.finish_node(), RESULT)
+    }
+
+    /// Adds the node to the job being built and returns its number, for handles to its
+    /// outputs (`Output::of`).
+    pub fn finish_node(self) -> usize {
         let found = LOOKUP.with(|l| match l.borrow_mut().as_mut() {
             Some(lookup) => {
                 if lookup.found.is_none() && lookup.op == self.op.name {
@@ -297,22 +319,15 @@ impl Invocation {
             None => false,
         });
         if found {
-            return Output {
-                node: usize::MAX,
-                _type: PhantomData,
-            };
+            return usize::MAX;
         }
-        let node = CURRENT.with(|c| {
+        CURRENT.with(|c| {
             let mut current = c.borrow_mut();
             let Some(job) = current.as_mut() else {
                 return usize::MAX;
             };
             job.add(self)
-        });
-        Output {
-            node,
-            _type: PhantomData,
-        }
+        })
     }
 }
 
@@ -336,9 +351,13 @@ impl JobDefinition {
                 continue;
             };
             let mut names = Vec::new();
-            for node in sources.nodes {
+            let mut outputs = Vec::new();
+            for (node, output) in sources.nodes {
                 match self.nodes.get(node) {
-                    Some(n) => names.push(n.name.clone()),
+                    Some(n) => {
+                        names.push(n.name.clone());
+                        outputs.push(output.to_owned());
+                    }
                     None => self.errors.push(format!(
                         "job `{}`: input `{}` of node `{name}` is fed by an output from outside this job",
                         self.name, spec.name
@@ -348,6 +367,7 @@ impl JobDefinition {
             inputs.push(Binding {
                 input: spec.name.into(),
                 sources: names,
+                outputs,
                 fan_in: sources.fan_in,
             });
         }

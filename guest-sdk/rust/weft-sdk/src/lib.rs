@@ -69,6 +69,7 @@ pub mod http;
 mod job;
 pub mod k8s;
 pub mod log;
+mod metadata;
 mod op;
 mod registry;
 mod schedule;
@@ -78,6 +79,7 @@ pub use asset::{AssetJob, AssetSelection, define_asset_job};
 pub use context::{AssetExecutionContext, OpContext, Resource, resource};
 pub use failure::Failure;
 pub use job::{Binding, IntoInput, JobDefinition, Node, Output};
+pub use metadata::{MetadataValue, TableColumn};
 pub use op::{Backoff, RetryPolicy};
 pub use schedule::{ScheduleContext, ScheduleDefinition, ScheduleResult};
 pub use sensor::{
@@ -93,10 +95,10 @@ pub use weft_sdk_macros::{
 pub mod prelude {
     pub use crate::{
         AssetExecutionContext, AssetJob, AssetSelection, DefaultStatus, EndedRun, Failure,
-        JobDefinition, OpContext, Output, RunRequest, RunStatus, RunStatusSensorContext,
-        ScheduleContext, ScheduleDefinition, ScheduleResult, SensorContext, SensorResult,
-        SkipReason, asset, define_asset_job, job, json, op, run_failure_sensor, run_status_sensor,
-        schedule, sensor,
+        JobDefinition, MetadataValue, OpContext, Output, RunRequest, RunStatus,
+        RunStatusSensorContext, ScheduleContext, ScheduleDefinition, ScheduleResult, SensorContext,
+        SensorResult, SkipReason, asset, define_asset_job, job, json, op, run_failure_sensor,
+        run_status_sensor, schedule, sensor,
     };
 }
 
@@ -110,7 +112,9 @@ pub mod __private {
     pub type Encoded = crate::bindings::weft::plugin::types::Value;
     pub use crate::export::{Component, Location};
     pub use crate::job::{Invocation, build_job};
-    pub use crate::op::{InputSpec, IntoOpResult, OpSpec, finish};
+    pub use crate::op::{
+        InputSpec, IntoOpResult, OpSpec, OutputSpec, encode_output, failure_of, finish, schema_of,
+    };
     pub use crate::registry::{Entries, Registry};
     pub use crate::schedule::IntoScheduleResult;
     pub use crate::sensor::{IntoSensorResult, RunStatusSpec, SensorSpec};

@@ -37,9 +37,18 @@ pub struct InputSpec {
     pub type_name: &'static str,
 }
 
-/// The executor `#[op]` generates.
+/// One output of an op: `result`, or each of `#[op(outs(...))]`.
 #[doc(hidden)]
-pub type Execute = fn(&OpContext, &mut Inputs) -> Result<wit::Value, Failure>;
+#[derive(Debug)]
+pub struct OutputSpec {
+    pub name: &'static str,
+    pub type_name: &'static str,
+    pub required: bool,
+}
+
+/// The executor `#[op]` generates: the outputs it produced, encoded, by name.
+#[doc(hidden)]
+pub type Execute = fn(&OpContext, &mut Inputs) -> Result<Vec<(&'static str, wit::Value)>, Failure>;
 
 /// An op (or an asset's compute function) as `#[op]`/`#[asset]` describe it.
 #[doc(hidden)]
@@ -48,14 +57,24 @@ pub struct OpSpec {
     pub name: &'static str,
     pub description: Option<&'static str>,
     pub inputs: &'static [InputSpec],
-    pub output_type: &'static str,
+    pub outputs: &'static [OutputSpec],
     pub config_schema: Option<&'static str>,
+    /// `#[op(config = T)]`: the schema of `T` (a `schemars::JsonSchema`), made when the
+    /// definitions are.
+    pub config_type: Option<fn() -> String>,
     pub tags: &'static [(&'static str, &'static str)],
     pub retry_policy: Option<RetryPolicy>,
     pub execute: Execute,
 }
 
 impl OpSpec {
+    /// The config schema's JSON text: `config_schema`, or the schema of `config`'s type.
+    pub(crate) fn schema(&self) -> Option<String> {
+        self.config_type
+            .map(|schema| schema())
+            .or_else(|| self.config_schema.map(Into::into))
+    }
+
     pub(crate) fn to_wit(&self) -> wit::OpDef {
         wit::OpDef {
             name: self.name.into(),
@@ -69,19 +88,30 @@ impl OpSpec {
                     type_name: Some(i.type_name.into()),
                 })
                 .collect(),
-            outputs: vec![wit::OutputDef {
-                name: RESULT.into(),
-                description: None,
-                type_name: Some(self.output_type.into()),
-            }],
-            config_schema: self.config_schema.map(Into::into),
+            outputs: self
+                .outputs
+                .iter()
+                .map(|o| wit::OutputDef {
+                    name: o.name.into(),
+                    description: None,
+                    type_name: Some(o.type_name.into()),
+                    required: o.required,
+                })
+                .collect(),
+            config_schema: self.schema(),
             tags: tags_to_wit(self.tags),
             retry_policy: self.retry_policy.map(retry_to_wit),
         }
     }
 }
 
-/// The name of an op's one output.
+/// The JSON Schema of `T` as text (`#[op(config = T)]`).
+#[doc(hidden)]
+pub fn schema_of<T: schemars::JsonSchema>() -> String {
+    serde_json::to_string(&schemars::schema_for!(T)).unwrap_or_else(|_| "{}".into())
+}
+
+/// The name of an op's output when it has one.
 pub const RESULT: &str = "result";
 
 pub(crate) fn tags_to_wit(tags: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -118,9 +148,24 @@ impl<T: Serialize, E: Display + 'static> IntoOpResult for Result<T, E> {
     }
 }
 
-/// Turns what the op returned into its encoded output.
+/// Turns what the op returned into its encoded output `result`.
 #[doc(hidden)]
-pub fn finish<R: IntoOpResult>(ctx: &OpContext, result: R) -> Result<wit::Value, Failure> {
+pub fn finish<R: IntoOpResult>(
+    ctx: &OpContext,
+    result: R,
+) -> Result<Vec<(&'static str, wit::Value)>, Failure> {
     let value = result.into_op_result()?;
-    codec::encode(ctx.step_key(), &value)
+    Ok(vec![(RESULT, codec::encode(ctx.step_key(), &value)?)])
+}
+
+/// The failure an op's error becomes (`#[op(outs(...))]` on a function returning `Result`).
+#[doc(hidden)]
+pub fn failure_of<E: Display + 'static>(error: E) -> Failure {
+    Failure::from_error(error)
+}
+
+/// Encodes one of several outputs (`#[op(outs(...))]`).
+#[doc(hidden)]
+pub fn encode_output<T: Serialize>(ctx: &OpContext, value: &T) -> Result<wit::Value, Failure> {
+    codec::encode(ctx.step_key(), value)
 }

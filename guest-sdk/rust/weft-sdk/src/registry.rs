@@ -7,7 +7,7 @@ use crate::codec::Inputs;
 use crate::context::OpContext;
 use crate::failure::Failure;
 use crate::job::JobDefinition;
-use crate::op::{OpSpec, RESULT};
+use crate::op::OpSpec;
 use crate::schedule::{ScheduleContext, ScheduleDefinition};
 use crate::sensor::{EndedRun, SensorContext, SensorSpec};
 use std::collections::HashSet;
@@ -113,6 +113,7 @@ impl Registry {
                     deps: deps.clone(),
                     tags: crate::op::tags_to_wit(a.op.tags),
                     retry_policy: a.op.retry_policy.map(crate::op::retry_to_wit),
+                    config_schema: a.op.schema(),
                 })
                 .collect(),
             asset_jobs: self.asset_jobs.iter().map(AssetJob::to_wit).collect(),
@@ -222,7 +223,8 @@ impl Entries {
     }
 }
 
-/// Calls the op `spec` of one step and wraps its one output.
+/// Calls the op `spec` of one step and returns the outputs it produced, each with its
+/// metadata.
 pub(crate) fn run_step(
     spec: &OpSpec,
     what: String,
@@ -236,12 +238,15 @@ pub(crate) fn run_step(
     };
     let ctx = OpContext::from_wit(ctx);
     let mut inputs = Inputs::new(what, inputs);
-    let value = (spec.execute)(&ctx, &mut inputs)?;
-    Ok(vec![wit::StepOutput {
-        name: RESULT.into(),
-        value,
-        metadata: ctx.take_metadata(),
-    }])
+    let outputs = (spec.execute)(&ctx, &mut inputs)?;
+    Ok(outputs
+        .into_iter()
+        .map(|(name, value)| wit::StepOutput {
+            name: name.into(),
+            value,
+            metadata: ctx.metadata_for(name),
+        })
+        .collect())
 }
 
 /// An asset's parameters name its upstream assets: the one with the same prefix, or else

@@ -44,12 +44,21 @@ fn fails_fatally() -> Result<i64, Failure> {
     Err(Failure::fatal("no point retrying"))
 }
 
-#[derive(serde::Deserialize)]
+/// Config as a serde type: its JSON Schema (schemars) is the op's config schema.
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 struct Scale {
     factor: i64,
+    #[serde(default = "one")]
+    #[allow(dead_code)]
+    offset: i64,
 }
 
-#[op]
+fn one() -> i64 {
+    1
+}
+
+#[op(config = Scale)]
 fn scaled(ctx: &OpContext, x: i64) -> Result<i64, Failure> {
     ctx.add_output_metadata("factor_seen", "yes");
     Ok(x * ctx.config::<Scale>()?.factor)
@@ -151,9 +160,39 @@ fn words() {
     after_hello(echo_hello());
 }
 
+/// Several outputs: `odd` is optional, left out when there are no odd numbers.
+#[op(outs(even: Vec<i64>, odd: Vec<i64>), optional(odd))]
+fn split(ctx: &OpContext, numbers: Vec<i64>) -> split::Outs {
+    let (even, odd): (Vec<i64>, Vec<i64>) = numbers.into_iter().partition(|n| n % 2 == 0);
+    ctx.add_output_metadata("total", even.len() + odd.len());
+    ctx.add_metadata_to("even", "ratio", 0.5);
+    split::Outs {
+        even,
+        odd: (!odd.is_empty()).then_some(odd),
+    }
+}
+
+/// Several outputs from a function that may fail.
+#[op(outs(first: i64, rest: Vec<i64>))]
+fn head(numbers: Vec<i64>) -> Result<head::Outs, String> {
+    let (first, rest) = numbers.split_first().ok_or("no numbers")?;
+    Ok(head::Outs {
+        first: *first,
+        rest: rest.to_vec(),
+    })
+}
+
+#[job]
+fn parity() {
+    let (even, odd) = split(generate_numbers());
+    add(sum_numbers(even), sum_numbers(odd));
+    let (first, _) = head(generate_numbers());
+    add_one(first);
+}
+
 weft_sdk::definitions! {
     assets: [generated, doubled],
-    jobs: [sums, wide, words],
+    jobs: [sums, wide, words, parity],
     asset_jobs: [numbers_job],
     schedules: [hourly, every_five],
     sensors: [cursor_sensor, on_sums_failure, log_successes],
@@ -484,4 +523,102 @@ fn a_k8s_job_op_is_an_op_of_any_job_that_runs_its_job() {
         err.message().contains("only inside the Weft host"),
         "{err:?}"
     );
+}
+
+#[test]
+fn several_outputs_some_optional() {
+    let defs = registry().definitions();
+    let op = defs.ops.iter().find(|o| o.name == "split").expect("split");
+    let outs: Vec<(&str, bool)> = op
+        .outputs
+        .iter()
+        .map(|o| (o.name.as_str(), o.required))
+        .collect();
+    assert_eq!(outs, [("even", true), ("odd", false)]);
+    assert_eq!(op.outputs[0].type_name.as_deref(), Some("Vec<i64>"));
+    let job = parity();
+    let sums: Vec<_> = job
+        .nodes()
+        .iter()
+        .filter(|n| n.op.name == "sum_numbers")
+        .map(|n| {
+            (
+                n.inputs[0].sources[0].as_str(),
+                n.inputs[0].outputs[0].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(sums, [("split", "even"), ("split", "odd")]);
+    let run = |numbers: &str| {
+        let ctx = wit::StepContext {
+            run_id: "r1".into(),
+            job: "parity".into(),
+            step_key: "split".into(),
+            target: wit::StepTarget::Op("split".into()),
+            attempt: 1,
+            partition: None,
+            tags: vec![],
+            config: None,
+        };
+        registry()
+            .execute(ctx, vec![single("numbers", numbers)])
+            .expect("split runs")
+    };
+    let outputs = run("[1,2,3,4]");
+    let shown: Vec<(&str, String)> = outputs
+        .iter()
+        .map(|o| {
+            (
+                o.name.as_str(),
+                String::from_utf8_lossy(&o.value.data).into_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(shown, [("even", "[2,4]".into()), ("odd", "[1,3]".into())]);
+    let metadata = |o: &wit::StepOutput| format!("{:?}", o.metadata);
+    assert_eq!(
+        metadata(&outputs[0]),
+        r#"[("total", MetadataValue::Int(4)), ("ratio", MetadataValue::Float(0.5))]"#
+    );
+    assert_eq!(
+        metadata(&outputs[1]),
+        r#"[("total", MetadataValue::Int(4))]"#
+    );
+    let only_even = run("[2]");
+    assert_eq!(only_even.len(), 1, "the optional output is left out");
+    assert_eq!(only_even[0].name, "even");
+    let ctx = |step: &str| wit::StepContext {
+        run_id: "r1".into(),
+        job: "parity".into(),
+        step_key: step.into(),
+        target: wit::StepTarget::Op(step.into()),
+        attempt: 1,
+        partition: None,
+        tags: vec![],
+        config: None,
+    };
+    let err = registry()
+        .execute(ctx("head"), vec![single("numbers", "[]")])
+        .expect_err("no numbers");
+    assert!(err.message().contains("no numbers"), "{err:?}");
+    let outputs = registry()
+        .execute(ctx("head"), vec![single("numbers", "[5,6]")])
+        .expect("head runs");
+    assert_eq!(outputs.len(), 2);
+}
+
+#[test]
+fn a_serde_config_type_is_the_ops_json_schema() {
+    let defs = registry().definitions();
+    let op = defs
+        .ops
+        .iter()
+        .find(|o| o.name == "scaled")
+        .expect("scaled");
+    let schema: serde_json::Value =
+        serde_json::from_str(op.config_schema.as_deref().expect("a schema")).expect("JSON");
+    assert_eq!(schema["type"], "object");
+    assert_eq!(schema["required"], serde_json::json!(["factor"]));
+    assert_eq!(schema["properties"]["offset"]["default"], 1);
+    assert_eq!(schema["additionalProperties"], false);
 }

@@ -1,6 +1,7 @@
 // Weft web UI: one run's page, #/runs/{id}: its header (status, Cancel, Re-execute), the
 // Gantt chart, what each step cost, the event log streamed live over server-sent events
-// (polled if the stream cannot be used) and a step's compute logs and log events.
+// (polled if the stream cannot be used) and a step's outputs (with their metadata),
+// compute logs and log events.
 
 import { api, enc, eventStream } from './api.js';
 import { gantt } from './gantt.js';
@@ -8,6 +9,7 @@ import {
   FINISHED, app, assetKeyText, badge, clear, digestEl, errorBox, facts, fmtBytes, fmtClock, fmtDuration, fmtTime,
   h, link, runDuration, section, show, tagChips,
 } from './render.js';
+import { metadataList, metadataText } from './metadata.js';
 import { go } from './router.js';
 import { jobName } from './runs.js';
 
@@ -16,8 +18,8 @@ function eventSummary(e) {
   switch (e.type) {
     case 'RUN_FAILURE': return e.message ?? '';
     case 'STEP_START': return e.attempt > 1 ? `started (attempt ${e.attempt})` : 'started';
-    case 'STEP_OUTPUT': return `output ${e.output} (${e.codec}, ${fmtBytes(e.size)}): ${e.preview ?? ''}`;
-    case 'ASSET_MATERIALIZATION': return `materialized ${assetKeyText(e.asset_key)}`;
+    case 'STEP_OUTPUT': return `output ${e.output} (${e.codec}, ${fmtBytes(e.size)}): ${e.preview ?? ''}${withMetadata(e)}`;
+    case 'ASSET_MATERIALIZATION': return `materialized ${assetKeyText(e.asset_key)}${withMetadata(e)}`;
     case 'STEP_SUCCESS': return `succeeded in ${fmtDuration(e.duration_ms)}`;
     case 'STEP_FAILURE': return `${e.kind ? `${e.kind}: ` : ''}${e.message ?? ''}${e.attempt ? ` (attempt ${e.attempt})` : ''}`;
     case 'STEP_UP_FOR_RETRY': return `attempt ${e.attempt} failed, retrying in ${fmtDuration(e.delay_ms)}: ${e.message ?? ''}`;
@@ -31,6 +33,11 @@ function eventSummary(e) {
     case 'RUN_CANCELED': return 'the run was canceled';
     default: return '';
   }
+}
+
+function withMetadata(e) {
+  const text = metadataText(e.metadata);
+  return text ? ` · ${text}` : '';
 }
 
 /** Whether a run under way is alive and making progress: its last heartbeat and last event. */
@@ -209,6 +216,7 @@ export async function pageRun(page, runId) {
       frag.append(logRow(e));
       if (e.type.startsWith('STEP_') || e.type.startsWith('RUN_')) stepChanged = true;
       if (e.type === 'LOG' && e.step_key === selectedStep) drawStepLogEvents();
+      if (e.type === 'STEP_OUTPUT' && e.step_key === selectedStep) drawStepOutputs();
     }
     logBody.append(frag);
     if (atBottom) logWrap.scrollTop = logWrap.scrollHeight;
@@ -271,8 +279,19 @@ export async function pageRun(page, runId) {
   });
   page.onLeave(() => stopStream());
 
-  // Compute logs of one step, and its LOG events.
+  // Compute logs of one step, its outputs, and its LOG events.
   const stepLogEvents = h('div');
+  const stepOutputs = h('div');
+  function drawStepOutputs() {
+    const outs = events.filter(e => e.step_key === selectedStep && e.type === 'STEP_OUTPUT');
+    clear(stepOutputs, outs.length
+      ? h('table', { class: 'table', testid: 'step-outputs' },
+        h('thead', null, h('tr', null, ['Output', 'Value', 'Metadata'].map(x => h('th', null, x)))),
+        h('tbody', null, outs.map(e => h('tr', { testid: 'step-output', dataset: { output: e.output } },
+          h('td', { class: 'mono' }, e.output), h('td', { class: 'mono' }, e.preview ?? ''),
+          h('td', null, metadataList(e.metadata, 'output-metadata'))))))
+      : h('p', { class: 'muted', testid: 'step-outputs' }, 'No outputs from this step.'));
+  }
   function drawStepLogEvents() {
     const logs = events.filter(e => e.step_key === selectedStep && e.type === 'LOG');
     clear(stepLogEvents, logs.length
@@ -289,8 +308,10 @@ export async function pageRun(page, runId) {
     reload.addEventListener('click', () => loadStepLogs(key));
     const panel = h('section', { class: 'card step-logs', testid: 'step-logs', dataset: { step: key, loaded: 'false' } },
       h('div', { class: 'title-row' }, h('h2', null, 'Step ', h('code', null, key)), h('div', { class: 'actions' }, reload, close)),
+      h('h3', null, 'Outputs'), stepOutputs,
       h('h3', null, 'stdout'), out, h('h3', null, 'stderr'), err, h('h3', null, 'Log events'), stepLogEvents);
     clear(stepPanel, panel);
+    drawStepOutputs();
     drawStepLogEvents();
     try {
       const logs = await api('GET', `/api/runs/${enc(runId)}/logs/${enc(key)}`);

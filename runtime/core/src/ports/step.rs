@@ -8,6 +8,7 @@ use crate::cancel::Cancel;
 use crate::defs::{StepTarget, Tags, Value};
 pub use crate::events::StepCost;
 use crate::events::{FailureKind, LogLevel};
+use crate::metadata::Metadata;
 
 /// The value handed to one input of a step.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -38,7 +39,7 @@ pub struct StepRequest {
 pub struct StepOutput {
     pub name: String,
     pub value: Value,
-    pub metadata: Tags,
+    pub metadata: Metadata,
 }
 
 /// Why a step attempt failed.

@@ -15,7 +15,7 @@ use weft_core::events::{Event, EventKind, RunStatus};
 use weft_core::grants::Grants;
 use weft_core::instigator::{self, InstigatorKind, TickRecord};
 use weft_core::now_ms;
-use weft_core::plan::from_failure;
+use weft_core::plan::{Succeeded, from_failure};
 use weft_core::ports::{CodeLocation, ComputeLogStore};
 use weft_core::run::{RunFilter, RunRecord};
 use weft_store::{LocationRecord, Store, VersionRecord};
@@ -125,7 +125,7 @@ impl Control {
         target: Target,
         config: Option<String>,
         tags: BTreeMap<String, String>,
-        succeeded: Option<&BTreeMap<String, String>>,
+        succeeded: Option<&BTreeMap<String, Succeeded>>,
     ) -> Result<String, Error> {
         let refs: Vec<&dyn CodeLocation> = locations.iter().map(AsRef::as_ref).collect();
         let mut prepared =

@@ -11,7 +11,7 @@ use weft_core::grants::Grants;
 use crate::error::{Error, ErrorKind};
 use weft_core::events::{Event, EventKind, RunStatus};
 use weft_core::now_ms;
-use weft_core::plan::from_failure;
+use weft_core::plan::{Succeeded, from_failure};
 use weft_core::ports::CodeLocation;
 use weft_core::run::RunRecord;
 
@@ -154,8 +154,9 @@ impl Control {
     }
 
     /// Every step that succeeded in `run` or, for the steps it did not run (a re-execution
-    /// from failure), in the runs before it: step key → the run whose stored output to read.
-    async fn succeeded_steps(&self, run: &RunRecord) -> Result<BTreeMap<String, String>, Error> {
+    /// from failure), in the runs before it: step key → the run whose stored outputs to
+    /// read, and which outputs it produced there.
+    async fn succeeded_steps(&self, run: &RunRecord) -> Result<BTreeMap<String, Succeeded>, Error> {
         let mut succeeded = BTreeMap::new();
         // Steps that a later run of the chain ran: what an earlier run did for them is stale.
         let mut ran_later = std::collections::BTreeSet::new();
@@ -165,6 +166,8 @@ impl Control {
         for _ in 0..64 {
             let Some(run) = current.take() else { break };
             let mut ran_here = Vec::new();
+            let mut produced: BTreeMap<String, std::collections::BTreeSet<String>> =
+                BTreeMap::new();
             let mut after = 0;
             loop {
                 let page = self.events(&run.run_id, after, 1000).await?;
@@ -172,10 +175,26 @@ impl Control {
                 after = *last;
                 for (_, event) in &page {
                     let Some(key) = &event.step_key else { continue };
-                    match event.kind {
-                        EventKind::StepStart { .. } => ran_here.push(key.clone()),
+                    match &event.kind {
+                        EventKind::StepStart { .. } => {
+                            ran_here.push(key.clone());
+                            produced.remove(key);
+                        }
+                        EventKind::StepOutput { output, .. } => {
+                            produced
+                                .entry(key.clone())
+                                .or_default()
+                                .insert(output.clone());
+                        }
                         EventKind::StepSuccess { .. } if !ran_later.contains(key) => {
-                            succeeded.insert(key.clone(), run.run_id.clone());
+                            let outputs = produced.remove(key).unwrap_or_default();
+                            succeeded.insert(
+                                key.clone(),
+                                Succeeded {
+                                    run_id: run.run_id.clone(),
+                                    outputs,
+                                },
+                            );
                         }
                         _ => {}
                     }

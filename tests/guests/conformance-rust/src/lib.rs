@@ -23,6 +23,11 @@
 //!   JSON, or as text when it is not JSON>}`; a failed request fails the op with its error;
 //!   with `times` (1 unless given) it sends the request that many times in a row and
 //!   answers the last (the benchmark's requests after a step's first);
+//! - `parity_job`: `evens_odds` has two outputs, `even` (the even numbers of 1..=`upto`)
+//!   and the optional `odd` (the odd ones, left out when its config's `odd` is false); its
+//!   config schema gives `upto` 4 and `odd` true by default. Each output has the int
+//!   metadata `count` (= `upto`); `even` also the float `ratio` 0.5 and the url `doc`.
+//!   `total_even` and `total_odd` (the op `total`) sum each;
 //! - `tcp_job` (Rust only): `echo` connects to its config's `addr` over TCP, writes its
 //!   `message` and a newline, and returns the line read back;
 //! - `cursor_sensor`: run key `key-<cursor>` (no cursor: `0`), new cursor `<cursor> + 1`;
@@ -106,6 +111,41 @@ fn instance() -> String {
     let var = std::env::var("WEFT_INSTANCE_VAR").unwrap_or_default();
     let random = std::collections::hash_map::RandomState::new().hash_one(0u64);
     format!("{var} {random}")
+}
+
+#[derive(serde::Deserialize)]
+struct Parity {
+    upto: i64,
+    odd: bool,
+}
+
+#[op(
+    config_schema = r#"{"type":"object","properties":{"upto":{"type":"integer","default":4},"odd":{"type":"boolean","default":true}},"additionalProperties":false}"#,
+    outs(even: Vec<i64>, odd: Vec<i64>),
+    optional(odd)
+)]
+fn evens_odds(ctx: &OpContext) -> Result<evens_odds::Outs, Failure> {
+    let config: Parity = ctx.config()?;
+    let (even, odd): (Vec<i64>, Vec<i64>) = (1..=config.upto).partition(|n| n % 2 == 0);
+    ctx.add_output_metadata("count", config.upto);
+    ctx.add_metadata_to("even", "ratio", 0.5);
+    ctx.add_metadata_to("even", "doc", MetadataValue::url("https://docs.dagster.io"));
+    Ok(evens_odds::Outs {
+        even,
+        odd: config.odd.then_some(odd),
+    })
+}
+
+#[op]
+fn total(values: Vec<i64>) -> i64 {
+    values.iter().sum()
+}
+
+#[job]
+fn parity_job() {
+    let (even, odd) = evens_odds();
+    total.alias("total_even")(even);
+    total.alias("total_odd")(odd);
 }
 
 #[job]
@@ -295,6 +335,6 @@ fn tcp_job() {
 }
 
 weft_sdk::definitions! {
-    jobs: [explode_job, flaky_job, chatty_job, config_job, resource_job, external_job, instance_job, nap_job, flood_job, huge_job, fetch_job, tcp_job],
+    jobs: [explode_job, flaky_job, chatty_job, config_job, resource_job, external_job, instance_job, nap_job, flood_job, huge_job, fetch_job, tcp_job, parity_job],
     sensors: [cursor_sensor, explode_alert],
 }

@@ -8,7 +8,7 @@
 //     wasi:random@0.2.12
 //     wasi:cli@0.2.12
 //     wasi:http@0.2.12
-//     weft:plugin@0.4.0
+//     weft:plugin@0.5.0
 
 package wit_exports
 
@@ -28,7 +28,7 @@ var staticPinner = runtime.Pinner{}
 var exportReturnArea = uintptr(witRuntime.Allocate(&staticPinner, (13 * 4), 4))
 var syncExportPinner = runtime.Pinner{}
 
-//go:wasmexport weft:plugin/definitions@0.4.0#get
+//go:wasmexport weft:plugin/definitions@0.5.0#get
 func wasm_export_weft_plugin_definitions_get() uintptr {
 
 	pinner := &syncExportPinner
@@ -38,11 +38,11 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 	case witTypes.ResultOk:
 		payload := result.Ok()
 		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), 0)) = int8(int32(0))
-		slice17 := (payload).Ops
-		length19 := uint32(len(slice17))
-		result18 := witRuntime.Allocate(pinner, uintptr(length19*(32+14*4)), 8)
-		for index, element := range slice17 {
-			base := unsafe.Add(result18, index*(32+14*4))
+		slice18 := (payload).Ops
+		length20 := uint32(len(slice18))
+		result19 := witRuntime.Allocate(pinner, uintptr(length20*(32+14*4)), 8)
+		for index, element := range slice18 {
+			base := unsafe.Add(result19, index*(32+14*4))
 			utf8 := unsafe.Pointer(unsafe.StringData((element).Name))
 			pinner.Pin(utf8)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
@@ -109,11 +109,11 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(length)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(result4)))
-			slice8 := (element).Outputs
-			length10 := uint32(len(slice8))
-			result9 := witRuntime.Allocate(pinner, uintptr(length10*(8*4)), 4)
-			for index, element := range slice8 {
-				base := unsafe.Add(result9, index*(8*4))
+			slice9 := (element).Outputs
+			length11 := uint32(len(slice9))
+			result10 := witRuntime.Allocate(pinner, uintptr(length11*(9*4)), 4)
+			for index, element := range slice9 {
+				base := unsafe.Add(result10, index*(9*4))
 				utf85 := unsafe.Pointer(unsafe.StringData((element).Name))
 				pinner.Pin(utf85)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
@@ -150,11 +150,18 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 				default:
 					panic("unreachable")
 				}
+				var result8 int32
+				if (element).Required {
+					result8 = 1
+				} else {
+					result8 = 0
+				}
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = int8(result8)
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(length10)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(result9)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(length11)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(result10)))
 
 			switch (element).ConfigSchema.Tag() {
 			case witTypes.OptionNone:
@@ -163,32 +170,32 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).ConfigSchema.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (9 * 4))) = int8(int32(1))
-				utf811 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf811)
+				utf812 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf812)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (11 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (10 * 4))) = uint32(uintptr(uintptr(utf811)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (10 * 4))) = uint32(uintptr(uintptr(utf812)))
 
 			default:
 				panic("unreachable")
 			}
-			slice14 := (element).Tags
-			length16 := uint32(len(slice14))
-			result15 := witRuntime.Allocate(pinner, uintptr(length16*(4*4)), 4)
-			for index, element := range slice14 {
-				base := unsafe.Add(result15, index*(4*4))
-				utf812 := unsafe.Pointer(unsafe.StringData((element).F0))
-				pinner.Pin(utf812)
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).F0)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf812)))
-				utf813 := unsafe.Pointer(unsafe.StringData((element).F1))
+			slice15 := (element).Tags
+			length17 := uint32(len(slice15))
+			result16 := witRuntime.Allocate(pinner, uintptr(length17*(4*4)), 4)
+			for index, element := range slice15 {
+				base := unsafe.Add(result16, index*(4*4))
+				utf813 := unsafe.Pointer(unsafe.StringData((element).F0))
 				pinner.Pin(utf813)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).F0)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf813)))
+				utf814 := unsafe.Pointer(unsafe.StringData((element).F1))
+				pinner.Pin(utf814)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).F1)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf813)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf814)))
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (13 * 4))) = uint32(length16)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (12 * 4))) = uint32(uintptr(uintptr(result15)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (13 * 4))) = uint32(length17)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (12 * 4))) = uint32(uintptr(uintptr(result16)))
 
 			switch (element).RetryPolicy.Tag() {
 			case witTypes.OptionNone:
@@ -207,17 +214,17 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (2 * 4))) = uint32(length19)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(result18)))
-		slice47 := (payload).Jobs
-		length49 := uint32(len(slice47))
-		result48 := witRuntime.Allocate(pinner, uintptr(length49*(9*4)), 4)
-		for index, element := range slice47 {
-			base := unsafe.Add(result48, index*(9*4))
-			utf820 := unsafe.Pointer(unsafe.StringData((element).Name))
-			pinner.Pin(utf820)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (2 * 4))) = uint32(length20)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(result19)))
+		slice48 := (payload).Jobs
+		length50 := uint32(len(slice48))
+		result49 := witRuntime.Allocate(pinner, uintptr(length50*(9*4)), 4)
+		for index, element := range slice48 {
+			base := unsafe.Add(result49, index*(9*4))
+			utf821 := unsafe.Pointer(unsafe.StringData((element).Name))
+			pinner.Pin(utf821)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf820)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf821)))
 
 			switch (element).Description.Tag() {
 			case witTypes.OptionNone:
@@ -226,135 +233,135 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Description.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(1))
-				utf821 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf821)
+				utf822 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf822)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf821)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf822)))
 
 			default:
 				panic("unreachable")
 			}
-			slice24 := (element).Tags
-			length26 := uint32(len(slice24))
-			result25 := witRuntime.Allocate(pinner, uintptr(length26*(4*4)), 4)
-			for index, element := range slice24 {
-				base := unsafe.Add(result25, index*(4*4))
-				utf822 := unsafe.Pointer(unsafe.StringData((element).F0))
-				pinner.Pin(utf822)
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).F0)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf822)))
-				utf823 := unsafe.Pointer(unsafe.StringData((element).F1))
+			slice25 := (element).Tags
+			length27 := uint32(len(slice25))
+			result26 := witRuntime.Allocate(pinner, uintptr(length27*(4*4)), 4)
+			for index, element := range slice25 {
+				base := unsafe.Add(result26, index*(4*4))
+				utf823 := unsafe.Pointer(unsafe.StringData((element).F0))
 				pinner.Pin(utf823)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).F0)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf823)))
+				utf824 := unsafe.Pointer(unsafe.StringData((element).F1))
+				pinner.Pin(utf824)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).F1)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf823)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf824)))
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(length26)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(result25)))
-			slice44 := (element).Nodes
-			length46 := uint32(len(slice44))
-			result45 := witRuntime.Allocate(pinner, uintptr(length46*(8*4)), 4)
-			for index, element := range slice44 {
-				base := unsafe.Add(result45, index*(8*4))
-				utf827 := unsafe.Pointer(unsafe.StringData((element).Name))
-				pinner.Pin(utf827)
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf827)))
-				utf828 := unsafe.Pointer(unsafe.StringData((element).Op))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(length27)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(result26)))
+			slice45 := (element).Nodes
+			length47 := uint32(len(slice45))
+			result46 := witRuntime.Allocate(pinner, uintptr(length47*(8*4)), 4)
+			for index, element := range slice45 {
+				base := unsafe.Add(result46, index*(8*4))
+				utf828 := unsafe.Pointer(unsafe.StringData((element).Name))
 				pinner.Pin(utf828)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf828)))
+				utf829 := unsafe.Pointer(unsafe.StringData((element).Op))
+				pinner.Pin(utf829)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).Op)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf828)))
-				slice36 := (element).Inputs
-				length38 := uint32(len(slice36))
-				result37 := witRuntime.Allocate(pinner, uintptr(length38*(5*4)), 4)
-				for index, element := range slice36 {
-					base := unsafe.Add(result37, index*(5*4))
-					utf829 := unsafe.Pointer(unsafe.StringData((element).Input))
-					pinner.Pin(utf829)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf829)))
+				slice37 := (element).Inputs
+				length39 := uint32(len(slice37))
+				result38 := witRuntime.Allocate(pinner, uintptr(length39*(5*4)), 4)
+				for index, element := range slice37 {
+					base := unsafe.Add(result38, index*(5*4))
+					utf830 := unsafe.Pointer(unsafe.StringData((element).Input))
+					pinner.Pin(utf830)
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Input)))
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf829)))
-					slice32 := (element).Sources
-					length34 := uint32(len(slice32))
-					result33 := witRuntime.Allocate(pinner, uintptr(length34*(4*4)), 4)
-					for index, element := range slice32 {
-						base := unsafe.Add(result33, index*(4*4))
-						utf830 := unsafe.Pointer(unsafe.StringData((element).Node))
-						pinner.Pin(utf830)
-						*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Node)))
-						*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf830)))
-						utf831 := unsafe.Pointer(unsafe.StringData((element).Output))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf830)))
+					slice33 := (element).Sources
+					length35 := uint32(len(slice33))
+					result34 := witRuntime.Allocate(pinner, uintptr(length35*(4*4)), 4)
+					for index, element := range slice33 {
+						base := unsafe.Add(result34, index*(4*4))
+						utf831 := unsafe.Pointer(unsafe.StringData((element).Node))
 						pinner.Pin(utf831)
+						*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Node)))
+						*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf831)))
+						utf832 := unsafe.Pointer(unsafe.StringData((element).Output))
+						pinner.Pin(utf832)
 						*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).Output)))
-						*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf831)))
+						*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf832)))
 
 					}
 
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(length34)
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(result33)))
-					var result35 int32
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(length35)
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(result34)))
+					var result36 int32
 					if (element).FanIn {
-						result35 = 1
+						result36 = 1
 					} else {
-						result35 = 0
+						result36 = 0
 					}
-					*(*int8)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = int8(result35)
+					*(*int8)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = int8(result36)
 
 				}
 
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(length38)
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uintptr(uintptr(result37)))
-				slice41 := (element).Tags
-				length43 := uint32(len(slice41))
-				result42 := witRuntime.Allocate(pinner, uintptr(length43*(4*4)), 4)
-				for index, element := range slice41 {
-					base := unsafe.Add(result42, index*(4*4))
-					utf839 := unsafe.Pointer(unsafe.StringData((element).F0))
-					pinner.Pin(utf839)
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).F0)))
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf839)))
-					utf840 := unsafe.Pointer(unsafe.StringData((element).F1))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(length39)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uintptr(uintptr(result38)))
+				slice42 := (element).Tags
+				length44 := uint32(len(slice42))
+				result43 := witRuntime.Allocate(pinner, uintptr(length44*(4*4)), 4)
+				for index, element := range slice42 {
+					base := unsafe.Add(result43, index*(4*4))
+					utf840 := unsafe.Pointer(unsafe.StringData((element).F0))
 					pinner.Pin(utf840)
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).F0)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf840)))
+					utf841 := unsafe.Pointer(unsafe.StringData((element).F1))
+					pinner.Pin(utf841)
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).F1)))
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf840)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf841)))
 
 				}
 
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(length43)
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(uintptr(uintptr(result42)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(length44)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(uintptr(uintptr(result43)))
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(length46)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(result45)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(length47)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(result46)))
 
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (4 * 4))) = uint32(length49)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (3 * 4))) = uint32(uintptr(uintptr(result48)))
-		slice73 := (payload).Assets
-		length75 := uint32(len(slice73))
-		result74 := witRuntime.Allocate(pinner, uintptr(length75*(40+12*4)), 8)
-		for index, element := range slice73 {
-			base := unsafe.Add(result74, index*(40+12*4))
-			slice51 := (element).Key
-			length53 := uint32(len(slice51))
-			result52 := witRuntime.Allocate(pinner, uintptr(length53*(2*4)), 4)
-			for index, element := range slice51 {
-				base := unsafe.Add(result52, index*(2*4))
-				utf850 := unsafe.Pointer(unsafe.StringData(element))
-				pinner.Pin(utf850)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (4 * 4))) = uint32(length50)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (3 * 4))) = uint32(uintptr(uintptr(result49)))
+		slice75 := (payload).Assets
+		length77 := uint32(len(slice75))
+		result76 := witRuntime.Allocate(pinner, uintptr(length77*(48+14*4)), 8)
+		for index, element := range slice75 {
+			base := unsafe.Add(result76, index*(48+14*4))
+			slice52 := (element).Key
+			length54 := uint32(len(slice52))
+			result53 := witRuntime.Allocate(pinner, uintptr(length54*(2*4)), 4)
+			for index, element := range slice52 {
+				base := unsafe.Add(result53, index*(2*4))
+				utf851 := unsafe.Pointer(unsafe.StringData(element))
+				pinner.Pin(utf851)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len(element)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf850)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf851)))
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(length53)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(result52)))
-			utf854 := unsafe.Pointer(unsafe.StringData((element).Group))
-			pinner.Pin(utf854)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(length54)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(result53)))
+			utf855 := unsafe.Pointer(unsafe.StringData((element).Group))
+			pinner.Pin(utf855)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).Group)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf854)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf855)))
 
 			switch (element).Description.Tag() {
 			case witTypes.OptionNone:
@@ -363,47 +370,47 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Description.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = int8(int32(1))
-				utf855 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf855)
+				utf856 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf856)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(utf855)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(utf856)))
 
 			default:
 				panic("unreachable")
 			}
-			slice57 := (element).Kinds
-			length59 := uint32(len(slice57))
-			result58 := witRuntime.Allocate(pinner, uintptr(length59*(2*4)), 4)
-			for index, element := range slice57 {
-				base := unsafe.Add(result58, index*(2*4))
-				utf856 := unsafe.Pointer(unsafe.StringData(element))
-				pinner.Pin(utf856)
+			slice58 := (element).Kinds
+			length60 := uint32(len(slice58))
+			result59 := witRuntime.Allocate(pinner, uintptr(length60*(2*4)), 4)
+			for index, element := range slice58 {
+				base := unsafe.Add(result59, index*(2*4))
+				utf857 := unsafe.Pointer(unsafe.StringData(element))
+				pinner.Pin(utf857)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len(element)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf856)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf857)))
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(length59)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(result58)))
-			slice65 := (element).Deps
-			length67 := uint32(len(slice65))
-			result66 := witRuntime.Allocate(pinner, uintptr(length67*(5*4)), 4)
-			for index, element := range slice65 {
-				base := unsafe.Add(result66, index*(5*4))
-				slice61 := (element).Key
-				length63 := uint32(len(slice61))
-				result62 := witRuntime.Allocate(pinner, uintptr(length63*(2*4)), 4)
-				for index, element := range slice61 {
-					base := unsafe.Add(result62, index*(2*4))
-					utf860 := unsafe.Pointer(unsafe.StringData(element))
-					pinner.Pin(utf860)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(length60)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(result59)))
+			slice66 := (element).Deps
+			length68 := uint32(len(slice66))
+			result67 := witRuntime.Allocate(pinner, uintptr(length68*(5*4)), 4)
+			for index, element := range slice66 {
+				base := unsafe.Add(result67, index*(5*4))
+				slice62 := (element).Key
+				length64 := uint32(len(slice62))
+				result63 := witRuntime.Allocate(pinner, uintptr(length64*(2*4)), 4)
+				for index, element := range slice62 {
+					base := unsafe.Add(result63, index*(2*4))
+					utf861 := unsafe.Pointer(unsafe.StringData(element))
+					pinner.Pin(utf861)
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len(element)))
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf860)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf861)))
 
 				}
 
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(length63)
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(result62)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(length64)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(result63)))
 
 				switch (element).Input.Tag() {
 				case witTypes.OptionNone:
@@ -412,10 +419,10 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 				case witTypes.OptionSome:
 					payload := (element).Input.Some()
 					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(1))
-					utf864 := unsafe.Pointer(unsafe.StringData(payload))
-					pinner.Pin(utf864)
+					utf865 := unsafe.Pointer(unsafe.StringData(payload))
+					pinner.Pin(utf865)
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uint32(len(payload)))
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf864)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf865)))
 
 				default:
 					panic("unreachable")
@@ -423,26 +430,26 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (10 * 4))) = uint32(length67)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (9 * 4))) = uint32(uintptr(uintptr(result66)))
-			slice70 := (element).Tags
-			length72 := uint32(len(slice70))
-			result71 := witRuntime.Allocate(pinner, uintptr(length72*(4*4)), 4)
-			for index, element := range slice70 {
-				base := unsafe.Add(result71, index*(4*4))
-				utf868 := unsafe.Pointer(unsafe.StringData((element).F0))
-				pinner.Pin(utf868)
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).F0)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf868)))
-				utf869 := unsafe.Pointer(unsafe.StringData((element).F1))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (10 * 4))) = uint32(length68)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (9 * 4))) = uint32(uintptr(uintptr(result67)))
+			slice71 := (element).Tags
+			length73 := uint32(len(slice71))
+			result72 := witRuntime.Allocate(pinner, uintptr(length73*(4*4)), 4)
+			for index, element := range slice71 {
+				base := unsafe.Add(result72, index*(4*4))
+				utf869 := unsafe.Pointer(unsafe.StringData((element).F0))
 				pinner.Pin(utf869)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).F0)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf869)))
+				utf870 := unsafe.Pointer(unsafe.StringData((element).F1))
+				pinner.Pin(utf870)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).F1)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf869)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf870)))
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (12 * 4))) = uint32(length72)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (11 * 4))) = uint32(uintptr(uintptr(result71)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (12 * 4))) = uint32(length73)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (11 * 4))) = uint32(uintptr(uintptr(result72)))
 
 			switch (element).RetryPolicy.Tag() {
 			case witTypes.OptionNone:
@@ -459,19 +466,35 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 				panic("unreachable")
 			}
 
+			switch (element).ConfigSchema.Tag() {
+			case witTypes.OptionNone:
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (40 + 12*4))) = int8(int32(0))
+
+			case witTypes.OptionSome:
+				payload := (element).ConfigSchema.Some()
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (40 + 12*4))) = int8(int32(1))
+				utf874 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf874)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (40 + 14*4))) = uint32(uint32(len(payload)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (40 + 13*4))) = uint32(uintptr(uintptr(utf874)))
+
+			default:
+				panic("unreachable")
+			}
+
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (6 * 4))) = uint32(length75)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (5 * 4))) = uint32(uintptr(uintptr(result74)))
-		slice84 := (payload).AssetJobs
-		length86 := uint32(len(slice84))
-		result85 := witRuntime.Allocate(pinner, uintptr(length86*(9*4)), 4)
-		for index, element := range slice84 {
-			base := unsafe.Add(result85, index*(9*4))
-			utf876 := unsafe.Pointer(unsafe.StringData((element).Name))
-			pinner.Pin(utf876)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (6 * 4))) = uint32(length77)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (5 * 4))) = uint32(uintptr(uintptr(result76)))
+		slice86 := (payload).AssetJobs
+		length88 := uint32(len(slice86))
+		result87 := witRuntime.Allocate(pinner, uintptr(length88*(9*4)), 4)
+		for index, element := range slice86 {
+			base := unsafe.Add(result87, index*(9*4))
+			utf878 := unsafe.Pointer(unsafe.StringData((element).Name))
+			pinner.Pin(utf878)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf876)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf878)))
 
 			switch (element).Description.Tag() {
 			case witTypes.OptionNone:
@@ -480,58 +503,58 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Description.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(1))
-				utf877 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf877)
+				utf879 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf879)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf877)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf879)))
 
 			default:
 				panic("unreachable")
 			}
-			utf878 := unsafe.Pointer(unsafe.StringData((element).Selection))
-			pinner.Pin(utf878)
+			utf880 := unsafe.Pointer(unsafe.StringData((element).Selection))
+			pinner.Pin(utf880)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(uint32(len((element).Selection)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(utf878)))
-			slice81 := (element).Tags
-			length83 := uint32(len(slice81))
-			result82 := witRuntime.Allocate(pinner, uintptr(length83*(4*4)), 4)
-			for index, element := range slice81 {
-				base := unsafe.Add(result82, index*(4*4))
-				utf879 := unsafe.Pointer(unsafe.StringData((element).F0))
-				pinner.Pin(utf879)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(utf880)))
+			slice83 := (element).Tags
+			length85 := uint32(len(slice83))
+			result84 := witRuntime.Allocate(pinner, uintptr(length85*(4*4)), 4)
+			for index, element := range slice83 {
+				base := unsafe.Add(result84, index*(4*4))
+				utf881 := unsafe.Pointer(unsafe.StringData((element).F0))
+				pinner.Pin(utf881)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).F0)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf879)))
-				utf880 := unsafe.Pointer(unsafe.StringData((element).F1))
-				pinner.Pin(utf880)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf881)))
+				utf882 := unsafe.Pointer(unsafe.StringData((element).F1))
+				pinner.Pin(utf882)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).F1)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf880)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf882)))
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(length83)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(result82)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(length85)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(result84)))
 
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (8 * 4))) = uint32(length86)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (7 * 4))) = uint32(uintptr(uintptr(result85)))
-		slice98 := (payload).Schedules
-		length100 := uint32(len(slice98))
-		result99 := witRuntime.Allocate(pinner, uintptr(length100*(15*4)), 4)
-		for index, element := range slice98 {
-			base := unsafe.Add(result99, index*(15*4))
-			utf887 := unsafe.Pointer(unsafe.StringData((element).Name))
-			pinner.Pin(utf887)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf887)))
-			utf888 := unsafe.Pointer(unsafe.StringData((element).Job))
-			pinner.Pin(utf888)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).Job)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf888)))
-			utf889 := unsafe.Pointer(unsafe.StringData((element).Cron))
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (8 * 4))) = uint32(length88)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (7 * 4))) = uint32(uintptr(uintptr(result87)))
+		slice100 := (payload).Schedules
+		length102 := uint32(len(slice100))
+		result101 := witRuntime.Allocate(pinner, uintptr(length102*(15*4)), 4)
+		for index, element := range slice100 {
+			base := unsafe.Add(result101, index*(15*4))
+			utf889 := unsafe.Pointer(unsafe.StringData((element).Name))
 			pinner.Pin(utf889)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf889)))
+			utf890 := unsafe.Pointer(unsafe.StringData((element).Job))
+			pinner.Pin(utf890)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).Job)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf890)))
+			utf891 := unsafe.Pointer(unsafe.StringData((element).Cron))
+			pinner.Pin(utf891)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uint32(len((element).Cron)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uintptr(uintptr(utf889)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uintptr(uintptr(utf891)))
 
 			switch (element).Timezone.Tag() {
 			case witTypes.OptionNone:
@@ -540,10 +563,10 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Timezone.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = int8(int32(1))
-				utf890 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf890)
+				utf892 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf892)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(utf890)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(utf892)))
 
 			default:
 				panic("unreachable")
@@ -556,54 +579,54 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Description.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (9 * 4))) = int8(int32(1))
-				utf891 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf891)
+				utf893 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf893)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (11 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (10 * 4))) = uint32(uintptr(uintptr(utf891)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (10 * 4))) = uint32(uintptr(uintptr(utf893)))
 
 			default:
 				panic("unreachable")
 			}
-			slice94 := (element).Tags
-			length96 := uint32(len(slice94))
-			result95 := witRuntime.Allocate(pinner, uintptr(length96*(4*4)), 4)
-			for index, element := range slice94 {
-				base := unsafe.Add(result95, index*(4*4))
-				utf892 := unsafe.Pointer(unsafe.StringData((element).F0))
-				pinner.Pin(utf892)
+			slice96 := (element).Tags
+			length98 := uint32(len(slice96))
+			result97 := witRuntime.Allocate(pinner, uintptr(length98*(4*4)), 4)
+			for index, element := range slice96 {
+				base := unsafe.Add(result97, index*(4*4))
+				utf894 := unsafe.Pointer(unsafe.StringData((element).F0))
+				pinner.Pin(utf894)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).F0)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf892)))
-				utf893 := unsafe.Pointer(unsafe.StringData((element).F1))
-				pinner.Pin(utf893)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf894)))
+				utf895 := unsafe.Pointer(unsafe.StringData((element).F1))
+				pinner.Pin(utf895)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).F1)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf893)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf895)))
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (13 * 4))) = uint32(length96)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (12 * 4))) = uint32(uintptr(uintptr(result95)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (13 * 4))) = uint32(length98)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (12 * 4))) = uint32(uintptr(uintptr(result97)))
 			*(*int8)(unsafe.Add(unsafe.Pointer(base), (14 * 4))) = int8(int32((element).DefaultStatus))
-			var result97 int32
+			var result99 int32
 			if (element).Evaluates {
-				result97 = 1
+				result99 = 1
 			} else {
-				result97 = 0
+				result99 = 0
 			}
-			*(*int8)(unsafe.Add(unsafe.Pointer(base), (1 + 14*4))) = int8(result97)
+			*(*int8)(unsafe.Add(unsafe.Pointer(base), (1 + 14*4))) = int8(result99)
 
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (10 * 4))) = uint32(length100)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (9 * 4))) = uint32(uintptr(uintptr(result99)))
-		slice109 := (payload).Sensors
-		length111 := uint32(len(slice109))
-		result110 := witRuntime.Allocate(pinner, uintptr(length111*(15*4)), 4)
-		for index, element := range slice109 {
-			base := unsafe.Add(result110, index*(15*4))
-			utf8101 := unsafe.Pointer(unsafe.StringData((element).Name))
-			pinner.Pin(utf8101)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (10 * 4))) = uint32(length102)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (9 * 4))) = uint32(uintptr(uintptr(result101)))
+		slice111 := (payload).Sensors
+		length113 := uint32(len(slice111))
+		result112 := witRuntime.Allocate(pinner, uintptr(length113*(15*4)), 4)
+		for index, element := range slice111 {
+			base := unsafe.Add(result112, index*(15*4))
+			utf8103 := unsafe.Pointer(unsafe.StringData((element).Name))
+			pinner.Pin(utf8103)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8101)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8103)))
 
 			switch (element).Job.Tag() {
 			case witTypes.OptionNone:
@@ -612,10 +635,10 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Job.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(1))
-				utf8102 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf8102)
+				utf8104 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf8104)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf8102)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf8104)))
 
 			default:
 				panic("unreachable")
@@ -629,10 +652,10 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Description.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = int8(int32(1))
-				utf8103 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf8103)
+				utf8105 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf8105)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(utf8103)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(utf8105)))
 
 			default:
 				panic("unreachable")
@@ -648,27 +671,27 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 				payload := (element).Kind.RunStatus()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (10 * 4))) = int8(int32(1))
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (11 * 4))) = int8(int32((payload).Status))
-				slice105 := (payload).MonitoredJobs
-				length107 := uint32(len(slice105))
-				result106 := witRuntime.Allocate(pinner, uintptr(length107*(2*4)), 4)
-				for index, element := range slice105 {
-					base := unsafe.Add(result106, index*(2*4))
-					utf8104 := unsafe.Pointer(unsafe.StringData(element))
-					pinner.Pin(utf8104)
+				slice107 := (payload).MonitoredJobs
+				length109 := uint32(len(slice107))
+				result108 := witRuntime.Allocate(pinner, uintptr(length109*(2*4)), 4)
+				for index, element := range slice107 {
+					base := unsafe.Add(result108, index*(2*4))
+					utf8106 := unsafe.Pointer(unsafe.StringData(element))
+					pinner.Pin(utf8106)
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len(element)))
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8104)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8106)))
 
 				}
 
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (13 * 4))) = uint32(length107)
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (12 * 4))) = uint32(uintptr(uintptr(result106)))
-				var result108 int32
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (13 * 4))) = uint32(length109)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (12 * 4))) = uint32(uintptr(uintptr(result108)))
+				var result110 int32
 				if (payload).AllLocations {
-					result108 = 1
+					result110 = 1
 				} else {
-					result108 = 0
+					result110 = 0
 				}
-				*(*int8)(unsafe.Add(unsafe.Pointer(base), (14 * 4))) = int8(result108)
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (14 * 4))) = int8(result110)
 
 			default:
 				panic("unreachable")
@@ -676,23 +699,23 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (12 * 4))) = uint32(length111)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (11 * 4))) = uint32(uintptr(uintptr(result110)))
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (12 * 4))) = uint32(length113)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (11 * 4))) = uint32(uintptr(uintptr(result112)))
 
 	case witTypes.ResultErr:
 		payload := result.Err()
 		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), 0)) = int8(int32(1))
-		utf8112 := unsafe.Pointer(unsafe.StringData((payload).Message))
-		pinner.Pin(utf8112)
+		utf8114 := unsafe.Pointer(unsafe.StringData((payload).Message))
+		pinner.Pin(utf8114)
 		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (2 * 4))) = uint32(uint32(len((payload).Message)))
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(utf8112)))
-		var result113 int32
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(utf8114)))
+		var result115 int32
 		if (payload).Retryable {
-			result113 = 1
+			result115 = 1
 		} else {
-			result113 = 0
+			result115 = 0
 		}
-		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), (3 * 4))) = int8(result113)
+		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), (3 * 4))) = int8(result115)
 
 	default:
 		panic("unreachable")
@@ -701,12 +724,12 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 
 }
 
-//go:wasmexport cabi_post_weft:plugin/definitions@0.4.0#get
+//go:wasmexport cabi_post_weft:plugin/definitions@0.5.0#get
 func wasm_export_post_return_weft_plugin_definitions_get(result uintptr) {
 	syncExportPinner.Unpin()
 }
 
-//go:wasmexport weft:plugin/ops@0.4.0#execute
+//go:wasmexport weft:plugin/ops@0.5.0#execute
 func wasm_export_weft_plugin_ops_execute(arg0 uintptr) uintptr {
 
 	pinner := &syncExportPinner
@@ -805,11 +828,11 @@ func wasm_export_weft_plugin_ops_execute(arg0 uintptr) uintptr {
 	case witTypes.ResultOk:
 		payload := result18.Ok()
 		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), 0)) = int8(int32(0))
-		slice23 := payload
-		length25 := uint32(len(slice23))
-		result24 := witRuntime.Allocate(pinner, uintptr(length25*(8*4)), 4)
-		for index, element := range slice23 {
-			base := unsafe.Add(result24, index*(8*4))
+		slice34 := payload
+		length36 := uint32(len(slice34))
+		result35 := witRuntime.Allocate(pinner, uintptr(length36*(8*4)), 4)
+		for index, element := range slice34 {
+			base := unsafe.Add(result35, index*(8*4))
 			utf8 := unsafe.Pointer(unsafe.StringData((element).Name))
 			pinner.Pin(utf8)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
@@ -822,44 +845,144 @@ func wasm_export_weft_plugin_ops_execute(arg0 uintptr) uintptr {
 			pinner.Pin(data)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uint32(len(((element).Value).Data)))
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uintptr(uintptr(data)))
-			slice := (element).Metadata
-			length := uint32(len(slice))
-			result22 := witRuntime.Allocate(pinner, uintptr(length*(4*4)), 4)
-			for index, element := range slice {
-				base := unsafe.Add(result22, index*(4*4))
+			slice31 := (element).Metadata
+			length33 := uint32(len(slice31))
+			result32 := witRuntime.Allocate(pinner, uintptr(length33*(8+4*4)), 8)
+			for index, element := range slice31 {
+				base := unsafe.Add(result32, index*(8+4*4))
 				utf820 := unsafe.Pointer(unsafe.StringData((element).F0))
 				pinner.Pin(utf820)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).F0)))
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf820)))
-				utf821 := unsafe.Pointer(unsafe.StringData((element).F1))
-				pinner.Pin(utf821)
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).F1)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf821)))
+
+				switch (element).F1.Tag() {
+				case weft_plugin_types.MetadataValue_Text:
+					payload := (element).F1.Text()
+					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(0))
+					utf821 := unsafe.Pointer(unsafe.StringData(payload))
+					pinner.Pin(utf821)
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf821)))
+
+				case weft_plugin_types.MetadataValue_Int:
+					payload := (element).F1.Int()
+					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(1))
+					*(*int64)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = payload
+
+				case weft_plugin_types.MetadataValue_Float:
+					payload := (element).F1.Float()
+					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(2))
+					*(*float64)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = payload
+
+				case weft_plugin_types.MetadataValue_Bool:
+					payload := (element).F1.Bool()
+					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(3))
+					var result22 int32
+					if payload {
+						result22 = 1
+					} else {
+						result22 = 0
+					}
+					*(*int8)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = int8(result22)
+
+				case weft_plugin_types.MetadataValue_Json:
+					payload := (element).F1.Json()
+					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(4))
+					utf823 := unsafe.Pointer(unsafe.StringData(payload))
+					pinner.Pin(utf823)
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf823)))
+
+				case weft_plugin_types.MetadataValue_Url:
+					payload := (element).F1.Url()
+					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(5))
+					utf824 := unsafe.Pointer(unsafe.StringData(payload))
+					pinner.Pin(utf824)
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf824)))
+
+				case weft_plugin_types.MetadataValue_Path:
+					payload := (element).F1.Path()
+					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(6))
+					utf825 := unsafe.Pointer(unsafe.StringData(payload))
+					pinner.Pin(utf825)
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf825)))
+
+				case weft_plugin_types.MetadataValue_Markdown:
+					payload := (element).F1.Markdown()
+					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(7))
+					utf826 := unsafe.Pointer(unsafe.StringData(payload))
+					pinner.Pin(utf826)
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf826)))
+
+				case weft_plugin_types.MetadataValue_TableSchema:
+					payload := (element).F1.TableSchema()
+					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(8))
+					slice := payload
+					length := uint32(len(slice))
+					result30 := witRuntime.Allocate(pinner, uintptr(length*(7*4)), 4)
+					for index, element := range slice {
+						base := unsafe.Add(result30, index*(7*4))
+						utf827 := unsafe.Pointer(unsafe.StringData((element).Name))
+						pinner.Pin(utf827)
+						*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
+						*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf827)))
+						utf828 := unsafe.Pointer(unsafe.StringData((element).Type))
+						pinner.Pin(utf828)
+						*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).Type)))
+						*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf828)))
+
+						switch (element).Description.Tag() {
+						case witTypes.OptionNone:
+							*(*int8)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = int8(int32(0))
+
+						case witTypes.OptionSome:
+							payload := (element).Description.Some()
+							*(*int8)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = int8(int32(1))
+							utf829 := unsafe.Pointer(unsafe.StringData(payload))
+							pinner.Pin(utf829)
+							*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(uint32(len(payload)))
+							*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(utf829)))
+
+						default:
+							panic("unreachable")
+						}
+
+					}
+
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(length)
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(result30)))
+
+				default:
+					panic("unreachable")
+				}
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(length)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(uintptr(uintptr(result22)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(length33)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(uintptr(uintptr(result32)))
 
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (2 * 4))) = uint32(length25)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(result24)))
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (2 * 4))) = uint32(length36)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(result35)))
 
 	case witTypes.ResultErr:
 		payload := result18.Err()
 		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), 0)) = int8(int32(1))
-		utf826 := unsafe.Pointer(unsafe.StringData((payload).Message))
-		pinner.Pin(utf826)
+		utf837 := unsafe.Pointer(unsafe.StringData((payload).Message))
+		pinner.Pin(utf837)
 		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (2 * 4))) = uint32(uint32(len((payload).Message)))
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(utf826)))
-		var result27 int32
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(utf837)))
+		var result38 int32
 		if (payload).Retryable {
-			result27 = 1
+			result38 = 1
 		} else {
-			result27 = 0
+			result38 = 0
 		}
-		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), (3 * 4))) = int8(result27)
+		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), (3 * 4))) = int8(result38)
 
 	default:
 		panic("unreachable")
@@ -868,12 +991,12 @@ func wasm_export_weft_plugin_ops_execute(arg0 uintptr) uintptr {
 
 }
 
-//go:wasmexport cabi_post_weft:plugin/ops@0.4.0#execute
+//go:wasmexport cabi_post_weft:plugin/ops@0.5.0#execute
 func wasm_export_post_return_weft_plugin_ops_execute(result uintptr) {
 	syncExportPinner.Unpin()
 }
 
-//go:wasmexport weft:plugin/sensors@0.4.0#evaluate
+//go:wasmexport weft:plugin/sensors@0.5.0#evaluate
 func wasm_export_weft_plugin_sensors_evaluate(arg0 uintptr) uintptr {
 
 	pinner := &syncExportPinner
@@ -1074,12 +1197,12 @@ func wasm_export_weft_plugin_sensors_evaluate(arg0 uintptr) uintptr {
 
 }
 
-//go:wasmexport cabi_post_weft:plugin/sensors@0.4.0#evaluate
+//go:wasmexport cabi_post_weft:plugin/sensors@0.5.0#evaluate
 func wasm_export_post_return_weft_plugin_sensors_evaluate(result uintptr) {
 	syncExportPinner.Unpin()
 }
 
-//go:wasmexport weft:plugin/schedules@0.4.0#evaluate
+//go:wasmexport weft:plugin/schedules@0.5.0#evaluate
 func wasm_export_weft_plugin_schedules_evaluate(arg0 uintptr, arg1 uint32, arg2 int64) uintptr {
 
 	pinner := &syncExportPinner
@@ -1207,7 +1330,7 @@ func wasm_export_weft_plugin_schedules_evaluate(arg0 uintptr, arg1 uint32, arg2 
 
 }
 
-//go:wasmexport cabi_post_weft:plugin/schedules@0.4.0#evaluate
+//go:wasmexport cabi_post_weft:plugin/schedules@0.5.0#evaluate
 func wasm_export_post_return_weft_plugin_schedules_evaluate(result uintptr) {
 	syncExportPinner.Unpin()
 }

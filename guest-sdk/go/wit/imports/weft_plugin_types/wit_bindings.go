@@ -8,7 +8,7 @@
 //     wasi:random@0.2.12
 //     wasi:cli@0.2.12
 //     wasi:http@0.2.12
-//     weft:plugin@0.4.0
+//     weft:plugin@0.5.0
 
 package weft_plugin_types
 
@@ -26,8 +26,135 @@ type Value struct {
 	Data  []uint8
 }
 
-// Key/value pairs: job, op, asset and run tags (`domain=numbers`), and output metadata.
+// Key/value pairs: job, op, asset and run tags (`domain=numbers`).
 type Tags = []witTypes.Tuple2[string, string]
+
+// One column of a table schema (Dagster's `TableColumn`).
+type TableColumn struct {
+	Name string
+	// The column's type as the table names it (`string`, `int`, `timestamp`...).
+	Type        string
+	Description witTypes.Option[string]
+}
+
+const (
+	MetadataValue_Text uint8 = 0
+	MetadataValue_Int  uint8 = 1
+	// A finite number; the host keeps NaN and infinities as text.
+	MetadataValue_Float uint8 = 2
+	MetadataValue_Bool  uint8 = 3
+	// JSON text.
+	MetadataValue_Json        uint8 = 4
+	MetadataValue_Url         uint8 = 5
+	MetadataValue_Path        uint8 = 6
+	MetadataValue_Markdown    uint8 = 7
+	MetadataValue_TableSchema uint8 = 8
+)
+
+// A typed metadata value (Dagster's `MetadataValue`): how the UI shows it, and
+// whether it can be plotted over materializations (`int` and `float` are).
+type MetadataValue struct {
+	tag   uint8
+	value any
+}
+
+func (self MetadataValue) Tag() uint8 {
+	return self.tag
+}
+
+func (self MetadataValue) Text() string {
+	if self.tag != MetadataValue_Text {
+		panic("tag mismatch")
+	}
+	return self.value.(string)
+}
+
+func (self MetadataValue) Int() int64 {
+	if self.tag != MetadataValue_Int {
+		panic("tag mismatch")
+	}
+	return self.value.(int64)
+}
+
+func (self MetadataValue) Float() float64 {
+	if self.tag != MetadataValue_Float {
+		panic("tag mismatch")
+	}
+	return self.value.(float64)
+}
+
+func (self MetadataValue) Bool() bool {
+	if self.tag != MetadataValue_Bool {
+		panic("tag mismatch")
+	}
+	return self.value.(bool)
+}
+
+func (self MetadataValue) Json() string {
+	if self.tag != MetadataValue_Json {
+		panic("tag mismatch")
+	}
+	return self.value.(string)
+}
+
+func (self MetadataValue) Url() string {
+	if self.tag != MetadataValue_Url {
+		panic("tag mismatch")
+	}
+	return self.value.(string)
+}
+
+func (self MetadataValue) Path() string {
+	if self.tag != MetadataValue_Path {
+		panic("tag mismatch")
+	}
+	return self.value.(string)
+}
+
+func (self MetadataValue) Markdown() string {
+	if self.tag != MetadataValue_Markdown {
+		panic("tag mismatch")
+	}
+	return self.value.(string)
+}
+
+func (self MetadataValue) TableSchema() []TableColumn {
+	if self.tag != MetadataValue_TableSchema {
+		panic("tag mismatch")
+	}
+	return self.value.([]TableColumn)
+}
+
+func MakeMetadataValueText(value string) MetadataValue {
+	return MetadataValue{MetadataValue_Text, value}
+}
+func MakeMetadataValueInt(value int64) MetadataValue {
+	return MetadataValue{MetadataValue_Int, value}
+}
+func MakeMetadataValueFloat(value float64) MetadataValue {
+	return MetadataValue{MetadataValue_Float, value}
+}
+func MakeMetadataValueBool(value bool) MetadataValue {
+	return MetadataValue{MetadataValue_Bool, value}
+}
+func MakeMetadataValueJson(value string) MetadataValue {
+	return MetadataValue{MetadataValue_Json, value}
+}
+func MakeMetadataValueUrl(value string) MetadataValue {
+	return MetadataValue{MetadataValue_Url, value}
+}
+func MakeMetadataValuePath(value string) MetadataValue {
+	return MetadataValue{MetadataValue_Path, value}
+}
+func MakeMetadataValueMarkdown(value string) MetadataValue {
+	return MetadataValue{MetadataValue_Markdown, value}
+}
+func MakeMetadataValueTableSchema(value []TableColumn) MetadataValue {
+	return MetadataValue{MetadataValue_TableSchema, value}
+}
+
+// Metadata attached to an output, a materialization or a check result, by key.
+type Metadata = []witTypes.Tuple2[string, MetadataValue]
 
 // An asset key: its path, e.g. `["warehouse", "orders"]` (shown as `warehouse/orders`).
 // Never empty; each part is a `snake_case` identifier.
@@ -60,11 +187,15 @@ type InputDef struct {
 	TypeName witTypes.Option[string]
 }
 
-// A named output of an op. Most ops have one output named `result`.
+// A named output of an op (Dagster's `Out`). Most ops have one output, `result`.
 type OutputDef struct {
 	Name        string
 	Description witTypes.Option[string]
 	TypeName    witTypes.Option[string]
+	// Whether the op must produce it (Dagster's `is_required`). A step that leaves out
+	// a required output fails; one that leaves out an optional output succeeds, and
+	// the steps reading that output are skipped (as are the steps after them).
+	Required bool
 }
 
 // An op (Dagster's `@op`): the smallest unit of work.
@@ -73,8 +204,9 @@ type OpDef struct {
 	Description witTypes.Option[string]
 	Inputs      []InputDef
 	Outputs     []OutputDef
-	// JSON Schema of the op's config, if it takes any; the host checks run config
-	// against nothing more than "is it JSON" and hands it over as text.
+	// JSON Schema of the op's config, if it takes any. The host checks run config
+	// against it before the run is created (naming the path of every error), fills in
+	// the defaults it gives, and hands the step the result as JSON text.
 	ConfigSchema witTypes.Option[string]
 	Tags         []witTypes.Tuple2[string, string]
 	RetryPolicy  witTypes.Option[RetryPolicy]
@@ -138,6 +270,8 @@ type AssetDef struct {
 	Deps        []AssetDep
 	Tags        []witTypes.Tuple2[string, string]
 	RetryPolicy witTypes.Option[RetryPolicy]
+	// JSON Schema of the asset's config, checked by the host as an op's is.
+	ConfigSchema witTypes.Option[string]
 }
 
 // An asset job (Dagster's `define_asset_job`): the assets picked by a selection.
@@ -320,7 +454,8 @@ type StepContext struct {
 	Partition witTypes.Option[string]
 	// The run's tags merged with the op's or asset's tags.
 	Tags []witTypes.Tuple2[string, string]
-	// The step's config as JSON text (run config `ops.<step-key>.config`), if any.
+	// The step's config as JSON text (run config `ops.<step-key>.config`, checked
+	// against the op's schema and with its defaults filled in), if any.
 	Config witTypes.Option[string]
 }
 
@@ -369,10 +504,11 @@ type StepInput struct {
 }
 
 // One named output a step produced, with metadata shown beside it (row counts, paths).
+// An asset's step produces `result`; its metadata is the materialization's.
 type StepOutput struct {
 	Name     string
 	Value    Value
-	Metadata []witTypes.Tuple2[string, string]
+	Metadata []witTypes.Tuple2[string, MetadataValue]
 }
 
 // Why a step, a sensor or a schedule evaluation failed.
