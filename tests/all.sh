@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test of Weft from a clean clone: installs what the tests need (the
-# wasm32-wasip2 target, componentize-py, schemathesis, moto; Debian's PostgreSQL and Chromium, and
-# playwright-core from npm, through the scripts they have), then builds everything in ONE
+# wasm32-wasip2 target, componentize-py, schemathesis, moto; Dagster, in a virtualenv, for the
+# compat suite; Debian's PostgreSQL and Chromium, and playwright-core from npm, through the
+# scripts they have), then builds everything in ONE
 # profile (release: wasmtime is built once) and runs the host crates' tests, the end-to-end
 # tests (which build the Rust, Go and Python guests from source), the API's property test
-# against its OpenAPI document, the web UI in headless Chromium, each guest SDK's own tests
-# and the format check; the Helm chart is linted and validated, and the container image's
+# against its OpenAPI document, the web UI in headless Chromium, each guest SDK's own tests,
+# the compat suite against Dagster itself (tests/compat) and the format check; the Helm chart is linted and validated, and the container image's
 # static binary (the one other build: its own target, x86_64-unknown-linux-musl, and its own
 # target dir) is built, run and held to the image's size limit.
 #
@@ -100,6 +101,17 @@ step "Go SDK tests" "Go guest SDK (native unit tests)"
 
 step "Python SDK tests" "Python guest SDK (unit tests)"
 WEFT_REQUIRE_BINDINGS=1 python3 -m unittest discover -s guest-sdk/python/tests
+
+step "Dagster compatibility" "the compat suite: tests/compat's locations run by Dagster itself and by Weft, compared"
+# Dagster in its own virtualenv (its pins stay out of the tools' Python), kept beside the
+# build cache; pip's own cache makes a second install quick.
+dagster_venv="$CARGO_TARGET_DIR/dagster-1.13.29"
+if [ ! -x "$dagster_venv/bin/python" ] || ! "$dagster_venv/bin/python" -c 'import dagster' 2>/dev/null; then
+    rm -rf "$dagster_venv"
+    python3 -m venv "$dagster_venv"
+    "$dagster_venv/bin/pip" install --quiet --disable-pip-version-check 'dagster==1.13.29'
+fi
+python3 tests/compat/compare.py --weft "$CARGO_TARGET_DIR/release/weft" --dagster-python "$dagster_venv/bin/python"
 
 step deploy/image "deploy: the Helm chart (lint, render, offline validation), the image's static binary and its size"
 await

@@ -82,6 +82,27 @@ impl Home {
         self.run_binary(&weft_bin(), args)
     }
 
+    /// Runs `weft ARGS` against this instance from the directory `cwd` (outside the
+    /// checkout, say) with these environment variables too.
+    pub fn weft_in(&self, cwd: &Path, args: &[&str], env: &[(&str, &Path)]) -> Outcome {
+        let mut cmd = Command::new(weft_bin());
+        cmd.args(args)
+            .current_dir(cwd)
+            .env("WEFT_HOME", &self.dir.0)
+            .env_remove("WEFT_LOG");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run weft: {e}"));
+        Outcome {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
     /// Runs `BINARY ARGS` against this instance: another build of `weft` (the image's
     /// static binary, say).
     pub fn run_binary<I, S>(&self, binary: &Path, args: I) -> Outcome

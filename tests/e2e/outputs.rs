@@ -141,3 +141,43 @@ fn config_that_breaks_the_schema_is_refused_before_the_run_in_every_language() {
         );
     }
 }
+
+#[test]
+fn an_assets_materializations_carry_typed_metadata_through_the_api() {
+    let home = home();
+    let server = weft_tests::Server::start(&home, &[]);
+    let bytes = std::fs::read(location("python")).unwrap();
+    server.upload("conformance", &bytes);
+    for score in [2.5, 4.0] {
+        let run_id = server.launch(json!({
+            "location": "conformance",
+            "job": "scored_job",
+            "config": {"ops": {"scored": {"config": {"score": score}}}},
+        }));
+        assert_eq!(server.wait(&run_id)["status"], "SUCCESS");
+    }
+    let asset = server.get("/asset?key=scored");
+    assert_eq!(asset["definition"]["location"], "conformance");
+    let seen: Vec<Value> = asset["materializations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["metadata"].clone())
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            json!({"score": {"type": "float", "value": 4.0}, "rows": {"type": "int", "value": 3}}),
+            json!({"score": {"type": "float", "value": 2.5}, "rows": {"type": "int", "value": 3}}),
+        ],
+        "newest first"
+    );
+    let (status, body) = server.call("GET", "/asset?key=nope", None);
+    assert_eq!(status, 404, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("never materialized")),
+        "{body}"
+    );
+}

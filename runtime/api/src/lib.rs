@@ -15,6 +15,7 @@
 //! # }
 //! ```
 
+mod assets;
 mod auth;
 mod components;
 mod definitions;
@@ -39,7 +40,8 @@ use axum::routing::{get, post};
 pub use auth::{ApiToken, Role};
 pub use error::{ApiError, ErrorKind};
 pub use service::{
-    ControlPlane, Counts, InstigatorStatus, LaunchRequest, Location, Reexecute, Version,
+    ControlPlane, Counts, InstigatorStatus, LaunchRequest, Location, Materialization, Reexecute,
+    Version,
 };
 pub use weft_core::grants::{DirGrant, Grants};
 pub use weft_core::instigator::{InstigatorKind, TickRecord};
@@ -115,6 +117,7 @@ pub fn router<S: ControlPlane>(service: Arc<S>, options: Options) -> Router {
         .route("/jobs", get(definitions::jobs::<S>))
         .route("/ops", get(definitions::ops::<S>))
         .route("/assets", get(definitions::assets::<S>))
+        .route("/asset", get(assets::asset::<S>))
         .route("/schedules", get(definitions::schedules::<S>))
         .route("/sensors", get(definitions::sensors::<S>))
         .route(

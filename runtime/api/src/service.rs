@@ -11,6 +11,7 @@ use weft_core::defs::Definitions;
 use weft_core::events::{Event, RunStatus};
 use weft_core::grants::Grants;
 use weft_core::instigator::{InstigatorKind, TickRecord};
+use weft_core::metadata::Metadata;
 use weft_core::run::{RunFilter, RunRecord};
 
 use crate::error::ApiError;
@@ -106,6 +107,16 @@ pub struct InstigatorStatus {
     pub cursor: Option<String>,
 }
 
+/// One materialization of an asset: which run, which step, when, with what metadata.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Materialization {
+    pub run_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step_key: Option<String>,
+    pub timestamp_ms: i64,
+    pub metadata: Metadata,
+}
+
 /// What a Weft instance does for the API. Every method may be called from many tasks at
 /// once; long work (compiling a component, running guest code) happens off the caller's
 /// task.
@@ -154,6 +165,13 @@ pub trait ControlPlane: Send + Sync + 'static {
     fn latest_materializations(
         &self,
     ) -> impl Future<Output = Result<Vec<(String, String, i64)>, ApiError>> + Send;
+
+    /// Up to `limit` materializations of the asset `key` (`a/b`), newest first.
+    fn materializations(
+        &self,
+        key: &str,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<Materialization>, ApiError>> + Send;
 
     /// Plans, records and starts a run; returns its id once it is recorded.
     fn launch(

@@ -26,6 +26,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ui!("index.html", HTML),
     ui!("app.css", CSS),
     ui!("js/api.js", JS),
+    ui!("js/asset.js", JS),
     ui!("js/assets.js", JS),
     ui!("js/automation.js", JS),
     ui!("js/gantt.js", JS),

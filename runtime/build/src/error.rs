@@ -56,6 +56,12 @@ pub enum BuildError {
         /// What it wrote to stderr and stdout.
         output: String,
     },
+    /// The SDKs this binary carries could not be prepared for a build.
+    #[error("the embedded SDK is broken: {detail}")]
+    Sdk {
+        /// What is wrong with it.
+        detail: String,
+    },
     /// The source directory is not what the builder expects.
     #[error("{dir} is not a {language} code location: {reason}")]
     NotASource {

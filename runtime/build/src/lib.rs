@@ -20,6 +20,8 @@
 
 mod componentize;
 mod error;
+mod manifest;
+pub mod sdk;
 mod toolchain;
 
 use std::path::{Path, PathBuf};
@@ -44,6 +46,10 @@ pub struct BuildConfig {
     /// finds it in the project: `[tool.weft] module = "..."` in `pyproject.toml`, else
     /// `defs` (`defs.py`), else `app` (`app.py`).
     pub python_module: Option<String>,
+    /// The Go SDK module to build against when a location's `go.mod` requires it
+    /// ([`sdk::GO_MODULE`]) without saying where it is (no `replace`): the checkout's
+    /// `guest-sdk/go`, or the copy this binary carries ([`sdk::unpack`]).
+    pub go_sdk: Option<PathBuf>,
     /// Whether a Go location is pre-initialized (true by default): its runtime and package
     /// initializers run once, at build time, instead of in every instance
     /// (`weft_wasm::preinit`). `weft build --no-pre-init` turns it off.
@@ -58,6 +64,7 @@ impl BuildConfig {
             world: WORLD.to_owned(),
             python_paths: Vec::new(),
             python_module: None,
+            go_sdk: None,
             pre_initialize: true,
         }
     }
@@ -68,6 +75,7 @@ impl BuildConfig {
         config
             .python_paths
             .push(root.join("guest-sdk").join("python"));
+        config.go_sdk = Some(root.join("guest-sdk").join("go"));
         config
     }
 }

@@ -40,11 +40,22 @@ pub fn build_go(dir: &Path, out: &Path, config: &BuildConfig) -> Result<(), Buil
             "-ldflags=-checklinkname=0",
             "-trimpath",
             "-buildvcs=false",
-            "-o",
-        ])
-        .arg(&core_path)
-        .arg(".");
-    run(go, "go", "install Go 1.25 or later from https://go.dev/dl/")?;
+        ]);
+    let modfile = match &config.go_sdk {
+        Some(sdk) => with_sdk(dir, sdk, &out)?,
+        None => None,
+    };
+    if let Some(modfile) = &modfile {
+        go.arg(format!("-modfile={}", modfile.display()));
+    }
+    go.arg("-o").arg(&core_path).arg(".");
+    let built = run(go, "go", "install Go 1.25 or later from https://go.dev/dl/");
+    if let Some(modfile) = &modfile
+        && let Some(scratch) = modfile.parent()
+    {
+        let _ = std::fs::remove_dir_all(scratch);
+    }
+    built?;
 
     let core = std::fs::read(&core_path).map_err(|source| BuildError::Io {
         action: "cannot read Go's output",
@@ -64,6 +75,49 @@ pub fn build_go(dir: &Path, out: &Path, config: &BuildConfig) -> Result<(), Buil
         path: out,
         source,
     })
+}
+
+/// When the location's `go.mod` requires the Go SDK without a `replace` saying where it
+/// is, a copy of that `go.mod` (and `go.sum`) that points it at `sdk`, beside the output,
+/// for `go build -modfile`: the author's files stay as they are.
+fn with_sdk(dir: &Path, sdk: &Path, out: &Path) -> Result<Option<PathBuf>, BuildError> {
+    let go_mod = dir.join("go.mod");
+    let text = std::fs::read_to_string(&go_mod).map_err(|source| BuildError::Io {
+        action: "cannot read",
+        path: go_mod.clone(),
+        source,
+    })?;
+    let names_sdk = |line: &str| line.split_whitespace().any(|w| w == crate::sdk::GO_MODULE);
+    let replace = |line: &&str| line.trim_start().starts_with("replace");
+    let required = text.lines().filter(|l| !replace(l)).any(names_sdk);
+    let replaced = text.lines().filter(replace).any(names_sdk);
+    if !required || replaced {
+        return Ok(None);
+    }
+    let scratch = out.with_extension("gomod");
+    let io = |action: &'static str, path: &Path| {
+        let path = path.to_path_buf();
+        move |source| BuildError::Io {
+            action,
+            path,
+            source,
+        }
+    };
+    std::fs::create_dir_all(&scratch).map_err(io("cannot create", &scratch))?;
+    let sdk = absolute(sdk)?;
+    let modfile = scratch.join("go.mod");
+    let patched = format!(
+        "{text}\nreplace {} => {}\n",
+        crate::sdk::GO_MODULE,
+        sdk.display()
+    );
+    std::fs::write(&modfile, patched).map_err(io("cannot write", &modfile))?;
+    let sum = dir.join("go.sum");
+    if sum.is_file() {
+        let to = scratch.join("go.sum");
+        std::fs::copy(&sum, &to).map_err(io("cannot copy", &to))?;
+    }
+    Ok(Some(modfile))
 }
 
 /// The module `componentize-py` is given: it imports the author's module and re-exports

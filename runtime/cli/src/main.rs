@@ -83,6 +83,15 @@ enum Command {
         #[command(subcommand)]
         command: InstigatorCommand,
     },
+    /// Write a starter code location (an op and a job) that builds and runs at once.
+    Init {
+        /// The directory to write it in (created if need be; files already there are kept,
+        /// and the command refuses to overwrite one).
+        dir: PathBuf,
+        /// The guest language.
+        #[arg(long, value_enum)]
+        lang: InitLanguage,
+    },
     /// Build a guest project (Rust, Go or Python) into a code-location component.
     Build {
         /// The project's directory (with Cargo.toml, go.mod, or pyproject.toml / defs.py).
@@ -363,6 +372,14 @@ struct GrantOpts {
     /// Bytes of request and response bodies per step, in MiB; past it the transfer fails.
     #[arg(long)]
     network_mb: Option<usize>,
+}
+
+/// The languages `weft init` writes a starter location in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum InitLanguage {
+    Rust,
+    Go,
+    Python,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

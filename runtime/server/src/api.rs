@@ -4,7 +4,7 @@
 
 use weft_api::{
     ApiError, ControlPlane, ErrorKind as Status, InstigatorStatus, LaunchRequest, Location,
-    Reexecute, Version,
+    Materialization, Reexecute, Version,
 };
 use weft_core::defs::Definitions;
 use weft_core::events::{Event, RunStatus};
@@ -66,6 +66,23 @@ impl ControlPlane for Control {
 
     async fn latest_materializations(&self) -> Answer<Vec<(String, String, i64)>> {
         Ok(Control::latest_materializations(self).await?)
+    }
+
+    async fn materializations(&self, key: &str, limit: u32) -> Answer<Vec<Materialization>> {
+        let found = self
+            .store()
+            .asset_materializations(key, limit)
+            .await
+            .map_err(Error::from)?;
+        Ok(found
+            .into_iter()
+            .map(|m| Materialization {
+                run_id: m.run_id,
+                step_key: m.step_key,
+                timestamp_ms: m.timestamp_ms,
+                metadata: m.metadata,
+            })
+            .collect())
     }
 
     async fn launch(&self, request: LaunchRequest) -> Answer<String> {

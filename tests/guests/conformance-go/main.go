@@ -27,6 +27,8 @@
 //     schema gives upto 4 and odd true by default. Each output has the int metadata count
 //     (= upto); even also the float ratio 0.5 and the url doc. total_even and total_odd
 //     (the op total) sum each;
+//   - the asset scored (asset job scored_job) returns its config's score (1.0 by
+//     default), with the metadata score (a float, the same) and rows (the int 3);
 //   - cursor_sensor: run key "key-<cursor>" (no cursor: "0"), new cursor <cursor> + 1;
 //   - explode_alert: a run-failure sensor on explode_job asking for chatty_job with the tags
 //     failed_run, failed_status (FAILURE) and saw_kaboom (yes when the error names kaboom).
@@ -236,6 +238,22 @@ var parityJob = weft.NewJob("parity_job", func(j *weft.Job) {
 	j.Node(total, split.Out("odd")).Alias("total_odd")
 })
 
+type scoreConfig struct {
+	Score float64 `json:"score" default:"1.0"`
+}
+
+var scored = weft.NewAsset0("scored", func(ctx *weft.Context) (float64, error) {
+	var config scoreConfig
+	if err := ctx.Config(&config); err != nil {
+		return 0, err
+	}
+	ctx.AddOutputMetadata("score", config.Score)
+	ctx.AddOutputMetadata("rows", 3)
+	return config.Score, nil
+}, weft.ConfigOf[scoreConfig]())
+
+var scoredJob = weft.NewAssetJob("scored_job", weft.Keys("scored"))
+
 var explodeJob = weft.NewJob("explode_job", func(j *weft.Job) { j.Node(explode) })
 
 var flakyJob = weft.NewJob("flaky_job", func(j *weft.Job) { j.Node(flaky) })
@@ -284,8 +302,10 @@ var explodeAlert = weft.NewRunFailureSensor("explode_alert", func(ctx *weft.RunS
 
 func init() {
 	weft.Register(weft.Definitions{
-		Jobs:    []*weft.Job{explodeJob, flakyJob, chattyJob, configJob, resourceJob, externalJob, instanceJob, napJob, floodJob, hugeJob, fetchJob, parityJob},
-		Sensors: []*weft.Sensor{cursorSensor, explodeAlert},
+		Jobs:      []*weft.Job{explodeJob, flakyJob, chattyJob, configJob, resourceJob, externalJob, instanceJob, napJob, floodJob, hugeJob, fetchJob, parityJob},
+		Sensors:   []*weft.Sensor{cursorSensor, explodeAlert},
+		Assets:    []*weft.Asset{scored},
+		AssetJobs: []*weft.AssetJob{scoredJob},
 	})
 }
 

@@ -27,6 +27,8 @@ behaviour; tests/e2e/conformance_errors.rs runs all three and compares what a us
   Config class) gives upto 4 and odd true by default. Each output has the int metadata
   count (= upto); even also the float ratio 0.5 and the url doc. total_even and
   total_odd (the op total) sum each;
+- the asset scored (asset job scored_job) returns its config's score (1.0 by default),
+  with the metadata score (a float, the same) and rows (the int 3);
 - cursor_sensor: run key "key-<cursor>" (no cursor: "0"), new cursor <cursor> + 1;
 - explode_alert: a run-failure sensor on explode_job asking for chatty_job with the tags
   failed_run, failed_status (FAILURE) and saw_kaboom (yes when the error names kaboom).
@@ -165,6 +167,19 @@ def parity_job():
     total.alias("total_odd")(odd)
 
 
+class ScoreConfig(dg.Config):
+    score: float = 1.0
+
+
+@dg.asset
+def scored(context, config: ScoreConfig):
+    context.add_output_metadata({"score": config.score, "rows": 3})
+    return config.score
+
+
+scored_job = dg.define_asset_job("scored_job", selection="scored")
+
+
 @dg.job
 def explode_job():
     explode()
@@ -254,6 +269,8 @@ defs = dg.Definitions(
         huge_job,
         fetch_job,
         parity_job,
+        scored_job,
     ],
+    assets=[scored],
     sensors=[cursor_sensor, explode_alert],
 )

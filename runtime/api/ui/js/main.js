@@ -6,6 +6,7 @@
 //   #/locations, #/locations/{loc}                 locations.js
 //   #/jobs, #/locations/{loc}/jobs/{job}           jobs.js
 //   #/assets                                       assets.js
+//   #/assets/{key...}                              asset.js (an asset key's parts as segments)
 //   #/runs                                         runs.js
 //   #/runs/{id}                                    run.js (its timeline: gantt.js)
 //   #/automation                                   automation.js
@@ -15,6 +16,7 @@
 // (`go`), graph.js (a DAG as SVG). Elements that tests look for carry data-testid.
 
 import { TOKEN_KEY, api } from './api.js';
+import { pageAsset } from './asset.js';
 import { pageAssets } from './assets.js';
 import { INSTIGATORS, pageAutomation } from './automation.js';
 import { pageInstigator } from './instigator.js';
@@ -31,6 +33,7 @@ function pageFor({ top, parts, params, page }) {
   if (top === 'locations' && parts.length === 4 && parts[2] === 'jobs') return () => pageJob(page, parts[1], parts[3]);
   if (top === 'jobs' && parts.length === 1) return () => pageJobs(page);
   if (top === 'assets' && parts.length === 1) return () => pageAssets(page);
+  if (top === 'assets' && parts.length > 1) return () => pageAsset(page, parts.slice(1).join('/'));
   if (top === 'runs' && parts.length === 1) return () => pageRuns(page, params);
   if (top === 'runs' && parts.length === 2) return () => pageRun(page, parts[1]);
   if (top === 'automation' && parts.length === 1) return () => pageAutomation(page);

@@ -1,8 +1,9 @@
 //! `weft build DIR`: turns a guest project into a code-location component, whatever its
 //! language — `Cargo.toml` (Rust: cargo for wasm32-wasip2), `go.mod` (Go: go build for
 //! wasip1, then componentized in-process), `pyproject.toml` or a `defs.py`/`app.py`
-//! (Python: componentize-py). Inside a Weft checkout the contract is the checkout's `wit/`;
-//! elsewhere it is the copy built into this binary, written under `$WEFT_HOME/wit`.
+//! (Python: componentize-py). Inside a Weft checkout the contract and the SDKs are the
+//! checkout's; elsewhere they are the copies built into this binary, unpacked under
+//! `$WEFT_HOME/sdk` (`weft_build::sdk`), so a project in any directory builds.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,36 +15,6 @@ use weft_build::{BuildConfig, build_go, build_python, find_repo_root};
 
 use crate::Failure;
 use weft_server::Instance;
-
-/// The contract this binary speaks, for builds outside a checkout: `wit/` and the WASI
-/// packages it imports (`wit/deps/`).
-#[cfg(feature = "build")]
-const WIT_FILES: [(&str, &str); 9] = [
-    ("world.wit", include_str!("../../../../wit/world.wit")),
-    ("types.wit", include_str!("../../../../wit/types.wit")),
-    ("deps/cli.wit", include_str!("../../../../wit/deps/cli.wit")),
-    (
-        "deps/clocks.wit",
-        include_str!("../../../../wit/deps/clocks.wit"),
-    ),
-    (
-        "deps/filesystem.wit",
-        include_str!("../../../../wit/deps/filesystem.wit"),
-    ),
-    (
-        "deps/http.wit",
-        include_str!("../../../../wit/deps/http.wit"),
-    ),
-    ("deps/io.wit", include_str!("../../../../wit/deps/io.wit")),
-    (
-        "deps/random.wit",
-        include_str!("../../../../wit/deps/random.wit"),
-    ),
-    (
-        "deps/sockets.wit",
-        include_str!("../../../../wit/deps/sockets.wit"),
-    ),
-];
 
 /// The languages `weft build` knows, by the file that marks a project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,25 +118,22 @@ fn build_componentized(
     )
 }
 
-/// The checkout's contract when `dir` (or the working directory) is inside one, else the
-/// built-in copy.
+/// The checkout's contract and SDKs when `dir` (or the working directory) is inside one,
+/// else the copies this binary carries, unpacked under `$WEFT_HOME/sdk`.
 #[cfg(feature = "build")]
 fn contract(instance: &Instance, dir: &Path) -> anyhow::Result<BuildConfig> {
     let cwd = std::env::current_dir().unwrap_or_default();
     if let Some(root) = find_repo_root(dir).or_else(|| find_repo_root(&cwd)) {
         return Ok(BuildConfig::for_repo(&root));
     }
-    let wit = instance
-        .home
-        .join("wit")
-        .join(format!("weft-plugin-{}", weft_wasm::CONTRACT_VERSION));
-    std::fs::create_dir_all(wit.join("deps"))
-        .with_context(|| format!("creating {}", wit.display()))?;
-    for (file, text) in WIT_FILES {
-        let path = wit.join(file);
-        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
-    }
-    Ok(BuildConfig::new(wit))
+    let sdk = instance.home.join("sdk");
+    let root = weft_build::sdk::unpack(&sdk, weft_wasm::CONTRACT_VERSION).with_context(|| {
+        format!(
+            "unpacking the SDKs this weft carries into {}",
+            sdk.display()
+        )
+    })?;
+    Ok(BuildConfig::for_repo(&root))
 }
 
 /// `cargo build --release --target wasm32-wasip2`, then copies the crate's cdylib.

@@ -2,6 +2,7 @@
 
 mod build;
 mod daemon;
+mod init;
 mod inspect;
 mod location;
 mod processes;
@@ -49,6 +50,7 @@ pub async fn dispatch(cli: Cli) -> Result<(), Failure> {
             off_runtime(|| inspect::sensor(&instance, &file, &name, cursor, grants, json))
         }
         Command::Schedule { command } => location::instigator("schedules", command).await,
+        Command::Init { dir, lang } => init::init(&instance, &dir, lang),
         Command::Build {
             dir,
             out,

@@ -28,6 +28,8 @@
 //!   config schema gives `upto` 4 and `odd` true by default. Each output has the int
 //!   metadata `count` (= `upto`); `even` also the float `ratio` 0.5 and the url `doc`.
 //!   `total_even` and `total_odd` (the op `total`) sum each;
+//! - the asset `scored` (asset job `scored_job`) returns its config's `score` (1.0 by
+//!   default), with the metadata `score` (a float, the same) and `rows` (the int 3);
 //! - `tcp_job` (Rust only): `echo` connects to its config's `addr` over TCP, writes its
 //!   `message` and a newline, and returns the line read back;
 //! - `cursor_sensor`: run key `key-<cursor>` (no cursor: `0`), new cursor `<cursor> + 1`;
@@ -146,6 +148,25 @@ fn parity_job() {
     let (even, odd) = evens_odds();
     total.alias("total_even")(even);
     total.alias("total_odd")(odd);
+}
+
+#[derive(serde::Deserialize)]
+struct Score {
+    score: f64,
+}
+
+#[asset(
+    config_schema = r#"{"type":"object","properties":{"score":{"type":"number","default":1.0}},"additionalProperties":false}"#
+)]
+fn scored(ctx: &OpContext) -> Result<f64, Failure> {
+    let config: Score = ctx.config()?;
+    ctx.add_output_metadata("score", config.score);
+    ctx.add_output_metadata("rows", 3);
+    Ok(config.score)
+}
+
+fn scored_job() -> AssetJob {
+    define_asset_job("scored_job", AssetSelection::keys(["scored"]))
 }
 
 #[job]
@@ -337,4 +358,6 @@ fn tcp_job() {
 weft_sdk::definitions! {
     jobs: [explode_job, flaky_job, chatty_job, config_job, resource_job, external_job, instance_job, nap_job, flood_job, huge_job, fetch_job, tcp_job, parity_job],
     sensors: [cursor_sensor, explode_alert],
+    assets: [scored],
+    asset_jobs: [scored_job],
 }

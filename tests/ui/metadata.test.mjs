@@ -1,6 +1,7 @@
-// The web UI and a step's outputs: several of them, one optional and left out, each with
-// its typed metadata (a number, a link), from the conformance location's parity_job (see
-// tests/guests/conformance-rust), in headless Chromium.
+// The web UI and typed metadata, in headless Chromium, with the conformance location (see
+// tests/guests/conformance-rust): a step's outputs (parity_job: several of them, one
+// optional and left out) with their metadata (a number, a link), and an asset's page
+// plotting the numbers of its materializations (scored, materialized twice).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -46,5 +47,40 @@ test('a step\'s outputs show with their metadata; an optional one left out skips
     const skipped = page.locator('[data-testid=event-row][data-type=STEP_SKIPPED][data-step=total_odd]');
     await skipped.waitFor();
     assert.match(await skipped.innerText(), /reads evens_odds\.odd, which was not produced/);
+  });
+});
+
+test('an asset\'s page plots each number of its materializations\' metadata', { timeout: TEST_TIMEOUT }, async t => {
+  await withSetup(t, async ({ server, page }) => {
+    await page.goto(`${server.base}/`);
+    await page.getByRole('heading', { name: 'Code locations' }).waitFor();
+    await uploadAndExpect(page, 'conformance', CONFORMANCE, sha256(readFileSync(CONFORMANCE)));
+    for (const score of [2.5, 4]) {
+      await page.goto(`${server.base}/#/locations/conformance/jobs/scored_job`);
+      await page.getByTestId('launch').waitFor();
+      await launch(page, { ops: { scored: { config: { score } } } });
+      await waitForRunStatus(page, 'SUCCESS');
+    }
+
+    // From the Assets page to the asset's.
+    await page.goto(`${server.base}/#/assets`);
+    await page.locator('[data-testid=asset-row][data-key=scored] [data-testid=asset-link]').click();
+    await page.waitForURL(/#\/assets\/scored$/);
+    assert.equal(await page.getByTestId('asset-key').innerText(), 'scored');
+
+    const score = page.locator('[data-testid=metadata-plot][data-key=score]');
+    await score.waitFor();
+    assert.equal(await score.getAttribute('data-points'), '2');
+    assert.deepEqual(await score.locator('circle').evaluateAll(cs => cs.map(c => c.dataset.value)), ['2.5', '4']);
+    const rows = page.locator('[data-testid=metadata-plot][data-key=rows]');
+    assert.equal(await rows.getAttribute('data-points'), '2');
+
+    // The materializations, newest first, each with its metadata.
+    const list = page.getByTestId('materialization-row');
+    assert.equal(await list.count(), 2);
+    const newest = list.first().getByTestId('materialization-metadata');
+    assert.equal(await newest.locator('dd[data-key=score]').innerText(), '4');
+    assert.equal(await newest.locator('dd[data-key=score]').getAttribute('data-type'), 'float');
+    assert.equal(await newest.locator('dd[data-key=rows]').getAttribute('data-type'), 'int');
   });
 });
