@@ -26,6 +26,8 @@ type Job struct {
 	s     settings
 	nodes []*Node
 	errs  []string
+	// prefix is the graphs being called while the job builds, outermost first (see graph.go).
+	prefix []string
 }
 
 // Node is one invocation of an op in a job, as [Job.Node] returns it. Pass it to
@@ -33,6 +35,7 @@ type Job struct {
 type Node struct {
 	job    *Job
 	name   string
+	prefix []string
 	op     *Op
 	inputs []binding
 	tags   [][2]string
@@ -90,7 +93,8 @@ func (j *Job) Node(op *Op, inputs ...any) *Node {
 		return n
 	}
 	n.op = op
-	n.name = op.name
+	n.prefix = append([]string(nil), j.prefix...)
+	n.name = qualified(n.prefix, op.name)
 	if len(inputs) != len(op.params) {
 		j.errorf(n, "op `%s` takes %d input(s) %s, %d given", op.name, len(op.params), paramNames(op.params), len(inputs))
 		return n
@@ -156,12 +160,13 @@ func (j *Job) feed(n *Node, p param, nodes []*Node, outputs []string, fanIn bool
 	n.inputs = append(n.inputs, binding{input: p.name, sources: nodes, outputs: outputs, fanIn: fanIn})
 }
 
-// Alias names the node (Dagster's op.alias("add_7")); the name is its step key.
+// Alias names the node (Dagster's op.alias("add_7")); the name is its step key (under
+// the graphs it is called in: `graph.add_7`).
 func (n *Node) Alias(name string) *Node {
 	if !isIdentifier(name) {
 		n.job.errorf(n, "alias %q must be letters, digits and _", name)
 	}
-	n.name = name
+	n.name = qualified(n.prefix, name)
 	return n
 }
 

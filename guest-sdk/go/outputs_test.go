@@ -133,3 +133,41 @@ func TestConfigOfAStructIsItsJSONSchema(t *testing.T) {
 		t.Errorf("errors: %v", bad.errs)
 	}
 }
+
+func TestOpsInAGraphAreNamedGraphDotOp(t *testing.T) {
+	seed := NewOp0("seed", func(*Context) (int, error) { return 1, nil })
+	addOne := NewOp1("add_one", "x", func(_ *Context, x int) (int, error) { return x + 1, nil })
+	twice := NewGraph("twice", func(j *Job, in ...any) any {
+		return j.Node(addOne, j.Node(addOne, in[0])).Alias("add_one_2")
+	})
+	outer := NewGraph("outer", func(j *Job, in ...any) any {
+		return twice.Call(j, j.Node(addOne, in[0]))
+	})
+	job := NewJob("graphs", func(j *Job) {
+		one := outer.Call(j, j.Node(seed))
+		twice.Alias("again").Call(j, one)
+		j.Node(addOne, one)
+	})
+	if errs := job.errors(); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	var names []string
+	for _, n := range job.nodes {
+		names = append(names, n.name)
+	}
+	want := "seed outer.add_one outer.twice.add_one outer.twice.add_one_2 again.add_one again.add_one_2 add_one"
+	if got := strings.Join(names, " "); got != want {
+		t.Errorf("nodes:\n got %s\nwant %s", got, want)
+	}
+	if src := job.nodes[4].inputs[0].sources[0].name; src != "outer.twice.add_one_2" {
+		t.Errorf("again.add_one reads %s", src)
+	}
+	twiceAgain := NewJob("dup", func(j *Job) {
+		s := j.Node(seed)
+		twice.Call(j, s)
+		twice.Call(j, s)
+	})
+	if errs := strings.Join(twiceAgain.errors(), "\n"); !strings.Contains(errs, "two nodes are named `twice.add_one`") {
+		t.Errorf("errors: %s", errs)
+	}
+}

@@ -23,12 +23,13 @@ use weft_tests::{
 const LANGUAGES: [&str; 3] = ["rust", "go", "python"];
 
 /// The jobs every conformance location defines, with the run config each is run with here.
-const JOBS: [(&str, Option<&str>); 5] = [
+const JOBS: [(&str, Option<&str>); 6] = [
     ("explode_job", None),
     ("flaky_job", None),
     ("chatty_job", None),
     ("config_job", Some(CONFIG)),
     ("resource_job", None),
+    ("graph_job", None),
 ];
 
 const CONFIG: &str = r#"{"ops":{"configured":{"config":{"factor":6}}}}"#;

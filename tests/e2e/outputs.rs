@@ -1,6 +1,7 @@
-//! Several outputs, optional ones, typed metadata and config the host enforces, the same in
-//! every guest language: the conformance locations' `parity_job` (see
-//! tests/guests/conformance-rust/src/lib.rs), run through the real `weft` binary.
+//! Several outputs, optional ones, typed metadata, config the host enforces and graphs, the
+//! same in every guest language: the conformance locations' `parity_job`, `scored` and
+//! `graph_job` (see tests/guests/conformance-rust/src/lib.rs), run through the real `weft`
+//! binary and `weft serve`.
 
 #![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
 
@@ -180,4 +181,31 @@ fn an_assets_materializations_carry_typed_metadata_through_the_api() {
             .is_some_and(|e| e.contains("never materialized")),
         "{body}"
     );
+}
+
+#[test]
+fn a_graphs_ops_are_named_graph_dot_op_in_every_language() {
+    let home = home();
+    for language in LANGUAGES {
+        let file = location(language);
+        let run = home.weft_json(&["run", file.as_str(), "--job", "graph_job"], 0);
+        assert_eq!(run["status"], "SUCCESS", "{language}: {run}");
+        let outputs: Vec<(String, Value)> = outputs(&run)
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(step, o)| (step.clone(), o["result"].clone()))
+            .collect();
+        assert_eq!(
+            outputs,
+            [
+                ("again.add_one".to_owned(), json!(4)),
+                ("again.add_one_2".to_owned(), json!(5)),
+                ("one".to_owned(), json!(1)),
+                ("twice.add_one".to_owned(), json!(2)),
+                ("twice.add_one_2".to_owned(), json!(3)),
+            ],
+            "{language}"
+        );
+    }
 }

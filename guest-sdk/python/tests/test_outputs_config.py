@@ -158,3 +158,46 @@ class ComponentOutputsTest(unittest.TestCase):
         message = raised.exception.value.message
         self.assertIn("has outputs a, b: return a tuple of 2 values", message)
         self.assertFalse(raised.exception.value.retryable)
+
+
+class GraphsTest(unittest.TestCase):
+    def test_ops_in_a_graph_are_named_graph_dot_op(self):
+        @dg.op
+        def one():
+            return 1
+
+        @dg.op
+        def inc(x):
+            return x + 1
+
+        @dg.graph
+        def twice(x):
+            return inc(inc(x))
+
+        @dg.graph(out={"a": dg.GraphOut(), "b": dg.GraphOut()})
+        def pair(x):
+            return {"a": inc(x), "b": twice(x)}
+
+        @dg.job
+        def graphs_job():
+            a, b = pair(one())
+            twice.alias("again")(a)
+            inc(b)
+
+        names = [n.name for n in graphs_job.nodes]
+        self.assertEqual(
+            names, ["one", "pair.inc", "pair.twice.inc", "pair.twice.inc_2", "again.inc", "again.inc_2", "inc"]
+        )
+        edges = {n.name: [(s.node, s.output) for _, ss, _ in n.inputs for s in ss] for n in graphs_job.nodes}
+        self.assertEqual(edges["again.inc"], [("pair.inc", "result")])
+        self.assertEqual(edges["inc"], [("pair.twice.inc_2", "result")])
+        with self.assertRaises(dg.DefinitionError):
+            twice.to_job()  # it has an input
+
+        @dg.graph
+        def top():
+            inc(one())
+
+        self.assertEqual([n.name for n in top.to_job(name="top_job").nodes], ["one", "inc"])
+        with self.assertRaises(dg.DefinitionError):
+            top()

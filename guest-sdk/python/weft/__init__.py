@@ -48,6 +48,7 @@ from .context import (
 from .definitions import Definitions
 from .errors import DefinitionError, Failure, K8sJobError
 from .executor import ExecutorDefinition, in_process_executor, k8s_job_executor, multiprocess_executor
+from .graph import GraphDefinition, GraphOut, graph
 from .job import JobDefinition, job
 from .k8s import execute_k8s_job, k8s_job_op
 from .config import Config, Field, Permissive
@@ -96,6 +97,8 @@ __all__ = [
     "Definitions",
     "Failure",
     "FailureEvent",
+    "GraphDefinition",
+    "GraphOut",
     "JobDefinition",
     "K8sJobError",
     "Logger",
@@ -123,6 +126,7 @@ __all__ = [
     "k8s_job_op",
     "get_dagster_logger",
     "get_logger",
+    "graph",
     "http",
     "job",
     "op",

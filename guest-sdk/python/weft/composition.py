@@ -53,8 +53,13 @@ class OutputHandles(tuple):
     (``a, b = split()``) or read them by name (``split().a``), as in Dagster."""
 
     def __new__(cls, node: str, names: List[str]) -> "OutputHandles":
-        handles = super().__new__(cls, [OutputHandle(node, name) for name in names])
-        handles._by_name = dict(zip(names, handles))  # type: ignore[attr-defined]
+        return cls.of({name: OutputHandle(node, name) for name in names})
+
+    @classmethod
+    def of(cls, by_name: Dict[str, OutputHandle]) -> "OutputHandles":
+        """Handles by name (a graph's outputs: each another node's)."""
+        handles = super().__new__(cls, list(by_name.values()))
+        handles._by_name = dict(by_name)  # type: ignore[attr-defined]
         return handles
 
     def __getattr__(self, name: str) -> OutputHandle:
@@ -88,9 +93,16 @@ class Composition:
     def __init__(self, job_name: str) -> None:
         self.job_name = job_name
         self.nodes: List[Node] = []
+        # The graphs being called, outermost first: an op called in one is named
+        # `graph.op` (Dagster's step key).
+        self.prefix: List[str] = []
+        self.graphs: List[str] = []
 
     def unique(self, name: str, aliased: bool) -> str:
-        taken = {node.name for node in self.nodes}
+        """The node name for `name` here: qualified by the graphs being called, numbered
+        (`op_2`) when taken unless given as an alias."""
+        name = ".".join(self.prefix + [name])
+        taken = {node.name for node in self.nodes} | set(self.graphs)
         if name not in taken:
             return name
         if aliased:

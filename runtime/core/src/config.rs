@@ -59,6 +59,7 @@ impl RunConfig {
 
     /// Checks already-parsed config against `plan`.
     pub fn check(json: Json, plan: &ExecutionPlan) -> Result<Self, ConfigError> {
+        let json = flatten_graphs(json);
         let Json::Object(top) = &json else {
             return Err(ConfigError::NotAnObject(kind(&json)));
         };
@@ -105,6 +106,39 @@ impl RunConfig {
             .get("config")
             .map(Json::to_string)
     }
+}
+
+/// Run config with Dagster's nesting of graphs (`{"ops": {"g": {"ops": {"op": {"config":
+/// ...}}}}}`) written as Weft's, by step key (`{"ops": {"g.op": {"config": ...}}}`).
+fn flatten_graphs(mut json: Json) -> Json {
+    fn flatten(
+        prefix: &str,
+        ops: serde_json::Map<String, Json>,
+        out: &mut serde_json::Map<String, Json>,
+    ) {
+        for (name, value) in ops {
+            let key = if prefix.is_empty() {
+                name
+            } else {
+                format!("{prefix}.{name}")
+            };
+            match value {
+                Json::Object(mut node) if node.len() == 1 && node.contains_key("ops") => {
+                    if let Some(Json::Object(inner)) = node.remove("ops") {
+                        flatten(&key, inner, out);
+                    }
+                }
+                other => {
+                    out.insert(key, other);
+                }
+            }
+        }
+    }
+    if let Some(Json::Object(ops)) = json.get_mut("ops") {
+        let nested = std::mem::take(ops);
+        flatten("", nested, ops);
+    }
+    json
 }
 
 /// Checks the config of `step` in `run_config` against `schema`, with its defaults filled
@@ -292,6 +326,24 @@ mod tests {
             ),
             "{err}"
         );
+    }
+
+    #[test]
+    fn reads_dagsters_nesting_of_graphs() {
+        let mut plan = plan();
+        plan.steps[0].key = "outer.inner.scale".into();
+        let cfg = RunConfig::parse(
+            r#"{"ops": {"outer": {"ops": {"inner": {"ops": {"scale": {"config": {"f": 2}}}}}}}}"#,
+            &plan,
+        )
+        .unwrap();
+        assert_eq!(
+            cfg.step_config("outer.inner.scale").as_deref(),
+            Some(r#"{"f":2}"#)
+        );
+        let flat =
+            RunConfig::parse(r#"{"ops": {"outer.inner.scale": {"config": 1}}}"#, &plan).unwrap();
+        assert_eq!(flat.step_config("outer.inner.scale").as_deref(), Some("1"));
     }
 
     #[test]

@@ -84,8 +84,19 @@ pub fn is_identifier(name: &str) -> bool {
     !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// True for a node's name: an identifier, or a dotted path of them (`graph.op`: the name
+/// Dagster gives an op invoked inside a graph, which is also its step key).
+pub fn is_node_name(name: &str) -> bool {
+    name.split('.').all(is_identifier)
+}
+
 fn check_name(kind: &'static str, name: &str) -> Result<(), DefinitionError> {
-    if is_identifier(name) {
+    let valid = if kind == "node" {
+        is_node_name(name)
+    } else {
+        is_identifier(name)
+    };
+    if valid {
         Ok(())
     } else {
         Err(DefinitionError::BadName {
@@ -493,6 +504,8 @@ mod tests {
     fn rejects_bad_names_and_duplicates() {
         assert!(!is_identifier("Add-One"));
         assert!(is_identifier("add_1"));
+        assert!(is_node_name("process.add_1") && is_node_name("a.b.c"));
+        assert!(!is_node_name("process.") && !is_node_name(".a") && !is_identifier("a.b"));
         let err = validate(&defs(vec![node("a", "a", &[]), node("a", "a", &[])])).unwrap_err();
         assert_eq!(
             err,

@@ -27,6 +27,8 @@
 //     schema gives upto 4 and odd true by default. Each output has the int metadata count
 //     (= upto); even also the float ratio 0.5 and the url doc. total_even and total_odd
 //     (the op total) sum each;
+//   - graph_job: one (1) into the graph twice (add_one twice: the nodes twice.add_one and
+//     twice.add_one_2), then into twice again under the alias again;
 //   - the asset scored (asset job scored_job) returns its config's score (1.0 by
 //     default), with the metadata score (a float, the same) and rows (the int 3);
 //   - cursor_sensor: run key "key-<cursor>" (no cursor: "0"), new cursor <cursor> + 1;
@@ -238,6 +240,19 @@ var parityJob = weft.NewJob("parity_job", func(j *weft.Job) {
 	j.Node(total, split.Out("odd")).Alias("total_odd")
 })
 
+var one = weft.NewOp0("one", func(*weft.Context) (int, error) { return 1, nil })
+
+var addOne = weft.NewOp1("add_one", "x", func(_ *weft.Context, x int) (int, error) { return x + 1, nil })
+
+var twice = weft.NewGraph("twice", func(j *weft.Job, in ...any) any {
+	return j.Node(addOne, j.Node(addOne, in[0])).Alias("add_one_2")
+})
+
+var graphJob = weft.NewJob("graph_job", func(j *weft.Job) {
+	two := twice.Call(j, j.Node(one))
+	twice.Alias("again").Call(j, two)
+})
+
 type scoreConfig struct {
 	Score float64 `json:"score" default:"1.0"`
 }
@@ -302,7 +317,7 @@ var explodeAlert = weft.NewRunFailureSensor("explode_alert", func(ctx *weft.RunS
 
 func init() {
 	weft.Register(weft.Definitions{
-		Jobs:      []*weft.Job{explodeJob, flakyJob, chattyJob, configJob, resourceJob, externalJob, instanceJob, napJob, floodJob, hugeJob, fetchJob, parityJob},
+		Jobs:      []*weft.Job{explodeJob, flakyJob, chattyJob, configJob, resourceJob, externalJob, instanceJob, napJob, floodJob, hugeJob, fetchJob, parityJob, graphJob},
 		Sensors:   []*weft.Sensor{cursorSensor, explodeAlert},
 		Assets:    []*weft.Asset{scored},
 		AssetJobs: []*weft.AssetJob{scoredJob},

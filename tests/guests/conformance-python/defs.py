@@ -27,6 +27,8 @@ behaviour; tests/e2e/conformance_errors.rs runs all three and compares what a us
   Config class) gives upto 4 and odd true by default. Each output has the int metadata
   count (= upto); even also the float ratio 0.5 and the url doc. total_even and
   total_odd (the op total) sum each;
+- graph_job: one (1) into the graph twice (add_one twice: the nodes twice.add_one and
+  twice.add_one_2), then into twice again under the alias again;
 - the asset scored (asset job scored_job) returns its config's score (1.0 by default),
   with the metadata score (a float, the same) and rows (the int 3);
 - cursor_sensor: run key "key-<cursor>" (no cursor: "0"), new cursor <cursor> + 1;
@@ -167,6 +169,27 @@ def parity_job():
     total.alias("total_odd")(odd)
 
 
+@dg.op
+def one():
+    return 1
+
+
+@dg.op
+def add_one(x):
+    return x + 1
+
+
+@dg.graph
+def twice(x):
+    return add_one(add_one(x))
+
+
+@dg.job
+def graph_job():
+    two = twice(one())
+    twice.alias("again")(two)
+
+
 class ScoreConfig(dg.Config):
     score: float = 1.0
 
@@ -269,6 +292,7 @@ defs = dg.Definitions(
         huge_job,
         fetch_job,
         parity_job,
+        graph_job,
         scored_job,
     ],
     assets=[scored],

@@ -1,6 +1,6 @@
-//! `#[job]`: the body becomes a graph builder. Every call of a bare lowercase name
-//! `f(args)` is rewritten into `f::__invoke(None, args)` (the op's invocation), and
-//! `f.alias(name)(args)` into `f::__invoke(Some(name.into()), args)`.
+//! `#[job]` and `#[graph]`: the body becomes a graph builder. Every call of a bare
+//! lowercase name `f(args)` is rewritten into `f::__invoke(None, args)` (the op's, or a
+//! graph's, invocation), and `f.alias(name)(args)` into `f::__invoke(Some(name.into()), args)`.
 
 use crate::args;
 use crate::sig;
@@ -92,6 +92,46 @@ pub fn expand_job(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStre
         #(#attrs)*
         #vis fn #ident() -> ::weft_sdk::JobDefinition {
             ::weft_sdk::__private::build_job(#name, #description, #tags, || #body)
+        }
+    })
+}
+
+/// Expands `#[graph(...)]`: the function becomes a module `name` whose `__invoke` runs the
+/// rewritten body with its ops named `graph.op`, so a job (or graph) body calls it as an op.
+pub fn expand_graph(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    let args = args::parse("graph", attr, &["name", "description"])?;
+    let mut f = sig::parse_fn("graph", item)?;
+    let name = args::get_string(&args, "name")?.unwrap_or_else(|| args::name_lit(&f.sig.ident));
+    args::check_name(&name)?;
+    for input in &f.sig.inputs {
+        if let syn::FnArg::Receiver(r) = input {
+            return Err(syn::Error::new_spanned(
+                r,
+                "a #[graph] function takes no self",
+            ));
+        }
+    }
+    Rewrite.visit_block_mut(&mut f.block);
+    let body = &f.block;
+    let vis = &f.vis;
+    let ident = &f.sig.ident;
+    let inputs = &f.sig.inputs;
+    let output = &f.sig.output;
+    let doc = format!(
+        "The graph `{}`: its invocation in a job body.",
+        name.value()
+    );
+    Ok(quote! {
+        #[doc = #doc]
+        #[allow(non_snake_case, dead_code, unused_imports, clippy::all)]
+        #vis mod #ident {
+            use super::*;
+
+            /// Calls the graph in a job body: its ops are named `graph.op`.
+            pub fn __invoke(__alias: ::core::option::Option<::std::string::String>, #inputs) #output {
+                let __graph = ::weft_sdk::__private::GraphCall::enter(#name, __alias);
+                #body
+            }
         }
     })
 }

@@ -34,6 +34,13 @@ pub fn job(attr: TokenStream, item: TokenStream) -> TokenStream {
     emit(job::expand_job(attr.into(), item.into()))
 }
 
+/// A graph (Dagster's `@graph`): `#[graph] fn twice(x: Output<i64>) -> Output<i64> {
+/// add_one(add_one(x)) }`, called in a job body as an op; its ops are named `twice.add_one`.
+#[proc_macro_attribute]
+pub fn graph(attr: TokenStream, item: TokenStream) -> TokenStream {
+    emit(job::expand_graph(attr.into(), item.into()))
+}
+
 /// A sensor, called by the daemon. See `weft_sdk`.
 #[proc_macro_attribute]
 pub fn sensor(attr: TokenStream, item: TokenStream) -> TokenStream {

@@ -119,6 +119,8 @@ pub struct JobDefinition {
     tags: Vec<(String, String)>,
     nodes: Vec<Node>,
     errors: Vec<String>,
+    /// The graphs being called while the body runs (see `graph.rs`).
+    pub(crate) scope: crate::graph::Scope,
 }
 
 impl JobDefinition {
@@ -175,7 +177,7 @@ impl JobDefinition {
 }
 
 thread_local! {
-    static CURRENT: RefCell<Option<JobDefinition>> = const { RefCell::new(None) };
+    pub(crate) static CURRENT: RefCell<Option<JobDefinition>> = const { RefCell::new(None) };
     /// Set while [`find_op`] looks for an op: job bodies then record no graph.
     static LOOKUP: RefCell<Option<Lookup>> = const { RefCell::new(None) };
 }
@@ -230,6 +232,7 @@ fn placeholder() -> JobDefinition {
         tags: Vec::new(),
         nodes: Vec::new(),
         errors: Vec::new(),
+        scope: Default::default(),
     }
 }
 
@@ -263,6 +266,7 @@ pub fn build_job<R>(
         tags: crate::op::tags_to_wit(tags),
         nodes: Vec::new(),
         errors: Vec::new(),
+        scope: Default::default(),
     };
     let outer = CURRENT.with(|c| c.replace(Some(job)));
     let _ = body();
@@ -273,6 +277,7 @@ pub fn build_job<R>(
         tags: Vec::new(),
         nodes: Vec::new(),
         errors: vec!["the job's graph was lost while building it".into()],
+        scope: Default::default(),
     })
 }
 
@@ -335,6 +340,7 @@ impl JobDefinition {
     fn add(&mut self, call: Invocation) -> usize {
         let name = match call.alias {
             Some(alias) => {
+                let alias = self.scope.qualified(&alias);
                 if self.node(&alias).is_some() {
                     self.errors.push(format!(
                         "job `{}`: node name `{alias}` is used twice",
@@ -343,7 +349,7 @@ impl JobDefinition {
                 }
                 alias
             }
-            None => self.fresh_name(call.op.name),
+            None => self.fresh_name(&self.scope.qualified(call.op.name)),
         };
         let mut inputs = Vec::new();
         for (index, sources) in call.inputs {
@@ -379,9 +385,16 @@ impl JobDefinition {
         self.nodes.len() - 1
     }
 
-    /// `op`, or `op_2`, `op_3`... when taken (as Dagster names repeated ops).
-    fn fresh_name(&self, op: &str) -> String {
-        let taken: HashMap<&str, ()> = self.nodes.iter().map(|n| (n.name.as_str(), ())).collect();
+    /// `op`, or `op_2`, `op_3`... when taken by a node or a graph (as Dagster names
+    /// repeated ops).
+    pub(crate) fn fresh_name(&self, op: &str) -> String {
+        let taken: HashMap<&str, ()> = self
+            .nodes
+            .iter()
+            .map(|n| n.name.as_str())
+            .chain(self.scope.graphs.iter().map(String::as_str))
+            .map(|n| (n, ()))
+            .collect();
         if !taken.contains_key(op) {
             return op.to_string();
         }

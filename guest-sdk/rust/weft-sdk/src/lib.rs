@@ -65,6 +65,7 @@ mod codec;
 mod context;
 mod export;
 mod failure;
+mod graph;
 pub mod http;
 mod job;
 pub mod k8s;
@@ -88,7 +89,7 @@ pub use sensor::{
 };
 pub use serde_json::json;
 pub use weft_sdk_macros::{
-    asset, job, op, run_failure_sensor, run_status_sensor, schedule, sensor,
+    asset, graph, job, op, run_failure_sensor, run_status_sensor, schedule, sensor,
 };
 
 /// What a code location usually needs: `use weft_sdk::prelude::*;`.
@@ -97,8 +98,8 @@ pub mod prelude {
         AssetExecutionContext, AssetJob, AssetSelection, DefaultStatus, EndedRun, Failure,
         JobDefinition, MetadataValue, OpContext, Output, RunRequest, RunStatus,
         RunStatusSensorContext, ScheduleContext, ScheduleDefinition, ScheduleResult, SensorContext,
-        SensorResult, SkipReason, asset, define_asset_job, job, json, op, run_failure_sensor,
-        run_status_sensor, schedule, sensor,
+        SensorResult, SkipReason, asset, define_asset_job, graph, job, json, op,
+        run_failure_sensor, run_status_sensor, schedule, sensor,
     };
 }
 
@@ -111,6 +112,7 @@ pub mod __private {
     /// An encoded value, as the executor of an op returns it.
     pub type Encoded = crate::bindings::weft::plugin::types::Value;
     pub use crate::export::{Component, Location};
+    pub use crate::graph::GraphCall;
     pub use crate::job::{Invocation, build_job};
     pub use crate::op::{
         InputSpec, IntoOpResult, OpSpec, OutputSpec, encode_output, failure_of, finish, schema_of,

@@ -182,6 +182,29 @@ fn head(numbers: Vec<i64>) -> Result<head::Outs, String> {
     })
 }
 
+/// A graph: two `add_one`s; called twice in `graphs`, once under an alias.
+#[graph]
+fn twice(x: Output<i64>) -> Output<i64> {
+    add_one(add_one(x))
+}
+
+#[graph]
+fn outer(x: Output<i64>) -> Output<i64> {
+    twice(add_one(x))
+}
+
+#[job]
+fn graphs() {
+    let one = outer(seed());
+    twice.alias("again")(one);
+    add_one(one);
+}
+
+#[op]
+fn seed() -> i64 {
+    1
+}
+
 #[job]
 fn parity() {
     let (even, odd) = split(generate_numbers());
@@ -192,7 +215,7 @@ fn parity() {
 
 weft_sdk::definitions! {
     assets: [generated, doubled],
-    jobs: [sums, wide, words, parity],
+    jobs: [sums, wide, words, parity, graphs],
     asset_jobs: [numbers_job],
     schedules: [hourly, every_five],
     sensors: [cursor_sensor, on_sums_failure, log_successes],
@@ -621,4 +644,25 @@ fn a_serde_config_type_is_the_ops_json_schema() {
     assert_eq!(schema["required"], serde_json::json!(["factor"]));
     assert_eq!(schema["properties"]["offset"]["default"], 1);
     assert_eq!(schema["additionalProperties"], false);
+}
+
+#[test]
+fn ops_in_a_graph_are_named_graph_dot_op() {
+    let job = graphs();
+    assert!(job.errors().is_empty(), "{:?}", job.errors());
+    let names: Vec<&str> = job.nodes().iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "seed",
+            "outer.add_one",
+            "outer.twice.add_one",
+            "outer.twice.add_one_2",
+            "again.add_one",
+            "again.add_one_2",
+            "add_one",
+        ]
+    );
+    let again = job.node("again.add_one").expect("again.add_one");
+    assert_eq!(again.inputs[0].sources, ["outer.twice.add_one_2"]);
 }

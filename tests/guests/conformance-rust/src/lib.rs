@@ -28,6 +28,8 @@
 //!   config schema gives `upto` 4 and `odd` true by default. Each output has the int
 //!   metadata `count` (= `upto`); `even` also the float `ratio` 0.5 and the url `doc`.
 //!   `total_even` and `total_odd` (the op `total`) sum each;
+//! - `graph_job`: `one` (1) into the graph `twice` (`add_one` twice: the nodes
+//!   `twice.add_one` and `twice.add_one_2`), then into `twice` again under the alias `again`;
 //! - the asset `scored` (asset job `scored_job`) returns its config's `score` (1.0 by
 //!   default), with the metadata `score` (a float, the same) and `rows` (the int 3);
 //! - `tcp_job` (Rust only): `echo` connects to its config's `addr` over TCP, writes its
@@ -148,6 +150,27 @@ fn parity_job() {
     let (even, odd) = evens_odds();
     total.alias("total_even")(even);
     total.alias("total_odd")(odd);
+}
+
+#[op]
+fn one() -> i64 {
+    1
+}
+
+#[op]
+fn add_one(x: i64) -> i64 {
+    x + 1
+}
+
+#[graph]
+fn twice(x: Output<i64>) -> Output<i64> {
+    add_one(add_one(x))
+}
+
+#[job]
+fn graph_job() {
+    let two = twice(one());
+    twice.alias("again")(two);
 }
 
 #[derive(serde::Deserialize)]
@@ -356,7 +379,7 @@ fn tcp_job() {
 }
 
 weft_sdk::definitions! {
-    jobs: [explode_job, flaky_job, chatty_job, config_job, resource_job, external_job, instance_job, nap_job, flood_job, huge_job, fetch_job, tcp_job, parity_job],
+    jobs: [explode_job, flaky_job, chatty_job, config_job, resource_job, external_job, instance_job, nap_job, flood_job, huge_job, fetch_job, tcp_job, parity_job, graph_job],
     sensors: [cursor_sensor, explode_alert],
     assets: [scored],
     asset_jobs: [scored_job],
