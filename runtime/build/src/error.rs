@@ -94,3 +94,19 @@ impl From<weft_wasm::preinit::PreinitError> for BuildError {
         BuildError::PreInit(error)
     }
 }
+
+impl BuildError {
+    /// What an I/O error on `path` while doing `action` (`cannot write`) becomes: for
+    /// `map_err`.
+    pub(crate) fn io(
+        action: &'static str,
+        path: &std::path::Path,
+    ) -> impl FnOnce(std::io::Error) -> Self {
+        let path = path.to_path_buf();
+        move |source| BuildError::Io {
+            action,
+            path,
+            source,
+        }
+    }
+}

@@ -100,14 +100,7 @@ pub fn unpack(root: &Path, contract_version: &str) -> Result<PathBuf, BuildError
     if target.is_dir() {
         return Ok(target);
     }
-    let io = |action: &'static str, path: &Path| {
-        let path = path.to_path_buf();
-        move |source| BuildError::Io {
-            action,
-            path,
-            source,
-        }
-    };
+    let io = BuildError::io;
     let staging = root.join(format!(
         ".unpacking-{}-{}",
         &digest[..16],

@@ -95,14 +95,7 @@ fn with_sdk(dir: &Path, sdk: &Path, out: &Path) -> Result<Option<PathBuf>, Build
         return Ok(None);
     }
     let scratch = out.with_extension("gomod");
-    let io = |action: &'static str, path: &Path| {
-        let path = path.to_path_buf();
-        move |source| BuildError::Io {
-            action,
-            path,
-            source,
-        }
-    };
+    let io = BuildError::io;
     std::fs::create_dir_all(&scratch).map_err(io("cannot create", &scratch))?;
     let sdk = absolute(sdk)?;
     let modfile = scratch.join("go.mod");
@@ -146,14 +139,7 @@ pub fn build_python(dir: &Path, out: &Path, config: &BuildConfig) -> Result<(), 
             .map(|d| d.as_nanos())
             .unwrap_or_default()
     ));
-    let io = |action: &'static str, path: &Path| {
-        let path = path.to_path_buf();
-        move |source| BuildError::Io {
-            action,
-            path,
-            source,
-        }
-    };
+    let io = BuildError::io;
     std::fs::create_dir_all(&entry_dir).map_err(io("cannot create", &entry_dir))?;
     let entry_file = entry_dir.join(format!("{PYTHON_ENTRY}.py"));
     std::fs::write(&entry_file, python_entry(&module)).map_err(io("cannot write", &entry_file))?;
