@@ -1,8 +1,9 @@
-// Command hello-go is the smallest Go code location: one op and a job that runs it.
+// Command hello-go is the smallest Go code location: one op and a job that runs it
+// (`weft init --lang go DIR` starts a project with this file).
 //
-// Build it into a component and run it, from the repository root:
+// Build it into a component and run it (DIR: examples/hello-go, or the one weft init wrote):
 //
-//	weft build examples/hello-go -o hello-go.wasm
+//	weft build DIR -o hello-go.wasm
 //	weft run hello-go.wasm --job hello_job
 package main
 

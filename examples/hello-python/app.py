@@ -1,8 +1,10 @@
-"""The smallest Python code location: one op and a job that runs it.
+"""The smallest Python code location: one op and a job that runs it (`weft init --lang
+python DIR` starts a project with this file, as its `defs.py`).
 
-Build it into a component and run it (from the repository root):
+Build it into a component and run it (DIR: examples/hello-python, or the one weft init
+wrote):
 
-    weft build examples/hello-python -o hello-python.wasm
+    weft build DIR -o hello-python.wasm
     weft run hello-python.wasm --job hello_job
 """
 

@@ -49,8 +49,9 @@ fn inherits(value: &Value) -> bool {
         == Some(true)
 }
 
-/// Each `name.workspace = true` (with its own `features`) as the workspace declares it; a
-/// dependency on another SDK crate by path points at its sibling.
+/// Each `name.workspace = true` as the workspace declares it, with the crate's own keys
+/// (its `features` added to the workspace's); a dependency on another SDK crate by path
+/// points at its sibling.
 fn resolve_dependencies(deps: Option<&mut Value>, defaults: Option<&Table>) -> Result<(), String> {
     let Some(Value::Table(deps)) = deps else {
         return Ok(());
@@ -71,13 +72,17 @@ fn resolve_dependencies(deps: Option<&mut Value>, defaults: Option<&Table>) -> R
         if resolved.contains_key("path") {
             resolved.insert("path".into(), Value::String(format!("../{name}")));
         }
-        if let Some(Value::Array(extra)) = value.as_table().and_then(|t| t.get("features")) {
-            let mut features = match resolved.remove("features") {
-                Some(Value::Array(f)) => f,
-                _ => Vec::new(),
-            };
-            features.extend(extra.iter().cloned());
-            resolved.insert("features".into(), Value::Array(features));
+        // The crate's own keys (`optional`, ...) stay; its features add to the workspace's.
+        for (key, own) in value.as_table().into_iter().flatten() {
+            match (key.as_str(), own, resolved.get_mut(key.as_str())) {
+                ("workspace", _, _) => {}
+                ("features", Value::Array(extra), Some(Value::Array(features))) => {
+                    features.extend(extra.iter().cloned());
+                }
+                _ => {
+                    resolved.insert(key.clone(), own.clone());
+                }
+            }
         }
         *value = Value::Table(resolved);
     }

@@ -129,6 +129,17 @@ pub fn unpack(root: &Path, contract_version: &str) -> Result<PathBuf, BuildError
     }
 }
 
+/// The checkout-shaped directory a build of `dir` takes its contract and SDKs from: the
+/// Weft checkout holding `dir` (or the working directory), else the copies this binary
+/// carries, unpacked under `sdk_dir`.
+pub fn root_for(dir: &Path, sdk_dir: &Path, contract_version: &str) -> Result<PathBuf, BuildError> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    match crate::find_repo_root(dir).or_else(|| crate::find_repo_root(&cwd)) {
+        Some(root) => Ok(root),
+        None => unpack(sdk_dir, contract_version),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

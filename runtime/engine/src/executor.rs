@@ -123,23 +123,8 @@ impl Executor<'_> {
         };
         // A step with nothing to wait for runs at once, unless it reads an output that an
         // earlier run did not produce (a re-execution from failure).
-        for (i, step) in steps.iter().enumerate() {
-            if !step.upstream.is_empty() || board.state[i] != State::Waiting {
-                continue;
-            }
-            match missing_input(step, spec.plan, &board.outputs) {
-                None => board.ready.push_back(i),
-                Some(reason) => {
-                    board.state[i] = State::Skipped;
-                    board.skipped.push(step.key.clone());
-                    self.sink.emit(vec![Event {
-                        step_key: Some(step.key.clone()),
-                        ..run_event(EventKind::StepSkipped { reason })
-                    }]);
-                    self.release_readers(spec, &readers, i, &mut board);
-                }
-            }
-        }
+        let roots = (0..steps.len()).filter(|&i| steps[i].upstream.is_empty());
+        self.admit(spec, &readers, roots.collect(), &mut board);
         let shared = (Mutex::new(board), Condvar::new());
         let workers = kind.workers().min(steps.len().max(1));
         std::thread::scope(|scope| {
@@ -241,8 +226,7 @@ impl Executor<'_> {
     }
 
     /// Step `done` ended without failing (it succeeded, or was skipped for want of an
-    /// input): each step reading it that now waits on nothing runs, unless an output it
-    /// reads was not produced — then it is skipped too, and releases its own readers.
+    /// input): the steps reading it that now wait on nothing are admitted.
     fn release_readers(
         &self,
         spec: &RunSpec<'_>,
@@ -250,28 +234,47 @@ impl Executor<'_> {
         done: usize,
         board: &mut Board,
     ) {
-        let mut todo = vec![done];
+        let mut free = VecDeque::new();
+        for &r in &readers[done] {
+            board.waiting_on[r] -= 1;
+            if board.waiting_on[r] == 0 {
+                free.push_back(r);
+            }
+        }
+        self.admit(spec, readers, free, board);
+    }
+
+    /// Steps that wait on nothing now: each is ready to run, unless an output it reads was
+    /// not produced — then it is skipped, and its own readers are released in turn.
+    fn admit(
+        &self,
+        spec: &RunSpec<'_>,
+        readers: &[Vec<usize>],
+        mut todo: VecDeque<usize>,
+        board: &mut Board,
+    ) {
         let mut events = Vec::new();
-        while let Some(i) = todo.pop() {
+        while let Some(i) = todo.pop_front() {
+            if board.state[i] != State::Waiting {
+                continue;
+            }
+            let step = &spec.plan.steps[i];
+            let Some(reason) = missing_input(step, spec.plan, &board.outputs) else {
+                board.ready.push_back(i);
+                continue;
+            };
+            board.state[i] = State::Skipped;
+            board.skipped.push(step.key.clone());
+            events.push(Event {
+                run_id: spec.run_id.to_owned(),
+                step_key: Some(step.key.clone()),
+                timestamp_ms: now_ms(),
+                kind: EventKind::StepSkipped { reason },
+            });
             for &r in &readers[i] {
                 board.waiting_on[r] -= 1;
-                if board.waiting_on[r] != 0 || board.state[r] != State::Waiting {
-                    continue;
-                }
-                let step = &spec.plan.steps[r];
-                match missing_input(step, spec.plan, &board.outputs) {
-                    None => board.ready.push_back(r),
-                    Some(reason) => {
-                        board.state[r] = State::Skipped;
-                        board.skipped.push(step.key.clone());
-                        events.push(Event {
-                            run_id: spec.run_id.to_owned(),
-                            step_key: Some(step.key.clone()),
-                            timestamp_ms: now_ms(),
-                            kind: EventKind::StepSkipped { reason },
-                        });
-                        todo.push(r);
-                    }
+                if board.waiting_on[r] == 0 {
+                    todo.push_back(r);
                 }
             }
         }

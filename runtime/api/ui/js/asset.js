@@ -5,7 +5,7 @@
 
 import { api, enc } from './api.js';
 import { metadataList } from './metadata.js';
-import { clear, errorBox, facts, fmtTime, h, link, s, section, show, table, timeEl } from './render.js';
+import { assetHref, clear, errorBox, facts, fmtTime, h, link, s, section, show, table, timeEl } from './render.js';
 import { go } from './router.js';
 
 /** The numeric metadata keys of the materializations, each with its points, oldest first. */
@@ -76,7 +76,7 @@ export async function pageAsset(page, key) {
       ['Location', link(`#/locations/${enc(d.location)}`, d.location)],
       ['Group', d.group],
       ['Kinds', (d.kinds || []).join(', ') || '—'],
-      ['Upstream', (d.deps || []).length ? h('span', null, d.deps.map((k, i) => [i ? ', ' : '', link(`#/assets/${k.split('/').map(enc).join('/')}`, k)])) : '—'],
+      ['Upstream', (d.deps || []).length ? h('span', null, d.deps.map((k, i) => [i ? ', ' : '', link(assetHref(k), k)])) : '—'],
       ['Description', d.description ?? '—'],
     ]) : h('p', { class: 'muted' }, 'No code location defines this asset now; its history stays.'),
     section('Metadata over time', plots.length ? h('div', { class: 'plots', testid: 'metadata-plots' }, plots)

@@ -4,7 +4,7 @@
 
 import { api, enc } from './api.js';
 import { dagSvg } from './graph.js';
-import { clear, errorBox, fmtAgo, fmtTime, h, link, section, show, table, timeEl } from './render.js';
+import { assetHref, clear, errorBox, fmtAgo, fmtTime, h, link, section, show, table, timeEl } from './render.js';
 import { go } from './router.js';
 
 /** A stable, calm colour per group name. */
@@ -60,7 +60,7 @@ export async function pageAssets(page) {
       const m = a.latest_materialization;
       return h('tr', { testid: 'asset-row', dataset: { key: k } },
         h('td', null, box),
-        h('td', null, link(`#/assets/${k.split('/').map(enc).join('/')}`, h('code', null, k), { testid: 'asset-link' })),
+        h('td', null, link(assetHref(k), h('code', null, k), { testid: 'asset-link' })),
         h('td', null, h('span', { class: 'dot', style: `background:${groupColor(a.group || 'default', groups)}` }), a.group || 'default'),
         h('td', null, link(`#/locations/${enc(a.location)}`, a.location)),
         h('td', null, (a.kinds || []).join(', ')),

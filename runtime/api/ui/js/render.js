@@ -164,6 +164,11 @@ export function assetKeyText(k) {
   return Array.isArray(k) ? k.join('/') : String(k ?? '');
 }
 
+/** The hash of an asset's page: its key's parts as path segments (`#/assets/a/b`). */
+export function assetHref(k) {
+  return `#/assets/${assetKeyText(k).split('/').map(encodeURIComponent).join('/')}`;
+}
+
 // ---------------------------------------------------------------------------------------
 // Labels in SVG: measured and shortened
 // ---------------------------------------------------------------------------------------

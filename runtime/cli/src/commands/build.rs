@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use anyhow::{Context, anyhow, bail};
 #[cfg(feature = "build")]
-use weft_build::{BuildConfig, build_go, build_python, find_repo_root};
+use weft_build::{BuildConfig, build_go, build_python};
 
 use crate::Failure;
 use weft_server::Instance;
@@ -122,18 +122,19 @@ fn build_componentized(
 /// else the copies this binary carries, unpacked under `$WEFT_HOME/sdk`.
 #[cfg(feature = "build")]
 fn contract(instance: &Instance, dir: &Path) -> anyhow::Result<BuildConfig> {
-    let cwd = std::env::current_dir().unwrap_or_default();
-    if let Some(root) = find_repo_root(dir).or_else(|| find_repo_root(&cwd)) {
-        return Ok(BuildConfig::for_repo(&root));
-    }
+    Ok(BuildConfig::for_repo(&sdk_root(instance, dir)?))
+}
+
+/// Where a build of `dir` finds the contract and the SDKs (`weft_build::sdk::root_for`).
+#[cfg(feature = "build")]
+pub(super) fn sdk_root(instance: &Instance, dir: &Path) -> anyhow::Result<PathBuf> {
     let sdk = instance.home.join("sdk");
-    let root = weft_build::sdk::unpack(&sdk, weft_wasm::CONTRACT_VERSION).with_context(|| {
+    weft_build::sdk::root_for(dir, &sdk, weft_wasm::CONTRACT_VERSION).with_context(|| {
         format!(
             "unpacking the SDKs this weft carries into {}",
             sdk.display()
         )
-    })?;
-    Ok(BuildConfig::for_repo(&root))
+    })
 }
 
 /// `cargo build --release --target wasm32-wasip2`, then copies the crate's cdylib.

@@ -1,9 +1,9 @@
 //! `weft init --lang rust|go|python DIR`: a starter code location (one op, one job) that
-//! `weft build DIR` turns into a component at once, in any directory. Go's `go.mod` and
-//! Python's `defs.py` name the SDK as a checkout's examples do; `weft build` supplies it.
-//! Rust's `Cargo.toml` names the Rust SDK by path: the checkout's when `DIR` (or the
-//! working directory) is inside one, else the copy this binary carries, unpacked under
-//! `$WEFT_HOME/sdk`.
+//! `weft build DIR` turns into a component at once, in any directory. Go and Python start
+//! from the hello examples (`examples/hello-go`, `examples/hello-python`); their `go.mod`
+//! requires the Go SDK by module path, and `weft build` supplies it. Rust's `Cargo.toml`
+//! names the Rust SDK by path: the checkout's when `DIR` (or the working directory) is
+//! inside one, else the copy this binary carries, unpacked under `$WEFT_HOME/sdk`.
 
 use std::path::{Path, PathBuf};
 
@@ -12,51 +12,9 @@ use weft_server::Instance;
 
 use crate::{Failure, InitLanguage};
 
-const PYTHON: &str = r#""""A Weft code location: one op and a job that runs it.
-
-    weft build . -o location.wasm
-    weft run location.wasm --job hello_job
-"""
-import weft as dg
-
-
-@dg.op
-def hello() -> str:
-    """Say hello."""
-    return "hello from python"
-
-
-@dg.job
-def hello_job():
-    """Run `hello`."""
-    hello()
-
-
-defs = dg.Definitions(jobs=[hello_job])
-"#;
-
-const GO_MAIN: &str = r#"// A Weft code location: one op and a job that runs it.
-//
-//	weft build . -o location.wasm
-//	weft run location.wasm --job hello_job
-package main
-
-import weft "example.invalid/weft/guest-sdk/go"
-
-var hello = weft.NewOp0("hello", func(ctx *weft.Context) (string, error) {
-	return "hello from go", nil
-}, weft.Description("Say hello."))
-
-var helloJob = weft.NewJob("hello_job", func(j *weft.Job) {
-	j.Node(hello)
-}, weft.Description("Run hello."))
-
-func init() {
-	weft.Register(weft.Definitions{Jobs: []*weft.Job{helloJob}})
-}
-
-func main() {}
-"#;
+/// The starters of Go and Python: the hello examples, as they are.
+const GO_MAIN: &str = include_str!("../../../../examples/hello-go/main.go");
+const PYTHON: &str = include_str!("../../../../examples/hello-python/app.py");
 
 const RUST_LIB: &str = r#"//! A Weft code location: one op and a job that runs it.
 //!
@@ -103,31 +61,13 @@ fn project_name(dir: &Path) -> String {
 }
 
 /// The Rust SDK to depend on: the checkout's, or the unpacked copy.
-#[cfg(feature = "build")]
 fn rust_sdk(instance: &Instance, dir: &Path) -> anyhow::Result<PathBuf> {
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let root = match weft_build::find_repo_root(dir).or_else(|| weft_build::find_repo_root(&cwd)) {
-        Some(root) => root,
-        None => {
-            let sdk = instance.home.join("sdk");
-            weft_build::sdk::unpack(&sdk, weft_wasm::CONTRACT_VERSION)
-                .with_context(|| format!("unpacking the SDKs into {}", sdk.display()))?
-        }
-    };
-    let path = root.join("guest-sdk").join("rust").join("weft-sdk");
+    let path = super::build::sdk_root(instance, dir)?
+        .join("guest-sdk")
+        .join("rust")
+        .join("weft-sdk");
     Ok(path.canonicalize().unwrap_or(path))
 }
-
-#[cfg(not(feature = "build"))]
-fn rust_sdk(_: &Instance, _: &Path) -> anyhow::Result<PathBuf> {
-    Err(anyhow!(
-        "this weft was built without the SDKs (the `build` feature; the image runs components \
-         and never builds them): run `weft init` with a full weft"
-    ))
-}
-
-/// The Go SDK's module path (as `weft_build::sdk::GO_MODULE` has it).
-const GO_MODULE: &str = "example.invalid/weft/guest-sdk/go";
 
 pub fn init(instance: &Instance, dir: &Path, lang: InitLanguage) -> Result<(), Failure> {
     let bad = Failure::BadInput;
@@ -140,7 +80,10 @@ pub fn init(instance: &Instance, dir: &Path, lang: InitLanguage) -> Result<(), F
         InitLanguage::Go => vec![
             (
                 "go.mod",
-                format!("module {name}\n\ngo 1.25\n\nrequire {GO_MODULE} v0.0.0\n"),
+                format!(
+                    "module {name}\n\ngo 1.25\n\nrequire {} v0.0.0\n",
+                    weft_build::sdk::GO_MODULE
+                ),
             ),
             ("main.go", GO_MAIN.to_owned()),
         ],

@@ -2,6 +2,7 @@
 
 mod build;
 mod daemon;
+#[cfg(feature = "build")]
 mod init;
 mod inspect;
 mod location;
@@ -50,7 +51,13 @@ pub async fn dispatch(cli: Cli) -> Result<(), Failure> {
             off_runtime(|| inspect::sensor(&instance, &file, &name, cursor, grants, json))
         }
         Command::Schedule { command } => location::instigator("schedules", command).await,
+        #[cfg(feature = "build")]
         Command::Init { dir, lang } => init::init(&instance, &dir, lang),
+        #[cfg(not(feature = "build"))]
+        Command::Init { .. } => Err(Failure::BadInput(anyhow::anyhow!(
+            "this weft was built without the SDKs (the `build` feature; the image runs \
+             components and never builds them): run `weft init` with a full weft"
+        ))),
         Command::Build {
             dir,
             out,
