@@ -5,6 +5,7 @@
 //! cross-site form needs no permission to post `text/plain`, `multipart/form-data` or
 //! `application/x-www-form-urlencoded`): changes are JSON, or a component's bytes.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
@@ -27,6 +28,31 @@ const CHANGE_TYPES: [&str; 3] = [
     "application/wasm",
     "application/octet-stream",
 ];
+
+/// The names a server listening on `address` answers to: weft.yaml's `api_hosts` (each as
+/// given and at the port), and, when it listens on a loopback address, 127.0.0.1,
+/// localhost and [::1] (as given and at its port: a proxy in front may drop the port).
+/// None (any name) when it listens on another address and weft.yaml names none.
+pub fn answers_to(address: SocketAddr, configured: &[String]) -> Vec<String> {
+    let port = address.port();
+    let mut hosts: Vec<String> = configured
+        .iter()
+        .flat_map(|name| {
+            [
+                name.to_ascii_lowercase(),
+                format!("{name}:{port}").to_ascii_lowercase(),
+            ]
+        })
+        .collect();
+    if address.ip().is_loopback() {
+        for name in ["127.0.0.1", "localhost", "[::1]"] {
+            hosts.extend([name.to_owned(), format!("{name}:{port}")]);
+        }
+    } else if !hosts.is_empty() {
+        hosts.push(address.to_string());
+    }
+    hosts
+}
 
 /// Why `method` with `headers` is refused, if it is.
 pub(crate) fn refusal(guard: &Guard, method: &Method, headers: &HeaderMap) -> Option<ApiError> {
@@ -183,5 +209,26 @@ mod tests {
             drain_limit: 0,
         };
         assert!(refusal(&any, &Method::GET, &headers(&[("host", "weft.svc:8080")])).is_none());
+    }
+
+    #[test]
+    fn a_server_answers_to_its_own_names() {
+        let local: SocketAddr = "127.0.0.1:3000".parse().unwrap();
+        let names = answers_to(local, &[]);
+        for host in [
+            "127.0.0.1:3000",
+            "localhost:3000",
+            "[::1]:3000",
+            "localhost",
+        ] {
+            assert!(names.contains(&host.to_owned()), "{names:?}");
+        }
+        assert!(!names.contains(&"evil.example:3000".to_owned()));
+        let any: SocketAddr = "0.0.0.0:8080".parse().unwrap();
+        assert!(answers_to(any, &[]).is_empty(), "any name");
+        let named = answers_to(any, &["Weft.Example.com".into()]);
+        for host in ["weft.example.com", "weft.example.com:8080", "0.0.0.0:8080"] {
+            assert!(named.contains(&host.to_owned()), "{named:?}");
+        }
     }
 }

@@ -39,6 +39,7 @@ use axum::routing::{get, post};
 
 pub use auth::{ApiToken, Role};
 pub use error::{ApiError, ErrorKind};
+pub use guard::answers_to;
 pub use service::{
     ControlPlane, Counts, InstigatorStatus, LaunchRequest, Location, Materialization, Reexecute,
     Version,

@@ -138,10 +138,16 @@ impl Kube {
     /// first.
     pub async fn run(&self, job: &Job, cancel: &Cancel) -> Result<Finished, K8sError> {
         let name = self.create(job).await?;
-        tokio::select! {
+        let finished = tokio::select! {
+            biased;
+            () = cancel.canceled() => return self.delete_canceled(&name).await,
             finished = self.wait(&name) => finished,
-            () = cancel.canceled() => self.delete_canceled(&name).await,
+        };
+        // A pod that saw the cancel itself may end its Job first: deleted all the same.
+        if cancel.is_canceled() {
+            return self.delete_canceled(&name).await;
         }
+        finished
     }
 
     /// Deletes Job `name`, canceled while it ran.
@@ -190,8 +196,9 @@ impl Kube {
             }
         };
         match tokio::time::timeout(timeout, work).await {
-            Ok(Some(finished)) => finished,
-            Ok(None) => self.delete_canceled(&name).await,
+            // Canceled, even if the Job's pod ended first on seeing it.
+            Ok(Some(finished)) if !cancel.is_canceled() => finished,
+            Ok(_) => self.delete_canceled(&name).await,
             Err(_) => {
                 self.delete(&name).await?;
                 Ok(Finished {

@@ -443,6 +443,3 @@ fn env_var(name: &str, value: &str) -> EnvVar {
         ..EnvVar::default()
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -181,20 +181,3 @@ fn build_rust(dir: &Path, out: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("copying {} to {}", wasm.display(), out.display()))?;
     Ok(())
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn projects_are_told_by_their_marker_file() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        assert_eq!(detect(&root.join("examples/numbers")), Some(Language::Rust));
-        assert_eq!(detect(&root.join("examples/hello-go")), Some(Language::Go));
-        assert_eq!(
-            detect(&root.join("examples/hello-python")),
-            Some(Language::Python)
-        );
-        assert_eq!(detect(&root.join("wit")), None);
-    }
-}

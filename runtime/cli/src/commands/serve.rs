@@ -34,33 +34,8 @@ async fn bind(listen: &str) -> Result<(tokio::net::TcpListener, SocketAddr), Fai
     Ok((listener, address))
 }
 
-/// The names a server listening on `address` answers to: weft.yaml's `api_hosts` (each as
-/// given and at the port), and, when it listens on a loopback address, 127.0.0.1,
-/// localhost and [::1] (as given and at its port: a proxy in front may drop the port).
-/// None (any name) when it listens on another address and weft.yaml names none.
-fn answers_to(address: SocketAddr, configured: &[String]) -> Vec<String> {
-    let port = address.port();
-    let mut hosts: Vec<String> = configured
-        .iter()
-        .flat_map(|name| {
-            [
-                name.to_ascii_lowercase(),
-                format!("{name}:{port}").to_ascii_lowercase(),
-            ]
-        })
-        .collect();
-    if address.ip().is_loopback() {
-        for name in ["127.0.0.1", "localhost", "[::1]"] {
-            hosts.extend([name.to_owned(), format!("{name}:{port}")]);
-        }
-    } else if !hosts.is_empty() {
-        hosts.push(address.to_string());
-    }
-    hosts
-}
-
 /// How the API is served on `address`: weft.yaml's `api_tokens` and `--token`
-/// (`WEFT_TOKEN`), an admin's, as its tokens; [`answers_to`] as its names.
+/// (`WEFT_TOKEN`), an admin's, as its tokens; [`weft_api::answers_to`] as its names.
 fn api_options(instance: &Instance, opts: &ServeOpts, address: SocketAddr) -> weft_api::Options {
     let mut tokens: Vec<weft_api::ApiToken> = instance
         .config
@@ -76,7 +51,7 @@ fn api_options(instance: &Instance, opts: &ServeOpts, address: SocketAddr) -> we
     }
     weft_api::Options {
         tokens,
-        hosts: answers_to(address, &instance.config.api_hosts),
+        hosts: weft_api::answers_to(address, &instance.config.api_hosts),
         max_upload_bytes: opts.max_upload_mb << 20,
         max_live_streams: instance
             .config
@@ -167,30 +142,4 @@ pub async fn dev(
     let served = http(listener, address, control, options).await;
     daemon.release().await;
     served
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_server_answers_to_its_own_names() {
-        let local: SocketAddr = "127.0.0.1:3000".parse().unwrap();
-        let names = answers_to(local, &[]);
-        for host in [
-            "127.0.0.1:3000",
-            "localhost:3000",
-            "[::1]:3000",
-            "localhost",
-        ] {
-            assert!(names.contains(&host.to_owned()), "{names:?}");
-        }
-        assert!(!names.contains(&"evil.example:3000".to_owned()));
-        let any: SocketAddr = "0.0.0.0:8080".parse().unwrap();
-        assert!(answers_to(any, &[]).is_empty(), "any name");
-        let named = answers_to(any, &["Weft.Example.com".into()]);
-        for host in ["weft.example.com", "weft.example.com:8080", "0.0.0.0:8080"] {
-            assert!(named.contains(&host.to_owned()), "{named:?}");
-        }
-    }
 }

@@ -3,10 +3,9 @@
 //! watcher with a field selector, pagination, metadata-only requests, discovery, auth, and
 //! `Client::try_default()` from inside a pod.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::{Cluster, sh_job, within};
 use futures_util::{StreamExt, TryStreamExt};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::ConfigMap;
@@ -16,7 +15,6 @@ use kube::runtime::wait::{await_condition, conditions};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, ResourceExt};
 use serde_json::json;
-use support::{Cluster, sh_job, within};
 use weft_kube_double::Options;
 
 fn api_error(e: kube::Error) -> (u16, String, String) {
@@ -135,7 +133,7 @@ async fn a_watch_sees_added_then_modified_and_resumes_from_a_resource_version() 
                 }
                 WatchEvent::Modified(job) => {
                     seen.push(format!("MODIFIED {}", job.name_any()));
-                    if support::has_condition(&job, "Complete").is_some() {
+                    if crate::support::has_condition(&job, "Complete").is_some() {
                         break;
                     }
                 }
@@ -316,8 +314,8 @@ async fn code_in_a_pod_reaches_the_double_with_client_try_default() {
         30,
         await_condition(cluster.jobs(), "probe", |j: Option<&Job>| {
             j.is_some_and(|j| {
-                support::has_condition(j, "Complete").is_some()
-                    || support::has_condition(j, "Failed").is_some()
+                crate::support::has_condition(j, "Complete").is_some()
+                    || crate::support::has_condition(j, "Failed").is_some()
             })
         }),
     )

@@ -1,6 +1,11 @@
 //! The Job specs of run, step and external pods, checked against what kube would send.
 
-use super::*;
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::Container;
+use weft_k8s::K8sError;
+use weft_k8s::spec::*;
 
 fn config() -> PodConfig {
     serde_yaml_ng::from_str(

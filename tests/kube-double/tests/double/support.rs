@@ -1,10 +1,7 @@
 //! Helpers for the tests of the test double of the Kubernetes API server (not a Kubernetes):
 //! a real kube client reaching a started double, Job manifests, and waiting with a deadline.
 
-#![allow(dead_code)]
-
 use std::future::Future;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::Job;
@@ -19,7 +16,6 @@ use weft_kube_double::{KubeDouble, Options};
 pub struct Cluster {
     pub double: KubeDouble,
     pub client: Client,
-    pub dir: tempfile::TempDir,
 }
 
 impl Cluster {
@@ -42,15 +38,7 @@ impl Cluster {
                 .await
                 .expect("kube config from the kubeconfig");
         let client = Client::try_from(config).expect("kube client");
-        Cluster {
-            double,
-            client,
-            dir,
-        }
-    }
-
-    pub fn kubeconfig_path(&self) -> PathBuf {
-        self.dir.path().join("kubeconfig")
+        Cluster { double, client }
     }
 
     pub fn jobs(&self) -> Api<Job> {

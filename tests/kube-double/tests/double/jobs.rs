@@ -2,17 +2,17 @@
 //! Kubernetes), driven by the real kube client: retries up to backoffLimit, completion,
 //! logs, the environment a pod's process gets, deadlines, and what deleting and killing do.
 
-mod support;
-
 use std::collections::BTreeMap;
 
+use crate::support::{
+    Cluster, alive, eventually, has_condition, is_job_failed, pid_of, sh_job, within,
+};
 use futures_util::AsyncReadExt;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret};
 use kube::api::{DeleteParams, ListParams, LogParams, PostParams};
 use kube::runtime::wait::{await_condition, conditions};
 use serde_json::json;
-use support::{Cluster, alive, eventually, has_condition, is_job_failed, pid_of, sh_job, within};
 
 fn pods_of(cluster: &Cluster, job: &str) -> Vec<weft_kube_double::PodInfo> {
     cluster
@@ -352,7 +352,7 @@ async fn deleting_a_running_job_in_the_background_kills_its_pod() {
     assert_eq!(status.details.unwrap().name, "sleeper");
     within(
         10,
-        await_condition(cluster.pods(), &pod, support::is_gone()),
+        await_condition(cluster.pods(), &pod, crate::support::is_gone()),
     )
     .await
     .unwrap();
@@ -386,7 +386,7 @@ async fn deleting_a_job_without_a_policy_orphans_its_pods_as_batch_v1_does() {
     assert_eq!(marked.metadata.finalizers, Some(vec!["orphan".to_string()]));
     within(
         10,
-        await_condition(cluster.jobs(), "orphan", support::is_gone()),
+        await_condition(cluster.jobs(), "orphan", crate::support::is_gone()),
     )
     .await
     .unwrap();
@@ -402,7 +402,7 @@ async fn deleting_a_job_without_a_policy_orphans_its_pods_as_batch_v1_does() {
     assert!(answer.left().unwrap().metadata.deletion_timestamp.is_some());
     within(
         10,
-        await_condition(cluster.pods(), &pod, support::is_gone()),
+        await_condition(cluster.pods(), &pod, crate::support::is_gone()),
     )
     .await
     .unwrap();
@@ -546,7 +546,7 @@ async fn deleting_a_job_in_the_foreground_removes_its_pods_then_the_job() {
     );
     within(
         10,
-        await_condition(cluster.jobs(), "fg", support::is_gone()),
+        await_condition(cluster.jobs(), "fg", crate::support::is_gone()),
     )
     .await
     .unwrap();
