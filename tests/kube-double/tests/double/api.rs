@@ -297,7 +297,7 @@ async fn code_in_a_pod_reaches_the_double_with_client_try_default() {
         .command = Some(
         [
             "self",
-            "inside_a_pod_list_jobs_with_client_try_default",
+            "api::inside_a_pod_list_jobs_with_client_try_default",
             "--exact",
             "--ignored",
             "--nocapture",
@@ -336,7 +336,7 @@ fn a_plain_test_points_a_process_at_the_double_with_kubeconfig() {
     double.write_kubeconfig(&path).unwrap();
     let out = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
-            "inside_a_pod_list_jobs_with_client_try_default",
+            "api::inside_a_pod_list_jobs_with_client_try_default",
             "--exact",
             "--ignored",
             "--nocapture",
