@@ -93,6 +93,19 @@ struct Board {
     interrupted: Vec<String>,
 }
 
+impl Board {
+    /// Step `done` no longer holds up its readers: those that now wait on nothing join
+    /// `free`.
+    fn count_down(&mut self, readers: &[Vec<usize>], done: usize, free: &mut VecDeque<usize>) {
+        for &r in &readers[done] {
+            self.waiting_on[r] -= 1;
+            if self.waiting_on[r] == 0 {
+                free.push_back(r);
+            }
+        }
+    }
+}
+
 impl Executor<'_> {
     /// Runs `spec` to the end and returns how it ended. Emits `RUN_START` first and
     /// `RUN_SUCCESS`, `RUN_FAILURE` or `RUN_CANCELED` last.
@@ -235,12 +248,7 @@ impl Executor<'_> {
         board: &mut Board,
     ) {
         let mut free = VecDeque::new();
-        for &r in &readers[done] {
-            board.waiting_on[r] -= 1;
-            if board.waiting_on[r] == 0 {
-                free.push_back(r);
-            }
-        }
+        board.count_down(readers, done, &mut free);
         self.admit(spec, readers, free, board);
     }
 
@@ -271,12 +279,7 @@ impl Executor<'_> {
                 timestamp_ms: now_ms(),
                 kind: EventKind::StepSkipped { reason },
             });
-            for &r in &readers[i] {
-                board.waiting_on[r] -= 1;
-                if board.waiting_on[r] == 0 {
-                    todo.push_back(r);
-                }
-            }
+            board.count_down(readers, i, &mut todo);
         }
         if !events.is_empty() {
             self.sink.emit(events);

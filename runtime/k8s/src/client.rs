@@ -135,19 +135,18 @@ impl Kube {
     }
 
     /// Creates `job` and waits for it; deletes it (with its pod) if `cancel` is raised
-    /// first.
+    /// while it runs.
     pub async fn run(&self, job: &Job, cancel: &Cancel) -> Result<Finished, K8sError> {
         let name = self.create(job).await?;
         let finished = tokio::select! {
-            biased;
-            () = cancel.canceled() => return self.delete_canceled(&name).await,
-            finished = self.wait(&name) => finished,
+            finished = self.wait(&name) => Some(finished),
+            () = cancel.canceled() => None,
         };
-        // A pod that saw the cancel itself may end its Job first: deleted all the same.
-        if cancel.is_canceled() {
-            return self.delete_canceled(&name).await;
+        match finished {
+            // Canceled, even if the Job's pod ended first on seeing it.
+            Some(finished) if !cancel.is_canceled() => finished,
+            _ => self.delete_canceled(&name).await,
         }
-        finished
     }
 
     /// Deletes Job `name`, canceled while it ran.
