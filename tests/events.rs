@@ -38,9 +38,11 @@ pub fn comparable_definitions(mut defs: serde_json::Value) -> serde_json::Value 
             }
         }
     }
-    // Ops in name order: each SDK may list them in its own order.
-    if let Some(ops) = defs["ops"].as_array_mut() {
-        ops.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    // Ops and hooks in name order: each SDK may list them in its own order.
+    for part in ["ops", "hooks"] {
+        if let Some(list) = defs[part].as_array_mut() {
+            list.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+        }
     }
     defs
 }

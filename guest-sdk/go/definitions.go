@@ -30,6 +30,7 @@ func (r *registry) definitions() types.Definitions {
 		AssetJobs: []types.AssetJobDef{},
 		Schedules: []types.ScheduleDef{},
 		Sensors:   []types.SensorDef{},
+		Hooks:     []types.HookDef{},
 	}
 	for _, op := range r.ops {
 		inputs := make([]types.InputDef, len(op.params))
@@ -49,7 +50,7 @@ func (r *registry) definitions() types.Definitions {
 	for _, job := range r.defs.Jobs {
 		def := types.JobDef{Name: job.name, Description: optional(job.s.description), Tags: tags(job.s.tags), Nodes: []types.NodeDef{}}
 		for _, n := range job.nodes {
-			node := types.NodeDef{Name: n.name, Op: n.op.name, Tags: tags(n.tags), Inputs: []types.InputBinding{}}
+			node := types.NodeDef{Name: n.name, Op: n.op.name, Tags: tags(n.tags), Inputs: []types.InputBinding{}, Hooks: hookNames(n.hooks, job.s.hooks)}
 			for _, b := range n.inputs {
 				binding := types.InputBinding{Input: b.input, FanIn: b.fanIn, Sources: []types.OutputRef{}}
 				for i, src := range b.sources {
@@ -105,6 +106,9 @@ func (r *registry) definitions() types.Definitions {
 			DefaultStatus:          defaultStatus(s.s.defaultStatus),
 			Kind:                   sensorKind(s),
 		})
+	}
+	for _, h := range r.hooks {
+		out.Hooks = append(out.Hooks, hookDef(h))
 	}
 	return out
 }

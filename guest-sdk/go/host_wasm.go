@@ -6,6 +6,7 @@ import (
 	witRuntime "example.invalid/weft/guest-sdk/go/internal/witrt/runtime"
 	witTypes "example.invalid/weft/guest-sdk/go/internal/witrt/types"
 	exportDefinitions "example.invalid/weft/guest-sdk/go/wit/exports/export_weft_plugin_definitions"
+	exportHooks "example.invalid/weft/guest-sdk/go/wit/exports/export_weft_plugin_hooks"
 	exportOps "example.invalid/weft/guest-sdk/go/wit/exports/export_weft_plugin_ops"
 	exportSchedules "example.invalid/weft/guest-sdk/go/wit/exports/export_weft_plugin_schedules"
 	exportSensors "example.invalid/weft/guest-sdk/go/wit/exports/export_weft_plugin_sensors"
@@ -40,6 +41,11 @@ func init() {
 		refreshAfterSnapshot()
 		defer witRuntime.CollectorOn()()
 		return evaluateSchedule(name, ctx)
+	}
+	exportHooks.Handler = func(name string, ctx types.HookContext) witTypes.Result[witTypes.Unit, types.Failure] {
+		refreshAfterSnapshot()
+		defer witRuntime.CollectorOn()()
+		return runHook(name, ctx)
 	}
 }
 

@@ -39,6 +39,8 @@ type Node struct {
 	op     *Op
 	inputs []binding
 	tags   [][2]string
+	// hooks are its own hooks ([Node.WithHooks]), besides its job's.
+	hooks []*Hook
 }
 
 type binding struct {
@@ -58,13 +60,14 @@ type binding struct {
 //		j.Node(sumAll, evens)
 //	}, weft.Tag("domain", "numbers"))
 //
+// Options: [Description], [Tag], [Tags], and [Hooks] (hooks every node of the job gets).
 // Wiring mistakes (a wrong number of inputs, an upstream result whose Go type cannot
 // decode into the input, a repeated node name) are definition errors naming the job and
 // the node: the location then fails `weft check` with all of them.
 func NewJob(name string, build func(j *Job), opts ...Option) *Job {
 	what := fmt.Sprintf("job `%s`", name)
 	s, errs := apply(what, jobOptions, opts)
-	j := &Job{name: name, s: s, errs: errs}
+	j := &Job{name: name, s: s, errs: append(errs, nilHooks(what, s.hooks)...)}
 	if !isIdentifier(name) {
 		j.errs = append(j.errs, what+": the name must be letters, digits and _ ([A-Za-z0-9_]+)")
 	}
@@ -322,7 +325,7 @@ type AssetJob struct {
 // [Groups] and [Keys] write the common ones.
 func NewAssetJob(name, selection string, opts ...Option) *AssetJob {
 	what := fmt.Sprintf("asset job `%s`", name)
-	s, errs := apply(what, jobOptions, opts)
+	s, errs := apply(what, assetJobOptions, opts)
 	if !isIdentifier(name) {
 		errs = append(errs, what+": the name must be letters, digits and _ ([A-Za-z0-9_]+)")
 	}

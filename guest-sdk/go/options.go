@@ -35,7 +35,7 @@ const (
 	Running
 )
 
-// Option sets a property of an op, asset, job, asset job, schedule or sensor. Each
+// Option sets a property of an op, asset, job, asset job, schedule, sensor or hook. Each
 // constructor accepts the options that apply to what it makes and reports any other one
 // as a definition error naming the object.
 type Option struct {
@@ -64,6 +64,7 @@ type settings struct {
 	evaluate      func(*ScheduleContext) (ScheduleResult, error)
 	outs          []string
 	optional      []string
+	hooks         []*Hook
 	applied       []string
 }
 
@@ -101,7 +102,9 @@ func prefixed(names []string) []string {
 var (
 	opOptions       = []string{"Description", "Tag", "Tags", "Retry", "ConfigSchema", "Outs", "Optional"}
 	assetOptions    = []string{"Description", "Tag", "Tags", "Retry", "ConfigSchema", "Group", "KeyPrefix", "Kinds", "InputKey", "Deps"}
-	jobOptions      = []string{"Description", "Tag", "Tags"}
+	jobOptions      = []string{"Description", "Tag", "Tags", "Hooks"}
+	assetJobOptions = []string{"Description", "Tag", "Tags"}
+	hookOptions     = []string{"Description"}
 	scheduleOptions = []string{"Description", "Tag", "Tags", "Timezone", "DefaultRunning", "Evaluate"}
 	sensorOptions   = []string{"Description", "DefaultRunning", "ForJob", "MinimumInterval"}
 	// runStatusSensorOptions are a sensor's and what it watches.

@@ -18,7 +18,10 @@ type registry struct {
 	ops    []*Op
 	byName map[string]*Op
 	deps   map[*Asset][]types.AssetDep
-	errs   []string
+	// hooks are the hooks listed and those jobs use, in that order, each once.
+	hooks      []*Hook
+	hookByName map[string]*Hook
+	errs       []string
 }
 
 func (r *registry) err() error {
@@ -41,7 +44,7 @@ func theRegistry() *registry {
 }
 
 func build(defs *Definitions) *registry {
-	r := &registry{defs: defs, byName: map[string]*Op{}, deps: map[*Asset][]types.AssetDep{}}
+	r := &registry{defs: defs, byName: map[string]*Op{}, deps: map[*Asset][]types.AssetDep{}, hookByName: map[string]*Hook{}}
 	addOp := func(op *Op) {
 		if known, ok := r.byName[op.name]; ok {
 			if known != op {
@@ -60,6 +63,13 @@ func build(defs *Definitions) *registry {
 		}
 		addOp(op)
 	}
+	for _, h := range defs.Hooks {
+		if h == nil {
+			r.errs = append(r.errs, "Definitions.Hooks holds a nil *weft.Hook")
+			continue
+		}
+		r.addHook(h)
+	}
 	names := map[string]string{}
 	unique := func(kind, name string) {
 		if prev, ok := names[kind+name]; ok {
@@ -77,6 +87,14 @@ func build(defs *Definitions) *registry {
 		for _, n := range job.nodes {
 			if n.op != nil {
 				addOp(n.op)
+			}
+		}
+		for _, h := range job.s.hooks {
+			r.addHook(h)
+		}
+		for _, n := range job.nodes {
+			for _, h := range n.hooks {
+				r.addHook(h)
 			}
 		}
 	}

@@ -20,8 +20,10 @@
 // `result`. Ops take typed functions ([NewOp0] ... [NewOp4], [NewOpFunc]); jobs wire
 // them into a graph with [Job.Node] (aliases with [Node.Alias], fan-in with a []*Node);
 // assets ([NewAsset1] ...) name their upstream assets by input name; [NewAssetJob],
-// [NewSchedule] and [NewSensor] complete the set. Mistakes in wiring are definition
-// errors that name the object, reported by `weft check` when the location loads.
+// [NewSchedule] and [NewSensor] complete the set; [NewSuccessHook] and [NewFailureHook]
+// make hooks, run after a node's step, given to a job's nodes with [Hooks] or to one node
+// with [Node.WithHooks]. Mistakes in wiring are definition errors that name the object,
+// reported by `weft check` when the location loads.
 //
 // An error returned by an op fails its step retryably unless marked with [Permanent]; a
 // panic fails it retryably with the panic's message and where it happened (its stack
@@ -46,8 +48,8 @@ package weft
 
 import "sort"
 
-// Definitions is everything a code location defines (Dagster's Definitions). The ops of
-// jobs need not be listed.
+// Definitions is everything a code location defines (Dagster's Definitions). The ops and
+// hooks of jobs need not be listed.
 type Definitions struct {
 	Assets    []*Asset
 	Jobs      []*Job
@@ -56,6 +58,9 @@ type Definitions struct {
 	Sensors   []*Sensor
 	// Ops lists ops that no job invokes (they are defined all the same).
 	Ops []*Op
+	// Hooks lists hooks that no job uses; the hooks jobs and nodes are given need not be
+	// listed.
+	Hooks []*Hook
 }
 
 var (

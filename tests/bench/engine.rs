@@ -126,6 +126,7 @@ impl Engine {
         let cancel = Cancel::new();
         let executor = Executor {
             runner: &self.location,
+            hooks: &self.location,
             io,
             compute_logs: &logs,
             sink: &writer,

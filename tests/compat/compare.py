@@ -1,7 +1,7 @@
 """The compat suite: each Dagster-API location in tests/compat/locations/ run by Dagster
 itself and by Weft, and what a user sees compared: whether the run config is refused, the
 run's status, each step's status and output values, each step's events (of the kinds both
-have) in order, each output's and materialization's metadata.
+have, a hook's with its name) in order, each output's and materialization's metadata.
 
     python3 tests/compat/compare.py --weft target/release/weft --dagster-python PYTHON
 
@@ -23,6 +23,8 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 KINDS = {"STEP_START", "STEP_OUTPUT", "ASSET_MATERIALIZATION", "STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED", "STEP_UP_FOR_RETRY"}
+
+HOOKS = {"HOOK_COMPLETED", "HOOK_ERRORED", "HOOK_SKIPPED"}
 
 ENDS = {"STEP_SUCCESS": "SUCCESS", "STEP_FAILURE": "FAILURE", "STEP_SKIPPED": "SKIPPED"}
 
@@ -87,6 +89,9 @@ def summary(run, events):
     steps, per_step, materializations = {}, {}, []
     for e in events:
         kind, step = e["type"], e.get("step_key")
+        if kind in HOOKS and step is not None:
+            per_step.setdefault(step, []).append(f"{kind}:{e['hook']}")
+            continue
         if kind not in KINDS or step is None:
             continue
         per_step.setdefault(step, []).append(kind)
@@ -108,6 +113,21 @@ def summary(run, events):
     }
 
 
+def hooks_in_any_order(events):
+    """A step's events with each stretch of hook events sorted: Dagster calls a node's hooks
+    in no set order (a frozenset's), Weft by name."""
+    out, stretch = [], []
+    for kind in (events or []) + [None]:
+        if kind is not None and kind.split(":")[0] in HOOKS:
+            stretch.append(kind)
+            continue
+        out.extend(sorted(stretch))
+        stretch = []
+        if kind is not None:
+            out.append(kind)
+    return out
+
+
 def differences(dagster, weft_side):
     """What differs between the two sides of one run, as lines."""
     out = []
@@ -122,7 +142,8 @@ def differences(dagster, weft_side):
         d, w = dagster["steps"].get(step), weft_side["steps"].get(step)
         if d != w:
             out.append(f"step {step}: dagster {json.dumps(d)}\n        weft    {json.dumps(w)}")
-        de, we = dagster["events"].get(step), weft_side["events"].get(step)
+        de = hooks_in_any_order(dagster["events"].get(step))
+        we = hooks_in_any_order(weft_side["events"].get(step))
         if de != we:
             out.append(f"step {step} events: dagster {de}, weft {we}")
     return out

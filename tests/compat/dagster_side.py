@@ -4,20 +4,42 @@
     python dagster_side.py LOCATION.py...   (a Python with ``pip install dagster``)
 
 For each run: whether the config was refused; the run's status; each step's status and
-output values; each step's events of the kinds Weft also has, in order; and each
+output values; each step's events of the kinds Weft also has, in order (a hook's as
+``TYPE:hook``); and each
 materialization's asset key and metadata (Dagster's own ``dagster/`` keys left out).
 """
 
 import importlib.util
 import json
 import os
+import re
 import sys
 
 import dagster as dg
+from dagster._core.definitions.dependency import NodeHandle
 
 # The event types both sides have; Dagster's others (STEP_INPUT, HANDLED_OUTPUT,
 # LOADED_INPUT, RESOURCE_INIT_*...) have no Weft counterpart.
 KINDS = {"STEP_START", "STEP_OUTPUT", "ASSET_MATERIALIZATION", "STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED", "STEP_UP_FOR_RETRY"}
+# Hook events, recorded as `TYPE:hook`: Dagster names the hook only in the message, and
+# HOOK_ERRORED's names none (it is the node's hook that no other event of its stretch names).
+HOOKS = {"HOOK_COMPLETED", "HOOK_ERRORED", "HOOK_SKIPPED"}
+
+
+def name_errored_hooks(kinds, hooks):
+    """`kinds` with each `HOOK_ERRORED:?` named: the one hook of `hooks` that the other
+    hook events of its stretch (the hooks run after one attempt) do not name."""
+    out, stretch = [], []
+    for kind in kinds + [None]:
+        if kind is not None and kind.split(":")[0] in HOOKS:
+            stretch.append(kind)
+            continue
+        left = sorted(set(hooks) - {k.split(":", 1)[1] for k in stretch})
+        out.extend(f"HOOK_ERRORED:{left.pop(0)}" if k == "HOOK_ERRORED:?" and left else k for k in stretch)
+        stretch = []
+        if kind is not None:
+            out.append(kind)
+    return out
 
 
 def metadata_value(v):
@@ -56,13 +78,21 @@ def job_def(defs, name):
 
 
 def run_one(defs, job, config):
+    job_definition = job_def(defs, job)
     try:
-        result = job_def(defs, job).execute_in_process(run_config=config or {}, raise_on_error=False)
+        result = job_definition.execute_in_process(run_config=config or {}, raise_on_error=False)
     except dg.DagsterInvalidConfigError as error:
         return {"refused": True, "error": str(error)}
     steps, events, materializations = {}, {}, []
     for e in result.all_events:
         kind = e.event_type_value
+        if kind in HOOKS and e.step_key is not None:
+            hook = re.search(r'hook "([^"]+)"', e.message or "")
+            events.setdefault(e.step_key, []).append(f"{kind}:{hook.group(1) if hook else '?'}")
+            continue
+        # A later attempt's start (Weft's STEP_START with its attempt number).
+        if kind == "STEP_RESTARTED":
+            kind = "STEP_START"
         if kind not in KINDS or e.step_key is None:
             continue
         step = e.step_key
@@ -90,6 +120,9 @@ def run_one(defs, job, config):
             if md.get("path", {}).get("value", "").find(os.sep + "storage" + os.sep) >= 0:
                 del md["path"]
             materializations.append({"asset_key": "/".join(m.asset_key.path), "metadata": md})
+    for step, kinds in events.items():
+        hooks = job_definition.get_all_hooks_for_handle(NodeHandle.from_string(step)) or []
+        events[step] = name_errored_hooks(kinds, [h.name for h in hooks])
     return {
         "refused": False,
         "status": "SUCCESS" if result.success else "FAILURE",

@@ -321,7 +321,7 @@ fn every_language_defines_the_same_objects() {
     }
     for language in ["go", "python"] {
         let other = defs(language);
-        for part in ["ops", "jobs", "sensors"] {
+        for part in ["ops", "jobs", "sensors", "hooks"] {
             assert_eq!(
                 other[part], rust[part],
                 "{language}: {part} differ from Rust's"

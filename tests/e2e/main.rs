@@ -10,6 +10,7 @@ mod conformance;
 mod conformance_errors;
 mod daemon;
 mod database_io;
+mod hooks;
 mod init;
 mod kubernetes;
 mod layers;

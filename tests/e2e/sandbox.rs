@@ -240,6 +240,7 @@ fn the_host_survives_hostile_steps_while_a_run_beside_them_succeeds() {
         };
         let executor = Executor {
             runner: &location,
+            hooks: &location,
             io: &io,
             compute_logs: &compute_logs,
             sink: &Discard,

@@ -19,7 +19,8 @@ The names mirror Dagster's: ``op``, ``job``, ``asset``, ``define_asset_job``,
 ``AssetSelection``, ``ScheduleDefinition``, ``schedule``, ``sensor``,
 ``run_status_sensor``, ``run_failure_sensor``, ``DagsterRunStatus``, ``RunRequest``,
 ``SkipReason``, ``Definitions``, ``RetryPolicy``, ``Failure``, ``Out``, ``Output``,
-``Config``, ``Field``, ``MetadataValue``, and dagster_k8s's
+``Config``, ``Field``, ``MetadataValue``, ``success_hook``, ``failure_hook``,
+``HookContext``, ``build_hook_context``, and dagster_k8s's
 ``execute_k8s_job`` (raising ``K8sJobError``) and ``k8s_job_op``. Values cross steps as JSON. ``weft.http``
 (``from weft import http``) is a requests-shaped HTTP client over the host's wasi:http.
 See ``guest-sdk/python/README.md``.
@@ -49,6 +50,7 @@ from .definitions import Definitions
 from .errors import DefinitionError, Failure, K8sJobError
 from .executor import ExecutorDefinition, in_process_executor, k8s_job_executor, multiprocess_executor
 from .graph import GraphDefinition, GraphOut, graph
+from .hook import HookContext, HookDefinition, build_hook_context, failure_hook, success_hook
 from .job import JobDefinition, job
 from .k8s import execute_k8s_job, k8s_job_op
 from .config import Config, Field, Permissive
@@ -99,6 +101,8 @@ __all__ = [
     "FailureEvent",
     "GraphDefinition",
     "GraphOut",
+    "HookContext",
+    "HookDefinition",
     "JobDefinition",
     "K8sJobError",
     "Logger",
@@ -117,12 +121,14 @@ __all__ = [
     "SkipReason",
     "UnresolvedAssetJobDefinition",
     "asset",
+    "build_hook_context",
     "define_asset_job",
     "ExecutorDefinition",
     "in_process_executor",
     "multiprocess_executor",
     "k8s_job_executor",
     "execute_k8s_job",
+    "failure_hook",
     "k8s_job_op",
     "get_dagster_logger",
     "get_logger",
@@ -134,4 +140,5 @@ __all__ = [
     "run_status_sensor",
     "schedule",
     "sensor",
+    "success_hook",
 ]

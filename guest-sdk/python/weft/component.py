@@ -1,10 +1,11 @@
 """The component's exports: serve a module's ``Definitions`` to the Weft host.
 
 ``weft build`` (or ``build_python`` in weft-build) componentizes a small generated module
-that calls :func:`load` with the author's module name and re-exports the four classes
-below, which componentize-py looks up by name::
+that calls :func:`load` with the author's module name and re-exports the five classes
+below, one per interface the ``code-location`` world exports, which componentize-py looks
+up by name::
 
-    from weft.component import Definitions, Ops, Schedules, Sensors, load
+    from weft.component import Definitions, Hooks, Ops, Schedules, Sensors, load
     load("defs")
 
 So the author's ``defs.py`` stays plain Dagster-style code.
@@ -26,6 +27,7 @@ from ._host import Err, wit
 from .asset import AssetsDefinition
 from .context import OpExecutionContext, ScheduleEvaluationContext, SensorEvaluationContext
 from .errors import Failure, describe
+from .hook import SUCCESS, HookContext
 from .job import JobDefinition
 from .config import schema_text
 from .metadata import to_wit as _metadata_value
@@ -144,6 +146,7 @@ def _job_def(job: JobDefinition) -> Any:
                     for input_name, sources, fan_in in node.inputs
                 ],
                 tags=_tags(node.tags),
+                hooks=job.node_hooks(node),
             )
             for node in job.nodes
         ],
@@ -211,6 +214,14 @@ class Definitions:
                         kind=_sensor_kind(s),
                     )
                     for s in defs.sensors
+                ],
+                hooks=[
+                    wit.HookDef(
+                        name=h.name,
+                        description=h.description,
+                        on=wit.HookTrigger.SUCCESS if h.on == SUCCESS else wit.HookTrigger.FAILURE,
+                    )
+                    for h in sorted(defs.hooks.values(), key=lambda h: h.name)
                 ],
             )
         except Exception as error:  # noqa: BLE001 - a bad definition rejects the location
@@ -436,3 +447,30 @@ class Schedules:
             return wit.ScheduleResult_RunRequests([_request(r) for r in result.run_requests])
         except BaseException as error:  # noqa: BLE001 - the tick fails, the host goes on
             raise _from_exception(error)
+
+
+# --- hooks ----------------------------------------------------------------------------------
+
+
+class Hooks:
+    """The ``hooks`` export: runs a hook after a step of a node that names it."""
+
+    def run(self, name: str, ctx: Any) -> None:
+        defs = _registered()
+        hook = defs.get_hook(name)
+        if hook is None:
+            raise _fail(f'no hook named "{name}" in this code location', False)
+        context = HookContext(
+            run_id=ctx.run_id,
+            job_name=ctx.job,
+            step_key=ctx.step_key,
+            op_name=ctx.op,
+            op_exception=None if ctx.failure is None else Failure(ctx.failure, allow_retries=False),
+            resources=defs.resources,
+            hook_def=hook,
+        )
+        try:
+            hook.decorated_fn(context)
+        except BaseException as error:  # noqa: BLE001 - the host reports it; the step's outcome stands
+            # As an op reports it, but a hook is never retried.
+            raise _fail(error.description if isinstance(error, Failure) else describe(error), False)

@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Mapping, Optional, Protocol, Tuple
 
 from ._args import string_tags
 from .errors import DefinitionError
+from .hook import HookDefinition, hook_list, joined
 
 
 class ComputeInputs(Protocol):
@@ -70,7 +71,8 @@ class OutputHandles(tuple):
 
 
 class Node:
-    """One invocation of an op in a job: its name (alias), op, inputs and tags."""
+    """One invocation of an op in a job: its name (alias), op, inputs, tags and its own
+    hooks (``with_hooks`` on it or on a graph it is in; the job's are the job's)."""
 
     def __init__(
         self,
@@ -78,11 +80,13 @@ class Node:
         op_def: Invocable,
         inputs: List[Tuple[str, List[OutputHandle], bool]],
         tags: Dict[str, str],
+        hooks: Optional[List[HookDefinition]] = None,
     ) -> None:
         self.name = name
         self.op = op_def
         self.inputs = inputs
         self.tags = tags
+        self.hooks: List[HookDefinition] = list(hooks or [])
 
 
 class Composition:
@@ -97,6 +101,9 @@ class Composition:
         # `graph.op` (Dagster's step key).
         self.prefix: List[str] = []
         self.graphs: List[str] = []
+        # The hooks of the graph calls being made (`graph.with_hooks(...)`): every node
+        # made inside has them.
+        self.hooks: List[HookDefinition] = []
 
     def unique(self, name: str, aliased: bool) -> str:
         """The node name for `name` here: qualified by the graphs being called, numbered
@@ -114,25 +121,40 @@ class Composition:
 
 
 class Invocation:
-    """An op about to be called in a job body, possibly under an alias or with tags."""
+    """An op about to be called in a job body, possibly under an alias, with tags or with
+    hooks of its own (Dagster's ``PendingNodeInvocation``)."""
 
-    def __init__(self, op_def: Invocable, alias: Optional[str] = None, tags: Optional[Dict[str, str]] = None):
+    def __init__(
+        self,
+        op_def: Invocable,
+        alias: Optional[str] = None,
+        tags: Optional[Dict[str, str]] = None,
+        hooks: Optional[List[HookDefinition]] = None,
+    ):
         self.op = op_def
         self._alias = alias
         self._tags = dict(tags or {})
+        self._hooks: List[HookDefinition] = list(hooks or [])
 
     def alias(self, name: str) -> "Invocation":
-        return Invocation(self.op, name, self._tags)
+        return Invocation(self.op, name, self._tags, self._hooks)
 
     def tag(self, tags: Mapping[str, Any]) -> "Invocation":
-        return Invocation(self.op, self._alias, {**self._tags, **string_tags(tags)})
+        return Invocation(self.op, self._alias, {**self._tags, **string_tags(tags)}, self._hooks)
 
     with_tags = tag
+
+    def with_hooks(self, hook_defs: Any) -> "Invocation":
+        """This invocation with ``hook_defs`` too: ``op.with_hooks({h})(x)``."""
+        added = hook_list(f"op `{self.op.name}`: with_hooks", hook_defs)
+        return Invocation(self.op, self._alias, self._tags, joined(self._hooks, added))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         composition = Composition.current
         if composition is None:
-            raise DefinitionError(f"op `{self.op.name}`: an aliased or tagged op is called only in a @job body")
+            raise DefinitionError(
+                f"op `{self.op.name}`: an aliased, tagged or hooked op is called only in a @job or @graph body"
+            )
         names = self.op.input_names
         if len(args) > len(names):
             raise DefinitionError(f"op `{self.op.name}` takes {len(names)} inputs, got {len(args)}")
@@ -166,7 +188,7 @@ class Invocation:
                 )
             inputs.append((input_name, sources, fan_in))
         name = composition.unique(self._alias or self.op.name, self._alias is not None)
-        composition.nodes.append(Node(name, self.op, inputs, self._tags))
+        composition.nodes.append(Node(name, self.op, inputs, self._tags, joined(self._hooks, composition.hooks)))
         outs = list(getattr(self.op, "outs", None) or ["result"])
         if outs == ["result"]:
             return OutputHandle(name)

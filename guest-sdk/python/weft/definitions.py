@@ -7,6 +7,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from .asset import AssetKey, AssetsDefinition, UnresolvedAssetJobDefinition
 from .errors import DefinitionError
+from .hook import HookDefinition
 from .job import JobDefinition
 from .op import OpDefinition
 from .schedule import ScheduleDefinition
@@ -16,8 +17,8 @@ from .sensor import SensorDefinition
 class Definitions:
     """Everything the code location defines (Dagster's ``Definitions``).
 
-    ``jobs`` takes ``@job``s and ``define_asset_job``s; the ops of the jobs, and the jobs
-    that schedules and sensors name, are included. ``resources`` gives defaults for
+    ``jobs`` takes ``@job``s and ``define_asset_job``s; the ops and hooks of the jobs, and
+    the jobs that schedules and sensors name, are included. ``resources`` gives defaults for
     resources the host does not set (the host's values, from ``weft.yaml``, win).
     The module that makes it is what the component serves: build it with ``weft build``.
     """
@@ -46,6 +47,11 @@ class Definitions:
             known = self.ops.setdefault(op_def.name, op_def)
             if known is not op_def:
                 raise DefinitionError(f"two different ops are named `{op_def.name}`")
+        # Dagster's Definitions takes no hooks: they are the jobs'.
+        self.hooks: Dict[str, HookDefinition] = {}
+        for hook in [h for j in self.jobs for h in j.all_hooks()]:
+            if self.hooks.setdefault(hook.name, hook) is not hook:
+                raise DefinitionError(f"two different hooks are named `{hook.name}`")
         frame = inspect.currentframe()
         caller = frame.f_back.f_globals if frame is not None and frame.f_back is not None else {}
         for schedule in self.schedules:
@@ -77,6 +83,9 @@ class Definitions:
 
     def get_op(self, name: str) -> Optional[OpDefinition]:
         return self.ops.get(name)
+
+    def get_hook(self, name: str) -> Optional[HookDefinition]:
+        return self.hooks.get(name)
 
     def get_asset(self, key: Sequence[str]) -> Optional[AssetsDefinition]:
         return self._assets_by_key.get(tuple(key))

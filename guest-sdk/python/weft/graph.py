@@ -1,17 +1,19 @@
 """Graphs (Dagster's ``@graph``): ops composed once and called in jobs (or other graphs)
 like an op. An op called inside a graph is the node ``graph.op`` — its step key, as
 Dagster names it. ``graph.to_job()`` makes a job of a graph, its ops named as they are.
+``graph.with_hooks({h})(...)`` gives hooks to every node of that call.
 """
 
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, Dict, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from ._args import reject_unknown
 from .composition import Composition, OutputHandle, OutputHandles
 from .errors import DefinitionError
 from .executor import with_executor
+from .hook import HookDefinition, hook_list, joined
 from .job import JobDefinition
 
 
@@ -39,12 +41,22 @@ class GraphDefinition:
         self.out = dict(out or {})
         self.input_names = list(inspect.signature(fn).parameters)
         self._alias: Optional[str] = None
+        self._hooks: List[HookDefinition] = []
+
+    def _copy(self, alias: Optional[str], hooks: List[HookDefinition]) -> "GraphDefinition":
+        copied = GraphDefinition(self.fn, self.name, self.description, self.out)
+        copied._alias = alias
+        copied._hooks = hooks
+        return copied
 
     def alias(self, name: str) -> "GraphDefinition":
         """This graph under another name in a body: its ops become `name.op`."""
-        aliased = GraphDefinition(self.fn, self.name, self.description, self.out)
-        aliased._alias = name
-        return aliased
+        return self._copy(name, self._hooks)
+
+    def with_hooks(self, hook_defs: Any) -> "GraphDefinition":
+        """This graph with hooks for every node of its call in a body:
+        ``twice.with_hooks({alarm})(x)``."""
+        return self._copy(self._alias, joined(self._hooks, hook_list(f"graph `{self.name}`: with_hooks", hook_defs)))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         composition = Composition.current
@@ -64,12 +76,13 @@ class GraphDefinition:
             raise DefinitionError(f"graph `{self.name}`: input `{missing[0]}` is not connected")
         prefix = composition.unique(self._alias or self.name, self._alias is not None)
         composition.graphs.append(prefix)
-        outer = composition.prefix
+        outer, outer_hooks = composition.prefix, composition.hooks
         composition.prefix = prefix.split(".")
+        composition.hooks = joined(outer_hooks, self._hooks)
         try:
             result = self.fn(**bound)
         finally:
-            composition.prefix = outer
+            composition.prefix, composition.hooks = outer, outer_hooks
         return self._outputs(result)
 
     def _outputs(self, result: Any) -> Any:
@@ -91,10 +104,12 @@ class GraphDefinition:
         description: Optional[str] = None,
         tags: Optional[Mapping[str, Any]] = None,
         executor_def: Any = None,
+        hooks: Any = None,
         **dagster_only: Any,
     ) -> JobDefinition:
         """A job of this graph (Dagster's ``GraphDefinition.to_job``): its ops are named as
-        in the graph's body, with no prefix."""
+        in the graph's body, with no prefix; ``hooks`` are the job's (with the graph's own,
+        from ``with_hooks``)."""
         reject_unknown("to_job", dagster_only)
         if self.input_names:
             raise DefinitionError(
@@ -106,6 +121,7 @@ class GraphDefinition:
             name=name or self.name,
             description=description if description is not None else self.description,
             tags=with_executor("to_job", tags, executor_def),
+            hooks=joined(self._hooks, hook_list("to_job", hooks)),
         )
 
     def __repr__(self) -> str:

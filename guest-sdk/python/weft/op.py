@@ -217,6 +217,11 @@ class OpDefinition:
 
     with_tags = tag
 
+    def with_hooks(self, hook_defs: Any) -> Invocation:
+        """This op with hooks of its own in a job body: ``broken.with_hooks({alarm})()``
+        (the job's hooks apply too)."""
+        return Invocation(self).with_hooks(hook_defs)
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if Composition.current is not None:
             return Invocation(self)(*args, **kwargs)

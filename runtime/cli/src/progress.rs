@@ -98,6 +98,8 @@ impl EventSink for Progress {
                         step.status = "SKIPPED";
                         step.error = Some(reason.clone());
                     }
+                    // Said, and changes nothing of the step.
+                    EventKind::HookErrored { .. } => {}
                     _ => continue,
                 }
                 if self.lines {
@@ -125,6 +127,9 @@ impl Progress {
             }
             EventKind::StepFailure { message, .. } => format!("  ✗ {key:<24} failed: {message}"),
             EventKind::StepSkipped { reason } => format!("  - {key:<24} skipped: {reason}"),
+            EventKind::HookErrored { hook, message } => {
+                format!("  ! {key:<24} hook {hook} failed: {message}")
+            }
             EventKind::StepStart { attempt } if *attempt > 1 => {
                 format!("  ↻ {key:<24} attempt {attempt}")
             }

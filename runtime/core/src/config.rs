@@ -251,6 +251,7 @@ mod tests {
             retry_policy: None,
             tags: Default::default(),
             config_schema: None,
+            hooks: Vec::new(),
         };
         ExecutionPlan {
             job: "j".into(),

@@ -209,6 +209,30 @@ pub struct NodeDef {
     pub inputs: Vec<InputBinding>,
     #[serde(default)]
     pub tags: Tags,
+    /// The hooks (by name) that run after this node's step: its own and its job's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hooks: Vec<String>,
+}
+
+/// When a hook runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HookTrigger {
+    /// After a step that succeeded (Dagster's `@success_hook`).
+    Success,
+    /// After a step that failed for good, not after an attempt to be retried
+    /// (Dagster's `@failure_hook`).
+    Failure,
+}
+
+/// A hook (Dagster's `@success_hook` / `@failure_hook`): guest code run after a step of a
+/// node that names it. A hook that fails is reported and fails nothing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HookDef {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub on: HookTrigger,
 }
 
 /// A job (Dagster's `@job`): a graph of op invocations.
@@ -361,12 +385,19 @@ pub struct Definitions {
     pub schedules: Vec<ScheduleDef>,
     #[serde(default)]
     pub sensors: Vec<SensorDef>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hooks: Vec<HookDef>,
 }
 
 impl Definitions {
     /// The op named `name`.
     pub fn op(&self, name: &str) -> Option<&OpDef> {
         self.ops.iter().find(|o| o.name == name)
+    }
+
+    /// The hook named `name`.
+    pub fn hook(&self, name: &str) -> Option<&HookDef> {
+        self.hooks.iter().find(|h| h.name == name)
     }
 
     /// The job named `name`.

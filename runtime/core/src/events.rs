@@ -205,6 +205,20 @@ pub enum EventKind {
         stdout_bytes: u64,
         stderr_bytes: u64,
     },
+    /// A hook of the step's node ran after the step ended (Dagster's `HOOK_COMPLETED`).
+    HookCompleted {
+        hook: String,
+    },
+    /// A hook failed; the step's outcome stands (Dagster's `HOOK_ERRORED`).
+    HookErrored {
+        hook: String,
+        message: String,
+    },
+    /// A hook did not run: the step's outcome was not the one it waits for (a success
+    /// hook after a failure, any hook after an attempt to be retried).
+    HookSkipped {
+        hook: String,
+    },
 }
 
 impl EventKind {
@@ -226,6 +240,9 @@ impl EventKind {
             EventKind::StepSkipped { .. } => "STEP_SKIPPED",
             EventKind::Log { .. } => "LOG",
             EventKind::LogsCaptured { .. } => "LOGS_CAPTURED",
+            EventKind::HookCompleted { .. } => "HOOK_COMPLETED",
+            EventKind::HookErrored { .. } => "HOOK_ERRORED",
+            EventKind::HookSkipped { .. } => "HOOK_SKIPPED",
         }
     }
 }
@@ -269,6 +286,9 @@ impl Event {
                 format!("attempt {attempt} failed ({message}); retrying in {delay_ms} ms")
             }
             EventKind::StepSkipped { reason } => format!("skipped: {reason}"),
+            EventKind::HookCompleted { hook } => format!("hook {hook} completed"),
+            EventKind::HookErrored { hook, message } => format!("hook {hook} failed: {message}"),
+            EventKind::HookSkipped { hook } => format!("hook {hook} skipped"),
             EventKind::Log { level, message, .. } => format!("{level:?}: {message}").to_lowercase(),
             other => other.type_name().to_lowercase().replace('_', " "),
         }

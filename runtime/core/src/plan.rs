@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::defs::{AssetKey, Definitions, RetryPolicy, StepTarget, Tags};
+use crate::defs::{AssetKey, Definitions, HookDef, RetryPolicy, StepTarget, Tags};
 use crate::selection::{AssetSelection, SelectionError};
 
 /// Why a run could not be planned.
@@ -68,6 +68,8 @@ pub struct Step {
     pub tags: Tags,
     /// The JSON Schema its config must match, if the op or asset has one.
     pub config_schema: Option<String>,
+    /// The hooks that run after it, in its node's order.
+    pub hooks: Vec<HookDef>,
 }
 
 /// An output a step declares, and whether it must produce it.
@@ -263,6 +265,11 @@ fn plan_op_job(defs: &Definitions, name: &str) -> Result<ExecutionPlan, PlanErro
             missing: missing.to_owned(),
         };
         let op = defs.op(&node.op).ok_or_else(|| dangling(&node.op))?;
+        let hooks = node
+            .hooks
+            .iter()
+            .map(|h| defs.hook(h).cloned().ok_or_else(|| dangling(h)))
+            .collect::<Result<_, _>>()?;
         let mut upstream = BTreeSet::new();
         let mut inputs = Vec::with_capacity(node.inputs.len());
         for binding in &node.inputs {
@@ -299,6 +306,7 @@ fn plan_op_job(defs: &Definitions, name: &str) -> Result<ExecutionPlan, PlanErro
             retry_policy: op.retry_policy,
             tags: merged(&merged(&job.tags, &op.tags), &node.tags),
             config_schema: op.config_schema.clone(),
+            hooks,
         });
     }
     Ok(ExecutionPlan {
@@ -370,6 +378,7 @@ pub fn plan_assets(
                 retry_policy: asset.retry_policy,
                 tags: asset.tags.clone(),
                 config_schema: asset.config_schema.clone(),
+                hooks: Vec::new(),
             }
         })
         .collect();
@@ -428,6 +437,7 @@ mod tests {
             retry_policy: None,
             config_schema: None,
             tags: Tags::new(),
+            hooks: Vec::new(),
         };
         ExecutionPlan {
             job: "j".into(),

@@ -65,6 +65,12 @@ pub enum DefinitionError {
         sensor: String,
         status: &'static str,
     },
+    #[error("job {job:?}: node {node:?} names hook {hook:?}, which the location does not define")]
+    UnknownHook {
+        job: String,
+        node: String,
+        hook: String,
+    },
     #[error("{kind} {name:?} targets job {job:?}, which the location does not define")]
     UnknownJob {
         kind: &'static str,
@@ -152,6 +158,7 @@ pub fn validate(defs: &Definitions) -> Result<(), DefinitionError> {
     )?;
     check_unique("schedule", defs.schedules.iter().map(|s| s.name.as_str()))?;
     check_unique("sensor", defs.sensors.iter().map(|s| s.name.as_str()))?;
+    check_unique("hook", defs.hooks.iter().map(|h| h.name.as_str()))?;
     for op in &defs.ops {
         check_unique("input", op.inputs.iter().map(|i| i.name.as_str()))?;
         check_unique("output", op.outputs.iter().map(|o| o.name.as_str()))?;
@@ -235,6 +242,13 @@ fn validate_job(defs: &Definitions, job: &JobDef) -> Result<(), DefinitionError>
                 node: node.name.clone(),
                 op: node.op.clone(),
             })?;
+        if let Some(hook) = node.hooks.iter().find(|h| defs.hook(h).is_none()) {
+            return Err(DefinitionError::UnknownHook {
+                job: job.name.clone(),
+                node: node.name.clone(),
+                hook: hook.clone(),
+            });
+        }
         for binding in &node.inputs {
             if !op.inputs.iter().any(|i| i.name == binding.input) {
                 return Err(DefinitionError::UnknownInput {
@@ -404,6 +418,7 @@ mod tests {
                 })
                 .collect(),
             tags: Default::default(),
+            hooks: Vec::new(),
         }
     }
 
@@ -440,6 +455,28 @@ mod tests {
         );
         let err = validate(&defs(vec![node("b", "b", &[])])).unwrap_err();
         assert!(matches!(err, DefinitionError::UnboundInput { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_node_names_hooks_the_location_defines() {
+        use crate::defs::{HookDef, HookTrigger};
+        let mut hooked = node("a", "a", &[]);
+        hooked.hooks = vec!["alarm".into()];
+        let mut d = defs(vec![hooked]);
+        let err = validate(&d).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "job \"j\": node \"a\" names hook \"alarm\", which the location does not define"
+        );
+        d.hooks.push(HookDef {
+            name: "alarm".into(),
+            description: None,
+            on: HookTrigger::Failure,
+        });
+        assert_eq!(validate(&d), Ok(()));
+        d.hooks.push(d.hooks[0].clone());
+        let err = validate(&d).unwrap_err();
+        assert_eq!(err.to_string(), "hook \"alarm\" is defined twice");
     }
 
     #[test]

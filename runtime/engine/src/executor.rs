@@ -17,11 +17,12 @@ use weft_core::defs::{StepTarget, Tags, Value};
 use weft_core::events::{Event, EventKind, FailureKind, LogLevel, RunStatus};
 use weft_core::plan::{ExecutionPlan, Step};
 
+use crate::hooks::{Ended, Printed};
 use crate::inputs::{collect_inputs, missing_input, request_for};
 use crate::writer::EventSink;
 use weft_core::now_ms;
 use weft_core::ports::{
-    ComputeLogStore, InputArg, IoManager, StepAttempt, StepFailure, StepRunner,
+    ComputeLogStore, HookRunner, InputArg, IoManager, StepAttempt, StepFailure, StepRunner,
 };
 
 /// Which executor runs the steps of a run.
@@ -64,6 +65,9 @@ pub struct RunOutcome {
 /// The parts an executor works with.
 pub struct Executor<'a> {
     pub runner: &'a dyn StepRunner,
+    /// Runs the hooks of a step's node after it ends (in this process, whatever ran the
+    /// step).
+    pub hooks: &'a dyn HookRunner,
     pub io: &'a dyn IoManager,
     pub compute_logs: &'a dyn ComputeLogStore,
     pub sink: &'a dyn EventSink,
@@ -339,6 +343,8 @@ impl Executor<'_> {
                         at,
                     ),
                 ]);
+                let ended = Ended::Failed(&message);
+                self.run_hooks(spec, step, ended, Instant::now(), Printed::default());
                 return Err((message, FailureKind::Io));
             }
         };
@@ -355,6 +361,11 @@ impl Executor<'_> {
             let clock = Instant::now();
             let attempt = self.runner.run_step(&request, self.cancel);
             let cost = attempt.cost;
+            // What it printed, which its hooks' output joins in the compute logs.
+            let printed: Printed = match step.hooks.is_empty() {
+                true => Printed::default(),
+                false => (attempt.stdout.clone(), attempt.stderr.clone()),
+            };
             let mut events = Vec::new();
             let result = self.finish_attempt(spec, step, attempt, &mut events, &event);
             match result {
@@ -365,6 +376,7 @@ impl Executor<'_> {
                         now_ms(),
                     ));
                     self.sink.emit(events);
+                    self.run_hooks(spec, step, Ended::Succeeded, clock, printed);
                     return Ok(outputs);
                 }
                 Err(failure) => {
@@ -382,6 +394,7 @@ impl Executor<'_> {
                         };
                         events.push(event(kind, now_ms()));
                         self.sink.emit(events);
+                        self.run_hooks(spec, step, Ended::Retrying, clock, printed);
                         request.attempt += 1;
                         if self.cancel.wait_timeout(Duration::from_millis(delay_ms)) {
                             let message = format!(
@@ -407,6 +420,10 @@ impl Executor<'_> {
                     };
                     events.push(event(kind, now_ms()));
                     self.sink.emit(events);
+                    if failure.kind != FailureKind::Canceled {
+                        let ended = Ended::Failed(&message);
+                        self.run_hooks(spec, step, ended, clock, printed);
+                    }
                     return Err((message, failure.kind));
                 }
             }
@@ -423,35 +440,12 @@ impl Executor<'_> {
         event: &dyn Fn(EventKind, i64) -> Event,
     ) -> Result<HashMap<String, Value>, StepFailure> {
         for line in attempt.logs {
-            let kind = EventKind::Log {
-                level: line.level,
-                message: line.message,
-                fields: line.fields,
-            };
-            events.push(event(kind, line.timestamp_ms));
+            let at = line.timestamp_ms;
+            events.push(event(line.into(), at));
         }
         if !attempt.stdout.is_empty() || !attempt.stderr.is_empty() {
-            let at = now_ms();
-            match self
-                .compute_logs
-                .store(spec.run_id, &step.key, &attempt.stdout, &attempt.stderr)
-            {
-                Ok(()) => events.push(event(
-                    EventKind::LogsCaptured {
-                        stdout_bytes: attempt.stdout.len() as u64,
-                        stderr_bytes: attempt.stderr.len() as u64,
-                    },
-                    at,
-                )),
-                Err(e) => events.push(event(
-                    EventKind::Log {
-                        level: LogLevel::Warning,
-                        message: format!("compute logs lost: {e}"),
-                        fields: Tags::new(),
-                    },
-                    at,
-                )),
-            }
+            let kind = self.store_compute_logs(spec, step, &attempt.stdout, &attempt.stderr);
+            events.push(event(kind, now_ms()));
         }
         let outputs = attempt.result?;
         let io_failure = |message: String| StepFailure {
@@ -509,5 +503,30 @@ impl Executor<'_> {
             stored.insert(output.name, output.value);
         }
         Ok(stored)
+    }
+
+    /// Stores what a step printed as its compute logs: `LOGS_CAPTURED`, or a warning that
+    /// they were lost.
+    pub(crate) fn store_compute_logs(
+        &self,
+        spec: &RunSpec<'_>,
+        step: &Step,
+        stdout: &[u8],
+        stderr: &[u8],
+    ) -> EventKind {
+        match self
+            .compute_logs
+            .store(spec.run_id, &step.key, stdout, stderr)
+        {
+            Ok(()) => EventKind::LogsCaptured {
+                stdout_bytes: stdout.len() as u64,
+                stderr_bytes: stderr.len() as u64,
+            },
+            Err(e) => EventKind::Log {
+                level: LogLevel::Warning,
+                message: format!("compute logs lost: {e}"),
+                fields: Tags::new(),
+            },
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! A step runner over several code locations: each asset step goes to the location that
 //! defines its asset, so that one run can materialize assets of several locations (an
-//! asset in a Python location downstream of one in a Rust location).
+//! asset in a Python location downstream of one in a Rust location). Op steps, and the
+//! hooks of their nodes, go to the first location: the job's.
 
 use std::collections::BTreeMap;
 
@@ -8,18 +9,21 @@ use weft_core::defs::{AssetKey, StepTarget};
 use weft_core::events::FailureKind;
 
 use weft_core::Cancel;
-use weft_core::ports::{StepAttempt, StepRequest, StepRunner};
+use weft_core::ports::{
+    CodeLocation, HookAttempt, HookRequest, HookRunner, StepAttempt, StepFailure, StepRequest,
+    StepRunner,
+};
 
-/// Routes asset steps by key; op steps go to the first runner.
+/// Routes asset steps by key; op steps and hooks go to the first location.
 pub struct AssetRouter<'a> {
-    runners: Vec<&'a dyn StepRunner>,
+    locations: Vec<&'a dyn CodeLocation>,
     owners: BTreeMap<AssetKey, usize>,
 }
 
 impl<'a> AssetRouter<'a> {
-    /// `owners` maps each asset to an index into `runners`.
-    pub fn new(runners: Vec<&'a dyn StepRunner>, owners: BTreeMap<AssetKey, usize>) -> Self {
-        AssetRouter { runners, owners }
+    /// `owners` maps each asset to an index into `locations`.
+    pub fn new(locations: Vec<&'a dyn CodeLocation>, owners: BTreeMap<AssetKey, usize>) -> Self {
+        AssetRouter { locations, owners }
     }
 }
 
@@ -29,8 +33,8 @@ impl StepRunner for AssetRouter<'_> {
             StepTarget::Asset(key) => self.owners.get(key).copied(),
             StepTarget::Op(_) => Some(0),
         };
-        match index.and_then(|i| self.runners.get(i)) {
-            Some(runner) => runner.run_step(request, cancel),
+        match index.and_then(|i| self.locations.get(i)) {
+            Some(location) => location.run_step(request, cancel),
             None => StepAttempt::failed(
                 format!(
                     "no code location in this run defines step {}",
@@ -39,6 +43,24 @@ impl StepRunner for AssetRouter<'_> {
                 FailureKind::Io,
                 false,
             ),
+        }
+    }
+}
+
+impl HookRunner for AssetRouter<'_> {
+    fn run_hook(&self, request: &HookRequest, cancel: &Cancel) -> HookAttempt {
+        match self.locations.first() {
+            Some(location) => location.run_hook(request, cancel),
+            None => HookAttempt {
+                result: Err(StepFailure {
+                    message: "no code location in this run defines hooks".into(),
+                    kind: FailureKind::Io,
+                    retryable: false,
+                }),
+                logs: Vec::new(),
+                stdout: Vec::new(),
+                stderr: Vec::new(),
+            },
         }
     }
 }

@@ -9,12 +9,15 @@ use std::sync::Mutex;
 
 use weft_core::config::RunConfig;
 use weft_core::defs::{
-    Backoff, Definitions, InputBinding, IoDef, JobDef, NodeDef, OpDef, OutputDef, OutputRef,
-    RetryPolicy, StepTarget, Value,
+    Backoff, Definitions, HookDef, HookTrigger, InputBinding, IoDef, JobDef, NodeDef, OpDef,
+    OutputDef, OutputRef, RetryPolicy, StepTarget, Value,
 };
-use weft_core::events::{Event, EventKind, FailureKind, RunStatus};
+use weft_core::events::{Event, EventKind, FailureKind, LogLevel, RunStatus};
 use weft_core::plan::plan_job;
-use weft_core::ports::{InputArg, StepAttempt, StepFailure, StepOutput, StepRequest, StepRunner};
+use weft_core::ports::{
+    HookAttempt, HookRequest, HookRunner, InputArg, LogLine, StepAttempt, StepFailure, StepOutput,
+    StepRequest, StepRunner,
+};
 use weft_engine::executor::{Executor, ExecutorKind, RunOutcome, RunSpec};
 use weft_engine::io::{FsComputeLogs, InMemoryIoManager};
 use weft_engine::writer::EventSink;
@@ -131,6 +134,7 @@ fn node(name: &str, op: &str, from: &[&str], fan_in: bool) -> NodeDef {
             }]
         },
         tags: Default::default(),
+        hooks: Vec::new(),
     }
 }
 
@@ -160,7 +164,50 @@ fn defs(jobs: Vec<(&str, Vec<NodeDef>)>) -> Definitions {
                 nodes,
             })
             .collect(),
+        hooks: vec![
+            hook("cheer", HookTrigger::Success),
+            hook("alarm", HookTrigger::Failure),
+            hook("sulk", HookTrigger::Failure),
+        ],
         ..Default::default()
+    }
+}
+
+fn hook(name: &str, on: HookTrigger) -> HookDef {
+    HookDef {
+        name: name.into(),
+        description: None,
+        on,
+    }
+}
+
+/// Hooks: `cheer` and `alarm` log what they were told and print `hook <name>`; `sulk`
+/// fails.
+impl HookRunner for Arith {
+    fn run_hook(&self, req: &HookRequest, _cancel: &weft_core::Cancel) -> HookAttempt {
+        let line = LogLine {
+            timestamp_ms: 0,
+            level: LogLevel::Info,
+            message: format!(
+                "{} {} of {}: {:?}",
+                req.hook, req.step_key, req.op, req.failure
+            ),
+            fields: Default::default(),
+        };
+        let result = match req.hook.as_str() {
+            "sulk" => Err(StepFailure {
+                message: "sulk fails".into(),
+                kind: FailureKind::Error,
+                retryable: true,
+            }),
+            _ => Ok(()),
+        };
+        HookAttempt {
+            result,
+            logs: vec![line],
+            stdout: format!("hook {}\n", req.hook).into_bytes(),
+            stderr: Vec::new(),
+        }
     }
 }
 
@@ -207,6 +254,7 @@ fn execute(defs: &Definitions, job: &str, kind: ExecutorKind) -> (RunOutcome, Co
     let cancel = weft_core::Cancel::new();
     let executor = Executor {
         runner: &Arith,
+        hooks: &Arith,
         io: &io,
         compute_logs: &logs,
         sink: &sink,
@@ -391,6 +439,94 @@ fn an_optional_output_left_out_skips_its_readers_and_theirs() {
         assert_eq!(
             reason.as_deref(),
             Some("input \"x\" reads q.result, which was not produced")
+        );
+    }
+}
+
+#[test]
+fn hooks_run_after_a_steps_last_outcome_and_fail_nothing() {
+    let hooked = |mut n: NodeDef| {
+        n.hooks = vec!["alarm".into(), "cheer".into(), "sulk".into()];
+        n
+    };
+    let defs = defs(vec![(
+        "hooked",
+        vec![
+            hooked(node("a", "one", &[], false)),
+            hooked(node("f", "flaky", &[], false)),
+            hooked(node("b", "boom", &["a"], false)),
+        ],
+    )]);
+    for kind in BOTH {
+        let (outcome, events) = execute(&defs, "hooked", kind);
+        assert_eq!(outcome.status, RunStatus::Failure, "{kind:?}");
+        assert_eq!(outcome.failed, [("b".to_owned(), "boom".to_owned())]);
+        let after_success = [
+            "HOOK_SKIPPED",
+            "LOG",
+            "HOOK_COMPLETED",
+            "HOOK_SKIPPED",
+            "LOGS_CAPTURED",
+        ];
+        let a = events.types("a");
+        assert_eq!(
+            a[a.len() - 6..],
+            ["STEP_SUCCESS"]
+                .iter()
+                .chain(&after_success)
+                .copied()
+                .collect::<Vec<_>>()[..]
+        );
+        // An attempt to be retried calls no hook; the last one does.
+        let f = events.types("f");
+        let skipped = ["HOOK_SKIPPED"; 3];
+        assert_eq!(
+            f[2..6],
+            ["STEP_UP_FOR_RETRY"]
+                .iter()
+                .chain(&skipped)
+                .copied()
+                .collect::<Vec<_>>()[..]
+        );
+        assert_eq!(
+            f[f.len() - 6..],
+            ["STEP_SUCCESS"]
+                .iter()
+                .chain(&after_success)
+                .copied()
+                .collect::<Vec<_>>()[..]
+        );
+        assert_eq!(
+            events.types("b")[2..],
+            [
+                "STEP_FAILURE",
+                "LOG",
+                "HOOK_COMPLETED",
+                "HOOK_SKIPPED",
+                "LOG",
+                "HOOK_ERRORED",
+                "LOGS_CAPTURED"
+            ]
+        );
+        let logged: Vec<String> = events
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| e.step_key.as_deref() == Some("b"))
+            .filter_map(|e| match &e.kind {
+                EventKind::Log { message, .. } => Some(message.clone()),
+                EventKind::HookErrored { hook, message } => Some(format!("{hook}: {message}")),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            logged,
+            [
+                "alarm b of boom: Some(\"boom\")",
+                "sulk b of boom: Some(\"boom\")",
+                "sulk: sulk fails"
+            ]
         );
     }
 }

@@ -148,10 +148,10 @@ pub fn execute(
     locations: &[&dyn CodeLocation],
     services: &RunServices<'_>,
 ) -> RunOutcome {
-    let runners: Vec<&dyn StepRunner> = locations.iter().map(|l| *l as &dyn StepRunner).collect();
-    let router = AssetRouter::new(runners, prepared.owners.clone());
+    let router = AssetRouter::new(locations.to_vec(), prepared.owners.clone());
     let executor = Executor {
         runner: services.steps.unwrap_or(&router),
+        hooks: &router,
         io: services.io,
         compute_logs: services.compute_logs,
         sink: services.sink,

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use weft_core::Cancel;
 use weft_core::events::{FailureKind, RunStatus};
-use weft_core::ports::{IoManager, StepAttempt, StepRequest, StepRunner};
+use weft_core::ports::{CodeLocation, IoManager, StepAttempt, StepRequest, StepRunner};
 use weft_core::run::RunRecord;
 use weft_engine::executor::RunSpec;
 use weft_engine::router::AssetRouter;
@@ -192,11 +192,8 @@ pub(crate) async fn run_stored_step(
     let attempt = match stored_step_request(&spec, step_key, attempt, io) {
         Err(message) => StepAttempt::failed(message, FailureKind::Io, false),
         Ok(request) => crate::off_runtime(|| {
-            let runners: Vec<&dyn StepRunner> = locations
-                .iter()
-                .map(|l| l.as_ref() as &dyn StepRunner)
-                .collect();
-            AssetRouter::new(runners, prepared.owners.clone()).run_step(&request, &cancel)
+            let locations: Vec<&dyn CodeLocation> = locations.iter().map(|l| l.as_ref()).collect();
+            AssetRouter::new(locations, prepared.owners.clone()).run_step(&request, &cancel)
         }),
     };
     watch.abort();

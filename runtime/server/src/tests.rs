@@ -10,8 +10,8 @@ use weft_core::events::{EventKind, FailureKind, RunStatus};
 use weft_core::grants::Sandbox;
 use weft_core::instigator::{InstigatorKind, TickStatus};
 use weft_core::ports::{
-    CodeLocation, LoadError, LocationLoader, RunRequest, ScheduleTick, SensorTick, StepAttempt,
-    StepFailure, StepOutput, StepRequest, StepRunner,
+    CodeLocation, HookAttempt, HookRequest, HookRunner, LoadError, LocationLoader, RunRequest,
+    ScheduleTick, SensorTick, StepAttempt, StepFailure, StepOutput, StepRequest, StepRunner,
 };
 use weft_core::run::{EndedRun, RunFilter, RunRecord};
 use weft_engine::io::InMemoryIoManager;
@@ -46,6 +46,21 @@ impl StepRunner for Hello {
             stdout: Vec::new(),
             stderr: Vec::new(),
             cost: None,
+        }
+    }
+}
+
+impl HookRunner for Hello {
+    fn run_hook(&self, request: &HookRequest, _cancel: &weft_core::Cancel) -> HookAttempt {
+        HookAttempt {
+            result: Err(StepFailure {
+                message: format!("hello defines no hook {}", request.hook),
+                kind: FailureKind::Error,
+                retryable: false,
+            }),
+            logs: Vec::new(),
+            stdout: Vec::new(),
+            stderr: Vec::new(),
         }
     }
 }

@@ -42,6 +42,16 @@ enum Stop {
     Canceled,
 }
 
+/// What a call is for, which sets its deadline.
+pub(crate) enum Purpose<'a> {
+    /// Definitions, a sensor or a schedule: the evaluation deadline.
+    Evaluation,
+    /// A step: the step's deadline, and what the Jobs it may start inherit.
+    Step(&'a StepRequest),
+    /// A hook after a step that began at this instant: what is left of the step's deadline.
+    Hook(Instant),
+}
+
 /// What a location's calls share: the engine, the pre-instance and where its exports
 /// are, the sandbox.
 pub(crate) struct Guest {
@@ -104,21 +114,28 @@ impl Guest {
     }
 
     /// Makes a store under the sandbox, instantiates, runs `f` until it ends, the deadline
-    /// passes (a step's, or the evaluation deadline for any other call) or `cancel` is
-    /// raised, and classifies what went wrong. A step's call passes its `step` (what the
-    /// Jobs it may start inherit).
+    /// passes (the `purpose`'s) or `cancel` is raised, and classifies what went wrong.
     pub(crate) fn call<R>(
         &self,
-        step: Option<&StepRequest>,
+        purpose: Purpose<'_>,
         cancel: &Cancel,
         f: impl AsyncFnOnce(&mut Store<CallState>, &Exported<'_>) -> wasmtime::Result<R>,
     ) -> Call<R> {
         let start = Instant::now();
-        let timeout = match step {
-            Some(_) => self.sandbox.timeout,
-            None => self.sandbox.evaluation_timeout,
+        let (timeout, deadline) = match purpose {
+            Purpose::Evaluation => (
+                self.sandbox.evaluation_timeout,
+                start + self.sandbox.evaluation_timeout,
+            ),
+            Purpose::Step(_) => (self.sandbox.timeout, start + self.sandbox.timeout),
+            Purpose::Hook(step_started) => {
+                (self.sandbox.timeout, step_started + self.sandbox.timeout)
+            }
         };
-        let deadline = start + timeout;
+        let step = match purpose {
+            Purpose::Step(request) => Some(request),
+            _ => None,
+        };
         let ended = Cancel::new();
         let captured = crate::sandbox::Captured::new(self.sandbox.output_limit_bytes);
         let scope = step.map(|request| StepScope {

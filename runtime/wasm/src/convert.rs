@@ -1,13 +1,13 @@
 //! Conversions between the generated bindings of `wit/` and `weft-core`'s plain types.
 
 use weft_core::defs::{
-    AssetDef, AssetDep, AssetJobDef, AssetKey, Backoff, DefaultStatus, Definitions, InputBinding,
-    IoDef, JobDef, NodeDef, OpDef, OutputDef, OutputRef, RetryPolicy, RunStatusFilter, ScheduleDef,
-    SensorDef, SensorKind, StepTarget, Tags, Value,
+    AssetDef, AssetDep, AssetJobDef, AssetKey, Backoff, DefaultStatus, Definitions, HookDef,
+    HookTrigger, InputBinding, IoDef, JobDef, NodeDef, OpDef, OutputDef, OutputRef, RetryPolicy,
+    RunStatusFilter, ScheduleDef, SensorDef, SensorKind, StepTarget, Tags, Value,
 };
 use weft_core::events::RunStatus;
 use weft_core::metadata::{Metadata, MetadataValue, TableColumn};
-use weft_core::ports::{InputArg, RunRequest, StepOutput, StepRequest};
+use weft_core::ports::{HookRequest, InputArg, RunRequest, StepOutput, StepRequest};
 use weft_core::run::EndedRun;
 
 use crate::bindings::types as t;
@@ -134,6 +134,7 @@ pub(crate) fn definitions(d: t::Definitions) -> Definitions {
                             })
                             .collect(),
                         tags: tags(n.tags),
+                        hooks: n.hooks,
                     })
                     .collect(),
             })
@@ -195,6 +196,29 @@ pub(crate) fn definitions(d: t::Definitions) -> Definitions {
                 kind: sensor_kind(s.kind),
             })
             .collect(),
+        hooks: d
+            .hooks
+            .into_iter()
+            .map(|h| HookDef {
+                name: h.name,
+                description: h.description,
+                on: match h.on {
+                    t::HookTrigger::Success => HookTrigger::Success,
+                    t::HookTrigger::Failure => HookTrigger::Failure,
+                },
+            })
+            .collect(),
+    }
+}
+
+/// What a hook is told.
+pub(crate) fn hook_context(request: &HookRequest) -> t::HookContext {
+    t::HookContext {
+        run_id: request.run_id.clone(),
+        job: request.job.clone(),
+        step_key: request.step_key.clone(),
+        op: request.op.clone(),
+        failure: request.failure.clone(),
     }
 }
 

@@ -6,7 +6,7 @@
 use wasmtime::Store;
 use wasmtime::component::{Instance, InstancePre};
 
-use crate::bindings::exports::weft::plugin::{definitions, ops, schedules, sensors};
+use crate::bindings::exports::weft::plugin::{definitions, hooks, ops, schedules, sensors};
 use crate::sandbox::CallState;
 
 /// Where each interface's functions are in the component.
@@ -15,6 +15,7 @@ pub(crate) struct Exports {
     ops: ops::GuestIndices,
     sensors: sensors::GuestIndices,
     schedules: schedules::GuestIndices,
+    hooks: hooks::GuestIndices,
 }
 
 impl Exports {
@@ -25,6 +26,7 @@ impl Exports {
             ops: ops::GuestIndices::new(pre)?,
             sensors: sensors::GuestIndices::new(pre)?,
             schedules: schedules::GuestIndices::new(pre)?,
+            hooks: hooks::GuestIndices::new(pre)?,
         })
     }
 }
@@ -56,5 +58,9 @@ impl Exported<'_> {
         store: &mut Store<CallState>,
     ) -> wasmtime::Result<schedules::Guest> {
         self.exports.schedules.load(store, &self.instance)
+    }
+
+    pub(crate) fn hooks(&self, store: &mut Store<CallState>) -> wasmtime::Result<hooks::Guest> {
+        self.exports.hooks.load(store, &self.instance)
     }
 }

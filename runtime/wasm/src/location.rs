@@ -1,5 +1,5 @@
-//! [`WasmLocation`]: one component version, loaded, ready to run steps, sensors and
-//! schedules (the core's [`CodeLocation`] and [`StepRunner`]). Every call gets a fresh store
+//! [`WasmLocation`]: one component version, loaded, ready to run steps, hooks, sensors and
+//! schedules (the core's [`CodeLocation`], [`StepRunner`] and [`HookRunner`]). Every call gets a fresh store
 //! and instance from the pre-instance, so no state leaks between steps, and runs under the
 //! location's sandbox, within its deadline (`call.rs`).
 
@@ -10,13 +10,14 @@ use weft_core::defs::Definitions;
 use weft_core::events::FailureKind;
 use weft_core::grants::Sandbox;
 use weft_core::ports::{
-    CodeLocation, ScheduleTick, SensorTick, StepAttempt, StepFailure, StepRequest, StepRunner,
+    CodeLocation, HookAttempt, HookRequest, HookRunner, ScheduleTick, SensorTick, StepAttempt,
+    StepFailure, StepRequest, StepRunner,
 };
 use weft_core::run::EndedRun;
 use weft_core::validate::validate;
 
 use crate::bindings::{CodeLocationPre, schedules, sensors, types as t};
-use crate::call::Guest;
+use crate::call::{Guest, Purpose};
 use crate::convert;
 use crate::engine::HostInner;
 use crate::error::LoadError;
@@ -50,9 +51,11 @@ impl WasmLocation {
         sandbox: Sandbox,
     ) -> Result<Self, LoadError> {
         let guest = Guest::new(host, &name, pre, sandbox)?;
-        let call = guest.call(None, &Cancel::new(), async |store, exported| {
-            exported.definitions(store)?.call_get(store).await
-        });
+        let call = guest.call(
+            Purpose::Evaluation,
+            &Cancel::new(),
+            async |store, exported| exported.definitions(store)?.call_get(store).await,
+        );
         let defs = match call.result {
             Ok(Ok(defs)) => defs,
             Ok(Err(failure)) => return Err(LoadError::Definitions(failure.message)),
@@ -104,14 +107,16 @@ impl CodeLocation for WasmLocation {
             last_evaluation_ms,
             run: run.and_then(convert::ended_run),
         };
-        let call = self
-            .guest
-            .call(None, &Cancel::new(), async |store, exported| {
+        let call = self.guest.call(
+            Purpose::Evaluation,
+            &Cancel::new(),
+            async |store, exported| {
                 exported
                     .sensors(store)?
                     .call_evaluate(store, name, &ctx)
                     .await
-            });
+            },
+        );
         match call.result {
             Ok(Ok(result)) => Ok(SensorTick {
                 run_requests: convert::run_requests(result.run_requests),
@@ -134,14 +139,16 @@ impl CodeLocation for WasmLocation {
         let ctx = schedules::ScheduleContext {
             scheduled_time_ms: scheduled_ms,
         };
-        let call = self
-            .guest
-            .call(None, &Cancel::new(), async |store, exported| {
+        let call = self.guest.call(
+            Purpose::Evaluation,
+            &Cancel::new(),
+            async |store, exported| {
                 exported
                     .schedules(store)?
                     .call_evaluate(store, name, ctx)
                     .await
-            });
+            },
+        );
         match call.result {
             Ok(Ok(schedules::ScheduleResult::RunRequests(list))) => {
                 Ok(ScheduleTick::Run(convert::run_requests(list)))
@@ -166,7 +173,7 @@ impl StepRunner for WasmLocation {
         let (ctx, inputs) = convert::step_call(request);
         let call = self
             .guest
-            .call(Some(request), cancel, async |store, exported| {
+            .call(Purpose::Step(request), cancel, async |store, exported| {
                 exported
                     .ops(store)?
                     .call_execute(store, &ctx, &inputs)
@@ -201,6 +208,55 @@ impl StepRunner for WasmLocation {
             stdout: call.stdout,
             stderr: call.stderr,
             cost: Some(cost),
+        }
+    }
+}
+
+impl HookRunner for WasmLocation {
+    /// Calls the hook within what is left of its step's deadline (none left: it fails
+    /// without running), without the step's Kubernetes Jobs.
+    fn run_hook(&self, request: &HookRequest, cancel: &Cancel) -> HookAttempt {
+        let timeout = self.guest.sandbox.timeout;
+        if request.step_started.elapsed() >= timeout {
+            return HookAttempt {
+                result: Err(StepFailure {
+                    message: format!(
+                        "not run: its step's deadline ({}s) had passed",
+                        timeout.as_secs_f64()
+                    ),
+                    kind: FailureKind::Timeout,
+                    retryable: false,
+                }),
+                logs: Vec::new(),
+                stdout: Vec::new(),
+                stderr: Vec::new(),
+            };
+        }
+        let ctx = convert::hook_context(request);
+        let purpose = Purpose::Hook(request.step_started);
+        let call = self.guest.call(purpose, cancel, async |store, exported| {
+            exported
+                .hooks(store)?
+                .call_run(store, &request.hook, &ctx)
+                .await
+        });
+        let result = match call.result {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(failure)) => Err(guest_failure(failure)),
+            Err(failure) if failure.kind == FailureKind::Timeout => Err(StepFailure {
+                message: format!(
+                    "still running at its step's deadline ({}s), and stopped",
+                    timeout.as_secs_f64()
+                ),
+                ..failure
+            }),
+            Err(failure) => Err(failure),
+        };
+        HookAttempt {
+            result,
+            logs: call.logs,
+            stdout: call.stdout,
+            stderr: call.stderr,
         }
     }
 }

@@ -29,6 +29,11 @@
 //     (the op total) sum each;
 //   - graph_job: one (1) into the graph twice (add_one twice: the nodes twice.add_one and
 //     twice.add_one_2), then into twice again under the alias again;
+//   - hooks_job: fine returns 1; broken fails (not retryably) with "broken on purpose". The
+//     job's hooks: announce (success: logs "announce: <step key> of <job> succeeded") and
+//     alarm (failure: logs "alarm: <op> failed" with the field saw_failure, yes when the
+//     failure names "broken on purpose"); broken alone also has grumpy (failure), which
+//     fails with "grumpy hook fails";
 //   - the asset scored (asset job scored_job) returns its config's score (1.0 by
 //     default), with the metadata score (a float, the same) and rows (the int 3);
 //   - cursor_sensor: run key "key-<cursor>" (no cursor: "0"), new cursor <cursor> + 1;
@@ -41,6 +46,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand"
@@ -253,6 +259,35 @@ var graphJob = weft.NewJob("graph_job", func(j *weft.Job) {
 	twice.Alias("again").Call(j, two)
 })
 
+var fine = weft.NewOp0("fine", func(*weft.Context) (int, error) { return 1, nil })
+
+var broken = weft.NewOp0("broken", func(*weft.Context) (int, error) {
+	return 0, weft.Permanentf("broken on purpose")
+})
+
+var announce = weft.NewSuccessHook("announce", func(ctx *weft.HookContext) error {
+	ctx.Log.Info(fmt.Sprintf("announce: %s of %s succeeded", ctx.StepKey, ctx.Job))
+	return nil
+})
+
+var alarm = weft.NewFailureHook("alarm", func(ctx *weft.HookContext) error {
+	saw := "no"
+	if strings.Contains(ctx.Failure, "broken on purpose") {
+		saw = "yes"
+	}
+	ctx.Log.Info(fmt.Sprintf("alarm: %s failed", ctx.Op), "saw_failure", saw)
+	return nil
+})
+
+var grumpy = weft.NewFailureHook("grumpy", func(*weft.HookContext) error {
+	return errors.New("grumpy hook fails")
+})
+
+var hooksJob = weft.NewJob("hooks_job", func(j *weft.Job) {
+	j.Node(fine)
+	j.Node(broken).WithHooks(grumpy)
+}, weft.Hooks(announce, alarm))
+
 type scoreConfig struct {
 	Score float64 `json:"score" default:"1.0"`
 }
@@ -317,7 +352,7 @@ var explodeAlert = weft.NewRunFailureSensor("explode_alert", func(ctx *weft.RunS
 
 func init() {
 	weft.Register(weft.Definitions{
-		Jobs:      []*weft.Job{explodeJob, flakyJob, chattyJob, configJob, resourceJob, externalJob, instanceJob, napJob, floodJob, hugeJob, fetchJob, parityJob, graphJob},
+		Jobs:      []*weft.Job{explodeJob, flakyJob, chattyJob, configJob, resourceJob, externalJob, instanceJob, napJob, floodJob, hugeJob, fetchJob, parityJob, graphJob, hooksJob},
 		Sensors:   []*weft.Sensor{cursorSensor, explodeAlert},
 		Assets:    []*weft.Asset{scored},
 		AssetJobs: []*weft.AssetJob{scoredJob},

@@ -29,6 +29,11 @@ behaviour; tests/e2e/conformance_errors.rs runs all three and compares what a us
   total_odd (the op total) sum each;
 - graph_job: one (1) into the graph twice (add_one twice: the nodes twice.add_one and
   twice.add_one_2), then into twice again under the alias again;
+- hooks_job: fine returns 1; broken fails (not retryably) with "broken on purpose". The
+  job's hooks: announce (success: logs "announce: <step key> of <job> succeeded") and
+  alarm (failure: logs "alarm: <op> failed" with the field saw_failure, yes when the
+  failure names "broken on purpose"); broken alone also has grumpy (failure), which
+  fails with "grumpy hook fails";
 - the asset scored (asset job scored_job) returns its config's score (1.0 by default),
   with the metadata score (a float, the same) and rows (the int 3);
 - cursor_sensor: run key "key-<cursor>" (no cursor: "0"), new cursor <cursor> + 1;
@@ -190,6 +195,38 @@ def graph_job():
     twice.alias("again")(two)
 
 
+@dg.op
+def fine():
+    return 1
+
+
+@dg.op
+def broken():
+    raise dg.Failure("broken on purpose", allow_retries=False)
+
+
+@dg.success_hook
+def announce(context):
+    context.log.info(f"announce: {context.step_key} of {context.job_name} succeeded")
+
+
+@dg.failure_hook
+def alarm(context):
+    saw = "broken on purpose" in str(context.op_exception)
+    context.log.info(f"alarm: {context.op.name} failed", saw_failure="yes" if saw else "no")
+
+
+@dg.failure_hook
+def grumpy(context):
+    raise RuntimeError("grumpy hook fails")
+
+
+@dg.job(hooks={announce, alarm})
+def hooks_job():
+    fine()
+    broken.with_hooks({grumpy})()
+
+
 class ScoreConfig(dg.Config):
     score: float = 1.0
 
@@ -293,6 +330,7 @@ defs = dg.Definitions(
         fetch_job,
         parity_job,
         graph_job,
+        hooks_job,
         scored_job,
     ],
     assets=[scored],

@@ -70,7 +70,8 @@ pub fn parse(what: &str, tokens: TokenStream, allowed: &[&str]) -> syn::Result<V
     Ok(args.into_iter().collect())
 }
 
-fn expr(arg: &Arg) -> syn::Result<&Expr> {
+/// `key = expr`: the expression.
+pub fn expr(arg: &Arg) -> syn::Result<&Expr> {
     match &arg.value {
         ArgValue::Expr(e) => Ok(e),
         ArgValue::List(_) => Err(syn::Error::new(

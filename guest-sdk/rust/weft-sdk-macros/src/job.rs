@@ -1,13 +1,15 @@
 //! `#[job]` and `#[graph]`: the body becomes a graph builder. Every call of a bare
-//! lowercase name `f(args)` is rewritten into `f::__invoke(None, args)` (the op's, or a
-//! graph's, invocation), and `f.alias(name)(args)` into `f::__invoke(Some(name.into()), args)`.
+//! lowercase name `f(args)` is rewritten into `f::__invoke(NodeOptions::default(), args)`
+//! (the op's, or a graph's, invocation); `f.alias(name)` and `f.with_hooks([h, ...])`, in
+//! any order, before the call set the node's alias and its own hooks.
 
 use crate::args;
 use crate::sig;
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
-use syn::{Expr, ExprCall, ExprPath, Ident, ReturnType};
+use syn::{Expr, ExprArray, ExprCall, ExprPath, Ident, ReturnType};
 
 /// Rewrites op calls in a job body.
 struct Rewrite;
@@ -33,30 +35,81 @@ fn bare_op(e: &Expr) -> Option<&Ident> {
     is_op.then_some(&seg.ident)
 }
 
+/// `&h::__WEFT_HOOK, ...` for a list of hooks `[h, ...]`.
+pub(crate) fn hook_list(list: &Expr) -> syn::Result<Vec<TokenStream>> {
+    let Expr::Array(ExprArray { elems, .. }) = list else {
+        return Err(syn::Error::new_spanned(
+            list,
+            "hooks are a list of #[success_hook] or #[failure_hook] functions: `[notify, alarm]`",
+        ));
+    };
+    elems
+        .iter()
+        .map(|e| match e {
+            Expr::Path(p) => {
+                let path = &p.path;
+                Ok(quote_spanned!(p.span()=> &#path::__WEFT_HOOK))
+            }
+            other => Err(syn::Error::new_spanned(
+                other,
+                "expected the name of a #[success_hook] or #[failure_hook] function",
+            )),
+        })
+        .collect()
+}
+
+/// The op invoked by `func` (`f`, `f.alias(..)`, `f.with_hooks(..)`, chained) and the
+/// `NodeOptions` the chain sets; `None` if `func` is not such an expression.
+fn invocation(func: &Expr) -> Option<syn::Result<(Ident, TokenStream)>> {
+    let mut alias = quote!(::core::option::Option::None);
+    let mut hooks = Vec::new();
+    let mut at = func;
+    loop {
+        if let Some(op) = bare_op(at) {
+            let options = quote!(::weft_sdk::__private::NodeOptions {
+                alias: #alias,
+                hooks: ::std::vec![#(#hooks),*],
+            });
+            return Some(Ok((op.clone(), options)));
+        }
+        let Expr::MethodCall(m) = at else {
+            return None;
+        };
+        if m.args.len() != 1 || m.turbofish.is_some() {
+            return None;
+        }
+        let arg = &m.args[0];
+        if m.method == "alias" {
+            alias = quote!(::core::option::Option::Some(::core::convert::Into::<::std::string::String>::into(#arg)));
+        } else if m.method == "with_hooks" {
+            match hook_list(arg) {
+                Ok(list) => hooks.extend(list),
+                Err(e) => return Some(Err(e)),
+            }
+        } else {
+            return None;
+        }
+        at = &m.receiver;
+    }
+}
+
 impl VisitMut for Rewrite {
     fn visit_expr_mut(&mut self, e: &mut Expr) {
         visit_mut::visit_expr_mut(self, e);
         let Expr::Call(ExprCall { func, args, .. }) = e else {
             return;
         };
-        let (op, alias) = if let Some(op) = bare_op(func) {
-            (op.clone(), quote!(::core::option::Option::None))
-        } else if let Expr::MethodCall(m) = &**func {
-            match bare_op(&m.receiver) {
-                Some(op) if m.method == "alias" && m.args.len() == 1 && m.turbofish.is_none() => {
-                    let name = &m.args[0];
-                    (
-                        op.clone(),
-                        quote!(::core::option::Option::Some(::core::convert::Into::<::std::string::String>::into(#name))),
-                    )
-                }
-                _ => return,
+        let (op, options) = match invocation(func) {
+            None => return,
+            Some(Ok(found)) => found,
+            Some(Err(error)) => {
+                let error = error.to_compile_error();
+                *e = syn::parse_quote!(#error);
+                return;
             }
-        } else {
-            return;
         };
         let args = args.clone();
-        *e = syn::parse_quote_spanned!(op.span()=> #op::__invoke(#alias, #args));
+        *e = syn::parse_quote_spanned!(op.span()=> #op::__invoke(#options, #args));
     }
 
     fn visit_item_mut(&mut self, _: &mut syn::Item) {}
@@ -64,7 +117,7 @@ impl VisitMut for Rewrite {
 
 /// Expands `#[job(...)]`.
 pub fn expand_job(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
-    let args = args::parse("job", attr, &["name", "description", "tags"])?;
+    let args = args::parse("job", attr, &["name", "description", "tags", "hooks"])?;
     let mut f = sig::parse_fn("job", item)?;
     if !f.sig.inputs.is_empty() {
         return Err(syn::Error::new_spanned(
@@ -82,6 +135,10 @@ pub fn expand_job(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStre
     args::check_name(&name)?;
     let description = args::opt_str(args::get_string(&args, "description")?);
     let tags = args::tags(args::get(&args, "tags"))?;
+    let hooks = match args::get(&args, "hooks") {
+        Some(arg) => hook_list(args::expr(arg)?)?,
+        None => Vec::new(),
+    };
     Rewrite.visit_block_mut(&mut f.block);
     let body = &f.block;
     let attrs = &f.attrs;
@@ -91,7 +148,7 @@ pub fn expand_job(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStre
     Ok(quote_spanned! {span=>
         #(#attrs)*
         #vis fn #ident() -> ::weft_sdk::JobDefinition {
-            ::weft_sdk::__private::build_job(#name, #description, #tags, || #body)
+            ::weft_sdk::__private::build_job(#name, #description, #tags, &[#(#hooks),*], || #body)
         }
     })
 }
@@ -128,8 +185,8 @@ pub fn expand_graph(attr: TokenStream, item: TokenStream) -> syn::Result<TokenSt
             use super::*;
 
             /// Calls the graph in a job body: its ops are named `graph.op`.
-            pub fn __invoke(__alias: ::core::option::Option<::std::string::String>, #inputs) #output {
-                let __graph = ::weft_sdk::__private::GraphCall::enter(#name, __alias);
+            pub fn __invoke(__node: ::weft_sdk::__private::NodeOptions, #inputs) #output {
+                let __graph = ::weft_sdk::__private::GraphCall::enter(#name, __node);
                 #body
             }
         }

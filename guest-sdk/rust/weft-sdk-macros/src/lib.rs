@@ -1,11 +1,12 @@
 //! The attribute macros of `weft-sdk`: `#[op]`, `#[job]`, `#[asset]`, `#[sensor]`,
-//! `#[run_status_sensor]`, `#[run_failure_sensor]` and `#[schedule]`. Use them through
-//! `weft_sdk::prelude`; their documentation is there.
+//! `#[run_status_sensor]`, `#[run_failure_sensor]`, `#[schedule]`, `#[success_hook]` and
+//! `#[failure_hook]`. Use them through `weft_sdk::prelude`; their documentation is there.
 //! A signature no definition can have is a compile error pointing at it.
 
 use proc_macro::TokenStream;
 
 mod args;
+mod hook;
 mod job;
 mod op;
 mod outs;
@@ -39,6 +40,27 @@ pub fn job(attr: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn graph(attr: TokenStream, item: TokenStream) -> TokenStream {
     emit(job::expand_graph(attr.into(), item.into()))
+}
+
+/// A hook run after a node's step succeeded (Dagster's `@success_hook`). See `weft_sdk`.
+#[proc_macro_attribute]
+pub fn success_hook(attr: TokenStream, item: TokenStream) -> TokenStream {
+    emit(hook::expand_hook(
+        hook::On::Success,
+        attr.into(),
+        item.into(),
+    ))
+}
+
+/// A hook run after a node's step failed for good (Dagster's `@failure_hook`). See
+/// `weft_sdk`.
+#[proc_macro_attribute]
+pub fn failure_hook(attr: TokenStream, item: TokenStream) -> TokenStream {
+    emit(hook::expand_hook(
+        hook::On::Failure,
+        attr.into(),
+        item.into(),
+    ))
 }
 
 /// A sensor, called by the daemon. See `weft_sdk`.

@@ -190,10 +190,10 @@ pub fn expand_op(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStrea
 
             /// Invokes the op in a job body.
             pub fn __invoke(
-                __alias: ::core::option::Option<::std::string::String>,
+                __node: ::weft_sdk::__private::NodeOptions,
                 #(#params),*
             ) -> #returns {
-                let mut __call = ::weft_sdk::__private::Invocation::new(&__WEFT_OP, __alias);
+                let mut __call = ::weft_sdk::__private::Invocation::new(&__WEFT_OP, __node);
                 #(#feeds)*
                 #handles
             }

@@ -1,7 +1,7 @@
 //! The exports of the `code-location` world: [`Component`] implements them for the
 //! location that `definitions!` declares, by dispatching to its [`Registry`].
 
-use crate::bindings::exports::weft::plugin::{definitions, ops, schedules, sensors};
+use crate::bindings::exports::weft::plugin::{definitions, hooks, ops, schedules, sensors};
 use crate::bindings::weft::plugin::types as wit;
 use crate::failure::Failure;
 use crate::registry::{Entries, Registry, run_step};
@@ -71,6 +71,14 @@ impl<L: Location> schedules::Guest for Component<L> {
     ) -> Result<wit::ScheduleResult, wit::Failure> {
         registry::<L>()?
             .evaluate_schedule(&name, ctx)
+            .map_err(|f| to_wit(&f))
+    }
+}
+
+impl<L: Location> hooks::Guest for Component<L> {
+    fn run(name: String, ctx: wit::HookContext) -> Result<(), wit::Failure> {
+        registry::<L>()?
+            .run_hook(&name, ctx)
             .map_err(|f| to_wit(&f))
     }
 }

@@ -1,8 +1,10 @@
 //! Graphs (Dagster's `@graph`): `#[graph]` makes a function whose body wires ops (and other
 //! graphs) on its inputs a graph, called in a job body like an op. An op invoked inside it
 //! is the node `graph.op` — its step key, as Dagster names it; a graph called twice is
-//! `graph` and `graph_2`, or named with `.alias(...)`.
+//! `graph` and `graph_2`, or named with `.alias(...)`; `.with_hooks([h])` gives its every
+//! op the hook `h`.
 
+use crate::hook::{HookSpec, NodeOptions};
 use crate::job::CURRENT;
 
 /// Where a job body is while it runs: the graphs being called, and every graph name used.
@@ -12,6 +14,9 @@ pub(crate) struct Scope {
     pub(crate) prefix: Vec<String>,
     /// Every graph called so far, by its qualified name.
     pub(crate) graphs: Vec<String>,
+    /// The hooks given to the graphs being called (`.with_hooks(...)`): every node inside
+    /// gets them.
+    pub(crate) hooks: Vec<&'static HookSpec>,
 }
 
 impl Scope {
@@ -28,22 +33,26 @@ impl Scope {
 #[doc(hidden)]
 #[must_use]
 pub struct GraphCall {
-    outer: Option<Vec<String>>,
+    /// The prefix and the hooks of the scope around the graph, restored when it ends.
+    outer: Option<(Vec<String>, usize)>,
 }
 
 impl GraphCall {
-    /// Enters the graph `name` (or `alias`) in the job being built, if one is.
-    pub fn enter(name: &str, alias: Option<String>) -> Self {
+    /// Enters the graph `name` (or its alias, with its hooks) in the job being built, if
+    /// one is.
+    pub fn enter(name: &str, options: NodeOptions) -> Self {
         let outer = CURRENT.with(|c| {
             let mut current = c.borrow_mut();
             let job = current.as_mut()?;
-            let qualified = match alias {
+            let qualified = match options.alias {
                 Some(alias) => job.scope.qualified(&alias),
                 None => job.fresh_name(&job.scope.qualified(name)),
             };
             job.scope.graphs.push(qualified.clone());
             let inner = qualified.split('.').map(str::to_owned).collect();
-            Some(std::mem::replace(&mut job.scope.prefix, inner))
+            let hooks = job.scope.hooks.len();
+            job.scope.hooks.extend(options.hooks);
+            Some((std::mem::replace(&mut job.scope.prefix, inner), hooks))
         });
         GraphCall { outer }
     }
@@ -51,10 +60,11 @@ impl GraphCall {
 
 impl Drop for GraphCall {
     fn drop(&mut self) {
-        if let Some(outer) = self.outer.take() {
+        if let Some((prefix, hooks)) = self.outer.take() {
             CURRENT.with(|c| {
                 if let Some(job) = c.borrow_mut().as_mut() {
-                    job.scope.prefix = outer;
+                    job.scope.prefix = prefix;
+                    job.scope.hooks.truncate(hooks);
                 }
             });
         }

@@ -5,6 +5,7 @@
 //! `Vec<Output<T>>` (or an array of them) fans in to a `Vec<T>` input.
 
 use crate::bindings::weft::plugin::types as wit;
+use crate::hook::{HookSpec, NodeOptions, hook_names};
 use crate::op::{OpSpec, RESULT};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -109,6 +110,8 @@ pub struct Node {
     pub op: &'static OpSpec,
     /// How its inputs are fed.
     pub inputs: Vec<Binding>,
+    /// Its own hooks (`.with_hooks(...)` on it or on a graph around it), before its job's.
+    pub hooks: Vec<&'static HookSpec>,
 }
 
 /// A job: what a `#[job]` function returns.
@@ -117,6 +120,8 @@ pub struct JobDefinition {
     name: String,
     description: Option<String>,
     tags: Vec<(String, String)>,
+    /// Hooks given to every node (`#[job(hooks = [...])]`).
+    hooks: Vec<&'static HookSpec>,
     nodes: Vec<Node>,
     errors: Vec<String>,
     /// The graphs being called while the body runs (see `graph.rs`).
@@ -136,6 +141,19 @@ impl JobDefinition {
     pub fn node(&self, name: &str) -> Option<&Node> {
         self.nodes.iter().find(|n| n.name == name)
     }
+    /// Every hook its nodes name, each once.
+    pub(crate) fn all_hooks(&self) -> impl Iterator<Item = &'static HookSpec> + '_ {
+        self.hooks
+            .iter()
+            .chain(self.nodes.iter().flat_map(|n| &n.hooks))
+            .copied()
+    }
+
+    /// The hooks of node `node`: its own and the job's, by name, each once.
+    pub fn node_hooks(&self, node: &Node) -> Vec<String> {
+        hook_names(node.hooks.iter().chain(&self.hooks))
+    }
+
     /// Mistakes found while building the graph (a node name used twice, ...).
     pub fn errors(&self) -> &[String] {
         &self.errors
@@ -170,6 +188,7 @@ impl JobDefinition {
                         })
                         .collect(),
                     tags: Vec::new(),
+                    hooks: self.node_hooks(n),
                 })
                 .collect(),
         }
@@ -230,6 +249,7 @@ fn placeholder() -> JobDefinition {
         name: String::new(),
         description: None,
         tags: Vec::new(),
+        hooks: Vec::new(),
         nodes: Vec::new(),
         errors: Vec::new(),
         scope: Default::default(),
@@ -242,6 +262,7 @@ pub fn build_job<R>(
     name: &str,
     description: Option<&str>,
     tags: &[(&str, &str)],
+    hooks: &[&'static HookSpec],
     body: impl FnOnce() -> R,
 ) -> JobDefinition {
     let run_body = LOOKUP.with(|l| match l.borrow_mut().as_mut() {
@@ -264,6 +285,7 @@ pub fn build_job<R>(
         name: name.into(),
         description: description.map(Into::into),
         tags: crate::op::tags_to_wit(tags),
+        hooks: hooks.to_vec(),
         nodes: Vec::new(),
         errors: Vec::new(),
         scope: Default::default(),
@@ -275,6 +297,7 @@ pub fn build_job<R>(
         name: name.into(),
         description: None,
         tags: Vec::new(),
+        hooks: Vec::new(),
         nodes: Vec::new(),
         errors: vec!["the job's graph was lost while building it".into()],
         scope: Default::default(),
@@ -285,16 +308,16 @@ pub fn build_job<R>(
 #[doc(hidden)]
 pub struct Invocation {
     op: &'static OpSpec,
-    alias: Option<String>,
+    options: NodeOptions,
     inputs: Vec<(usize, Sources)>,
 }
 
 impl Invocation {
-    /// Starts an invocation of `op`, under `alias` if given.
-    pub fn new(op: &'static OpSpec, alias: Option<String>) -> Self {
+    /// Starts an invocation of `op`, under its alias and with its hooks if given.
+    pub fn new(op: &'static OpSpec, options: NodeOptions) -> Self {
         Self {
             op,
-            alias,
+            options,
             inputs: Vec::new(),
         }
     }
@@ -338,7 +361,7 @@ impl Invocation {
 
 impl JobDefinition {
     fn add(&mut self, call: Invocation) -> usize {
-        let name = match call.alias {
+        let name = match call.options.alias {
             Some(alias) => {
                 let alias = self.scope.qualified(&alias);
                 if self.node(&alias).is_some() {
@@ -377,10 +400,13 @@ impl JobDefinition {
                 fan_in: sources.fan_in,
             });
         }
+        let mut hooks = call.options.hooks;
+        hooks.extend(self.scope.hooks.iter().copied());
         self.nodes.push(Node {
             name,
             op: call.op,
             inputs,
+            hooks,
         });
         self.nodes.len() - 1
     }

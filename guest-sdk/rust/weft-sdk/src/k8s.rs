@@ -188,9 +188,9 @@ mod host {
 }
 
 /// An op named `$name` that runs the Kubernetes Job `$job` (a [`K8sJob`]) and returns
-/// the Job's name: Dagster's `k8s_job_op.configured(config, name)`. Use it in any job of a
-/// location granted `k8s_jobs: true`; a downstream op may take its output as an ordering
-/// input.
+/// the Job's name: Dagster's `k8s_job_op.configured(config, name, description=...)`. Use
+/// it in any job of a location granted `k8s_jobs: true`; a downstream op may take its
+/// output as an ordering input.
 ///
 /// ```ignore
 /// weft_sdk::k8s_job_op!(echo_hello, K8sJob {
@@ -198,12 +198,19 @@ mod host {
 ///     command: vec!["/bin/sh".into(), "-c".into()],
 ///     args: vec!["echo HELLO".into()],
 ///     ..Default::default()
-/// });
+/// }, description = "Echoes hello in a Kubernetes Job");
 /// ```
 #[macro_export]
 macro_rules! k8s_job_op {
     ($name:ident, $job:expr $(,)?) => {
-        #[$crate::op(description = "Runs a Kubernetes Job and returns its name")]
+        $crate::k8s_job_op!(
+            $name,
+            $job,
+            description = "Runs a Kubernetes Job and returns its name"
+        );
+    };
+    ($name:ident, $job:expr, description = $description:literal $(,)?) => {
+        #[$crate::op(description = $description)]
         fn $name(
             ctx: &$crate::OpContext,
         ) -> ::core::result::Result<::std::string::String, $crate::Failure> {

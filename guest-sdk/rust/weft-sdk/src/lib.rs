@@ -36,6 +36,10 @@
 //!   node name `f_2`, `f_3`, ... Wiring is type-checked ([`IntoInput`]): an `Output<T>`
 //!   feeds a `T` input, a `Vec<Output<T>>` fans in to a `Vec<T>` input. Ops inside
 //!   macros (`vec![...]`) or closures bound to a name are not rewritten.
+//! - Hooks: `#[success_hook] fn h(ctx: &HookContext)` (or `#[failure_hook]`, returning
+//!   `()` or `Result<(), E>`) runs after a step that succeeded (failed for good);
+//!   `#[job(hooks = [h])]` gives it to every node of the job, `f.with_hooks([h])(a)` to
+//!   one invocation (a graph's too). A node lists its hooks by name, each once, sorted.
 //! - `#[asset]` is an op whose parameters name its upstream assets. Options: `group`
 //!   (default `default`), `description`, `kinds = ["rust"]`, `key_prefix = ["a"]`,
 //!   `deps = ["a/b"]` (ordering only), `tags(..)`, `retry_policy(..)`, `name`.
@@ -66,6 +70,7 @@ mod context;
 mod export;
 mod failure;
 mod graph;
+mod hook;
 pub mod http;
 mod job;
 pub mod k8s;
@@ -79,6 +84,7 @@ mod sensor;
 pub use asset::{AssetJob, AssetSelection, define_asset_job};
 pub use context::{AssetExecutionContext, OpContext, Resource, resource};
 pub use failure::Failure;
+pub use hook::HookContext;
 pub use job::{Binding, IntoInput, JobDefinition, Node, Output};
 pub use metadata::{MetadataValue, TableColumn};
 pub use op::{Backoff, RetryPolicy};
@@ -89,17 +95,18 @@ pub use sensor::{
 };
 pub use serde_json::json;
 pub use weft_sdk_macros::{
-    asset, graph, job, op, run_failure_sensor, run_status_sensor, schedule, sensor,
+    asset, failure_hook, graph, job, op, run_failure_sensor, run_status_sensor, schedule, sensor,
+    success_hook,
 };
 
 /// What a code location usually needs: `use weft_sdk::prelude::*;`.
 pub mod prelude {
     pub use crate::{
         AssetExecutionContext, AssetJob, AssetSelection, DefaultStatus, EndedRun, Failure,
-        JobDefinition, MetadataValue, OpContext, Output, RunRequest, RunStatus,
+        HookContext, JobDefinition, MetadataValue, OpContext, Output, RunRequest, RunStatus,
         RunStatusSensorContext, ScheduleContext, ScheduleDefinition, ScheduleResult, SensorContext,
-        SensorResult, SkipReason, asset, define_asset_job, graph, job, json, op,
-        run_failure_sensor, run_status_sensor, schedule, sensor,
+        SensorResult, SkipReason, asset, define_asset_job, failure_hook, graph, job, json, op,
+        run_failure_sensor, run_status_sensor, schedule, sensor, success_hook,
     };
 }
 
@@ -113,6 +120,7 @@ pub mod __private {
     pub type Encoded = crate::bindings::weft::plugin::types::Value;
     pub use crate::export::{Component, Location};
     pub use crate::graph::GraphCall;
+    pub use crate::hook::{HookOn, HookSpec, IntoHookResult, NodeOptions};
     pub use crate::job::{Invocation, build_job};
     pub use crate::op::{
         InputSpec, IntoOpResult, OpSpec, OutputSpec, encode_output, failure_of, finish, schema_of,

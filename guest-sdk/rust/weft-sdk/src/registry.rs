@@ -6,6 +6,7 @@ use crate::bindings::weft::plugin::types as wit;
 use crate::codec::Inputs;
 use crate::context::OpContext;
 use crate::failure::Failure;
+use crate::hook::{HookContext, HookSpec};
 use crate::job::JobDefinition;
 use crate::op::OpSpec;
 use crate::schedule::{ScheduleContext, ScheduleDefinition};
@@ -32,6 +33,7 @@ pub struct Registry {
     asset_jobs: Vec<AssetJob>,
     schedules: Vec<ScheduleDefinition>,
     sensors: Vec<&'static SensorSpec>,
+    hooks: Vec<&'static HookSpec>,
 }
 
 fn unique<'a>(kind: &str, names: impl IntoIterator<Item = &'a str>) -> Result<(), Failure> {
@@ -64,6 +66,19 @@ impl Registry {
                 None => ops.push(node.op),
             }
         }
+        let mut hooks: Vec<&'static HookSpec> = Vec::new();
+        for hook in jobs.iter().flat_map(JobDefinition::all_hooks) {
+            match hooks.iter().find(|h| h.name == hook.name) {
+                Some(known) if !std::ptr::eq(*known, hook) => {
+                    return Err(Failure::fatal(format!(
+                        "two different hooks are named `{}`",
+                        hook.name
+                    )));
+                }
+                Some(_) => {}
+                None => hooks.push(hook),
+            }
+        }
         let asset_jobs: Vec<AssetJob> = entries.asset_jobs.iter().map(|f| f()).collect();
         let schedules: Vec<ScheduleDefinition> = entries.schedules.iter().map(|f| f()).collect();
         unique(
@@ -89,6 +104,7 @@ impl Registry {
             asset_jobs,
             schedules,
             sensors: entries.sensors,
+            hooks,
         })
     }
 
@@ -123,7 +139,16 @@ impl Registry {
                 .map(ScheduleDefinition::to_wit)
                 .collect(),
             sensors: self.sensors.iter().map(|s| s.to_wit()).collect(),
+            hooks: self.hooks.iter().map(|h| h.to_wit()).collect(),
         }
+    }
+
+    /// Runs the hook `name` after a step.
+    pub fn run_hook(&self, name: &str, ctx: wit::HookContext) -> Result<(), Failure> {
+        let hook = self.hooks.iter().find(|h| h.name == name).ok_or_else(|| {
+            Failure::fatal(format!("no hook named \"{name}\" in this code location"))
+        })?;
+        (hook.run)(&HookContext::from_wit(ctx))
     }
 
     /// Runs one step.

@@ -26,6 +26,9 @@ function eventSummary(e) {
     case 'STEP_SKIPPED': return e.reason ?? 'skipped';
     case 'LOG': return `[${e.level ?? 'info'}] ${e.message ?? ''}`;
     case 'LOGS_CAPTURED': return `compute logs: stdout ${fmtBytes(e.stdout_bytes)}, stderr ${fmtBytes(e.stderr_bytes)}`;
+    case 'HOOK_COMPLETED': return `hook ${e.hook} completed`;
+    case 'HOOK_ERRORED': return `hook ${e.hook} failed: ${e.message ?? ''}`;
+    case 'HOOK_SKIPPED': return `hook ${e.hook} skipped`;
     case 'RUN_STARTING': return 'the launcher took the run';
     case 'RUN_START': return 'the executor began the run';
     case 'RUN_SUCCESS': return 'the run succeeded';

@@ -79,6 +79,20 @@ pub fn check(instance: &Instance, file: &Path, json: bool) -> Result<(), Failure
             s.minimum_interval_seconds
         );
     }
+    if !defs.hooks.is_empty() {
+        println!("hooks ({}):", defs.hooks.len());
+        for hook in &defs.hooks {
+            let on = match hook.on {
+                weft_core::defs::HookTrigger::Success => "on success",
+                weft_core::defs::HookTrigger::Failure => "on failure",
+            };
+            println!(
+                "  {}  {on}  {}",
+                hook.name,
+                hook.description.as_deref().unwrap_or("")
+            );
+        }
+    }
     Ok(())
 }
 

@@ -1,5 +1,5 @@
 //! The code-location port: one loaded version of a code location ([`CodeLocation`]: its
-//! definitions, its steps, sensors and schedules) and what loads one from its bytes
+//! definitions, its steps, hooks, sensors and schedules) and what loads one from its bytes
 //! ([`LocationLoader`]). The wasm host implements both; the control plane, the launchers
 //! and the daemon see only these traits, so their tests run Rust code in place of guests.
 
@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::defs::{Definitions, Tags};
 use crate::grants::Sandbox;
+use crate::ports::hooks::HookRunner;
 use crate::ports::step::{LogLine, StepFailure, StepRunner};
 use crate::run::EndedRun;
 
@@ -40,7 +41,7 @@ pub enum ScheduleTick {
 
 /// One version of a code location, loaded and validated. Calls are blocking (they run
 /// guest code to its end or its deadline) and may come from several threads at once.
-pub trait CodeLocation: StepRunner + std::fmt::Debug {
+pub trait CodeLocation: StepRunner + HookRunner + std::fmt::Debug {
     /// The location's name.
     fn name(&self) -> &str;
 

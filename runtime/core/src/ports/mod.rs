@@ -6,7 +6,7 @@
 //! | port | implemented by |
 //! |---|---|
 //! | [`StepRunner`] | `weft-wasm` (a loaded location), the server's process and queue runners, `weft-k8s` (a Job per step) |
-//! | [`CodeLocation`], [`LocationLoader`] | `weft-wasm` |
+//! | [`CodeLocation`], [`LocationLoader`], [`HookRunner`] | `weft-wasm` |
 //! | [`RunStorage`] | `weft-store` |
 //! | [`IoManager`], [`ComputeLogStore`] | `weft-engine` (filesystem, in memory), `weft-store` (database), `weft-objstore` (S3) |
 //! | [`ExternalJobs`] | `weft-k8s` |
@@ -15,6 +15,7 @@
 //! | [`Clock`](crate::clock::Clock) | the system clock; a manual one in tests |
 
 mod external_jobs;
+mod hooks;
 mod io;
 mod launcher;
 mod location;
@@ -22,6 +23,7 @@ mod step;
 mod storage;
 
 pub use external_jobs::{ExternalJob, ExternalJobError, ExternalJobStep, ExternalJobs};
+pub use hooks::{HookAttempt, HookRequest, HookRunner};
 pub use io::{ComputeLogStore, IoError, IoManager};
 pub use launcher::RunLauncher;
 pub use location::{

@@ -60,6 +60,17 @@ pub struct LogLine {
     pub fields: Tags,
 }
 
+impl From<LogLine> for crate::events::EventKind {
+    /// The line as a `LOG` event (its timestamp is the event's).
+    fn from(line: LogLine) -> Self {
+        crate::events::EventKind::Log {
+            level: line.level,
+            message: line.message,
+            fields: line.fields,
+        }
+    }
+}
+
 /// What came of one step attempt: its result, its log lines, what it printed, and what it
 /// cost. (It crosses a process boundary as JSON when a step runs in a process of its own.)
 #[derive(Clone, Debug, Serialize, Deserialize)]

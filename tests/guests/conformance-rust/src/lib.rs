@@ -34,12 +34,19 @@
 //!   default), with the metadata `score` (a float, the same) and `rows` (the int 3);
 //! - `tcp_job` (Rust only): `echo` connects to its config's `addr` over TCP, writes its
 //!   `message` and a newline, and returns the line read back;
+//! - `hooks_job` (`hooks.rs`): `fine` returns 1; `broken` fails (not retryably) with
+//!   `broken on purpose`. The job's hooks: `announce` (success: logs `announce: <step key>
+//!   of <job> succeeded`) and `alarm` (failure: logs `alarm: <op> failed` with the field
+//!   `saw_failure`, `yes` when the failure names `broken on purpose`); `broken` alone also
+//!   has `grumpy` (failure), which fails with `grumpy hook fails`;
 //! - `cursor_sensor`: run key `key-<cursor>` (no cursor: `0`), new cursor `<cursor> + 1`;
 //! - `explode_alert`: a run-failure sensor on `explode_job` asking for `chatty_job` with the
 //!   tags `failed_run` (the failed run's id), `failed_status` (`FAILURE`) and `saw_kaboom`
 //!   (`yes` when the run's error names `kaboom`).
 //!
 //! Build: `weft build tests/guests/conformance-rust -o conformance-rust.wasm`
+
+mod hooks;
 
 use weft_sdk::http;
 use weft_sdk::k8s::{K8sJob, execute_k8s_job};
@@ -379,7 +386,7 @@ fn tcp_job() {
 }
 
 weft_sdk::definitions! {
-    jobs: [explode_job, flaky_job, chatty_job, config_job, resource_job, external_job, instance_job, nap_job, flood_job, huge_job, fetch_job, tcp_job, parity_job, graph_job],
+    jobs: [explode_job, flaky_job, chatty_job, config_job, resource_job, external_job, instance_job, nap_job, flood_job, huge_job, fetch_job, tcp_job, parity_job, graph_job, hooks::hooks_job],
     sensors: [cursor_sensor, explode_alert],
     assets: [scored],
     asset_jobs: [scored_job],

@@ -8,7 +8,7 @@
 //     wasi:random@0.2.12
 //     wasi:cli@0.2.12
 //     wasi:http@0.2.12
-//     weft:plugin@0.5.0
+//     weft:plugin@0.6.0
 
 package wit_exports
 
@@ -16,6 +16,7 @@ import (
 	witRuntime "example.invalid/weft/guest-sdk/go/internal/witrt/runtime"
 	witTypes "example.invalid/weft/guest-sdk/go/internal/witrt/types"
 	"example.invalid/weft/guest-sdk/go/wit/exports/export_weft_plugin_definitions"
+	"example.invalid/weft/guest-sdk/go/wit/exports/export_weft_plugin_hooks"
 	"example.invalid/weft/guest-sdk/go/wit/exports/export_weft_plugin_ops"
 	"example.invalid/weft/guest-sdk/go/wit/exports/export_weft_plugin_schedules"
 	"example.invalid/weft/guest-sdk/go/wit/exports/export_weft_plugin_sensors"
@@ -25,10 +26,10 @@ import (
 )
 
 var staticPinner = runtime.Pinner{}
-var exportReturnArea = uintptr(witRuntime.Allocate(&staticPinner, (13 * 4), 4))
+var exportReturnArea = uintptr(witRuntime.Allocate(&staticPinner, (15 * 4), 4))
 var syncExportPinner = runtime.Pinner{}
 
-//go:wasmexport weft:plugin/definitions@0.5.0#get
+//go:wasmexport weft:plugin/definitions@0.6.0#get
 func wasm_export_weft_plugin_definitions_get() uintptr {
 
 	pinner := &syncExportPinner
@@ -216,11 +217,11 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 
 		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (2 * 4))) = uint32(length20)
 		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(result19)))
-		slice48 := (payload).Jobs
-		length50 := uint32(len(slice48))
-		result49 := witRuntime.Allocate(pinner, uintptr(length50*(9*4)), 4)
-		for index, element := range slice48 {
-			base := unsafe.Add(result49, index*(9*4))
+		slice52 := (payload).Jobs
+		length54 := uint32(len(slice52))
+		result53 := witRuntime.Allocate(pinner, uintptr(length54*(9*4)), 4)
+		for index, element := range slice52 {
+			base := unsafe.Add(result53, index*(9*4))
 			utf821 := unsafe.Pointer(unsafe.StringData((element).Name))
 			pinner.Pin(utf821)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
@@ -259,11 +260,11 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(length27)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(result26)))
-			slice45 := (element).Nodes
-			length47 := uint32(len(slice45))
-			result46 := witRuntime.Allocate(pinner, uintptr(length47*(8*4)), 4)
-			for index, element := range slice45 {
-				base := unsafe.Add(result46, index*(8*4))
+			slice49 := (element).Nodes
+			length51 := uint32(len(slice49))
+			result50 := witRuntime.Allocate(pinner, uintptr(length51*(10*4)), 4)
+			for index, element := range slice49 {
+				base := unsafe.Add(result50, index*(10*4))
 				utf828 := unsafe.Pointer(unsafe.StringData((element).Name))
 				pinner.Pin(utf828)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
@@ -329,39 +330,53 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(length44)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(uintptr(uintptr(result43)))
+				slice46 := (element).Hooks
+				length48 := uint32(len(slice46))
+				result47 := witRuntime.Allocate(pinner, uintptr(length48*(2*4)), 4)
+				for index, element := range slice46 {
+					base := unsafe.Add(result47, index*(2*4))
+					utf845 := unsafe.Pointer(unsafe.StringData(element))
+					pinner.Pin(utf845)
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len(element)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf845)))
+
+				}
+
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (9 * 4))) = uint32(length48)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(uintptr(uintptr(result47)))
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(length47)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(result46)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(length51)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(result50)))
 
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (4 * 4))) = uint32(length50)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (3 * 4))) = uint32(uintptr(uintptr(result49)))
-		slice75 := (payload).Assets
-		length77 := uint32(len(slice75))
-		result76 := witRuntime.Allocate(pinner, uintptr(length77*(48+14*4)), 8)
-		for index, element := range slice75 {
-			base := unsafe.Add(result76, index*(48+14*4))
-			slice52 := (element).Key
-			length54 := uint32(len(slice52))
-			result53 := witRuntime.Allocate(pinner, uintptr(length54*(2*4)), 4)
-			for index, element := range slice52 {
-				base := unsafe.Add(result53, index*(2*4))
-				utf851 := unsafe.Pointer(unsafe.StringData(element))
-				pinner.Pin(utf851)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (4 * 4))) = uint32(length54)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (3 * 4))) = uint32(uintptr(uintptr(result53)))
+		slice79 := (payload).Assets
+		length81 := uint32(len(slice79))
+		result80 := witRuntime.Allocate(pinner, uintptr(length81*(48+14*4)), 8)
+		for index, element := range slice79 {
+			base := unsafe.Add(result80, index*(48+14*4))
+			slice56 := (element).Key
+			length58 := uint32(len(slice56))
+			result57 := witRuntime.Allocate(pinner, uintptr(length58*(2*4)), 4)
+			for index, element := range slice56 {
+				base := unsafe.Add(result57, index*(2*4))
+				utf855 := unsafe.Pointer(unsafe.StringData(element))
+				pinner.Pin(utf855)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len(element)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf851)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf855)))
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(length54)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(result53)))
-			utf855 := unsafe.Pointer(unsafe.StringData((element).Group))
-			pinner.Pin(utf855)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(length58)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(result57)))
+			utf859 := unsafe.Pointer(unsafe.StringData((element).Group))
+			pinner.Pin(utf859)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).Group)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf855)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf859)))
 
 			switch (element).Description.Tag() {
 			case witTypes.OptionNone:
@@ -370,47 +385,47 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Description.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = int8(int32(1))
-				utf856 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf856)
+				utf860 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf860)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(utf856)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(utf860)))
 
 			default:
 				panic("unreachable")
 			}
-			slice58 := (element).Kinds
-			length60 := uint32(len(slice58))
-			result59 := witRuntime.Allocate(pinner, uintptr(length60*(2*4)), 4)
-			for index, element := range slice58 {
-				base := unsafe.Add(result59, index*(2*4))
-				utf857 := unsafe.Pointer(unsafe.StringData(element))
-				pinner.Pin(utf857)
+			slice62 := (element).Kinds
+			length64 := uint32(len(slice62))
+			result63 := witRuntime.Allocate(pinner, uintptr(length64*(2*4)), 4)
+			for index, element := range slice62 {
+				base := unsafe.Add(result63, index*(2*4))
+				utf861 := unsafe.Pointer(unsafe.StringData(element))
+				pinner.Pin(utf861)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len(element)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf857)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf861)))
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(length60)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(result59)))
-			slice66 := (element).Deps
-			length68 := uint32(len(slice66))
-			result67 := witRuntime.Allocate(pinner, uintptr(length68*(5*4)), 4)
-			for index, element := range slice66 {
-				base := unsafe.Add(result67, index*(5*4))
-				slice62 := (element).Key
-				length64 := uint32(len(slice62))
-				result63 := witRuntime.Allocate(pinner, uintptr(length64*(2*4)), 4)
-				for index, element := range slice62 {
-					base := unsafe.Add(result63, index*(2*4))
-					utf861 := unsafe.Pointer(unsafe.StringData(element))
-					pinner.Pin(utf861)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(length64)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(result63)))
+			slice70 := (element).Deps
+			length72 := uint32(len(slice70))
+			result71 := witRuntime.Allocate(pinner, uintptr(length72*(5*4)), 4)
+			for index, element := range slice70 {
+				base := unsafe.Add(result71, index*(5*4))
+				slice66 := (element).Key
+				length68 := uint32(len(slice66))
+				result67 := witRuntime.Allocate(pinner, uintptr(length68*(2*4)), 4)
+				for index, element := range slice66 {
+					base := unsafe.Add(result67, index*(2*4))
+					utf865 := unsafe.Pointer(unsafe.StringData(element))
+					pinner.Pin(utf865)
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len(element)))
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf861)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf865)))
 
 				}
 
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(length64)
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(result63)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(length68)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(result67)))
 
 				switch (element).Input.Tag() {
 				case witTypes.OptionNone:
@@ -419,10 +434,10 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 				case witTypes.OptionSome:
 					payload := (element).Input.Some()
 					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(1))
-					utf865 := unsafe.Pointer(unsafe.StringData(payload))
-					pinner.Pin(utf865)
+					utf869 := unsafe.Pointer(unsafe.StringData(payload))
+					pinner.Pin(utf869)
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uint32(len(payload)))
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf865)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf869)))
 
 				default:
 					panic("unreachable")
@@ -430,26 +445,26 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (10 * 4))) = uint32(length68)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (9 * 4))) = uint32(uintptr(uintptr(result67)))
-			slice71 := (element).Tags
-			length73 := uint32(len(slice71))
-			result72 := witRuntime.Allocate(pinner, uintptr(length73*(4*4)), 4)
-			for index, element := range slice71 {
-				base := unsafe.Add(result72, index*(4*4))
-				utf869 := unsafe.Pointer(unsafe.StringData((element).F0))
-				pinner.Pin(utf869)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (10 * 4))) = uint32(length72)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (9 * 4))) = uint32(uintptr(uintptr(result71)))
+			slice75 := (element).Tags
+			length77 := uint32(len(slice75))
+			result76 := witRuntime.Allocate(pinner, uintptr(length77*(4*4)), 4)
+			for index, element := range slice75 {
+				base := unsafe.Add(result76, index*(4*4))
+				utf873 := unsafe.Pointer(unsafe.StringData((element).F0))
+				pinner.Pin(utf873)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).F0)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf869)))
-				utf870 := unsafe.Pointer(unsafe.StringData((element).F1))
-				pinner.Pin(utf870)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf873)))
+				utf874 := unsafe.Pointer(unsafe.StringData((element).F1))
+				pinner.Pin(utf874)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).F1)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf870)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf874)))
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (12 * 4))) = uint32(length73)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (11 * 4))) = uint32(uintptr(uintptr(result72)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (12 * 4))) = uint32(length77)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (11 * 4))) = uint32(uintptr(uintptr(result76)))
 
 			switch (element).RetryPolicy.Tag() {
 			case witTypes.OptionNone:
@@ -473,10 +488,10 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).ConfigSchema.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (40 + 12*4))) = int8(int32(1))
-				utf874 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf874)
+				utf878 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf878)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (40 + 14*4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (40 + 13*4))) = uint32(uintptr(uintptr(utf874)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (40 + 13*4))) = uint32(uintptr(uintptr(utf878)))
 
 			default:
 				panic("unreachable")
@@ -484,17 +499,17 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (6 * 4))) = uint32(length77)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (5 * 4))) = uint32(uintptr(uintptr(result76)))
-		slice86 := (payload).AssetJobs
-		length88 := uint32(len(slice86))
-		result87 := witRuntime.Allocate(pinner, uintptr(length88*(9*4)), 4)
-		for index, element := range slice86 {
-			base := unsafe.Add(result87, index*(9*4))
-			utf878 := unsafe.Pointer(unsafe.StringData((element).Name))
-			pinner.Pin(utf878)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (6 * 4))) = uint32(length81)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (5 * 4))) = uint32(uintptr(uintptr(result80)))
+		slice90 := (payload).AssetJobs
+		length92 := uint32(len(slice90))
+		result91 := witRuntime.Allocate(pinner, uintptr(length92*(9*4)), 4)
+		for index, element := range slice90 {
+			base := unsafe.Add(result91, index*(9*4))
+			utf882 := unsafe.Pointer(unsafe.StringData((element).Name))
+			pinner.Pin(utf882)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf878)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf882)))
 
 			switch (element).Description.Tag() {
 			case witTypes.OptionNone:
@@ -503,58 +518,58 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Description.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(1))
-				utf879 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf879)
+				utf883 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf883)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf879)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf883)))
 
 			default:
 				panic("unreachable")
 			}
-			utf880 := unsafe.Pointer(unsafe.StringData((element).Selection))
-			pinner.Pin(utf880)
+			utf884 := unsafe.Pointer(unsafe.StringData((element).Selection))
+			pinner.Pin(utf884)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(uint32(len((element).Selection)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(utf880)))
-			slice83 := (element).Tags
-			length85 := uint32(len(slice83))
-			result84 := witRuntime.Allocate(pinner, uintptr(length85*(4*4)), 4)
-			for index, element := range slice83 {
-				base := unsafe.Add(result84, index*(4*4))
-				utf881 := unsafe.Pointer(unsafe.StringData((element).F0))
-				pinner.Pin(utf881)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(utf884)))
+			slice87 := (element).Tags
+			length89 := uint32(len(slice87))
+			result88 := witRuntime.Allocate(pinner, uintptr(length89*(4*4)), 4)
+			for index, element := range slice87 {
+				base := unsafe.Add(result88, index*(4*4))
+				utf885 := unsafe.Pointer(unsafe.StringData((element).F0))
+				pinner.Pin(utf885)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).F0)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf881)))
-				utf882 := unsafe.Pointer(unsafe.StringData((element).F1))
-				pinner.Pin(utf882)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf885)))
+				utf886 := unsafe.Pointer(unsafe.StringData((element).F1))
+				pinner.Pin(utf886)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).F1)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf882)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf886)))
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(length85)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(result84)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(length89)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(result88)))
 
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (8 * 4))) = uint32(length88)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (7 * 4))) = uint32(uintptr(uintptr(result87)))
-		slice100 := (payload).Schedules
-		length102 := uint32(len(slice100))
-		result101 := witRuntime.Allocate(pinner, uintptr(length102*(15*4)), 4)
-		for index, element := range slice100 {
-			base := unsafe.Add(result101, index*(15*4))
-			utf889 := unsafe.Pointer(unsafe.StringData((element).Name))
-			pinner.Pin(utf889)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (8 * 4))) = uint32(length92)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (7 * 4))) = uint32(uintptr(uintptr(result91)))
+		slice104 := (payload).Schedules
+		length106 := uint32(len(slice104))
+		result105 := witRuntime.Allocate(pinner, uintptr(length106*(15*4)), 4)
+		for index, element := range slice104 {
+			base := unsafe.Add(result105, index*(15*4))
+			utf893 := unsafe.Pointer(unsafe.StringData((element).Name))
+			pinner.Pin(utf893)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf889)))
-			utf890 := unsafe.Pointer(unsafe.StringData((element).Job))
-			pinner.Pin(utf890)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf893)))
+			utf894 := unsafe.Pointer(unsafe.StringData((element).Job))
+			pinner.Pin(utf894)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).Job)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf890)))
-			utf891 := unsafe.Pointer(unsafe.StringData((element).Cron))
-			pinner.Pin(utf891)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf894)))
+			utf895 := unsafe.Pointer(unsafe.StringData((element).Cron))
+			pinner.Pin(utf895)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uint32(len((element).Cron)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uintptr(uintptr(utf891)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uintptr(uintptr(utf895)))
 
 			switch (element).Timezone.Tag() {
 			case witTypes.OptionNone:
@@ -563,10 +578,10 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Timezone.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = int8(int32(1))
-				utf892 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf892)
+				utf896 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf896)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(utf892)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(utf896)))
 
 			default:
 				panic("unreachable")
@@ -579,54 +594,54 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Description.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (9 * 4))) = int8(int32(1))
-				utf893 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf893)
+				utf897 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf897)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (11 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (10 * 4))) = uint32(uintptr(uintptr(utf893)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (10 * 4))) = uint32(uintptr(uintptr(utf897)))
 
 			default:
 				panic("unreachable")
 			}
-			slice96 := (element).Tags
-			length98 := uint32(len(slice96))
-			result97 := witRuntime.Allocate(pinner, uintptr(length98*(4*4)), 4)
-			for index, element := range slice96 {
-				base := unsafe.Add(result97, index*(4*4))
-				utf894 := unsafe.Pointer(unsafe.StringData((element).F0))
-				pinner.Pin(utf894)
+			slice100 := (element).Tags
+			length102 := uint32(len(slice100))
+			result101 := witRuntime.Allocate(pinner, uintptr(length102*(4*4)), 4)
+			for index, element := range slice100 {
+				base := unsafe.Add(result101, index*(4*4))
+				utf898 := unsafe.Pointer(unsafe.StringData((element).F0))
+				pinner.Pin(utf898)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).F0)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf894)))
-				utf895 := unsafe.Pointer(unsafe.StringData((element).F1))
-				pinner.Pin(utf895)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf898)))
+				utf899 := unsafe.Pointer(unsafe.StringData((element).F1))
+				pinner.Pin(utf899)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).F1)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf895)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf899)))
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (13 * 4))) = uint32(length98)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (12 * 4))) = uint32(uintptr(uintptr(result97)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (13 * 4))) = uint32(length102)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (12 * 4))) = uint32(uintptr(uintptr(result101)))
 			*(*int8)(unsafe.Add(unsafe.Pointer(base), (14 * 4))) = int8(int32((element).DefaultStatus))
-			var result99 int32
+			var result103 int32
 			if (element).Evaluates {
-				result99 = 1
+				result103 = 1
 			} else {
-				result99 = 0
+				result103 = 0
 			}
-			*(*int8)(unsafe.Add(unsafe.Pointer(base), (1 + 14*4))) = int8(result99)
+			*(*int8)(unsafe.Add(unsafe.Pointer(base), (1 + 14*4))) = int8(result103)
 
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (10 * 4))) = uint32(length102)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (9 * 4))) = uint32(uintptr(uintptr(result101)))
-		slice111 := (payload).Sensors
-		length113 := uint32(len(slice111))
-		result112 := witRuntime.Allocate(pinner, uintptr(length113*(15*4)), 4)
-		for index, element := range slice111 {
-			base := unsafe.Add(result112, index*(15*4))
-			utf8103 := unsafe.Pointer(unsafe.StringData((element).Name))
-			pinner.Pin(utf8103)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (10 * 4))) = uint32(length106)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (9 * 4))) = uint32(uintptr(uintptr(result105)))
+		slice115 := (payload).Sensors
+		length117 := uint32(len(slice115))
+		result116 := witRuntime.Allocate(pinner, uintptr(length117*(15*4)), 4)
+		for index, element := range slice115 {
+			base := unsafe.Add(result116, index*(15*4))
+			utf8107 := unsafe.Pointer(unsafe.StringData((element).Name))
+			pinner.Pin(utf8107)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8103)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8107)))
 
 			switch (element).Job.Tag() {
 			case witTypes.OptionNone:
@@ -635,10 +650,10 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Job.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(1))
-				utf8104 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf8104)
+				utf8108 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf8108)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf8104)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf8108)))
 
 			default:
 				panic("unreachable")
@@ -652,10 +667,10 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Description.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = int8(int32(1))
-				utf8105 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf8105)
+				utf8109 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf8109)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(utf8105)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(utf8109)))
 
 			default:
 				panic("unreachable")
@@ -671,27 +686,27 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 				payload := (element).Kind.RunStatus()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (10 * 4))) = int8(int32(1))
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (11 * 4))) = int8(int32((payload).Status))
-				slice107 := (payload).MonitoredJobs
-				length109 := uint32(len(slice107))
-				result108 := witRuntime.Allocate(pinner, uintptr(length109*(2*4)), 4)
-				for index, element := range slice107 {
-					base := unsafe.Add(result108, index*(2*4))
-					utf8106 := unsafe.Pointer(unsafe.StringData(element))
-					pinner.Pin(utf8106)
+				slice111 := (payload).MonitoredJobs
+				length113 := uint32(len(slice111))
+				result112 := witRuntime.Allocate(pinner, uintptr(length113*(2*4)), 4)
+				for index, element := range slice111 {
+					base := unsafe.Add(result112, index*(2*4))
+					utf8110 := unsafe.Pointer(unsafe.StringData(element))
+					pinner.Pin(utf8110)
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len(element)))
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8106)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8110)))
 
 				}
 
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (13 * 4))) = uint32(length109)
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (12 * 4))) = uint32(uintptr(uintptr(result108)))
-				var result110 int32
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (13 * 4))) = uint32(length113)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (12 * 4))) = uint32(uintptr(uintptr(result112)))
+				var result114 int32
 				if (payload).AllLocations {
-					result110 = 1
+					result114 = 1
 				} else {
-					result110 = 0
+					result114 = 0
 				}
-				*(*int8)(unsafe.Add(unsafe.Pointer(base), (14 * 4))) = int8(result110)
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (14 * 4))) = int8(result114)
 
 			default:
 				panic("unreachable")
@@ -699,23 +714,54 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (12 * 4))) = uint32(length113)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (11 * 4))) = uint32(uintptr(uintptr(result112)))
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (12 * 4))) = uint32(length117)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (11 * 4))) = uint32(uintptr(uintptr(result116)))
+		slice120 := (payload).Hooks
+		length122 := uint32(len(slice120))
+		result121 := witRuntime.Allocate(pinner, uintptr(length122*(6*4)), 4)
+		for index, element := range slice120 {
+			base := unsafe.Add(result121, index*(6*4))
+			utf8118 := unsafe.Pointer(unsafe.StringData((element).Name))
+			pinner.Pin(utf8118)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8118)))
+
+			switch (element).Description.Tag() {
+			case witTypes.OptionNone:
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(0))
+
+			case witTypes.OptionSome:
+				payload := (element).Description.Some()
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(1))
+				utf8119 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf8119)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uint32(len(payload)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf8119)))
+
+			default:
+				panic("unreachable")
+			}
+			*(*int8)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = int8(int32((element).On))
+
+		}
+
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (14 * 4))) = uint32(length122)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (13 * 4))) = uint32(uintptr(uintptr(result121)))
 
 	case witTypes.ResultErr:
 		payload := result.Err()
 		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), 0)) = int8(int32(1))
-		utf8114 := unsafe.Pointer(unsafe.StringData((payload).Message))
-		pinner.Pin(utf8114)
+		utf8123 := unsafe.Pointer(unsafe.StringData((payload).Message))
+		pinner.Pin(utf8123)
 		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (2 * 4))) = uint32(uint32(len((payload).Message)))
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(utf8114)))
-		var result115 int32
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(utf8123)))
+		var result124 int32
 		if (payload).Retryable {
-			result115 = 1
+			result124 = 1
 		} else {
-			result115 = 0
+			result124 = 0
 		}
-		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), (3 * 4))) = int8(result115)
+		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), (3 * 4))) = int8(result124)
 
 	default:
 		panic("unreachable")
@@ -724,12 +770,12 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 
 }
 
-//go:wasmexport cabi_post_weft:plugin/definitions@0.5.0#get
+//go:wasmexport cabi_post_weft:plugin/definitions@0.6.0#get
 func wasm_export_post_return_weft_plugin_definitions_get(result uintptr) {
 	syncExportPinner.Unpin()
 }
 
-//go:wasmexport weft:plugin/ops@0.5.0#execute
+//go:wasmexport weft:plugin/ops@0.6.0#execute
 func wasm_export_weft_plugin_ops_execute(arg0 uintptr) uintptr {
 
 	pinner := &syncExportPinner
@@ -991,12 +1037,12 @@ func wasm_export_weft_plugin_ops_execute(arg0 uintptr) uintptr {
 
 }
 
-//go:wasmexport cabi_post_weft:plugin/ops@0.5.0#execute
+//go:wasmexport cabi_post_weft:plugin/ops@0.6.0#execute
 func wasm_export_post_return_weft_plugin_ops_execute(result uintptr) {
 	syncExportPinner.Unpin()
 }
 
-//go:wasmexport weft:plugin/sensors@0.5.0#evaluate
+//go:wasmexport weft:plugin/sensors@0.6.0#evaluate
 func wasm_export_weft_plugin_sensors_evaluate(arg0 uintptr) uintptr {
 
 	pinner := &syncExportPinner
@@ -1197,12 +1243,12 @@ func wasm_export_weft_plugin_sensors_evaluate(arg0 uintptr) uintptr {
 
 }
 
-//go:wasmexport cabi_post_weft:plugin/sensors@0.5.0#evaluate
+//go:wasmexport cabi_post_weft:plugin/sensors@0.6.0#evaluate
 func wasm_export_post_return_weft_plugin_sensors_evaluate(result uintptr) {
 	syncExportPinner.Unpin()
 }
 
-//go:wasmexport weft:plugin/schedules@0.5.0#evaluate
+//go:wasmexport weft:plugin/schedules@0.6.0#evaluate
 func wasm_export_weft_plugin_schedules_evaluate(arg0 uintptr, arg1 uint32, arg2 int64) uintptr {
 
 	pinner := &syncExportPinner
@@ -1330,7 +1376,63 @@ func wasm_export_weft_plugin_schedules_evaluate(arg0 uintptr, arg1 uint32, arg2 
 
 }
 
-//go:wasmexport cabi_post_weft:plugin/schedules@0.5.0#evaluate
+//go:wasmexport cabi_post_weft:plugin/schedules@0.6.0#evaluate
 func wasm_export_post_return_weft_plugin_schedules_evaluate(result uintptr) {
+	syncExportPinner.Unpin()
+}
+
+//go:wasmexport weft:plugin/hooks@0.6.0#run
+func wasm_export_weft_plugin_hooks_run(arg0 uintptr, arg1 uint32, arg2 uintptr, arg3 uint32, arg4 uintptr, arg5 uint32, arg6 uintptr, arg7 uint32, arg8 uintptr, arg9 uint32, arg10 int32, arg11 uintptr, arg12 uint32) uintptr {
+
+	pinner := &syncExportPinner
+	value := unsafe.String((*uint8)(unsafe.Pointer(arg0)), arg1)
+	value0 := unsafe.String((*uint8)(unsafe.Pointer(arg2)), arg3)
+	value1 := unsafe.String((*uint8)(unsafe.Pointer(arg4)), arg5)
+	value2 := unsafe.String((*uint8)(unsafe.Pointer(arg6)), arg7)
+	value3 := unsafe.String((*uint8)(unsafe.Pointer(arg8)), arg9)
+	var option witTypes.Option[string]
+	switch arg10 {
+	case 0:
+
+		option = witTypes.None[string]()
+	case 1:
+		value4 := unsafe.String((*uint8)(unsafe.Pointer(arg11)), arg12)
+
+		option = witTypes.Some[string](value4)
+	default:
+		panic("unreachable")
+	}
+	witRuntime.Unpin()
+	result := export_weft_plugin_hooks.Run(value, weft_plugin_types.HookContext{RunId: value0, Job: value1, StepKey: value2, Op: value3, Failure: option})
+
+	switch result.Tag() {
+	case witTypes.ResultOk:
+
+		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), 0)) = int8(int32(0))
+
+	case witTypes.ResultErr:
+		payload := result.Err()
+		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), 0)) = int8(int32(1))
+		utf8 := unsafe.Pointer(unsafe.StringData((payload).Message))
+		pinner.Pin(utf8)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (2 * 4))) = uint32(uint32(len((payload).Message)))
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(utf8)))
+		var result5 int32
+		if (payload).Retryable {
+			result5 = 1
+		} else {
+			result5 = 0
+		}
+		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), (3 * 4))) = int8(result5)
+
+	default:
+		panic("unreachable")
+	}
+	return exportReturnArea
+
+}
+
+//go:wasmexport cabi_post_weft:plugin/hooks@0.6.0#run
+func wasm_export_post_return_weft_plugin_hooks_run(result uintptr) {
 	syncExportPinner.Unpin()
 }

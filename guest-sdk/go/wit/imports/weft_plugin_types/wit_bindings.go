@@ -8,7 +8,7 @@
 //     wasi:random@0.2.12
 //     wasi:cli@0.2.12
 //     wasi:http@0.2.12
-//     weft:plugin@0.5.0
+//     weft:plugin@0.6.0
 
 package weft_plugin_types
 
@@ -234,12 +234,17 @@ type InputBinding struct {
 // One invocation of an op inside a job: Dagster's node (an op called in a `@job` body,
 // possibly under an alias such as `add_one.alias("add_7")`).
 type NodeDef struct {
-	// Unique within the job; it is the step key of the node's step.
+	// Unique within the job; it is the step key of the node's step. An op invoked
+	// inside a graph is named by its path, `graph.op` (as Dagster names it).
 	Name string
 	// The op this node invokes.
 	Op     string
 	Inputs []InputBinding
 	Tags   []witTypes.Tuple2[string, string]
+	// The hooks (by name) that run after this node's step: its own (Dagster's
+	// `op.with_hooks`) and its job's (`@job(hooks=...)`), which the SDKs give to every
+	// node of the job.
+	Hooks []string
 }
 
 // A job (Dagster's `@job`): a graph of op invocations. The guest SDK builds it at
@@ -393,6 +398,39 @@ type EndedRun struct {
 	EndedMs uint64
 }
 
+const (
+	// After the step succeeded (Dagster's `@success_hook`).
+	HookTrigger_Success uint8 = 0
+	// After the step failed for good: not after an attempt that will be retried
+	// (Dagster's `@failure_hook`).
+	HookTrigger_Failure uint8 = 1
+)
+
+// When a hook runs.
+type HookTrigger = uint8
+
+// A hook (Dagster's `@success_hook` / `@failure_hook`): a guest function the host calls
+// after a step of a node that names it ends, in the location's sandbox and within what
+// is left of the step's deadline. A hook that fails is reported and fails nothing.
+type HookDef struct {
+	Name        string
+	Description witTypes.Option[string]
+	On          HookTrigger
+}
+
+// What the host tells a hook (Dagster's `HookContext`).
+type HookContext struct {
+	RunId string
+	// The job being run.
+	Job string
+	// The step that ended: its node's name.
+	StepKey string
+	// The op the node invokes.
+	Op string
+	// Why the step failed, for a failure hook (Dagster's `op_exception`).
+	Failure witTypes.Option[string]
+}
+
 // Everything a code location defines (Dagster's `Definitions`).
 type Definitions struct {
 	Ops       []OpDef
@@ -401,6 +439,7 @@ type Definitions struct {
 	AssetJobs []AssetJobDef
 	Schedules []ScheduleDef
 	Sensors   []SensorDef
+	Hooks     []HookDef
 }
 
 const (
