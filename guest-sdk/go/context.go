@@ -1,3 +1,6 @@
+// The step's context: what the host tells an op's, asset's or asset check's step about
+// itself, its config, resources and output metadata, and the log.
+
 package weft
 
 import (
@@ -13,9 +16,11 @@ type Context struct {
 	RunID string
 	// Job is the job (or asset job) being run.
 	Job string
-	// StepKey is the node's name (e.g. add_7), or an asset's key joined with `/`.
+	// StepKey is the node's name (e.g. add_7), an asset's key joined with `/`, or an asset
+	// check's `<asset key parts joined by __>_<check name>`.
 	StepKey string
-	// AssetKey is the key of the asset being materialized; nil for an op.
+	// AssetKey is the key of the asset being materialized, or checked in an asset
+	// check's step; nil for an op.
 	AssetKey []string
 	// Attempt is 1 for the first attempt, 2 for the first retry, ...
 	Attempt   uint32

@@ -24,13 +24,14 @@ func getDefinitions() witTypes.Result[types.Definitions, types.Failure] {
 
 func (r *registry) definitions() types.Definitions {
 	out := types.Definitions{
-		Ops:       []types.OpDef{},
-		Jobs:      []types.JobDef{},
-		Assets:    []types.AssetDef{},
-		AssetJobs: []types.AssetJobDef{},
-		Schedules: []types.ScheduleDef{},
-		Sensors:   []types.SensorDef{},
-		Hooks:     []types.HookDef{},
+		Ops:         []types.OpDef{},
+		Jobs:        []types.JobDef{},
+		Assets:      []types.AssetDef{},
+		AssetJobs:   []types.AssetJobDef{},
+		Schedules:   []types.ScheduleDef{},
+		Sensors:     []types.SensorDef{},
+		Hooks:       []types.HookDef{},
+		AssetChecks: []types.AssetCheckDef{},
 	}
 	for _, op := range r.ops {
 		inputs := make([]types.InputDef, len(op.params))
@@ -109,6 +110,9 @@ func (r *registry) definitions() types.Definitions {
 	}
 	for _, h := range r.hooks {
 		out.Hooks = append(out.Hooks, hookDef(h))
+	}
+	for _, c := range r.checks {
+		out.AssetChecks = append(out.AssetChecks, assetCheckDef(c))
 	}
 	return out
 }

@@ -45,6 +45,11 @@ func execute(ctx types.StepContext, inputs []types.StepInput) witTypes.Result[[]
 		if op == nil {
 			return witTypes.Err[[]types.StepOutput](permanent("this location has no " + what))
 		}
+	case types.StepTarget_Check:
+		target := ctx.Target.Check()
+		return witTypes.Err[[]types.StepOutput](permanent(fmt.Sprintf("step `%s` is the asset check `%s` of asset `%s`: checks.evaluate evaluates it, not ops.execute", ctx.StepKey, target.Name, strings.Join(target.Asset, "/"))))
+	default:
+		return witTypes.Err[[]types.StepOutput](permanent(fmt.Sprintf("step `%s` has a target this SDK does not know (%d)", ctx.StepKey, ctx.Target.Tag())))
 	}
 	if ctx.StepKey != op.name && assetKey == nil {
 		what = fmt.Sprintf("%s (step `%s`)", what, ctx.StepKey)
@@ -85,14 +90,21 @@ func runStep(op *Op, what string, c *Context, inputs []types.StepInput) (outputs
 	}()
 	value, err := op.run(c, args)
 	if err != nil {
-		var decode *decodeError
-		message := err.Error()
-		if errors.As(err, &decode) {
-			message = fmt.Sprintf("%s: %s", what, message)
-		}
-		return nil, &types.Failure{Message: message, Retryable: !IsPermanent(err)}
+		return nil, stepFailure(what, err)
 	}
 	return encodeOutputs(op, what, c, value)
+}
+
+// stepFailure is the failure of a step whose function (an op's, an asset's or an asset
+// check's) returned err: retryable unless it is [Permanent]; an input that did not decode
+// is named with what.
+func stepFailure(what string, err error) *types.Failure {
+	var decode *decodeError
+	message := err.Error()
+	if errors.As(err, &decode) {
+		message = fmt.Sprintf("%s: %s", what, message)
+	}
+	return &types.Failure{Message: message, Retryable: !IsPermanent(err)}
 }
 
 // panicMessage is `panicked: MESSAGE (at FILE:LINE)`, the form the host gives a Rust

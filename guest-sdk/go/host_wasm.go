@@ -1,10 +1,14 @@
 //go:build wasm
 
+// The host, on wasm: the component's export handlers installed, and the imports (log,
+// resources, k8s-jobs) called.
+
 package weft
 
 import (
 	witRuntime "example.invalid/weft/guest-sdk/go/internal/witrt/runtime"
 	witTypes "example.invalid/weft/guest-sdk/go/internal/witrt/types"
+	exportChecks "example.invalid/weft/guest-sdk/go/wit/exports/export_weft_plugin_checks"
 	exportDefinitions "example.invalid/weft/guest-sdk/go/wit/exports/export_weft_plugin_definitions"
 	exportHooks "example.invalid/weft/guest-sdk/go/wit/exports/export_weft_plugin_hooks"
 	exportOps "example.invalid/weft/guest-sdk/go/wit/exports/export_weft_plugin_ops"
@@ -46,6 +50,11 @@ func init() {
 		refreshAfterSnapshot()
 		defer witRuntime.CollectorOn()()
 		return runHook(name, ctx)
+	}
+	exportChecks.Handler = func(ctx types.StepContext, inputs []types.StepInput) witTypes.Result[types.CheckResult, types.Failure] {
+		refreshAfterSnapshot()
+		defer witRuntime.CollectorOn()()
+		return evaluateCheck(ctx, inputs)
 	}
 }
 

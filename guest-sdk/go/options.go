@@ -1,3 +1,7 @@
+// Options: the properties of an op, asset, asset check, job, asset job, schedule, sensor
+// or hook given to its constructor (weft.Description, weft.Retry, weft.Blocking, ...), and
+// which of them each constructor takes.
+
 package weft
 
 import (
@@ -35,7 +39,8 @@ const (
 	Running
 )
 
-// Option sets a property of an op, asset, job, asset job, schedule, sensor or hook. Each
+// Option sets a property of an op, asset, asset check, job, asset job, schedule, sensor or
+// hook. Each
 // constructor accepts the options that apply to what it makes and reports any other one
 // as a definition error naming the object.
 type Option struct {
@@ -65,6 +70,7 @@ type settings struct {
 	outs          []string
 	optional      []string
 	hooks         []*Hook
+	blocking      bool
 	applied       []string
 }
 
@@ -105,6 +111,7 @@ var (
 	jobOptions      = []string{"Description", "Tag", "Tags", "Hooks"}
 	assetJobOptions = []string{"Description", "Tag", "Tags"}
 	hookOptions     = []string{"Description"}
+	checkOptions    = []string{"Description", "Blocking"}
 	scheduleOptions = []string{"Description", "Tag", "Tags", "Timezone", "DefaultRunning", "Evaluate"}
 	sensorOptions   = []string{"Description", "DefaultRunning", "ForJob", "MinimumInterval"}
 	// runStatusSensorOptions are a sensor's and what it watches.

@@ -70,9 +70,10 @@ func weftPreinit() {
 	snapshotted = true
 }
 
-// warmJSON encodes and decodes a zero value of every type an op takes or returns, so that
-// encoding/json has worked out their fields and codecs once, at build time. A type whose
-// own MarshalJSON or UnmarshalJSON panics on a zero value is skipped.
+// warmJSON encodes and decodes a zero value of every type an op takes or returns (and an
+// asset check takes), so that encoding/json has worked out their fields and codecs once,
+// at build time. A type whose own MarshalJSON or UnmarshalJSON panics on a zero value is
+// skipped.
 func warmJSON(r *registry) {
 	ops := append([]*Op(nil), r.ops...)
 	if r.defs != nil {
@@ -92,6 +93,11 @@ func warmJSON(r *registry) {
 			if t != nil {
 				warmType(t)
 			}
+		}
+	}
+	for _, c := range r.checks {
+		if c.typ != nil {
+			warmType(c.typ)
 		}
 	}
 }

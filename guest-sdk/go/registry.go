@@ -21,7 +21,9 @@ type registry struct {
 	// hooks are the hooks listed and those jobs use, in that order, each once.
 	hooks      []*Hook
 	hookByName map[string]*Hook
-	errs       []string
+	// checks are the asset checks listed, each once.
+	checks []*AssetCheck
+	errs   []string
 }
 
 func (r *registry) err() error {
@@ -136,6 +138,13 @@ func build(defs *Definitions) *registry {
 		if a != nil {
 			r.deps[a] = r.resolveDeps(a, keys)
 		}
+	}
+	for _, c := range defs.AssetChecks {
+		if c == nil {
+			r.errs = append(r.errs, "Definitions.AssetChecks holds a nil *weft.AssetCheck")
+			continue
+		}
+		r.addCheck(c)
 	}
 	return r
 }

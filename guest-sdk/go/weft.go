@@ -22,7 +22,8 @@
 // assets ([NewAsset1] ...) name their upstream assets by input name; [NewAssetJob],
 // [NewSchedule] and [NewSensor] complete the set; [NewSuccessHook] and [NewFailureHook]
 // make hooks, run after a node's step, given to a job's nodes with [Hooks] or to one node
-// with [Node.WithHooks]. Mistakes in wiring are definition errors that name the object,
+// with [Node.WithHooks]; [NewAssetCheck0] and [NewAssetCheck1] make asset checks, run after
+// their asset is materialized. Mistakes in wiring are definition errors that name the object,
 // reported by `weft check` when the location loads.
 //
 // An error returned by an op fails its step retryably unless marked with [Permanent]; a
@@ -61,6 +62,8 @@ type Definitions struct {
 	// Hooks lists hooks that no job uses; the hooks jobs and nodes are given need not be
 	// listed.
 	Hooks []*Hook
+	// AssetChecks lists the asset checks (their assets must be in Assets).
+	AssetChecks []*AssetCheck
 }
 
 var (

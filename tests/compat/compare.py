@@ -1,7 +1,10 @@
 """The compat suite: each Dagster-API location in tests/compat/locations/ run by Dagster
 itself and by Weft, and what a user sees compared: whether the run config is refused, the
 run's status, each step's status and output values, each step's events (of the kinds both
-have, a hook's with its name) in order, each output's and materialization's metadata.
+have, a hook's with its name) in order, each output's and materialization's metadata, and
+each step's asset check evaluations (asset, check, passed, severity, metadata). A step
+Dagster never started because a step upstream of it failed, which Weft reports only
+skipped, is the same on both sides: Dagster emits nothing for it (COMPAT.md).
 
     python3 tests/compat/compare.py --weft target/release/weft --dagster-python PYTHON
 
@@ -25,6 +28,9 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 KINDS = {"STEP_START", "STEP_OUTPUT", "ASSET_MATERIALIZATION", "STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED", "STEP_UP_FOR_RETRY"}
 
 HOOKS = {"HOOK_COMPLETED", "HOOK_ERRORED", "HOOK_SKIPPED"}
+
+# An asset check's evaluation, in its step's events and in `checks`.
+CHECK = "ASSET_CHECK_EVALUATION"
 
 ENDS = {"STEP_SUCCESS": "SUCCESS", "STEP_FAILURE": "FAILURE", "STEP_SKIPPED": "SKIPPED"}
 
@@ -86,11 +92,21 @@ def compat_runs(path):
 
 
 def summary(run, events):
-    steps, per_step, materializations = {}, {}, []
+    steps, per_step, materializations, checks = {}, {}, [], {}
     for e in events:
         kind, step = e["type"], e.get("step_key")
         if kind in HOOKS and step is not None:
             per_step.setdefault(step, []).append(f"{kind}:{e['hook']}")
+            continue
+        if kind == CHECK and step is not None:
+            per_step.setdefault(step, []).append(kind)
+            checks.setdefault(step, []).append({
+                "asset_key": "/".join(e["asset_key"]),
+                "check": e["check"],
+                "passed": e["passed"],
+                "severity": e["severity"],
+                "metadata": e.get("metadata", {}),
+            })
             continue
         if kind not in KINDS or step is None:
             continue
@@ -110,7 +126,19 @@ def summary(run, events):
         "steps": steps,
         "events": per_step,
         "materializations": sorted(materializations, key=lambda m: m["asset_key"]),
+        "checks": checks,
     }
+
+
+def skipped_after_failure(dagster, weft_side, step):
+    """Whether `step` is one Dagster never started because a step upstream of it failed (a
+    failed op or asset, a blocking asset check that failed: dagster_side.py's `unstarted`)
+    and Weft reports only skipped: Dagster emits nothing for it, Weft STEP_SKIPPED
+    (COMPAT.md, "Differences")."""
+    if step not in dagster.get("unstarted", []):
+        return False
+    skipped = weft_side["steps"].get(step) == {"outputs": {}, "status": "SKIPPED"}
+    return skipped and weft_side["events"].get(step) == ["STEP_SKIPPED"]
 
 
 def hooks_in_any_order(events):
@@ -139,6 +167,8 @@ def differences(dagster, weft_side):
         if dagster[key] != weft_side[key]:
             out.append(f"{key}: dagster {json.dumps(dagster[key])}\n        weft    {json.dumps(weft_side[key])}")
     for step in sorted(set(dagster["steps"]) | set(weft_side["steps"])):
+        if skipped_after_failure(dagster, weft_side, step):
+            continue
         d, w = dagster["steps"].get(step), weft_side["steps"].get(step)
         if d != w:
             out.append(f"step {step}: dagster {json.dumps(d)}\n        weft    {json.dumps(w)}")
@@ -146,6 +176,10 @@ def differences(dagster, weft_side):
         we = hooks_in_any_order(weft_side["events"].get(step))
         if de != we:
             out.append(f"step {step} events: dagster {de}, weft {we}")
+    for step in sorted(set(dagster["checks"]) | set(weft_side["checks"])):
+        d, w = dagster["checks"].get(step), weft_side["checks"].get(step)
+        if d != w:
+            out.append(f"step {step} checks: dagster {json.dumps(d)}\n        weft    {json.dumps(w)}")
     return out
 
 

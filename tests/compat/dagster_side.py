@@ -5,8 +5,12 @@
 
 For each run: whether the config was refused; the run's status; each step's status and
 output values; each step's events of the kinds Weft also has, in order (a hook's as
-``TYPE:hook``); and each
-materialization's asset key and metadata (Dagster's own ``dagster/`` keys left out).
+``TYPE:hook``); each materialization's asset key and metadata (Dagster's own ``dagster/``
+keys left out); and each step's asset check evaluations (asset, check, passed, severity,
+metadata). A check's step has no output here: Dagster's check op yields one to carry the
+result, Weft's check step has none. ``unstarted``: the steps of the run's plan Dagster never
+started because a step upstream of them failed (Dagster emits nothing for them, Weft
+STEP_SKIPPED; COMPAT.md, "Differences").
 """
 
 import importlib.util
@@ -17,6 +21,7 @@ import sys
 
 import dagster as dg
 from dagster._core.definitions.dependency import NodeHandle
+from dagster._core.execution.api import create_execution_plan
 
 # The event types both sides have; Dagster's others (STEP_INPUT, HANDLED_OUTPUT,
 # LOADED_INPUT, RESOURCE_INIT_*...) have no Weft counterpart.
@@ -24,6 +29,8 @@ KINDS = {"STEP_START", "STEP_OUTPUT", "ASSET_MATERIALIZATION", "STEP_SUCCESS", "
 # Hook events, recorded as `TYPE:hook`: Dagster names the hook only in the message, and
 # HOOK_ERRORED's names none (it is the node's hook that no other event of its stretch names).
 HOOKS = {"HOOK_COMPLETED", "HOOK_ERRORED", "HOOK_SKIPPED"}
+# An asset check's evaluation, in its step's events and in `checks`.
+CHECK = "ASSET_CHECK_EVALUATION"
 
 
 def name_errored_hooks(kinds, hooks):
@@ -77,15 +84,49 @@ def job_def(defs, name):
     return resolve(name)
 
 
+def unstarted_after_failure(job_definition, config, steps):
+    """The steps of the run's plan that have no events because a step upstream of them
+    (a failed step, or one of these) failed: what Dagster does not start, and says nothing of."""
+    failed = {key for key, step in steps.items() if step.get("status") == "FAILURE"}
+    if not failed:
+        return []
+    plan = create_execution_plan(job_definition, run_config=config or {})
+    unstarted, grew = set(), True
+    while grew:
+        grew = False
+        for key in plan.step_keys_to_execute:
+            if key in steps or key in unstarted:
+                continue
+            if plan.get_step_by_key(key).get_execution_dependency_keys() & (failed | unstarted):
+                unstarted.add(key)
+                grew = True
+    return sorted(unstarted)
+
+
 def run_one(defs, job, config):
     job_definition = job_def(defs, job)
     try:
         result = job_definition.execute_in_process(run_config=config or {}, raise_on_error=False)
     except dg.DagsterInvalidConfigError as error:
         return {"refused": True, "error": str(error)}
-    steps, events, materializations = {}, {}, []
+    steps, events, materializations, checks = {}, {}, [], {}
+    # The steps of checks, whose STEP_OUTPUT is Dagster's vehicle of the check's result.
+    check_steps = {e.step_key for e in result.all_events if e.event_type_value == CHECK}
     for e in result.all_events:
         kind = e.event_type_value
+        if kind == CHECK and e.step_key is not None:
+            evaluation = e.event_specific_data
+            events.setdefault(e.step_key, []).append(kind)
+            checks.setdefault(e.step_key, []).append({
+                "asset_key": "/".join(evaluation.asset_key.path),
+                "check": evaluation.check_name,
+                "passed": evaluation.passed,
+                "severity": evaluation.severity.value,
+                "metadata": metadata(evaluation.metadata),
+            })
+            continue
+        if kind == "STEP_OUTPUT" and e.step_key in check_steps:
+            continue
         if kind in HOOKS and e.step_key is not None:
             hook = re.search(r'hook "([^"]+)"', e.message or "")
             events.setdefault(e.step_key, []).append(f"{kind}:{hook.group(1) if hook else '?'}")
@@ -129,6 +170,8 @@ def run_one(defs, job, config):
         "steps": steps,
         "events": events,
         "materializations": sorted(materializations, key=lambda m: m["asset_key"]),
+        "checks": checks,
+        "unstarted": unstarted_after_failure(job_definition, config, steps),
     }
 
 

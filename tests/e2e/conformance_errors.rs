@@ -5,7 +5,8 @@
 //! logs and stdout are captured, config and a resource reach the op, a sensor's cursor and
 //! run key round-trip, a run-failure sensor sees the failed run and asks for the same run,
 //! every language emits the same events for the same job, and an op's Kubernetes Job (on
-//! the Kubernetes API test double) has its log in the step's and fails it on a non-zero exit.
+//! the Kubernetes API test double) has its log in the step's and fails it on a non-zero exit,
+//! as does the Job of an op made by `k8s_job_op` in a job beside other ops.
 
 #![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
 
@@ -262,7 +263,7 @@ fn a_sensor_cursor_and_run_key_round_trip() {
 }
 
 #[test]
-fn an_op_runs_a_kubernetes_job_in_every_language() {
+fn an_op_runs_a_kubernetes_job_and_k8s_job_op_makes_one_in_every_language() {
     let home = home();
     let double = KubeDouble::start(Options::new().namespace("jobs")).unwrap();
     let kubeconfig = home.dir.join("kubeconfig");
@@ -294,9 +295,24 @@ fn an_op_runs_a_kubernetes_job_in_every_language() {
         let error = step["error"].as_str().unwrap_or_default();
         assert!(error.contains("exited with code 3"), "{language}: {error}");
         assert!(error.contains("job says hello"), "{language}: {error}");
+
+        // An op made by k8s_job_op (Dagster's k8s_job_op.configured) in a job beside others.
+        let ran = run(&home, language, "k8s_op_job", None, 0);
+        assert_eq!(
+            ran["steps"]["after_echo"]["outputs"]["result"], true,
+            "{language}: {ran}"
+        );
+        let logs = home.weft_json(&["logs", run_id(&ran)], 0);
+        let echoed = logs.as_array().unwrap().iter().any(|s| {
+            s["step"] == "echo_hello"
+                && s["stdout"]
+                    .as_str()
+                    .is_some_and(|out| out.contains("hello from k8s_job_op\n"))
+        });
+        assert!(echoed, "{language}: {logs}");
     }
     let jobs = double.jobs();
-    assert_eq!(jobs.len(), 6, "two Jobs per language");
+    assert_eq!(jobs.len(), 9, "three Jobs per language");
     assert!(
         jobs.iter()
             .all(|j| j.metadata.namespace.as_deref() == Some("jobs"))

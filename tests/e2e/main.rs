@@ -6,6 +6,7 @@
 mod api;
 mod bad_input;
 mod budgets;
+mod checks;
 mod conformance;
 mod conformance_errors;
 mod daemon;

@@ -20,7 +20,8 @@ The names mirror Dagster's: ``op``, ``job``, ``asset``, ``define_asset_job``,
 ``run_status_sensor``, ``run_failure_sensor``, ``DagsterRunStatus``, ``RunRequest``,
 ``SkipReason``, ``Definitions``, ``RetryPolicy``, ``Failure``, ``Out``, ``Output``,
 ``Config``, ``Field``, ``MetadataValue``, ``success_hook``, ``failure_hook``,
-``HookContext``, ``build_hook_context``, and dagster_k8s's
+``HookContext``, ``build_hook_context``, ``asset_check``, ``AssetCheckResult``,
+``AssetCheckSeverity``, and dagster_k8s's
 ``execute_k8s_job`` (raising ``K8sJobError``) and ``k8s_job_op``. Values cross steps as JSON. ``weft.http``
 (``from weft import http``) is a requests-shaped HTTP client over the host's wasi:http.
 See ``guest-sdk/python/README.md``.
@@ -36,6 +37,13 @@ from .asset import (
     define_asset_job,
 )
 from .asset_key import AssetKey
+from .check import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetChecksDefinition,
+    AssetCheckSeverity,
+    asset_check,
+)
 from .context import (
     AssetExecutionContext,
     Logger,
@@ -78,6 +86,10 @@ from .sensor import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "AssetCheckExecutionContext",
+    "AssetCheckResult",
+    "AssetChecksDefinition",
+    "AssetCheckSeverity",
     "AssetExecutionContext",
     "AssetIn",
     "AssetKey",
@@ -121,6 +133,7 @@ __all__ = [
     "SkipReason",
     "UnresolvedAssetJobDefinition",
     "asset",
+    "asset_check",
     "build_hook_context",
     "define_asset_job",
     "ExecutorDefinition",

@@ -1,11 +1,11 @@
 """The component's exports: serve a module's ``Definitions`` to the Weft host.
 
 ``weft build`` (or ``build_python`` in weft-build) componentizes a small generated module
-that calls :func:`load` with the author's module name and re-exports the five classes
+that calls :func:`load` with the author's module name and re-exports the six classes
 below, one per interface the ``code-location`` world exports, which componentize-py looks
 up by name::
 
-    from weft.component import Definitions, Hooks, Ops, Schedules, Sensors, load
+    from weft.component import Checks, Definitions, Hooks, Ops, Schedules, Sensors, load
     load("defs")
 
 So the author's ``defs.py`` stays plain Dagster-style code.
@@ -25,6 +25,7 @@ from . import definitions as _definitions
 from ._args import string_tags
 from ._host import Err, wit
 from .asset import AssetsDefinition
+from .check import AssetCheckExecutionContext, result_to_wit
 from .context import OpExecutionContext, ScheduleEvaluationContext, SensorEvaluationContext
 from .errors import Failure, describe
 from .hook import SUCCESS, HookContext
@@ -223,6 +224,16 @@ class Definitions:
                     )
                     for h in sorted(defs.hooks.values(), key=lambda h: h.name)
                 ],
+                asset_checks=[
+                    wit.AssetCheckDef(
+                        name=c.name,
+                        asset=c.asset_key.path,
+                        description=c.description,
+                        blocking=c.blocking,
+                        input=c.input_name,
+                    )
+                    for c in defs.asset_checks
+                ],
             )
         except Exception as error:  # noqa: BLE001 - a bad definition rejects the location
             raise _fail(f"cannot build the definitions: {describe(error)}", False)
@@ -257,11 +268,30 @@ def _target(ctx: Any, defs: _definitions.Definitions) -> "tuple[ComputeFn, Dict[
         if op is None:
             raise _fail(f"this location has no op `{ctx.target.value}`", False)
         return op.compute, op.outs, None, op.name
+    if isinstance(ctx.target, wit.StepTarget_Check):
+        check = ctx.target.value
+        raise _fail(
+            f"step `{ctx.step_key}` evaluates check `{check.name}` of asset `{'/'.join(check.asset)}`: "
+            "checks.evaluate runs it, not ops.execute",
+            False,
+        )
     key = list(ctx.target.value)
     asset = defs.get_asset(key)
     if asset is None:
         raise _fail(f"this location has no asset `{'/'.join(key)}`", False)
     return asset.compute, _RESULT, key, "/".join(key)
+
+
+def _input_values(inputs: List[Any], what: str) -> Dict[str, Any]:
+    """The step's inputs by name, decoded (a fan-in as the list of its values)."""
+    values: Dict[str, Any] = {}
+    for step_input in inputs:
+        arg = step_input.arg
+        if isinstance(arg, wit.InputArg_FanIn):
+            values[step_input.name] = [_decode(v, what, step_input.name) for v in arg.value]
+        else:
+            values[step_input.name] = _decode(arg.value, what, step_input.name)
+    return values
 
 
 def _named(item: Any, name: str) -> Output:
@@ -310,32 +340,31 @@ def _produced(result: Any, outs: Dict[str, Out], what: str) -> List[Tuple[str, A
     return produced
 
 
+def _step_context(cls: Any, ctx: Any, defs: Any, asset_key: Any) -> Any:
+    """The context (``cls``: an op's or a check's) of the step ``ctx`` describes."""
+    return cls(
+        run_id=ctx.run_id,
+        job_name=ctx.job,
+        step_key=ctx.step_key,
+        attempt=ctx.attempt,
+        partition_key=ctx.partition,
+        tags=dict(ctx.tags),
+        config=ctx.config,
+        asset_key=asset_key,
+        resources=defs.resources,
+    )
+
+
 class Ops:
     """The ``ops`` export: runs the op or asset a step targets."""
 
     def execute(self, ctx: Any, inputs: List[Any]) -> List[Any]:
         defs = _registered()
         compute, outs, asset_key, name = _target(ctx, defs)
-        context = OpExecutionContext(
-            run_id=ctx.run_id,
-            job_name=ctx.job,
-            step_key=ctx.step_key,
-            attempt=ctx.attempt,
-            partition_key=ctx.partition,
-            tags=dict(ctx.tags),
-            config=ctx.config,
-            asset_key=asset_key,
-            resources=defs.resources,
-        )
+        context = _step_context(OpExecutionContext, ctx, defs, asset_key)
         what = compute.what if ctx.step_key == name else f"{compute.what} (step `{ctx.step_key}`)"
         try:
-            values = {}
-            for step_input in inputs:
-                arg = step_input.arg
-                if isinstance(arg, wit.InputArg_FanIn):
-                    values[step_input.name] = [_decode(v, what, step_input.name) for v in arg.value]
-                else:
-                    values[step_input.name] = _decode(arg.value, what, step_input.name)
+            values = _input_values(inputs, what)
             produced = _produced(compute.call(context, values), outs, what)
             step_outputs = []
             for output_name, value, metadata in produced:
@@ -356,6 +385,30 @@ class Ops:
         except BaseException as error:  # noqa: BLE001 - any exception fails the step (Dagster too)
             raise _from_exception(error)
         return step_outputs
+
+
+# --- asset checks ---------------------------------------------------------------------------
+
+
+class Checks:
+    """The ``checks`` export: evaluates the asset check a step targets."""
+
+    def evaluate(self, ctx: Any, inputs: List[Any]) -> Any:
+        defs = _registered()
+        if not isinstance(ctx.target, wit.StepTarget_Check):
+            raise _fail(f"step `{ctx.step_key}` is not an asset check: ops.execute runs it, not checks.evaluate", False)
+        key, name = list(ctx.target.value.asset), ctx.target.value.name
+        check = defs.get_asset_check(key, name)
+        if check is None:
+            raise _fail(f"this location has no check `{name}` of asset `{'/'.join(key)}`", False)
+        context = _step_context(AssetCheckExecutionContext, ctx, defs, key)
+        try:
+            values = _input_values(inputs, check.compute.what)
+            return result_to_wit(wit, check, check.compute.call(context, values))
+        except Err:
+            raise
+        except BaseException as error:  # noqa: BLE001 - any exception fails the step, as an op's
+            raise _from_exception(error)
 
 
 # --- sensors and schedules ------------------------------------------------------------------

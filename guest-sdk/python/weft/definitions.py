@@ -6,6 +6,7 @@ import inspect
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from .asset import AssetKey, AssetsDefinition, UnresolvedAssetJobDefinition
+from .check import AssetChecksDefinition, split_checks
 from .errors import DefinitionError
 from .hook import HookDefinition
 from .job import JobDefinition
@@ -18,8 +19,10 @@ class Definitions:
     """Everything the code location defines (Dagster's ``Definitions``).
 
     ``jobs`` takes ``@job``s and ``define_asset_job``s; the ops and hooks of the jobs, and
-    the jobs that schedules and sensors name, are included. ``resources`` gives defaults for
-    resources the host does not set (the host's values, from ``weft.yaml``, win).
+    the jobs that schedules and sensors name, are included. ``asset_checks`` takes
+    ``@asset_check``s (in ``assets`` too, as Dagster takes them), each of an asset defined
+    here. ``resources`` gives defaults for resources the host does not set (the host's
+    values, from ``weft.yaml``, win).
     The module that makes it is what the component serves: build it with ``weft build``.
     """
 
@@ -33,8 +36,10 @@ class Definitions:
         sensors: Optional[Sequence[SensorDefinition]] = None,
         resources: Optional[Mapping[str, Any]] = None,
         ops: Optional[Sequence[OpDefinition]] = None,
+        asset_checks: Optional[Sequence[AssetChecksDefinition]] = None,
     ) -> None:
-        self.assets: List[AssetsDefinition] = list(assets or [])
+        assets, checks_in_assets = split_checks(assets)
+        self.assets: List[AssetsDefinition] = assets
         self.jobs: List[JobDefinition] = []
         self.asset_jobs: List[UnresolvedAssetJobDefinition] = []
         self.schedules: List[ScheduleDefinition] = list(schedules or [])
@@ -63,7 +68,22 @@ class Definitions:
         self._assets_by_key = {tuple(a.key.path): a for a in self.assets}
         if len(self._assets_by_key) != len(self.assets):
             raise DefinitionError("two assets have the same key")
+        self.asset_checks: List[AssetChecksDefinition] = []
+        for check in checks_in_assets + list(asset_checks or []):
+            self._add_check(check)
         Definitions.latest = self
+
+    def _add_check(self, check: Any) -> None:
+        if not isinstance(check, AssetChecksDefinition):
+            raise DefinitionError(f"not an asset check: {check!r}; make it one with @asset_check(asset=...)")
+        if any(known is check for known in self.asset_checks):
+            return
+        asset = check.asset_key.to_user_string()
+        if tuple(check.asset_key.path) not in self._assets_by_key:
+            raise DefinitionError(f"check `{check.name}` checks asset `{asset}`, which this location does not define")
+        if any(known.name == check.name and known.asset_key == check.asset_key for known in self.asset_checks):
+            raise DefinitionError(f"asset `{asset}` has two different checks named `{check.name}`")
+        self.asset_checks.append(check)
 
     def _add_job(self, candidate: Any) -> None:
         if candidate is None or isinstance(candidate, str):
@@ -89,6 +109,13 @@ class Definitions:
 
     def get_asset(self, key: Sequence[str]) -> Optional[AssetsDefinition]:
         return self._assets_by_key.get(tuple(key))
+
+    def get_asset_check(self, key: Sequence[str], name: str) -> Optional[AssetChecksDefinition]:
+        """The check ``name`` of the asset ``key`` (its parts)."""
+        for check in self.asset_checks:
+            if check.asset_key.path == list(key) and check.name == name:
+                return check
+        return None
 
     def get_job_def(self, name: str) -> Any:
         for candidate in self.jobs + self.asset_jobs:

@@ -13,6 +13,8 @@ from .context import OpExecutionContext
 from .errors import DefinitionError, Failure
 
 _CONTEXT_NAMES = ("context", "ctx", "_context")
+# The context classes' names, for annotations left as strings.
+_CONTEXT_TYPES = ("OpExecutionContext", "AssetExecutionContext", "AssetCheckExecutionContext")
 
 
 class Backoff(enum.Enum):
@@ -113,7 +115,7 @@ def _type_name(annotation: Any) -> Optional[str]:
 
 def _is_context(annotation: Any) -> bool:
     if isinstance(annotation, str):  # `from __future__ import annotations`
-        return annotation.rsplit(".", 1)[-1] in ("OpExecutionContext", "AssetExecutionContext")
+        return annotation.rsplit(".", 1)[-1] in _CONTEXT_TYPES
     return isinstance(annotation, type) and issubclass(annotation, OpExecutionContext)
 
 

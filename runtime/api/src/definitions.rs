@@ -63,6 +63,7 @@ pub(crate) fn plan_steps(plan: &ExecutionPlan) -> Vec<Value> {
             let (kind, op, asset) = match &step.target {
                 StepTarget::Op(op) => ("op", Some(op.clone()), None),
                 StepTarget::Asset(key) => ("asset", None, Some(key.to_string())),
+                StepTarget::Check { asset, .. } => ("check", None, Some(asset.to_string())),
             };
             let upstream: Vec<&str> = step
                 .upstream

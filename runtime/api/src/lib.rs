@@ -41,8 +41,8 @@ pub use auth::{ApiToken, Role};
 pub use error::{ApiError, ErrorKind};
 pub use guard::answers_to;
 pub use service::{
-    ControlPlane, Counts, InstigatorStatus, LaunchRequest, Location, Materialization, Reexecute,
-    Version,
+    CheckResult, ControlPlane, Counts, InstigatorStatus, LaunchRequest, Location, Materialization,
+    Reexecute, Version,
 };
 pub use weft_core::grants::{DirGrant, Grants};
 pub use weft_core::instigator::{InstigatorKind, TickRecord};
@@ -119,6 +119,7 @@ pub fn router<S: ControlPlane>(service: Arc<S>, options: Options) -> Router {
         .route("/ops", get(definitions::ops::<S>))
         .route("/assets", get(definitions::assets::<S>))
         .route("/asset", get(assets::asset::<S>))
+        .route("/assets/{key}/checks", get(assets::checks::<S>))
         .route("/schedules", get(definitions::schedules::<S>))
         .route("/sensors", get(definitions::sensors::<S>))
         .route(

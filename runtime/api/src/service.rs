@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 
 use serde::{Deserialize, Serialize};
+use weft_core::checks::CheckEvaluation;
 use weft_core::defs::Definitions;
 use weft_core::events::{Event, RunStatus};
 use weft_core::grants::Grants;
@@ -117,6 +118,18 @@ pub struct Materialization {
     pub metadata: Metadata,
 }
 
+/// One evaluation of an asset check: which check, run and step, when, and what it found.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CheckResult {
+    pub check: String,
+    pub run_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step_key: Option<String>,
+    pub timestamp_ms: i64,
+    #[serde(flatten)]
+    pub evaluation: CheckEvaluation,
+}
+
 /// What a Weft instance does for the API. Every method may be called from many tasks at
 /// once; long work (compiling a component, running guest code) happens off the caller's
 /// task.
@@ -172,6 +185,13 @@ pub trait ControlPlane: Send + Sync + 'static {
         key: &str,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<Materialization>, ApiError>> + Send;
+
+    /// Up to `limit` evaluations of the checks of the asset `key` (`a/b`), newest first.
+    fn check_results(
+        &self,
+        key: &str,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<CheckResult>, ApiError>> + Send;
 
     /// Plans, records and starts a run; returns its id once it is recorded.
     fn launch(

@@ -264,12 +264,19 @@ mod tests {
         let core = core_module_for_world(true);
         let component = componentize_core_module(&core, &wit_dir(), WORLD).expect("componentizes");
         let (imports, exports) = world_names(&component);
-        for name in ["definitions", "ops", "sensors", "schedules", "hooks"] {
-            let full = format!("weft:plugin/{name}@0.6.0");
+        for name in [
+            "definitions",
+            "ops",
+            "sensors",
+            "schedules",
+            "hooks",
+            "checks",
+        ] {
+            let full = format!("weft:plugin/{name}@0.7.0");
             assert!(exports.contains(&full), "{full} not in {exports:?}");
         }
         assert!(
-            imports.contains(&"weft:plugin/log@0.6.0".to_owned()),
+            imports.contains(&"weft:plugin/log@0.7.0".to_owned()),
             "{imports:?}"
         );
         // fd_write went through the adapter: the component imports WASI 0.2, not preview1.

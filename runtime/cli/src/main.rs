@@ -104,6 +104,11 @@ enum Command {
         #[arg(long)]
         no_pre_init: bool,
     },
+    /// What an asset's checks found (`weft assets checks KEY`).
+    Assets {
+        #[command(subcommand)]
+        command: AssetsCommand,
+    },
     /// List or show runs.
     Runs {
         #[command(subcommand)]
@@ -196,6 +201,20 @@ enum Command {
         /// Only this step.
         #[arg(long)]
         step: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AssetsCommand {
+    /// The checks of asset KEY (`a/b`): each with what it last found, and the evaluations,
+    /// newest first.
+    Checks {
+        key: String,
+        /// At most this many evaluations.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
         #[arg(long)]
         json: bool,
     },

@@ -20,6 +20,9 @@ pub struct StepResult {
     pub attempts: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<f64>,
+    /// What an asset check's step found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<weft_core::checks::CheckEvaluation>,
 }
 
 /// Prints progress and forwards events to the writer.
@@ -98,6 +101,9 @@ impl EventSink for Progress {
                         step.status = "SKIPPED";
                         step.error = Some(reason.clone());
                     }
+                    EventKind::AssetCheckEvaluation { evaluation, .. } => {
+                        step.check = Some(evaluation.clone());
+                    }
                     // Said, and changes nothing of the step.
                     EventKind::HookErrored { .. } => {}
                     _ => continue,
@@ -115,11 +121,19 @@ impl Progress {
     fn print(&self, key: &str, kind: &EventKind, step: &StepResult) {
         let line = match kind {
             EventKind::StepSuccess { duration_ms, .. } => {
-                let outputs: Vec<String> = step
+                let mut outputs: Vec<String> = step
                     .outputs
                     .iter()
                     .map(|(k, v)| format!("{k} = {v}"))
                     .collect();
+                if let Some(check) = &step.check {
+                    let verdict = match (check.passed, check.severity) {
+                        (true, _) => "passed",
+                        (false, weft_core::checks::CheckSeverity::Error) => "failed",
+                        (false, weft_core::checks::CheckSeverity::Warn) => "failed (WARN)",
+                    };
+                    outputs.push(format!("check {verdict}"));
+                }
                 format!(
                     "  ✓ {key:<24} {duration_ms:>9.2} ms  {}",
                     outputs.join(", ")
@@ -130,6 +144,7 @@ impl Progress {
             EventKind::HookErrored { hook, message } => {
                 format!("  ! {key:<24} hook {hook} failed: {message}")
             }
+
             EventKind::StepStart { attempt } if *attempt > 1 => {
                 format!("  ↻ {key:<24} attempt {attempt}")
             }

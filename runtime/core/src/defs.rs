@@ -24,6 +24,12 @@ impl AssetKey {
     pub fn parse(text: &str) -> Self {
         AssetKey(text.split('/').map(str::to_owned).collect())
     }
+
+    /// The key as one identifier, its parts joined by `__` (Dagster's
+    /// `to_python_identifier`): `warehouse__orders`.
+    pub fn identifier(&self) -> String {
+        self.0.join("__")
+    }
 }
 
 impl fmt::Display for AssetKey {
@@ -235,6 +241,33 @@ pub struct HookDef {
     pub on: HookTrigger,
 }
 
+/// An asset check (Dagster's `@asset_check`): guest code that evaluates an asset after
+/// each materialization of it in a run. A blocking check that fails (severity `ERROR`)
+/// fails its step, and the assets downstream of its asset are not materialized.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssetCheckDef {
+    /// Unique among its asset's checks.
+    pub name: String,
+    /// The asset it checks.
+    pub asset: AssetKey,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub blocking: bool,
+    /// The input (parameter) that receives the asset's value; `None` when the check reads
+    /// nothing of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
+}
+
+impl AssetCheckDef {
+    /// Its step's key, as Dagster names it: the asset's identifier, `_`, the check's name
+    /// (`orders_no_nulls` of `orders`: `orders_orders_no_nulls`).
+    pub fn step_key(&self) -> String {
+        format!("{}_{}", self.asset.identifier(), self.name)
+    }
+}
+
 /// A job (Dagster's `@job`): a graph of op invocations.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobDef {
@@ -387,6 +420,8 @@ pub struct Definitions {
     pub sensors: Vec<SensorDef>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hooks: Vec<HookDef>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub asset_checks: Vec<AssetCheckDef>,
 }
 
 impl Definitions {
@@ -398,6 +433,11 @@ impl Definitions {
     /// The hook named `name`.
     pub fn hook(&self, name: &str) -> Option<&HookDef> {
         self.hooks.iter().find(|h| h.name == name)
+    }
+
+    /// The checks of the asset `key`.
+    pub fn checks_of<'a>(&'a self, key: &'a AssetKey) -> impl Iterator<Item = &'a AssetCheckDef> {
+        self.asset_checks.iter().filter(move |c| &c.asset == key)
     }
 
     /// The job named `name`.
@@ -431,4 +471,12 @@ impl Definitions {
 pub enum StepTarget {
     Op(String),
     Asset(AssetKey),
+    /// An asset check: the asset's key, the check's name, and whether a failure (at
+    /// severity `ERROR`) fails its step and stops what is downstream of the asset.
+    Check {
+        asset: AssetKey,
+        name: String,
+        #[serde(default)]
+        blocking: bool,
+    },
 }

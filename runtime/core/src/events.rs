@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::checks::{CheckEvaluation, CheckSeverity};
 use crate::defs::{AssetKey, Tags};
 use crate::metadata::Metadata;
 
@@ -168,6 +169,13 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Metadata::is_empty")]
         metadata: Metadata,
     },
+    /// An asset check evaluated its asset (Dagster's `ASSET_CHECK_EVALUATION`).
+    AssetCheckEvaluation {
+        asset_key: AssetKey,
+        check: String,
+        #[serde(flatten)]
+        evaluation: CheckEvaluation,
+    },
     StepSuccess {
         duration_ms: f64,
         /// What the attempt cost, when a guest ran.
@@ -234,6 +242,7 @@ impl EventKind {
             EventKind::StepStart { .. } => "STEP_START",
             EventKind::StepOutput { .. } => "STEP_OUTPUT",
             EventKind::AssetMaterialization { .. } => "ASSET_MATERIALIZATION",
+            EventKind::AssetCheckEvaluation { .. } => "ASSET_CHECK_EVALUATION",
             EventKind::StepSuccess { .. } => "STEP_SUCCESS",
             EventKind::StepFailure { .. } => "STEP_FAILURE",
             EventKind::StepUpForRetry { .. } => "STEP_UP_FOR_RETRY",
@@ -272,6 +281,18 @@ impl Event {
             } => format!("output {output} = {preview}"),
             EventKind::AssetMaterialization { asset_key, .. } => {
                 format!("materialized {asset_key}")
+            }
+            EventKind::AssetCheckEvaluation {
+                asset_key,
+                check,
+                evaluation,
+            } => {
+                let verdict = match (evaluation.passed, evaluation.severity) {
+                    (true, _) => "passed",
+                    (false, CheckSeverity::Error) => "failed",
+                    (false, CheckSeverity::Warn) => "failed (warning)",
+                };
+                format!("check {check} of {asset_key} {verdict}")
             }
             EventKind::StepSuccess { duration_ms, .. } => {
                 format!("succeeded in {duration_ms:.2} ms")

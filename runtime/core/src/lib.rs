@@ -14,6 +14,7 @@
 //! ```
 
 pub mod cancel;
+pub mod checks;
 pub mod clock;
 pub mod config;
 pub mod coordinator;

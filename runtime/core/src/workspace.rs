@@ -19,7 +19,8 @@ pub enum WorkspaceError {
     LocationTwice(String),
 }
 
-/// The assets of every location, and which location (by index) owns each.
+/// The assets (and their checks) of every location, and which location (by index) owns
+/// each asset.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssetGraph {
     /// Every location's assets, in location order (for planning).
@@ -46,6 +47,11 @@ pub fn asset_graph(locations: &[(&str, &Definitions)]) -> Result<AssetGraph, Wor
             graph.owners.insert(asset.key.clone(), index);
             graph.definitions.assets.push(asset.clone());
         }
+        // A check is its asset's location's (validation holds it to an asset of its own).
+        graph
+            .definitions
+            .asset_checks
+            .extend(defs.asset_checks.iter().cloned());
     }
     Ok(graph)
 }

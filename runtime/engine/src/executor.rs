@@ -17,6 +17,7 @@ use weft_core::defs::{StepTarget, Tags, Value};
 use weft_core::events::{Event, EventKind, FailureKind, LogLevel, RunStatus};
 use weft_core::plan::{ExecutionPlan, Step};
 
+use crate::checks::finish_check;
 use crate::hooks::{Ended, Printed};
 use crate::inputs::{collect_inputs, missing_input, request_for};
 use crate::writer::EventSink;
@@ -447,6 +448,15 @@ impl Executor<'_> {
             let kind = self.store_compute_logs(spec, step, &attempt.stdout, &attempt.stderr);
             events.push(event(kind, now_ms()));
         }
+        if let StepTarget::Check {
+            asset,
+            name,
+            blocking,
+        } = &step.target
+        {
+            attempt.result?;
+            return finish_check(asset, name, *blocking, attempt.check, events, event);
+        }
         let outputs = attempt.result?;
         let io_failure = |message: String| StepFailure {
             message,
@@ -475,7 +485,8 @@ impl Executor<'_> {
             let at = now_ms();
             let saved = match &step.target {
                 StepTarget::Asset(key) => self.io.store_asset(key, &output.value),
-                StepTarget::Op(_) => {
+                // A check declares no output (it ended above), so none is stored for it.
+                StepTarget::Op(_) | StepTarget::Check { .. } => {
                     self.io
                         .store_output(spec.run_id, &step.key, &output.name, &output.value)
                 }

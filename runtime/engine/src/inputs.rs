@@ -55,7 +55,10 @@ pub fn stored_step_request(
             let upstream = &steps[*up];
             let loaded = match &upstream.target {
                 StepTarget::Asset(key) => io.load_asset(key),
-                StepTarget::Op(_) => io.load_output(spec.run_id, &upstream.key, output),
+                // A check produces no output: nothing reads one (planning never wires it).
+                StepTarget::Op(_) | StepTarget::Check { .. } => {
+                    io.load_output(spec.run_id, &upstream.key, output)
+                }
             };
             // The executor ran this step, so a fan-in's optional source that is not
             // stored was not produced; it gets the others.

@@ -1,5 +1,5 @@
-//! A step runner over several code locations: each asset step goes to the location that
-//! defines its asset, so that one run can materialize assets of several locations (an
+//! A step runner over several code locations: each asset step (and asset check) goes to
+//! the location that defines its asset, so that one run can materialize assets of several locations (an
 //! asset in a Python location downstream of one in a Rust location). Op steps, and the
 //! hooks of their nodes, go to the first location: the job's.
 
@@ -30,7 +30,9 @@ impl<'a> AssetRouter<'a> {
 impl StepRunner for AssetRouter<'_> {
     fn run_step(&self, request: &StepRequest, cancel: &Cancel) -> StepAttempt {
         let index = match &request.target {
-            StepTarget::Asset(key) => self.owners.get(key).copied(),
+            StepTarget::Asset(key) | StepTarget::Check { asset: key, .. } => {
+                self.owners.get(key).copied()
+            }
             StepTarget::Op(_) => Some(0),
         };
         match index.and_then(|i| self.locations.get(i)) {

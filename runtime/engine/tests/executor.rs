@@ -69,6 +69,7 @@ impl StepRunner for Arith {
                     stdout: vec![],
                     stderr: vec![],
                     cost: None,
+                    check: None,
                 };
             }
             other => Err(fail(&format!("no op {other}"), false)),
@@ -86,6 +87,7 @@ impl StepRunner for Arith {
             stdout: b"printed\n".to_vec(),
             stderr: vec![],
             cost: None,
+            check: None,
         }
     }
 }

@@ -3,8 +3,8 @@
 //! into an [`ApiError`] (and so into a status).
 
 use weft_api::{
-    ApiError, ControlPlane, ErrorKind as Status, InstigatorStatus, LaunchRequest, Location,
-    Materialization, Reexecute, Version,
+    ApiError, CheckResult, ControlPlane, ErrorKind as Status, InstigatorStatus, LaunchRequest,
+    Location, Materialization, Reexecute, Version,
 };
 use weft_core::defs::Definitions;
 use weft_core::events::{Event, RunStatus};
@@ -81,6 +81,24 @@ impl ControlPlane for Control {
                 step_key: m.step_key,
                 timestamp_ms: m.timestamp_ms,
                 metadata: m.metadata,
+            })
+            .collect())
+    }
+
+    async fn check_results(&self, key: &str, limit: u32) -> Answer<Vec<CheckResult>> {
+        let found = self
+            .store()
+            .check_evaluations(key, limit)
+            .await
+            .map_err(Error::from)?;
+        Ok(found
+            .into_iter()
+            .map(|r| CheckResult {
+                check: r.check,
+                run_id: r.run_id,
+                step_key: r.step_key,
+                timestamp_ms: r.timestamp_ms,
+                evaluation: r.evaluation,
             })
             .collect())
     }

@@ -46,6 +46,7 @@ impl StepRunner for Hello {
             stdout: Vec::new(),
             stderr: Vec::new(),
             cost: None,
+            check: None,
         }
     }
 }

@@ -37,6 +37,7 @@
 
 mod assets;
 mod bulk;
+mod checks;
 mod daemon;
 mod db;
 mod error;
@@ -59,6 +60,7 @@ use std::path::Path;
 use crate::db::Database;
 
 pub use assets::Materialization;
+pub use checks::CheckRecord;
 pub use error::{ErrorKind, StoreError};
 pub use io::DatabaseIoManager;
 pub use locations::{GrantChange, LocationRecord, VersionRecord};

@@ -62,6 +62,11 @@ pub(crate) const SQLITE: &[Embedded] = &[
         "precompiled",
         include_str!("../migrations/sqlite/0008_precompiled.sql"),
     ),
+    (
+        9,
+        "asset_checks",
+        include_str!("../migrations/sqlite/0009_asset_checks.sql"),
+    ),
 ];
 
 /// PostgreSQL's migrations, from `migrations/postgres/`.
@@ -105,6 +110,11 @@ pub(crate) const POSTGRES: &[Embedded] = &[
         8,
         "precompiled",
         include_str!("../migrations/postgres/0008_precompiled.sql"),
+    ),
+    (
+        9,
+        "asset_checks",
+        include_str!("../migrations/postgres/0009_asset_checks.sql"),
     ),
 ];
 

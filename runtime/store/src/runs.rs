@@ -97,8 +97,8 @@ impl Store {
     }
 
     /// Appends `events` in one transaction, with their effects: each run's status and
-    /// start/finish times from `RUN_*` events, and a materialization record for each
-    /// `ASSET_MATERIALIZATION`. Either all of it is stored or none of it.
+    /// start/finish times from `RUN_*` events, a materialization record for each
+    /// `ASSET_MATERIALIZATION` and an evaluation record for each `ASSET_CHECK_EVALUATION`. Either all of it is stored or none of it.
     pub async fn append(&self, events: &[Event]) -> Result<(), StoreError> {
         if events.is_empty() {
             return Ok(());
@@ -156,6 +156,8 @@ impl Store {
             }
             statements.push(statement);
         }
+
+        statements.extend(crate::checks::evaluation_rows(&self.db, events, doing)?);
 
         // Each run's RUN_* events in order; most batches have none.
         let mut run_events: BTreeMap<&str, Vec<&Event>> = BTreeMap::new();

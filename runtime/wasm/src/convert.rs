@@ -1,9 +1,10 @@
 //! Conversions between the generated bindings of `wit/` and `weft-core`'s plain types.
 
+use weft_core::checks::{CheckEvaluation, CheckSeverity};
 use weft_core::defs::{
-    AssetDef, AssetDep, AssetJobDef, AssetKey, Backoff, DefaultStatus, Definitions, HookDef,
-    HookTrigger, InputBinding, IoDef, JobDef, NodeDef, OpDef, OutputDef, OutputRef, RetryPolicy,
-    RunStatusFilter, ScheduleDef, SensorDef, SensorKind, StepTarget, Tags, Value,
+    AssetCheckDef, AssetDef, AssetDep, AssetJobDef, AssetKey, Backoff, DefaultStatus, Definitions,
+    HookDef, HookTrigger, InputBinding, IoDef, JobDef, NodeDef, OpDef, OutputDef, OutputRef,
+    RetryPolicy, RunStatusFilter, ScheduleDef, SensorDef, SensorKind, StepTarget, Tags, Value,
 };
 use weft_core::events::RunStatus;
 use weft_core::metadata::{Metadata, MetadataValue, TableColumn};
@@ -208,6 +209,17 @@ pub(crate) fn definitions(d: t::Definitions) -> Definitions {
                 },
             })
             .collect(),
+        asset_checks: d
+            .asset_checks
+            .into_iter()
+            .map(|c| AssetCheckDef {
+                name: c.name,
+                asset: AssetKey(c.asset),
+                description: c.description,
+                blocking: c.blocking,
+                input: c.input,
+            })
+            .collect(),
     }
 }
 
@@ -272,6 +284,10 @@ pub(crate) fn step_call(req: &StepRequest) -> (t::StepContext, Vec<t::StepInput>
         target: match &req.target {
             StepTarget::Op(name) => t::StepTarget::Op(name.clone()),
             StepTarget::Asset(key) => t::StepTarget::Asset(key.0.clone()),
+            StepTarget::Check { asset, name, .. } => t::StepTarget::Check(t::CheckTarget {
+                asset: asset.0.clone(),
+                name: name.clone(),
+            }),
         },
         attempt: req.attempt,
         partition: None,
@@ -290,6 +306,19 @@ pub(crate) fn step_call(req: &StepRequest) -> (t::StepContext, Vec<t::StepInput>
         })
         .collect();
     (ctx, inputs)
+}
+
+/// What a check evaluated, as core's.
+pub(crate) fn check_result(result: t::CheckResult) -> CheckEvaluation {
+    CheckEvaluation {
+        passed: result.passed,
+        severity: match result.severity {
+            t::CheckSeverity::Error => CheckSeverity::Error,
+            t::CheckSeverity::Warn => CheckSeverity::Warn,
+        },
+        description: result.description,
+        metadata: metadata(result.metadata),
+    }
 }
 
 /// The guest's outputs as core types.

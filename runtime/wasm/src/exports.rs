@@ -6,7 +6,7 @@
 use wasmtime::Store;
 use wasmtime::component::{Instance, InstancePre};
 
-use crate::bindings::exports::weft::plugin::{definitions, hooks, ops, schedules, sensors};
+use crate::bindings::exports::weft::plugin::{checks, definitions, hooks, ops, schedules, sensors};
 use crate::sandbox::CallState;
 
 /// Where each interface's functions are in the component.
@@ -16,6 +16,7 @@ pub(crate) struct Exports {
     sensors: sensors::GuestIndices,
     schedules: schedules::GuestIndices,
     hooks: hooks::GuestIndices,
+    checks: checks::GuestIndices,
 }
 
 impl Exports {
@@ -27,6 +28,7 @@ impl Exports {
             sensors: sensors::GuestIndices::new(pre)?,
             schedules: schedules::GuestIndices::new(pre)?,
             hooks: hooks::GuestIndices::new(pre)?,
+            checks: checks::GuestIndices::new(pre)?,
         })
     }
 }
@@ -62,5 +64,9 @@ impl Exported<'_> {
 
     pub(crate) fn hooks(&self, store: &mut Store<CallState>) -> wasmtime::Result<hooks::Guest> {
         self.exports.hooks.load(store, &self.instance)
+    }
+
+    pub(crate) fn checks(&self, store: &mut Store<CallState>) -> wasmtime::Result<checks::Guest> {
+        self.exports.checks.load(store, &self.instance)
     }
 }

@@ -1,12 +1,12 @@
-//! [`WasmLocation`]: one component version, loaded, ready to run steps, hooks, sensors and
-//! schedules (the core's [`CodeLocation`], [`StepRunner`] and [`HookRunner`]). Every call gets a fresh store
+//! [`WasmLocation`]: one component version, loaded, ready to run steps (ops, assets and
+//! asset checks), hooks, sensors and schedules (the core's [`CodeLocation`], [`StepRunner`] and [`HookRunner`]). Every call gets a fresh store
 //! and instance from the pre-instance, so no state leaks between steps, and runs under the
 //! location's sandbox, within its deadline (`call.rs`).
 
 use std::sync::Arc;
 
 use weft_core::Cancel;
-use weft_core::defs::Definitions;
+use weft_core::defs::{Definitions, StepTarget};
 use weft_core::events::FailureKind;
 use weft_core::grants::Sandbox;
 use weft_core::ports::{
@@ -171,6 +171,9 @@ fn guest_failure(failure: t::Failure) -> StepFailure {
 impl StepRunner for WasmLocation {
     fn run_step(&self, request: &StepRequest, cancel: &Cancel) -> StepAttempt {
         let (ctx, inputs) = convert::step_call(request);
+        if let StepTarget::Check { .. } = request.target {
+            return self.run_check(request, &ctx, &inputs, cancel);
+        }
         let call = self
             .guest
             .call(Purpose::Step(request), cancel, async |store, exported| {
@@ -208,6 +211,40 @@ impl StepRunner for WasmLocation {
             stdout: call.stdout,
             stderr: call.stderr,
             cost: Some(cost),
+            check: None,
+        }
+    }
+}
+
+impl WasmLocation {
+    /// An asset check's step: `checks.evaluate`, whose result is the attempt's `check`.
+    fn run_check(
+        &self,
+        request: &StepRequest,
+        ctx: &t::StepContext,
+        inputs: &[t::StepInput],
+        cancel: &Cancel,
+    ) -> StepAttempt {
+        let call = self
+            .guest
+            .call(Purpose::Step(request), cancel, async |store, exported| {
+                exported
+                    .checks(store)?
+                    .call_evaluate(store, ctx, inputs)
+                    .await
+            });
+        let (result, check) = match call.result {
+            Ok(Ok(evaluated)) => (Ok(Vec::new()), Some(convert::check_result(evaluated))),
+            Ok(Err(failure)) => (Err(guest_failure(failure)), None),
+            Err(failure) => (Err(failure), None),
+        };
+        StepAttempt {
+            result,
+            logs: call.logs,
+            stdout: call.stdout,
+            stderr: call.stderr,
+            cost: Some(call.cost),
+            check,
         }
     }
 }

@@ -9,6 +9,10 @@
 //   - resource_job: resourceful returns the resource greeting (set in weft.yaml);
 //   - external_job: external runs a Kubernetes Job (busybox:1.36, sh -c) that prints
 //     "job says $GREETING" (GREETING=hello) and exits with its config's code, then returns "done";
+//   - k8s_op_job: echo_hello, an op made by weft.K8sJobOp (Dagster's k8s_job_op.configured,
+//     described "Echoes hello in a Kubernetes Job"), runs busybox:1.36 printing
+//     "hello from k8s_job_op"; after_echo takes the Job's name (job) and returns whether it
+//     starts with "weft-job-";
 //   - instance_job: instance returns "<$WEFT_INSTANCE_VAR> <a random number>" (the variable
 //     granted, the number drawn from the language's own generator: math/rand here);
 //   - nap_job: nap sleeps its config's ms milliseconds (a blocking WASI call), returns ms;
@@ -36,6 +40,11 @@
 //     fails with "grumpy hook fails";
 //   - the asset scored (asset job scored_job) returns its config's score (1.0 by
 //     default), with the metadata score (a float, the same) and rows (the int 3);
+//   - the asset scored_twice depends on scored (its input scored) and returns scored * 2;
+//   - the asset checks of scored: scored_is_positive (blocking) passes when scored > 0, with
+//     the metadata score (the score, a float); scored_is_small (not blocking) passes when
+//     scored < 10, with severity warn; the asset job checked_job selects scored+ (scored,
+//     scored_twice, and the checks of scored);
 //   - cursor_sensor: run key "key-<cursor>" (no cursor: "0"), new cursor <cursor> + 1;
 //   - explode_alert: a run-failure sensor on explode_job asking for chatty_job with the tags
 //     failed_run, failed_status (FAILURE) and saw_kaboom (yes when the error names kaboom).
@@ -304,6 +313,20 @@ var scored = weft.NewAsset0("scored", func(ctx *weft.Context) (float64, error) {
 
 var scoredJob = weft.NewAssetJob("scored_job", weft.Keys("scored"))
 
+var scoredTwice = weft.NewAsset1("scored_twice", "scored", func(_ *weft.Context, scored float64) (float64, error) {
+	return scored * 2, nil
+})
+
+var scoredIsPositive = weft.NewAssetCheck1("scored_is_positive", scored, func(_ *weft.Context, scored float64) (weft.CheckResult, error) {
+	return weft.CheckResult{Passed: scored > 0, Metadata: map[string]any{"score": scored}}, nil
+}, weft.Blocking())
+
+var scoredIsSmall = weft.NewAssetCheck1("scored_is_small", scored, func(_ *weft.Context, scored float64) (weft.CheckResult, error) {
+	return weft.CheckResult{Passed: scored < 10, Severity: weft.SeverityWarn}, nil
+})
+
+var checkedJob = weft.NewAssetJob("checked_job", "scored+")
+
 var explodeJob = weft.NewJob("explode_job", func(j *weft.Job) { j.Node(explode) })
 
 var flakyJob = weft.NewJob("flaky_job", func(j *weft.Job) { j.Node(flaky) })
@@ -315,6 +338,20 @@ var configJob = weft.NewJob("config_job", func(j *weft.Job) { j.Node(configured)
 var resourceJob = weft.NewJob("resource_job", func(j *weft.Job) { j.Node(resourceful) })
 
 var externalJob = weft.NewJob("external_job", func(j *weft.Job) { j.Node(external) })
+
+var echoHello = weft.K8sJobOp("echo_hello", weft.K8sJob{
+	Image:   "busybox:1.36",
+	Command: []string{"sh", "-c"},
+	Args:    []string{"echo hello from k8s_job_op"},
+}, weft.Description("Echoes hello in a Kubernetes Job"))
+
+var afterEcho = weft.NewOp1("after_echo", "job", func(_ *weft.Context, job string) (bool, error) {
+	return strings.HasPrefix(job, "weft-job-"), nil
+})
+
+var k8sOpJob = weft.NewJob("k8s_op_job", func(j *weft.Job) {
+	j.Node(afterEcho, j.Node(echoHello))
+})
 
 var instanceJob = weft.NewJob("instance_job", func(j *weft.Job) { j.Node(instance) })
 
@@ -352,10 +389,11 @@ var explodeAlert = weft.NewRunFailureSensor("explode_alert", func(ctx *weft.RunS
 
 func init() {
 	weft.Register(weft.Definitions{
-		Jobs:      []*weft.Job{explodeJob, flakyJob, chattyJob, configJob, resourceJob, externalJob, instanceJob, napJob, floodJob, hugeJob, fetchJob, parityJob, graphJob, hooksJob},
-		Sensors:   []*weft.Sensor{cursorSensor, explodeAlert},
-		Assets:    []*weft.Asset{scored},
-		AssetJobs: []*weft.AssetJob{scoredJob},
+		Jobs:        []*weft.Job{explodeJob, flakyJob, chattyJob, configJob, resourceJob, externalJob, k8sOpJob, instanceJob, napJob, floodJob, hugeJob, fetchJob, parityJob, graphJob, hooksJob},
+		Sensors:     []*weft.Sensor{cursorSensor, explodeAlert},
+		Assets:      []*weft.Asset{scored, scoredTwice},
+		AssetJobs:   []*weft.AssetJob{scoredJob, checkedJob},
+		AssetChecks: []*weft.AssetCheck{scoredIsPositive, scoredIsSmall},
 	})
 }
 

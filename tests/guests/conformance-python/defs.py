@@ -10,6 +10,9 @@ behaviour; tests/e2e/conformance_errors.rs runs all three and compares what a us
 - resource_job: resourceful returns the resource greeting (set in weft.yaml);
 - external_job: external runs a Kubernetes Job (busybox:1.36, sh -c) that prints
   "job says $GREETING" (GREETING=hello) and exits with its config's code, then returns "done";
+- k8s_op_job: echo_hello, k8s_job_op.configured (described "Echoes hello in a Kubernetes
+  Job"), runs busybox:1.36 printing "hello from k8s_job_op"; after_echo takes the Job's name
+  (job) and returns whether it starts with "weft-job-";
 - instance_job: instance returns "<$WEFT_INSTANCE_VAR> <a random number>" (the variable
   granted, the number drawn from the language's own generator: random here);
 - nap_job: nap sleeps its config's ms milliseconds (a blocking WASI call), returns ms;
@@ -36,6 +39,11 @@ behaviour; tests/e2e/conformance_errors.rs runs all three and compares what a us
   fails with "grumpy hook fails";
 - the asset scored (asset job scored_job) returns its config's score (1.0 by default),
   with the metadata score (a float, the same) and rows (the int 3);
+- the asset scored_twice (of scored) returns scored * 2;
+- the asset checks of scored: scored_is_positive (blocking) passes when scored > 0, with
+  the metadata score (the score, as a float); scored_is_small (not blocking) passes when
+  scored < 10, at severity WARN; checked_job (an asset job, selection "scored+") runs
+  scored and what is downstream of it (scored_twice), and so the checks of scored;
 - cursor_sensor: run key "key-<cursor>" (no cursor: "0"), new cursor <cursor> + 1;
 - explode_alert: a run-failure sensor on explode_job asking for chatty_job with the tags
   failed_run, failed_status (FAILURE) and saw_kaboom (yes when the error names kaboom).
@@ -240,6 +248,24 @@ def scored(context, config: ScoreConfig):
 scored_job = dg.define_asset_job("scored_job", selection="scored")
 
 
+@dg.asset
+def scored_twice(scored):
+    return scored * 2
+
+
+@dg.asset_check(asset=scored, blocking=True)
+def scored_is_positive(scored):
+    return dg.AssetCheckResult(passed=scored > 0, metadata={"score": float(scored)})
+
+
+@dg.asset_check(asset=scored)
+def scored_is_small(scored):
+    return dg.AssetCheckResult(passed=scored < 10, severity=dg.AssetCheckSeverity.WARN)
+
+
+checked_job = dg.define_asset_job("checked_job", selection="scored+")
+
+
 @dg.job
 def explode_job():
     explode()
@@ -268,6 +294,23 @@ def resource_job():
 @dg.job
 def external_job():
     external()
+
+
+echo_hello = dg.k8s_job_op.configured(
+    {"image": "busybox:1.36", "command": ["sh", "-c"], "args": ["echo hello from k8s_job_op"]},
+    name="echo_hello",
+    description="Echoes hello in a Kubernetes Job",
+)
+
+
+@dg.op
+def after_echo(job):
+    return job.startswith("weft-job-")
+
+
+@dg.job
+def k8s_op_job():
+    after_echo(echo_hello())
 
 
 @dg.job
@@ -323,6 +366,7 @@ defs = dg.Definitions(
         config_job,
         resource_job,
         external_job,
+        k8s_op_job,
         instance_job,
         nap_job,
         flood_job,
@@ -332,7 +376,9 @@ defs = dg.Definitions(
         graph_job,
         hooks_job,
         scored_job,
+        checked_job,
     ],
-    assets=[scored],
+    assets=[scored, scored_twice],
+    asset_checks=[scored_is_positive, scored_is_small],
     sensors=[cursor_sensor, explode_alert],
 )

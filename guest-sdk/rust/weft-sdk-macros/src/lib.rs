@@ -1,11 +1,12 @@
-//! The attribute macros of `weft-sdk`: `#[op]`, `#[job]`, `#[asset]`, `#[sensor]`,
-//! `#[run_status_sensor]`, `#[run_failure_sensor]`, `#[schedule]`, `#[success_hook]` and
-//! `#[failure_hook]`. Use them through `weft_sdk::prelude`; their documentation is there.
+//! The attribute macros of `weft-sdk`: `#[op]`, `#[job]`, `#[asset]`, `#[asset_check]`,
+//! `#[sensor]`, `#[run_status_sensor]`, `#[run_failure_sensor]`, `#[schedule]`,
+//! `#[success_hook]` and `#[failure_hook]`. Use them through `weft_sdk::prelude`; their documentation is there.
 //! A signature no definition can have is a compile error pointing at it.
 
 use proc_macro::TokenStream;
 
 mod args;
+mod check;
 mod hook;
 mod job;
 mod op;
@@ -27,6 +28,13 @@ pub fn op(attr: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn asset(attr: TokenStream, item: TokenStream) -> TokenStream {
     emit(op::expand_asset(attr.into(), item.into()))
+}
+
+/// An asset check (Dagster's `@asset_check`): evaluates an asset after each
+/// materialization of it. See `weft_sdk`.
+#[proc_macro_attribute]
+pub fn asset_check(attr: TokenStream, item: TokenStream) -> TokenStream {
+    emit(check::expand_asset_check(attr.into(), item.into()))
 }
 
 /// A job: its body wires op invocations into a graph. See `weft_sdk`.

@@ -1,7 +1,7 @@
 //! The exports of the `code-location` world: [`Component`] implements them for the
 //! location that `definitions!` declares, by dispatching to its [`Registry`].
 
-use crate::bindings::exports::weft::plugin::{definitions, hooks, ops, schedules, sensors};
+use crate::bindings::exports::weft::plugin::{checks, definitions, hooks, ops, schedules, sensors};
 use crate::bindings::weft::plugin::types as wit;
 use crate::failure::Failure;
 use crate::registry::{Entries, Registry, run_step};
@@ -75,6 +75,17 @@ impl<L: Location> schedules::Guest for Component<L> {
     }
 }
 
+impl<L: Location> checks::Guest for Component<L> {
+    fn evaluate(
+        ctx: wit::StepContext,
+        inputs: Vec<wit::StepInput>,
+    ) -> Result<wit::CheckResult, wit::Failure> {
+        registry::<L>()?
+            .evaluate_check(ctx, inputs)
+            .map_err(|f| to_wit(&f))
+    }
+}
+
 impl<L: Location> hooks::Guest for Component<L> {
     fn run(name: String, ctx: wit::HookContext) -> Result<(), wit::Failure> {
         registry::<L>()?
@@ -83,13 +94,14 @@ impl<L: Location> hooks::Guest for Component<L> {
     }
 }
 
-/// Declares the code location: every asset, job, asset job, schedule and sensor it
-/// defines (Dagster's `Definitions`), and exports it as the component's `code-location`.
+/// Declares the code location: every asset, asset check, job, asset job, schedule and
+/// sensor it defines (Dagster's `Definitions`), and exports it as the component's `code-location`.
 /// Use it once, in the crate root. Ops need not be listed: the jobs invoke them.
 ///
 /// ```ignore
 /// weft_sdk::definitions! {
 ///     assets: [generated_numbers],
+///     asset_checks: [numbers_are_positive],
 ///     jobs: [process_numbers],
 ///     asset_jobs: [process_numbers_asset],
 ///     schedules: [process_numbers_every_minute],
@@ -103,10 +115,11 @@ macro_rules! definitions {
     (@add $e:ident asset_jobs $($p:ident)::+) => { $e.asset_jobs.push($($p)::+); };
     (@add $e:ident schedules $($p:ident)::+) => { $e.schedules.push($($p)::+); };
     (@add $e:ident sensors $($p:ident)::+) => { $e.sensors.push(&$($p)::+::__WEFT_SENSOR); };
+    (@add $e:ident asset_checks $($p:ident)::+) => { $e.asset_checks.push(&$($p)::+::__WEFT_CHECK); };
     (@add $e:ident $other:ident $($p:ident)::+) => {
         ::core::compile_error!(::core::concat!(
             "unknown key `", ::core::stringify!($other),
-            "` in definitions!: expected assets, jobs, asset_jobs, schedules or sensors"
+            "` in definitions!: expected assets, asset_checks, jobs, asset_jobs, schedules or sensors"
         ));
     };
     ( $( $kind:ident : [ $( $($p:ident)::+ ),* $(,)? ] ),* $(,)? ) => {

@@ -209,7 +209,7 @@ macro_rules! k8s_job_op {
             description = "Runs a Kubernetes Job and returns its name"
         );
     };
-    ($name:ident, $job:expr, description = $description:literal $(,)?) => {
+    ($name:ident, $job:expr, description = $description:tt $(,)?) => {
         #[$crate::op(description = $description)]
         fn $name(
             ctx: &$crate::OpContext,

@@ -43,6 +43,10 @@
 //! - `#[asset]` is an op whose parameters name its upstream assets. Options: `group`
 //!   (default `default`), `description`, `kinds = ["rust"]`, `key_prefix = ["a"]`,
 //!   `deps = ["a/b"]` (ordering only), `tags(..)`, `retry_policy(..)`, `name`.
+//! - Asset checks: `#[asset_check(asset = "orders", blocking = true)] fn c(orders: T) ->
+//!   AssetCheckResult` (Dagster's `@asset_check`), listed in `definitions!` as
+//!   `asset_checks`; run after each materialization of the asset, a failed blocking check
+//!   (at [`AssetCheckSeverity::Error`]) stops the assets downstream.
 //! - Asset jobs: [`define_asset_job`]`(name, `[`AssetSelection`]`::groups(["numbers"]))`.
 //! - Schedules: [`ScheduleDefinition`]`::new(name, job, cron)`; or
 //!   `#[schedule(cron = "0 * * * *", job = "j")] fn s(ctx: &ScheduleContext) -> ScheduleResult`,
@@ -65,6 +69,7 @@ extern crate self as weft_sdk;
 mod asset;
 #[doc(hidden)]
 pub mod bindings;
+mod check;
 mod codec;
 mod context;
 mod export;
@@ -82,6 +87,7 @@ mod schedule;
 mod sensor;
 
 pub use asset::{AssetJob, AssetSelection, define_asset_job};
+pub use check::{AssetCheckResult, AssetCheckSeverity};
 pub use context::{AssetExecutionContext, OpContext, Resource, resource};
 pub use failure::Failure;
 pub use hook::HookContext;
@@ -95,18 +101,19 @@ pub use sensor::{
 };
 pub use serde_json::json;
 pub use weft_sdk_macros::{
-    asset, failure_hook, graph, job, op, run_failure_sensor, run_status_sensor, schedule, sensor,
-    success_hook,
+    asset, asset_check, failure_hook, graph, job, op, run_failure_sensor, run_status_sensor,
+    schedule, sensor, success_hook,
 };
 
 /// What a code location usually needs: `use weft_sdk::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        AssetExecutionContext, AssetJob, AssetSelection, DefaultStatus, EndedRun, Failure,
-        HookContext, JobDefinition, MetadataValue, OpContext, Output, RunRequest, RunStatus,
-        RunStatusSensorContext, ScheduleContext, ScheduleDefinition, ScheduleResult, SensorContext,
-        SensorResult, SkipReason, asset, define_asset_job, failure_hook, graph, job, json, op,
-        run_failure_sensor, run_status_sensor, schedule, sensor, success_hook,
+        AssetCheckResult, AssetCheckSeverity, AssetExecutionContext, AssetJob, AssetSelection,
+        DefaultStatus, EndedRun, Failure, HookContext, JobDefinition, MetadataValue, OpContext,
+        Output, RunRequest, RunStatus, RunStatusSensorContext, ScheduleContext, ScheduleDefinition,
+        ScheduleResult, SensorContext, SensorResult, SkipReason, asset, asset_check,
+        define_asset_job, failure_hook, graph, job, json, op, run_failure_sensor,
+        run_status_sensor, schedule, sensor, success_hook,
     };
 }
 
@@ -115,6 +122,7 @@ pub mod prelude {
 pub mod __private {
     pub use crate::asset::AssetSpec;
     pub use crate::bindings;
+    pub use crate::check::{CheckSpec, IntoCheckResult};
     pub use crate::codec::Inputs;
     /// An encoded value, as the executor of an op returns it.
     pub type Encoded = crate::bindings::weft::plugin::types::Value;

@@ -3,6 +3,7 @@
 
 use crate::asset::{AssetJob, AssetSpec};
 use crate::bindings::weft::plugin::types as wit;
+use crate::check::{CheckSpec, run_check};
 use crate::codec::Inputs;
 use crate::context::OpContext;
 use crate::failure::Failure;
@@ -22,6 +23,7 @@ pub struct Entries {
     pub asset_jobs: Vec<fn() -> AssetJob>,
     pub schedules: Vec<fn() -> ScheduleDefinition>,
     pub sensors: Vec<&'static SensorSpec>,
+    pub asset_checks: Vec<&'static CheckSpec>,
 }
 
 /// A code location's definitions, built and checked.
@@ -34,6 +36,7 @@ pub struct Registry {
     schedules: Vec<ScheduleDefinition>,
     sensors: Vec<&'static SensorSpec>,
     hooks: Vec<&'static HookSpec>,
+    checks: Vec<&'static CheckSpec>,
 }
 
 fn unique<'a>(kind: &str, names: impl IntoIterator<Item = &'a str>) -> Result<(), Failure> {
@@ -92,6 +95,14 @@ impl Registry {
         let keys: Vec<Vec<String>> = entries.assets.iter().map(|a| a.key()).collect();
         let joined: Vec<String> = keys.iter().map(|k| k.join("/")).collect();
         unique("assets", joined.iter().map(String::as_str))?;
+        for check in &entries.asset_checks {
+            if !joined.iter().any(|k| k == check.asset) {
+                return Err(Failure::fatal(format!(
+                    "check `{}` checks asset `{}`, which this location does not define",
+                    check.name, check.asset
+                )));
+            }
+        }
         let mut assets = Vec::new();
         for asset in &entries.assets {
             let deps = resolve_deps(asset, &keys)?;
@@ -105,6 +116,7 @@ impl Registry {
             schedules,
             sensors: entries.sensors,
             hooks,
+            checks: entries.asset_checks,
         })
     }
 
@@ -140,7 +152,34 @@ impl Registry {
                 .collect(),
             sensors: self.sensors.iter().map(|s| s.to_wit()).collect(),
             hooks: self.hooks.iter().map(|h| h.to_wit()).collect(),
+            asset_checks: self.checks.iter().map(|c| c.to_wit()).collect(),
         }
+    }
+
+    /// Evaluates the check a step's context names.
+    pub fn evaluate_check(
+        &self,
+        ctx: wit::StepContext,
+        inputs: Vec<wit::StepInput>,
+    ) -> Result<wit::CheckResult, Failure> {
+        let wit::StepTarget::Check(target) = &ctx.target else {
+            return Err(Failure::fatal(format!(
+                "step `{}` is not an asset check",
+                ctx.step_key
+            )));
+        };
+        let asset = target.asset.join("/");
+        let check = self
+            .checks
+            .iter()
+            .find(|c| c.name == target.name && c.asset == asset)
+            .ok_or_else(|| {
+                Failure::fatal(format!(
+                    "this location has no check `{}` of asset `{asset}`",
+                    target.name
+                ))
+            })?;
+        run_check(check, ctx, inputs)
     }
 
     /// Runs the hook `name` after a step.
@@ -178,6 +217,12 @@ impl Registry {
                         )));
                     }
                 }
+            }
+            wit::StepTarget::Check(target) => {
+                return Err(Failure::fatal(format!(
+                    "check `{}` is evaluated by `checks.evaluate`, not run as an op",
+                    target.name
+                )));
             }
         };
         run_step(spec, what, ctx, inputs)
@@ -244,6 +289,7 @@ impl Entries {
                 })?;
                 Some((&asset.op, format!("asset `{}`", key.join("/"))))
             }
+            wit::StepTarget::Check(_) => None,
         }
     }
 }

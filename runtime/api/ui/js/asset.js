@@ -1,7 +1,7 @@
 // Weft web UI: one asset's page, #/assets/{key...}: its definition (location, group, kinds,
-// upstream assets), a "Materialize" button, a plot over time of each number its
-// materializations carry in their metadata (as Dagster's asset page has), and the
-// materializations, newest first, with their metadata.
+// upstream assets), a "Materialize" button, its checks with what each last found, a plot
+// over time of each number its materializations carry in their metadata (as Dagster's
+// asset page has), and the materializations, newest first, with their metadata.
 
 import { api, enc } from './api.js';
 import { metadataList } from './metadata.js';
@@ -39,11 +39,40 @@ function plot(key, points) {
     h('figcaption', null, h('strong', null, key), ` — ${points.length} materialization${points.length === 1 ? '' : 's'}`), svg);
 }
 
+/** What a check found, as a word: passed, failed, or warned (a failure at severity WARN). */
+function verdict(e) {
+  if (!e) return 'not evaluated';
+  if (e.passed) return 'passed';
+  return e.severity === 'WARN' ? 'warned' : 'failed';
+}
+
+/** The asset's checks, each with its latest evaluation; none when the asset has no checks. */
+async function checksOf(key) {
+  try {
+    return (await api('GET', `/api/assets/${enc(key)}/checks`)).checks || [];
+  } catch (e) {
+    if (e.status === 404) return [];
+    throw e;
+  }
+}
+
+function checkRows(checks) {
+  return checks.map(c => {
+    const e = c.latest;
+    return h('tr', { testid: 'check-row', dataset: { check: c.name, verdict: verdict(e) } },
+      h('td', null, h('code', null, c.name), c.description ? h('div', { class: 'sub' }, c.description) : null),
+      h('td', null, c.blocking ? 'blocking' : '—'),
+      h('td', { class: `verdict-${verdict(e).replace(' ', '-')}` }, verdict(e), e?.description ? h('div', { class: 'sub' }, e.description) : null),
+      h('td', null, e ? link(`#/runs/${enc(e.run_id)}`, e.run_id.slice(0, 8)) : '—'),
+      h('td', null, e ? metadataList(e.metadata, 'check-metadata') : '—'));
+  });
+}
+
 export async function pageAsset(page, key) {
   show(h('p', { class: 'crumbs' }, link('#/assets', 'Assets'), ' / ', h('code', null, key)));
-  let asset;
+  let asset, checks;
   try {
-    asset = await api('GET', `/api/asset?key=${enc(key)}&limit=200`);
+    [asset, checks] = await Promise.all([api('GET', `/api/asset?key=${enc(key)}&limit=200`), checksOf(key)]);
   } catch (e) {
     if (page.alive()) show(h('h1', null, key), errorBox(e.message));
     return;
@@ -79,6 +108,7 @@ export async function pageAsset(page, key) {
       ['Upstream', (d.deps || []).length ? h('span', null, d.deps.map((k, i) => [i ? ', ' : '', link(assetHref(k), k)])) : '—'],
       ['Description', d.description ?? '—'],
     ]) : h('p', { class: 'muted' }, 'No code location defines this asset now; its history stays.'),
+    section('Checks', table('checks', ['Check', 'Blocking', 'Latest', 'Run', 'Metadata'], checkRows(checks), 'No checks.')),
     section('Metadata over time', plots.length ? h('div', { class: 'plots', testid: 'metadata-plots' }, plots)
       : h('p', { class: 'muted', testid: 'metadata-plots' }, 'No numeric metadata yet.')),
     section('Materializations', table('materializations', ['When', 'Run', 'Metadata'], rows, 'Never materialized.')));

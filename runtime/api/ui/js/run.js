@@ -20,6 +20,7 @@ function eventSummary(e) {
     case 'STEP_START': return e.attempt > 1 ? `started (attempt ${e.attempt})` : 'started';
     case 'STEP_OUTPUT': return `output ${e.output} (${e.codec}, ${fmtBytes(e.size)}): ${e.preview ?? ''}${withMetadata(e)}`;
     case 'ASSET_MATERIALIZATION': return `materialized ${assetKeyText(e.asset_key)}${withMetadata(e)}`;
+    case 'ASSET_CHECK_EVALUATION': return `check ${e.check} of ${assetKeyText(e.asset_key)} ${e.passed ? 'passed' : e.severity === 'WARN' ? 'failed (WARN)' : 'failed'}${e.description ? `: ${e.description}` : ''}${withMetadata(e)}`;
     case 'STEP_SUCCESS': return `succeeded in ${fmtDuration(e.duration_ms)}`;
     case 'STEP_FAILURE': return `${e.kind ? `${e.kind}: ` : ''}${e.message ?? ''}${e.attempt ? ` (attempt ${e.attempt})` : ''}`;
     case 'STEP_UP_FOR_RETRY': return `attempt ${e.attempt} failed, retrying in ${fmtDuration(e.delay_ms)}: ${e.message ?? ''}`;

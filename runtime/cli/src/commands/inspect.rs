@@ -205,7 +205,7 @@ pub fn sensor(
     Ok(())
 }
 
-async fn open_store(instance: &Instance) -> Result<Store, Failure> {
+pub(super) async fn open_store(instance: &Instance) -> Result<Store, Failure> {
     if instance.database_url().is_none() && !instance.db_path().exists() {
         return Err(Failure::BadInput(anyhow!(
             "no runs yet: {} does not exist",

@@ -1,5 +1,6 @@
 //! The commands of the `weft` binary, each in its own module; `dispatch` picks one.
 
+mod assets;
 mod build;
 mod daemon;
 #[cfg(feature = "build")]
@@ -17,7 +18,7 @@ use weft_server::Instance;
 use weft_server::launch::Target;
 use weft_wasm::{LoadError, WasmLocation};
 
-use crate::{Cli, Command, Failure, GrantOpts, RunsCommand};
+use crate::{AssetsCommand, Cli, Command, Failure, GrantOpts, RunsCommand};
 
 pub async fn dispatch(cli: Cli) -> Result<(), Failure> {
     let instance = crate::instance::open(cli.home).map_err(Failure::BadInput)?;
@@ -79,6 +80,9 @@ pub async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Runs {
             command: RunsCommand::Cancel { run_id, json },
         } => inspect::cancel_run(instance, &run_id, json).await,
+        Command::Assets {
+            command: AssetsCommand::Checks { key, limit, json },
+        } => assets::checks(&instance, &key, limit, json).await,
         Command::Logs { run_id, step, json } => inspect::logs(&instance, &run_id, step, json).await,
         Command::Serve { opts } => serve::serve(instance, opts).await,
         Command::Token { role } => token::token(&role),

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::cancel::Cancel;
+use crate::checks::CheckEvaluation;
 use crate::defs::{StepTarget, Tags, Value};
 pub use crate::events::StepCost;
 use crate::events::{FailureKind, LogLevel};
@@ -82,6 +83,9 @@ pub struct StepAttempt {
     /// `None` when no guest ran (the attempt failed before, or its runner measures none).
     #[serde(default)]
     pub cost: Option<StepCost>,
+    /// What an asset check's step evaluated (its `result` is then no outputs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<CheckEvaluation>,
 }
 
 /// A loaded code-location version that runs steps. Calls are blocking (they run guest code
@@ -107,6 +111,7 @@ impl StepAttempt {
             stdout: Vec::new(),
             stderr: Vec::new(),
             cost: None,
+            check: None,
         }
     }
 

@@ -10,6 +10,10 @@
 //! - `external_job`: `external` runs a Kubernetes Job (`busybox:1.36`, `sh -c`) that prints
 //!   `job says $GREETING` (`GREETING=hello`) and exits with its config's `code`, then
 //!   returns `"done"`;
+//! - `k8s_op_job`: `echo_hello`, an op made by `k8s_job_op!` (Dagster's
+//!   `k8s_job_op.configured`, described `Echoes hello in a Kubernetes Job`), runs
+//!   `busybox:1.36` printing `hello from k8s_job_op`; `after_echo` takes the Job's name
+//!   (`job`) and returns whether it starts with `weft-job-`;
 //! - `instance_job`: `instance` returns `"<$WEFT_INSTANCE_VAR> <a random number>"` (the
 //!   variable granted, the number drawn from the language's own generator: std's
 //!   `RandomState` here);
@@ -32,6 +36,10 @@
 //!   `twice.add_one` and `twice.add_one_2`), then into `twice` again under the alias `again`;
 //! - the asset `scored` (asset job `scored_job`) returns its config's `score` (1.0 by
 //!   default), with the metadata `score` (a float, the same) and `rows` (the int 3);
+//! - asset checks (`checks.rs`): `scored_twice` (twice `scored`); the checks of `scored`:
+//!   `scored_is_positive` (blocking; passes when the score is above 0, with the float
+//!   metadata `score`) and `scored_is_small` (not blocking; passes when it is below 10, at
+//!   severity `WARN`); the asset job `checked_job` selects `scored+`;
 //! - `tcp_job` (Rust only): `echo` connects to its config's `addr` over TCP, writes its
 //!   `message` and a newline, and returns the line read back;
 //! - `hooks_job` (`hooks.rs`): `fine` returns 1; `broken` fails (not retryably) with
@@ -46,6 +54,7 @@
 //!
 //! Build: `weft build tests/guests/conformance-rust -o conformance-rust.wasm`
 
+mod checks;
 mod hooks;
 
 use weft_sdk::http;
@@ -229,6 +238,24 @@ fn external_job() {
     external();
 }
 
+weft_sdk::k8s_job_op!(
+    echo_hello,
+    K8sJob::new("busybox:1.36")
+        .command(["sh", "-c"])
+        .args(["echo hello from k8s_job_op"]),
+    description = "Echoes hello in a Kubernetes Job"
+);
+
+#[op]
+fn after_echo(job: String) -> bool {
+    job.starts_with("weft-job-")
+}
+
+#[job]
+fn k8s_op_job() {
+    after_echo(echo_hello());
+}
+
 #[job]
 fn instance_job() {
     instance();
@@ -386,8 +413,9 @@ fn tcp_job() {
 }
 
 weft_sdk::definitions! {
-    jobs: [explode_job, flaky_job, chatty_job, config_job, resource_job, external_job, instance_job, nap_job, flood_job, huge_job, fetch_job, tcp_job, parity_job, graph_job, hooks::hooks_job],
+    jobs: [explode_job, flaky_job, chatty_job, config_job, resource_job, external_job, k8s_op_job, instance_job, nap_job, flood_job, huge_job, fetch_job, tcp_job, parity_job, graph_job, hooks::hooks_job],
     sensors: [cursor_sensor, explode_alert],
-    assets: [scored],
-    asset_jobs: [scored_job],
+    assets: [scored, checks::scored_twice],
+    asset_checks: [checks::scored_is_positive, checks::scored_is_small],
+    asset_jobs: [scored_job, checks::checked_job],
 }

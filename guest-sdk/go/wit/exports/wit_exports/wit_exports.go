@@ -8,13 +8,14 @@
 //     wasi:random@0.2.12
 //     wasi:cli@0.2.12
 //     wasi:http@0.2.12
-//     weft:plugin@0.6.0
+//     weft:plugin@0.7.0
 
 package wit_exports
 
 import (
 	witRuntime "example.invalid/weft/guest-sdk/go/internal/witrt/runtime"
 	witTypes "example.invalid/weft/guest-sdk/go/internal/witrt/types"
+	"example.invalid/weft/guest-sdk/go/wit/exports/export_weft_plugin_checks"
 	"example.invalid/weft/guest-sdk/go/wit/exports/export_weft_plugin_definitions"
 	"example.invalid/weft/guest-sdk/go/wit/exports/export_weft_plugin_hooks"
 	"example.invalid/weft/guest-sdk/go/wit/exports/export_weft_plugin_ops"
@@ -26,10 +27,10 @@ import (
 )
 
 var staticPinner = runtime.Pinner{}
-var exportReturnArea = uintptr(witRuntime.Allocate(&staticPinner, (15 * 4), 4))
+var exportReturnArea = uintptr(witRuntime.Allocate(&staticPinner, (17 * 4), 4))
 var syncExportPinner = runtime.Pinner{}
 
-//go:wasmexport weft:plugin/definitions@0.6.0#get
+//go:wasmexport weft:plugin/definitions@0.7.0#get
 func wasm_export_weft_plugin_definitions_get() uintptr {
 
 	pinner := &syncExportPinner
@@ -747,21 +748,88 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 
 		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (14 * 4))) = uint32(length122)
 		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (13 * 4))) = uint32(uintptr(uintptr(result121)))
+		slice131 := (payload).AssetChecks
+		length133 := uint32(len(slice131))
+		result132 := witRuntime.Allocate(pinner, uintptr(length133*(11*4)), 4)
+		for index, element := range slice131 {
+			base := unsafe.Add(result132, index*(11*4))
+			utf8123 := unsafe.Pointer(unsafe.StringData((element).Name))
+			pinner.Pin(utf8123)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8123)))
+			slice125 := (element).Asset
+			length127 := uint32(len(slice125))
+			result126 := witRuntime.Allocate(pinner, uintptr(length127*(2*4)), 4)
+			for index, element := range slice125 {
+				base := unsafe.Add(result126, index*(2*4))
+				utf8124 := unsafe.Pointer(unsafe.StringData(element))
+				pinner.Pin(utf8124)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len(element)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8124)))
+
+			}
+
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(length127)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(result126)))
+
+			switch (element).Description.Tag() {
+			case witTypes.OptionNone:
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = int8(int32(0))
+
+			case witTypes.OptionSome:
+				payload := (element).Description.Some()
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = int8(int32(1))
+				utf8128 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf8128)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(uint32(len(payload)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(utf8128)))
+
+			default:
+				panic("unreachable")
+			}
+			var result129 int32
+			if (element).Blocking {
+				result129 = 1
+			} else {
+				result129 = 0
+			}
+			*(*int8)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = int8(result129)
+
+			switch (element).Input.Tag() {
+			case witTypes.OptionNone:
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = int8(int32(0))
+
+			case witTypes.OptionSome:
+				payload := (element).Input.Some()
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = int8(int32(1))
+				utf8130 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf8130)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (10 * 4))) = uint32(uint32(len(payload)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (9 * 4))) = uint32(uintptr(uintptr(utf8130)))
+
+			default:
+				panic("unreachable")
+			}
+
+		}
+
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (16 * 4))) = uint32(length133)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (15 * 4))) = uint32(uintptr(uintptr(result132)))
 
 	case witTypes.ResultErr:
 		payload := result.Err()
 		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), 0)) = int8(int32(1))
-		utf8123 := unsafe.Pointer(unsafe.StringData((payload).Message))
-		pinner.Pin(utf8123)
+		utf8134 := unsafe.Pointer(unsafe.StringData((payload).Message))
+		pinner.Pin(utf8134)
 		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (2 * 4))) = uint32(uint32(len((payload).Message)))
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(utf8123)))
-		var result124 int32
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(utf8134)))
+		var result135 int32
 		if (payload).Retryable {
-			result124 = 1
+			result135 = 1
 		} else {
-			result124 = 0
+			result135 = 0
 		}
-		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), (3 * 4))) = int8(result124)
+		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), (3 * 4))) = int8(result135)
 
 	default:
 		panic("unreachable")
@@ -770,12 +838,12 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 
 }
 
-//go:wasmexport cabi_post_weft:plugin/definitions@0.6.0#get
+//go:wasmexport cabi_post_weft:plugin/definitions@0.7.0#get
 func wasm_export_post_return_weft_plugin_definitions_get(result uintptr) {
 	syncExportPinner.Unpin()
 }
 
-//go:wasmexport weft:plugin/ops@0.6.0#execute
+//go:wasmexport weft:plugin/ops@0.7.0#execute
 func wasm_export_weft_plugin_ops_execute(arg0 uintptr) uintptr {
 
 	pinner := &syncExportPinner
@@ -800,115 +868,128 @@ func wasm_export_weft_plugin_ops_execute(arg0 uintptr) uintptr {
 
 		variant = weft_plugin_types.MakeStepTargetAsset(result)
 
+	case 2:
+		result5 := make([]string, 0, *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (8 * 4))))
+		for index := 0; index < int(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (8 * 4)))); index++ {
+			base := unsafe.Add(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (7 * 4))))), index*(2*4))
+			value4 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
+
+			result5 = append(result5, value4)
+		}
+
+		value6 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (9 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (10 * 4))))
+
+		variant = weft_plugin_types.MakeStepTargetCheck(weft_plugin_types.CheckTarget{Asset: result5, Name: value6})
+
 	default:
 		panic("unreachable")
 	}
 	var option witTypes.Option[string]
-	switch uint8(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (10 * 4)))) {
+	switch uint8(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (12 * 4)))) {
 	case 0:
 
 		option = witTypes.None[string]()
 	case 1:
-		value4 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (11 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (12 * 4))))
+		value7 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (13 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (14 * 4))))
 
-		option = witTypes.Some[string](value4)
+		option = witTypes.Some[string](value7)
 	default:
 		panic("unreachable")
 	}
-	result7 := make([]witTypes.Tuple2[string, string], 0, *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (14 * 4))))
-	for index := 0; index < int(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (14 * 4)))); index++ {
-		base := unsafe.Add(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (13 * 4))))), index*(4*4))
-		value5 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
-		value6 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))))
+	result10 := make([]witTypes.Tuple2[string, string], 0, *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (16 * 4))))
+	for index := 0; index < int(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (16 * 4)))); index++ {
+		base := unsafe.Add(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (15 * 4))))), index*(4*4))
+		value8 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
+		value9 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))))
 
-		result7 = append(result7, witTypes.Tuple2[string, string]{F0: value5, F1: value6})
+		result10 = append(result10, witTypes.Tuple2[string, string]{F0: value8, F1: value9})
 	}
 
-	var option9 witTypes.Option[string]
-	switch uint8(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (15 * 4)))) {
+	var option12 witTypes.Option[string]
+	switch uint8(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (17 * 4)))) {
 	case 0:
 
-		option9 = witTypes.None[string]()
+		option12 = witTypes.None[string]()
 	case 1:
-		value8 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (16 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (17 * 4))))
+		value11 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (18 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (19 * 4))))
 
-		option9 = witTypes.Some[string](value8)
+		option12 = witTypes.Some[string](value11)
 	default:
 		panic("unreachable")
 	}
-	result17 := make([]weft_plugin_types.StepInput, 0, *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (19 * 4))))
-	for index := 0; index < int(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (19 * 4)))); index++ {
-		base := unsafe.Add(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (18 * 4))))), index*(7*4))
-		value10 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
-		var variant16 weft_plugin_types.InputArg
+	result20 := make([]weft_plugin_types.StepInput, 0, *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (21 * 4))))
+	for index := 0; index < int(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (21 * 4)))); index++ {
+		base := unsafe.Add(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (20 * 4))))), index*(7*4))
+		value13 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
+		var variant19 weft_plugin_types.InputArg
 		switch uint8(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4)))) {
 		case 0:
-			value11 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))))
-			value12 := unsafe.Slice((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))))
+			value14 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))))
+			value15 := unsafe.Slice((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))))
 
-			variant16 = weft_plugin_types.MakeInputArgSingle(weft_plugin_types.Value{Codec: value11, Data: value12})
+			variant19 = weft_plugin_types.MakeInputArgSingle(weft_plugin_types.Value{Codec: value14, Data: value15})
 
 		case 1:
-			result15 := make([]weft_plugin_types.Value, 0, *(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))))
+			result18 := make([]weft_plugin_types.Value, 0, *(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))))
 			for index := 0; index < int(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4)))); index++ {
 				base := unsafe.Add(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))))), index*(4*4))
-				value13 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
-				value14 := unsafe.Slice((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))))
+				value16 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
+				value17 := unsafe.Slice((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))))
 
-				result15 = append(result15, weft_plugin_types.Value{Codec: value13, Data: value14})
+				result18 = append(result18, weft_plugin_types.Value{Codec: value16, Data: value17})
 			}
 
-			variant16 = weft_plugin_types.MakeInputArgFanIn(result15)
+			variant19 = weft_plugin_types.MakeInputArgFanIn(result18)
 
 		default:
 			panic("unreachable")
 		}
 
-		result17 = append(result17, weft_plugin_types.StepInput{Name: value10, Arg: variant16})
+		result20 = append(result20, weft_plugin_types.StepInput{Name: value13, Arg: variant19})
 	}
 
 	witRuntime.Unpin()
-	result18 := export_weft_plugin_ops.Execute(weft_plugin_types.StepContext{RunId: value, Job: value0, StepKey: value1, Target: variant, Attempt: uint32(*(*int32)(unsafe.Add(unsafe.Pointer(arg0), (9 * 4)))), Partition: option, Tags: result7, Config: option9}, result17)
+	result21 := export_weft_plugin_ops.Execute(weft_plugin_types.StepContext{RunId: value, Job: value0, StepKey: value1, Target: variant, Attempt: uint32(*(*int32)(unsafe.Add(unsafe.Pointer(arg0), (11 * 4)))), Partition: option, Tags: result10, Config: option12}, result20)
 
-	switch result18.Tag() {
+	switch result21.Tag() {
 	case witTypes.ResultOk:
-		payload := result18.Ok()
+		payload := result21.Ok()
 		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), 0)) = int8(int32(0))
-		slice34 := payload
-		length36 := uint32(len(slice34))
-		result35 := witRuntime.Allocate(pinner, uintptr(length36*(8*4)), 4)
-		for index, element := range slice34 {
-			base := unsafe.Add(result35, index*(8*4))
+		slice37 := payload
+		length39 := uint32(len(slice37))
+		result38 := witRuntime.Allocate(pinner, uintptr(length39*(8*4)), 4)
+		for index, element := range slice37 {
+			base := unsafe.Add(result38, index*(8*4))
 			utf8 := unsafe.Pointer(unsafe.StringData((element).Name))
 			pinner.Pin(utf8)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8)))
-			utf819 := unsafe.Pointer(unsafe.StringData(((element).Value).Codec))
-			pinner.Pin(utf819)
+			utf822 := unsafe.Pointer(unsafe.StringData(((element).Value).Codec))
+			pinner.Pin(utf822)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len(((element).Value).Codec)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf819)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf822)))
 			data := unsafe.Pointer(unsafe.SliceData(((element).Value).Data))
 			pinner.Pin(data)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uint32(len(((element).Value).Data)))
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uintptr(uintptr(data)))
-			slice31 := (element).Metadata
-			length33 := uint32(len(slice31))
-			result32 := witRuntime.Allocate(pinner, uintptr(length33*(8+4*4)), 8)
-			for index, element := range slice31 {
-				base := unsafe.Add(result32, index*(8+4*4))
-				utf820 := unsafe.Pointer(unsafe.StringData((element).F0))
-				pinner.Pin(utf820)
+			slice34 := (element).Metadata
+			length36 := uint32(len(slice34))
+			result35 := witRuntime.Allocate(pinner, uintptr(length36*(8+4*4)), 8)
+			for index, element := range slice34 {
+				base := unsafe.Add(result35, index*(8+4*4))
+				utf823 := unsafe.Pointer(unsafe.StringData((element).F0))
+				pinner.Pin(utf823)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).F0)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf820)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf823)))
 
 				switch (element).F1.Tag() {
 				case weft_plugin_types.MetadataValue_Text:
 					payload := (element).F1.Text()
 					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(0))
-					utf821 := unsafe.Pointer(unsafe.StringData(payload))
-					pinner.Pin(utf821)
+					utf824 := unsafe.Pointer(unsafe.StringData(payload))
+					pinner.Pin(utf824)
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf821)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf824)))
 
 				case weft_plugin_types.MetadataValue_Int:
 					payload := (element).F1.Int()
@@ -923,62 +1004,62 @@ func wasm_export_weft_plugin_ops_execute(arg0 uintptr) uintptr {
 				case weft_plugin_types.MetadataValue_Bool:
 					payload := (element).F1.Bool()
 					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(3))
-					var result22 int32
+					var result25 int32
 					if payload {
-						result22 = 1
+						result25 = 1
 					} else {
-						result22 = 0
+						result25 = 0
 					}
-					*(*int8)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = int8(result22)
+					*(*int8)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = int8(result25)
 
 				case weft_plugin_types.MetadataValue_Json:
 					payload := (element).F1.Json()
 					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(4))
-					utf823 := unsafe.Pointer(unsafe.StringData(payload))
-					pinner.Pin(utf823)
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf823)))
-
-				case weft_plugin_types.MetadataValue_Url:
-					payload := (element).F1.Url()
-					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(5))
-					utf824 := unsafe.Pointer(unsafe.StringData(payload))
-					pinner.Pin(utf824)
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf824)))
-
-				case weft_plugin_types.MetadataValue_Path:
-					payload := (element).F1.Path()
-					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(6))
-					utf825 := unsafe.Pointer(unsafe.StringData(payload))
-					pinner.Pin(utf825)
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf825)))
-
-				case weft_plugin_types.MetadataValue_Markdown:
-					payload := (element).F1.Markdown()
-					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(7))
 					utf826 := unsafe.Pointer(unsafe.StringData(payload))
 					pinner.Pin(utf826)
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf826)))
+
+				case weft_plugin_types.MetadataValue_Url:
+					payload := (element).F1.Url()
+					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(5))
+					utf827 := unsafe.Pointer(unsafe.StringData(payload))
+					pinner.Pin(utf827)
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf827)))
+
+				case weft_plugin_types.MetadataValue_Path:
+					payload := (element).F1.Path()
+					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(6))
+					utf828 := unsafe.Pointer(unsafe.StringData(payload))
+					pinner.Pin(utf828)
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf828)))
+
+				case weft_plugin_types.MetadataValue_Markdown:
+					payload := (element).F1.Markdown()
+					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(7))
+					utf829 := unsafe.Pointer(unsafe.StringData(payload))
+					pinner.Pin(utf829)
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf829)))
 
 				case weft_plugin_types.MetadataValue_TableSchema:
 					payload := (element).F1.TableSchema()
 					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(8))
 					slice := payload
 					length := uint32(len(slice))
-					result30 := witRuntime.Allocate(pinner, uintptr(length*(7*4)), 4)
+					result33 := witRuntime.Allocate(pinner, uintptr(length*(7*4)), 4)
 					for index, element := range slice {
-						base := unsafe.Add(result30, index*(7*4))
-						utf827 := unsafe.Pointer(unsafe.StringData((element).Name))
-						pinner.Pin(utf827)
+						base := unsafe.Add(result33, index*(7*4))
+						utf830 := unsafe.Pointer(unsafe.StringData((element).Name))
+						pinner.Pin(utf830)
 						*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
-						*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf827)))
-						utf828 := unsafe.Pointer(unsafe.StringData((element).Type))
-						pinner.Pin(utf828)
+						*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf830)))
+						utf831 := unsafe.Pointer(unsafe.StringData((element).Type))
+						pinner.Pin(utf831)
 						*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).Type)))
-						*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf828)))
+						*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf831)))
 
 						switch (element).Description.Tag() {
 						case witTypes.OptionNone:
@@ -987,10 +1068,10 @@ func wasm_export_weft_plugin_ops_execute(arg0 uintptr) uintptr {
 						case witTypes.OptionSome:
 							payload := (element).Description.Some()
 							*(*int8)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = int8(int32(1))
-							utf829 := unsafe.Pointer(unsafe.StringData(payload))
-							pinner.Pin(utf829)
+							utf832 := unsafe.Pointer(unsafe.StringData(payload))
+							pinner.Pin(utf832)
 							*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(uint32(len(payload)))
-							*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(utf829)))
+							*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(utf832)))
 
 						default:
 							panic("unreachable")
@@ -999,7 +1080,7 @@ func wasm_export_weft_plugin_ops_execute(arg0 uintptr) uintptr {
 					}
 
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(length)
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(result30)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(result33)))
 
 				default:
 					panic("unreachable")
@@ -1007,28 +1088,28 @@ func wasm_export_weft_plugin_ops_execute(arg0 uintptr) uintptr {
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(length33)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(uintptr(uintptr(result32)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(length36)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(uintptr(uintptr(result35)))
 
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (2 * 4))) = uint32(length36)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(result35)))
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (2 * 4))) = uint32(length39)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(result38)))
 
 	case witTypes.ResultErr:
-		payload := result18.Err()
+		payload := result21.Err()
 		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), 0)) = int8(int32(1))
-		utf837 := unsafe.Pointer(unsafe.StringData((payload).Message))
-		pinner.Pin(utf837)
+		utf840 := unsafe.Pointer(unsafe.StringData((payload).Message))
+		pinner.Pin(utf840)
 		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (2 * 4))) = uint32(uint32(len((payload).Message)))
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(utf837)))
-		var result38 int32
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(utf840)))
+		var result41 int32
 		if (payload).Retryable {
-			result38 = 1
+			result41 = 1
 		} else {
-			result38 = 0
+			result41 = 0
 		}
-		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), (3 * 4))) = int8(result38)
+		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), (3 * 4))) = int8(result41)
 
 	default:
 		panic("unreachable")
@@ -1037,12 +1118,12 @@ func wasm_export_weft_plugin_ops_execute(arg0 uintptr) uintptr {
 
 }
 
-//go:wasmexport cabi_post_weft:plugin/ops@0.6.0#execute
+//go:wasmexport cabi_post_weft:plugin/ops@0.7.0#execute
 func wasm_export_post_return_weft_plugin_ops_execute(result uintptr) {
 	syncExportPinner.Unpin()
 }
 
-//go:wasmexport weft:plugin/sensors@0.6.0#evaluate
+//go:wasmexport weft:plugin/sensors@0.7.0#evaluate
 func wasm_export_weft_plugin_sensors_evaluate(arg0 uintptr) uintptr {
 
 	pinner := &syncExportPinner
@@ -1243,12 +1324,12 @@ func wasm_export_weft_plugin_sensors_evaluate(arg0 uintptr) uintptr {
 
 }
 
-//go:wasmexport cabi_post_weft:plugin/sensors@0.6.0#evaluate
+//go:wasmexport cabi_post_weft:plugin/sensors@0.7.0#evaluate
 func wasm_export_post_return_weft_plugin_sensors_evaluate(result uintptr) {
 	syncExportPinner.Unpin()
 }
 
-//go:wasmexport weft:plugin/schedules@0.6.0#evaluate
+//go:wasmexport weft:plugin/schedules@0.7.0#evaluate
 func wasm_export_weft_plugin_schedules_evaluate(arg0 uintptr, arg1 uint32, arg2 int64) uintptr {
 
 	pinner := &syncExportPinner
@@ -1376,12 +1457,12 @@ func wasm_export_weft_plugin_schedules_evaluate(arg0 uintptr, arg1 uint32, arg2 
 
 }
 
-//go:wasmexport cabi_post_weft:plugin/schedules@0.6.0#evaluate
+//go:wasmexport cabi_post_weft:plugin/schedules@0.7.0#evaluate
 func wasm_export_post_return_weft_plugin_schedules_evaluate(result uintptr) {
 	syncExportPinner.Unpin()
 }
 
-//go:wasmexport weft:plugin/hooks@0.6.0#run
+//go:wasmexport weft:plugin/hooks@0.7.0#run
 func wasm_export_weft_plugin_hooks_run(arg0 uintptr, arg1 uint32, arg2 uintptr, arg3 uint32, arg4 uintptr, arg5 uint32, arg6 uintptr, arg7 uint32, arg8 uintptr, arg9 uint32, arg10 int32, arg11 uintptr, arg12 uint32) uintptr {
 
 	pinner := &syncExportPinner
@@ -1432,7 +1513,289 @@ func wasm_export_weft_plugin_hooks_run(arg0 uintptr, arg1 uint32, arg2 uintptr, 
 
 }
 
-//go:wasmexport cabi_post_weft:plugin/hooks@0.6.0#run
+//go:wasmexport cabi_post_weft:plugin/hooks@0.7.0#run
 func wasm_export_post_return_weft_plugin_hooks_run(result uintptr) {
+	syncExportPinner.Unpin()
+}
+
+//go:wasmexport weft:plugin/checks@0.7.0#evaluate
+func wasm_export_weft_plugin_checks_evaluate(arg0 uintptr) uintptr {
+
+	pinner := &syncExportPinner
+	value := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), 0))))), *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), 4)))
+	value0 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (3 * 4))))
+	value1 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (4 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (5 * 4))))
+	var variant weft_plugin_types.StepTarget
+	switch uint8(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (6 * 4)))) {
+	case 0:
+		value2 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (7 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (8 * 4))))
+
+		variant = weft_plugin_types.MakeStepTargetOp(value2)
+
+	case 1:
+		result := make([]string, 0, *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (8 * 4))))
+		for index := 0; index < int(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (8 * 4)))); index++ {
+			base := unsafe.Add(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (7 * 4))))), index*(2*4))
+			value3 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
+
+			result = append(result, value3)
+		}
+
+		variant = weft_plugin_types.MakeStepTargetAsset(result)
+
+	case 2:
+		result5 := make([]string, 0, *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (8 * 4))))
+		for index := 0; index < int(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (8 * 4)))); index++ {
+			base := unsafe.Add(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (7 * 4))))), index*(2*4))
+			value4 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
+
+			result5 = append(result5, value4)
+		}
+
+		value6 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (9 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (10 * 4))))
+
+		variant = weft_plugin_types.MakeStepTargetCheck(weft_plugin_types.CheckTarget{Asset: result5, Name: value6})
+
+	default:
+		panic("unreachable")
+	}
+	var option witTypes.Option[string]
+	switch uint8(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (12 * 4)))) {
+	case 0:
+
+		option = witTypes.None[string]()
+	case 1:
+		value7 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (13 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (14 * 4))))
+
+		option = witTypes.Some[string](value7)
+	default:
+		panic("unreachable")
+	}
+	result10 := make([]witTypes.Tuple2[string, string], 0, *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (16 * 4))))
+	for index := 0; index < int(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (16 * 4)))); index++ {
+		base := unsafe.Add(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (15 * 4))))), index*(4*4))
+		value8 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
+		value9 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))))
+
+		result10 = append(result10, witTypes.Tuple2[string, string]{F0: value8, F1: value9})
+	}
+
+	var option12 witTypes.Option[string]
+	switch uint8(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (17 * 4)))) {
+	case 0:
+
+		option12 = witTypes.None[string]()
+	case 1:
+		value11 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (18 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (19 * 4))))
+
+		option12 = witTypes.Some[string](value11)
+	default:
+		panic("unreachable")
+	}
+	result20 := make([]weft_plugin_types.StepInput, 0, *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (21 * 4))))
+	for index := 0; index < int(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (21 * 4)))); index++ {
+		base := unsafe.Add(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (20 * 4))))), index*(7*4))
+		value13 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
+		var variant19 weft_plugin_types.InputArg
+		switch uint8(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4)))) {
+		case 0:
+			value14 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))))
+			value15 := unsafe.Slice((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))))
+
+			variant19 = weft_plugin_types.MakeInputArgSingle(weft_plugin_types.Value{Codec: value14, Data: value15})
+
+		case 1:
+			result18 := make([]weft_plugin_types.Value, 0, *(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))))
+			for index := 0; index < int(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4)))); index++ {
+				base := unsafe.Add(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))))), index*(4*4))
+				value16 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
+				value17 := unsafe.Slice((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))))
+
+				result18 = append(result18, weft_plugin_types.Value{Codec: value16, Data: value17})
+			}
+
+			variant19 = weft_plugin_types.MakeInputArgFanIn(result18)
+
+		default:
+			panic("unreachable")
+		}
+
+		result20 = append(result20, weft_plugin_types.StepInput{Name: value13, Arg: variant19})
+	}
+
+	witRuntime.Unpin()
+	result21 := export_weft_plugin_checks.Evaluate(weft_plugin_types.StepContext{RunId: value, Job: value0, StepKey: value1, Target: variant, Attempt: uint32(*(*int32)(unsafe.Add(unsafe.Pointer(arg0), (11 * 4)))), Partition: option, Tags: result10, Config: option12}, result20)
+
+	switch result21.Tag() {
+	case witTypes.ResultOk:
+		payload := result21.Ok()
+		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), 0)) = int8(int32(0))
+		var result22 int32
+		if (payload).Passed {
+			result22 = 1
+		} else {
+			result22 = 0
+		}
+		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = int8(result22)
+		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), (1 + 1*4))) = int8(int32((payload).Severity))
+
+		switch (payload).Description.Tag() {
+		case witTypes.OptionNone:
+			*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), (2 * 4))) = int8(int32(0))
+
+		case witTypes.OptionSome:
+			payload := (payload).Description.Some()
+			*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), (2 * 4))) = int8(int32(1))
+			utf8 := unsafe.Pointer(unsafe.StringData(payload))
+			pinner.Pin(utf8)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (4 * 4))) = uint32(uint32(len(payload)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (3 * 4))) = uint32(uintptr(uintptr(utf8)))
+
+		default:
+			panic("unreachable")
+		}
+		slice34 := (payload).Metadata
+		length36 := uint32(len(slice34))
+		result35 := witRuntime.Allocate(pinner, uintptr(length36*(8+4*4)), 8)
+		for index, element := range slice34 {
+			base := unsafe.Add(result35, index*(8+4*4))
+			utf823 := unsafe.Pointer(unsafe.StringData((element).F0))
+			pinner.Pin(utf823)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).F0)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf823)))
+
+			switch (element).F1.Tag() {
+			case weft_plugin_types.MetadataValue_Text:
+				payload := (element).F1.Text()
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(0))
+				utf824 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf824)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf824)))
+
+			case weft_plugin_types.MetadataValue_Int:
+				payload := (element).F1.Int()
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(1))
+				*(*int64)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = payload
+
+			case weft_plugin_types.MetadataValue_Float:
+				payload := (element).F1.Float()
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(2))
+				*(*float64)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = payload
+
+			case weft_plugin_types.MetadataValue_Bool:
+				payload := (element).F1.Bool()
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(3))
+				var result25 int32
+				if payload {
+					result25 = 1
+				} else {
+					result25 = 0
+				}
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = int8(result25)
+
+			case weft_plugin_types.MetadataValue_Json:
+				payload := (element).F1.Json()
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(4))
+				utf826 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf826)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf826)))
+
+			case weft_plugin_types.MetadataValue_Url:
+				payload := (element).F1.Url()
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(5))
+				utf827 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf827)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf827)))
+
+			case weft_plugin_types.MetadataValue_Path:
+				payload := (element).F1.Path()
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(6))
+				utf828 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf828)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf828)))
+
+			case weft_plugin_types.MetadataValue_Markdown:
+				payload := (element).F1.Markdown()
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(7))
+				utf829 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf829)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf829)))
+
+			case weft_plugin_types.MetadataValue_TableSchema:
+				payload := (element).F1.TableSchema()
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(8))
+				slice := payload
+				length := uint32(len(slice))
+				result33 := witRuntime.Allocate(pinner, uintptr(length*(7*4)), 4)
+				for index, element := range slice {
+					base := unsafe.Add(result33, index*(7*4))
+					utf830 := unsafe.Pointer(unsafe.StringData((element).Name))
+					pinner.Pin(utf830)
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf830)))
+					utf831 := unsafe.Pointer(unsafe.StringData((element).Type))
+					pinner.Pin(utf831)
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).Type)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf831)))
+
+					switch (element).Description.Tag() {
+					case witTypes.OptionNone:
+						*(*int8)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = int8(int32(0))
+
+					case witTypes.OptionSome:
+						payload := (element).Description.Some()
+						*(*int8)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = int8(int32(1))
+						utf832 := unsafe.Pointer(unsafe.StringData(payload))
+						pinner.Pin(utf832)
+						*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(uint32(len(payload)))
+						*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(utf832)))
+
+					default:
+						panic("unreachable")
+					}
+
+				}
+
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(length)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(result33)))
+
+			default:
+				panic("unreachable")
+			}
+
+		}
+
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (6 * 4))) = uint32(length36)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (5 * 4))) = uint32(uintptr(uintptr(result35)))
+
+	case witTypes.ResultErr:
+		payload := result21.Err()
+		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), 0)) = int8(int32(1))
+		utf837 := unsafe.Pointer(unsafe.StringData((payload).Message))
+		pinner.Pin(utf837)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (2 * 4))) = uint32(uint32(len((payload).Message)))
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(utf837)))
+		var result38 int32
+		if (payload).Retryable {
+			result38 = 1
+		} else {
+			result38 = 0
+		}
+		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), (3 * 4))) = int8(result38)
+
+	default:
+		panic("unreachable")
+	}
+	return exportReturnArea
+
+}
+
+//go:wasmexport cabi_post_weft:plugin/checks@0.7.0#evaluate
+func wasm_export_post_return_weft_plugin_checks_evaluate(result uintptr) {
 	syncExportPinner.Unpin()
 }

@@ -8,7 +8,7 @@
 //     wasi:random@0.2.12
 //     wasi:cli@0.2.12
 //     wasi:http@0.2.12
-//     weft:plugin@0.6.0
+//     weft:plugin@0.7.0
 
 package weft_plugin_types
 
@@ -279,6 +279,45 @@ type AssetDef struct {
 	ConfigSchema witTypes.Option[string]
 }
 
+// An asset check (Dagster's `@asset_check`): a guest function that evaluates an asset
+// after each materialization of it in a run (a step of its own, keyed
+// `<asset key parts joined by __>_<name>`, as Dagster keys it). A blocking check that
+// fails at severity `error` fails its step, and the assets downstream of its asset are
+// not materialized.
+type AssetCheckDef struct {
+	// Unique among the checks of its asset; a `snake_case` identifier.
+	Name string
+	// The asset it checks; the location must define it.
+	Asset       []string
+	Description witTypes.Option[string]
+	Blocking    bool
+	// The input (parameter) that receives the asset's value; `none` when the check
+	// reads nothing of it.
+	Input witTypes.Option[string]
+}
+
+const (
+	CheckSeverity_Error uint8 = 0
+	CheckSeverity_Warn  uint8 = 1
+)
+
+// How serious a failed check is (Dagster's `AssetCheckSeverity`).
+type CheckSeverity = uint8
+
+// What a check evaluated (Dagster's `AssetCheckResult`).
+type CheckResult struct {
+	Passed      bool
+	Severity    CheckSeverity
+	Description witTypes.Option[string]
+	Metadata    []witTypes.Tuple2[string, MetadataValue]
+}
+
+// The check a step evaluates.
+type CheckTarget struct {
+	Asset []string
+	Name  string
+}
+
 // An asset job (Dagster's `define_asset_job`): the assets picked by a selection.
 //
 // Selection syntax (comma-separated terms, their union): `group:NAME`, `key:a/b` or
@@ -433,13 +472,14 @@ type HookContext struct {
 
 // Everything a code location defines (Dagster's `Definitions`).
 type Definitions struct {
-	Ops       []OpDef
-	Jobs      []JobDef
-	Assets    []AssetDef
-	AssetJobs []AssetJobDef
-	Schedules []ScheduleDef
-	Sensors   []SensorDef
-	Hooks     []HookDef
+	Ops         []OpDef
+	Jobs        []JobDef
+	Assets      []AssetDef
+	AssetJobs   []AssetJobDef
+	Schedules   []ScheduleDef
+	Sensors     []SensorDef
+	Hooks       []HookDef
+	AssetChecks []AssetCheckDef
 }
 
 const (
@@ -447,6 +487,8 @@ const (
 	StepTarget_Op uint8 = 0
 	// An asset's compute function (the asset's key).
 	StepTarget_Asset uint8 = 1
+	// An asset check (`checks.evaluate`).
+	StepTarget_Check uint8 = 2
 )
 
 // What a step computes.
@@ -473,11 +515,21 @@ func (self StepTarget) Asset() []string {
 	return self.value.([]string)
 }
 
+func (self StepTarget) Check() CheckTarget {
+	if self.tag != StepTarget_Check {
+		panic("tag mismatch")
+	}
+	return self.value.(CheckTarget)
+}
+
 func MakeStepTargetOp(value string) StepTarget {
 	return StepTarget{StepTarget_Op, value}
 }
 func MakeStepTargetAsset(value []string) StepTarget {
 	return StepTarget{StepTarget_Asset, value}
+}
+func MakeStepTargetCheck(value CheckTarget) StepTarget {
+	return StepTarget{StepTarget_Check, value}
 }
 
 // What the host tells a step about itself (Dagster's op execution context).

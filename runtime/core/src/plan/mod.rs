@@ -2,12 +2,17 @@
 //! of steps with their inputs wired to upstream outputs (Dagster's `ExecutionPlan`).
 //!
 //! Steps come in a topological order (every step after the steps it reads from), with ties
-//! kept in definition order so that plans, and so event logs, are deterministic.
+//! kept in definition order so that plans, and so event logs, are deterministic. Asset
+//! selections are planned in `assets.rs`, with their checks.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::defs::{AssetKey, Definitions, HookDef, RetryPolicy, StepTarget, Tags};
 use crate::selection::{AssetSelection, SelectionError};
+
+mod assets;
+
+pub use assets::plan_assets;
 
 /// Why a run could not be planned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -226,7 +231,7 @@ pub fn plan_job(defs: &Definitions, name: &str) -> Result<ExecutionPlan, PlanErr
     })
 }
 
-fn merged(base: &Tags, over: &Tags) -> Tags {
+pub(crate) fn merged(base: &Tags, over: &Tags) -> Tags {
     let mut tags = base.clone();
     tags.extend(over.iter().map(|(k, v)| (k.clone(), v.clone())));
     tags
@@ -315,82 +320,7 @@ fn plan_op_job(defs: &Definitions, name: &str) -> Result<ExecutionPlan, PlanErro
     })
 }
 
-/// Plans the materialization of the assets `selection` picks. Data dependencies on assets
-/// outside the selection are read from storage (`InputSource::Asset`).
-pub fn plan_assets(
-    defs: &Definitions,
-    selection: &AssetSelection,
-) -> Result<ExecutionPlan, PlanError> {
-    let picked = selection.resolve(&defs.assets)?;
-    let assets: Vec<_> = defs
-        .assets
-        .iter()
-        .filter(|a| picked.contains(&a.key))
-        .collect();
-    let names: Vec<String> = assets.iter().map(|a| a.key.to_string()).collect();
-    let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    let dep_names: Vec<Vec<String>> = assets
-        .iter()
-        .map(|a| a.deps.iter().map(|d| d.key.to_string()).collect())
-        .collect();
-    let deps: Vec<Vec<&str>> = dep_names
-        .iter()
-        .map(|d| d.iter().map(String::as_str).collect())
-        .collect();
-    let order =
-        topo_order(&name_refs, &deps).ok_or_else(|| PlanError::Cycle("asset selection".into()))?;
-    let position: BTreeMap<&AssetKey, usize> = order
-        .iter()
-        .enumerate()
-        .map(|(pos, &i)| (&assets[i].key, pos))
-        .collect();
-    let steps = order
-        .iter()
-        .map(|&i| {
-            let asset = assets[i];
-            let mut upstream = BTreeSet::new();
-            let mut inputs = Vec::new();
-            for dep in &asset.deps {
-                let source = match position.get(&dep.key) {
-                    Some(&step) => {
-                        upstream.insert(step);
-                        InputSource::Step {
-                            step,
-                            output: "result".into(),
-                        }
-                    }
-                    None => InputSource::Asset(dep.key.clone()),
-                };
-                if let Some(input) = &dep.input {
-                    inputs.push(StepInput {
-                        name: input.clone(),
-                        sources: vec![source],
-                        fan_in: false,
-                    });
-                }
-            }
-            Step {
-                key: asset.key.to_string(),
-                target: StepTarget::Asset(asset.key.clone()),
-                inputs,
-                upstream: upstream.into_iter().collect(),
-                outputs: vec![PlannedOutput::result()],
-                retry_policy: asset.retry_policy,
-                tags: asset.tags.clone(),
-                config_schema: asset.config_schema.clone(),
-                hooks: Vec::new(),
-            }
-        })
-        .collect();
-    Ok(ExecutionPlan {
-        job: "__asset_job".into(),
-        steps,
-    })
-}
-
-/// Kahn's algorithm over `names` with `deps[i]` the upstream names of node `i` (names not
-/// in the list are ignored: external assets). Ties keep definition order. `None` on a cycle.
-fn topo_order(names: &[&str], deps: &[Vec<&str>]) -> Option<Vec<usize>> {
+pub(crate) fn topo_order(names: &[&str], deps: &[Vec<&str>]) -> Option<Vec<usize>> {
     let index: BTreeMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
     let mut pending = vec![0usize; names.len()];
     let mut readers: Vec<Vec<usize>> = vec![Vec::new(); names.len()];

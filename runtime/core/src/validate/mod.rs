@@ -10,6 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::defs::{AssetKey, Definitions, JobDef, SensorKind};
 use crate::selection::AssetSelection;
 
+mod assets;
+
+use assets::{validate_assets, validate_checks};
+
 /// Why a location's definitions were rejected. Each names the object at fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DefinitionError {
@@ -71,6 +75,10 @@ pub enum DefinitionError {
         node: String,
         hook: String,
     },
+    #[error("asset check {check:?} checks asset {asset}, which the location does not define")]
+    UnknownCheckedAsset { check: String, asset: AssetKey },
+    #[error("asset {asset} has two checks named {check:?}")]
+    DuplicateCheck { asset: AssetKey, check: String },
     #[error("{kind} {name:?} targets job {job:?}, which the location does not define")]
     UnknownJob {
         kind: &'static str,
@@ -96,7 +104,7 @@ pub fn is_node_name(name: &str) -> bool {
     name.split('.').all(is_identifier)
 }
 
-fn check_name(kind: &'static str, name: &str) -> Result<(), DefinitionError> {
+pub(crate) fn check_name(kind: &'static str, name: &str) -> Result<(), DefinitionError> {
     let valid = if kind == "node" {
         is_node_name(name)
     } else {
@@ -159,6 +167,7 @@ pub fn validate(defs: &Definitions) -> Result<(), DefinitionError> {
     check_unique("schedule", defs.schedules.iter().map(|s| s.name.as_str()))?;
     check_unique("sensor", defs.sensors.iter().map(|s| s.name.as_str()))?;
     check_unique("hook", defs.hooks.iter().map(|h| h.name.as_str()))?;
+    validate_checks(defs)?;
     for op in &defs.ops {
         check_unique("input", op.inputs.iter().map(|i| i.name.as_str()))?;
         check_unique("output", op.outputs.iter().map(|o| o.name.as_str()))?;
@@ -298,53 +307,8 @@ fn validate_job(defs: &Definitions, job: &JobDef) -> Result<(), DefinitionError>
     })
 }
 
-fn validate_assets(defs: &Definitions) -> Result<(), DefinitionError> {
-    let mut seen = BTreeSet::new();
-    for asset in &defs.assets {
-        for part in &asset.key.0 {
-            check_name("asset key part", part)?;
-        }
-        check_name("group", &asset.group)?;
-        if !seen.insert(&asset.key) {
-            return Err(DefinitionError::Duplicate {
-                kind: "asset",
-                name: asset.key.to_string(),
-            });
-        }
-        let mut inputs = BTreeSet::new();
-        for dep in &asset.deps {
-            if let Some(input) = &dep.input
-                && !inputs.insert(input)
-            {
-                return Err(DefinitionError::DuplicateAssetInput {
-                    asset: asset.key.clone(),
-                    dep: dep.key.clone(),
-                    input: input.clone(),
-                });
-            }
-        }
-    }
-    let edges = defs
-        .assets
-        .iter()
-        .map(|a| {
-            (
-                a.key.to_string(),
-                a.deps.iter().map(|d| d.key.to_string()).collect(),
-            )
-        })
-        .collect();
-    find_cycle(edges).map_or(Ok(()), |through| {
-        Err(DefinitionError::Cycle {
-            kind: "asset graph",
-            name: "assets".into(),
-            through,
-        })
-    })
-}
-
 /// Returns a node on a cycle, if the graph (node → upstream nodes) has one.
-fn find_cycle(graph: BTreeMap<String, Vec<String>>) -> Option<String> {
+pub(crate) fn find_cycle(graph: BTreeMap<String, Vec<String>>) -> Option<String> {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
         Visiting,
