@@ -15,7 +15,7 @@ mod home;
 mod http_server;
 mod server;
 
-pub use events::{comparable_definitions, output_of, types_of};
+pub use events::{comparable_definitions, numbers_as_floats, output_of, types_of};
 pub use home::{Backend, Home, Outcome, TempDir};
 pub use http_server::TestServers;
 pub use server::{Server, retried_once};

@@ -1,5 +1,6 @@
-// The step's context: what the host tells an op's, asset's or asset check's step about
-// itself, its config, resources and output metadata, and the log.
+// The step's context: what the host tells an op's, asset's, multi-asset's or asset check's
+// step about itself (which assets it materializes), its config, resources and output
+// metadata, and the log.
 
 package weft
 
@@ -16,11 +17,11 @@ type Context struct {
 	RunID string
 	// Job is the job (or asset job) being run.
 	Job string
-	// StepKey is the node's name (e.g. add_7), an asset's key joined with `/`, or an asset
-	// check's `<asset key parts joined by __>_<check name>`.
+	// StepKey is the node's name (e.g. add_7), an asset's key joined with `/`, a
+	// multi-asset's name, or an asset check's `<asset key parts joined by __>_<check name>`.
 	StepKey string
 	// AssetKey is the key of the asset being materialized, or checked in an asset
-	// check's step; nil for an op.
+	// check's step; nil for an op and a multi-asset (see [Context.SelectedAssetKeys]).
 	AssetKey []string
 	// Attempt is 1 for the first attempt, 2 for the first retry, ...
 	Attempt   uint32
@@ -32,6 +33,41 @@ type Context struct {
 
 	config   *string
 	metadata []metadataEntry
+	// selectedKeys and selectedOutputs are the assets the step materializes and the
+	// outputs it returns.
+	selectedKeys    [][]string
+	selectedOutputs []string
+}
+
+// SelectedAssetKeys are the keys of the assets the step materializes (Dagster's
+// context.selected_asset_keys): for a multi-asset, those of its assets the run selected
+// (all of them unless it is [CanSubset]), in the order of its outs; for an asset, its
+// key; nil for an op and an asset check.
+func (c *Context) SelectedAssetKeys() [][]string {
+	var keys [][]string
+	for _, k := range c.selectedKeys {
+		keys = append(keys, append([]string(nil), k...))
+	}
+	return keys
+}
+
+// IsSelected reports whether the step materializes the asset key (`a/b`): in a
+// multi-asset, whether to return the output of that asset.
+func (c *Context) IsSelected(key string) bool {
+	want := splitKey(key)
+	for _, k := range c.selectedKeys {
+		if equalKeys(k, want) {
+			return true
+		}
+	}
+	return false
+}
+
+// SelectedOutputs are the names of the outputs the step is to return (Dagster's
+// context.selected_output_names): for a multi-asset, the outputs of its selected assets;
+// for an op, all of its outputs; `result` for an asset.
+func (c *Context) SelectedOutputs() []string {
+	return append([]string(nil), c.selectedOutputs...)
 }
 
 // HasConfig reports whether the run gave the step config (`ops.<step-key>.config`).
@@ -63,8 +99,8 @@ func (c *Context) Resource(name string) (Resource, bool) { return getResource(na
 
 // AddOutputMetadata adds a value shown beside the step's outputs (row counts, paths,
 // links): a string, bool, int or float as it is, or a [MetadataValue] ([URL], [Path],
-// [Markdown], [JSON], [TableSchema]). An op with several outputs adds it to each; see
-// [Context.AddMetadataTo].
+// [Markdown], [JSON], [TableSchema]). An op with several outputs, or a multi-asset, adds
+// it to each; see [Context.AddMetadataTo].
 func (c *Context) AddOutputMetadata(key string, value any) {
 	c.metadata = append(c.metadata, metadataEntry{key: key, value: value})
 }

@@ -75,7 +75,11 @@ func (r *registry) definitions() types.Definitions {
 			Tags:         tags(a.op.s.tags),
 			RetryPolicy:  retry(a.op.s.retry),
 			ConfigSchema: optional(a.op.s.configSchema),
+			Multi:        witTypes.None[types.MultiAssetOut](),
 		})
+	}
+	for _, m := range r.multis {
+		out.Assets = append(out.Assets, r.multiAssetDefs(m)...)
 	}
 	for _, j := range r.defs.AssetJobs {
 		out.AssetJobs = append(out.AssetJobs, types.AssetJobDef{

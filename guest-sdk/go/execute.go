@@ -1,5 +1,5 @@
-// ops.execute: a step's inputs decoded, its op called, its outputs encoded, and a
-// returned error or a panic made the step's failure.
+// ops.execute: a step's inputs decoded, its op (asset, multi-asset) called, its outputs
+// encoded, and a returned error or a panic made the step's failure.
 
 package weft
 
@@ -45,6 +45,13 @@ func execute(ctx types.StepContext, inputs []types.StepInput) witTypes.Result[[]
 		if op == nil {
 			return witTypes.Err[[]types.StepOutput](permanent("this location has no " + what))
 		}
+	case types.StepTarget_MultiAsset:
+		c := newContext(ctx)
+		outputs, failure := executeMultiAsset(r, ctx.Target.MultiAsset(), c, inputs)
+		if failure != nil {
+			return witTypes.Err[[]types.StepOutput](*failure)
+		}
+		return witTypes.Ok[[]types.StepOutput, types.Failure](outputs)
 	case types.StepTarget_Check:
 		target := ctx.Target.Check()
 		return witTypes.Err[[]types.StepOutput](permanent(fmt.Sprintf("step `%s` is the asset check `%s` of asset `%s`: checks.evaluate evaluates it, not ops.execute", ctx.StepKey, target.Name, strings.Join(target.Asset, "/"))))
@@ -56,6 +63,10 @@ func execute(ctx types.StepContext, inputs []types.StepInput) witTypes.Result[[]
 	}
 	c := newContext(ctx)
 	c.AssetKey = assetKey
+	if assetKey != nil {
+		c.selectedKeys = [][]string{assetKey}
+	}
+	c.selectedOutputs = op.outputNames()
 	outputs, failure := runStep(op, what, c, inputs)
 	if failure != nil {
 		return witTypes.Err[[]types.StepOutput](*failure)
@@ -73,7 +84,17 @@ func opNames(ops []*Op) []string {
 
 // runStep decodes the inputs, calls the op and encodes its outputs; a returned error or
 // a panic becomes the step's failure.
-func runStep(op *Op, what string, c *Context, inputs []types.StepInput) (outputs []types.StepOutput, failure *types.Failure) {
+func runStep(op *Op, what string, c *Context, inputs []types.StepInput) ([]types.StepOutput, *types.Failure) {
+	value, failure := callStep(op, what, c, inputs)
+	if failure != nil {
+		return nil, failure
+	}
+	return encodeOutputs(op, what, c, value)
+}
+
+// callStep decodes the inputs and calls the op's (or multi-asset's) function; a returned
+// error or a panic becomes the step's failure.
+func callStep(op *Op, what string, c *Context, inputs []types.StepInput) (value any, failure *types.Failure) {
 	args := make([]json.RawMessage, len(op.params))
 	for i, p := range op.params {
 		raw, err := inputValue(inputs, p.name)
@@ -92,7 +113,7 @@ func runStep(op *Op, what string, c *Context, inputs []types.StepInput) (outputs
 	if err != nil {
 		return nil, stepFailure(what, err)
 	}
-	return encodeOutputs(op, what, c, value)
+	return value, nil
 }
 
 // stepFailure is the failure of a step whose function (an op's, an asset's or an asset

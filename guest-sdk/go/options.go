@@ -1,6 +1,6 @@
-// Options: the properties of an op, asset, asset check, job, asset job, schedule, sensor
-// or hook given to its constructor (weft.Description, weft.Retry, weft.Blocking, ...), and
-// which of them each constructor takes.
+// Options: the properties of an op, asset, multi-asset, asset check, job, asset job,
+// schedule, sensor or hook given to its constructor (weft.Description, weft.Retry,
+// weft.Blocking, weft.CanSubset, ...), and which of them each constructor takes.
 
 package weft
 
@@ -39,10 +39,9 @@ const (
 	Running
 )
 
-// Option sets a property of an op, asset, asset check, job, asset job, schedule, sensor or
-// hook. Each
-// constructor accepts the options that apply to what it makes and reports any other one
-// as a definition error naming the object.
+// Option sets a property of an op, asset, multi-asset, asset check, job, asset job,
+// schedule, sensor or hook. Each constructor accepts the options that apply to what it
+// makes and reports any other one as a definition error naming the object.
 type Option struct {
 	name string
 	set  func(*settings)
@@ -71,6 +70,7 @@ type settings struct {
 	optional      []string
 	hooks         []*Hook
 	blocking      bool
+	canSubset     bool
 	applied       []string
 }
 
@@ -116,6 +116,9 @@ var (
 	sensorOptions   = []string{"Description", "DefaultRunning", "ForJob", "MinimumInterval"}
 	// runStatusSensorOptions are a sensor's and what it watches.
 	runStatusSensorOptions = append([]string{"MonitoredJobs", "MonitorAllCodeLocations"}, sensorOptions...)
+	// multiAssetOptions apply to every asset of the multi-asset (its [AssetOut]s give each
+	// one's group and description).
+	multiAssetOptions = []string{"Tag", "Tags", "Retry", "ConfigSchema", "Group", "Kinds", "InputKey", "Deps", "CanSubset"}
 )
 
 // Description describes the object (shown in the UI and by `weft check`).

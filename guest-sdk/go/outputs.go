@@ -1,6 +1,6 @@
 // Several outputs (Dagster's out={"even": Out(), "odd": Out(is_required=False)}): an op
 // declared with [Outs] (and [Optional]) returns [Results], and a job reads each output
-// with [Node.Out].
+// with [Node.Out]. (A multi-asset returns [Results] too: multiasset.go.)
 
 package weft
 
@@ -13,8 +13,9 @@ import (
 	types "example.invalid/weft/guest-sdk/go/wit/imports/weft_plugin_types"
 )
 
-// Results are the values of an op with several outputs, by output name. Every required
-// output must be there; an optional one that is left out skips the steps reading it.
+// Results are the values of an op with several outputs, or of a [MultiAsset], by output
+// name. Every required output must be there; an optional one that is left out skips the
+// steps reading it.
 type Results map[string]any
 
 // Outs declares an op's outputs, in order; the op then returns [Results].
@@ -108,15 +109,8 @@ func (o *Op) outputDefs() []types.OutputDef {
 // encodeOutputs encodes what the op returned: its result, or the [Results] of an op with
 // several outputs, in declared order.
 func encodeOutputs(op *Op, what string, c *Context, value any) ([]types.StepOutput, *types.Failure) {
-	encode := func(name string, v any) (types.StepOutput, *types.Failure) {
-		data, err := json.Marshal(v)
-		if err != nil {
-			return types.StepOutput{}, &types.Failure{Message: fmt.Sprintf("%s: cannot encode its output `%s` as JSON: %v", what, name, err), Retryable: false}
-		}
-		return types.StepOutput{Name: name, Value: types.Value{Codec: "json", Data: data}, Metadata: metadataFor(c.metadata, name)}, nil
-	}
 	if len(op.s.outs) == 0 {
-		out, failure := encode("result", value)
+		out, failure := encodeOutput(what, "result", value, c)
 		if failure != nil {
 			return nil, failure
 		}
@@ -142,11 +136,21 @@ func encodeOutputs(op *Op, what string, c *Context, value any) ([]types.StepOutp
 		if !ok {
 			continue // the host fails a step that leaves out a required output
 		}
-		out, failure := encode(name, v)
+		out, failure := encodeOutput(what, name, v, c)
 		if failure != nil {
 			return nil, failure
 		}
 		outputs = append(outputs, out)
 	}
 	return outputs, nil
+}
+
+// encodeOutput is the output name of the step what, with value v as JSON and the metadata
+// added for it.
+func encodeOutput(what, name string, v any, c *Context) (types.StepOutput, *types.Failure) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return types.StepOutput{}, &types.Failure{Message: fmt.Sprintf("%s: cannot encode its output `%s` as JSON: %v", what, name, err), Retryable: false}
+	}
+	return types.StepOutput{Name: name, Value: types.Value{Codec: "json", Data: data}, Metadata: metadataFor(c.metadata, name)}, nil
 }

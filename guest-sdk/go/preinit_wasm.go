@@ -70,8 +70,8 @@ func weftPreinit() {
 	snapshotted = true
 }
 
-// warmJSON encodes and decodes a zero value of every type an op takes or returns (and an
-// asset check takes), so that encoding/json has worked out their fields and codecs once,
+// warmJSON encodes and decodes a zero value of every type an op (asset, multi-asset)
+// takes or returns (and an asset check takes), so that encoding/json has worked out their fields and codecs once,
 // at build time. A type whose own MarshalJSON or UnmarshalJSON panics on a zero value is
 // skipped.
 func warmJSON(r *registry) {
@@ -82,6 +82,9 @@ func warmJSON(r *registry) {
 				ops = append(ops, a.op)
 			}
 		}
+	}
+	for _, m := range r.multis {
+		ops = append(ops, m.op)
 	}
 	_, _ = json.Marshal(dynamicValues)
 	for _, op := range ops {

@@ -1,5 +1,5 @@
 // The registry: the definitions the package registered, built once per instance and
-// checked, with each asset's upstream assets resolved.
+// checked, with each asset's (and multi-asset's) upstream assets resolved.
 
 package weft
 
@@ -23,7 +23,11 @@ type registry struct {
 	hookByName map[string]*Hook
 	// checks are the asset checks listed, each once.
 	checks []*AssetCheck
-	errs   []string
+	// multis are the multi-assets listed, each once, and their upstream assets.
+	multis      []*MultiAsset
+	multiByName map[string]*MultiAsset
+	multiDeps   map[*MultiAsset][]types.AssetDep
+	errs        []string
 }
 
 func (r *registry) err() error {
@@ -46,7 +50,10 @@ func theRegistry() *registry {
 }
 
 func build(defs *Definitions) *registry {
-	r := &registry{defs: defs, byName: map[string]*Op{}, deps: map[*Asset][]types.AssetDep{}, hookByName: map[string]*Hook{}}
+	r := &registry{
+		defs: defs, byName: map[string]*Op{}, deps: map[*Asset][]types.AssetDep{}, hookByName: map[string]*Hook{},
+		multiByName: map[string]*MultiAsset{}, multiDeps: map[*MultiAsset][]types.AssetDep{},
+	}
 	addOp := func(op *Op) {
 		if known, ok := r.byName[op.name]; ok {
 			if known != op {
@@ -134,11 +141,25 @@ func build(defs *Definitions) *registry {
 		r.errs = append(r.errs, a.op.errs...)
 		keys = append(keys, a.Key())
 	}
+	for _, m := range defs.MultiAssets {
+		if m == nil {
+			r.errs = append(r.errs, "Definitions.MultiAssets holds a nil *weft.MultiAsset")
+			continue
+		}
+		r.addMultiAsset(m, unique)
+	}
+	for _, m := range r.multis {
+		keys = append(keys, m.keys...)
+	}
 	for _, a := range defs.Assets {
 		if a != nil {
-			r.deps[a] = r.resolveDeps(a, keys)
+			r.deps[a] = r.resolveDeps("asset `"+a.KeyString()+"`", a.op, keys)
 		}
 	}
+	for _, m := range r.multis {
+		r.multiDeps[m] = r.resolveDeps(m.what(), m.op, keys)
+	}
+	r.checkMultiAssets(keys)
 	for _, c := range defs.AssetChecks {
 		if c == nil {
 			r.errs = append(r.errs, "Definitions.AssetChecks holds a nil *weft.AssetCheck")
@@ -149,14 +170,15 @@ func build(defs *Definitions) *registry {
 	return r
 }
 
-// resolveDeps finds the upstream asset of each input of a: the one InputKey names, else
-// the one with a's prefix and the input's name, else the only one with that name.
-func (r *registry) resolveDeps(a *Asset, keys [][]string) []types.AssetDep {
+// resolveDeps finds the upstream asset of each input of op, the function of an asset or
+// multi-asset (what names it): the one InputKey names, else the one with the asset's
+// prefix and the input's name, else the only one with that name.
+func (r *registry) resolveDeps(what string, op *Op, keys [][]string) []types.AssetDep {
 	var deps []types.AssetDep
-	for _, p := range a.op.params {
-		key, ok := a.op.s.inputKeys[p.name]
+	for _, p := range op.params {
+		key, ok := op.s.inputKeys[p.name]
 		if !ok {
-			same := append(append([]string(nil), a.op.s.keyPrefix...), p.name)
+			same := append(append([]string(nil), op.s.keyPrefix...), p.name)
 			var named [][]string
 			for _, k := range keys {
 				if equalKeys(k, same) {
@@ -171,25 +193,25 @@ func (r *registry) resolveDeps(a *Asset, keys [][]string) []types.AssetDep {
 			case 1:
 				key = named[0]
 			case 0:
-				r.errs = append(r.errs, fmt.Sprintf("asset `%s`: input `%s` names no asset of this location (use weft.InputKey(%q, \"other/location/key\") for another's)", a.KeyString(), p.name, p.name))
+				r.errs = append(r.errs, fmt.Sprintf("%s: input `%s` names no asset of this location (use weft.InputKey(%q, \"other/location/key\") for another's)", what, p.name, p.name))
 				continue
 			default:
-				r.errs = append(r.errs, fmt.Sprintf("asset `%s`: input `%s` matches several assets; use weft.InputKey to pick one", a.KeyString(), p.name))
+				r.errs = append(r.errs, fmt.Sprintf("%s: input `%s` matches several assets; use weft.InputKey to pick one", what, p.name))
 				continue
 			}
 		}
 		deps = append(deps, types.AssetDep{Key: key, Input: witTypes.Some(p.name)})
 	}
-	for input := range a.op.s.inputKeys {
+	for input := range op.s.inputKeys {
 		found := false
-		for _, p := range a.op.params {
+		for _, p := range op.params {
 			found = found || p.name == input
 		}
 		if !found {
-			r.errs = append(r.errs, fmt.Sprintf("asset `%s`: weft.InputKey names `%s`, which is not one of its inputs %s", a.KeyString(), input, paramNames(a.op.params)))
+			r.errs = append(r.errs, fmt.Sprintf("%s: weft.InputKey names `%s`, which is not one of its inputs %s", what, input, paramNames(op.params)))
 		}
 	}
-	for _, key := range a.op.s.deps {
+	for _, key := range op.s.deps {
 		deps = append(deps, types.AssetDep{Key: key, Input: witTypes.None[string]()})
 	}
 	return deps

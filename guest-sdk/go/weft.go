@@ -23,8 +23,10 @@
 // [NewSchedule] and [NewSensor] complete the set; [NewSuccessHook] and [NewFailureHook]
 // make hooks, run after a node's step, given to a job's nodes with [Hooks] or to one node
 // with [Node.WithHooks]; [NewAssetCheck0] and [NewAssetCheck1] make asset checks, run after
-// their asset is materialized. Mistakes in wiring are definition errors that name the object,
-// reported by `weft check` when the location loads.
+// their asset is materialized; [NewMultiAsset0] ... [NewMultiAsset4] make multi-assets, one
+// function materializing several assets ([AssetOut]), some of them when it [CanSubset].
+// Mistakes in wiring are definition errors that name the object, reported by `weft check`
+// when the location loads.
 //
 // An error returned by an op fails its step retryably unless marked with [Permanent]; a
 // panic fails it retryably with the panic's message and where it happened (its stack
@@ -64,6 +66,9 @@ type Definitions struct {
 	Hooks []*Hook
 	// AssetChecks lists the asset checks (their assets must be in Assets).
 	AssetChecks []*AssetCheck
+	// MultiAssets lists the multi-assets; each of their assets is an asset of the
+	// location, as those in Assets are.
+	MultiAssets []*MultiAsset
 }
 
 var (

@@ -4,7 +4,9 @@ run's status, each step's status and output values, each step's events (of the k
 have, a hook's with its name) in order, each output's and materialization's metadata, and
 each step's asset check evaluations (asset, check, passed, severity, metadata). A step
 Dagster never started because a step upstream of it failed, which Weft reports only
-skipped, is the same on both sides: Dagster emits nothing for it (COMPAT.md).
+skipped, is the same on both sides: Dagster emits nothing for it (COMPAT.md). An output
+Dagster stores no value for (an asset's ``MaterializeResult``) is ``None`` there
+(dagster_side.py), as Weft's JSON ``null``: the same.
 
     python3 tests/compat/compare.py --weft target/release/weft --dagster-python PYTHON
 

@@ -8,7 +8,9 @@ output values; each step's events of the kinds Weft also has, in order (a hook's
 ``TYPE:hook``); each materialization's asset key and metadata (Dagster's own ``dagster/``
 keys left out); and each step's asset check evaluations (asset, check, passed, severity,
 metadata). A check's step has no output here: Dagster's check op yields one to carry the
-result, Weft's check step has none. ``unstarted``: the steps of the run's plan Dagster never
+result, Weft's check step has none. An output Dagster stores no value for (an asset's
+``MaterializeResult``: its ``NoValueSentinel``) is ``None``, as Weft's JSON ``null`` (COMPAT.md,
+"Differences"). ``unstarted``: the steps of the run's plan Dagster never
 started because a step upstream of them failed (Dagster emits nothing for them, Weft
 STEP_SKIPPED; COMPAT.md, "Differences").
 """
@@ -21,6 +23,7 @@ import sys
 
 import dagster as dg
 from dagster._core.definitions.dependency import NodeHandle
+from dagster._core.definitions.utils import NoValueSentinel
 from dagster._core.execution.api import create_execution_plan
 
 # The event types both sides have; Dagster's others (STEP_INPUT, HANDLED_OUTPUT,
@@ -149,9 +152,11 @@ def run_one(defs, job, config):
             name = e.event_specific_data.step_output_handle.output_name
             node = step.replace("__", "/")
             try:
-                st["outputs"][name] = result.output_for_node(step, name)
+                value = result.output_for_node(step, name)
             except Exception:  # noqa: BLE001 - an asset's value is read through its key
-                st["outputs"][name] = result.asset_value(dg.AssetKey(node.split("/")))
+                value = result.asset_value(dg.AssetKey(node.split("/")))
+            # A MaterializeResult's output: no value stored; Weft's is JSON null.
+            st["outputs"][name] = None if value is NoValueSentinel else value
             st.setdefault("output_metadata", {})[name] = metadata(e.event_specific_data.metadata)
         elif kind == "ASSET_MATERIALIZATION":
             m = e.event_specific_data.materialization

@@ -337,7 +337,7 @@ fn every_language_defines_the_same_objects() {
     }
     for language in ["go", "python"] {
         let other = defs(language);
-        for part in ["ops", "jobs", "sensors", "hooks"] {
+        for part in ["ops", "jobs", "sensors", "hooks", "assets", "asset_checks"] {
             assert_eq!(
                 other[part], rust[part],
                 "{language}: {part} differ from Rust's"

@@ -15,6 +15,7 @@ mod hooks;
 mod init;
 mod kubernetes;
 mod layers;
+mod multi;
 mod network;
 mod numbers;
 mod outage;

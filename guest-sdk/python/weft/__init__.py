@@ -21,7 +21,8 @@ The names mirror Dagster's: ``op``, ``job``, ``asset``, ``define_asset_job``,
 ``SkipReason``, ``Definitions``, ``RetryPolicy``, ``Failure``, ``Out``, ``Output``,
 ``Config``, ``Field``, ``MetadataValue``, ``success_hook``, ``failure_hook``,
 ``HookContext``, ``build_hook_context``, ``asset_check``, ``AssetCheckResult``,
-``AssetCheckSeverity``, and dagster_k8s's
+``AssetCheckSeverity``, ``multi_asset``, ``AssetOut``, ``AssetSpec``, ``MaterializeResult``,
+and dagster_k8s's
 ``execute_k8s_job`` (raising ``K8sJobError``) and ``k8s_job_op``. Values cross steps as JSON. ``weft.http``
 (``from weft import http``) is a requests-shaped HTTP client over the host's wasi:http.
 See ``guest-sdk/python/README.md``.
@@ -63,7 +64,9 @@ from .job import JobDefinition, job
 from .k8s import execute_k8s_job, k8s_job_op
 from .config import Config, Field, Permissive
 from .metadata import MetadataValue, TableColumn, TableSchema
+from .multi_asset import AssetOut, AssetSpec, MultiAssetDefinition, multi_asset
 from .op import Backoff, OpDefinition, Out, Output, RetryPolicy, op
+from .outputs import MaterializeResult
 from .run_request import (
     DefaultScheduleStatus,
     DefaultSensorStatus,
@@ -93,7 +96,9 @@ __all__ = [
     "AssetExecutionContext",
     "AssetIn",
     "AssetKey",
+    "AssetOut",
     "AssetSelection",
+    "AssetSpec",
     "AssetsDefinition",
     "Backoff",
     "Config",
@@ -118,6 +123,8 @@ __all__ = [
     "JobDefinition",
     "K8sJobError",
     "Logger",
+    "MaterializeResult",
+    "MultiAssetDefinition",
     "OpDefinition",
     "OpExecutionContext",
     "Output",
@@ -143,6 +150,7 @@ __all__ = [
     "execute_k8s_job",
     "failure_hook",
     "k8s_job_op",
+    "multi_asset",
     "get_dagster_logger",
     "get_logger",
     "graph",

@@ -29,6 +29,21 @@ def to_key(value: Any) -> AssetKey:
     raise DefinitionError(f"not an asset key: {value!r}")
 
 
+def _is_asset(value: Any) -> bool:
+    """Whether ``value`` is an asset or a multi-asset."""
+    from .multi_asset import MultiAssetDefinition  # it builds on this module
+
+    return isinstance(value, (AssetsDefinition, MultiAssetDefinition))
+
+
+def to_keys(value: Any) -> List[AssetKey]:
+    """The keys ``value`` names: each asset of a multi-asset (as Dagster's ``deps=[...]`` and
+    selections take one), else the one key of :func:`to_key`."""
+    if _is_asset(value) and not isinstance(value, AssetsDefinition):
+        return list(value.keys)
+    return [to_key(value)]
+
+
 class AssetIn:
     """Names the upstream asset of one parameter (Dagster's ``AssetIn``), e.g. an asset
     of another code location: ``ins={"orders": AssetIn(key="warehouse/orders")}``."""
@@ -36,6 +51,28 @@ class AssetIn:
     def __init__(self, key: Optional[CoercibleToAssetKey] = None, key_prefix: Optional[Union[str, Sequence[str]]] = None):
         self.key = to_key(key) if key is not None else None
         self.key_prefix = [key_prefix] if isinstance(key_prefix, str) else list(key_prefix or [])
+
+
+def resolve_input(
+    owner: str, input_name: str, spec: Optional[AssetIn], prefix: Sequence[str], known: Sequence[AssetKey]
+) -> AssetKey:
+    """The upstream key of the parameter ``input_name`` of ``owner`` (``asset `a```): its
+    ``AssetIn``, else the asset of that name under ``prefix``, else the only asset of that
+    name, else that name under ``prefix`` (an asset of another location)."""
+    if spec is not None and spec.key is not None:
+        return spec.key
+    if spec is not None and spec.key_prefix:
+        return AssetKey(spec.key_prefix + [input_name])
+    same_prefix = AssetKey(list(prefix) + [input_name])
+    named = [k for k in known if k.path[-1] == input_name]
+    if same_prefix in known or not named:
+        return same_prefix
+    if len(named) == 1:
+        return named[0]
+    raise DefinitionError(
+        f"{owner}: parameter `{input_name}` matches several assets "
+        f"({', '.join(k.to_user_string() for k in named)}); name one with ins={{...: AssetIn(key=...)}}"
+    )
 
 
 class AssetsDefinition:
@@ -75,7 +112,7 @@ class AssetsDefinition:
         for input_name in self.ins:
             if input_name not in self.compute.input_names:
                 raise DefinitionError(f"asset `{self.key.to_user_string()}`: `ins` names no parameter `{input_name}`")
-        self.ordering_deps = [to_key(d) for d in (deps or [])]
+        self.ordering_deps = [k for d in (deps or []) for k in to_keys(d)]
         self.__doc__ = fn.__doc__
         self.__wrapped__ = fn
 
@@ -87,28 +124,9 @@ class AssetsDefinition:
         """The upstream key of each parameter: its ``AssetIn``, else the asset of that name
         with this asset's prefix, else the only asset of that name, else that name with
         this asset's prefix (an asset of another location)."""
-        keys = []
+        owner = f"asset `{self.key.to_user_string()}`"
         prefix = self.key.path[:-1]
-        for input_name in self.compute.input_names:
-            spec = self.ins.get(input_name)
-            if spec is not None and spec.key is not None:
-                keys.append(spec.key)
-                continue
-            if spec is not None and spec.key_prefix:
-                keys.append(AssetKey(spec.key_prefix + [input_name]))
-                continue
-            same_prefix = AssetKey(prefix + [input_name])
-            named = [k for k in known if k.path[-1] == input_name]
-            if same_prefix in known or not named:
-                keys.append(same_prefix)
-            elif len(named) == 1:
-                keys.append(named[0])
-            else:
-                raise DefinitionError(
-                    f"asset `{self.key.to_user_string()}`: parameter `{input_name}` matches several assets "
-                    f"({', '.join(k.to_user_string() for k in named)}); name one with ins={{...: AssetIn(key=...)}}"
-                )
-        return keys
+        return [resolve_input(owner, n, self.ins.get(n), prefix, known) for n in self.compute.input_names]
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.compute.fn(*args, **kwargs)
@@ -183,7 +201,7 @@ class AssetSelection:
 
     @staticmethod
     def keys(*keys: CoercibleToAssetKey) -> "AssetSelection":
-        return AssetSelection([f"key:{to_key(k).to_user_string()}" for k in keys])
+        return AssetSelection([f"key:{k.to_user_string()}" for value in keys for k in to_keys(value)])
 
     @staticmethod
     def assets(*assets: CoercibleToAssetKey) -> "AssetSelection":
@@ -222,8 +240,8 @@ def to_selection(selection: Any) -> AssetSelection:
         for part in parts:
             result = result | part
         return result
-    if isinstance(selection, (AssetKey, AssetsDefinition)):
-        return AssetSelection.keys(selection)
+    if isinstance(selection, AssetKey) or _is_asset(selection):
+        return AssetSelection.keys(selection)  # a key, an asset, or every asset of a multi-asset
     raise DefinitionError(f"not an asset selection: {selection!r}")
 
 

@@ -19,7 +19,7 @@ import inspect
 from typing import Any, Callable, List, Mapping, Optional
 
 from ._args import reject_unknown
-from .asset import AssetsDefinition, CoercibleToAssetKey, to_key
+from .asset import CoercibleToAssetKey, to_key
 from .asset_key import AssetKey
 from .context import OpExecutionContext
 from .errors import DefinitionError, Failure
@@ -232,10 +232,10 @@ def result_to_wit(wit: Any, check: AssetChecksDefinition, result: Any) -> Any:
     )
 
 
-def split_checks(items: Any) -> "tuple[List[AssetsDefinition], List[AssetChecksDefinition]]":
-    """``Definitions(assets=...)`` as its assets and the checks among them (Dagster takes
-    checks there too: its checks are assets definitions)."""
-    assets: List[AssetsDefinition] = []
+def split_checks(items: Any) -> "tuple[List[Any], List[AssetChecksDefinition]]":
+    """``Definitions(assets=...)`` as its assets (and multi-assets) and the checks among them
+    (Dagster takes checks there too: its checks are assets definitions)."""
+    assets: List[Any] = []
     checks: List[AssetChecksDefinition] = []
     for item in items or []:
         (checks if isinstance(item, AssetChecksDefinition) else assets).append(item)

@@ -14,27 +14,25 @@ So the author's ``defs.py`` stays plain Dagster-style code.
 from __future__ import annotations
 
 import importlib
-import inspect
 import json
 import linecache
 import os
 import sys
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional
 
 from . import definitions as _definitions
-from ._args import string_tags
 from ._host import Err, wit
-from .asset import AssetsDefinition
+from ._wit_defs import tags, to_wit
+from .asset_key import AssetKey
 from .check import AssetCheckExecutionContext, result_to_wit
 from .context import OpExecutionContext, ScheduleEvaluationContext, SensorEvaluationContext
 from .errors import Failure, describe
-from .hook import SUCCESS, HookContext
-from .job import JobDefinition
-from .config import schema_text
+from .hook import HookContext
 from .metadata import to_wit as _metadata_value
-from .op import ComputeFn, OpDefinition, Out, Output, RetryPolicy
-from .run_request import DefaultStatus, RunRequest
-from .sensor import DagsterRun, DagsterRunStatus, SensorDefinition
+from .op import ComputeFn, Out
+from .outputs import multi_produced, produced
+from .run_request import RunRequest
+from .sensor import DagsterRun, DagsterRunStatus
 
 _loaded: Optional[_definitions.Definitions] = None
 _load_error: Optional[str] = None
@@ -94,147 +92,13 @@ def _from_exception(error: BaseException) -> Err:
 # --- definitions ------------------------------------------------------------------------
 
 
-def _tags(tags: Any) -> List[Any]:
-    return sorted(string_tags(tags).items())
-
-
-def _retry(policy: Optional[RetryPolicy]) -> Any:
-    if policy is None:
-        return None
-    return wit.RetryPolicy(
-        max_retries=policy.max_retries,
-        delay_ms=policy.delay_ms,
-        backoff=wit.Backoff.EXPONENTIAL if policy.exponential else wit.Backoff.CONSTANT,
-    )
-
-
-def _op_def(op: OpDefinition) -> Any:
-    single = list(op.outs) == ["result"]
-    return wit.OpDef(
-        name=op.name,
-        description=op.description,
-        inputs=[wit.InputDef(name=n, description=None, type_name=t) for n, t in op.compute.inputs],
-        outputs=[
-            wit.OutputDef(
-                name=name,
-                description=out.description,
-                type_name=op.compute.output_type if single else _type_of(out),
-                required=out.is_required,
-            )
-            for name, out in op.outs.items()
-        ],
-        config_schema=schema_text(op.config_schema),
-        tags=_tags(op.tags),
-        retry_policy=_retry(op.retry_policy),
-    )
-
-
-def _job_def(job: JobDefinition) -> Any:
-    return wit.JobDef(
-        name=job.name,
-        description=job.description,
-        tags=_tags(job.tags),
-        nodes=[
-            wit.NodeDef(
-                name=node.name,
-                op=node.op.name,
-                inputs=[
-                    wit.InputBinding(
-                        input=input_name,
-                        sources=[wit.OutputRef(node=s.node, output=s.output) for s in sources],
-                        fan_in=fan_in,
-                    )
-                    for input_name, sources, fan_in in node.inputs
-                ],
-                tags=_tags(node.tags),
-                hooks=job.node_hooks(node),
-            )
-            for node in job.nodes
-        ],
-    )
-
-
-def _asset_def(asset: AssetsDefinition, defs: _definitions.Definitions) -> Any:
-    deps = [
-        wit.AssetDep(key=key.path, input=name)
-        for name, key in zip(asset.compute.input_names, asset.input_keys(defs.asset_keys))
-    ]
-    deps += [wit.AssetDep(key=key.path, input=None) for key in asset.ordering_deps]
-    return wit.AssetDef(
-        key=asset.key.path,
-        group=asset.group_name,
-        description=asset.description,
-        kinds=asset.kinds,
-        deps=deps,
-        tags=_tags(asset.tags),
-        retry_policy=_retry(asset.retry_policy),
-        config_schema=schema_text(asset.config_schema),
-    )
-
-
-def _status(status: DefaultStatus) -> Any:
-    return wit.DefaultStatus.RUNNING if status == DefaultStatus.RUNNING else wit.DefaultStatus.STOPPED
-
-
 class Definitions:
     """The ``definitions`` export."""
 
     def get(self) -> Any:
         defs = _registered()
         try:
-            return wit.Definitions(
-                ops=[_op_def(o) for o in defs.ops.values()],
-                jobs=[_job_def(j) for j in defs.jobs],
-                assets=[_asset_def(a, defs) for a in defs.assets],
-                asset_jobs=[
-                    wit.AssetJobDef(
-                        name=j.name, description=j.description, selection=str(j.selection), tags=_tags(j.tags)
-                    )
-                    for j in defs.asset_jobs
-                ],
-                schedules=[
-                    wit.ScheduleDef(
-                        name=s.name,
-                        job=s.job_name,
-                        cron=s.cron_schedule,
-                        timezone=s.execution_timezone,
-                        description=s.description,
-                        tags=_tags(s.tags),
-                        default_status=_status(s.default_status),
-                        evaluates=s.evaluates,
-                    )
-                    for s in defs.schedules
-                ],
-                sensors=[
-                    wit.SensorDef(
-                        name=s.name,
-                        job=s.job_name,
-                        minimum_interval_seconds=s.minimum_interval_seconds,
-                        description=s.description,
-                        default_status=_status(s.default_status),
-                        kind=_sensor_kind(s),
-                    )
-                    for s in defs.sensors
-                ],
-                hooks=[
-                    wit.HookDef(
-                        name=h.name,
-                        description=h.description,
-                        on=wit.HookTrigger.SUCCESS if h.on == SUCCESS else wit.HookTrigger.FAILURE,
-                    )
-                    for h in sorted(defs.hooks.values(), key=lambda h: h.name)
-                ],
-                asset_checks=[
-                    wit.AssetCheckDef(
-                        name=c.name,
-                        asset=c.asset_key.path,
-                        description=c.description,
-                        blocking=c.blocking,
-                        input=c.input_name,
-                    )
-                    for c in defs.asset_checks
-                ],
-            )
+            return to_wit(defs)
         except Exception as error:  # noqa: BLE001 - a bad definition rejects the location
             raise _fail(f"cannot build the definitions: {describe(error)}", False)
 
@@ -251,23 +115,51 @@ def _decode(value: Any, what: str, input_name: str) -> Any:
         raise Failure(f"{what}: input `{input_name}` is not JSON: {error}", allow_retries=False)
 
 
-def _type_of(out: Out) -> Optional[str]:
-    t = out.dagster_type
-    if t is None:
-        return None
-    return t if isinstance(t, str) else getattr(t, "__name__", str(t))
-
-
 _RESULT = {"result": Out()}
 
 
-def _target(ctx: Any, defs: _definitions.Definitions) -> "tuple[ComputeFn, Dict[str, Out], Optional[List[str]], str]":
-    """The compute function a step runs, its outputs, its asset key if an asset, and its name."""
+class _Target:
+    """What a step runs: its compute function and name, the outputs it produces and how
+    (``produce``: the function's result to ``(output, value, metadata)``), and what its
+    context says of the assets it materializes."""
+
+    def __init__(self, compute: ComputeFn, name: str, produce: Callable[[Any, str], Any], **context: Any) -> None:
+        self.compute = compute
+        self.name = name
+        self.produce = produce
+        self.context = context
+
+
+def _multi_target(target: Any, defs: _definitions.Definitions) -> _Target:
+    multi = defs.get_multi_asset(target.name)
+    if multi is None:
+        raise _fail(f"this location has no multi-asset `{target.name}`", False)
+    outputs = multi.outputs_by_key
+    selected = []
+    for key in target.selected:
+        if AssetKey(list(key)) not in outputs:
+            raise _fail(f"multi-asset `{multi.name}` does not materialize asset `{'/'.join(key)}`", False)
+        selected.append(outputs[AssetKey(list(key))])
+    keys = {m.output: m.key.path for m in multi.assets}
+    return _Target(
+        multi.compute,
+        multi.name,
+        lambda result, what: multi_produced(result, multi, selected, what),
+        asset_key=multi.keys[0].path if len(multi.assets) == 1 else None,
+        selected_output_names=selected,
+        keys_by_output=keys,
+        multi_asset=multi.name,
+    )
+
+
+def _target(ctx: Any, defs: _definitions.Definitions) -> _Target:
+    """What the step ``ctx`` describes runs: an op, an asset or a multi-asset."""
     if isinstance(ctx.target, wit.StepTarget_Op):
         op = defs.get_op(ctx.target.value)
         if op is None:
             raise _fail(f"this location has no op `{ctx.target.value}`", False)
-        return op.compute, op.outs, None, op.name
+        return _Target(op.compute, op.name, lambda result, what: produced(result, op.outs, what),
+                       selected_output_names=list(op.outs))
     if isinstance(ctx.target, wit.StepTarget_Check):
         check = ctx.target.value
         raise _fail(
@@ -275,11 +167,14 @@ def _target(ctx: Any, defs: _definitions.Definitions) -> "tuple[ComputeFn, Dict[
             "checks.evaluate runs it, not ops.execute",
             False,
         )
+    if isinstance(ctx.target, wit.StepTarget_MultiAsset):
+        return _multi_target(ctx.target.value, defs)
     key = list(ctx.target.value)
     asset = defs.get_asset(key)
     if asset is None:
         raise _fail(f"this location has no asset `{'/'.join(key)}`", False)
-    return asset.compute, _RESULT, key, "/".join(key)
+    return _Target(asset.compute, "/".join(key), lambda result, what: produced(result, _RESULT, what, key),
+                   asset_key=key)
 
 
 def _input_values(inputs: List[Any], what: str) -> Dict[str, Any]:
@@ -294,54 +189,9 @@ def _input_values(inputs: List[Any], what: str) -> Dict[str, Any]:
     return values
 
 
-def _named(item: Any, name: str) -> Output:
-    """An element of a returned tuple as the output at its position (an ``Output`` that
-    names none takes that position's name)."""
-    if not isinstance(item, Output):
-        return Output(item, output_name=name)
-    if item.output_name == "result":
-        return Output(item.value, output_name=name, metadata=item.metadata)
-    return item
-
-
-def _produced(result: Any, outs: Dict[str, Out], what: str) -> List[Tuple[str, Any, Dict[str, Any]]]:
-    """What a compute function returned or yielded, as ``(output, value, metadata)``, in
-    the order produced: one value (or ``Output``) for one output; a tuple of them in
-    declared order for several; or the ``Output``s a generator yields."""
-    names = list(outs)
-    if inspect.isgenerator(result):
-        items = []
-        for item in result:
-            if not isinstance(item, Output):
-                if names == ["result"] and not items:
-                    item = Output(item)
-                else:
-                    raise Failure(f"{what} yielded {type(item).__name__}; yield Output(value, output_name=...)", allow_retries=False)
-            items.append(item)
-    elif names == ["result"]:
-        items = [result if isinstance(result, Output) else Output(result)]
-    elif isinstance(result, Output):
-        items = [result]
-    elif isinstance(result, tuple) and len(result) == len(names):
-        items = [_named(r, n) for r, n in zip(result, names)]
-    else:
-        raise Failure(
-            f"{what} has outputs {', '.join(names)}: return a tuple of {len(names)} values in that order, "
-            "or yield Output(value, output_name=...) for each",
-            allow_retries=False,
-        )
-    produced: List[Tuple[str, Any, Dict[str, Any]]] = []
-    for item in items:
-        if item.output_name not in outs:
-            raise Failure(f"{what} produced output `{item.output_name}`, which it does not declare ({', '.join(names)})", allow_retries=False)
-        if any(name == item.output_name for name, _, _ in produced):
-            raise Failure(f"{what} produced output `{item.output_name}` twice", allow_retries=False)
-        produced.append((item.output_name, item.value, item.metadata))
-    return produced
-
-
-def _step_context(cls: Any, ctx: Any, defs: Any, asset_key: Any) -> Any:
-    """The context (``cls``: an op's or a check's) of the step ``ctx`` describes."""
+def _step_context(cls: Any, ctx: Any, defs: Any, **facts: Any) -> Any:
+    """The context (``cls``: an op's or a check's) of the step ``ctx`` describes, with
+    ``facts`` of the assets it materializes (``asset_key``...)."""
     return cls(
         run_id=ctx.run_id,
         job_name=ctx.job,
@@ -350,24 +200,24 @@ def _step_context(cls: Any, ctx: Any, defs: Any, asset_key: Any) -> Any:
         partition_key=ctx.partition,
         tags=dict(ctx.tags),
         config=ctx.config,
-        asset_key=asset_key,
         resources=defs.resources,
+        **facts,
     )
 
 
 class Ops:
-    """The ``ops`` export: runs the op or asset a step targets."""
+    """The ``ops`` export: runs the op, asset or multi-asset a step targets."""
 
     def execute(self, ctx: Any, inputs: List[Any]) -> List[Any]:
         defs = _registered()
-        compute, outs, asset_key, name = _target(ctx, defs)
-        context = _step_context(OpExecutionContext, ctx, defs, asset_key)
-        what = compute.what if ctx.step_key == name else f"{compute.what} (step `{ctx.step_key}`)"
+        target = _target(ctx, defs)
+        context = _step_context(OpExecutionContext, ctx, defs, **target.context)
+        compute = target.compute
+        what = compute.what if ctx.step_key == target.name else f"{compute.what} (step `{ctx.step_key}`)"
         try:
             values = _input_values(inputs, what)
-            produced = _produced(compute.call(context, values), outs, what)
             step_outputs = []
-            for output_name, value, metadata in produced:
+            for output_name, value, metadata in target.produce(compute.call(context, values), what):
                 try:
                     data = json.dumps(value).encode("utf-8")
                 except (TypeError, ValueError) as error:
@@ -401,7 +251,7 @@ class Checks:
         check = defs.get_asset_check(key, name)
         if check is None:
             raise _fail(f"this location has no check `{name}` of asset `{'/'.join(key)}`", False)
-        context = _step_context(AssetCheckExecutionContext, ctx, defs, key)
+        context = _step_context(AssetCheckExecutionContext, ctx, defs, asset_key=key)
         try:
             values = _input_values(inputs, check.compute.what)
             return result_to_wit(wit, check, check.compute.call(context, values))
@@ -419,26 +269,7 @@ def _request(request: RunRequest) -> Any:
         run_key=request.run_key,
         job=request.job_name,
         config=json.dumps(request.run_config) if request.run_config is not None else None,
-        tags=_tags(request.tags),
-    )
-
-
-_RUN_ENDS = {
-    DagsterRunStatus.SUCCESS: "SUCCESS",
-    DagsterRunStatus.FAILURE: "FAILURE",
-    DagsterRunStatus.CANCELED: "CANCELED",
-}
-
-
-def _sensor_kind(sensor: SensorDefinition) -> Any:
-    if sensor.run_status is None:
-        return wit.SensorKind_Standard()
-    return wit.SensorKind_RunStatus(
-        wit.RunStatusFilter(
-            status=wit.RunEnd[_RUN_ENDS[sensor.run_status]],
-            monitored_jobs=list(sensor.monitored_jobs),
-            all_locations=sensor.monitor_all_code_locations,
-        )
+        tags=tags(request.tags),
     )
 
 

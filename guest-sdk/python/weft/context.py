@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from . import _host
 from .asset_key import AssetKey
@@ -128,6 +128,9 @@ class OpExecutionContext:
         config: Optional[str] = None,
         asset_key: Optional[List[str]] = None,
         resources: Optional[Mapping[str, Any]] = None,
+        selected_output_names: Optional[Sequence[str]] = None,
+        keys_by_output: Optional[Mapping[str, Sequence[str]]] = None,
+        multi_asset: Optional[str] = None,
     ) -> None:
         self.run_id = run_id
         self.job_name = job_name
@@ -137,6 +140,11 @@ class OpExecutionContext:
         self.run_tags: Dict[str, str] = dict(tags or {})
         self._config_text = config
         self._asset_key = asset_key
+        # The outputs this step produces (a multi-asset's: those of the selected assets),
+        # and the asset each materializes; the multi-asset's name, for a multi-asset's step.
+        self._selected_outputs = list(selected_output_names) if selected_output_names is not None else None
+        self._keys_by_output = {name: list(key) for name, key in (keys_by_output or {}).items()}
+        self._multi_asset = multi_asset
         self.log = _LOGGER
         self.resources = Resources(resources)
         # (the output it is for, or None for every output; key; value)
@@ -171,9 +179,38 @@ class OpExecutionContext:
     @property
     def asset_key(self) -> AssetKey:
         """The key of the asset being materialized."""
+        if self._asset_key is None and self._multi_asset is not None:
+            raise AttributeError(
+                f"step `{self.step_key}` runs multi-asset `{self._multi_asset}`, which materializes several "
+                "assets: use context.selected_asset_keys or context.asset_key_for_output(name)"
+            )
         if self._asset_key is None:
             raise AttributeError("this step materializes no asset")
         return AssetKey(self._asset_key)
+
+    @property
+    def selected_output_names(self) -> Set[str]:
+        """The outputs the step produces: a multi-asset's, those of the assets the run
+        materializes (Dagster's ``can_subset``); an op's, every one; an asset's, ``result``."""
+        if self._selected_outputs is not None:
+            return set(self._selected_outputs)
+        return {"result"}
+
+    @property
+    def selected_asset_keys(self) -> Set[AssetKey]:
+        """The assets the step materializes: of a multi-asset, those the run selects; of an
+        asset, its key; of an op, none."""
+        if self._keys_by_output:
+            return {AssetKey(key) for name, key in self._keys_by_output.items() if name in self.selected_output_names}
+        return {AssetKey(self._asset_key)} if self._asset_key is not None else set()
+
+    def asset_key_for_output(self, output_name: str = "result") -> AssetKey:
+        """The asset the output ``output_name`` materializes."""
+        if output_name in self._keys_by_output:
+            return AssetKey(self._keys_by_output[output_name])
+        if output_name == "result" and self._asset_key is not None:
+            return AssetKey(self._asset_key)
+        raise AttributeError(f"output `{output_name}` of step `{self.step_key}` materializes no asset")
 
     def add_output_metadata(self, metadata: Mapping[str, Any], output_name: Optional[str] = None) -> None:
         """Typed values shown beside the step's output (row counts, paths, links; see

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from .asset import AssetKey, AssetsDefinition, UnresolvedAssetJobDefinition
 from .check import AssetChecksDefinition, split_checks
 from .errors import DefinitionError
 from .hook import HookDefinition
 from .job import JobDefinition
+from .multi_asset import AssetSpec, MultiAssetDefinition
 from .op import OpDefinition
 from .schedule import ScheduleDefinition
 from .sensor import SensorDefinition
@@ -18,7 +19,7 @@ from .sensor import SensorDefinition
 class Definitions:
     """Everything the code location defines (Dagster's ``Definitions``).
 
-    ``jobs`` takes ``@job``s and ``define_asset_job``s; the ops and hooks of the jobs, and
+    ``assets`` takes ``@asset``s and ``@multi_asset``s; ``jobs`` takes ``@job``s and ``define_asset_job``s; the ops and hooks of the jobs, and
     the jobs that schedules and sensors name, are included. ``asset_checks`` takes
     ``@asset_check``s (in ``assets`` too, as Dagster takes them), each of an asset defined
     here. ``resources`` gives defaults for resources the host does not set (the host's
@@ -38,8 +39,13 @@ class Definitions:
         ops: Optional[Sequence[OpDefinition]] = None,
         asset_checks: Optional[Sequence[AssetChecksDefinition]] = None,
     ) -> None:
-        assets, checks_in_assets = split_checks(assets)
-        self.assets: List[AssetsDefinition] = assets
+        items, checks_in_assets = split_checks(assets)
+        # Assets and multi-assets in the order given: the contract lists their assets so.
+        self.asset_items: List[Union[AssetsDefinition, MultiAssetDefinition]] = _asset_items(items)
+        self.assets: List[AssetsDefinition] = [a for a in self.asset_items if isinstance(a, AssetsDefinition)]
+        self.multi_assets: List[MultiAssetDefinition] = [
+            m for m in self.asset_items if isinstance(m, MultiAssetDefinition)
+        ]
         self.jobs: List[JobDefinition] = []
         self.asset_jobs: List[UnresolvedAssetJobDefinition] = []
         self.schedules: List[ScheduleDefinition] = list(schedules or [])
@@ -64,10 +70,20 @@ class Definitions:
                 bound = [n for n, v in caller.items() if v is schedule and not n.startswith("_")]
                 if bound:
                     schedule.name = bound[0]
-        self.asset_keys: List[AssetKey] = [a.key for a in self.assets]
+        self.asset_keys: List[AssetKey] = [k for item in self.asset_items for k in _keys(item)]
         self._assets_by_key = {tuple(a.key.path): a for a in self.assets}
-        if len(self._assets_by_key) != len(self.assets):
-            raise DefinitionError("two assets have the same key")
+        if len(set(self.asset_keys)) != len(self.asset_keys):
+            twice = sorted({k.to_user_string() for k in self.asset_keys if self.asset_keys.count(k) > 1})
+            raise DefinitionError(f"two assets have the same key ({', '.join(twice)})")
+        self._multi_assets_by_name: Dict[str, MultiAssetDefinition] = {}
+        for multi in self.multi_assets:
+            if self._multi_assets_by_name.setdefault(multi.name, multi) is not multi:
+                raise DefinitionError(f"two multi-assets are named `{multi.name}`")
+            if multi.name in {k.to_user_string() for k in self.asset_keys}:
+                raise DefinitionError(
+                    f"multi-asset `{multi.name}` has the name of an asset; Weft keys its step by its name: "
+                    "rename it with @multi_asset(name=...)"
+                )
         self.asset_checks: List[AssetChecksDefinition] = []
         for check in checks_in_assets + list(asset_checks or []):
             self._add_check(check)
@@ -79,7 +95,7 @@ class Definitions:
         if any(known is check for known in self.asset_checks):
             return
         asset = check.asset_key.to_user_string()
-        if tuple(check.asset_key.path) not in self._assets_by_key:
+        if check.asset_key not in self.asset_keys:
             raise DefinitionError(f"check `{check.name}` checks asset `{asset}`, which this location does not define")
         if any(known.name == check.name and known.asset_key == check.asset_key for known in self.asset_checks):
             raise DefinitionError(f"asset `{asset}` has two different checks named `{check.name}`")
@@ -110,6 +126,9 @@ class Definitions:
     def get_asset(self, key: Sequence[str]) -> Optional[AssetsDefinition]:
         return self._assets_by_key.get(tuple(key))
 
+    def get_multi_asset(self, name: str) -> Optional[MultiAssetDefinition]:
+        return self._multi_assets_by_name.get(name)
+
     def get_asset_check(self, key: Sequence[str], name: str) -> Optional[AssetChecksDefinition]:
         """The check ``name`` of the asset ``key`` (its parts)."""
         for check in self.asset_checks:
@@ -134,3 +153,23 @@ class Definitions:
             if candidate.name == name:
                 return candidate
         raise KeyError(name)
+
+
+def _keys(item: Union[AssetsDefinition, MultiAssetDefinition]) -> List[AssetKey]:
+    return [item.key] if isinstance(item, AssetsDefinition) else item.keys
+
+
+def _asset_items(items: Sequence[Any]) -> List[Union[AssetsDefinition, MultiAssetDefinition]]:
+    """``Definitions(assets=...)`` without its checks: each an asset or a multi-asset, once."""
+    found: List[Union[AssetsDefinition, MultiAssetDefinition]] = []
+    for item in items:
+        if isinstance(item, AssetSpec):
+            raise DefinitionError(
+                f"Definitions: {item!r} in assets is an external asset, which Weft does not support; "
+                "an AssetSpec is an asset of a @multi_asset(specs=[...])"
+            )
+        if not isinstance(item, (AssetsDefinition, MultiAssetDefinition)):
+            raise DefinitionError(f"Definitions: not an asset: {item!r}; make it one with @asset or @multi_asset")
+        if not any(known is item for known in found):
+            found.append(item)
+    return found

@@ -64,6 +64,10 @@ pub(crate) fn plan_steps(plan: &ExecutionPlan) -> Vec<Value> {
                 StepTarget::Op(op) => ("op", Some(op.clone()), None),
                 StepTarget::Asset(key) => ("asset", None, Some(key.to_string())),
                 StepTarget::Check { asset, .. } => ("check", None, Some(asset.to_string())),
+                StepTarget::MultiAsset { selected, .. } => {
+                    let keys: Vec<String> = selected.iter().map(ToString::to_string).collect();
+                    ("multi_asset", None, Some(keys.join(", ")))
+                }
             };
             let upstream: Vec<&str> = step
                 .upstream

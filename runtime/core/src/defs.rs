@@ -306,6 +306,38 @@ pub struct AssetDef {
     /// JSON Schema of its config, enforced as an op's is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config_schema: Option<String>,
+    /// For an asset of a multi-asset: which, and the output that materializes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multi: Option<MultiAssetOut>,
+}
+
+impl AssetDef {
+    /// The output of its step that materializes it: `result`, or its output in its
+    /// multi-asset.
+    pub fn output(&self) -> &str {
+        self.multi.as_ref().map_or("result", |m| m.output.as_str())
+    }
+
+    /// The key of its step: its own key, or its multi-asset's name.
+    pub fn step_key(&self) -> String {
+        match &self.multi {
+            Some(multi) => multi.name.clone(),
+            None => self.key.to_string(),
+        }
+    }
+}
+
+/// An asset's place in a multi-asset (Dagster's `@multi_asset`): one step, keyed by the
+/// multi-asset's name, materializes several assets, one per output.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MultiAssetOut {
+    /// The multi-asset's name: its step's key.
+    pub name: String,
+    /// The output that materializes this asset.
+    pub output: String,
+    /// Whether a run may materialize some of its assets only (Dagster's `can_subset`).
+    #[serde(default)]
+    pub can_subset: bool,
 }
 
 /// An asset job (Dagster's `define_asset_job`).
@@ -471,6 +503,11 @@ impl Definitions {
 pub enum StepTarget {
     Op(String),
     Asset(AssetKey),
+    /// A multi-asset's compute function, and the assets of it the run materializes.
+    MultiAsset {
+        name: String,
+        selected: Vec<AssetKey>,
+    },
     /// An asset check: the asset's key, the check's name, and whether a failure (at
     /// severity `ERROR`) fails its step and stops what is downstream of the asset.
     Check {

@@ -215,6 +215,7 @@ pub(crate) mod tests {
             config_schema: None,
             tags: Default::default(),
             retry_policy: None,
+            multi: None,
         }
     }
 

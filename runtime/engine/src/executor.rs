@@ -481,17 +481,16 @@ impl Executor<'_> {
                 }
                 continue;
             };
-            let declared = &declared.name;
             let at = now_ms();
-            let saved = match &step.target {
-                StepTarget::Asset(key) => self.io.store_asset(key, &output.value),
-                // A check declares no output (it ended above), so none is stored for it.
-                StepTarget::Op(_) | StepTarget::Check { .. } => {
-                    self.io
-                        .store_output(spec.run_id, &step.key, &output.name, &output.value)
-                }
+            // An asset's new value (an asset's or a multi-asset's output), or an op's output.
+            let saved = match &declared.asset {
+                Some(key) => self.io.store_asset(key, &output.value),
+                None => self
+                    .io
+                    .store_output(spec.run_id, &step.key, &output.name, &output.value),
             };
-            saved.map_err(|e| io_failure(format!("storing output {declared:?}: {e}")))?;
+            let name = &declared.name;
+            saved.map_err(|e| io_failure(format!("storing output {name:?}: {e}")))?;
             events.push(event(
                 EventKind::StepOutput {
                     output: output.name.clone(),
@@ -502,7 +501,7 @@ impl Executor<'_> {
                 },
                 at,
             ));
-            if let StepTarget::Asset(key) = &step.target {
+            if let Some(key) = &declared.asset {
                 let kind = EventKind::AssetMaterialization {
                     asset_key: key.clone(),
                     metadata: output.metadata.clone(),

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use weft_core::defs::{StepTarget, Value};
+use weft_core::defs::Value;
 use weft_core::plan::{ExecutionPlan, InputSource, Step};
 use weft_core::ports::{InputArg, IoManager, StepRequest};
 
@@ -53,12 +53,10 @@ pub fn stored_step_request(
                 continue;
             };
             let upstream = &steps[*up];
-            let loaded = match &upstream.target {
-                StepTarget::Asset(key) => io.load_asset(key),
-                // A check produces no output: nothing reads one (planning never wires it).
-                StepTarget::Op(_) | StepTarget::Check { .. } => {
-                    io.load_output(spec.run_id, &upstream.key, output)
-                }
+            // An asset's output is stored as the asset; an op's by run and step.
+            let loaded = match upstream.output(output).and_then(|o| o.asset.as_ref()) {
+                Some(key) => io.load_asset(key),
+                None => io.load_output(spec.run_id, &upstream.key, output),
             };
             // The executor ran this step, so a fan-in's optional source that is not
             // stored was not produced; it gets the others.

@@ -33,6 +33,9 @@ impl StepRunner for AssetRouter<'_> {
             StepTarget::Asset(key) | StepTarget::Check { asset: key, .. } => {
                 self.owners.get(key).copied()
             }
+            StepTarget::MultiAsset { selected, .. } => selected
+                .first()
+                .and_then(|key| self.owners.get(key).copied()),
             StepTarget::Op(_) => Some(0),
         };
         match index.and_then(|i| self.locations.get(i)) {

@@ -65,7 +65,7 @@ impl StepRunner for Stand {
                     metadata: Default::default(),
                 });
             }
-            StepTarget::Op(_) => panic!("assets only"),
+            StepTarget::Op(_) | StepTarget::MultiAsset { .. } => panic!("assets only"),
         }
         attempt
     }
@@ -96,6 +96,7 @@ fn defs() -> Definitions {
         tags: Default::default(),
         retry_policy: None,
         config_schema: None,
+        multi: None,
     };
     let check = |name: &str, blocking| AssetCheckDef {
         name: name.into(),

@@ -3,8 +3,9 @@
 use weft_core::checks::{CheckEvaluation, CheckSeverity};
 use weft_core::defs::{
     AssetCheckDef, AssetDef, AssetDep, AssetJobDef, AssetKey, Backoff, DefaultStatus, Definitions,
-    HookDef, HookTrigger, InputBinding, IoDef, JobDef, NodeDef, OpDef, OutputDef, OutputRef,
-    RetryPolicy, RunStatusFilter, ScheduleDef, SensorDef, SensorKind, StepTarget, Tags, Value,
+    HookDef, HookTrigger, InputBinding, IoDef, JobDef, MultiAssetOut, NodeDef, OpDef, OutputDef,
+    OutputRef, RetryPolicy, RunStatusFilter, ScheduleDef, SensorDef, SensorKind, StepTarget, Tags,
+    Value,
 };
 use weft_core::events::RunStatus;
 use weft_core::metadata::{Metadata, MetadataValue, TableColumn};
@@ -159,6 +160,11 @@ pub(crate) fn definitions(d: t::Definitions) -> Definitions {
                 tags: tags(a.tags),
                 retry_policy: retry(a.retry_policy),
                 config_schema: a.config_schema,
+                multi: a.multi.map(|m| MultiAssetOut {
+                    name: m.name,
+                    output: m.output,
+                    can_subset: m.can_subset,
+                }),
             })
             .collect(),
         asset_jobs: d
@@ -288,6 +294,12 @@ pub(crate) fn step_call(req: &StepRequest) -> (t::StepContext, Vec<t::StepInput>
                 asset: asset.0.clone(),
                 name: name.clone(),
             }),
+            StepTarget::MultiAsset { name, selected } => {
+                t::StepTarget::MultiAsset(t::MultiAssetTarget {
+                    name: name.clone(),
+                    selected: selected.iter().map(|k| k.0.clone()).collect(),
+                })
+            }
         },
         attempt: req.attempt,
         partition: None,

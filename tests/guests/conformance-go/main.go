@@ -45,6 +45,12 @@
 //     the metadata score (the score, a float); scored_is_small (not blocking) passes when
 //     scored < 10, with severity warn; the asset job checked_job selects scored+ (scored,
 //     scored_twice, and the checks of scored);
+//   - the multi-asset split_scores (can subset) takes scored (its input scored) and has the
+//     outs low and high (the assets low and high, group split): low = scored - 1 and
+//     high = scored + 1, each with the text metadata side ("low", "high"); it returns only
+//     those the run selected; the asset spread (group split) depends on low and high (its
+//     inputs low and high) and returns high - low; the asset jobs split_job (selection
+//     "scored,low,high,spread") and low_job (selection "low");
 //   - cursor_sensor: run key "key-<cursor>" (no cursor: "0"), new cursor <cursor> + 1;
 //   - explode_alert: a run-failure sensor on explode_job asking for chatty_job with the tags
 //     failed_run, failed_status (FAILURE) and saw_kaboom (yes when the error names kaboom).
@@ -327,6 +333,30 @@ var scoredIsSmall = weft.NewAssetCheck1("scored_is_small", scored, func(_ *weft.
 
 var checkedJob = weft.NewAssetJob("checked_job", "scored+")
 
+var splitScores = weft.NewMultiAsset1("split_scores", []weft.AssetOut{
+	{Output: "low", Key: "low", Group: "split"},
+	{Output: "high", Key: "high", Group: "split"},
+}, "scored", func(ctx *weft.Context, scored float64) (weft.Results, error) {
+	out := weft.Results{}
+	if ctx.IsSelected("low") {
+		ctx.AddMetadataTo("low", "side", "low")
+		out["low"] = scored - 1
+	}
+	if ctx.IsSelected("high") {
+		ctx.AddMetadataTo("high", "side", "high")
+		out["high"] = scored + 1
+	}
+	return out, nil
+}, weft.CanSubset())
+
+var spread = weft.NewAsset2("spread", "low", "high", func(_ *weft.Context, low, high float64) (float64, error) {
+	return high - low, nil
+}, weft.Group("split"))
+
+var splitJob = weft.NewAssetJob("split_job", "scored,low,high,spread")
+
+var lowJob = weft.NewAssetJob("low_job", "low")
+
 var explodeJob = weft.NewJob("explode_job", func(j *weft.Job) { j.Node(explode) })
 
 var flakyJob = weft.NewJob("flaky_job", func(j *weft.Job) { j.Node(flaky) })
@@ -391,9 +421,10 @@ func init() {
 	weft.Register(weft.Definitions{
 		Jobs:        []*weft.Job{explodeJob, flakyJob, chattyJob, configJob, resourceJob, externalJob, k8sOpJob, instanceJob, napJob, floodJob, hugeJob, fetchJob, parityJob, graphJob, hooksJob},
 		Sensors:     []*weft.Sensor{cursorSensor, explodeAlert},
-		Assets:      []*weft.Asset{scored, scoredTwice},
-		AssetJobs:   []*weft.AssetJob{scoredJob, checkedJob},
+		Assets:      []*weft.Asset{scored, scoredTwice, spread},
+		AssetJobs:   []*weft.AssetJob{scoredJob, checkedJob, splitJob, lowJob},
 		AssetChecks: []*weft.AssetCheck{scoredIsPositive, scoredIsSmall},
+		MultiAssets: []*weft.MultiAsset{splitScores},
 	})
 }
 

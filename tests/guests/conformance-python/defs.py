@@ -44,6 +44,12 @@ behaviour; tests/e2e/conformance_errors.rs runs all three and compares what a us
   the metadata score (the score, as a float); scored_is_small (not blocking) passes when
   scored < 10, at severity WARN; checked_job (an asset job, selection "scored+") runs
   scored and what is downstream of it (scored_twice), and so the checks of scored;
+- the multi-asset split_scores (outs low and high, both group split; can_subset) takes
+  scored and materializes low (scored - 1) and high (scored + 1), each with the text
+  metadata side ("low", "high"), yielding only the outputs selected; the asset spread
+  (group split) of low and high returns high - low; split_job (an asset job) selects
+  scored, low, high and spread (one step split_scores for low and high), low_job selects
+  low alone (split_scores runs for low only);
 - cursor_sensor: run key "key-<cursor>" (no cursor: "0"), new cursor <cursor> + 1;
 - explode_alert: a run-failure sensor on explode_job asking for chatty_job with the tags
   failed_run, failed_status (FAILURE) and saw_kaboom (yes when the error names kaboom).
@@ -266,6 +272,26 @@ def scored_is_small(scored):
 checked_job = dg.define_asset_job("checked_job", selection="scored+")
 
 
+@dg.multi_asset(
+    outs={"low": dg.AssetOut(group_name="split"), "high": dg.AssetOut(group_name="split")},
+    can_subset=True,
+)
+def split_scores(context, scored):
+    if "low" in context.selected_output_names:
+        yield dg.Output(scored - 1, output_name="low", metadata={"side": "low"})
+    if "high" in context.selected_output_names:
+        yield dg.Output(scored + 1, output_name="high", metadata={"side": "high"})
+
+
+@dg.asset(group_name="split")
+def spread(low, high):
+    return high - low
+
+
+split_job = dg.define_asset_job("split_job", selection=dg.AssetSelection.assets("scored", "low", "high", "spread"))
+low_job = dg.define_asset_job("low_job", selection=dg.AssetSelection.assets("low"))
+
+
 @dg.job
 def explode_job():
     explode()
@@ -377,8 +403,10 @@ defs = dg.Definitions(
         hooks_job,
         scored_job,
         checked_job,
+        split_job,
+        low_job,
     ],
-    assets=[scored, scored_twice],
+    assets=[scored, scored_twice, split_scores, spread],
     asset_checks=[scored_is_positive, scored_is_small],
     sensors=[cursor_sensor, explode_alert],
 )

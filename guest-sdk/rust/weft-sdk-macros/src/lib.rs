@@ -1,6 +1,7 @@
-//! The attribute macros of `weft-sdk`: `#[op]`, `#[job]`, `#[asset]`, `#[asset_check]`,
-//! `#[sensor]`, `#[run_status_sensor]`, `#[run_failure_sensor]`, `#[schedule]`,
-//! `#[success_hook]` and `#[failure_hook]`. Use them through `weft_sdk::prelude`; their documentation is there.
+//! The attribute macros of `weft-sdk`: `#[op]`, `#[job]`, `#[asset]`, `#[multi_asset]`,
+//! `#[asset_check]`, `#[sensor]`, `#[run_status_sensor]`, `#[run_failure_sensor]`,
+//! `#[schedule]`, `#[success_hook]` and `#[failure_hook]`. Use them through
+//! `weft_sdk::prelude`; their documentation is there.
 //! A signature no definition can have is a compile error pointing at it.
 
 use proc_macro::TokenStream;
@@ -28,6 +29,13 @@ pub fn op(attr: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn asset(attr: TokenStream, item: TokenStream) -> TokenStream {
     emit(op::expand_asset(attr.into(), item.into()))
+}
+
+/// A multi-asset (Dagster's `@multi_asset`): one step materializing one asset per output.
+/// See `weft_sdk`.
+#[proc_macro_attribute]
+pub fn multi_asset(attr: TokenStream, item: TokenStream) -> TokenStream {
+    emit(op::expand_multi_asset(attr.into(), item.into()))
 }
 
 /// An asset check (Dagster's `@asset_check`): evaluates an asset after each

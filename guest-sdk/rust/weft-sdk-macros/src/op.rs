@@ -32,6 +32,19 @@ const ASSET_KEYS: &[&str] = &[
     "config",
 ];
 
+const MULTI_ASSET_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "group",
+    "kinds",
+    "tags",
+    "retry_policy",
+    "config_schema",
+    "config",
+    "outs",
+    "can_subset",
+];
+
 /// The `OpSpec` literal and the executor function of an op or asset (`outs` declared
 /// with `#[op(outs(...))]`, else empty: the one output `result`).
 fn spec_and_executor(
@@ -241,6 +254,64 @@ pub fn expand_asset(attr: TokenStream, item: TokenStream) -> syn::Result<TokenSt
                 deps: &[#(#deps),*],
                 op: #spec,
             };
+
+            #executor
+        }
+    })
+}
+
+/// Expands `#[multi_asset(outs(a: T, b: U), can_subset = true, ...)]`: an op whose outputs
+/// are assets (one per output, keyed by its name); with `can_subset` every output is
+/// optional.
+pub fn expand_multi_asset(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    let args = args::parse("multi_asset", attr, MULTI_ASSET_KEYS)?;
+    let f = sig::op_fn("multi_asset", item)?;
+    let name = name_of(&f, &args)?;
+    let can_subset = match args::get(&args, "can_subset") {
+        Some(arg) => args::boolean(arg)?,
+        None => false,
+    };
+    let mut outs = outs::parse(&args)?;
+    if outs.is_empty() {
+        return Err(syn::Error::new_spanned(
+            &f.item.sig.ident,
+            "a #[multi_asset] declares its assets: `outs(low: f64, high: f64)`",
+        ));
+    }
+    if can_subset {
+        for out in &mut outs {
+            out.required = false;
+        }
+    }
+    let (spec, executor) = spec_and_executor("multi_asset", &f, &args, &name, &outs)?;
+    let outs_struct = outs::outs_struct(&name.value(), &outs);
+    let group =
+        args::get_string(&args, "group")?.unwrap_or_else(|| LitStr::new("default", name.span()));
+    args::check_name(&group)?;
+    let kinds = match args::get(&args, "kinds") {
+        Some(arg) => args::strings(arg)?,
+        None => Vec::new(),
+    };
+    let item = &f.item;
+    let vis = &item.vis;
+    let ident = &item.sig.ident;
+    Ok(quote! {
+        #item
+
+        #[doc(hidden)]
+        #[allow(non_snake_case, dead_code, unused_imports, clippy::all)]
+        #vis mod #ident {
+            use super::*;
+
+            /// The multi-asset's description.
+            pub static __WEFT_MULTI: ::weft_sdk::__private::MultiAssetSpec = ::weft_sdk::__private::MultiAssetSpec {
+                group: #group,
+                kinds: &[#(#kinds),*],
+                can_subset: #can_subset,
+                op: #spec,
+            };
+
+            #outs_struct
 
             #executor
         }

@@ -18,6 +18,8 @@ pub struct OpContext {
     partition: Option<String>,
     tags: Vec<(String, String)>,
     config: Option<String>,
+    /// The assets the step materializes (`a/b`): an asset's own, a multi-asset's selected.
+    selected: Vec<String>,
     /// Metadata added during the step: (the output it is for, or every output; key; value).
     metadata: RefCell<Vec<(Option<String>, String, MetadataValue)>>,
 }
@@ -50,7 +52,15 @@ impl OpContext {
     }
 
     pub(crate) fn from_wit(ctx: wit::StepContext) -> Self {
+        let selected = match &ctx.target {
+            wit::StepTarget::Asset(key) => vec![key.join("/")],
+            wit::StepTarget::MultiAsset(target) => {
+                target.selected.iter().map(|k| k.join("/")).collect()
+            }
+            wit::StepTarget::Op(_) | wit::StepTarget::Check(_) => Vec::new(),
+        };
         Self {
+            selected,
             run_id: ctx.run_id,
             job: ctx.job,
             step_key: ctx.step_key,
@@ -65,6 +75,18 @@ impl OpContext {
     /// The run's id.
     pub fn run_id(&self) -> &str {
         &self.run_id
+    }
+
+    /// Whether the step materializes asset `key` (`a/b`): what a multi-asset that can be
+    /// subset asks before returning an output (Dagster's `context.selected_asset_keys`).
+    pub fn is_selected(&self, key: &str) -> bool {
+        self.selected.iter().any(|k| k == key)
+    }
+
+    /// Selects the assets `keys` (`a/b`), for tests of a multi-asset.
+    pub fn with_selected<S: Into<String>>(mut self, keys: impl IntoIterator<Item = S>) -> Self {
+        self.selected = keys.into_iter().map(Into::into).collect();
+        self
     }
 
     /// The job (or asset job) being run.

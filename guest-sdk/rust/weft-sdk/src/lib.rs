@@ -43,6 +43,11 @@
 //! - `#[asset]` is an op whose parameters name its upstream assets. Options: `group`
 //!   (default `default`), `description`, `kinds = ["rust"]`, `key_prefix = ["a"]`,
 //!   `deps = ["a/b"]` (ordering only), `tags(..)`, `retry_policy(..)`, `name`.
+//! - Multi-assets: `#[multi_asset(outs(low: f64, high: f64), can_subset = true)] fn
+//!   split(ctx: &OpContext, scored: f64) -> split::Outs` (Dagster's `@multi_asset`): one
+//!   step, one asset per output (keyed by its name); with `can_subset`, each output is an
+//!   `Option` and `ctx.is_selected("low")` says which the run materializes. Listed in
+//!   `definitions!` as `multi_assets`.
 //! - Asset checks: `#[asset_check(asset = "orders", blocking = true)] fn c(orders: T) ->
 //!   AssetCheckResult` (Dagster's `@asset_check`), listed in `definitions!` as
 //!   `asset_checks`; run after each materialization of the asset, a failed blocking check
@@ -81,6 +86,7 @@ mod job;
 pub mod k8s;
 pub mod log;
 mod metadata;
+mod multi;
 mod op;
 mod registry;
 mod schedule;
@@ -101,8 +107,8 @@ pub use sensor::{
 };
 pub use serde_json::json;
 pub use weft_sdk_macros::{
-    asset, asset_check, failure_hook, graph, job, op, run_failure_sensor, run_status_sensor,
-    schedule, sensor, success_hook,
+    asset, asset_check, failure_hook, graph, job, multi_asset, op, run_failure_sensor,
+    run_status_sensor, schedule, sensor, success_hook,
 };
 
 /// What a code location usually needs: `use weft_sdk::prelude::*;`.
@@ -112,7 +118,7 @@ pub mod prelude {
         DefaultStatus, EndedRun, Failure, HookContext, JobDefinition, MetadataValue, OpContext,
         Output, RunRequest, RunStatus, RunStatusSensorContext, ScheduleContext, ScheduleDefinition,
         ScheduleResult, SensorContext, SensorResult, SkipReason, asset, asset_check,
-        define_asset_job, failure_hook, graph, job, json, op, run_failure_sensor,
+        define_asset_job, failure_hook, graph, job, json, multi_asset, op, run_failure_sensor,
         run_status_sensor, schedule, sensor, success_hook,
     };
 }
@@ -124,6 +130,7 @@ pub mod __private {
     pub use crate::bindings;
     pub use crate::check::{CheckSpec, IntoCheckResult};
     pub use crate::codec::Inputs;
+    pub use crate::multi::MultiAssetSpec;
     /// An encoded value, as the executor of an op returns it.
     pub type Encoded = crate::bindings::weft::plugin::types::Value;
     pub use crate::export::{Component, Location};

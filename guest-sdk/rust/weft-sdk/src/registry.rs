@@ -9,6 +9,7 @@ use crate::context::OpContext;
 use crate::failure::Failure;
 use crate::hook::{HookContext, HookSpec};
 use crate::job::JobDefinition;
+use crate::multi::MultiAssetSpec;
 use crate::op::OpSpec;
 use crate::schedule::{ScheduleContext, ScheduleDefinition};
 use crate::sensor::{EndedRun, SensorContext, SensorSpec};
@@ -24,6 +25,7 @@ pub struct Entries {
     pub schedules: Vec<fn() -> ScheduleDefinition>,
     pub sensors: Vec<&'static SensorSpec>,
     pub asset_checks: Vec<&'static CheckSpec>,
+    pub multi_assets: Vec<&'static MultiAssetSpec>,
 }
 
 /// A code location's definitions, built and checked.
@@ -37,6 +39,7 @@ pub struct Registry {
     sensors: Vec<&'static SensorSpec>,
     hooks: Vec<&'static HookSpec>,
     checks: Vec<&'static CheckSpec>,
+    multis: Vec<(&'static MultiAssetSpec, Vec<wit::AssetDep>)>,
 }
 
 fn unique<'a>(kind: &str, names: impl IntoIterator<Item = &'a str>) -> Result<(), Failure> {
@@ -92,7 +95,12 @@ impl Registry {
         )?;
         unique("schedules", schedules.iter().map(|s| s.name()))?;
         unique("sensors", entries.sensors.iter().map(|s| s.name))?;
-        let keys: Vec<Vec<String>> = entries.assets.iter().map(|a| a.key()).collect();
+        let keys: Vec<Vec<String>> = entries
+            .assets
+            .iter()
+            .map(|a| a.key())
+            .chain(entries.multi_assets.iter().flat_map(|m| m.keys()))
+            .collect();
         let joined: Vec<String> = keys.iter().map(|k| k.join("/")).collect();
         unique("assets", joined.iter().map(String::as_str))?;
         for check in &entries.asset_checks {
@@ -105,8 +113,19 @@ impl Registry {
         }
         let mut assets = Vec::new();
         for asset in &entries.assets {
-            let deps = resolve_deps(asset, &keys)?;
+            let what = format!("asset `{}`", asset.key().join("/"));
+            let deps = resolve_deps(&what, asset.key_prefix, &asset.op, asset.deps, &keys)?;
             assets.push((*asset, deps));
+        }
+        unique(
+            "multi-assets",
+            entries.multi_assets.iter().map(|m| m.op.name),
+        )?;
+        let mut multis = Vec::new();
+        for multi in &entries.multi_assets {
+            let what = format!("multi-asset `{}`", multi.op.name);
+            let deps = resolve_deps(&what, &[], &multi.op, &[], &keys)?;
+            multis.push((*multi, deps));
         }
         Ok(Self {
             ops,
@@ -117,6 +136,7 @@ impl Registry {
             sensors: entries.sensors,
             hooks,
             checks: entries.asset_checks,
+            multis,
         })
     }
 
@@ -142,7 +162,9 @@ impl Registry {
                     tags: crate::op::tags_to_wit(a.op.tags),
                     retry_policy: a.op.retry_policy.map(crate::op::retry_to_wit),
                     config_schema: a.op.schema(),
+                    multi: None,
                 })
+                .chain(self.multis.iter().flat_map(|(m, deps)| m.to_wit(deps)))
                 .collect(),
             asset_jobs: self.asset_jobs.iter().map(AssetJob::to_wit).collect(),
             schedules: self
@@ -224,6 +246,17 @@ impl Registry {
                     target.name
                 )));
             }
+            wit::StepTarget::MultiAsset(target) => {
+                match self.multis.iter().find(|(m, _)| m.op.name == target.name) {
+                    Some((multi, _)) => (&multi.op, format!("multi-asset `{}`", target.name)),
+                    None => {
+                        return Err(Failure::fatal(format!(
+                            "this location has no multi-asset `{}`",
+                            target.name
+                        )));
+                    }
+                }
+            }
         };
         run_step(spec, what, ctx, inputs)
     }
@@ -289,6 +322,13 @@ impl Entries {
                 })?;
                 Some((&asset.op, format!("asset `{}`", key.join("/"))))
             }
+            wit::StepTarget::MultiAsset(target) => {
+                let multi = self
+                    .multi_assets
+                    .iter()
+                    .find(|m| m.op.name == target.name)?;
+                Some((&multi.op, format!("multi-asset `{}`", target.name)))
+            }
             wit::StepTarget::Check(_) => None,
         }
     }
@@ -322,10 +362,16 @@ pub(crate) fn run_step(
 
 /// An asset's parameters name its upstream assets: the one with the same prefix, or else
 /// the only asset of that name.
-fn resolve_deps(asset: &AssetSpec, keys: &[Vec<String>]) -> Result<Vec<wit::AssetDep>, Failure> {
+fn resolve_deps(
+    what: &str,
+    key_prefix: &[&str],
+    op: &OpSpec,
+    ordering: &[&str],
+    keys: &[Vec<String>],
+) -> Result<Vec<wit::AssetDep>, Failure> {
     let mut deps = Vec::new();
-    for input in asset.op.inputs {
-        let mut same_prefix: Vec<String> = asset.key_prefix.iter().map(|s| s.to_string()).collect();
+    for input in op.inputs {
+        let mut same_prefix: Vec<String> = key_prefix.iter().map(|s| s.to_string()).collect();
         same_prefix.push(input.name.into());
         let key = if keys.contains(&same_prefix) {
             same_prefix
@@ -338,15 +384,13 @@ fn resolve_deps(asset: &AssetSpec, keys: &[Vec<String>]) -> Result<Vec<wit::Asse
                 [one] => (*one).clone(),
                 [] => {
                     return Err(Failure::fatal(format!(
-                        "asset `{}`: parameter `{}` names no asset of this location",
-                        asset.key().join("/"),
+                        "{what}: parameter `{}` names no asset of this location",
                         input.name
                     )));
                 }
                 _ => {
                     return Err(Failure::fatal(format!(
-                        "asset `{}`: parameter `{}` matches several assets; give them distinct names",
-                        asset.key().join("/"),
+                        "{what}: parameter `{}` matches several assets; give them distinct names",
                         input.name
                     )));
                 }
@@ -357,7 +401,7 @@ fn resolve_deps(asset: &AssetSpec, keys: &[Vec<String>]) -> Result<Vec<wit::Asse
             input: Some(input.name.into()),
         });
     }
-    for dep in asset.deps {
+    for dep in ordering {
         deps.push(wit::AssetDep {
             key: dep.split('/').map(String::from).collect(),
             input: None,

@@ -1,42 +1,109 @@
-//! Planning an asset selection: one step per picked asset, and one per check of a picked
-//! asset (Dagster's `@asset_check`, run after its asset). Data dependencies on assets
+//! Planning an asset selection: one step per picked asset (one per multi-asset, for the
+//! assets of it picked: Dagster's `@multi_asset`), and one per check of a picked asset
+//! (Dagster's `@asset_check`, run after its asset). Data dependencies on assets
 //! outside the selection are read from storage; an asset downstream of an asset with a
 //! blocking check also waits for that check, so that a failed blocking check stops it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::defs::{AssetCheckDef, AssetDef, Definitions, StepTarget};
+use crate::defs::{AssetCheckDef, AssetDef, AssetKey, Definitions, StepTarget};
 use crate::plan::{
     ExecutionPlan, InputSource, PlanError, PlannedOutput, Step, StepInput, topo_order,
 };
 use crate::selection::AssetSelection;
 
-/// One node of the selection's graph: an asset or a check of one.
+/// One node of the selection's graph: an asset, a multi-asset (its picked assets, in
+/// definition order), or a check of an asset.
 enum Node<'a> {
     Asset(&'a AssetDef),
+    Multi(&'a str, Vec<&'a AssetDef>),
     Check(&'a AssetCheckDef),
 }
 
-/// Plans the materialization of the assets `selection` picks, with their checks.
+impl<'a> Node<'a> {
+    /// The assets it materializes.
+    fn assets(&self) -> Vec<&'a AssetDef> {
+        match self {
+            Node::Asset(a) => vec![*a],
+            Node::Multi(_, assets) => assets.clone(),
+            Node::Check(_) => Vec::new(),
+        }
+    }
+
+    fn key(&self) -> String {
+        match self {
+            Node::Asset(a) => a.key.to_string(),
+            Node::Multi(name, _) => (*name).to_owned(),
+            Node::Check(c) => c.step_key(),
+        }
+    }
+}
+
+/// Refuses a selection that picks some assets of a multi-asset that cannot be subset, but
+/// not all.
+fn check_subsets(defs: &Definitions, picked: &BTreeSet<AssetKey>) -> Result<(), PlanError> {
+    let mut multis: BTreeMap<&str, (Vec<String>, Vec<String>, bool)> = BTreeMap::new();
+    for asset in &defs.assets {
+        let Some(multi) = &asset.multi else { continue };
+        let entry = multis.entry(multi.name.as_str()).or_default();
+        entry.2 |= multi.can_subset;
+        match picked.contains(&asset.key) {
+            true => entry.0.push(asset.key.to_string()),
+            false => entry.1.push(asset.key.to_string()),
+        }
+    }
+    for (name, (picked, missing, can_subset)) in multis {
+        if !can_subset && !picked.is_empty() && !missing.is_empty() {
+            return Err(PlanError::Subset {
+                name: name.to_owned(),
+                picked: picked.join(", "),
+                missing: missing.join(", "),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Plans the materialization of the assets `selection` picks, with their checks: one step
+/// per asset, one per multi-asset (for the assets of it picked), one per check.
 pub fn plan_assets(
     defs: &Definitions,
     selection: &AssetSelection,
 ) -> Result<ExecutionPlan, PlanError> {
     let picked = selection.resolve(&defs.assets)?;
-    // Each asset, followed by its checks: ties in the order keep that order.
-    let mut nodes = Vec::new();
-    for asset in defs.assets.iter().filter(|a| picked.contains(&a.key)) {
-        nodes.push(Node::Asset(asset));
-        nodes.extend(defs.checks_of(&asset.key).map(Node::Check));
-    }
-    let keys: Vec<String> = nodes
+    check_subsets(defs, &picked)?;
+    let chosen: Vec<&AssetDef> = defs
+        .assets
         .iter()
-        .map(|n| match n {
-            Node::Asset(a) => a.key.to_string(),
-            Node::Check(c) => c.step_key(),
-        })
+        .filter(|a| picked.contains(&a.key))
         .collect();
-    let blocking = |upstream: &crate::defs::AssetKey| {
+    // Each node, followed by the checks of its assets: ties in the order keep that order.
+    let mut nodes = Vec::new();
+    let mut multis = BTreeSet::new();
+    for asset in &chosen {
+        let node = match &asset.multi {
+            None => Node::Asset(asset),
+            Some(multi) if multis.insert(multi.name.as_str()) => {
+                let same = |a: &&&AssetDef| a.multi.as_ref().is_some_and(|m| m.name == multi.name);
+                Node::Multi(&multi.name, chosen.iter().filter(same).copied().collect())
+            }
+            Some(_) => continue,
+        };
+        let checks: Vec<Node> = node
+            .assets()
+            .iter()
+            .flat_map(|a| defs.checks_of(&a.key).map(Node::Check))
+            .collect();
+        nodes.push(node);
+        nodes.extend(checks);
+    }
+    // The step that materializes each picked asset, and its output.
+    let producer: BTreeMap<String, (String, &str)> = chosen
+        .iter()
+        .map(|a| (a.key.to_string(), (a.step_key(), a.output())))
+        .collect();
+    let keys: Vec<String> = nodes.iter().map(Node::key).collect();
+    let blocking = |upstream: &AssetKey| {
         defs.checks_of(upstream)
             .filter(|c| c.blocking)
             .map(AssetCheckDef::step_key)
@@ -44,13 +111,24 @@ pub fn plan_assets(
     };
     let deps: Vec<Vec<String>> = nodes
         .iter()
-        .map(|n| match n {
-            Node::Asset(a) => a
-                .deps
+        .zip(&keys)
+        .map(|(node, own)| match node {
+            Node::Check(c) => producer
+                .get(&c.asset.to_string())
+                .map(|(step, _)| vec![step.clone()])
+                .unwrap_or_default(),
+            _ => node
+                .assets()
                 .iter()
-                .flat_map(|d| std::iter::once(d.key.to_string()).chain(blocking(&d.key)))
+                .flat_map(|a| &a.deps)
+                .flat_map(|d| {
+                    let upstream = producer
+                        .get(&d.key.to_string())
+                        .map(|(step, _)| step.clone());
+                    upstream.into_iter().chain(blocking(&d.key))
+                })
+                .filter(|step| step != own)
                 .collect(),
-            Node::Check(c) => vec![c.asset.to_string()],
         })
         .collect();
     let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
@@ -65,68 +143,97 @@ pub fn plan_assets(
         .enumerate()
         .map(|(pos, &i)| (key_refs[i], pos))
         .collect();
+    let source = |key: &AssetKey| {
+        let producing = producer.get(&key.to_string());
+        match producing.and_then(|(step, output)| Some((*position.get(step.as_str())?, output))) {
+            Some((step, output)) => InputSource::Step {
+                step,
+                output: (*output).to_owned(),
+            },
+            None => InputSource::Asset(key.clone()),
+        }
+    };
+    let input = |name: &str, key: &AssetKey| StepInput {
+        name: name.to_owned(),
+        sources: vec![source(key)],
+        fan_in: false,
+    };
     let steps = order
         .iter()
         .map(|&i| {
-            let mut upstream: BTreeSet<usize> = dep_refs[i]
+            let upstream: Vec<usize> = dep_refs[i]
                 .iter()
                 .filter_map(|d| position.get(d).copied())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
                 .collect();
-            let source = |key: &crate::defs::AssetKey| match position.get(key.to_string().as_str())
-            {
-                Some(&step) => InputSource::Step {
-                    step,
-                    output: "result".into(),
-                },
-                None => InputSource::Asset(key.clone()),
-            };
-            let input = |name: &str, key| StepInput {
-                name: name.to_owned(),
-                sources: vec![source(key)],
-                fan_in: false,
-            };
-            match nodes[i] {
-                Node::Asset(asset) => Step {
+            let node = &nodes[i];
+            if let Node::Check(check) = node {
+                return Step {
                     key: keys[i].clone(),
-                    target: StepTarget::Asset(asset.key.clone()),
-                    inputs: asset
-                        .deps
-                        .iter()
-                        .filter_map(|d| d.input.as_deref().map(|name| input(name, &d.key)))
+                    target: StepTarget::Check {
+                        asset: check.asset.clone(),
+                        name: check.name.clone(),
+                        blocking: check.blocking,
+                    },
+                    inputs: check
+                        .input
+                        .as_deref()
+                        .map(|name| input(name, &check.asset))
+                        .into_iter()
                         .collect(),
-                    upstream: upstream.into_iter().collect(),
-                    outputs: vec![PlannedOutput::result()],
-                    retry_policy: asset.retry_policy,
-                    tags: asset.tags.clone(),
-                    config_schema: asset.config_schema.clone(),
+                    upstream,
+                    outputs: Vec::new(),
+                    retry_policy: None,
+                    tags: defs
+                        .asset(&check.asset)
+                        .map(|a| a.tags.clone())
+                        .unwrap_or_default(),
+                    config_schema: None,
                     hooks: Vec::new(),
-                },
-                Node::Check(check) => {
-                    upstream.extend(position.get(check.asset.to_string().as_str()));
-                    Step {
-                        key: keys[i].clone(),
-                        target: StepTarget::Check {
-                            asset: check.asset.clone(),
-                            name: check.name.clone(),
-                            blocking: check.blocking,
-                        },
-                        inputs: check
-                            .input
-                            .as_deref()
-                            .map(|name| input(name, &check.asset))
-                            .into_iter()
-                            .collect(),
-                        upstream: upstream.into_iter().collect(),
-                        outputs: Vec::new(),
-                        retry_policy: None,
-                        tags: defs
-                            .asset(&check.asset)
-                            .map(|a| a.tags.clone())
-                            .unwrap_or_default(),
-                        config_schema: None,
-                        hooks: Vec::new(),
-                    }
+                };
+            }
+            let assets = node.assets();
+            let first = assets[0];
+            // The inputs of every asset it materializes, each name once (a multi-asset's
+            // assets share its function's parameters).
+            let mut inputs: Vec<StepInput> = Vec::new();
+            for dep in assets.iter().flat_map(|a| &a.deps) {
+                if let Some(name) = &dep.input
+                    && !inputs.iter().any(|i| &i.name == name)
+                {
+                    inputs.push(input(name, &dep.key));
                 }
+            }
+            let (target, outputs) = match node {
+                Node::Multi(name, _) => (
+                    StepTarget::MultiAsset {
+                        name: (*name).to_owned(),
+                        selected: assets.iter().map(|a| a.key.clone()).collect(),
+                    },
+                    assets
+                        .iter()
+                        .map(|a| {
+                            let can_subset = a.multi.as_ref().is_some_and(|m| m.can_subset);
+                            PlannedOutput::materializing(a.output(), &a.key, !can_subset)
+                        })
+                        .collect(),
+                ),
+                _ => (
+                    StepTarget::Asset(first.key.clone()),
+                    vec![PlannedOutput::materializing("result", &first.key, true)],
+                ),
+            };
+            Step {
+                key: keys[i].clone(),
+                target,
+                inputs,
+                upstream,
+                outputs,
+                retry_policy: first.retry_policy,
+                tags: first.tags.clone(),
+                config_schema: first.config_schema.clone(),
+                hooks: Vec::new(),
             }
         })
         .collect();
@@ -208,6 +315,96 @@ mod tests {
         assert_eq!(
             plan.steps[0].inputs[0].sources,
             [InputSource::Asset(AssetKey::parse("orders"))]
+        );
+    }
+
+    fn split(key: &str, can_subset: bool) -> AssetDef {
+        let mut a = asset(key, &["scored"]);
+        a.multi = Some(crate::defs::MultiAssetOut {
+            name: "split_scores".into(),
+            output: key.into(),
+            can_subset,
+        });
+        a
+    }
+
+    #[test]
+    fn a_multi_asset_is_one_step_for_its_picked_assets_and_feeds_each_by_its_output() {
+        let defs = |can_subset| Definitions {
+            assets: vec![
+                asset("scored", &[]),
+                split("low", can_subset),
+                split("high", can_subset),
+                asset("spread", &["low", "high"]),
+            ],
+            ..Default::default()
+        };
+        let plan = plan_assets(&defs(false), &"*".parse().unwrap()).unwrap();
+        let keys: Vec<&str> = plan.steps.iter().map(|s| s.key.as_str()).collect();
+        assert_eq!(keys, ["scored", "split_scores", "spread"]);
+        let multi = &plan.steps[1];
+        assert_eq!(
+            multi.target,
+            StepTarget::MultiAsset {
+                name: "split_scores".into(),
+                selected: vec![AssetKey::parse("low"), AssetKey::parse("high")],
+            }
+        );
+        let outputs: Vec<(&str, bool, Option<String>)> = multi
+            .outputs
+            .iter()
+            .map(|o| {
+                (
+                    o.name.as_str(),
+                    o.required,
+                    o.asset.as_ref().map(ToString::to_string),
+                )
+            })
+            .collect();
+        assert_eq!(
+            outputs,
+            [
+                ("low", true, Some("low".to_owned())),
+                ("high", true, Some("high".to_owned()))
+            ]
+        );
+        assert_eq!(multi.inputs.len(), 1, "scored, once");
+        let spread = &plan.steps[2];
+        let sources: Vec<&InputSource> = spread.inputs.iter().flat_map(|i| &i.sources).collect();
+        assert_eq!(
+            sources,
+            [
+                &InputSource::Step {
+                    step: 1,
+                    output: "low".into()
+                },
+                &InputSource::Step {
+                    step: 1,
+                    output: "high".into()
+                }
+            ]
+        );
+        // Some of a multi-asset that cannot be subset: refused; one that can: its step
+        // materializes only those, each optional.
+        let err = plan_assets(&defs(false), &"low".parse().unwrap()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the selection picks low of multi-asset \"split_scores\" but not high: it cannot be \
+             subset (can_subset is false), select all of its assets or none"
+        );
+        let plan = plan_assets(&defs(true), &"low".parse().unwrap()).unwrap();
+        assert_eq!(plan.steps.len(), 1);
+        assert_eq!(
+            plan.steps[0].target,
+            StepTarget::MultiAsset {
+                name: "split_scores".into(),
+                selected: vec![AssetKey::parse("low")],
+            }
+        );
+        assert!(!plan.steps[0].outputs[0].required);
+        assert_eq!(
+            plan.steps[0].inputs[0].sources,
+            [InputSource::Asset(AssetKey::parse("scored"))]
         );
     }
 }

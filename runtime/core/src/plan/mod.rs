@@ -23,6 +23,15 @@ pub enum PlanError {
     Selection(#[from] SelectionError),
     #[error("job {0:?} has a cycle")]
     Cycle(String),
+    #[error(
+        "the selection picks {picked} of multi-asset {name:?} but not {missing}: it cannot be \
+         subset (can_subset is false), select all of its assets or none"
+    )]
+    Subset {
+        name: String,
+        picked: String,
+        missing: String,
+    },
     #[error("job {job:?}: node {node:?} refers to {missing:?}, which is not defined")]
     Dangling {
         job: String,
@@ -77,19 +86,33 @@ pub struct Step {
     pub hooks: Vec<HookDef>,
 }
 
-/// An output a step declares, and whether it must produce it.
+/// An output a step declares, whether it must produce it, and the asset it materializes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PlannedOutput {
     pub name: String,
     pub required: bool,
+    /// The asset whose new value it is (an asset's `result`, a multi-asset's outputs);
+    /// `None` for an op's output.
+    pub asset: Option<AssetKey>,
 }
 
 impl PlannedOutput {
-    /// The one required output `result` of an asset's step.
+    /// One required output `result` of an op.
     pub fn result() -> Self {
         PlannedOutput {
             name: "result".into(),
             required: true,
+            asset: None,
+        }
+    }
+
+    /// The output `name` that materializes `asset` (required unless the step may leave
+    /// it out).
+    pub fn materializing(name: &str, asset: &AssetKey, required: bool) -> Self {
+        PlannedOutput {
+            name: name.to_owned(),
+            required,
+            asset: Some(asset.clone()),
         }
     }
 }
@@ -306,6 +329,7 @@ fn plan_op_job(defs: &Definitions, name: &str) -> Result<ExecutionPlan, PlanErro
                 .map(|o| PlannedOutput {
                     name: o.name.clone(),
                     required: o.required,
+                    asset: None,
                 })
                 .collect(),
             retry_policy: op.retry_policy,

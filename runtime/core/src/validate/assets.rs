@@ -53,6 +53,37 @@ pub(super) fn validate_assets(defs: &Definitions) -> Result<(), DefinitionError>
 }
 
 /// Each check names an asset of the location, once per name, and its input is a name.
+/// The assets of each multi-asset agree on whether it can be subset, have distinct
+/// outputs, and its name is a name no asset's key is (both are step keys).
+pub(super) fn validate_multi_assets(defs: &Definitions) -> Result<(), DefinitionError> {
+    let mut multis: std::collections::BTreeMap<&str, (bool, BTreeSet<&str>)> = Default::default();
+    for asset in &defs.assets {
+        let Some(multi) = &asset.multi else { continue };
+        check_name("multi-asset", &multi.name)?;
+        check_name("output", &multi.output)?;
+        let bad = |message: String| DefinitionError::BadMultiAsset {
+            name: multi.name.clone(),
+            message,
+        };
+        if defs.assets.iter().any(|a| a.key.to_string() == multi.name) {
+            return Err(bad("an asset has that key; name it otherwise".into()));
+        }
+        let (can_subset, outputs) = multis
+            .entry(&multi.name)
+            .or_insert((multi.can_subset, BTreeSet::new()));
+        if *can_subset != multi.can_subset {
+            return Err(bad("its assets disagree on can_subset".into()));
+        }
+        if !outputs.insert(&multi.output) {
+            return Err(bad(format!(
+                "two of its assets have the output {:?}",
+                multi.output
+            )));
+        }
+    }
+    Ok(())
+}
+
 pub(super) fn validate_checks(defs: &Definitions) -> Result<(), DefinitionError> {
     let mut seen = BTreeSet::new();
     for check in &defs.asset_checks {
@@ -105,6 +136,44 @@ mod tests {
         assert_eq!(
             validate(&defs).unwrap_err().to_string(),
             "asset check \"no_nulls\" checks asset refunds, which the location does not define"
+        );
+    }
+
+    #[test]
+    fn a_multi_assets_assets_agree_and_its_name_is_no_assets_key() {
+        use crate::defs::MultiAssetOut;
+        let out = |key: &str, output: &str, can_subset| {
+            let mut a = asset(key, &[]);
+            a.multi = Some(MultiAssetOut {
+                name: "split".into(),
+                output: output.into(),
+                can_subset,
+            });
+            a
+        };
+        let with = |assets| Definitions {
+            assets,
+            ..Default::default()
+        };
+        assert_eq!(
+            validate(&with(vec![
+                out("low", "low", true),
+                out("high", "high", true)
+            ])),
+            Ok(())
+        );
+        let err = |assets| validate(&with(assets)).unwrap_err().to_string();
+        assert_eq!(
+            err(vec![out("low", "low", true), out("high", "high", false)]),
+            "multi-asset \"split\": its assets disagree on can_subset"
+        );
+        assert_eq!(
+            err(vec![out("low", "x", true), out("high", "x", true)]),
+            "multi-asset \"split\": two of its assets have the output \"x\""
+        );
+        assert_eq!(
+            err(vec![out("low", "low", true), asset("split", &[])]),
+            "multi-asset \"split\": an asset has that key; name it otherwise"
         );
     }
 }

@@ -12,7 +12,7 @@ use crate::selection::AssetSelection;
 
 mod assets;
 
-use assets::{validate_assets, validate_checks};
+use assets::{validate_assets, validate_checks, validate_multi_assets};
 
 /// Why a location's definitions were rejected. Each names the object at fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -77,6 +77,8 @@ pub enum DefinitionError {
     },
     #[error("asset check {check:?} checks asset {asset}, which the location does not define")]
     UnknownCheckedAsset { check: String, asset: AssetKey },
+    #[error("multi-asset {name:?}: {message}")]
+    BadMultiAsset { name: String, message: String },
     #[error("asset {asset} has two checks named {check:?}")]
     DuplicateCheck { asset: AssetKey, check: String },
     #[error("{kind} {name:?} targets job {job:?}, which the location does not define")]
@@ -168,6 +170,7 @@ pub fn validate(defs: &Definitions) -> Result<(), DefinitionError> {
     check_unique("sensor", defs.sensors.iter().map(|s| s.name.as_str()))?;
     check_unique("hook", defs.hooks.iter().map(|h| h.name.as_str()))?;
     validate_checks(defs)?;
+    validate_multi_assets(defs)?;
     for op in &defs.ops {
         check_unique("input", op.inputs.iter().map(|i| i.name.as_str()))?;
         check_unique("output", op.outputs.iter().map(|o| o.name.as_str()))?;

@@ -40,6 +40,10 @@
 //!   `scored_is_positive` (blocking; passes when the score is above 0, with the float
 //!   metadata `score`) and `scored_is_small` (not blocking; passes when it is below 10, at
 //!   severity `WARN`); the asset job `checked_job` selects `scored+`;
+//! - multi-assets (`multi.rs`): `split_scores` (can be subset, group `split`) materializes
+//!   `low` (the score minus 1) and `high` (plus 1), each with the text metadata `side`, only
+//!   those the run selects; `spread` is `high - low`; `split_job` selects `scored`, `low`,
+//!   `high` and `spread`, `low_job` only `low`;
 //! - `tcp_job` (Rust only): `echo` connects to its config's `addr` over TCP, writes its
 //!   `message` and a newline, and returns the line read back;
 //! - `hooks_job` (`hooks.rs`): `fine` returns 1; `broken` fails (not retryably) with
@@ -56,6 +60,7 @@
 
 mod checks;
 mod hooks;
+mod multi;
 
 use weft_sdk::http;
 use weft_sdk::k8s::{K8sJob, execute_k8s_job};
@@ -415,7 +420,8 @@ fn tcp_job() {
 weft_sdk::definitions! {
     jobs: [explode_job, flaky_job, chatty_job, config_job, resource_job, external_job, k8s_op_job, instance_job, nap_job, flood_job, huge_job, fetch_job, tcp_job, parity_job, graph_job, hooks::hooks_job],
     sensors: [cursor_sensor, explode_alert],
-    assets: [scored, checks::scored_twice],
+    assets: [scored, checks::scored_twice, multi::spread],
+    multi_assets: [multi::split_scores],
     asset_checks: [checks::scored_is_positive, checks::scored_is_small],
-    asset_jobs: [scored_job, checks::checked_job],
+    asset_jobs: [scored_job, checks::checked_job, multi::split_job, multi::low_job],
 }

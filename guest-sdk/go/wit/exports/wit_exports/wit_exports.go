@@ -8,7 +8,7 @@
 //     wasi:random@0.2.12
 //     wasi:cli@0.2.12
 //     wasi:http@0.2.12
-//     weft:plugin@0.7.0
+//     weft:plugin@0.8.0
 
 package wit_exports
 
@@ -30,7 +30,7 @@ var staticPinner = runtime.Pinner{}
 var exportReturnArea = uintptr(witRuntime.Allocate(&staticPinner, (17 * 4), 4))
 var syncExportPinner = runtime.Pinner{}
 
-//go:wasmexport weft:plugin/definitions@0.7.0#get
+//go:wasmexport weft:plugin/definitions@0.8.0#get
 func wasm_export_weft_plugin_definitions_get() uintptr {
 
 	pinner := &syncExportPinner
@@ -355,11 +355,11 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 
 		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (4 * 4))) = uint32(length54)
 		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (3 * 4))) = uint32(uintptr(uintptr(result53)))
-		slice79 := (payload).Assets
-		length81 := uint32(len(slice79))
-		result80 := witRuntime.Allocate(pinner, uintptr(length81*(48+14*4)), 8)
-		for index, element := range slice79 {
-			base := unsafe.Add(result80, index*(48+14*4))
+		slice82 := (payload).Assets
+		length84 := uint32(len(slice82))
+		result83 := witRuntime.Allocate(pinner, uintptr(length84*(48+20*4)), 8)
+		for index, element := range slice82 {
+			base := unsafe.Add(result83, index*(48+20*4))
 			slice56 := (element).Key
 			length58 := uint32(len(slice56))
 			result57 := witRuntime.Allocate(pinner, uintptr(length58*(2*4)), 4)
@@ -498,19 +498,46 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 				panic("unreachable")
 			}
 
+			switch (element).Multi.Tag() {
+			case witTypes.OptionNone:
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (40 + 15*4))) = int8(int32(0))
+
+			case witTypes.OptionSome:
+				payload := (element).Multi.Some()
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (40 + 15*4))) = int8(int32(1))
+				utf879 := unsafe.Pointer(unsafe.StringData((payload).Name))
+				pinner.Pin(utf879)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (40 + 17*4))) = uint32(uint32(len((payload).Name)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (40 + 16*4))) = uint32(uintptr(uintptr(utf879)))
+				utf880 := unsafe.Pointer(unsafe.StringData((payload).Output))
+				pinner.Pin(utf880)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (40 + 19*4))) = uint32(uint32(len((payload).Output)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (40 + 18*4))) = uint32(uintptr(uintptr(utf880)))
+				var result81 int32
+				if (payload).CanSubset {
+					result81 = 1
+				} else {
+					result81 = 0
+				}
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (40 + 20*4))) = int8(result81)
+
+			default:
+				panic("unreachable")
+			}
+
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (6 * 4))) = uint32(length81)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (5 * 4))) = uint32(uintptr(uintptr(result80)))
-		slice90 := (payload).AssetJobs
-		length92 := uint32(len(slice90))
-		result91 := witRuntime.Allocate(pinner, uintptr(length92*(9*4)), 4)
-		for index, element := range slice90 {
-			base := unsafe.Add(result91, index*(9*4))
-			utf882 := unsafe.Pointer(unsafe.StringData((element).Name))
-			pinner.Pin(utf882)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (6 * 4))) = uint32(length84)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (5 * 4))) = uint32(uintptr(uintptr(result83)))
+		slice93 := (payload).AssetJobs
+		length95 := uint32(len(slice93))
+		result94 := witRuntime.Allocate(pinner, uintptr(length95*(9*4)), 4)
+		for index, element := range slice93 {
+			base := unsafe.Add(result94, index*(9*4))
+			utf885 := unsafe.Pointer(unsafe.StringData((element).Name))
+			pinner.Pin(utf885)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf882)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf885)))
 
 			switch (element).Description.Tag() {
 			case witTypes.OptionNone:
@@ -519,58 +546,58 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Description.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(1))
-				utf883 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf883)
+				utf886 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf886)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf883)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf886)))
 
 			default:
 				panic("unreachable")
 			}
-			utf884 := unsafe.Pointer(unsafe.StringData((element).Selection))
-			pinner.Pin(utf884)
+			utf887 := unsafe.Pointer(unsafe.StringData((element).Selection))
+			pinner.Pin(utf887)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(uint32(len((element).Selection)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(utf884)))
-			slice87 := (element).Tags
-			length89 := uint32(len(slice87))
-			result88 := witRuntime.Allocate(pinner, uintptr(length89*(4*4)), 4)
-			for index, element := range slice87 {
-				base := unsafe.Add(result88, index*(4*4))
-				utf885 := unsafe.Pointer(unsafe.StringData((element).F0))
-				pinner.Pin(utf885)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(utf887)))
+			slice90 := (element).Tags
+			length92 := uint32(len(slice90))
+			result91 := witRuntime.Allocate(pinner, uintptr(length92*(4*4)), 4)
+			for index, element := range slice90 {
+				base := unsafe.Add(result91, index*(4*4))
+				utf888 := unsafe.Pointer(unsafe.StringData((element).F0))
+				pinner.Pin(utf888)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).F0)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf885)))
-				utf886 := unsafe.Pointer(unsafe.StringData((element).F1))
-				pinner.Pin(utf886)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf888)))
+				utf889 := unsafe.Pointer(unsafe.StringData((element).F1))
+				pinner.Pin(utf889)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).F1)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf886)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf889)))
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(length89)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(result88)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(length92)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(result91)))
 
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (8 * 4))) = uint32(length92)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (7 * 4))) = uint32(uintptr(uintptr(result91)))
-		slice104 := (payload).Schedules
-		length106 := uint32(len(slice104))
-		result105 := witRuntime.Allocate(pinner, uintptr(length106*(15*4)), 4)
-		for index, element := range slice104 {
-			base := unsafe.Add(result105, index*(15*4))
-			utf893 := unsafe.Pointer(unsafe.StringData((element).Name))
-			pinner.Pin(utf893)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (8 * 4))) = uint32(length95)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (7 * 4))) = uint32(uintptr(uintptr(result94)))
+		slice107 := (payload).Schedules
+		length109 := uint32(len(slice107))
+		result108 := witRuntime.Allocate(pinner, uintptr(length109*(15*4)), 4)
+		for index, element := range slice107 {
+			base := unsafe.Add(result108, index*(15*4))
+			utf896 := unsafe.Pointer(unsafe.StringData((element).Name))
+			pinner.Pin(utf896)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf893)))
-			utf894 := unsafe.Pointer(unsafe.StringData((element).Job))
-			pinner.Pin(utf894)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf896)))
+			utf897 := unsafe.Pointer(unsafe.StringData((element).Job))
+			pinner.Pin(utf897)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).Job)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf894)))
-			utf895 := unsafe.Pointer(unsafe.StringData((element).Cron))
-			pinner.Pin(utf895)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf897)))
+			utf898 := unsafe.Pointer(unsafe.StringData((element).Cron))
+			pinner.Pin(utf898)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uint32(len((element).Cron)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uintptr(uintptr(utf895)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uintptr(uintptr(utf898)))
 
 			switch (element).Timezone.Tag() {
 			case witTypes.OptionNone:
@@ -579,10 +606,10 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Timezone.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = int8(int32(1))
-				utf896 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf896)
+				utf899 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf899)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(utf896)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(utf899)))
 
 			default:
 				panic("unreachable")
@@ -595,54 +622,54 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Description.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (9 * 4))) = int8(int32(1))
-				utf897 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf897)
+				utf8100 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf8100)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (11 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (10 * 4))) = uint32(uintptr(uintptr(utf897)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (10 * 4))) = uint32(uintptr(uintptr(utf8100)))
 
 			default:
 				panic("unreachable")
 			}
-			slice100 := (element).Tags
-			length102 := uint32(len(slice100))
-			result101 := witRuntime.Allocate(pinner, uintptr(length102*(4*4)), 4)
-			for index, element := range slice100 {
-				base := unsafe.Add(result101, index*(4*4))
-				utf898 := unsafe.Pointer(unsafe.StringData((element).F0))
-				pinner.Pin(utf898)
+			slice103 := (element).Tags
+			length105 := uint32(len(slice103))
+			result104 := witRuntime.Allocate(pinner, uintptr(length105*(4*4)), 4)
+			for index, element := range slice103 {
+				base := unsafe.Add(result104, index*(4*4))
+				utf8101 := unsafe.Pointer(unsafe.StringData((element).F0))
+				pinner.Pin(utf8101)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).F0)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf898)))
-				utf899 := unsafe.Pointer(unsafe.StringData((element).F1))
-				pinner.Pin(utf899)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8101)))
+				utf8102 := unsafe.Pointer(unsafe.StringData((element).F1))
+				pinner.Pin(utf8102)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).F1)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf899)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf8102)))
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (13 * 4))) = uint32(length102)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (12 * 4))) = uint32(uintptr(uintptr(result101)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (13 * 4))) = uint32(length105)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (12 * 4))) = uint32(uintptr(uintptr(result104)))
 			*(*int8)(unsafe.Add(unsafe.Pointer(base), (14 * 4))) = int8(int32((element).DefaultStatus))
-			var result103 int32
+			var result106 int32
 			if (element).Evaluates {
-				result103 = 1
+				result106 = 1
 			} else {
-				result103 = 0
+				result106 = 0
 			}
-			*(*int8)(unsafe.Add(unsafe.Pointer(base), (1 + 14*4))) = int8(result103)
+			*(*int8)(unsafe.Add(unsafe.Pointer(base), (1 + 14*4))) = int8(result106)
 
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (10 * 4))) = uint32(length106)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (9 * 4))) = uint32(uintptr(uintptr(result105)))
-		slice115 := (payload).Sensors
-		length117 := uint32(len(slice115))
-		result116 := witRuntime.Allocate(pinner, uintptr(length117*(15*4)), 4)
-		for index, element := range slice115 {
-			base := unsafe.Add(result116, index*(15*4))
-			utf8107 := unsafe.Pointer(unsafe.StringData((element).Name))
-			pinner.Pin(utf8107)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (10 * 4))) = uint32(length109)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (9 * 4))) = uint32(uintptr(uintptr(result108)))
+		slice118 := (payload).Sensors
+		length120 := uint32(len(slice118))
+		result119 := witRuntime.Allocate(pinner, uintptr(length120*(15*4)), 4)
+		for index, element := range slice118 {
+			base := unsafe.Add(result119, index*(15*4))
+			utf8110 := unsafe.Pointer(unsafe.StringData((element).Name))
+			pinner.Pin(utf8110)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8107)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8110)))
 
 			switch (element).Job.Tag() {
 			case witTypes.OptionNone:
@@ -651,10 +678,10 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Job.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(1))
-				utf8108 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf8108)
+				utf8111 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf8111)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf8108)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf8111)))
 
 			default:
 				panic("unreachable")
@@ -668,10 +695,10 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Description.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = int8(int32(1))
-				utf8109 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf8109)
+				utf8112 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf8112)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(utf8109)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(utf8112)))
 
 			default:
 				panic("unreachable")
@@ -687,27 +714,27 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 				payload := (element).Kind.RunStatus()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (10 * 4))) = int8(int32(1))
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (11 * 4))) = int8(int32((payload).Status))
-				slice111 := (payload).MonitoredJobs
-				length113 := uint32(len(slice111))
-				result112 := witRuntime.Allocate(pinner, uintptr(length113*(2*4)), 4)
-				for index, element := range slice111 {
-					base := unsafe.Add(result112, index*(2*4))
-					utf8110 := unsafe.Pointer(unsafe.StringData(element))
-					pinner.Pin(utf8110)
+				slice114 := (payload).MonitoredJobs
+				length116 := uint32(len(slice114))
+				result115 := witRuntime.Allocate(pinner, uintptr(length116*(2*4)), 4)
+				for index, element := range slice114 {
+					base := unsafe.Add(result115, index*(2*4))
+					utf8113 := unsafe.Pointer(unsafe.StringData(element))
+					pinner.Pin(utf8113)
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len(element)))
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8110)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8113)))
 
 				}
 
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (13 * 4))) = uint32(length113)
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (12 * 4))) = uint32(uintptr(uintptr(result112)))
-				var result114 int32
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (13 * 4))) = uint32(length116)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (12 * 4))) = uint32(uintptr(uintptr(result115)))
+				var result117 int32
 				if (payload).AllLocations {
-					result114 = 1
+					result117 = 1
 				} else {
-					result114 = 0
+					result117 = 0
 				}
-				*(*int8)(unsafe.Add(unsafe.Pointer(base), (14 * 4))) = int8(result114)
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (14 * 4))) = int8(result117)
 
 			default:
 				panic("unreachable")
@@ -715,17 +742,17 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (12 * 4))) = uint32(length117)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (11 * 4))) = uint32(uintptr(uintptr(result116)))
-		slice120 := (payload).Hooks
-		length122 := uint32(len(slice120))
-		result121 := witRuntime.Allocate(pinner, uintptr(length122*(6*4)), 4)
-		for index, element := range slice120 {
-			base := unsafe.Add(result121, index*(6*4))
-			utf8118 := unsafe.Pointer(unsafe.StringData((element).Name))
-			pinner.Pin(utf8118)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (12 * 4))) = uint32(length120)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (11 * 4))) = uint32(uintptr(uintptr(result119)))
+		slice123 := (payload).Hooks
+		length125 := uint32(len(slice123))
+		result124 := witRuntime.Allocate(pinner, uintptr(length125*(6*4)), 4)
+		for index, element := range slice123 {
+			base := unsafe.Add(result124, index*(6*4))
+			utf8121 := unsafe.Pointer(unsafe.StringData((element).Name))
+			pinner.Pin(utf8121)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8118)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8121)))
 
 			switch (element).Description.Tag() {
 			case witTypes.OptionNone:
@@ -734,10 +761,10 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Description.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(1))
-				utf8119 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf8119)
+				utf8122 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf8122)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf8119)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf8122)))
 
 			default:
 				panic("unreachable")
@@ -746,31 +773,31 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (14 * 4))) = uint32(length122)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (13 * 4))) = uint32(uintptr(uintptr(result121)))
-		slice131 := (payload).AssetChecks
-		length133 := uint32(len(slice131))
-		result132 := witRuntime.Allocate(pinner, uintptr(length133*(11*4)), 4)
-		for index, element := range slice131 {
-			base := unsafe.Add(result132, index*(11*4))
-			utf8123 := unsafe.Pointer(unsafe.StringData((element).Name))
-			pinner.Pin(utf8123)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (14 * 4))) = uint32(length125)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (13 * 4))) = uint32(uintptr(uintptr(result124)))
+		slice134 := (payload).AssetChecks
+		length136 := uint32(len(slice134))
+		result135 := witRuntime.Allocate(pinner, uintptr(length136*(11*4)), 4)
+		for index, element := range slice134 {
+			base := unsafe.Add(result135, index*(11*4))
+			utf8126 := unsafe.Pointer(unsafe.StringData((element).Name))
+			pinner.Pin(utf8126)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8123)))
-			slice125 := (element).Asset
-			length127 := uint32(len(slice125))
-			result126 := witRuntime.Allocate(pinner, uintptr(length127*(2*4)), 4)
-			for index, element := range slice125 {
-				base := unsafe.Add(result126, index*(2*4))
-				utf8124 := unsafe.Pointer(unsafe.StringData(element))
-				pinner.Pin(utf8124)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8126)))
+			slice128 := (element).Asset
+			length130 := uint32(len(slice128))
+			result129 := witRuntime.Allocate(pinner, uintptr(length130*(2*4)), 4)
+			for index, element := range slice128 {
+				base := unsafe.Add(result129, index*(2*4))
+				utf8127 := unsafe.Pointer(unsafe.StringData(element))
+				pinner.Pin(utf8127)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len(element)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8124)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8127)))
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(length127)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(result126)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(length130)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(result129)))
 
 			switch (element).Description.Tag() {
 			case witTypes.OptionNone:
@@ -779,21 +806,21 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Description.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = int8(int32(1))
-				utf8128 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf8128)
+				utf8131 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf8131)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(utf8128)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(utf8131)))
 
 			default:
 				panic("unreachable")
 			}
-			var result129 int32
+			var result132 int32
 			if (element).Blocking {
-				result129 = 1
+				result132 = 1
 			} else {
-				result129 = 0
+				result132 = 0
 			}
-			*(*int8)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = int8(result129)
+			*(*int8)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = int8(result132)
 
 			switch (element).Input.Tag() {
 			case witTypes.OptionNone:
@@ -802,10 +829,10 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Input.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = int8(int32(1))
-				utf8130 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf8130)
+				utf8133 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf8133)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (10 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (9 * 4))) = uint32(uintptr(uintptr(utf8130)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (9 * 4))) = uint32(uintptr(uintptr(utf8133)))
 
 			default:
 				panic("unreachable")
@@ -813,23 +840,23 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (16 * 4))) = uint32(length133)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (15 * 4))) = uint32(uintptr(uintptr(result132)))
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (16 * 4))) = uint32(length136)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (15 * 4))) = uint32(uintptr(uintptr(result135)))
 
 	case witTypes.ResultErr:
 		payload := result.Err()
 		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), 0)) = int8(int32(1))
-		utf8134 := unsafe.Pointer(unsafe.StringData((payload).Message))
-		pinner.Pin(utf8134)
+		utf8137 := unsafe.Pointer(unsafe.StringData((payload).Message))
+		pinner.Pin(utf8137)
 		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (2 * 4))) = uint32(uint32(len((payload).Message)))
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(utf8134)))
-		var result135 int32
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(utf8137)))
+		var result138 int32
 		if (payload).Retryable {
-			result135 = 1
+			result138 = 1
 		} else {
-			result135 = 0
+			result138 = 0
 		}
-		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), (3 * 4))) = int8(result135)
+		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), (3 * 4))) = int8(result138)
 
 	default:
 		panic("unreachable")
@@ -838,12 +865,12 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 
 }
 
-//go:wasmexport cabi_post_weft:plugin/definitions@0.7.0#get
+//go:wasmexport cabi_post_weft:plugin/definitions@0.8.0#get
 func wasm_export_post_return_weft_plugin_definitions_get(result uintptr) {
 	syncExportPinner.Unpin()
 }
 
-//go:wasmexport weft:plugin/ops@0.7.0#execute
+//go:wasmexport weft:plugin/ops@0.8.0#execute
 func wasm_export_weft_plugin_ops_execute(arg0 uintptr) uintptr {
 
 	pinner := &syncExportPinner
@@ -881,6 +908,24 @@ func wasm_export_weft_plugin_ops_execute(arg0 uintptr) uintptr {
 
 		variant = weft_plugin_types.MakeStepTargetCheck(weft_plugin_types.CheckTarget{Asset: result5, Name: value6})
 
+	case 3:
+		value7 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (7 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (8 * 4))))
+		result10 := make([][]string, 0, *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (10 * 4))))
+		for index := 0; index < int(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (10 * 4)))); index++ {
+			base := unsafe.Add(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (9 * 4))))), index*(2*4))
+			result9 := make([]string, 0, *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
+			for index := 0; index < int(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4))); index++ {
+				base := unsafe.Add(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)))), index*(2*4))
+				value8 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
+
+				result9 = append(result9, value8)
+			}
+
+			result10 = append(result10, result9)
+		}
+
+		variant = weft_plugin_types.MakeStepTargetMultiAsset(weft_plugin_types.MultiAssetTarget{Name: value7, Selected: result10})
+
 	default:
 		panic("unreachable")
 	}
@@ -890,106 +935,106 @@ func wasm_export_weft_plugin_ops_execute(arg0 uintptr) uintptr {
 
 		option = witTypes.None[string]()
 	case 1:
-		value7 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (13 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (14 * 4))))
+		value11 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (13 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (14 * 4))))
 
-		option = witTypes.Some[string](value7)
+		option = witTypes.Some[string](value11)
 	default:
 		panic("unreachable")
 	}
-	result10 := make([]witTypes.Tuple2[string, string], 0, *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (16 * 4))))
+	result14 := make([]witTypes.Tuple2[string, string], 0, *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (16 * 4))))
 	for index := 0; index < int(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (16 * 4)))); index++ {
 		base := unsafe.Add(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (15 * 4))))), index*(4*4))
-		value8 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
-		value9 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))))
+		value12 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
+		value13 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))))
 
-		result10 = append(result10, witTypes.Tuple2[string, string]{F0: value8, F1: value9})
+		result14 = append(result14, witTypes.Tuple2[string, string]{F0: value12, F1: value13})
 	}
 
-	var option12 witTypes.Option[string]
+	var option16 witTypes.Option[string]
 	switch uint8(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (17 * 4)))) {
 	case 0:
 
-		option12 = witTypes.None[string]()
+		option16 = witTypes.None[string]()
 	case 1:
-		value11 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (18 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (19 * 4))))
+		value15 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (18 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (19 * 4))))
 
-		option12 = witTypes.Some[string](value11)
+		option16 = witTypes.Some[string](value15)
 	default:
 		panic("unreachable")
 	}
-	result20 := make([]weft_plugin_types.StepInput, 0, *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (21 * 4))))
+	result24 := make([]weft_plugin_types.StepInput, 0, *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (21 * 4))))
 	for index := 0; index < int(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (21 * 4)))); index++ {
 		base := unsafe.Add(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (20 * 4))))), index*(7*4))
-		value13 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
-		var variant19 weft_plugin_types.InputArg
+		value17 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
+		var variant23 weft_plugin_types.InputArg
 		switch uint8(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4)))) {
 		case 0:
-			value14 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))))
-			value15 := unsafe.Slice((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))))
+			value18 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))))
+			value19 := unsafe.Slice((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))))
 
-			variant19 = weft_plugin_types.MakeInputArgSingle(weft_plugin_types.Value{Codec: value14, Data: value15})
+			variant23 = weft_plugin_types.MakeInputArgSingle(weft_plugin_types.Value{Codec: value18, Data: value19})
 
 		case 1:
-			result18 := make([]weft_plugin_types.Value, 0, *(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))))
+			result22 := make([]weft_plugin_types.Value, 0, *(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))))
 			for index := 0; index < int(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4)))); index++ {
 				base := unsafe.Add(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))))), index*(4*4))
-				value16 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
-				value17 := unsafe.Slice((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))))
+				value20 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
+				value21 := unsafe.Slice((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))))
 
-				result18 = append(result18, weft_plugin_types.Value{Codec: value16, Data: value17})
+				result22 = append(result22, weft_plugin_types.Value{Codec: value20, Data: value21})
 			}
 
-			variant19 = weft_plugin_types.MakeInputArgFanIn(result18)
+			variant23 = weft_plugin_types.MakeInputArgFanIn(result22)
 
 		default:
 			panic("unreachable")
 		}
 
-		result20 = append(result20, weft_plugin_types.StepInput{Name: value13, Arg: variant19})
+		result24 = append(result24, weft_plugin_types.StepInput{Name: value17, Arg: variant23})
 	}
 
 	witRuntime.Unpin()
-	result21 := export_weft_plugin_ops.Execute(weft_plugin_types.StepContext{RunId: value, Job: value0, StepKey: value1, Target: variant, Attempt: uint32(*(*int32)(unsafe.Add(unsafe.Pointer(arg0), (11 * 4)))), Partition: option, Tags: result10, Config: option12}, result20)
+	result25 := export_weft_plugin_ops.Execute(weft_plugin_types.StepContext{RunId: value, Job: value0, StepKey: value1, Target: variant, Attempt: uint32(*(*int32)(unsafe.Add(unsafe.Pointer(arg0), (11 * 4)))), Partition: option, Tags: result14, Config: option16}, result24)
 
-	switch result21.Tag() {
+	switch result25.Tag() {
 	case witTypes.ResultOk:
-		payload := result21.Ok()
+		payload := result25.Ok()
 		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), 0)) = int8(int32(0))
-		slice37 := payload
-		length39 := uint32(len(slice37))
-		result38 := witRuntime.Allocate(pinner, uintptr(length39*(8*4)), 4)
-		for index, element := range slice37 {
-			base := unsafe.Add(result38, index*(8*4))
+		slice41 := payload
+		length43 := uint32(len(slice41))
+		result42 := witRuntime.Allocate(pinner, uintptr(length43*(8*4)), 4)
+		for index, element := range slice41 {
+			base := unsafe.Add(result42, index*(8*4))
 			utf8 := unsafe.Pointer(unsafe.StringData((element).Name))
 			pinner.Pin(utf8)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8)))
-			utf822 := unsafe.Pointer(unsafe.StringData(((element).Value).Codec))
-			pinner.Pin(utf822)
+			utf826 := unsafe.Pointer(unsafe.StringData(((element).Value).Codec))
+			pinner.Pin(utf826)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len(((element).Value).Codec)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf822)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf826)))
 			data := unsafe.Pointer(unsafe.SliceData(((element).Value).Data))
 			pinner.Pin(data)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uint32(len(((element).Value).Data)))
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uintptr(uintptr(data)))
-			slice34 := (element).Metadata
-			length36 := uint32(len(slice34))
-			result35 := witRuntime.Allocate(pinner, uintptr(length36*(8+4*4)), 8)
-			for index, element := range slice34 {
-				base := unsafe.Add(result35, index*(8+4*4))
-				utf823 := unsafe.Pointer(unsafe.StringData((element).F0))
-				pinner.Pin(utf823)
+			slice38 := (element).Metadata
+			length40 := uint32(len(slice38))
+			result39 := witRuntime.Allocate(pinner, uintptr(length40*(8+4*4)), 8)
+			for index, element := range slice38 {
+				base := unsafe.Add(result39, index*(8+4*4))
+				utf827 := unsafe.Pointer(unsafe.StringData((element).F0))
+				pinner.Pin(utf827)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).F0)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf823)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf827)))
 
 				switch (element).F1.Tag() {
 				case weft_plugin_types.MetadataValue_Text:
 					payload := (element).F1.Text()
 					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(0))
-					utf824 := unsafe.Pointer(unsafe.StringData(payload))
-					pinner.Pin(utf824)
+					utf828 := unsafe.Pointer(unsafe.StringData(payload))
+					pinner.Pin(utf828)
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf824)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf828)))
 
 				case weft_plugin_types.MetadataValue_Int:
 					payload := (element).F1.Int()
@@ -1004,62 +1049,62 @@ func wasm_export_weft_plugin_ops_execute(arg0 uintptr) uintptr {
 				case weft_plugin_types.MetadataValue_Bool:
 					payload := (element).F1.Bool()
 					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(3))
-					var result25 int32
+					var result29 int32
 					if payload {
-						result25 = 1
+						result29 = 1
 					} else {
-						result25 = 0
+						result29 = 0
 					}
-					*(*int8)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = int8(result25)
+					*(*int8)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = int8(result29)
 
 				case weft_plugin_types.MetadataValue_Json:
 					payload := (element).F1.Json()
 					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(4))
-					utf826 := unsafe.Pointer(unsafe.StringData(payload))
-					pinner.Pin(utf826)
+					utf830 := unsafe.Pointer(unsafe.StringData(payload))
+					pinner.Pin(utf830)
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf826)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf830)))
 
 				case weft_plugin_types.MetadataValue_Url:
 					payload := (element).F1.Url()
 					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(5))
-					utf827 := unsafe.Pointer(unsafe.StringData(payload))
-					pinner.Pin(utf827)
+					utf831 := unsafe.Pointer(unsafe.StringData(payload))
+					pinner.Pin(utf831)
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf827)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf831)))
 
 				case weft_plugin_types.MetadataValue_Path:
 					payload := (element).F1.Path()
 					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(6))
-					utf828 := unsafe.Pointer(unsafe.StringData(payload))
-					pinner.Pin(utf828)
+					utf832 := unsafe.Pointer(unsafe.StringData(payload))
+					pinner.Pin(utf832)
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf828)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf832)))
 
 				case weft_plugin_types.MetadataValue_Markdown:
 					payload := (element).F1.Markdown()
 					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(7))
-					utf829 := unsafe.Pointer(unsafe.StringData(payload))
-					pinner.Pin(utf829)
+					utf833 := unsafe.Pointer(unsafe.StringData(payload))
+					pinner.Pin(utf833)
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf829)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf833)))
 
 				case weft_plugin_types.MetadataValue_TableSchema:
 					payload := (element).F1.TableSchema()
 					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(8))
 					slice := payload
 					length := uint32(len(slice))
-					result33 := witRuntime.Allocate(pinner, uintptr(length*(7*4)), 4)
+					result37 := witRuntime.Allocate(pinner, uintptr(length*(7*4)), 4)
 					for index, element := range slice {
-						base := unsafe.Add(result33, index*(7*4))
-						utf830 := unsafe.Pointer(unsafe.StringData((element).Name))
-						pinner.Pin(utf830)
+						base := unsafe.Add(result37, index*(7*4))
+						utf834 := unsafe.Pointer(unsafe.StringData((element).Name))
+						pinner.Pin(utf834)
 						*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
-						*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf830)))
-						utf831 := unsafe.Pointer(unsafe.StringData((element).Type))
-						pinner.Pin(utf831)
+						*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf834)))
+						utf835 := unsafe.Pointer(unsafe.StringData((element).Type))
+						pinner.Pin(utf835)
 						*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).Type)))
-						*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf831)))
+						*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf835)))
 
 						switch (element).Description.Tag() {
 						case witTypes.OptionNone:
@@ -1068,10 +1113,10 @@ func wasm_export_weft_plugin_ops_execute(arg0 uintptr) uintptr {
 						case witTypes.OptionSome:
 							payload := (element).Description.Some()
 							*(*int8)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = int8(int32(1))
-							utf832 := unsafe.Pointer(unsafe.StringData(payload))
-							pinner.Pin(utf832)
+							utf836 := unsafe.Pointer(unsafe.StringData(payload))
+							pinner.Pin(utf836)
 							*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(uint32(len(payload)))
-							*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(utf832)))
+							*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(utf836)))
 
 						default:
 							panic("unreachable")
@@ -1080,7 +1125,7 @@ func wasm_export_weft_plugin_ops_execute(arg0 uintptr) uintptr {
 					}
 
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(length)
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(result33)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(result37)))
 
 				default:
 					panic("unreachable")
@@ -1088,28 +1133,28 @@ func wasm_export_weft_plugin_ops_execute(arg0 uintptr) uintptr {
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(length36)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(uintptr(uintptr(result35)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(length40)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(uintptr(uintptr(result39)))
 
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (2 * 4))) = uint32(length39)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(result38)))
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (2 * 4))) = uint32(length43)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(result42)))
 
 	case witTypes.ResultErr:
-		payload := result21.Err()
+		payload := result25.Err()
 		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), 0)) = int8(int32(1))
-		utf840 := unsafe.Pointer(unsafe.StringData((payload).Message))
-		pinner.Pin(utf840)
+		utf844 := unsafe.Pointer(unsafe.StringData((payload).Message))
+		pinner.Pin(utf844)
 		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (2 * 4))) = uint32(uint32(len((payload).Message)))
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(utf840)))
-		var result41 int32
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(utf844)))
+		var result45 int32
 		if (payload).Retryable {
-			result41 = 1
+			result45 = 1
 		} else {
-			result41 = 0
+			result45 = 0
 		}
-		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), (3 * 4))) = int8(result41)
+		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), (3 * 4))) = int8(result45)
 
 	default:
 		panic("unreachable")
@@ -1118,12 +1163,12 @@ func wasm_export_weft_plugin_ops_execute(arg0 uintptr) uintptr {
 
 }
 
-//go:wasmexport cabi_post_weft:plugin/ops@0.7.0#execute
+//go:wasmexport cabi_post_weft:plugin/ops@0.8.0#execute
 func wasm_export_post_return_weft_plugin_ops_execute(result uintptr) {
 	syncExportPinner.Unpin()
 }
 
-//go:wasmexport weft:plugin/sensors@0.7.0#evaluate
+//go:wasmexport weft:plugin/sensors@0.8.0#evaluate
 func wasm_export_weft_plugin_sensors_evaluate(arg0 uintptr) uintptr {
 
 	pinner := &syncExportPinner
@@ -1324,12 +1369,12 @@ func wasm_export_weft_plugin_sensors_evaluate(arg0 uintptr) uintptr {
 
 }
 
-//go:wasmexport cabi_post_weft:plugin/sensors@0.7.0#evaluate
+//go:wasmexport cabi_post_weft:plugin/sensors@0.8.0#evaluate
 func wasm_export_post_return_weft_plugin_sensors_evaluate(result uintptr) {
 	syncExportPinner.Unpin()
 }
 
-//go:wasmexport weft:plugin/schedules@0.7.0#evaluate
+//go:wasmexport weft:plugin/schedules@0.8.0#evaluate
 func wasm_export_weft_plugin_schedules_evaluate(arg0 uintptr, arg1 uint32, arg2 int64) uintptr {
 
 	pinner := &syncExportPinner
@@ -1457,12 +1502,12 @@ func wasm_export_weft_plugin_schedules_evaluate(arg0 uintptr, arg1 uint32, arg2 
 
 }
 
-//go:wasmexport cabi_post_weft:plugin/schedules@0.7.0#evaluate
+//go:wasmexport cabi_post_weft:plugin/schedules@0.8.0#evaluate
 func wasm_export_post_return_weft_plugin_schedules_evaluate(result uintptr) {
 	syncExportPinner.Unpin()
 }
 
-//go:wasmexport weft:plugin/hooks@0.7.0#run
+//go:wasmexport weft:plugin/hooks@0.8.0#run
 func wasm_export_weft_plugin_hooks_run(arg0 uintptr, arg1 uint32, arg2 uintptr, arg3 uint32, arg4 uintptr, arg5 uint32, arg6 uintptr, arg7 uint32, arg8 uintptr, arg9 uint32, arg10 int32, arg11 uintptr, arg12 uint32) uintptr {
 
 	pinner := &syncExportPinner
@@ -1513,12 +1558,12 @@ func wasm_export_weft_plugin_hooks_run(arg0 uintptr, arg1 uint32, arg2 uintptr, 
 
 }
 
-//go:wasmexport cabi_post_weft:plugin/hooks@0.7.0#run
+//go:wasmexport cabi_post_weft:plugin/hooks@0.8.0#run
 func wasm_export_post_return_weft_plugin_hooks_run(result uintptr) {
 	syncExportPinner.Unpin()
 }
 
-//go:wasmexport weft:plugin/checks@0.7.0#evaluate
+//go:wasmexport weft:plugin/checks@0.8.0#evaluate
 func wasm_export_weft_plugin_checks_evaluate(arg0 uintptr) uintptr {
 
 	pinner := &syncExportPinner
@@ -1556,6 +1601,24 @@ func wasm_export_weft_plugin_checks_evaluate(arg0 uintptr) uintptr {
 
 		variant = weft_plugin_types.MakeStepTargetCheck(weft_plugin_types.CheckTarget{Asset: result5, Name: value6})
 
+	case 3:
+		value7 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (7 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (8 * 4))))
+		result10 := make([][]string, 0, *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (10 * 4))))
+		for index := 0; index < int(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (10 * 4)))); index++ {
+			base := unsafe.Add(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (9 * 4))))), index*(2*4))
+			result9 := make([]string, 0, *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
+			for index := 0; index < int(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4))); index++ {
+				base := unsafe.Add(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)))), index*(2*4))
+				value8 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
+
+				result9 = append(result9, value8)
+			}
+
+			result10 = append(result10, result9)
+		}
+
+		variant = weft_plugin_types.MakeStepTargetMultiAsset(weft_plugin_types.MultiAssetTarget{Name: value7, Selected: result10})
+
 	default:
 		panic("unreachable")
 	}
@@ -1565,78 +1628,78 @@ func wasm_export_weft_plugin_checks_evaluate(arg0 uintptr) uintptr {
 
 		option = witTypes.None[string]()
 	case 1:
-		value7 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (13 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (14 * 4))))
+		value11 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (13 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (14 * 4))))
 
-		option = witTypes.Some[string](value7)
+		option = witTypes.Some[string](value11)
 	default:
 		panic("unreachable")
 	}
-	result10 := make([]witTypes.Tuple2[string, string], 0, *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (16 * 4))))
+	result14 := make([]witTypes.Tuple2[string, string], 0, *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (16 * 4))))
 	for index := 0; index < int(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (16 * 4)))); index++ {
 		base := unsafe.Add(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (15 * 4))))), index*(4*4))
-		value8 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
-		value9 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))))
+		value12 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
+		value13 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))))
 
-		result10 = append(result10, witTypes.Tuple2[string, string]{F0: value8, F1: value9})
+		result14 = append(result14, witTypes.Tuple2[string, string]{F0: value12, F1: value13})
 	}
 
-	var option12 witTypes.Option[string]
+	var option16 witTypes.Option[string]
 	switch uint8(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (17 * 4)))) {
 	case 0:
 
-		option12 = witTypes.None[string]()
+		option16 = witTypes.None[string]()
 	case 1:
-		value11 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (18 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (19 * 4))))
+		value15 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (18 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (19 * 4))))
 
-		option12 = witTypes.Some[string](value11)
+		option16 = witTypes.Some[string](value15)
 	default:
 		panic("unreachable")
 	}
-	result20 := make([]weft_plugin_types.StepInput, 0, *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (21 * 4))))
+	result24 := make([]weft_plugin_types.StepInput, 0, *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (21 * 4))))
 	for index := 0; index < int(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (21 * 4)))); index++ {
 		base := unsafe.Add(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (20 * 4))))), index*(7*4))
-		value13 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
-		var variant19 weft_plugin_types.InputArg
+		value17 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
+		var variant23 weft_plugin_types.InputArg
 		switch uint8(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4)))) {
 		case 0:
-			value14 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))))
-			value15 := unsafe.Slice((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))))
+			value18 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))))
+			value19 := unsafe.Slice((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))))
 
-			variant19 = weft_plugin_types.MakeInputArgSingle(weft_plugin_types.Value{Codec: value14, Data: value15})
+			variant23 = weft_plugin_types.MakeInputArgSingle(weft_plugin_types.Value{Codec: value18, Data: value19})
 
 		case 1:
-			result18 := make([]weft_plugin_types.Value, 0, *(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))))
+			result22 := make([]weft_plugin_types.Value, 0, *(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))))
 			for index := 0; index < int(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4)))); index++ {
 				base := unsafe.Add(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))))), index*(4*4))
-				value16 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
-				value17 := unsafe.Slice((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))))
+				value20 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
+				value21 := unsafe.Slice((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))))
 
-				result18 = append(result18, weft_plugin_types.Value{Codec: value16, Data: value17})
+				result22 = append(result22, weft_plugin_types.Value{Codec: value20, Data: value21})
 			}
 
-			variant19 = weft_plugin_types.MakeInputArgFanIn(result18)
+			variant23 = weft_plugin_types.MakeInputArgFanIn(result22)
 
 		default:
 			panic("unreachable")
 		}
 
-		result20 = append(result20, weft_plugin_types.StepInput{Name: value13, Arg: variant19})
+		result24 = append(result24, weft_plugin_types.StepInput{Name: value17, Arg: variant23})
 	}
 
 	witRuntime.Unpin()
-	result21 := export_weft_plugin_checks.Evaluate(weft_plugin_types.StepContext{RunId: value, Job: value0, StepKey: value1, Target: variant, Attempt: uint32(*(*int32)(unsafe.Add(unsafe.Pointer(arg0), (11 * 4)))), Partition: option, Tags: result10, Config: option12}, result20)
+	result25 := export_weft_plugin_checks.Evaluate(weft_plugin_types.StepContext{RunId: value, Job: value0, StepKey: value1, Target: variant, Attempt: uint32(*(*int32)(unsafe.Add(unsafe.Pointer(arg0), (11 * 4)))), Partition: option, Tags: result14, Config: option16}, result24)
 
-	switch result21.Tag() {
+	switch result25.Tag() {
 	case witTypes.ResultOk:
-		payload := result21.Ok()
+		payload := result25.Ok()
 		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), 0)) = int8(int32(0))
-		var result22 int32
+		var result26 int32
 		if (payload).Passed {
-			result22 = 1
+			result26 = 1
 		} else {
-			result22 = 0
+			result26 = 0
 		}
-		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = int8(result22)
+		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = int8(result26)
 		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), (1 + 1*4))) = int8(int32((payload).Severity))
 
 		switch (payload).Description.Tag() {
@@ -1654,24 +1717,24 @@ func wasm_export_weft_plugin_checks_evaluate(arg0 uintptr) uintptr {
 		default:
 			panic("unreachable")
 		}
-		slice34 := (payload).Metadata
-		length36 := uint32(len(slice34))
-		result35 := witRuntime.Allocate(pinner, uintptr(length36*(8+4*4)), 8)
-		for index, element := range slice34 {
-			base := unsafe.Add(result35, index*(8+4*4))
-			utf823 := unsafe.Pointer(unsafe.StringData((element).F0))
-			pinner.Pin(utf823)
+		slice38 := (payload).Metadata
+		length40 := uint32(len(slice38))
+		result39 := witRuntime.Allocate(pinner, uintptr(length40*(8+4*4)), 8)
+		for index, element := range slice38 {
+			base := unsafe.Add(result39, index*(8+4*4))
+			utf827 := unsafe.Pointer(unsafe.StringData((element).F0))
+			pinner.Pin(utf827)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).F0)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf823)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf827)))
 
 			switch (element).F1.Tag() {
 			case weft_plugin_types.MetadataValue_Text:
 				payload := (element).F1.Text()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(0))
-				utf824 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf824)
+				utf828 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf828)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf824)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf828)))
 
 			case weft_plugin_types.MetadataValue_Int:
 				payload := (element).F1.Int()
@@ -1686,62 +1749,62 @@ func wasm_export_weft_plugin_checks_evaluate(arg0 uintptr) uintptr {
 			case weft_plugin_types.MetadataValue_Bool:
 				payload := (element).F1.Bool()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(3))
-				var result25 int32
+				var result29 int32
 				if payload {
-					result25 = 1
+					result29 = 1
 				} else {
-					result25 = 0
+					result29 = 0
 				}
-				*(*int8)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = int8(result25)
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = int8(result29)
 
 			case weft_plugin_types.MetadataValue_Json:
 				payload := (element).F1.Json()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(4))
-				utf826 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf826)
+				utf830 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf830)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf826)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf830)))
 
 			case weft_plugin_types.MetadataValue_Url:
 				payload := (element).F1.Url()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(5))
-				utf827 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf827)
+				utf831 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf831)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf827)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf831)))
 
 			case weft_plugin_types.MetadataValue_Path:
 				payload := (element).F1.Path()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(6))
-				utf828 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf828)
+				utf832 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf832)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf828)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf832)))
 
 			case weft_plugin_types.MetadataValue_Markdown:
 				payload := (element).F1.Markdown()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(7))
-				utf829 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf829)
+				utf833 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf833)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf829)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf833)))
 
 			case weft_plugin_types.MetadataValue_TableSchema:
 				payload := (element).F1.TableSchema()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(8))
 				slice := payload
 				length := uint32(len(slice))
-				result33 := witRuntime.Allocate(pinner, uintptr(length*(7*4)), 4)
+				result37 := witRuntime.Allocate(pinner, uintptr(length*(7*4)), 4)
 				for index, element := range slice {
-					base := unsafe.Add(result33, index*(7*4))
-					utf830 := unsafe.Pointer(unsafe.StringData((element).Name))
-					pinner.Pin(utf830)
+					base := unsafe.Add(result37, index*(7*4))
+					utf834 := unsafe.Pointer(unsafe.StringData((element).Name))
+					pinner.Pin(utf834)
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf830)))
-					utf831 := unsafe.Pointer(unsafe.StringData((element).Type))
-					pinner.Pin(utf831)
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf834)))
+					utf835 := unsafe.Pointer(unsafe.StringData((element).Type))
+					pinner.Pin(utf835)
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).Type)))
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf831)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf835)))
 
 					switch (element).Description.Tag() {
 					case witTypes.OptionNone:
@@ -1750,10 +1813,10 @@ func wasm_export_weft_plugin_checks_evaluate(arg0 uintptr) uintptr {
 					case witTypes.OptionSome:
 						payload := (element).Description.Some()
 						*(*int8)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = int8(int32(1))
-						utf832 := unsafe.Pointer(unsafe.StringData(payload))
-						pinner.Pin(utf832)
+						utf836 := unsafe.Pointer(unsafe.StringData(payload))
+						pinner.Pin(utf836)
 						*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(uint32(len(payload)))
-						*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(utf832)))
+						*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(utf836)))
 
 					default:
 						panic("unreachable")
@@ -1762,7 +1825,7 @@ func wasm_export_weft_plugin_checks_evaluate(arg0 uintptr) uintptr {
 				}
 
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(length)
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(result33)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(result37)))
 
 			default:
 				panic("unreachable")
@@ -1770,23 +1833,23 @@ func wasm_export_weft_plugin_checks_evaluate(arg0 uintptr) uintptr {
 
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (6 * 4))) = uint32(length36)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (5 * 4))) = uint32(uintptr(uintptr(result35)))
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (6 * 4))) = uint32(length40)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (5 * 4))) = uint32(uintptr(uintptr(result39)))
 
 	case witTypes.ResultErr:
-		payload := result21.Err()
+		payload := result25.Err()
 		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), 0)) = int8(int32(1))
-		utf837 := unsafe.Pointer(unsafe.StringData((payload).Message))
-		pinner.Pin(utf837)
+		utf841 := unsafe.Pointer(unsafe.StringData((payload).Message))
+		pinner.Pin(utf841)
 		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (2 * 4))) = uint32(uint32(len((payload).Message)))
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(utf837)))
-		var result38 int32
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(utf841)))
+		var result42 int32
 		if (payload).Retryable {
-			result38 = 1
+			result42 = 1
 		} else {
-			result38 = 0
+			result42 = 0
 		}
-		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), (3 * 4))) = int8(result38)
+		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), (3 * 4))) = int8(result42)
 
 	default:
 		panic("unreachable")
@@ -1795,7 +1858,7 @@ func wasm_export_weft_plugin_checks_evaluate(arg0 uintptr) uintptr {
 
 }
 
-//go:wasmexport cabi_post_weft:plugin/checks@0.7.0#evaluate
+//go:wasmexport cabi_post_weft:plugin/checks@0.8.0#evaluate
 func wasm_export_post_return_weft_plugin_checks_evaluate(result uintptr) {
 	syncExportPinner.Unpin()
 }

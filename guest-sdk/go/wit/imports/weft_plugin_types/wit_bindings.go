@@ -8,7 +8,7 @@
 //     wasi:random@0.2.12
 //     wasi:cli@0.2.12
 //     wasi:http@0.2.12
-//     weft:plugin@0.7.0
+//     weft:plugin@0.8.0
 
 package weft_plugin_types
 
@@ -264,6 +264,22 @@ type AssetDep struct {
 	Input witTypes.Option[string]
 }
 
+// An asset's place in a multi-asset (Dagster's `@multi_asset`): one compute function
+// (one step, keyed by the multi-asset's name) that materializes several assets, one
+// per output. Every asset of the multi-asset names it, with the same `can-subset`.
+type MultiAssetOut struct {
+	// The multi-asset's name: its step's key. Unique among the location's multi-assets
+	// and unlike any asset key.
+	Name string
+	// The output (Dagster's `outs` key, or a spec's key's last part) that materializes
+	// this asset.
+	Output string
+	// Whether a run may materialize some of its assets only (Dagster's `can_subset`):
+	// the step is then told which (`multi-asset-target.selected`) and produces only
+	// those. When `false`, a selection of some of its assets but not all is refused.
+	CanSubset bool
+}
+
 // An asset (Dagster's `@asset`): a persistent object that a step materializes.
 type AssetDef struct {
 	Key []string
@@ -275,8 +291,19 @@ type AssetDef struct {
 	Deps        []AssetDep
 	Tags        []witTypes.Tuple2[string, string]
 	RetryPolicy witTypes.Option[RetryPolicy]
-	// JSON Schema of the asset's config, checked by the host as an op's is.
+	// JSON Schema of the asset's config, checked by the host as an op's is. (Of an
+	// asset of a multi-asset: the multi-asset's, the same for each of its assets.)
 	ConfigSchema witTypes.Option[string]
+	// For an asset of a multi-asset (Dagster's `@multi_asset`): which, and the output
+	// of the multi-asset's step that materializes it; `none` for an asset computed
+	// alone.
+	Multi witTypes.Option[MultiAssetOut]
+}
+
+// The multi-asset a step runs, and which of its assets the run materializes.
+type MultiAssetTarget struct {
+	Name     string
+	Selected [][]string
 }
 
 // An asset check (Dagster's `@asset_check`): a guest function that evaluates an asset
@@ -489,6 +516,9 @@ const (
 	StepTarget_Asset uint8 = 1
 	// An asset check (`checks.evaluate`).
 	StepTarget_Check uint8 = 2
+	// A multi-asset's compute function: it returns one output per selected asset
+	// (its `multi-asset-out.output`), each materializing that asset.
+	StepTarget_MultiAsset uint8 = 3
 )
 
 // What a step computes.
@@ -522,6 +552,13 @@ func (self StepTarget) Check() CheckTarget {
 	return self.value.(CheckTarget)
 }
 
+func (self StepTarget) MultiAsset() MultiAssetTarget {
+	if self.tag != StepTarget_MultiAsset {
+		panic("tag mismatch")
+	}
+	return self.value.(MultiAssetTarget)
+}
+
 func MakeStepTargetOp(value string) StepTarget {
 	return StepTarget{StepTarget_Op, value}
 }
@@ -530,6 +567,9 @@ func MakeStepTargetAsset(value []string) StepTarget {
 }
 func MakeStepTargetCheck(value CheckTarget) StepTarget {
 	return StepTarget{StepTarget_Check, value}
+}
+func MakeStepTargetMultiAsset(value MultiAssetTarget) StepTarget {
+	return StepTarget{StepTarget_MultiAsset, value}
 }
 
 // What the host tells a step about itself (Dagster's op execution context).
