@@ -1,3 +1,6 @@
+// Assets (Dagster's @asset): NewAsset0 ... NewAsset4 and NewAssetFunc, an asset's key
+// (KeyPrefix) and its upstream assets by input name.
+
 package weft
 
 import (

@@ -1,3 +1,6 @@
+// Failures: Permanent marks an op's error as not worth retrying; any other error or a
+// panic fails its step retryably.
+
 package weft
 
 import (

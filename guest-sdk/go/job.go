@@ -1,3 +1,7 @@
+// Jobs (Dagster's @job): NewJob builds a graph of op invocations (nodes, their inputs,
+// aliases, fan-in); asset jobs (NewAssetJob); JobRef names the job a schedule, sensor or
+// run request launches.
+
 package weft
 
 import (

@@ -1,3 +1,6 @@
+// Kubernetes Jobs from an op (Dagster's execute_k8s_job and k8s_job_op): K8sJob,
+// ExecuteK8sJob and K8sJobOp, and the Job spec they hand the host.
+
 package weft
 
 import (

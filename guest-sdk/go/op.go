@@ -1,3 +1,6 @@
+// Ops (Dagster's @op): NewOp0 ... NewOp4 and NewOpFunc, their inputs and outputs, and
+// how a step's call reaches the function.
+
 package weft
 
 import (

@@ -1,3 +1,7 @@
+// Sensors and schedules (Dagster's @sensor, @run_status_sensor, ScheduleDefinition):
+// NewSensor, NewRunStatusSensor, NewSchedule, and what an evaluation returns (RunRequest,
+// SensorResult, Skip).
+
 package weft
 
 import (

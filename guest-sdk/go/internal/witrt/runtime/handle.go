@@ -1,3 +1,5 @@
+// Resource handles of the canonical ABI, as the generated bindings hold them (Handle).
+
 package runtime
 
 // Handle is the Go side of a resource handle that a binding value (say an *InputStream of
