@@ -67,9 +67,9 @@ pub(crate) fn evaluation_rows(
         for (event, key, check, evaluation) in rows.by_ref().take(range.len()) {
             statement = statement
                 .bind(key)
-                .bind(check.to_owned())
-                .bind(event.run_id.clone())
-                .bind(event.step_key.clone())
+                .bind(check)
+                .bind(event.run_id.as_str())
+                .bind(event.step_key.as_deref())
                 .bind(event.timestamp_ms)
                 .bind(evaluation);
         }

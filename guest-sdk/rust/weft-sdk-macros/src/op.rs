@@ -145,6 +145,22 @@ fn spec_and_executor(
     Ok((spec, executor))
 }
 
+/// An asset's `group = "..."`, `default` when not given.
+fn group_of(args: &[Arg], name: &LitStr) -> syn::Result<LitStr> {
+    let group =
+        args::get_string(args, "group")?.unwrap_or_else(|| LitStr::new("default", name.span()));
+    args::check_name(&group)?;
+    Ok(group)
+}
+
+/// `key = ["a", "b"]`, empty when not given.
+fn strings_of(args: &[Arg], key: &str) -> syn::Result<Vec<LitStr>> {
+    args::get(args, key)
+        .map(args::strings)
+        .transpose()
+        .map(Option::unwrap_or_default)
+}
+
 fn name_of(f: &OpFn, args: &[Arg]) -> syn::Result<LitStr> {
     let name = args::get_string(args, "name")?.unwrap_or_else(|| args::name_lit(&f.item.sig.ident));
     args::check_name(&name)?;
@@ -220,21 +236,13 @@ pub fn expand_asset(attr: TokenStream, item: TokenStream) -> syn::Result<TokenSt
     let f = sig::op_fn("asset", item)?;
     let name = name_of(&f, &args)?;
     let (spec, executor) = spec_and_executor("asset", &f, &args, &name, &[])?;
-    let group =
-        args::get_string(&args, "group")?.unwrap_or_else(|| LitStr::new("default", name.span()));
-    args::check_name(&group)?;
-    let list = |key: &str| -> syn::Result<Vec<LitStr>> {
-        args::get(&args, key)
-            .map(args::strings)
-            .transpose()
-            .map(Option::unwrap_or_default)
-    };
-    let kinds = list("kinds")?;
-    let prefix = list("key_prefix")?;
+    let group = group_of(&args, &name)?;
+    let kinds = strings_of(&args, "kinds")?;
+    let prefix = strings_of(&args, "key_prefix")?;
     for p in &prefix {
         args::check_name(p)?;
     }
-    let deps = list("deps")?;
+    let deps = strings_of(&args, "deps")?;
     let item = &f.item;
     let vis = &item.vis;
     let ident = &item.sig.ident;
@@ -285,13 +293,8 @@ pub fn expand_multi_asset(attr: TokenStream, item: TokenStream) -> syn::Result<T
     }
     let (spec, executor) = spec_and_executor("multi_asset", &f, &args, &name, &outs)?;
     let outs_struct = outs::outs_struct(&name.value(), &outs);
-    let group =
-        args::get_string(&args, "group")?.unwrap_or_else(|| LitStr::new("default", name.span()));
-    args::check_name(&group)?;
-    let kinds = match args::get(&args, "kinds") {
-        Some(arg) => args::strings(arg)?,
-        None => Vec::new(),
-    };
+    let group = group_of(&args, &name)?;
+    let kinds = strings_of(&args, "kinds")?;
     let item = &f.item;
     let vis = &item.vis;
     let ident = &item.sig.ident;
