@@ -17,9 +17,13 @@ type Context struct {
 	RunID string
 	// Job is the job (or asset job) being run.
 	Job string
-	// StepKey is the node's name (e.g. add_7), an asset's key joined with `/`, a
-	// multi-asset's name, or an asset check's `<asset key parts joined by __>_<check name>`.
+	// StepKey is the node's name (e.g. add_7; `square[k1]` for a step mapped over a
+	// dynamic output), an asset's key joined with `/`, a multi-asset's name, or an asset
+	// check's `<asset key parts joined by __>_<check name>`.
 	StepKey string
+	// MappingKey is the mapping key of a step mapped over a dynamic output (Dagster's
+	// context.get_mapping_key()): `k1` in the step `square[k1]`; "" for any other step.
+	MappingKey string
 	// AssetKey is the key of the asset being materialized, or checked in an asset
 	// check's step; nil for an op and a multi-asset (see [Context.SelectedAssetKeys]).
 	AssetKey []string
@@ -73,12 +77,14 @@ func (c *Context) SelectedOutputs() []string {
 // HasConfig reports whether the run gave the step config (`ops.<step-key>.config`).
 func (c *Context) HasConfig() bool { return c.config != nil }
 
-// Config decodes the step's config (run config `ops.<step-key>.config`) into v, a
-// pointer. It fails permanently when the run gave no config (check [Context.HasConfig]
-// for optional config) or the config does not decode into v.
+// Config decodes the step's config (run config `ops.<step-key>.config`; a mapped step
+// gets its node's, `ops.<node>.config`) into v, a pointer. It fails permanently when the
+// run gave no config (check [Context.HasConfig] for optional config) or the config does
+// not decode into v.
 func (c *Context) Config(v any) error {
 	if c.config == nil {
-		return Permanentf("step `%s` needs config (%s) but the run gave none: set ops.%s.config in the run config", c.StepKey, typeName(v), c.StepKey)
+		node := strings.TrimSuffix(c.StepKey, "["+c.MappingKey+"]")
+		return Permanentf("step `%s` needs config (%s) but the run gave none: set ops.%s.config in the run config", c.StepKey, typeName(v), node)
 	}
 	if err := json.Unmarshal([]byte(*c.config), v); err != nil {
 		return Permanentf("step `%s`: cannot decode its config as %s: %v", c.StepKey, typeName(v), err)

@@ -53,7 +53,7 @@ func (r *registry) definitions() types.Definitions {
 		for _, n := range job.nodes {
 			node := types.NodeDef{Name: n.name, Op: n.op.name, Tags: tags(n.tags), Inputs: []types.InputBinding{}, Hooks: hookNames(n.hooks, job.s.hooks)}
 			for _, b := range n.inputs {
-				binding := types.InputBinding{Input: b.input, FanIn: b.fanIn, Sources: []types.OutputRef{}}
+				binding := types.InputBinding{Input: b.input, FanIn: b.fanIn, Collect: b.collect, Sources: []types.OutputRef{}}
 				for i, src := range b.sources {
 					binding.Sources = append(binding.Sources, types.OutputRef{Node: src.name, Output: b.outputs[i]})
 				}

@@ -186,13 +186,14 @@ func jsonValue(name string, v types.Value) (json.RawMessage, error) {
 
 func newContext(ctx types.StepContext) *Context {
 	c := &Context{
-		RunID:     ctx.RunId,
-		Job:       ctx.Job,
-		StepKey:   ctx.StepKey,
-		Attempt:   ctx.Attempt,
-		Partition: ctx.Partition.SomeOr(""),
-		Tags:      map[string]string{},
-		Log:       Log,
+		RunID:      ctx.RunId,
+		Job:        ctx.Job,
+		StepKey:    ctx.StepKey,
+		MappingKey: ctx.MappingKey.SomeOr(""),
+		Attempt:    ctx.Attempt,
+		Partition:  ctx.Partition.SomeOr(""),
+		Tags:       map[string]string{},
+		Log:        Log,
 	}
 	for _, t := range ctx.Tags {
 		c.Tags[t.F0] = t.F1

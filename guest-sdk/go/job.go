@@ -45,6 +45,9 @@ type Node struct {
 	tags   [][2]string
 	// hooks are its own hooks ([Node.WithHooks]), besides its job's.
 	hooks []*Hook
+	// over is the dynamic output the node is mapped over (one step per mapping key), if
+	// any: see dynamic.go.
+	over Out
 }
 
 type binding struct {
@@ -54,6 +57,8 @@ type binding struct {
 	// declares.
 	outputs []string
 	fanIn   bool
+	// collect: the one source is dynamic (or mapped) and the input gets all its values.
+	collect bool
 }
 
 // NewJob makes the job name, whose graph build wires by calling [Job.Node]:
@@ -87,10 +92,12 @@ func NewJob(name string, build func(j *Job), opts ...Option) *Job {
 func (j *Job) JobName() string { return j.name }
 
 // Node invokes op in the job, feeding its inputs, in order, from inputs: each a *Node (the
-// upstream node's result), an [Out] (one output of a node whose op has several), or a
+// upstream node's result), an [Out] (one output of a node whose op has several), a
 // []*Node or []Out (a fan-in: the input receives a list of their values, so the op must
-// take a slice there). The node is named after the op; see [Node.Alias] to invoke one op
-// several times.
+// take a slice there), or a [Collected] (all the values of a dynamic output, or of a node
+// mapped over one: a slice too). The node is named after the op; see [Node.Alias] to
+// invoke one op several times. A node fed by a dynamic output, or by a node mapped over
+// one, is mapped itself (one step per mapping key): see [Node.Map].
 func (j *Job) Node(op *Op, inputs ...any) *Node {
 	n := &Node{job: j}
 	j.nodes = append(j.nodes, n)
@@ -111,6 +118,8 @@ func (j *Job) Node(op *Op, inputs ...any) *Node {
 		switch a := arg.(type) {
 		case Out:
 			j.feed(n, p, []*Node{a.node}, []string{a.name}, false)
+		case Collected:
+			j.collect(n, p, a)
 		case []Out:
 			nodes, names := make([]*Node, len(a)), make([]string, len(a))
 			for k, o := range a {
@@ -149,9 +158,10 @@ func (j *Job) Node(op *Op, inputs ...any) *Node {
 			}
 			n.inputs = append(n.inputs, binding{input: p.name, sources: a, outputs: outputs, fanIn: true})
 		default:
-			j.errorf(n, "input `%s`: want a *weft.Node, a weft.Out or a slice of either, got %T", p.name, arg)
+			j.errorf(n, "input `%s`: want a *weft.Node, a weft.Out, a slice of either or a weft.Collected, got %T", p.name, arg)
 		}
 	}
+	j.mapping(n)
 	return n
 }
 
@@ -186,9 +196,13 @@ func (n *Node) Tag(key, value string) *Node {
 // Name is the node's name: its alias, or its op's name.
 func (n *Node) Name() string { return n.name }
 
+// out is the Go type of the node's result: of one value of it, when it is dynamic.
 func (n *Node) out() reflect.Type {
 	if n.op == nil {
 		return nil
+	}
+	if elem := dynamicElem(n.op.out); elem != nil {
+		return elem
 	}
 	return n.op.out
 }

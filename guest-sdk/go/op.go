@@ -15,7 +15,8 @@ import (
 // checked when the location's definitions are built).
 //
 // An op has one output, `result`, unless [Outs] declares several (the function then
-// returns [Results]). The function's error fails the step: retryably,
+// returns [Results]). An op returning [Dynamic] has a dynamic output, one value per
+// mapping key, that a job maps other ops over ([Node.Map]). The function's error fails the step: retryably,
 // unless it is marked with [Permanent]. A panic fails the step retryably too, with the
 // panic's message and where it happened.
 type Op struct {
@@ -51,6 +52,7 @@ func newOp(kind, name string, params []param, out reflect.Type, run runFunc, opt
 		op.errs = append(op.errs, fmt.Sprintf("%s: its function is nil", what))
 	}
 	op.errs = append(op.errs, op.checkOuts(what)...)
+	op.errs = append(op.errs, op.checkDynamic(kind, what)...)
 	if s.configErr != "" {
 		op.errs = append(op.errs, fmt.Sprintf("%s: %s", what, s.configErr))
 	}

@@ -68,6 +68,7 @@ type settings struct {
 	evaluate      func(*ScheduleContext) (ScheduleResult, error)
 	outs          []string
 	optional      []string
+	dynamic       []string
 	hooks         []*Hook
 	blocking      bool
 	canSubset     bool
@@ -106,7 +107,7 @@ func prefixed(names []string) []string {
 }
 
 var (
-	opOptions       = []string{"Description", "Tag", "Tags", "Retry", "ConfigSchema", "Outs", "Optional"}
+	opOptions       = []string{"Description", "Tag", "Tags", "Retry", "ConfigSchema", "Outs", "Optional", "DynamicOuts"}
 	assetOptions    = []string{"Description", "Tag", "Tags", "Retry", "ConfigSchema", "Group", "KeyPrefix", "Kinds", "InputKey", "Deps"}
 	jobOptions      = []string{"Description", "Tag", "Tags", "Hooks"}
 	assetJobOptions = []string{"Description", "Tag", "Tags"}

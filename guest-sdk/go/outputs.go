@@ -1,6 +1,6 @@
 // Several outputs (Dagster's out={"even": Out(), "odd": Out(is_required=False)}): an op
-// declared with [Outs] (and [Optional]) returns [Results], and a job reads each output
-// with [Node.Out]. (A multi-asset returns [Results] too: multiasset.go.)
+// declared with [Outs] (and [Optional], [DynamicOuts]) returns [Results], and a job reads
+// each output with [Node.Out]. (A multi-asset returns [Results] too: multiasset.go.)
 
 package weft
 
@@ -97,19 +97,22 @@ func (o *Op) checkOuts(what string) []string {
 // outputDefs are the op's outputs as the contract describes them.
 func (o *Op) outputDefs() []types.OutputDef {
 	if len(o.s.outs) == 0 {
-		return []types.OutputDef{{Name: "result", TypeName: typeString(o.out), Required: true}}
+		return []types.OutputDef{{Name: "result", TypeName: typeString(o.out), Required: true, Dynamic: o.isDynamic("result")}}
 	}
 	defs := make([]types.OutputDef, len(o.s.outs))
 	for i, n := range o.s.outs {
-		defs[i] = types.OutputDef{Name: n, Required: o.required(n)}
+		defs[i] = types.OutputDef{Name: n, Required: o.required(n), Dynamic: o.isDynamic(n)}
 	}
 	return defs
 }
 
 // encodeOutputs encodes what the op returned: its result, or the [Results] of an op with
-// several outputs, in declared order.
+// several outputs, in declared order; a dynamic output is one step output per value.
 func encodeOutputs(op *Op, what string, c *Context, value any) ([]types.StepOutput, *types.Failure) {
 	if len(op.s.outs) == 0 {
+		if op.isDynamic("result") {
+			return encodeDynamic(what, "result", value, c)
+		}
 		out, failure := encodeOutput(what, "result", value, c)
 		if failure != nil {
 			return nil, failure
@@ -136,6 +139,14 @@ func encodeOutputs(op *Op, what string, c *Context, value any) ([]types.StepOutp
 		if !ok {
 			continue // the host fails a step that leaves out a required output
 		}
+		if op.isDynamic(name) {
+			dynamic, failure := encodeDynamic(what, name, v, c)
+			if failure != nil {
+				return nil, failure
+			}
+			outputs = append(outputs, dynamic...)
+			continue
+		}
 		out, failure := encodeOutput(what, name, v, c)
 		if failure != nil {
 			return nil, failure
@@ -148,6 +159,9 @@ func encodeOutputs(op *Op, what string, c *Context, value any) ([]types.StepOutp
 // encodeOutput is the output name of the step what, with value v as JSON and the metadata
 // added for it.
 func encodeOutput(what, name string, v any, c *Context) (types.StepOutput, *types.Failure) {
+	if _, ok := v.(anyDynamic); ok {
+		return types.StepOutput{}, &types.Failure{Message: fmt.Sprintf("%s: output `%s` is not dynamic: return its value, not %T (an op's output is dynamic when it returns weft.Dynamic[T], or weft.DynamicOuts names it)", what, name, v), Retryable: false}
+	}
 	data, err := json.Marshal(v)
 	if err != nil {
 		return types.StepOutput{}, &types.Failure{Message: fmt.Sprintf("%s: cannot encode its output `%s` as JSON: %v", what, name, err), Retryable: false}

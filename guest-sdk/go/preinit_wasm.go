@@ -88,7 +88,7 @@ func warmJSON(r *registry) {
 	}
 	_, _ = json.Marshal(dynamicValues)
 	for _, op := range ops {
-		types := []reflect.Type{op.out}
+		types := []reflect.Type{op.out, dynamicElem(op.out)} // a Dynamic[T]'s values are Ts
 		for _, p := range op.params {
 			types = append(types, p.typ)
 		}

@@ -18,7 +18,8 @@
 // Values cross the boundary as JSON through encoding/json: an op's inputs are decoded
 // into its function's parameter types and its result is encoded into its one output,
 // `result`. Ops take typed functions ([NewOp0] ... [NewOp4], [NewOpFunc]); jobs wire
-// them into a graph with [Job.Node] (aliases with [Node.Alias], fan-in with a []*Node);
+// them into a graph with [Job.Node] (aliases with [Node.Alias], fan-in with a []*Node;
+// dynamic fan-out with an op returning [Dynamic], [Node.Map] and [Node.Collect]);
 // assets ([NewAsset1] ...) name their upstream assets by input name; [NewAssetJob],
 // [NewSchedule] and [NewSensor] complete the set; [NewSuccessHook] and [NewFailureHook]
 // make hooks, run after a node's step, given to a job's nodes with [Hooks] or to one node

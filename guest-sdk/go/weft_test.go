@@ -105,7 +105,7 @@ func TestWiringErrorsNameTheJobAndNode(t *testing.T) {
 		"input `x` fans in 1 nodes, so op `add_one` must take a slice there, not int",
 		"node `pair`: input `b` is float64 but node `gen` returns []int",
 		"job `bad`: two nodes are named `gen`: give one an Alias",
-		"want a *weft.Node, a weft.Out or a slice of either, got string",
+		"want a *weft.Node, a weft.Out, a slice of either or a weft.Collected, got string",
 	)
 }
 

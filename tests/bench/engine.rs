@@ -212,5 +212,6 @@ pub fn step_request(plan: &ExecutionPlan, step: &Step, config: Option<String>) -
         step_tags: step.tags.clone(),
         config,
         inputs: Vec::new(),
+        mapping_key: None,
     }
 }

@@ -117,9 +117,11 @@ def summary(run, events):
         if kind in ENDS:
             st["status"] = ENDS[kind]
         elif kind == "STEP_OUTPUT":
-            value = run["steps"].get(step, {}).get("outputs", {}).get(e["output"])
-            st["outputs"][e["output"]] = value
-            st.setdefault("output_metadata", {})[e["output"]] = e.get("metadata", {})
+            # A dynamic output's value is named by its key, `result[k1]`, on both sides.
+            name = e["output"] if e.get("mapping_key") is None else f"{e['output']}[{e['mapping_key']}]"
+            value = run["steps"].get(step, {}).get("outputs", {}).get(name)
+            st["outputs"][name] = value
+            st.setdefault("output_metadata", {})[name] = e.get("metadata", {})
         elif kind == "ASSET_MATERIALIZATION":
             materializations.append({"asset_key": "/".join(e["asset_key"]), "metadata": e.get("metadata", {})})
     return {

@@ -10,7 +10,9 @@ keys left out); and each step's asset check evaluations (asset, check, passed, s
 metadata). A check's step has no output here: Dagster's check op yields one to carry the
 result, Weft's check step has none. An output Dagster stores no value for (an asset's
 ``MaterializeResult``: its ``NoValueSentinel``) is ``None``, as Weft's JSON ``null`` (COMPAT.md,
-"Differences"). ``unstarted``: the steps of the run's plan Dagster never
+"Differences"). A dynamic output's values are each ``output[mapping key]`` (``result[n1]``), the
+steps mapped over it ``op[mapping key]``, as Dagster keys them. ``unstarted``: the steps of the
+run's plan Dagster never
 started because a step upstream of them failed (Dagster emits nothing for them, Weft
 STEP_SKIPPED; COMPAT.md, "Differences").
 """
@@ -25,6 +27,7 @@ import dagster as dg
 from dagster._core.definitions.dependency import NodeHandle
 from dagster._core.definitions.utils import NoValueSentinel
 from dagster._core.execution.api import create_execution_plan
+from dagster._core.execution.plan.state import KnownExecutionState
 
 # The event types both sides have; Dagster's others (STEP_INPUT, HANDLED_OUTPUT,
 # LOADED_INPUT, RESOURCE_INIT_*...) have no Weft counterpart.
@@ -87,20 +90,26 @@ def job_def(defs, name):
     return resolve(name)
 
 
-def unstarted_after_failure(job_definition, config, steps):
+def unstarted_after_failure(job_definition, config, steps, dynamic_mappings):
     """The steps of the run's plan that have no events because a step upstream of them
-    (a failed step, or one of these) failed: what Dagster does not start, and says nothing of."""
+    (a failed step, or one of these) failed: what Dagster does not start, and says nothing of.
+    The plan's mapped steps are those of the mapping keys the run's dynamic outputs produced
+    (``dynamic_mappings``: step -> output -> keys); a mapped step whose keys are unknown
+    (``op[?]``: its dynamic output's step never ran) is left out."""
     failed = {key for key, step in steps.items() if step.get("status") == "FAILURE"}
     if not failed:
         return []
-    plan = create_execution_plan(job_definition, run_config=config or {})
+    known = KnownExecutionState(dynamic_mappings=dynamic_mappings)
+    plan = create_execution_plan(job_definition, run_config=config or {}, known_state=known)
+    # The plan's steps, each mapped one resolved (`op[k]` for each known key; not `op[?]`).
+    planned = {s.key: s for s in plan.step_dict.values() if hasattr(s, "get_execution_dependency_keys")}
     unstarted, grew = set(), True
     while grew:
         grew = False
-        for key in plan.step_keys_to_execute:
+        for key, step in planned.items():
             if key in steps or key in unstarted:
                 continue
-            if plan.get_step_by_key(key).get_execution_dependency_keys() & (failed | unstarted):
+            if step.get_execution_dependency_keys() & (failed | unstarted):
                 unstarted.add(key)
                 grew = True
     return sorted(unstarted)
@@ -113,6 +122,8 @@ def run_one(defs, job, config):
     except dg.DagsterInvalidConfigError as error:
         return {"refused": True, "error": str(error)}
     steps, events, materializations, checks = {}, {}, [], {}
+    # step -> dynamic output -> the mapping keys it produced, in order.
+    dynamic_mappings = {}
     # The steps of checks, whose STEP_OUTPUT is Dagster's vehicle of the check's result.
     check_steps = {e.step_key for e in result.all_events if e.event_type_value == CHECK}
     for e in result.all_events:
@@ -149,12 +160,22 @@ def run_one(defs, job, config):
         elif kind == "STEP_SKIPPED":
             st["status"] = "SKIPPED"
         elif kind == "STEP_OUTPUT":
-            name = e.event_specific_data.step_output_handle.output_name
+            handle = e.event_specific_data.step_output_handle
+            name, key = handle.output_name, handle.mapping_key
+            # A mapped step `op[k]`: Dagster keeps the node's values by mapping key.
+            node_name, _, mapped = step.partition("[")
             node = step.replace("__", "/")
             try:
-                value = result.output_for_node(step, name)
+                value = result.output_for_node(node_name, name)
+                if mapped:
+                    value = value[mapped[:-1]]
             except Exception:  # noqa: BLE001 - an asset's value is read through its key
                 value = result.asset_value(dg.AssetKey(node.split("/")))
+            # A dynamic output: one value (and STEP_OUTPUT) per mapping key, named `output[key]`.
+            if key is not None:
+                value = value[key]
+                dynamic_mappings.setdefault(step, {}).setdefault(name, []).append(key)
+                name = f"{name}[{key}]"
             # A MaterializeResult's output: no value stored; Weft's is JSON null.
             st["outputs"][name] = None if value is NoValueSentinel else value
             st.setdefault("output_metadata", {})[name] = metadata(e.event_specific_data.metadata)
@@ -167,7 +188,8 @@ def run_one(defs, job, config):
                 del md["path"]
             materializations.append({"asset_key": "/".join(m.asset_key.path), "metadata": md})
     for step, kinds in events.items():
-        hooks = job_definition.get_all_hooks_for_handle(NodeHandle.from_string(step)) or []
+        # A mapped step `op[k]` has its node's hooks.
+        hooks = job_definition.get_all_hooks_for_handle(NodeHandle.from_string(step.partition("[")[0])) or []
         events[step] = name_errored_hooks(kinds, [h.name for h in hooks])
     return {
         "refused": False,
@@ -176,7 +198,7 @@ def run_one(defs, job, config):
         "events": events,
         "materializations": sorted(materializations, key=lambda m: m["asset_key"]),
         "checks": checks,
-        "unstarted": unstarted_after_failure(job_definition, config, steps),
+        "unstarted": unstarted_after_failure(job_definition, config, steps, dynamic_mappings),
     }
 
 

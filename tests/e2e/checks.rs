@@ -9,9 +9,8 @@
 #![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
 
 use serde_json::{Value, json};
-use weft_tests::Server;
 
-use crate::conformance_errors::{home, location};
+use crate::conformance_errors::{home, location, serve_rust};
 
 const LANGUAGES: [&str; 3] = ["rust", "go", "python"];
 
@@ -95,11 +94,7 @@ fn checks_run_after_their_asset_and_a_failed_blocking_one_stops_downstream_in_ev
 #[test]
 fn the_api_lists_an_assets_checks_with_what_each_last_found() {
     let home = home();
-    let server = Server::start(&home, &[]);
-    server.upload(
-        "conformance_rust",
-        &std::fs::read(location("rust")).unwrap(),
-    );
+    let server = serve_rust(&home);
     let launch = |score_of: f64| {
         let config: Value = serde_json::from_str(&score(score_of)).unwrap();
         let request =

@@ -76,6 +76,15 @@ pub(super) fn location(language: &str) -> String {
         .to_string()
 }
 
+/// `weft serve` over `home` with the Rust conformance location uploaded as
+/// `conformance_rust`.
+pub(super) fn serve_rust(home: &Home) -> Server {
+    let server = Server::start(home, &[]);
+    let wasm = std::fs::read(location("rust")).unwrap();
+    server.upload("conformance_rust", &wasm);
+    server
+}
+
 /// Loads each component once in a `WEFT_HOME` kept beside them (so that it is compiled
 /// again only when its source changes) and returns the cache files of the current ones;
 /// the files of earlier builds are removed.

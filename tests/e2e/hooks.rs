@@ -8,9 +8,8 @@
 #![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
 
 use serde_json::{Value, json};
-use weft_tests::Server;
 
-use crate::conformance_errors::{home, location};
+use crate::conformance_errors::{home, location, serve_rust};
 
 const LANGUAGES: [&str; 3] = ["rust", "go", "python"];
 
@@ -103,11 +102,7 @@ fn hooks_run_after_their_steps_and_fail_nothing_in_every_language() {
 fn hooks_run_in_the_runs_process_when_steps_run_in_their_own() {
     let home = home();
     home.add_config("executor: multiprocess\nmax_concurrent: 2\n");
-    let server = Server::start(&home, &[]);
-    server.upload(
-        "conformance_rust",
-        &std::fs::read(location("rust")).unwrap(),
-    );
+    let server = serve_rust(&home);
     let run_id = server.launch(json!({ "location": "conformance_rust", "job": "hooks_job" }));
     assert_eq!(server.wait(&run_id)["status"], "FAILURE");
     check(&server.events(&run_id), "rust (multiprocess)");

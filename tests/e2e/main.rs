@@ -11,6 +11,7 @@ mod conformance;
 mod conformance_errors;
 mod daemon;
 mod database_io;
+mod fanout;
 mod hooks;
 mod init;
 mod kubernetes;

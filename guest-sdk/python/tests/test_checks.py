@@ -207,7 +207,7 @@ class ChecksExportTest(unittest.TestCase):
         wit = self.wit
         target = wit.StepTarget_Check(wit.CheckTarget(asset=list(asset), name=name))
         return wit.StepContext(run_id="r1", job="checked_job", step_key=f"{'__'.join(asset)}_{name}", target=target,
-                               attempt=2, partition=None, tags=[], config=None)
+                               attempt=2, partition=None, tags=[], config=None, mapping_key=None)
 
     def evaluate(self, name, value=None, asset=("scored",)):
         wit = self.wit
@@ -286,7 +286,7 @@ class ChecksExportTest(unittest.TestCase):
         self.assertEqual(raised.exception.value,
                          wit.Failure(message="this location has no check `nope` of asset `scored`", retryable=False))
         asset_step = wit.StepContext(run_id="r1", job="j", step_key="scored", target=wit.StepTarget_Asset(["scored"]),
-                                     attempt=1, partition=None, tags=[], config=None)
+                                     attempt=1, partition=None, tags=[], config=None, mapping_key=None)
         with self.assertRaises(self.Err) as raised:
             self.component.Checks().evaluate(asset_step, [])
         self.assertEqual(raised.exception.value.message,

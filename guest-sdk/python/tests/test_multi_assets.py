@@ -211,7 +211,7 @@ class ComponentMultiAssetTest(unittest.TestCase):
         wit = self.wit
         target = wit.StepTarget_MultiAsset(wit.MultiAssetTarget(name=name, selected=[list(k) for k in selected]))
         ctx = wit.StepContext(run_id="r", job="j", step_key=step_key or name, target=target, attempt=1,
-                              partition=None, tags=[], config=None)
+                              partition=None, tags=[], config=None, mapping_key=None)
         args = [wit.StepInput(k, wit.InputArg_Single(wit.Value(codec="json", data=json.dumps(v).encode())))
                 for k, v in (inputs or {}).items()]
         return self.component.Ops().execute(ctx, args)
@@ -287,7 +287,7 @@ class ComponentMultiAssetTest(unittest.TestCase):
         wit = self.wit
         self.load(after_pair)
         ctx = wit.StepContext(run_id="r", job="j", step_key="after_pair", target=wit.StepTarget_Asset(["after_pair"]),
-                              attempt=1, partition=None, tags=[], config=None)
+                              attempt=1, partition=None, tags=[], config=None, mapping_key=None)
         out = self.component.Ops().execute(ctx, [])
         self.assertEqual([(o.name, json.loads(o.value.data), o.metadata) for o in out],
                          [("result", None, [("note", wit.MetadataValue_Text("done"))])])

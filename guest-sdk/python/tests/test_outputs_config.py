@@ -118,6 +118,7 @@ class ComponentOutputsTest(unittest.TestCase):
         ctx = wit.StepContext(
             run_id="r", job="parity", step_key=op, target=wit.StepTarget_Op(op), attempt=1,
             partition=None, tags=[], config=json.dumps(config) if config is not None else None,
+            mapping_key=None,
         )
         arg = wit.InputArg_Single(wit.Value(codec="json", data=json.dumps(numbers).encode()))
         return self.component.Ops().execute(ctx, [wit.StepInput("numbers", arg)])

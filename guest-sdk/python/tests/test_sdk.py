@@ -168,7 +168,8 @@ class ComponentTest(unittest.TestCase):
         else:
             target_value, key = wit.StepTarget_Op(target), key or target
         return wit.StepContext(
-            run_id="r", job="j", step_key=key, target=target_value, attempt=1, partition=None, tags=[], config=None
+            run_id="r", job="j", step_key=key, target=target_value, attempt=1, partition=None, tags=[], config=None,
+            mapping_key=None,
         )
 
     def test_definitions_cross_as_wit_records(self):
@@ -410,7 +411,7 @@ class K8sJobHostTest(unittest.TestCase):
             try:
                 def step(name):
                     return wit.StepContext(run_id="r", job="k8s_job", step_key=name, target=wit.StepTarget_Op(name),
-                                           attempt=1, partition=None, tags=[], config=None)
+                                           attempt=1, partition=None, tags=[], config=None, mapping_key=None)
 
                 with self.assertRaises(Exception) as raised:
                     self.component.Ops().execute(step("run_job"), [])

@@ -19,6 +19,7 @@ The names mirror Dagster's: ``op``, ``job``, ``asset``, ``define_asset_job``,
 ``AssetSelection``, ``ScheduleDefinition``, ``schedule``, ``sensor``,
 ``run_status_sensor``, ``run_failure_sensor``, ``DagsterRunStatus``, ``RunRequest``,
 ``SkipReason``, ``Definitions``, ``RetryPolicy``, ``Failure``, ``Out``, ``Output``,
+``DynamicOut``, ``DynamicOutput`` (mapped over with ``.map``, gathered with ``.collect()``),
 ``Config``, ``Field``, ``MetadataValue``, ``success_hook``, ``failure_hook``,
 ``HookContext``, ``build_hook_context``, ``asset_check``, ``AssetCheckResult``,
 ``AssetCheckSeverity``, ``multi_asset``, ``AssetOut``, ``AssetSpec``, ``MaterializeResult``,
@@ -65,7 +66,7 @@ from .k8s import execute_k8s_job, k8s_job_op
 from .config import Config, Field, Permissive
 from .metadata import MetadataValue, TableColumn, TableSchema
 from .multi_asset import AssetOut, AssetSpec, MultiAssetDefinition, multi_asset
-from .op import Backoff, OpDefinition, Out, Output, RetryPolicy, op
+from .op import Backoff, DynamicOut, DynamicOutput, OpDefinition, Out, Output, RetryPolicy, op
 from .outputs import MaterializeResult
 from .run_request import (
     DefaultScheduleStatus,
@@ -114,6 +115,8 @@ __all__ = [
     "DefaultSensorStatus",
     "DefinitionError",
     "Definitions",
+    "DynamicOut",
+    "DynamicOutput",
     "Failure",
     "FailureEvent",
     "GraphDefinition",

@@ -1,4 +1,6 @@
-"""The location's ``Definitions`` as the contract's ``definitions`` record: its ops, jobs,
+"""The location's ``Definitions`` as the contract's ``definitions`` record: its ops (a
+``DynamicOut`` as a ``dynamic`` output), jobs (a node mapped over a dynamic output reads it,
+or a mapped node's output, as any other input; an input collecting one is ``collect``),
 assets (an asset of a multi-asset as an ``asset-def`` of its own, whose ``multi`` names the
 multi-asset and its output), asset jobs, schedules, sensors, hooks and asset checks.
 """
@@ -47,6 +49,7 @@ def _op_def(op: OpDefinition) -> Any:
                 description=out.description,
                 type_name=op.compute.output_type if single else _type_of(out),
                 required=out.is_required,
+                dynamic=out.is_dynamic,
             )
             for name, out in op.outs.items()
         ],
@@ -70,6 +73,7 @@ def _job_def(job: JobDefinition) -> Any:
                         input=input_name,
                         sources=[wit.OutputRef(node=s.node, output=s.output) for s in sources],
                         fan_in=fan_in,
+                        collect=input_name in node.collect,
                     )
                     for input_name, sources, fan_in in node.inputs
                 ],

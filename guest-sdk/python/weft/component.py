@@ -201,6 +201,7 @@ def _step_context(cls: Any, ctx: Any, defs: Any, **facts: Any) -> Any:
         tags=dict(ctx.tags),
         config=ctx.config,
         resources=defs.resources,
+        mapping_key=ctx.mapping_key,
         **facts,
     )
 
@@ -217,17 +218,18 @@ class Ops:
         try:
             values = _input_values(inputs, what)
             step_outputs = []
-            for output_name, value, metadata in target.produce(compute.call(context, values), what):
+            for output_name, value, metadata, mapping_key in target.produce(compute.call(context, values), what):
                 try:
                     data = json.dumps(value).encode("utf-8")
                 except (TypeError, ValueError) as error:
                     raise Failure(f"{what} returned a value that is not JSON: {error}", allow_retries=False)
-                entries = context.metadata_for(output_name) + list(metadata.items())
+                entries = context.metadata_for(output_name, mapping_key) + list(metadata.items())
                 step_outputs.append(
                     wit.StepOutput(
                         name=output_name,
                         value=wit.Value(codec="json", data=data),
                         metadata=[(str(k), _metadata_value(wit, v)) for k, v in entries],
+                        mapping_key=mapping_key,
                     )
                 )
         except Err:

@@ -131,6 +131,7 @@ class OpExecutionContext:
         selected_output_names: Optional[Sequence[str]] = None,
         keys_by_output: Optional[Mapping[str, Sequence[str]]] = None,
         multi_asset: Optional[str] = None,
+        mapping_key: Optional[str] = None,
     ) -> None:
         self.run_id = run_id
         self.job_name = job_name
@@ -145,15 +146,22 @@ class OpExecutionContext:
         self._selected_outputs = list(selected_output_names) if selected_output_names is not None else None
         self._keys_by_output = {name: list(key) for name, key in (keys_by_output or {}).items()}
         self._multi_asset = multi_asset
+        self._mapping_key = mapping_key
         self.log = _LOGGER
         self.resources = Resources(resources)
-        # (the output it is for, or None for every output; key; value)
-        self._metadata: List[Tuple[Optional[str], str, Any]] = []
+        # (the output it is for, or None for every output; the mapping key of the dynamic
+        # output's value it is for, or None; key; value)
+        self._metadata: List[Tuple[Optional[str], Optional[str], str, Any]] = []
 
     @property
     def retry_number(self) -> int:
         """0 for the first attempt, 1 for the first retry (Dagster's name)."""
         return self.attempt - 1
+
+    def get_mapping_key(self) -> Optional[str]:
+        """The mapping key of the step, mapped over a dynamic output (its step key is
+        ``op[key]``); ``None`` for any other step."""
+        return self._mapping_key
 
     @property
     def has_partition_key(self) -> bool:
@@ -212,15 +220,27 @@ class OpExecutionContext:
             return AssetKey(self._asset_key)
         raise AttributeError(f"output `{output_name}` of step `{self.step_key}` materializes no asset")
 
-    def add_output_metadata(self, metadata: Mapping[str, Any], output_name: Optional[str] = None) -> None:
+    def add_output_metadata(
+        self, metadata: Mapping[str, Any], output_name: Optional[str] = None, mapping_key: Optional[str] = None
+    ) -> None:
         """Typed values shown beside the step's output (row counts, paths, links; see
-        ``MetadataValue``): of ``output_name``, or of every output the step produces."""
+        ``MetadataValue``): of ``output_name``, or of every output the step produces. Of a
+        dynamic output, of its value under ``mapping_key``, which it needs (as Dagster)."""
         for key, value in metadata.items():
-            self._metadata.append((output_name, str(key), value))
+            self._metadata.append((output_name, mapping_key, str(key), value))
 
-    def metadata_for(self, output_name: str) -> List[Tuple[str, Any]]:
-        """The metadata added for ``output_name``, in order."""
-        return [(k, v) for to, k, v in self._metadata if to is None or to == output_name]
+    def metadata_for(self, output_name: str, mapping_key: Optional[str] = None) -> List[Tuple[str, Any]]:
+        """The metadata added for ``output_name`` (of a dynamic output, for its value under
+        ``mapping_key``: metadata added for the output with no key fails the step, as in
+        Dagster), in order."""
+        entries = [(mk, k, v) for to, mk, k, v in self._metadata if to is None or to == output_name]
+        if mapping_key is not None and any(mk is None for mk, _, _ in entries):
+            raise Failure(
+                f"step `{self.step_key}` added metadata for dynamic output `{output_name}` without a mapping key: "
+                "say which value it is for with add_output_metadata(..., mapping_key=...)",
+                allow_retries=False,
+            )
+        return [(k, v) for mk, k, v in entries if mk is None or mk == mapping_key]
 
 
 AssetExecutionContext = OpExecutionContext

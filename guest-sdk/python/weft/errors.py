@@ -85,6 +85,15 @@ class DefinitionError(Exception):
     """A definition is malformed: raised while the code location is being built."""
 
 
+class MappingKeyError(DefinitionError, Failure):
+    """A ``DynamicOutput``'s mapping key is not letters, digits and ``_``: raised where it is
+    made, as Dagster's ``DagsterInvalidDefinitionError``. In a step it fails the step, not
+    retryably (Dagster retries none of its own errors)."""
+
+    def __init__(self, message: str) -> None:
+        Failure.__init__(self, message, allow_retries=False)
+
+
 _SDK_DIR = os.path.dirname(os.path.abspath(__file__))
 
 # componentize-py mounts each module search path at `/0`, `/1`, ...: show `defs.py`.

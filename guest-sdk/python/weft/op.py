@@ -1,18 +1,23 @@
-"""Ops (Dagster's ``@op``), retry policies, and what every compute function shares."""
+"""Ops (Dagster's ``@op``), their outputs (``Out``, ``DynamicOut``) and the values they
+produce (``Output``, ``DynamicOutput``), retry policies, and what every compute function
+shares."""
 
 from __future__ import annotations
 
 import enum
 import inspect
+import re
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from ._args import reject_unknown, string_tags
 from .composition import Composition, Invocation
 from .config import is_config_class, schema_text
 from .context import OpExecutionContext
-from .errors import DefinitionError, Failure
+from .errors import DefinitionError, Failure, MappingKeyError
 
 _CONTEXT_NAMES = ("context", "ctx", "_context")
+# What a mapping key may be (Dagster's names: `VALID_NAME_REGEX`); it ends a step key, `op[key]`.
+_MAPPING_KEY = re.compile(r"[A-Za-z0-9_]+")
 # The context classes' names, for annotations left as strings.
 _CONTEXT_TYPES = ("OpExecutionContext", "AssetExecutionContext", "AssetCheckExecutionContext")
 
@@ -72,11 +77,55 @@ class Output:
         self.metadata = dict(metadata or {})
 
 
+def check_mapping_key(mapping_key: Any) -> str:
+    """``mapping_key`` if it may be one (letters, digits and ``_``), else raises
+    :class:`MappingKeyError` as Dagster's ``DynamicOutput`` does."""
+    if not isinstance(mapping_key, str):
+        raise MappingKeyError(f"DynamicOutput: mapping_key is a string, not {mapping_key!r}")
+    if not _MAPPING_KEY.fullmatch(mapping_key):
+        raise MappingKeyError(
+            f'DynamicOutput: mapping_key "{mapping_key}" is not valid: a mapping key is letters, digits and _ '
+            "(^[A-Za-z0-9_]+$), as it ends the key of each step mapped over it (op[key])"
+        )
+    return mapping_key
+
+
+class DynamicOutput:
+    """One value of a dynamic output (Dagster's ``DynamicOutput``), under its own
+    ``mapping_key``: yielded, or returned in a list, by an op whose output ``output_name``
+    is a :class:`DynamicOut`. Each node mapped over the output runs once per key, as the
+    step ``node[key]``. A key is letters, digits and ``_``, unique within the output: a
+    bad one raises :class:`weft.DefinitionError` here, a repeated one fails the step."""
+
+    def __init__(
+        self,
+        value: Any,
+        mapping_key: str,
+        output_name: str = "result",
+        metadata: Optional[Mapping[str, Any]] = None,
+    ) -> None:
+        self.mapping_key = check_mapping_key(mapping_key)
+        self.value = value
+        self.output_name = output_name
+        self.metadata = dict(metadata or {})
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DynamicOutput) and vars(other) == vars(self)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"DynamicOutput({self.value!r}, mapping_key={self.mapping_key!r}, output_name={self.output_name!r})"
+
+
 class Out:
     """A declared output of an op (Dagster's ``Out``): ``@op(out={"a": Out(), "b":
     Out(is_required=False)})``. An optional output the op does not produce skips the
     steps that read it. ``dagster_type``, ``io_manager_key``, ``metadata`` and
     ``code_version`` are accepted and ignored (values cross steps as JSON)."""
+
+    # Whether the op produces it any number of times, each value under a mapping key.
+    is_dynamic = False
 
     def __init__(
         self,
@@ -92,8 +141,21 @@ class Out:
         self.is_required = is_required
 
 
+class DynamicOut(Out):
+    """An output the op produces zero or more times, each value a :class:`DynamicOutput`
+    under its own mapping key (Dagster's ``DynamicOut``): ``@op(out=DynamicOut())``, or
+    beside ``Out``s in a dict. In a job body its handle is mapped over (``.map(fn)``: the
+    nodes ``fn`` makes run once per key) or collected (``.collect()``: one input gets every
+    value, as a list in the order the keys were produced). Left without values, a required
+    one hands an empty list to what collects it; an optional one (``is_required=False``)
+    skips it."""
+
+    is_dynamic = True
+
+
 def _outs(out: Any, what: str) -> Dict[str, Out]:
-    """The declared outputs: ``result`` unless ``out`` is a dict of ``Out``s."""
+    """The declared outputs: ``result`` unless ``out`` is a dict of ``Out``s (a
+    ``DynamicOut`` is one)."""
     if out is None:
         return {"result": Out()}
     if isinstance(out, Out):
@@ -175,11 +237,12 @@ class ComputeFn:
 class OpDefinition:
     """An op: a function whose parameters are its inputs and whose return value is its
     output, ``result`` (or, with ``out={...}``, a tuple of its outputs in order, or the
-    ``Output``s it yields). Values cross steps as JSON.
+    ``Output``s it yields; a ``DynamicOut``'s values are the ``DynamicOutput``s it yields, or
+    a list of them in its place). Values cross steps as JSON.
 
     Called inside a ``@job`` body, it adds a node to the job's graph and returns that
-    node's output (a tuple of them, with several); called anywhere else, it runs the
-    function (handy in unit tests).
+    node's output (a tuple of them, with several; a dynamic one to ``.map`` or ``.collect``);
+    called anywhere else, it runs the function (handy in unit tests).
     """
 
     def __init__(
@@ -247,7 +310,8 @@ def op(
     """Declare an op: ``@op`` or ``@op(description=..., tags=..., retry_policy=...)``.
 
     Inputs come from the parameters; the output is ``result`` unless ``out`` declares
-    others (``{"a": Out(), "b": Out(is_required=False)}``). Config is a ``Config`` class
+    others (``{"a": Out(), "b": Out(is_required=False)}``, or ``DynamicOut()`` for values
+    under mapping keys). Config is a ``Config`` class
     taken by a parameter, or ``config_schema`` (Dagster's dict of types and ``Field``s,
     or JSON Schema), enforced by the host. Every resource the host sets is on
     ``context.resources``, so ``required_resource_keys`` and ``code_version`` are accepted

@@ -2,26 +2,27 @@
 an asset's (``result``) and a multi-asset's (one per selected asset), from the value it
 returned, the tuple in declared order, the ``Output``s it yielded, or the
 :class:`MaterializeResult`\\ s it returned or yielded (Dagster's: an asset materialized with
-metadata and no value, which crosses as JSON ``null``).
+metadata and no value, which crosses as JSON ``null``). A ``DynamicOut``'s values are the
+``DynamicOutput``s yielded for it, or the list of them in its place: one each, under its key.
 
-Each is ``(output name, value, metadata)``; anything else fails the step, not retryably,
-saying what to return instead.
+Each is ``(output name, value, metadata, mapping key)`` (the key ``None`` but of a dynamic
+output's value); anything else fails the step, not retryably, saying what to return instead.
 """
 
 from __future__ import annotations
 
 import inspect
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, AbstractSet, Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from .asset import CoercibleToAssetKey, to_key
 from .asset_key import AssetKey
 from .errors import Failure
-from .op import Out, Output
+from .op import DynamicOutput, Out, Output
 
 if TYPE_CHECKING:  # the multi-asset module imports nothing of this one's at run time
     from .multi_asset import MultiAssetDefinition
 
-Produced = List[Tuple[str, Any, Dict[str, Any]]]
+Produced = List[Tuple[str, Any, Dict[str, Any], Optional[str]]]
 
 
 class _NoValue:
@@ -91,6 +92,15 @@ def _materialized(item: MaterializeResult, what: str, outputs_by_key: Mapping[As
     return Output(value, output_name=name, metadata=item.metadata)
 
 
+def _renamed(item: Any, name: str) -> Any:
+    """An ``Output`` or a ``DynamicOutput`` naming no output (``result``) as ``name``'s."""
+    if item.output_name != "result":
+        return item
+    if isinstance(item, DynamicOutput):
+        return DynamicOutput(item.value, item.mapping_key, output_name=name, metadata=item.metadata)
+    return Output(item.value, output_name=name, metadata=item.metadata)
+
+
 def _named(item: Any, name: str) -> Any:
     """An element of a returned tuple as the output at its position (an ``Output`` that
     names none takes that position's name; a ``MaterializeResult`` names its asset)."""
@@ -98,72 +108,112 @@ def _named(item: Any, name: str) -> Any:
         return item
     if not isinstance(item, Output):
         return Output(item, output_name=name)
-    if item.output_name == "result":
-        return Output(item.value, output_name=name, metadata=item.metadata)
-    return item
+    return _renamed(item, name)
 
 
-def _items(result: Any, names: List[str], what: str, results: str) -> List[Any]:
-    """What a function returned or yielded, as ``Output``s and ``MaterializeResult``s in the
-    order produced (``results``: what it may yield, for the error)."""
+def _dynamic_values(value: Any, name: str, what: str) -> List[DynamicOutput]:
+    """What was returned for the dynamic output ``name``: a list of ``DynamicOutput``s."""
+    if isinstance(value, DynamicOutput):
+        return [_renamed(value, name)]
+    if isinstance(value, (list, tuple)) and all(isinstance(v, DynamicOutput) for v in value):
+        return [_renamed(v, name) for v in value]
+    raise _fail(
+        f"{what}: output `{name}` is a DynamicOut, which takes a list of DynamicOutput(value, mapping_key=...), "
+        f"not {type(value).__name__}: return the list, or yield each DynamicOutput"
+    )
+
+
+def _items(result: Any, names: List[str], what: str, results: str, dynamic: AbstractSet[str] = frozenset()) -> List[Any]:
+    """What a function returned or yielded, as ``Output``s, ``DynamicOutput``s and
+    ``MaterializeResult``s in the order produced (``results``: what it may yield, for the
+    error; ``dynamic``: the outputs that are ``DynamicOut``s)."""
     single = len(names) == 1
     if inspect.isgenerator(result):
         items = []
         for item in result:
-            if not isinstance(item, (Output, MaterializeResult)):
+            if not isinstance(item, (Output, DynamicOutput, MaterializeResult)):
                 if names == ["result"] and not items:
                     item = Output(item)
                 else:
                     raise _fail(f"{what} yielded {type(item).__name__}; yield {results}")
             items.append(item)
         return items
-    if isinstance(result, (Output, MaterializeResult)):
+    if isinstance(result, (Output, DynamicOutput, MaterializeResult)):
         return [result]
     if single:
+        if names[0] in dynamic:
+            return _dynamic_values(result, names[0], what)
         return [Output(result, output_name=names[0])]
     if isinstance(result, tuple) and all(isinstance(r, MaterializeResult) for r in result):
         return list(result)
     if isinstance(result, tuple) and len(result) == len(names):
-        return [_named(r, n) for r, n in zip(result, names)]
+        items = []
+        for r, n in zip(result, names):
+            items.extend(_dynamic_values(r, n, what) if n in dynamic else [_named(r, n)])
+        return items
     raise _fail(
         f"{what} has outputs {', '.join(names)}: return a tuple of {len(names)} values in that order, "
         f"or yield {results} for each"
     )
 
 
-def _collect(items: List[Any], names: List[str], what: str, outputs_by_key: Mapping[AssetKey, str]) -> Produced:
-    """``items`` as ``(output, value, metadata)``, each output declared and produced once."""
+def _collect(
+    items: List[Any],
+    names: List[str],
+    what: str,
+    outputs_by_key: Mapping[AssetKey, str],
+    dynamic: AbstractSet[str] = frozenset(),
+) -> Produced:
+    """``items`` as ``(output, value, metadata, mapping key)``: each output declared and
+    produced once, but a dynamic one (of ``dynamic``), produced once per mapping key."""
     produced: Produced = []
+    keys: Dict[str, Set[str]] = {}
     for item in items:
         if isinstance(item, MaterializeResult):
             if not outputs_by_key:
                 raise _fail(f"{what} returned a MaterializeResult, which only an asset's function returns; "
                             "return the value, or Output(value, metadata=...)")
             item = _materialized(item, what, outputs_by_key)
-        if item.output_name == "result" and len(names) == 1 and names != ["result"]:
-            item = Output(item.value, output_name=names[0], metadata=item.metadata)
-        if item.output_name not in names:
-            raise _fail(f"{what} produced output `{item.output_name}`, which it does not declare ({', '.join(names)})")
-        if any(name == item.output_name for name, _, _ in produced):
-            raise _fail(f"{what} produced output `{item.output_name}` twice")
-        produced.append((item.output_name, item.value, item.metadata))
+        if len(names) == 1 and names != ["result"]:
+            item = _renamed(item, names[0])
+        name = item.output_name
+        if name not in names:
+            raise _fail(f"{what} produced output `{name}`, which it does not declare ({', '.join(names)})")
+        if isinstance(item, DynamicOutput):
+            if name not in dynamic:
+                raise _fail(f"{what} produced a DynamicOutput for output `{name}`, which is not a DynamicOut: "
+                            "declare it out=DynamicOut(), or produce Output(value)")
+            if item.mapping_key in keys.setdefault(name, set()):
+                raise _fail(f'{what} produced a DynamicOutput with mapping_key "{item.mapping_key}" twice '
+                            f"(output `{name}`): each value of a dynamic output has a key of its own")
+            keys[name].add(item.mapping_key)
+            produced.append((name, item.value, item.metadata, item.mapping_key))
+            continue
+        if name in dynamic:
+            raise _fail(f"{what}: output `{name}` is a DynamicOut: yield DynamicOutput(value, mapping_key=...) "
+                        "for each of its values, or return a list of them")
+        if any(made == name for made, _, _, _ in produced):
+            raise _fail(f"{what} produced output `{name}` twice")
+        produced.append((name, item.value, item.metadata, None))
     return produced
 
 
 def produced(result: Any, outs: Dict[str, Out], what: str, asset_key: Optional[Sequence[str]] = None) -> Produced:
     """What an op's or an asset's (``asset_key``) function returned or yielded, as
-    ``(output, value, metadata)``, in the order produced: one value (an ``Output``, or an
-    asset's ``MaterializeResult``) for one output; a tuple of them in declared order for
-    several; or the ``Output``s a generator yields."""
+    ``(output, value, metadata, mapping key)``, in the order produced: one value (an
+    ``Output``, or an asset's ``MaterializeResult``; a list of ``DynamicOutput``s for a
+    ``DynamicOut``) for one output; a tuple of them in declared order for several; or the
+    ``Output``s and ``DynamicOutput``s a generator yields."""
     names = list(outs)
+    dynamic = {name for name, out in outs.items() if out.is_dynamic}
     by_key = {AssetKey(list(asset_key)): "result"} if asset_key is not None else {}
-    shown = "Output(value, output_name=...)"
-    return _collect(_items(result, names, what, shown), names, what, by_key)
+    shown = "Output(value, output_name=...)" + (" or DynamicOutput(value, mapping_key=...)" if dynamic else "")
+    return _collect(_items(result, names, what, shown, dynamic), names, what, by_key, dynamic)
 
 
 def multi_produced(result: Any, multi: "MultiAssetDefinition", selected: Sequence[str], what: str) -> Produced:
-    """What a multi-asset's function returned or yielded, as ``(output, value, metadata)``
-    for the assets of it the run materializes (their outputs: ``selected``), as Dagster
+    """What a multi-asset's function returned or yielded, as ``(output, value, metadata,
+    None)`` for the assets of it the run materializes (their outputs: ``selected``), as Dagster
     takes it: an output not selected fails the step (a function that ``can_subset``
     produces only ``context.selected_output_names``), as does a selected one left out that
     is required (an ``AssetOut``'s, unless ``is_required=False``); an ``AssetSpec``'s asset
@@ -174,7 +224,7 @@ def multi_produced(result: Any, multi: "MultiAssetDefinition", selected: Sequenc
     items = [] if result is None and multi.from_specs else _items(result, names, what, yields)
     made = _collect(items, names, what, multi.outputs_by_key)
     members = {m.output: m for m in multi.assets}
-    for name, value, _ in made:
+    for name, value, _, _ in made:
         member = members[name]
         if name not in selected:
             raise _fail(f"{what} produced output `{name}` (asset `{member.key.to_user_string()}`), which this run "
@@ -183,7 +233,7 @@ def multi_produced(result: Any, multi: "MultiAssetDefinition", selected: Sequenc
         if not member.holds_value and value is not None:
             raise _fail(f"{what}: asset `{member.key.to_user_string()}` is an AssetSpec's, whose value is None "
                         f"(Dagster's Nothing), not {type(value).__name__}: yield MaterializeResult(asset_key=...) for it")
-    done = {name for name, _, _ in made}
+    done = {name for name, _, _, _ in made}
     for name in selected:
         member = members[name]
         if name in done or not member.required:
@@ -191,5 +241,5 @@ def multi_produced(result: Any, multi: "MultiAssetDefinition", selected: Sequenc
         if member.holds_value:
             raise _fail(f"{what} did not return its output `{name}` (asset `{member.key.to_user_string()}`), "
                         f"which is required: produce it, or declare it AssetOut(is_required=False)")
-        made.append((name, None, {}))  # an AssetSpec's asset: materialized, as Dagster does
+        made.append((name, None, {}, None))  # an AssetSpec's asset: materialized, as Dagster does
     return made

@@ -74,7 +74,8 @@ pub(crate) fn plan_steps(plan: &ExecutionPlan) -> Vec<Value> {
                 .iter()
                 .filter_map(|&i| plan.steps.get(i).map(|s| s.key.as_str()))
                 .collect();
-            json!({ "key": step.key, "kind": kind, "op": op, "asset": asset, "upstream": upstream })
+            let mapped = step.mapped_over.is_some();
+            json!({ "key": step.key, "kind": kind, "op": op, "asset": asset, "upstream": upstream, "mapped": mapped })
         })
         .collect()
 }

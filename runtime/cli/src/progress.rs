@@ -85,9 +85,16 @@ impl EventSink for Progress {
                         step.status = "STARTED";
                     }
                     EventKind::StepOutput {
-                        output, preview, ..
+                        output,
+                        preview,
+                        mapping_key,
+                        ..
                     } => {
-                        step.outputs.insert(output.clone(), shown(preview));
+                        let name = match mapping_key {
+                            Some(key) => weft_core::plan::mapped_output(output, key),
+                            None => output.clone(),
+                        };
+                        step.outputs.insert(name, shown(preview));
                     }
                     EventKind::StepSuccess { duration_ms, .. } => {
                         step.status = "SUCCESS";
@@ -114,6 +121,10 @@ impl EventSink for Progress {
             }
         }
         self.writer.emit(events);
+    }
+
+    fn written(&self, run_id: &str) {
+        self.writer.written(run_id);
     }
 }
 

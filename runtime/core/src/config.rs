@@ -252,6 +252,8 @@ mod tests {
             tags: Default::default(),
             config_schema: None,
             hooks: Vec::new(),
+            mapped_over: None,
+            mapping_key: None,
         };
         ExecutionPlan {
             job: "j".into(),

@@ -153,6 +153,14 @@ pub struct OutputDef {
     /// is left out, the steps reading it are skipped.
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub required: bool,
+    /// A dynamic output (Dagster's `DynamicOut`): zero or more values, each under its own
+    /// mapping key; the nodes reading it are mapped over it (one step per key).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub dynamic: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn yes() -> bool {
@@ -171,6 +179,7 @@ impl OutputDef {
             description: None,
             type_name,
             required: true,
+            dynamic: false,
         }
     }
 }
@@ -205,6 +214,10 @@ pub struct InputBinding {
     pub sources: Vec<OutputRef>,
     #[serde(default)]
     pub fan_in: bool,
+    /// Dagster's `.collect()`: the one source is dynamic (or mapped), and the input gets
+    /// all its values as a list, in the order of their mapping keys.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub collect: bool,
 }
 
 /// One invocation of an op inside a job.

@@ -162,6 +162,9 @@ pub enum EventKind {
         preview: String,
         #[serde(default, skip_serializing_if = "Metadata::is_empty")]
         metadata: Metadata,
+        /// Of a dynamic output's value, its mapping key (Dagster's `mapping_key`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mapping_key: Option<String>,
     },
     /// An asset step stored a new version of its asset.
     AssetMaterialization {
@@ -276,6 +279,12 @@ impl Event {
             EventKind::StepStart { attempt } if *attempt > 1 => {
                 format!("started (attempt {attempt})")
             }
+            EventKind::StepOutput {
+                output,
+                preview,
+                mapping_key: Some(key),
+                ..
+            } => format!("output {output}[{key}] = {preview}"),
             EventKind::StepOutput {
                 output, preview, ..
             } => format!("output {output} = {preview}"),

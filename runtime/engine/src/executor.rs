@@ -7,24 +7,23 @@
 //! `STEP_FAILURE`), sent to the [`EventSink`] as one unit so storage writes it atomically.
 //! Outputs pass to downstream steps in memory and are stored through the I/O manager.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use weft_core::Cancel;
 use weft_core::config::RunConfig;
-use weft_core::defs::{StepTarget, Tags, Value};
-use weft_core::events::{Event, EventKind, FailureKind, LogLevel, RunStatus};
+use weft_core::defs::Tags;
+use weft_core::events::{Event, EventKind, FailureKind, RunStatus};
 use weft_core::plan::{ExecutionPlan, Step};
 
-use crate::checks::finish_check;
+use crate::attempt::Produced;
+use crate::board::{Board, State};
 use crate::hooks::{Ended, Printed};
 use crate::inputs::{collect_inputs, missing_input, request_for};
 use crate::writer::EventSink;
 use weft_core::now_ms;
-use weft_core::ports::{
-    ComputeLogStore, HookRunner, InputArg, IoManager, StepAttempt, StepFailure, StepRunner,
-};
+use weft_core::ports::{ComputeLogStore, HookRunner, InputArg, IoManager, StepRunner};
 
 /// Which executor runs the steps of a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,40 +76,6 @@ pub struct Executor<'a> {
     pub cancel: &'a Cancel,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum State {
-    Waiting,
-    Running,
-    Succeeded,
-    Failed,
-    Skipped,
-}
-
-struct Board {
-    state: Vec<State>,
-    waiting_on: Vec<usize>,
-    ready: VecDeque<usize>,
-    running: usize,
-    outputs: Vec<HashMap<String, Value>>,
-    failed: Vec<(String, String)>,
-    skipped: Vec<String>,
-    /// Steps stopped in flight by a cancel.
-    interrupted: Vec<String>,
-}
-
-impl Board {
-    /// Step `done` no longer holds up its readers: those that now wait on nothing join
-    /// `free`.
-    fn count_down(&mut self, readers: &[Vec<usize>], done: usize, free: &mut VecDeque<usize>) {
-        for &r in &readers[done] {
-            self.waiting_on[r] -= 1;
-            if self.waiting_on[r] == 0 {
-                free.push_back(r);
-            }
-        }
-    }
-}
-
 impl Executor<'_> {
     /// Runs `spec` to the end and returns how it ended. Emits `RUN_START` first and
     /// `RUN_SUCCESS`, `RUN_FAILURE` or `RUN_CANCELED` last.
@@ -123,33 +88,23 @@ impl Executor<'_> {
         };
         self.sink.emit(vec![run_event(EventKind::RunStart)]);
         let steps = &spec.plan.steps;
-        let mut readers: Vec<Vec<usize>> = vec![Vec::new(); steps.len()];
-        for (i, s) in steps.iter().enumerate() {
-            for &u in &s.upstream {
-                readers[u].push(i);
-            }
-        }
-        let mut board = Board {
-            state: vec![State::Waiting; steps.len()],
-            waiting_on: steps.iter().map(|s| s.upstream.len()).collect(),
-            ready: VecDeque::new(),
-            running: 0,
-            outputs: vec![HashMap::new(); steps.len()],
-            failed: Vec::new(),
-            skipped: Vec::new(),
-            interrupted: Vec::new(),
-        };
+        let mut board = Board::new(spec.plan);
         // A step with nothing to wait for runs at once, unless it reads an output that an
         // earlier run did not produce (a re-execution from failure).
         let roots = (0..steps.len()).filter(|&i| steps[i].upstream.is_empty());
-        self.admit(spec, &readers, roots.collect(), &mut board);
+        self.admit(spec, roots.collect(), &mut board);
+        // Mapped steps are made as the run goes: any number may come to run at once.
+        let dynamic = steps.iter().any(|s| s.mapped_over.is_some());
+        let workers = match dynamic {
+            true => kind.workers(),
+            false => kind.workers().min(steps.len().max(1)),
+        };
         let shared = (Mutex::new(board), Condvar::new());
-        let workers = kind.workers().min(steps.len().max(1));
         std::thread::scope(|scope| {
             for _ in 1..workers {
-                scope.spawn(|| self.work(spec, &readers, &shared));
+                scope.spawn(|| self.work(spec, &shared));
             }
-            self.work(spec, &readers, &shared);
+            self.work(spec, &shared);
         });
         let board = shared.0.into_inner().unwrap_or_else(|p| p.into_inner());
         let canceled = self.cancel.is_canceled();
@@ -158,9 +113,10 @@ impl Executor<'_> {
         let mut never_ran = Vec::new();
         for (i, s) in board.state.iter().enumerate() {
             if *s == State::Waiting {
-                skipped.push(steps[i].key.clone());
+                let key = board.plan.steps[i].shown_key();
+                skipped.push(key.clone());
                 never_ran.push(Event {
-                    step_key: Some(steps[i].key.clone()),
+                    step_key: Some(key),
                     ..run_event(EventKind::StepSkipped {
                         reason: "the run was canceled".into(),
                     })
@@ -191,7 +147,7 @@ impl Executor<'_> {
     }
 
     /// One worker: takes ready steps until none can become ready.
-    fn work(&self, spec: &RunSpec<'_>, readers: &[Vec<usize>], shared: &(Mutex<Board>, Condvar)) {
+    fn work(&self, spec: &RunSpec<'_>, shared: &(Mutex<Board>, Condvar)) {
         let (lock, wake) = shared;
         let Ok(mut board) = lock.lock() else { return };
         loop {
@@ -201,20 +157,34 @@ impl Executor<'_> {
             if let Some(i) = board.ready.pop_front() {
                 board.state[i] = State::Running;
                 board.running += 1;
-                let step = &spec.plan.steps[i];
+                let plan = board.plan.clone();
+                let step = &plan.steps[i];
                 let inputs = collect_inputs(step, &board.outputs, self.io);
                 drop(board);
-                let result = self.run_step(spec, step, inputs);
+                let result = self.run_step(spec, &plan, step, inputs);
+                let dynamic = step.outputs.iter().any(|o| o.dynamic);
+                if dynamic && result.is_ok() {
+                    // A step run in a process of its own reads the run's plan, and so
+                    // these keys, from the database: they are written before it starts.
+                    self.sink.written(spec.run_id);
+                }
                 board = match lock.lock() {
                     Ok(b) => b,
                     Err(_) => return,
                 };
                 board.running -= 1;
                 match result {
-                    Ok(outputs) => {
+                    Ok(produced) => {
                         board.state[i] = State::Succeeded;
-                        board.outputs[i] = outputs;
-                        self.release_readers(spec, readers, i, &mut board);
+                        board.outputs[i] = produced.values;
+                        if step.outputs.iter().any(|o| o.dynamic) {
+                            // A step run in a process of its own reads the run's plan, and
+                            // so these keys, from the database.
+                            self.sink.written(spec.run_id);
+                            let free = board.expand(i, &produced.keys);
+                            self.admit(spec, free, &mut board);
+                        }
+                        self.release_readers(spec, i, &mut board);
                     }
                     // A step stops so only when its run is canceled, which its runner may
                     // have seen first (a step's process watches the run itself): the run
@@ -245,46 +215,45 @@ impl Executor<'_> {
 
     /// Step `done` ended without failing (it succeeded, or was skipped for want of an
     /// input): the steps reading it that now wait on nothing are admitted.
-    fn release_readers(
-        &self,
-        spec: &RunSpec<'_>,
-        readers: &[Vec<usize>],
-        done: usize,
-        board: &mut Board,
-    ) {
+    fn release_readers(&self, spec: &RunSpec<'_>, done: usize, board: &mut Board) {
         let mut free = VecDeque::new();
-        board.count_down(readers, done, &mut free);
-        self.admit(spec, readers, free, board);
+        board.count_down(done, &mut free);
+        self.admit(spec, free, board);
     }
 
     /// Steps that wait on nothing now: each is ready to run, unless an output it reads was
     /// not produced — then it is skipped, and its own readers are released in turn.
-    fn admit(
-        &self,
-        spec: &RunSpec<'_>,
-        readers: &[Vec<usize>],
-        mut todo: VecDeque<usize>,
-        board: &mut Board,
-    ) {
+    fn admit(&self, spec: &RunSpec<'_>, mut todo: VecDeque<usize>, board: &mut Board) {
         let mut events = Vec::new();
         while let Some(i) = todo.pop_front() {
             if board.state[i] != State::Waiting {
                 continue;
             }
-            let step = &spec.plan.steps[i];
-            let Some(reason) = missing_input(step, spec.plan, &board.outputs) else {
-                board.ready.push_back(i);
-                continue;
+            let plan = board.plan.clone();
+            let step = &plan.steps[i];
+            let missing = missing_input(step, &plan, &board.outputs);
+            // A template runs only as the steps made of it; one that is free before its
+            // keys are known is not mapped at all (its dynamic step did not run).
+            let reason = match (missing, &step.mapped_over) {
+                (None, None) => {
+                    board.ready.push_back(i);
+                    continue;
+                }
+                (Some(reason), _) => reason,
+                (None, Some(over)) => format!(
+                    "step {} produced no keys to map over",
+                    plan.steps[over.step].key
+                ),
             };
             board.state[i] = State::Skipped;
-            board.skipped.push(step.key.clone());
+            board.skipped.push(step.shown_key());
             events.push(Event {
                 run_id: spec.run_id.to_owned(),
-                step_key: Some(step.key.clone()),
+                step_key: Some(step.shown_key()),
                 timestamp_ms: now_ms(),
                 kind: EventKind::StepSkipped { reason },
             });
-            board.count_down(readers, i, &mut todo);
+            board.count_down(i, &mut todo);
         }
         if !events.is_empty() {
             self.sink.emit(events);
@@ -292,12 +261,13 @@ impl Executor<'_> {
     }
 
     fn skip_downstream(&self, spec: &RunSpec<'_>, failed: usize, board: &mut Board) {
-        let failed_key = &spec.plan.steps[failed].key;
+        let plan = board.plan.clone();
+        let failed_key = &plan.steps[failed].key;
         let mut events = Vec::new();
-        for j in spec.plan.downstream_of(failed) {
+        for j in plan.downstream_of(failed) {
             if board.state[j] == State::Waiting {
                 board.state[j] = State::Skipped;
-                let key = spec.plan.steps[j].key.clone();
+                let key = plan.steps[j].shown_key();
                 events.push(Event {
                     run_id: spec.run_id.to_owned(),
                     step_key: Some(key.clone()),
@@ -319,9 +289,10 @@ impl Executor<'_> {
     fn run_step(
         &self,
         spec: &RunSpec<'_>,
+        plan: &ExecutionPlan,
         step: &Step,
         inputs: Result<Vec<(String, InputArg)>, String>,
-    ) -> Result<HashMap<String, Value>, (String, FailureKind)> {
+    ) -> Result<Produced, (String, FailureKind)> {
         let event = |kind: EventKind, at: i64| Event {
             run_id: spec.run_id.to_owned(),
             step_key: Some(step.key.clone()),
@@ -349,7 +320,7 @@ impl Executor<'_> {
                 return Err((message, FailureKind::Io));
             }
         };
-        let mut request = request_for(spec, step, inputs, 1);
+        let mut request = request_for(spec, plan, step, inputs, 1);
         loop {
             // STEP_START goes out before the attempt runs, so that a watcher sees the step
             // under way; the rest of the attempt's events follow as one batch.
@@ -428,115 +399,6 @@ impl Executor<'_> {
                     return Err((message, failure.kind));
                 }
             }
-        }
-    }
-
-    /// Turns an attempt's logs and outputs into events, stores its outputs and compute logs.
-    fn finish_attempt(
-        &self,
-        spec: &RunSpec<'_>,
-        step: &Step,
-        attempt: StepAttempt,
-        events: &mut Vec<Event>,
-        event: &dyn Fn(EventKind, i64) -> Event,
-    ) -> Result<HashMap<String, Value>, StepFailure> {
-        for line in attempt.logs {
-            let at = line.timestamp_ms;
-            events.push(event(line.into(), at));
-        }
-        if !attempt.stdout.is_empty() || !attempt.stderr.is_empty() {
-            let kind = self.store_compute_logs(spec, step, &attempt.stdout, &attempt.stderr);
-            events.push(event(kind, now_ms()));
-        }
-        if let StepTarget::Check {
-            asset,
-            name,
-            blocking,
-        } = &step.target
-        {
-            attempt.result?;
-            return finish_check(asset, name, *blocking, attempt.check, events, event);
-        }
-        let outputs = attempt.result?;
-        let io_failure = |message: String| StepFailure {
-            message,
-            kind: FailureKind::Io,
-            retryable: false,
-        };
-        if let Some(extra) = outputs.iter().find(|o| step.output(&o.name).is_none()) {
-            return Err(io_failure(format!(
-                "returned output {:?}, which the op does not declare",
-                extra.name
-            )));
-        }
-        let mut stored = HashMap::with_capacity(outputs.len());
-        for declared in &step.outputs {
-            let Some(output) = outputs.iter().find(|o| o.name == declared.name) else {
-                if declared.required {
-                    return Err(io_failure(format!(
-                        "did not return its output {:?}, which is required (declare it \
-                         optional to leave it out)",
-                        declared.name
-                    )));
-                }
-                continue;
-            };
-            let at = now_ms();
-            // An asset's new value (an asset's or a multi-asset's output), or an op's output.
-            let saved = match &declared.asset {
-                Some(key) => self.io.store_asset(key, &output.value),
-                None => self
-                    .io
-                    .store_output(spec.run_id, &step.key, &output.name, &output.value),
-            };
-            let name = &declared.name;
-            saved.map_err(|e| io_failure(format!("storing output {name:?}: {e}")))?;
-            events.push(event(
-                EventKind::StepOutput {
-                    output: output.name.clone(),
-                    codec: output.value.codec.clone(),
-                    size: output.value.data.len() as u64,
-                    preview: output.value.preview(200),
-                    metadata: output.metadata.clone(),
-                },
-                at,
-            ));
-            if let Some(key) = &declared.asset {
-                let kind = EventKind::AssetMaterialization {
-                    asset_key: key.clone(),
-                    metadata: output.metadata.clone(),
-                };
-                events.push(event(kind, at));
-            }
-        }
-        for output in outputs {
-            stored.insert(output.name, output.value);
-        }
-        Ok(stored)
-    }
-
-    /// Stores what a step printed as its compute logs: `LOGS_CAPTURED`, or a warning that
-    /// they were lost.
-    pub(crate) fn store_compute_logs(
-        &self,
-        spec: &RunSpec<'_>,
-        step: &Step,
-        stdout: &[u8],
-        stderr: &[u8],
-    ) -> EventKind {
-        match self
-            .compute_logs
-            .store(spec.run_id, &step.key, stdout, stderr)
-        {
-            Ok(()) => EventKind::LogsCaptured {
-                stdout_bytes: stdout.len() as u64,
-                stderr_bytes: stderr.len() as u64,
-            },
-            Err(e) => EventKind::Log {
-                level: LogLevel::Warning,
-                message: format!("compute logs lost: {e}"),
-                fields: Tags::new(),
-            },
         }
     }
 }

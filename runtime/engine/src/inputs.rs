@@ -10,9 +10,11 @@ use weft_core::ports::{InputArg, IoManager, StepRequest};
 
 use crate::executor::RunSpec;
 
-/// The request for `attempt` of `step`: the step's tags under the run's, its config.
+/// The request for `attempt` of `step` of `plan`: the step's tags under the run's, its
+/// config (a mapped step's is its node's), its mapping key.
 pub(crate) fn request_for(
     spec: &RunSpec<'_>,
+    plan: &ExecutionPlan,
     step: &Step,
     inputs: Vec<(String, InputArg)>,
     attempt: u32,
@@ -21,20 +23,22 @@ pub(crate) fn request_for(
     tags.extend(spec.tags.iter().map(|(k, v)| (k.clone(), v.clone())));
     StepRequest {
         run_id: spec.run_id.to_owned(),
-        job: spec.plan.job.clone(),
+        job: plan.job.clone(),
         step_key: step.key.clone(),
         target: step.target.clone(),
         attempt,
         tags,
         step_tags: step.tags.clone(),
-        config: spec.config.step_config(&step.key),
+        config: spec.config.step_config(step.config_key()),
         inputs,
+        mapping_key: step.mapping_key.clone(),
     }
 }
 
 /// The request for `attempt` of the step `step_key` with every input read from `io` —
 /// upstream outputs as their steps stored them (an asset by its key) — which is what a
-/// step's own process runs, with nothing in memory from the steps before it.
+/// step's own process runs, with nothing in memory from the steps before it. A mapped
+/// step (`node[key]`) is found once `spec.plan` is expanded with the keys produced so far.
 pub fn stored_step_request(
     spec: &RunSpec<'_>,
     step_key: &str,
@@ -74,7 +78,7 @@ pub fn stored_step_request(
         }
     }
     let inputs = collect_inputs(step, &outputs, io)?;
-    Ok(request_for(spec, step, inputs, attempt))
+    Ok(request_for(spec, spec.plan, step, inputs, attempt))
 }
 
 /// The values of a step's inputs: upstream outputs from memory, unselected assets from the

@@ -13,6 +13,8 @@
 //! `ComputeLogStore` keeps what steps printed. It never sees wasmtime or sqlx. The
 //! filesystem and in-memory I/O managers and compute logs are here ([`io`]).
 
+mod attempt;
+mod board;
 mod checks;
 pub mod executor;
 mod hooks;

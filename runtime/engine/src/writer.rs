@@ -31,6 +31,13 @@ pub trait EventSink: Sync {
     /// Queues the events of one step attempt (or one run event); blocks only while the
     /// queue is full.
     fn emit(&self, events: Vec<Event>);
+
+    /// Waits until run `run_id`'s events emitted so far are stored (or failed for good):
+    /// a dynamic step's, before the steps mapped over it start, since a step run in a
+    /// process of its own finds its keys in the database. Nothing to wait for by default.
+    fn written(&self, run_id: &str) {
+        let _ = run_id;
+    }
 }
 
 enum Message {
@@ -185,6 +192,20 @@ impl EventWriter {
 impl EventSink for EventWriter {
     fn emit(&self, events: Vec<Event>) {
         self.send(events, true);
+    }
+
+    fn written(&self, run_id: &str) {
+        let (done, wait) = oneshot::channel();
+        if self
+            .tx
+            .send(Message::Flush(Some(run_id.to_owned()), done))
+            .is_ok()
+        {
+            self.flushing.notify_one();
+            // Called from executor threads, never from the runtime's own: blocking is
+            // allowed. A failure to write is the writer's to report at the run's end.
+            let _ = wait.blocking_recv();
+        }
     }
 }
 

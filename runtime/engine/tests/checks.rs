@@ -46,6 +46,7 @@ impl StepRunner for Stand {
                     _ => input() * 10,
                 };
                 attempt.result = Ok(vec![StepOutput {
+                    mapping_key: None,
                     name: "result".into(),
                     value: Value::json(n.to_string()),
                     metadata: Default::default(),

@@ -41,6 +41,7 @@ impl StepRunner for Hello {
                 name: "result".into(),
                 value: Value::json("1"),
                 metadata: Default::default(),
+                mapping_key: None,
             }]),
             logs: Vec::new(),
             stdout: Vec::new(),

@@ -36,6 +36,7 @@ fn step_events(run_id: &str, step: usize, ts: i64) -> Vec<Event> {
             size: 4,
             preview: step.to_string(),
             metadata: Default::default(),
+            mapping_key: None,
         }),
         at(EventKind::StepSuccess {
             duration_ms: 0.25,

@@ -241,6 +241,7 @@ fn output(name: &str, preview: &str) -> EventKind {
         size: preview.len() as u64,
         preview: preview.into(),
         metadata: Metadata::new(),
+        mapping_key: None,
     }
 }
 

@@ -50,6 +50,7 @@ fn out_defs(list: Vec<t::OutputDef>) -> Vec<OutputDef> {
             description: o.description,
             type_name: o.type_name,
             required: o.required,
+            dynamic: o.dynamic,
         })
         .collect()
 }
@@ -133,6 +134,7 @@ pub(crate) fn definitions(d: t::Definitions) -> Definitions {
                                     })
                                     .collect(),
                                 fan_in: b.fan_in,
+                                collect: b.collect,
                             })
                             .collect(),
                         tags: tags(n.tags),
@@ -305,6 +307,7 @@ pub(crate) fn step_call(req: &StepRequest) -> (t::StepContext, Vec<t::StepInput>
         partition: None,
         tags: tag_list(&req.tags),
         config: req.config.clone(),
+        mapping_key: req.mapping_key.clone(),
     };
     let inputs = req
         .inputs
@@ -343,6 +346,7 @@ pub(crate) fn outputs(list: Vec<t::StepOutput>) -> Vec<StepOutput> {
                 data: o.value.data,
             },
             metadata: metadata(o.metadata),
+            mapping_key: o.mapping_key,
         })
         .collect()
 }

@@ -33,6 +33,14 @@
 //     (the op total) sum each;
 //   - graph_job: one (1) into the graph twice (add_one twice: the nodes twice.add_one and
 //     twice.add_one_2), then into twice again under the alias again;
+//   - fanout_job: fan_out has one dynamic output, result: the ints 1..n (its config's n, 3 by
+//     default), i under the mapping key k<i>; square (retry policy: 1 retry, 1 ms) is mapped
+//     over it (the steps square[k1], square[k2], square[k3]): it logs "square <mapping key>"
+//     (info), fails retryably with "square k2: first attempt fails" on attempt 1 of k2, fails
+//     not retryably with "square <mapping key> fails on purpose" when the tag square_fails
+//     is its mapping key and the run is not a re-execution (no tag weft/parent_run_id), and
+//     returns x * x otherwise; add_one is mapped over square (add_one[k1], ...); total
+//     collects add_one's values (its input values): 2 + 5 + 10 = 17;
 //   - hooks_job: fine returns 1; broken fails (not retryably) with "broken on purpose". The
 //     job's hooks: announce (success: logs "announce: <step key> of <job> succeeded") and
 //     alarm (failure: logs "alarm: <op> failed" with the field saw_failure, yes when the
@@ -274,6 +282,39 @@ var graphJob = weft.NewJob("graph_job", func(j *weft.Job) {
 	twice.Alias("again").Call(j, two)
 })
 
+var fanOut = weft.NewOp0("fan_out", func(ctx *weft.Context) (weft.Dynamic[int], error) {
+	config := struct {
+		N int `json:"n"`
+	}{N: 3}
+	if ctx.HasConfig() {
+		if err := ctx.Config(&config); err != nil {
+			return nil, err
+		}
+	}
+	var out weft.Dynamic[int]
+	for i := 1; i <= config.N; i++ {
+		out.Add(fmt.Sprintf("k%d", i), i)
+	}
+	return out, nil
+}, weft.ConfigSchema(`{"type":"object","properties":{"n":{"type":"integer","default":3}},"additionalProperties":false}`))
+
+var square = weft.NewOp1("square", "x", func(ctx *weft.Context, x int) (int, error) {
+	key := ctx.MappingKey
+	ctx.Log.Info("square " + key)
+	if key == "k2" && ctx.Attempt == 1 {
+		return 0, errors.New("square k2: first attempt fails")
+	}
+	_, rerun := ctx.Tags["weft/parent_run_id"]
+	if fails, ok := ctx.Tags["square_fails"]; ok && fails == key && !rerun {
+		return 0, weft.Permanentf("square %s fails on purpose", key)
+	}
+	return x * x, nil
+}, weft.Retry(weft.RetryPolicy{MaxRetries: 1, Delay: time.Millisecond}))
+
+var fanoutJob = weft.NewJob("fanout_job", func(j *weft.Job) {
+	j.Node(total, j.Node(fanOut).Map(square).Map(addOne).Collect())
+})
+
 var fine = weft.NewOp0("fine", func(*weft.Context) (int, error) { return 1, nil })
 
 var broken = weft.NewOp0("broken", func(*weft.Context) (int, error) {
@@ -419,7 +460,7 @@ var explodeAlert = weft.NewRunFailureSensor("explode_alert", func(ctx *weft.RunS
 
 func init() {
 	weft.Register(weft.Definitions{
-		Jobs:        []*weft.Job{explodeJob, flakyJob, chattyJob, configJob, resourceJob, externalJob, k8sOpJob, instanceJob, napJob, floodJob, hugeJob, fetchJob, parityJob, graphJob, hooksJob},
+		Jobs:        []*weft.Job{explodeJob, flakyJob, chattyJob, configJob, resourceJob, externalJob, k8sOpJob, instanceJob, napJob, floodJob, hugeJob, fetchJob, parityJob, graphJob, hooksJob, fanoutJob},
 		Sensors:     []*weft.Sensor{cursorSensor, explodeAlert},
 		Assets:      []*weft.Asset{scored, scoredTwice, spread},
 		AssetJobs:   []*weft.AssetJob{scoredJob, checkedJob, splitJob, lowJob},

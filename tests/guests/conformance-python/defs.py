@@ -37,6 +37,14 @@ behaviour; tests/e2e/conformance_errors.rs runs all three and compares what a us
   alarm (failure: logs "alarm: <op> failed" with the field saw_failure, yes when the
   failure names "broken on purpose"); broken alone also has grumpy (failure), which
   fails with "grumpy hook fails";
+- fanout_job: fan_out (a DynamicOut; its config, a Config class, gives n 3 by default)
+  yields i under the mapping key k<i> for i in 1..n, in order; square is mapped over them
+  (a retry policy of 1 retry, 1 ms apart): it logs "square <mapping key>", fails
+  (retryably) with "square k2: first attempt fails" on k2's first attempt, fails not
+  retryably with "square <key> fails on purpose" when the run's tag square_fails is its
+  mapping key and the run is no re-execution (no tag weft/parent_run_id), and otherwise
+  returns x * x; add_one is mapped over square's, and total collects add_one's (steps
+  fan_out, square[k1..k3], add_one[k1..k3], total: 2 + 5 + 10 = 17);
 - the asset scored (asset job scored_job) returns its config's score (1.0 by default),
   with the metadata score (a float, the same) and rows (the int 3);
 - the asset scored_twice (of scored) returns scored * 2;
@@ -241,6 +249,33 @@ def hooks_job():
     broken.with_hooks({grumpy})()
 
 
+class FanOutConfig(dg.Config):
+    n: int = 3
+
+
+@dg.op(out=dg.DynamicOut())
+def fan_out(config: FanOutConfig):
+    for i in range(1, config.n + 1):
+        yield dg.DynamicOutput(i, mapping_key=f"k{i}")
+
+
+@dg.op(retry_policy=dg.RetryPolicy(max_retries=1, delay=0.001))
+def square(context, x):
+    key = context.get_mapping_key()
+    context.log.info(f"square {key}")
+    if key == "k2" and context.attempt == 1:
+        raise dg.Failure("square k2: first attempt fails")
+    tags = context.run_tags
+    if tags.get("square_fails") == key and "weft/parent_run_id" not in tags:
+        raise dg.Failure(f"square {key} fails on purpose", allow_retries=False)
+    return x * x
+
+
+@dg.job
+def fanout_job():
+    total(fan_out().map(square).map(add_one).collect())
+
+
 class ScoreConfig(dg.Config):
     score: float = 1.0
 
@@ -405,6 +440,7 @@ defs = dg.Definitions(
         checked_job,
         split_job,
         low_job,
+        fanout_job,
     ],
     assets=[scored, scored_twice, split_scores, spread],
     asset_checks=[scored_is_positive, scored_is_small],

@@ -1,7 +1,8 @@
 //! `#[job]` and `#[graph]`: the body becomes a graph builder. Every call of a bare
 //! lowercase name `f(args)` is rewritten into `f::__invoke(NodeOptions::default(), args)`
 //! (the op's, or a graph's, invocation); `f.alias(name)` and `f.with_hooks([h, ...])`, in
-//! any order, before the call set the node's alias and its own hooks.
+//! any order, before the call set the node's alias and its own hooks. `x.map(f)` (Dagster's
+//! `.map` over a dynamic output) becomes `x.map(|v| f::__invoke(NodeOptions::default(), v))`.
 
 use crate::args;
 use crate::sig;
@@ -96,6 +97,21 @@ fn invocation(func: &Expr) -> Option<syn::Result<(Ident, TokenStream)>> {
 impl VisitMut for Rewrite {
     fn visit_expr_mut(&mut self, e: &mut Expr) {
         visit_mut::visit_expr_mut(self, e);
+        // `dynamic.map(op)`: the op invoked on each mapped value (Dagster's `.map`).
+        if let Expr::MethodCall(m) = e
+            && m.method == "map"
+            && m.args.len() == 1
+        {
+            let mapped = match invocation(&m.args[0]) {
+                None => return,
+                Some(Ok((op, options))) => {
+                    quote_spanned!(op.span()=> |__weft_value| #op::__invoke(#options, __weft_value))
+                }
+                Some(Err(error)) => error.to_compile_error(),
+            };
+            m.args[0] = syn::parse_quote!(#mapped);
+            return;
+        }
         let Expr::Call(ExprCall { func, args, .. }) = e else {
             return;
         };

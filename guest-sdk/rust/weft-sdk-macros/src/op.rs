@@ -77,10 +77,17 @@ fn spec_and_executor(
         let t = sig::type_name(ty);
         quote!(::weft_sdk::__private::InputSpec { name: #n, type_name: #t })
     });
+    let dynamic = f.output.is_dynamic();
+    if dynamic && what != "op" {
+        return Err(syn::Error::new_spanned(
+            f.output.ty(),
+            format!("a #[{what}] cannot have a dynamic output: only an op's may be dynamic"),
+        ));
+    }
     let output_specs = if outs.is_empty() {
         let output_type = sig::type_name(&f.output.ty());
         vec![
-            quote!(::weft_sdk::__private::OutputSpec { name: "result", type_name: #output_type, required: true }),
+            quote!(::weft_sdk::__private::OutputSpec { name: "result", type_name: #output_type, required: true, dynamic: #dynamic }),
         ]
     } else {
         outs::specs(outs)
@@ -111,7 +118,9 @@ fn spec_and_executor(
             quote!(::core::result::Result::<_, ::weft_sdk::Failure>::Ok(__out))
         }
     };
-    let finish = if outs.is_empty() {
+    let finish = if dynamic {
+        quote!(::weft_sdk::__private::finish_dynamic(__ctx, #wrap))
+    } else if outs.is_empty() {
         quote!(::weft_sdk::__private::finish(__ctx, #wrap))
     } else {
         let encode = outs::encode(outs);
@@ -133,7 +142,7 @@ fn spec_and_executor(
             __ctx: &::weft_sdk::OpContext,
             __inputs: &mut ::weft_sdk::__private::Inputs,
         ) -> ::core::result::Result<
-            ::std::vec::Vec<(&'static str, ::weft_sdk::__private::Encoded)>,
+            ::std::vec::Vec<::weft_sdk::__private::Produced>,
             ::weft_sdk::Failure,
         > {
             #(#takes)*

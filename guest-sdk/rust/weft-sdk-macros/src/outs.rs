@@ -122,11 +122,11 @@ pub fn encode(outs: &[Out]) -> TokenStream {
         let name = &o.name;
         let lit = args::name_lit(name);
         if o.required {
-            quote!(__list.push((#lit, ::weft_sdk::__private::encode_output(__ctx, &__outs.#name)?));)
+            quote!(__list.push((#lit, ::core::option::Option::None, ::weft_sdk::__private::encode_output(__ctx, &__outs.#name)?));)
         } else {
             quote! {
                 if let ::core::option::Option::Some(__v) = &__outs.#name {
-                    __list.push((#lit, ::weft_sdk::__private::encode_output(__ctx, __v)?));
+                    __list.push((#lit, ::core::option::Option::None, ::weft_sdk::__private::encode_output(__ctx, __v)?));
                 }
             }
         }
@@ -145,7 +145,7 @@ pub fn specs(outs: &[Out]) -> Vec<TokenStream> {
             let lit = args::name_lit(&o.name);
             let ty = crate::sig::type_name(&o.ty);
             let required = o.required;
-            quote!(::weft_sdk::__private::OutputSpec { name: #lit, type_name: #ty, required: #required })
+            quote!(::weft_sdk::__private::OutputSpec { name: #lit, type_name: #ty, required: #required, dynamic: false })
         })
         .collect()
 }

@@ -24,6 +24,28 @@ pub enum Output {
 }
 
 impl Output {
+    /// Whether it is a dynamic output: `Vec<DynamicOutput<T>>` (Dagster's `DynamicOut`).
+    pub fn is_dynamic(&self) -> bool {
+        let Type::Path(vec) = self.ty() else {
+            return false;
+        };
+        let Some(last) = vec.path.segments.last() else {
+            return false;
+        };
+        let PathArguments::AngleBracketed(args) = &last.arguments else {
+            return false;
+        };
+        let Some(GenericArgument::Type(Type::Path(item))) = args.args.first() else {
+            return false;
+        };
+        last.ident == "Vec"
+            && item
+                .path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "DynamicOutput")
+    }
+
     /// The output's type.
     pub fn ty(&self) -> Type {
         match self {

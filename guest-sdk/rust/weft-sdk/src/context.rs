@@ -18,6 +18,8 @@ pub struct OpContext {
     partition: Option<String>,
     tags: Vec<(String, String)>,
     config: Option<String>,
+    /// A mapped step's mapping key (`square[k1]`: `k1`).
+    mapping_key: Option<String>,
     /// The assets the step materializes (`a/b`): an asset's own, a multi-asset's selected.
     selected: Vec<String>,
     /// Metadata added during the step: (the output it is for, or every output; key; value).
@@ -45,6 +47,12 @@ impl OpContext {
         self
     }
 
+    /// Sets the mapping key of a mapped step, for tests.
+    pub fn with_mapping_key(mut self, key: impl Into<String>) -> Self {
+        self.mapping_key = Some(key.into());
+        self
+    }
+
     /// Sets the step's config (JSON text), for tests.
     pub fn with_config(mut self, json: impl Into<String>) -> Self {
         self.config = Some(json.into());
@@ -68,8 +76,15 @@ impl OpContext {
             partition: ctx.partition,
             tags: ctx.tags,
             config: ctx.config,
+            mapping_key: ctx.mapping_key,
             metadata: RefCell::default(),
         }
+    }
+
+    /// The mapping key of a step mapped over a dynamic output (Dagster's
+    /// `context.get_mapping_key()`): `Some("k1")` in step `square[k1]`, `None` elsewhere.
+    pub fn mapping_key(&self) -> Option<&str> {
+        self.mapping_key.as_deref()
     }
 
     /// The run's id.

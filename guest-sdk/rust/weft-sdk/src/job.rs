@@ -30,6 +30,19 @@ impl<T> Output<T> {
     }
 }
 
+impl<T> Output<T> {
+    /// The same output, as a handle to values of type `U` (a dynamic output's values).
+    pub(crate) fn cast<U>(self) -> Output<U> {
+        Output::of(self.node, self.output)
+    }
+    pub(crate) fn node(&self) -> usize {
+        self.node
+    }
+    pub(crate) fn name(&self) -> &'static str {
+        self.output
+    }
+}
+
 impl<T> Clone for Output<T> {
     fn clone(&self) -> Self {
         *self
@@ -48,6 +61,18 @@ impl<T> std::fmt::Debug for Output<T> {
 pub struct Sources {
     nodes: Vec<(usize, &'static str)>,
     fan_in: bool,
+    collect: bool,
+}
+
+impl Sources {
+    /// Every value of the dynamic (or mapped) output `output` of node `node`.
+    pub(crate) fn collect(node: usize, output: &'static str) -> Self {
+        Sources {
+            nodes: vec![(node, output)],
+            fan_in: false,
+            collect: true,
+        }
+    }
 }
 
 /// What may feed an op input of type `T` in a job body.
@@ -66,6 +91,7 @@ impl<T> IntoInput<T> for Output<T> {
         Sources {
             nodes: vec![(self.node, self.output)],
             fan_in: false,
+            collect: false,
         }
     }
 }
@@ -75,6 +101,7 @@ impl<T> IntoInput<Vec<T>> for Vec<Output<T>> {
         Sources {
             nodes: self.iter().map(|o| (o.node, o.output)).collect(),
             fan_in: true,
+            collect: false,
         }
     }
 }
@@ -84,6 +111,7 @@ impl<T, const N: usize> IntoInput<Vec<T>> for [Output<T>; N] {
         Sources {
             nodes: self.iter().map(|o| (o.node, o.output)).collect(),
             fan_in: true,
+            collect: false,
         }
     }
 }
@@ -99,6 +127,8 @@ pub struct Binding {
     pub outputs: Vec<String>,
     /// Whether the input receives all sources as a list.
     pub fan_in: bool,
+    /// Whether it collects a dynamic (or mapped) output (`.collect()`).
+    pub collect: bool,
 }
 
 /// One invocation of an op in a job.
@@ -185,6 +215,7 @@ impl JobDefinition {
                                 })
                                 .collect(),
                             fan_in: b.fan_in,
+                            collect: b.collect,
                         })
                         .collect(),
                     tags: Vec::new(),
@@ -398,6 +429,7 @@ impl JobDefinition {
                 sources: names,
                 outputs,
                 fan_in: sources.fan_in,
+                collect: sources.collect,
             });
         }
         let mut hooks = call.options.hooks;

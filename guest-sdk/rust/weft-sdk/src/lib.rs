@@ -36,6 +36,10 @@
 //!   node name `f_2`, `f_3`, ... Wiring is type-checked ([`IntoInput`]): an `Output<T>`
 //!   feeds a `T` input, a `Vec<Output<T>>` fans in to a `Vec<T>` input. Ops inside
 //!   macros (`vec![...]`) or closures bound to a name are not rewritten.
+//! - Dynamic fan-out: an op returning `Vec<`[`DynamicOutput`]`<T>>` produces a value per
+//!   mapping key; in a job body `f().map(g)` invokes `g` once per key (steps `g[key]`;
+//!   `ctx.mapping_key()` says which), `.map(|x| h(x, other))` too, and `.collect()` feeds
+//!   every key's value to a `Vec<T>` input.
 //! - Hooks: `#[success_hook] fn h(ctx: &HookContext)` (or `#[failure_hook]`, returning
 //!   `()` or `Result<(), E>`) runs after a step that succeeded (failed for good);
 //!   `#[job(hooks = [h])]` gives it to every node of the job, `f.with_hooks([h])(a)` to
@@ -77,6 +81,7 @@ pub mod bindings;
 mod check;
 mod codec;
 mod context;
+mod dynamic;
 mod export;
 mod failure;
 mod graph;
@@ -95,6 +100,7 @@ mod sensor;
 pub use asset::{AssetJob, AssetSelection, define_asset_job};
 pub use check::{AssetCheckResult, AssetCheckSeverity};
 pub use context::{AssetExecutionContext, OpContext, Resource, resource};
+pub use dynamic::{Collected, DynamicOutput, Mapped};
 pub use failure::Failure;
 pub use hook::HookContext;
 pub use job::{Binding, IntoInput, JobDefinition, Node, Output};
@@ -115,11 +121,11 @@ pub use weft_sdk_macros::{
 pub mod prelude {
     pub use crate::{
         AssetCheckResult, AssetCheckSeverity, AssetExecutionContext, AssetJob, AssetSelection,
-        DefaultStatus, EndedRun, Failure, HookContext, JobDefinition, MetadataValue, OpContext,
-        Output, RunRequest, RunStatus, RunStatusSensorContext, ScheduleContext, ScheduleDefinition,
-        ScheduleResult, SensorContext, SensorResult, SkipReason, asset, asset_check,
-        define_asset_job, failure_hook, graph, job, json, multi_asset, op, run_failure_sensor,
-        run_status_sensor, schedule, sensor, success_hook,
+        DefaultStatus, DynamicOutput, EndedRun, Failure, HookContext, JobDefinition, MetadataValue,
+        OpContext, Output, RunRequest, RunStatus, RunStatusSensorContext, ScheduleContext,
+        ScheduleDefinition, ScheduleResult, SensorContext, SensorResult, SkipReason, asset,
+        asset_check, define_asset_job, failure_hook, graph, job, json, multi_asset, op,
+        run_failure_sensor, run_status_sensor, schedule, sensor, success_hook,
     };
 }
 
@@ -130,6 +136,7 @@ pub mod __private {
     pub use crate::bindings;
     pub use crate::check::{CheckSpec, IntoCheckResult};
     pub use crate::codec::Inputs;
+    pub use crate::dynamic::finish_dynamic;
     pub use crate::multi::MultiAssetSpec;
     /// An encoded value, as the executor of an op returns it.
     pub type Encoded = crate::bindings::weft::plugin::types::Value;
@@ -138,7 +145,8 @@ pub mod __private {
     pub use crate::hook::{HookOn, HookSpec, IntoHookResult, NodeOptions};
     pub use crate::job::{Invocation, build_job};
     pub use crate::op::{
-        InputSpec, IntoOpResult, OpSpec, OutputSpec, encode_output, failure_of, finish, schema_of,
+        InputSpec, IntoOpResult, OpSpec, OutputSpec, Produced, encode_output, failure_of, finish,
+        schema_of,
     };
     pub use crate::registry::{Entries, Registry};
     pub use crate::schedule::IntoScheduleResult;

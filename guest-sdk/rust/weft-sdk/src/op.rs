@@ -44,11 +44,18 @@ pub struct OutputSpec {
     pub name: &'static str,
     pub type_name: &'static str,
     pub required: bool,
+    /// A dynamic output (`Vec<DynamicOutput<T>>`): one value per mapping key.
+    pub dynamic: bool,
 }
+
+/// One value an op's executor produced: the output, the mapping key of a dynamic output's
+/// value, the value encoded.
+#[doc(hidden)]
+pub type Produced = (&'static str, Option<String>, wit::Value);
 
 /// The executor `#[op]` generates: the outputs it produced, encoded, by name.
 #[doc(hidden)]
-pub type Execute = fn(&OpContext, &mut Inputs) -> Result<Vec<(&'static str, wit::Value)>, Failure>;
+pub type Execute = fn(&OpContext, &mut Inputs) -> Result<Vec<Produced>, Failure>;
 
 /// An op (or an asset's compute function) as `#[op]`/`#[asset]` describe it.
 #[doc(hidden)]
@@ -96,6 +103,7 @@ impl OpSpec {
                     description: None,
                     type_name: Some(o.type_name.into()),
                     required: o.required,
+                    dynamic: o.dynamic,
                 })
                 .collect(),
             config_schema: self.schema(),
@@ -150,12 +158,9 @@ impl<T: Serialize, E: Display + 'static> IntoOpResult for Result<T, E> {
 
 /// Turns what the op returned into its encoded output `result`.
 #[doc(hidden)]
-pub fn finish<R: IntoOpResult>(
-    ctx: &OpContext,
-    result: R,
-) -> Result<Vec<(&'static str, wit::Value)>, Failure> {
+pub fn finish<R: IntoOpResult>(ctx: &OpContext, result: R) -> Result<Vec<Produced>, Failure> {
     let value = result.into_op_result()?;
-    Ok(vec![(RESULT, codec::encode(ctx.step_key(), &value)?)])
+    Ok(vec![(RESULT, None, codec::encode(ctx.step_key(), &value)?)])
 }
 
 /// The failure an op's error becomes (`#[op(outs(...))]` on a function returning `Result`).

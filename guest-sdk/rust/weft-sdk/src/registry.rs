@@ -352,10 +352,11 @@ pub(crate) fn run_step(
     let outputs = (spec.execute)(&ctx, &mut inputs)?;
     Ok(outputs
         .into_iter()
-        .map(|(name, value)| wit::StepOutput {
+        .map(|(name, mapping_key, value)| wit::StepOutput {
             name: name.into(),
             value,
             metadata: ctx.metadata_for(name),
+            mapping_key,
         })
         .collect())
 }

@@ -52,6 +52,7 @@ fn ctx(check: &str, attempt: u32) -> wit::StepContext {
         partition: None,
         tags: Vec::new(),
         config: None,
+        mapping_key: None,
     }
 }
 

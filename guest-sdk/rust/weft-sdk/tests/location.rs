@@ -261,6 +261,7 @@ fn step_with(
         partition: None,
         tags: vec![],
         config: config.map(Into::into),
+        mapping_key: None,
     };
     let outputs = registry().execute(ctx, inputs)?;
     assert_eq!(outputs.len(), 1);
@@ -582,6 +583,7 @@ fn several_outputs_some_optional() {
             partition: None,
             tags: vec![],
             config: None,
+            mapping_key: None,
         };
         registry()
             .execute(ctx, vec![single("numbers", numbers)])
@@ -619,6 +621,7 @@ fn several_outputs_some_optional() {
         partition: None,
         tags: vec![],
         config: None,
+        mapping_key: None,
     };
     let err = registry()
         .execute(ctx("head"), vec![single("numbers", "[]")])

@@ -79,6 +79,7 @@ fn a_multi_asset_step_returns_the_selected_outputs() {
         partition: None,
         tags: Vec::new(),
         config: None,
+        mapping_key: None,
     };
     let input = wit::StepInput {
         name: "scored".into(),

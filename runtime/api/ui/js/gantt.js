@@ -32,6 +32,9 @@ function niceStep(span) {
 export function gantt(run, selectedStep, onSelect, width, planned = []) {
   const live = !FINISHED.has(run.status);
   const known = new Set((run.steps || []).map(st => st.key));
+  // A mapped step's row `key[?]` stands for its keys until one of them has reported.
+  const mappedKnown = k => k.endsWith('[?]') && [...known].some(x => x.startsWith(k.slice(0, -2)));
+  planned = planned.filter(k => !mappedKnown(k));
   const planIndex = new Map(planned.map((k, i) => [k, i]));
   const steps = [...(run.steps || []), ...planned.filter(k => !known.has(k)).map(key => ({ key, status: null }))];
   const order = new Map(steps.map((st, i) => [st.key, planIndex.get(st.key) ?? planned.length + i]));

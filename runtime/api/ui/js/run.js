@@ -14,11 +14,16 @@ import { go } from './router.js';
 import { jobName } from './runs.js';
 
 /** A short, readable line for one run event. */
+/** An output's name as shown: a dynamic output's value with its key, `result[k1]`. */
+function outputName(e) {
+  return e.mapping_key == null ? e.output : `${e.output}[${e.mapping_key}]`;
+}
+
 function eventSummary(e) {
   switch (e.type) {
     case 'RUN_FAILURE': return e.message ?? '';
     case 'STEP_START': return e.attempt > 1 ? `started (attempt ${e.attempt})` : 'started';
-    case 'STEP_OUTPUT': return `output ${e.output} (${e.codec}, ${fmtBytes(e.size)}): ${e.preview ?? ''}${withMetadata(e)}`;
+    case 'STEP_OUTPUT': return `output ${outputName(e)} (${e.codec}, ${fmtBytes(e.size)}): ${e.preview ?? ''}${withMetadata(e)}`;
     case 'ASSET_MATERIALIZATION': return `materialized ${assetKeyText(e.asset_key)}${withMetadata(e)}`;
     case 'ASSET_CHECK_EVALUATION': return `check ${e.check} of ${assetKeyText(e.asset_key)} ${e.passed ? 'passed' : e.severity === 'WARN' ? 'failed (WARN)' : 'failed'}${e.description ? `: ${e.description}` : ''}${withMetadata(e)}`;
     case 'STEP_SUCCESS': return `succeeded in ${fmtDuration(e.duration_ms)}`;
@@ -165,7 +170,8 @@ export async function pageRun(page, runId) {
   if (run.job && !run.job.startsWith('__') && run.location && !String(run.location).includes('+')) {
     api('GET', `/api/locations/${enc(run.location)}/jobs/${enc(run.job)}`).then(job => {
       if (page.alive() && job.digest === run.digest) {
-        planned = (job.steps || []).map(st => st.key);
+        // A step mapped over a dynamic output runs as `key[mapping key]`: `key[?]` until then.
+        planned = (job.steps || []).map(st => (st.mapped ? `${st.key}[?]` : st.key));
         drawGantt();
       }
     }).catch(() => { /* the location changed or is gone: the run's own steps suffice */ });
@@ -291,8 +297,8 @@ export async function pageRun(page, runId) {
     clear(stepOutputs, outs.length
       ? h('table', { class: 'table', testid: 'step-outputs' },
         h('thead', null, h('tr', null, ['Output', 'Value', 'Metadata'].map(x => h('th', null, x)))),
-        h('tbody', null, outs.map(e => h('tr', { testid: 'step-output', dataset: { output: e.output } },
-          h('td', { class: 'mono' }, e.output), h('td', { class: 'mono' }, e.preview ?? ''),
+        h('tbody', null, outs.map(e => h('tr', { testid: 'step-output', dataset: { output: outputName(e) } },
+          h('td', { class: 'mono' }, outputName(e)), h('td', { class: 'mono' }, e.preview ?? ''),
           h('td', null, metadataList(e.metadata, 'output-metadata'))))))
       : h('p', { class: 'muted', testid: 'step-outputs' }, 'No outputs from this step.'));
   }

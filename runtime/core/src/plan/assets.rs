@@ -157,6 +157,7 @@ pub fn plan_assets(
         name: name.to_owned(),
         sources: vec![source(key)],
         fan_in: false,
+        collect: false,
     };
     let steps = order
         .iter()
@@ -191,6 +192,8 @@ pub fn plan_assets(
                         .unwrap_or_default(),
                     config_schema: None,
                     hooks: Vec::new(),
+                    mapped_over: None,
+                    mapping_key: None,
                 };
             }
             let assets = node.assets();
@@ -234,6 +237,8 @@ pub fn plan_assets(
                 tags: first.tags.clone(),
                 config_schema: first.config_schema.clone(),
                 hooks: Vec::new(),
+                mapped_over: None,
+                mapping_key: None,
             }
         })
         .collect();

@@ -11,8 +11,17 @@ use crate::defs::{AssetKey, Definitions, HookDef, RetryPolicy, StepTarget, Tags}
 use crate::selection::{AssetSelection, SelectionError};
 
 mod assets;
+mod dynamic;
+#[cfg(test)]
+mod dynamic_tests;
+mod reexecution;
 
 pub use assets::plan_assets;
+pub(crate) use dynamic::mappings;
+pub use dynamic::{
+    DynamicError, Expansion, MappedOver, expand, expand_succeeded, is_mapping_key, mapped_output,
+};
+pub use reexecution::from_failure;
 
 /// Why a run could not be planned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,6 +41,8 @@ pub enum PlanError {
         picked: String,
         missing: String,
     },
+    #[error(transparent)]
+    Dynamic(#[from] DynamicError),
     #[error("job {job:?}: node {node:?} refers to {missing:?}, which is not defined")]
     Dangling {
         job: String,
@@ -65,6 +76,9 @@ pub struct StepInput {
     pub name: String,
     pub sources: Vec<InputSource>,
     pub fan_in: bool,
+    /// Collects a dynamic output (or the steps mapped over one) as a list; until the
+    /// dynamic step has run, its one source names the dynamic step or a template.
+    pub collect: bool,
 }
 
 /// One step: an op invocation or an asset materialization.
@@ -84,6 +98,11 @@ pub struct Step {
     pub config_schema: Option<String>,
     /// The hooks that run after it, in its node's order.
     pub hooks: Vec<HookDef>,
+    /// For a template (a node mapped over a dynamic output, `dynamic.rs`): which. A
+    /// template never runs; the steps made of it do.
+    pub mapped_over: Option<MappedOver>,
+    /// For a step made of a template: its mapping key (its key is `node[key]`).
+    pub mapping_key: Option<String>,
 }
 
 /// An output a step declares, whether it must produce it, and the asset it materializes.
@@ -94,6 +113,8 @@ pub struct PlannedOutput {
     /// The asset whose new value it is (an asset's `result`, a multi-asset's outputs);
     /// `None` for an op's output.
     pub asset: Option<AssetKey>,
+    /// A dynamic output: its values are the outputs `name[key]`.
+    pub dynamic: bool,
 }
 
 impl PlannedOutput {
@@ -103,6 +124,7 @@ impl PlannedOutput {
             name: "result".into(),
             required: true,
             asset: None,
+            dynamic: false,
         }
     }
 
@@ -113,6 +135,7 @@ impl PlannedOutput {
             name: name.to_owned(),
             required,
             asset: Some(asset.clone()),
+            dynamic: false,
         }
     }
 }
@@ -122,6 +145,27 @@ impl Step {
     pub fn output(&self, name: &str) -> Option<&PlannedOutput> {
         self.outputs.iter().find(|o| o.name == name)
     }
+
+    /// The key its config is given under in run config: its node's name (a mapped step's
+    /// node, without the `[key]`).
+    pub fn config_key(&self) -> &str {
+        match &self.mapping_key {
+            Some(key) => self
+                .key
+                .strip_suffix(&format!("[{key}]"))
+                .unwrap_or(&self.key),
+            None => &self.key,
+        }
+    }
+
+    /// The key it is shown under: a template's is `node[?]` (Dagster's name for a mapped
+    /// step whose keys are not known).
+    pub fn shown_key(&self) -> String {
+        match self.mapped_over {
+            Some(_) => format!("{}[?]", self.key),
+            None => self.key.clone(),
+        }
+    }
 }
 
 /// A step that succeeded in an earlier run: which run, and the outputs it produced.
@@ -129,6 +173,9 @@ impl Step {
 pub struct Succeeded {
     pub run_id: String,
     pub outputs: BTreeSet<String>,
+    /// Of a dynamic step: each dynamic output that produced values, with their keys in
+    /// the order produced.
+    pub mapping_keys: BTreeMap<String, Vec<String>>,
 }
 
 /// The steps of one run, in topological order.
@@ -159,79 +206,6 @@ impl ExecutionPlan {
         }
         out.sort_unstable();
         out
-    }
-}
-
-/// The plan that re-executes `plan` from failure: only the steps that did not succeed
-/// before (every step not in `succeeded`, which maps a step key to the run where it
-/// succeeded and what it produced there), in the same order, each input that read a
-/// succeeded step now reading that run's stored output (or knowing it was not produced).
-pub fn from_failure(
-    plan: &ExecutionPlan,
-    succeeded: &BTreeMap<String, Succeeded>,
-) -> ExecutionPlan {
-    let kept: Vec<usize> = (0..plan.steps.len())
-        .filter(|&i| !succeeded.contains_key(&plan.steps[i].key))
-        .collect();
-    let new_index: BTreeMap<usize, usize> = kept
-        .iter()
-        .enumerate()
-        .map(|(new, &old)| (old, new))
-        .collect();
-    let steps = kept
-        .iter()
-        .map(|&old| {
-            let step = &plan.steps[old];
-            let inputs = step
-                .inputs
-                .iter()
-                .map(|input| StepInput {
-                    sources: input
-                        .sources
-                        .iter()
-                        .map(|source| match source {
-                            InputSource::Step { step: up, output } => match new_index.get(up) {
-                                Some(&i) => InputSource::Step {
-                                    step: i,
-                                    output: output.clone(),
-                                },
-                                None => {
-                                    let key = &plan.steps[*up].key;
-                                    let before = succeeded.get(key).cloned().unwrap_or_default();
-                                    if before.outputs.contains(output) {
-                                        InputSource::RunOutput {
-                                            run_id: before.run_id,
-                                            step: key.clone(),
-                                            output: output.clone(),
-                                        }
-                                    } else {
-                                        InputSource::NotProduced {
-                                            step: key.clone(),
-                                            output: output.clone(),
-                                        }
-                                    }
-                                }
-                            },
-                            other => other.clone(),
-                        })
-                        .collect(),
-                    ..input.clone()
-                })
-                .collect();
-            Step {
-                inputs,
-                upstream: step
-                    .upstream
-                    .iter()
-                    .filter_map(|u| new_index.get(u).copied())
-                    .collect(),
-                ..step.clone()
-            }
-        })
-        .collect();
-    ExecutionPlan {
-        job: plan.job.clone(),
-        steps,
     }
 }
 
@@ -284,6 +258,7 @@ fn plan_op_job(defs: &Definitions, name: &str) -> Result<ExecutionPlan, PlanErro
         .enumerate()
         .map(|(pos, &i)| (names[i], pos))
         .collect();
+    let mapped = dynamic::mappings(defs, job)?;
     let mut steps = Vec::with_capacity(order.len());
     for &i in &order {
         let node = &job.nodes[i];
@@ -293,6 +268,13 @@ fn plan_op_job(defs: &Definitions, name: &str) -> Result<ExecutionPlan, PlanErro
             missing: missing.to_owned(),
         };
         let op = defs.op(&node.op).ok_or_else(|| dangling(&node.op))?;
+        let mapped_over = match mapped.get(&node.name).cloned().flatten() {
+            Some((from, output)) => Some(MappedOver {
+                step: *position.get(from.as_str()).ok_or_else(|| dangling(&from))?,
+                output,
+            }),
+            None => None,
+        };
         let hooks = node
             .hooks
             .iter()
@@ -316,6 +298,7 @@ fn plan_op_job(defs: &Definitions, name: &str) -> Result<ExecutionPlan, PlanErro
                 name: binding.input.clone(),
                 sources,
                 fan_in: binding.fan_in,
+                collect: binding.collect,
             });
         }
         steps.push(Step {
@@ -330,12 +313,15 @@ fn plan_op_job(defs: &Definitions, name: &str) -> Result<ExecutionPlan, PlanErro
                     name: o.name.clone(),
                     required: o.required,
                     asset: None,
+                    dynamic: o.dynamic,
                 })
                 .collect(),
             retry_policy: op.retry_policy,
             tags: merged(&merged(&job.tags, &op.tags), &node.tags),
             config_schema: op.config_schema.clone(),
             hooks,
+            mapped_over,
+            mapping_key: None,
         });
     }
     Ok(ExecutionPlan {
@@ -373,75 +359,6 @@ pub(crate) fn topo_order(names: &[&str], deps: &[Vec<&str>]) -> Option<Vec<usize
 mod tests {
     use super::*;
 
-    fn chain() -> ExecutionPlan {
-        let input = |step: usize| StepInput {
-            name: "x".into(),
-            sources: vec![InputSource::Step {
-                step,
-                output: "result".into(),
-            }],
-            fan_in: false,
-        };
-        let step = |key: &str, inputs: Vec<StepInput>, upstream: Vec<usize>| Step {
-            key: key.into(),
-            target: StepTarget::Op(key.into()),
-            inputs,
-            upstream,
-            outputs: vec![PlannedOutput::result()],
-            retry_policy: None,
-            config_schema: None,
-            tags: Tags::new(),
-            hooks: Vec::new(),
-        };
-        ExecutionPlan {
-            job: "j".into(),
-            steps: vec![
-                step("a", vec![], vec![]),
-                step("b", vec![input(0)], vec![0]),
-                step("c", vec![input(1)], vec![1]),
-            ],
-        }
-    }
-
-    #[test]
-    fn from_failure_keeps_what_did_not_succeed_and_reads_the_rest_from_its_run() {
-        let plan = chain();
-        let produced = |outputs: &[&str]| Succeeded {
-            run_id: "r1".into(),
-            outputs: outputs.iter().map(|o| o.to_string()).collect(),
-        };
-        let succeeded = BTreeMap::from([("a".to_owned(), produced(&["result"]))]);
-        let again = from_failure(&plan, &succeeded);
-        let keys: Vec<&str> = again.steps.iter().map(|s| s.key.as_str()).collect();
-        assert_eq!(keys, ["b", "c"]);
-        assert_eq!(
-            again.steps[0].inputs[0].sources,
-            [InputSource::RunOutput {
-                run_id: "r1".into(),
-                step: "a".into(),
-                output: "result".into()
-            }]
-        );
-        assert!(again.steps[0].upstream.is_empty());
-        assert_eq!(again.steps[1].upstream, [0]);
-        assert_eq!(
-            again.steps[1].inputs[0].sources,
-            [InputSource::Step {
-                step: 0,
-                output: "result".into()
-            }]
-        );
-        assert_eq!(from_failure(&plan, &BTreeMap::new()), plan);
-        // An optional output left out then is known not to be there now.
-        let succeeded = BTreeMap::from([("a".to_owned(), produced(&[]))]);
-        assert_eq!(
-            from_failure(&plan, &succeeded).steps[0].inputs[0].sources,
-            [InputSource::NotProduced {
-                step: "a".into(),
-                output: "result".into()
-            }]
-        );
-    }
     use crate::selection::tests::numbers;
 
     fn keys(plan: &ExecutionPlan) -> Vec<&str> {

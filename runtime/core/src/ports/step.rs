@@ -33,6 +33,9 @@ pub struct StepRequest {
     pub step_tags: Tags,
     pub config: Option<String>,
     pub inputs: Vec<(String, InputArg)>,
+    /// The mapping key of a step mapped over a dynamic output (`square[k1]`: `k1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mapping_key: Option<String>,
 }
 
 /// One output a step produced.
@@ -41,6 +44,9 @@ pub struct StepOutput {
     pub name: String,
     pub value: Value,
     pub metadata: Metadata,
+    /// Of a dynamic output's value, its mapping key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mapping_key: Option<String>,
 }
 
 /// Why a step attempt failed.

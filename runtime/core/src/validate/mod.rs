@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::defs::{AssetKey, Definitions, JobDef, SensorKind};
+use crate::plan::DynamicError;
 use crate::selection::AssetSelection;
 
 mod assets;
@@ -87,6 +88,8 @@ pub enum DefinitionError {
         name: String,
         job: String,
     },
+    #[error(transparent)]
+    Dynamic(#[from] DynamicError),
     #[error("asset {asset}: input {input:?} of its dependency on {dep} is repeated")]
     DuplicateAssetInput {
         asset: AssetKey,
@@ -301,13 +304,16 @@ fn validate_job(defs: &Definitions, job: &JobDef) -> Result<(), DefinitionError>
             .collect();
         (n.name.clone(), ups)
     });
-    find_cycle(edges.collect()).map_or(Ok(()), |through| {
-        Err(DefinitionError::Cycle {
+    if let Some(through) = find_cycle(edges.collect()) {
+        return Err(DefinitionError::Cycle {
             kind: "job",
             name: job.name.clone(),
             through,
-        })
-    })
+        });
+    }
+    // Which nodes are mapped over which dynamic output, and whether they may be.
+    crate::plan::mappings(defs, job)?;
+    Ok(())
 }
 
 /// Returns a node on a cycle, if the graph (node → upstream nodes) has one.
@@ -346,11 +352,12 @@ pub(crate) fn find_cycle(graph: BTreeMap<String, Vec<String>>) -> Option<String>
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::defs::{InputBinding, IoDef, NodeDef, OpDef, OutputDef, OutputRef};
 
-    fn op(name: &str, inputs: &[&str]) -> OpDef {
+    /// Op `name` with the inputs `inputs` and the output `result`.
+    pub(crate) fn op(name: &str, inputs: &[&str]) -> OpDef {
         OpDef {
             name: name.into(),
             description: None,
@@ -382,6 +389,7 @@ mod tests {
                         output: "result".into(),
                     }],
                     fan_in: false,
+                    collect: false,
                 })
                 .collect(),
             tags: Default::default(),

@@ -11,7 +11,7 @@ use weft_core::grants::Grants;
 use crate::error::{Error, ErrorKind};
 use weft_core::events::{Event, EventKind, RunStatus};
 use weft_core::now_ms;
-use weft_core::plan::{Succeeded, from_failure};
+use weft_core::plan::{Succeeded, expand_succeeded, from_failure, mapped_output};
 use weft_core::ports::CodeLocation;
 use weft_core::run::RunRecord;
 
@@ -149,6 +149,11 @@ impl Control {
             let succeeded = self.succeeded_steps(&parent).await?;
             prepared.plan = from_failure(&prepared.plan, &succeeded);
         }
+        // The steps mapped over the dynamic steps that have succeeded in this run so far.
+        if prepared.plan.steps.iter().any(|s| s.mapped_over.is_some()) {
+            let succeeded = self.succeeded_steps(run).await?;
+            expand_succeeded(&mut prepared.plan, &succeeded);
+        }
         prepared.record = run.clone();
         Ok((prepared, locations))
     }
@@ -166,8 +171,7 @@ impl Control {
         for _ in 0..64 {
             let Some(run) = current.take() else { break };
             let mut ran_here = Vec::new();
-            let mut produced: BTreeMap<String, std::collections::BTreeSet<String>> =
-                BTreeMap::new();
+            let mut produced: BTreeMap<String, Succeeded> = BTreeMap::new();
             let mut after = 0;
             loop {
                 let page = self.events(&run.run_id, after, 1000).await?;
@@ -180,21 +184,28 @@ impl Control {
                             ran_here.push(key.clone());
                             produced.remove(key);
                         }
-                        EventKind::StepOutput { output, .. } => {
-                            produced
-                                .entry(key.clone())
-                                .or_default()
-                                .insert(output.clone());
+                        EventKind::StepOutput {
+                            output,
+                            mapping_key,
+                            ..
+                        } => {
+                            let step = produced.entry(key.clone()).or_default();
+                            // A dynamic output's values are stored by key.
+                            match mapping_key {
+                                Some(k) => {
+                                    step.outputs.insert(mapped_output(output, k));
+                                    let keys = step.mapping_keys.entry(output.clone());
+                                    keys.or_default().push(k.clone());
+                                }
+                                None => drop(step.outputs.insert(output.clone())),
+                            }
                         }
                         EventKind::StepSuccess { .. } if !ran_later.contains(key) => {
-                            let outputs = produced.remove(key).unwrap_or_default();
-                            succeeded.insert(
-                                key.clone(),
-                                Succeeded {
-                                    run_id: run.run_id.clone(),
-                                    outputs,
-                                },
-                            );
+                            let step = Succeeded {
+                                run_id: run.run_id.clone(),
+                                ..produced.remove(key).unwrap_or_default()
+                            };
+                            succeeded.insert(key.clone(), step);
                         }
                         _ => {}
                     }

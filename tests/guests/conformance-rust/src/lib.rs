@@ -34,6 +34,12 @@
 //!   `total_even` and `total_odd` (the op `total`) sum each;
 //! - `graph_job`: `one` (1) into the graph `twice` (`add_one` twice: the nodes
 //!   `twice.add_one` and `twice.add_one_2`), then into `twice` again under the alias `again`;
+//! - `fanout_job` (`fanout.rs`): `fan_out` produces 1..=n (config `n`, 3 by default) under
+//!   the mapping keys `k1`..`kn`; `square`, mapped over them (one retry), logs `square
+//!   <key>`, fails retryably on the first attempt of `k2`, fails for good (`square <key>
+//!   fails on purpose`) for the key the run's tag `square_fails` names unless the run has
+//!   the tag `weft/parent_run_id`, and returns x²; `add_one` is mapped after it, and
+//!   `total` collects: steps `fan_out`, `square[k1]`.., `add_one[k1]`.., `total` (17);
 //! - the asset `scored` (asset job `scored_job`) returns its config's `score` (1.0 by
 //!   default), with the metadata `score` (a float, the same) and `rows` (the int 3);
 //! - asset checks (`checks.rs`): `scored_twice` (twice `scored`); the checks of `scored`:
@@ -59,6 +65,7 @@
 //! Build: `weft build tests/guests/conformance-rust -o conformance-rust.wasm`
 
 mod checks;
+mod fanout;
 mod hooks;
 mod multi;
 
@@ -418,7 +425,7 @@ fn tcp_job() {
 }
 
 weft_sdk::definitions! {
-    jobs: [explode_job, flaky_job, chatty_job, config_job, resource_job, external_job, k8s_op_job, instance_job, nap_job, flood_job, huge_job, fetch_job, tcp_job, parity_job, graph_job, hooks::hooks_job],
+    jobs: [explode_job, flaky_job, chatty_job, config_job, resource_job, external_job, k8s_op_job, instance_job, nap_job, flood_job, huge_job, fetch_job, tcp_job, parity_job, graph_job, hooks::hooks_job, fanout::fanout_job],
     sensors: [cursor_sensor, explode_alert],
     assets: [scored, checks::scored_twice, multi::spread],
     multi_assets: [multi::split_scores],

@@ -8,7 +8,7 @@
 //     wasi:random@0.2.12
 //     wasi:cli@0.2.12
 //     wasi:http@0.2.12
-//     weft:plugin@0.8.0
+//     weft:plugin@0.9.0
 
 package wit_exports
 
@@ -30,7 +30,7 @@ var staticPinner = runtime.Pinner{}
 var exportReturnArea = uintptr(witRuntime.Allocate(&staticPinner, (17 * 4), 4))
 var syncExportPinner = runtime.Pinner{}
 
-//go:wasmexport weft:plugin/definitions@0.8.0#get
+//go:wasmexport weft:plugin/definitions@0.9.0#get
 func wasm_export_weft_plugin_definitions_get() uintptr {
 
 	pinner := &syncExportPinner
@@ -40,11 +40,11 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 	case witTypes.ResultOk:
 		payload := result.Ok()
 		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), 0)) = int8(int32(0))
-		slice18 := (payload).Ops
-		length20 := uint32(len(slice18))
-		result19 := witRuntime.Allocate(pinner, uintptr(length20*(32+14*4)), 8)
-		for index, element := range slice18 {
-			base := unsafe.Add(result19, index*(32+14*4))
+		slice19 := (payload).Ops
+		length21 := uint32(len(slice19))
+		result20 := witRuntime.Allocate(pinner, uintptr(length21*(32+14*4)), 8)
+		for index, element := range slice19 {
+			base := unsafe.Add(result20, index*(32+14*4))
 			utf8 := unsafe.Pointer(unsafe.StringData((element).Name))
 			pinner.Pin(utf8)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
@@ -111,11 +111,11 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(length)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(result4)))
-			slice9 := (element).Outputs
-			length11 := uint32(len(slice9))
-			result10 := witRuntime.Allocate(pinner, uintptr(length11*(9*4)), 4)
-			for index, element := range slice9 {
-				base := unsafe.Add(result10, index*(9*4))
+			slice10 := (element).Outputs
+			length12 := uint32(len(slice10))
+			result11 := witRuntime.Allocate(pinner, uintptr(length12*(9*4)), 4)
+			for index, element := range slice10 {
+				base := unsafe.Add(result11, index*(9*4))
 				utf85 := unsafe.Pointer(unsafe.StringData((element).Name))
 				pinner.Pin(utf85)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
@@ -159,11 +159,18 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 					result8 = 0
 				}
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = int8(result8)
+				var result9 int32
+				if (element).Dynamic {
+					result9 = 1
+				} else {
+					result9 = 0
+				}
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (1 + 8*4))) = int8(result9)
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(length11)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(result10)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(length12)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(result11)))
 
 			switch (element).ConfigSchema.Tag() {
 			case witTypes.OptionNone:
@@ -172,32 +179,32 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).ConfigSchema.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (9 * 4))) = int8(int32(1))
-				utf812 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf812)
+				utf813 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf813)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (11 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (10 * 4))) = uint32(uintptr(uintptr(utf812)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (10 * 4))) = uint32(uintptr(uintptr(utf813)))
 
 			default:
 				panic("unreachable")
 			}
-			slice15 := (element).Tags
-			length17 := uint32(len(slice15))
-			result16 := witRuntime.Allocate(pinner, uintptr(length17*(4*4)), 4)
-			for index, element := range slice15 {
-				base := unsafe.Add(result16, index*(4*4))
-				utf813 := unsafe.Pointer(unsafe.StringData((element).F0))
-				pinner.Pin(utf813)
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).F0)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf813)))
-				utf814 := unsafe.Pointer(unsafe.StringData((element).F1))
+			slice16 := (element).Tags
+			length18 := uint32(len(slice16))
+			result17 := witRuntime.Allocate(pinner, uintptr(length18*(4*4)), 4)
+			for index, element := range slice16 {
+				base := unsafe.Add(result17, index*(4*4))
+				utf814 := unsafe.Pointer(unsafe.StringData((element).F0))
 				pinner.Pin(utf814)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).F0)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf814)))
+				utf815 := unsafe.Pointer(unsafe.StringData((element).F1))
+				pinner.Pin(utf815)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).F1)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf814)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf815)))
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (13 * 4))) = uint32(length17)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (12 * 4))) = uint32(uintptr(uintptr(result16)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (13 * 4))) = uint32(length18)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (12 * 4))) = uint32(uintptr(uintptr(result17)))
 
 			switch (element).RetryPolicy.Tag() {
 			case witTypes.OptionNone:
@@ -216,17 +223,17 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (2 * 4))) = uint32(length20)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(result19)))
-		slice52 := (payload).Jobs
-		length54 := uint32(len(slice52))
-		result53 := witRuntime.Allocate(pinner, uintptr(length54*(9*4)), 4)
-		for index, element := range slice52 {
-			base := unsafe.Add(result53, index*(9*4))
-			utf821 := unsafe.Pointer(unsafe.StringData((element).Name))
-			pinner.Pin(utf821)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (2 * 4))) = uint32(length21)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(result20)))
+		slice54 := (payload).Jobs
+		length56 := uint32(len(slice54))
+		result55 := witRuntime.Allocate(pinner, uintptr(length56*(9*4)), 4)
+		for index, element := range slice54 {
+			base := unsafe.Add(result55, index*(9*4))
+			utf822 := unsafe.Pointer(unsafe.StringData((element).Name))
+			pinner.Pin(utf822)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf821)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf822)))
 
 			switch (element).Description.Tag() {
 			case witTypes.OptionNone:
@@ -235,149 +242,156 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Description.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(1))
-				utf822 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf822)
+				utf823 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf823)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf822)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf823)))
 
 			default:
 				panic("unreachable")
 			}
-			slice25 := (element).Tags
-			length27 := uint32(len(slice25))
-			result26 := witRuntime.Allocate(pinner, uintptr(length27*(4*4)), 4)
-			for index, element := range slice25 {
-				base := unsafe.Add(result26, index*(4*4))
-				utf823 := unsafe.Pointer(unsafe.StringData((element).F0))
-				pinner.Pin(utf823)
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).F0)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf823)))
-				utf824 := unsafe.Pointer(unsafe.StringData((element).F1))
+			slice26 := (element).Tags
+			length28 := uint32(len(slice26))
+			result27 := witRuntime.Allocate(pinner, uintptr(length28*(4*4)), 4)
+			for index, element := range slice26 {
+				base := unsafe.Add(result27, index*(4*4))
+				utf824 := unsafe.Pointer(unsafe.StringData((element).F0))
 				pinner.Pin(utf824)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).F0)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf824)))
+				utf825 := unsafe.Pointer(unsafe.StringData((element).F1))
+				pinner.Pin(utf825)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).F1)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf824)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf825)))
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(length27)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(result26)))
-			slice49 := (element).Nodes
-			length51 := uint32(len(slice49))
-			result50 := witRuntime.Allocate(pinner, uintptr(length51*(10*4)), 4)
-			for index, element := range slice49 {
-				base := unsafe.Add(result50, index*(10*4))
-				utf828 := unsafe.Pointer(unsafe.StringData((element).Name))
-				pinner.Pin(utf828)
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf828)))
-				utf829 := unsafe.Pointer(unsafe.StringData((element).Op))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(length28)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(result27)))
+			slice51 := (element).Nodes
+			length53 := uint32(len(slice51))
+			result52 := witRuntime.Allocate(pinner, uintptr(length53*(10*4)), 4)
+			for index, element := range slice51 {
+				base := unsafe.Add(result52, index*(10*4))
+				utf829 := unsafe.Pointer(unsafe.StringData((element).Name))
 				pinner.Pin(utf829)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf829)))
+				utf830 := unsafe.Pointer(unsafe.StringData((element).Op))
+				pinner.Pin(utf830)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).Op)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf829)))
-				slice37 := (element).Inputs
-				length39 := uint32(len(slice37))
-				result38 := witRuntime.Allocate(pinner, uintptr(length39*(5*4)), 4)
-				for index, element := range slice37 {
-					base := unsafe.Add(result38, index*(5*4))
-					utf830 := unsafe.Pointer(unsafe.StringData((element).Input))
-					pinner.Pin(utf830)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf830)))
+				slice39 := (element).Inputs
+				length41 := uint32(len(slice39))
+				result40 := witRuntime.Allocate(pinner, uintptr(length41*(5*4)), 4)
+				for index, element := range slice39 {
+					base := unsafe.Add(result40, index*(5*4))
+					utf831 := unsafe.Pointer(unsafe.StringData((element).Input))
+					pinner.Pin(utf831)
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Input)))
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf830)))
-					slice33 := (element).Sources
-					length35 := uint32(len(slice33))
-					result34 := witRuntime.Allocate(pinner, uintptr(length35*(4*4)), 4)
-					for index, element := range slice33 {
-						base := unsafe.Add(result34, index*(4*4))
-						utf831 := unsafe.Pointer(unsafe.StringData((element).Node))
-						pinner.Pin(utf831)
-						*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Node)))
-						*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf831)))
-						utf832 := unsafe.Pointer(unsafe.StringData((element).Output))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf831)))
+					slice34 := (element).Sources
+					length36 := uint32(len(slice34))
+					result35 := witRuntime.Allocate(pinner, uintptr(length36*(4*4)), 4)
+					for index, element := range slice34 {
+						base := unsafe.Add(result35, index*(4*4))
+						utf832 := unsafe.Pointer(unsafe.StringData((element).Node))
 						pinner.Pin(utf832)
+						*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Node)))
+						*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf832)))
+						utf833 := unsafe.Pointer(unsafe.StringData((element).Output))
+						pinner.Pin(utf833)
 						*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).Output)))
-						*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf832)))
+						*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf833)))
 
 					}
 
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(length35)
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(result34)))
-					var result36 int32
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(length36)
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(result35)))
+					var result37 int32
 					if (element).FanIn {
-						result36 = 1
+						result37 = 1
 					} else {
-						result36 = 0
+						result37 = 0
 					}
-					*(*int8)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = int8(result36)
+					*(*int8)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = int8(result37)
+					var result38 int32
+					if (element).Collect {
+						result38 = 1
+					} else {
+						result38 = 0
+					}
+					*(*int8)(unsafe.Add(unsafe.Pointer(base), (1 + 4*4))) = int8(result38)
 
 				}
 
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(length39)
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uintptr(uintptr(result38)))
-				slice42 := (element).Tags
-				length44 := uint32(len(slice42))
-				result43 := witRuntime.Allocate(pinner, uintptr(length44*(4*4)), 4)
-				for index, element := range slice42 {
-					base := unsafe.Add(result43, index*(4*4))
-					utf840 := unsafe.Pointer(unsafe.StringData((element).F0))
-					pinner.Pin(utf840)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(length41)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uintptr(uintptr(result40)))
+				slice44 := (element).Tags
+				length46 := uint32(len(slice44))
+				result45 := witRuntime.Allocate(pinner, uintptr(length46*(4*4)), 4)
+				for index, element := range slice44 {
+					base := unsafe.Add(result45, index*(4*4))
+					utf842 := unsafe.Pointer(unsafe.StringData((element).F0))
+					pinner.Pin(utf842)
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).F0)))
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf840)))
-					utf841 := unsafe.Pointer(unsafe.StringData((element).F1))
-					pinner.Pin(utf841)
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf842)))
+					utf843 := unsafe.Pointer(unsafe.StringData((element).F1))
+					pinner.Pin(utf843)
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).F1)))
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf841)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf843)))
 
 				}
 
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(length44)
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(uintptr(uintptr(result43)))
-				slice46 := (element).Hooks
-				length48 := uint32(len(slice46))
-				result47 := witRuntime.Allocate(pinner, uintptr(length48*(2*4)), 4)
-				for index, element := range slice46 {
-					base := unsafe.Add(result47, index*(2*4))
-					utf845 := unsafe.Pointer(unsafe.StringData(element))
-					pinner.Pin(utf845)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(length46)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(uintptr(uintptr(result45)))
+				slice48 := (element).Hooks
+				length50 := uint32(len(slice48))
+				result49 := witRuntime.Allocate(pinner, uintptr(length50*(2*4)), 4)
+				for index, element := range slice48 {
+					base := unsafe.Add(result49, index*(2*4))
+					utf847 := unsafe.Pointer(unsafe.StringData(element))
+					pinner.Pin(utf847)
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len(element)))
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf845)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf847)))
 
 				}
 
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (9 * 4))) = uint32(length48)
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(uintptr(uintptr(result47)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (9 * 4))) = uint32(length50)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(uintptr(uintptr(result49)))
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(length51)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(result50)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(length53)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(result52)))
 
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (4 * 4))) = uint32(length54)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (3 * 4))) = uint32(uintptr(uintptr(result53)))
-		slice82 := (payload).Assets
-		length84 := uint32(len(slice82))
-		result83 := witRuntime.Allocate(pinner, uintptr(length84*(48+20*4)), 8)
-		for index, element := range slice82 {
-			base := unsafe.Add(result83, index*(48+20*4))
-			slice56 := (element).Key
-			length58 := uint32(len(slice56))
-			result57 := witRuntime.Allocate(pinner, uintptr(length58*(2*4)), 4)
-			for index, element := range slice56 {
-				base := unsafe.Add(result57, index*(2*4))
-				utf855 := unsafe.Pointer(unsafe.StringData(element))
-				pinner.Pin(utf855)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (4 * 4))) = uint32(length56)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (3 * 4))) = uint32(uintptr(uintptr(result55)))
+		slice84 := (payload).Assets
+		length86 := uint32(len(slice84))
+		result85 := witRuntime.Allocate(pinner, uintptr(length86*(48+20*4)), 8)
+		for index, element := range slice84 {
+			base := unsafe.Add(result85, index*(48+20*4))
+			slice58 := (element).Key
+			length60 := uint32(len(slice58))
+			result59 := witRuntime.Allocate(pinner, uintptr(length60*(2*4)), 4)
+			for index, element := range slice58 {
+				base := unsafe.Add(result59, index*(2*4))
+				utf857 := unsafe.Pointer(unsafe.StringData(element))
+				pinner.Pin(utf857)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len(element)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf855)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf857)))
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(length58)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(result57)))
-			utf859 := unsafe.Pointer(unsafe.StringData((element).Group))
-			pinner.Pin(utf859)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(length60)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(result59)))
+			utf861 := unsafe.Pointer(unsafe.StringData((element).Group))
+			pinner.Pin(utf861)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).Group)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf859)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf861)))
 
 			switch (element).Description.Tag() {
 			case witTypes.OptionNone:
@@ -386,47 +400,47 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Description.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = int8(int32(1))
-				utf860 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf860)
+				utf862 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf862)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(utf860)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(utf862)))
 
 			default:
 				panic("unreachable")
 			}
-			slice62 := (element).Kinds
-			length64 := uint32(len(slice62))
-			result63 := witRuntime.Allocate(pinner, uintptr(length64*(2*4)), 4)
-			for index, element := range slice62 {
-				base := unsafe.Add(result63, index*(2*4))
-				utf861 := unsafe.Pointer(unsafe.StringData(element))
-				pinner.Pin(utf861)
+			slice64 := (element).Kinds
+			length66 := uint32(len(slice64))
+			result65 := witRuntime.Allocate(pinner, uintptr(length66*(2*4)), 4)
+			for index, element := range slice64 {
+				base := unsafe.Add(result65, index*(2*4))
+				utf863 := unsafe.Pointer(unsafe.StringData(element))
+				pinner.Pin(utf863)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len(element)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf861)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf863)))
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(length64)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(result63)))
-			slice70 := (element).Deps
-			length72 := uint32(len(slice70))
-			result71 := witRuntime.Allocate(pinner, uintptr(length72*(5*4)), 4)
-			for index, element := range slice70 {
-				base := unsafe.Add(result71, index*(5*4))
-				slice66 := (element).Key
-				length68 := uint32(len(slice66))
-				result67 := witRuntime.Allocate(pinner, uintptr(length68*(2*4)), 4)
-				for index, element := range slice66 {
-					base := unsafe.Add(result67, index*(2*4))
-					utf865 := unsafe.Pointer(unsafe.StringData(element))
-					pinner.Pin(utf865)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(length66)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(result65)))
+			slice72 := (element).Deps
+			length74 := uint32(len(slice72))
+			result73 := witRuntime.Allocate(pinner, uintptr(length74*(5*4)), 4)
+			for index, element := range slice72 {
+				base := unsafe.Add(result73, index*(5*4))
+				slice68 := (element).Key
+				length70 := uint32(len(slice68))
+				result69 := witRuntime.Allocate(pinner, uintptr(length70*(2*4)), 4)
+				for index, element := range slice68 {
+					base := unsafe.Add(result69, index*(2*4))
+					utf867 := unsafe.Pointer(unsafe.StringData(element))
+					pinner.Pin(utf867)
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len(element)))
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf865)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf867)))
 
 				}
 
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(length68)
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(result67)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(length70)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(result69)))
 
 				switch (element).Input.Tag() {
 				case witTypes.OptionNone:
@@ -435,10 +449,10 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 				case witTypes.OptionSome:
 					payload := (element).Input.Some()
 					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(1))
-					utf869 := unsafe.Pointer(unsafe.StringData(payload))
-					pinner.Pin(utf869)
+					utf871 := unsafe.Pointer(unsafe.StringData(payload))
+					pinner.Pin(utf871)
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uint32(len(payload)))
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf869)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf871)))
 
 				default:
 					panic("unreachable")
@@ -446,26 +460,26 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (10 * 4))) = uint32(length72)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (9 * 4))) = uint32(uintptr(uintptr(result71)))
-			slice75 := (element).Tags
-			length77 := uint32(len(slice75))
-			result76 := witRuntime.Allocate(pinner, uintptr(length77*(4*4)), 4)
-			for index, element := range slice75 {
-				base := unsafe.Add(result76, index*(4*4))
-				utf873 := unsafe.Pointer(unsafe.StringData((element).F0))
-				pinner.Pin(utf873)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (10 * 4))) = uint32(length74)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (9 * 4))) = uint32(uintptr(uintptr(result73)))
+			slice77 := (element).Tags
+			length79 := uint32(len(slice77))
+			result78 := witRuntime.Allocate(pinner, uintptr(length79*(4*4)), 4)
+			for index, element := range slice77 {
+				base := unsafe.Add(result78, index*(4*4))
+				utf875 := unsafe.Pointer(unsafe.StringData((element).F0))
+				pinner.Pin(utf875)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).F0)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf873)))
-				utf874 := unsafe.Pointer(unsafe.StringData((element).F1))
-				pinner.Pin(utf874)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf875)))
+				utf876 := unsafe.Pointer(unsafe.StringData((element).F1))
+				pinner.Pin(utf876)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).F1)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf874)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf876)))
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (12 * 4))) = uint32(length77)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (11 * 4))) = uint32(uintptr(uintptr(result76)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (12 * 4))) = uint32(length79)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (11 * 4))) = uint32(uintptr(uintptr(result78)))
 
 			switch (element).RetryPolicy.Tag() {
 			case witTypes.OptionNone:
@@ -489,10 +503,10 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).ConfigSchema.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (40 + 12*4))) = int8(int32(1))
-				utf878 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf878)
+				utf880 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf880)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (40 + 14*4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (40 + 13*4))) = uint32(uintptr(uintptr(utf878)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (40 + 13*4))) = uint32(uintptr(uintptr(utf880)))
 
 			default:
 				panic("unreachable")
@@ -505,21 +519,21 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Multi.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (40 + 15*4))) = int8(int32(1))
-				utf879 := unsafe.Pointer(unsafe.StringData((payload).Name))
-				pinner.Pin(utf879)
+				utf881 := unsafe.Pointer(unsafe.StringData((payload).Name))
+				pinner.Pin(utf881)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (40 + 17*4))) = uint32(uint32(len((payload).Name)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (40 + 16*4))) = uint32(uintptr(uintptr(utf879)))
-				utf880 := unsafe.Pointer(unsafe.StringData((payload).Output))
-				pinner.Pin(utf880)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (40 + 16*4))) = uint32(uintptr(uintptr(utf881)))
+				utf882 := unsafe.Pointer(unsafe.StringData((payload).Output))
+				pinner.Pin(utf882)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (40 + 19*4))) = uint32(uint32(len((payload).Output)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (40 + 18*4))) = uint32(uintptr(uintptr(utf880)))
-				var result81 int32
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (40 + 18*4))) = uint32(uintptr(uintptr(utf882)))
+				var result83 int32
 				if (payload).CanSubset {
-					result81 = 1
+					result83 = 1
 				} else {
-					result81 = 0
+					result83 = 0
 				}
-				*(*int8)(unsafe.Add(unsafe.Pointer(base), (40 + 20*4))) = int8(result81)
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (40 + 20*4))) = int8(result83)
 
 			default:
 				panic("unreachable")
@@ -527,17 +541,17 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (6 * 4))) = uint32(length84)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (5 * 4))) = uint32(uintptr(uintptr(result83)))
-		slice93 := (payload).AssetJobs
-		length95 := uint32(len(slice93))
-		result94 := witRuntime.Allocate(pinner, uintptr(length95*(9*4)), 4)
-		for index, element := range slice93 {
-			base := unsafe.Add(result94, index*(9*4))
-			utf885 := unsafe.Pointer(unsafe.StringData((element).Name))
-			pinner.Pin(utf885)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (6 * 4))) = uint32(length86)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (5 * 4))) = uint32(uintptr(uintptr(result85)))
+		slice95 := (payload).AssetJobs
+		length97 := uint32(len(slice95))
+		result96 := witRuntime.Allocate(pinner, uintptr(length97*(9*4)), 4)
+		for index, element := range slice95 {
+			base := unsafe.Add(result96, index*(9*4))
+			utf887 := unsafe.Pointer(unsafe.StringData((element).Name))
+			pinner.Pin(utf887)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf885)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf887)))
 
 			switch (element).Description.Tag() {
 			case witTypes.OptionNone:
@@ -546,58 +560,58 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Description.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(1))
-				utf886 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf886)
+				utf888 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf888)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf886)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf888)))
 
 			default:
 				panic("unreachable")
 			}
-			utf887 := unsafe.Pointer(unsafe.StringData((element).Selection))
-			pinner.Pin(utf887)
+			utf889 := unsafe.Pointer(unsafe.StringData((element).Selection))
+			pinner.Pin(utf889)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(uint32(len((element).Selection)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(utf887)))
-			slice90 := (element).Tags
-			length92 := uint32(len(slice90))
-			result91 := witRuntime.Allocate(pinner, uintptr(length92*(4*4)), 4)
-			for index, element := range slice90 {
-				base := unsafe.Add(result91, index*(4*4))
-				utf888 := unsafe.Pointer(unsafe.StringData((element).F0))
-				pinner.Pin(utf888)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(utf889)))
+			slice92 := (element).Tags
+			length94 := uint32(len(slice92))
+			result93 := witRuntime.Allocate(pinner, uintptr(length94*(4*4)), 4)
+			for index, element := range slice92 {
+				base := unsafe.Add(result93, index*(4*4))
+				utf890 := unsafe.Pointer(unsafe.StringData((element).F0))
+				pinner.Pin(utf890)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).F0)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf888)))
-				utf889 := unsafe.Pointer(unsafe.StringData((element).F1))
-				pinner.Pin(utf889)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf890)))
+				utf891 := unsafe.Pointer(unsafe.StringData((element).F1))
+				pinner.Pin(utf891)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).F1)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf889)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf891)))
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(length92)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(result91)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(length94)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(result93)))
 
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (8 * 4))) = uint32(length95)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (7 * 4))) = uint32(uintptr(uintptr(result94)))
-		slice107 := (payload).Schedules
-		length109 := uint32(len(slice107))
-		result108 := witRuntime.Allocate(pinner, uintptr(length109*(15*4)), 4)
-		for index, element := range slice107 {
-			base := unsafe.Add(result108, index*(15*4))
-			utf896 := unsafe.Pointer(unsafe.StringData((element).Name))
-			pinner.Pin(utf896)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf896)))
-			utf897 := unsafe.Pointer(unsafe.StringData((element).Job))
-			pinner.Pin(utf897)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).Job)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf897)))
-			utf898 := unsafe.Pointer(unsafe.StringData((element).Cron))
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (8 * 4))) = uint32(length97)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (7 * 4))) = uint32(uintptr(uintptr(result96)))
+		slice109 := (payload).Schedules
+		length111 := uint32(len(slice109))
+		result110 := witRuntime.Allocate(pinner, uintptr(length111*(15*4)), 4)
+		for index, element := range slice109 {
+			base := unsafe.Add(result110, index*(15*4))
+			utf898 := unsafe.Pointer(unsafe.StringData((element).Name))
 			pinner.Pin(utf898)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf898)))
+			utf899 := unsafe.Pointer(unsafe.StringData((element).Job))
+			pinner.Pin(utf899)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).Job)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf899)))
+			utf8100 := unsafe.Pointer(unsafe.StringData((element).Cron))
+			pinner.Pin(utf8100)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uint32(len((element).Cron)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uintptr(uintptr(utf898)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uintptr(uintptr(utf8100)))
 
 			switch (element).Timezone.Tag() {
 			case witTypes.OptionNone:
@@ -606,10 +620,10 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Timezone.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = int8(int32(1))
-				utf899 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf899)
+				utf8101 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf8101)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(utf899)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(utf8101)))
 
 			default:
 				panic("unreachable")
@@ -622,54 +636,54 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Description.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (9 * 4))) = int8(int32(1))
-				utf8100 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf8100)
+				utf8102 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf8102)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (11 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (10 * 4))) = uint32(uintptr(uintptr(utf8100)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (10 * 4))) = uint32(uintptr(uintptr(utf8102)))
 
 			default:
 				panic("unreachable")
 			}
-			slice103 := (element).Tags
-			length105 := uint32(len(slice103))
-			result104 := witRuntime.Allocate(pinner, uintptr(length105*(4*4)), 4)
-			for index, element := range slice103 {
-				base := unsafe.Add(result104, index*(4*4))
-				utf8101 := unsafe.Pointer(unsafe.StringData((element).F0))
-				pinner.Pin(utf8101)
+			slice105 := (element).Tags
+			length107 := uint32(len(slice105))
+			result106 := witRuntime.Allocate(pinner, uintptr(length107*(4*4)), 4)
+			for index, element := range slice105 {
+				base := unsafe.Add(result106, index*(4*4))
+				utf8103 := unsafe.Pointer(unsafe.StringData((element).F0))
+				pinner.Pin(utf8103)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).F0)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8101)))
-				utf8102 := unsafe.Pointer(unsafe.StringData((element).F1))
-				pinner.Pin(utf8102)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8103)))
+				utf8104 := unsafe.Pointer(unsafe.StringData((element).F1))
+				pinner.Pin(utf8104)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).F1)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf8102)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf8104)))
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (13 * 4))) = uint32(length105)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (12 * 4))) = uint32(uintptr(uintptr(result104)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (13 * 4))) = uint32(length107)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (12 * 4))) = uint32(uintptr(uintptr(result106)))
 			*(*int8)(unsafe.Add(unsafe.Pointer(base), (14 * 4))) = int8(int32((element).DefaultStatus))
-			var result106 int32
+			var result108 int32
 			if (element).Evaluates {
-				result106 = 1
+				result108 = 1
 			} else {
-				result106 = 0
+				result108 = 0
 			}
-			*(*int8)(unsafe.Add(unsafe.Pointer(base), (1 + 14*4))) = int8(result106)
+			*(*int8)(unsafe.Add(unsafe.Pointer(base), (1 + 14*4))) = int8(result108)
 
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (10 * 4))) = uint32(length109)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (9 * 4))) = uint32(uintptr(uintptr(result108)))
-		slice118 := (payload).Sensors
-		length120 := uint32(len(slice118))
-		result119 := witRuntime.Allocate(pinner, uintptr(length120*(15*4)), 4)
-		for index, element := range slice118 {
-			base := unsafe.Add(result119, index*(15*4))
-			utf8110 := unsafe.Pointer(unsafe.StringData((element).Name))
-			pinner.Pin(utf8110)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (10 * 4))) = uint32(length111)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (9 * 4))) = uint32(uintptr(uintptr(result110)))
+		slice120 := (payload).Sensors
+		length122 := uint32(len(slice120))
+		result121 := witRuntime.Allocate(pinner, uintptr(length122*(15*4)), 4)
+		for index, element := range slice120 {
+			base := unsafe.Add(result121, index*(15*4))
+			utf8112 := unsafe.Pointer(unsafe.StringData((element).Name))
+			pinner.Pin(utf8112)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8110)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8112)))
 
 			switch (element).Job.Tag() {
 			case witTypes.OptionNone:
@@ -678,10 +692,10 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Job.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(1))
-				utf8111 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf8111)
+				utf8113 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf8113)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf8111)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf8113)))
 
 			default:
 				panic("unreachable")
@@ -695,10 +709,10 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Description.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = int8(int32(1))
-				utf8112 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf8112)
+				utf8114 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf8114)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(utf8112)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(utf8114)))
 
 			default:
 				panic("unreachable")
@@ -714,27 +728,27 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 				payload := (element).Kind.RunStatus()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (10 * 4))) = int8(int32(1))
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (11 * 4))) = int8(int32((payload).Status))
-				slice114 := (payload).MonitoredJobs
-				length116 := uint32(len(slice114))
-				result115 := witRuntime.Allocate(pinner, uintptr(length116*(2*4)), 4)
-				for index, element := range slice114 {
-					base := unsafe.Add(result115, index*(2*4))
-					utf8113 := unsafe.Pointer(unsafe.StringData(element))
-					pinner.Pin(utf8113)
+				slice116 := (payload).MonitoredJobs
+				length118 := uint32(len(slice116))
+				result117 := witRuntime.Allocate(pinner, uintptr(length118*(2*4)), 4)
+				for index, element := range slice116 {
+					base := unsafe.Add(result117, index*(2*4))
+					utf8115 := unsafe.Pointer(unsafe.StringData(element))
+					pinner.Pin(utf8115)
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len(element)))
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8113)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8115)))
 
 				}
 
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (13 * 4))) = uint32(length116)
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (12 * 4))) = uint32(uintptr(uintptr(result115)))
-				var result117 int32
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (13 * 4))) = uint32(length118)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (12 * 4))) = uint32(uintptr(uintptr(result117)))
+				var result119 int32
 				if (payload).AllLocations {
-					result117 = 1
+					result119 = 1
 				} else {
-					result117 = 0
+					result119 = 0
 				}
-				*(*int8)(unsafe.Add(unsafe.Pointer(base), (14 * 4))) = int8(result117)
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (14 * 4))) = int8(result119)
 
 			default:
 				panic("unreachable")
@@ -742,17 +756,17 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (12 * 4))) = uint32(length120)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (11 * 4))) = uint32(uintptr(uintptr(result119)))
-		slice123 := (payload).Hooks
-		length125 := uint32(len(slice123))
-		result124 := witRuntime.Allocate(pinner, uintptr(length125*(6*4)), 4)
-		for index, element := range slice123 {
-			base := unsafe.Add(result124, index*(6*4))
-			utf8121 := unsafe.Pointer(unsafe.StringData((element).Name))
-			pinner.Pin(utf8121)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (12 * 4))) = uint32(length122)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (11 * 4))) = uint32(uintptr(uintptr(result121)))
+		slice125 := (payload).Hooks
+		length127 := uint32(len(slice125))
+		result126 := witRuntime.Allocate(pinner, uintptr(length127*(6*4)), 4)
+		for index, element := range slice125 {
+			base := unsafe.Add(result126, index*(6*4))
+			utf8123 := unsafe.Pointer(unsafe.StringData((element).Name))
+			pinner.Pin(utf8123)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8121)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8123)))
 
 			switch (element).Description.Tag() {
 			case witTypes.OptionNone:
@@ -761,10 +775,10 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Description.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(1))
-				utf8122 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf8122)
+				utf8124 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf8124)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf8122)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf8124)))
 
 			default:
 				panic("unreachable")
@@ -773,31 +787,31 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (14 * 4))) = uint32(length125)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (13 * 4))) = uint32(uintptr(uintptr(result124)))
-		slice134 := (payload).AssetChecks
-		length136 := uint32(len(slice134))
-		result135 := witRuntime.Allocate(pinner, uintptr(length136*(11*4)), 4)
-		for index, element := range slice134 {
-			base := unsafe.Add(result135, index*(11*4))
-			utf8126 := unsafe.Pointer(unsafe.StringData((element).Name))
-			pinner.Pin(utf8126)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (14 * 4))) = uint32(length127)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (13 * 4))) = uint32(uintptr(uintptr(result126)))
+		slice136 := (payload).AssetChecks
+		length138 := uint32(len(slice136))
+		result137 := witRuntime.Allocate(pinner, uintptr(length138*(11*4)), 4)
+		for index, element := range slice136 {
+			base := unsafe.Add(result137, index*(11*4))
+			utf8128 := unsafe.Pointer(unsafe.StringData((element).Name))
+			pinner.Pin(utf8128)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8126)))
-			slice128 := (element).Asset
-			length130 := uint32(len(slice128))
-			result129 := witRuntime.Allocate(pinner, uintptr(length130*(2*4)), 4)
-			for index, element := range slice128 {
-				base := unsafe.Add(result129, index*(2*4))
-				utf8127 := unsafe.Pointer(unsafe.StringData(element))
-				pinner.Pin(utf8127)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8128)))
+			slice130 := (element).Asset
+			length132 := uint32(len(slice130))
+			result131 := witRuntime.Allocate(pinner, uintptr(length132*(2*4)), 4)
+			for index, element := range slice130 {
+				base := unsafe.Add(result131, index*(2*4))
+				utf8129 := unsafe.Pointer(unsafe.StringData(element))
+				pinner.Pin(utf8129)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len(element)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8127)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8129)))
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(length130)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(result129)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(length132)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(result131)))
 
 			switch (element).Description.Tag() {
 			case witTypes.OptionNone:
@@ -806,21 +820,21 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Description.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = int8(int32(1))
-				utf8131 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf8131)
+				utf8133 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf8133)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(utf8131)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(utf8133)))
 
 			default:
 				panic("unreachable")
 			}
-			var result132 int32
+			var result134 int32
 			if (element).Blocking {
-				result132 = 1
+				result134 = 1
 			} else {
-				result132 = 0
+				result134 = 0
 			}
-			*(*int8)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = int8(result132)
+			*(*int8)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = int8(result134)
 
 			switch (element).Input.Tag() {
 			case witTypes.OptionNone:
@@ -829,10 +843,10 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Input.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = int8(int32(1))
-				utf8133 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf8133)
+				utf8135 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf8135)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (10 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (9 * 4))) = uint32(uintptr(uintptr(utf8133)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (9 * 4))) = uint32(uintptr(uintptr(utf8135)))
 
 			default:
 				panic("unreachable")
@@ -840,23 +854,23 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (16 * 4))) = uint32(length136)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (15 * 4))) = uint32(uintptr(uintptr(result135)))
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (16 * 4))) = uint32(length138)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (15 * 4))) = uint32(uintptr(uintptr(result137)))
 
 	case witTypes.ResultErr:
 		payload := result.Err()
 		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), 0)) = int8(int32(1))
-		utf8137 := unsafe.Pointer(unsafe.StringData((payload).Message))
-		pinner.Pin(utf8137)
+		utf8139 := unsafe.Pointer(unsafe.StringData((payload).Message))
+		pinner.Pin(utf8139)
 		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (2 * 4))) = uint32(uint32(len((payload).Message)))
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(utf8137)))
-		var result138 int32
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(utf8139)))
+		var result140 int32
 		if (payload).Retryable {
-			result138 = 1
+			result140 = 1
 		} else {
-			result138 = 0
+			result140 = 0
 		}
-		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), (3 * 4))) = int8(result138)
+		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), (3 * 4))) = int8(result140)
 
 	default:
 		panic("unreachable")
@@ -865,12 +879,12 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 
 }
 
-//go:wasmexport cabi_post_weft:plugin/definitions@0.8.0#get
+//go:wasmexport cabi_post_weft:plugin/definitions@0.9.0#get
 func wasm_export_post_return_weft_plugin_definitions_get(result uintptr) {
 	syncExportPinner.Unpin()
 }
 
-//go:wasmexport weft:plugin/ops@0.8.0#execute
+//go:wasmexport weft:plugin/ops@0.9.0#execute
 func wasm_export_weft_plugin_ops_execute(arg0 uintptr) uintptr {
 
 	pinner := &syncExportPinner
@@ -962,79 +976,91 @@ func wasm_export_weft_plugin_ops_execute(arg0 uintptr) uintptr {
 	default:
 		panic("unreachable")
 	}
-	result24 := make([]weft_plugin_types.StepInput, 0, *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (21 * 4))))
-	for index := 0; index < int(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (21 * 4)))); index++ {
-		base := unsafe.Add(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (20 * 4))))), index*(7*4))
-		value17 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
-		var variant23 weft_plugin_types.InputArg
+	var option18 witTypes.Option[string]
+	switch uint8(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (20 * 4)))) {
+	case 0:
+
+		option18 = witTypes.None[string]()
+	case 1:
+		value17 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (21 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (22 * 4))))
+
+		option18 = witTypes.Some[string](value17)
+	default:
+		panic("unreachable")
+	}
+	result26 := make([]weft_plugin_types.StepInput, 0, *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (24 * 4))))
+	for index := 0; index < int(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (24 * 4)))); index++ {
+		base := unsafe.Add(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (23 * 4))))), index*(7*4))
+		value19 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
+		var variant25 weft_plugin_types.InputArg
 		switch uint8(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4)))) {
 		case 0:
-			value18 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))))
-			value19 := unsafe.Slice((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))))
+			value20 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))))
+			value21 := unsafe.Slice((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))))
 
-			variant23 = weft_plugin_types.MakeInputArgSingle(weft_plugin_types.Value{Codec: value18, Data: value19})
+			variant25 = weft_plugin_types.MakeInputArgSingle(weft_plugin_types.Value{Codec: value20, Data: value21})
 
 		case 1:
-			result22 := make([]weft_plugin_types.Value, 0, *(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))))
+			result24 := make([]weft_plugin_types.Value, 0, *(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))))
 			for index := 0; index < int(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4)))); index++ {
 				base := unsafe.Add(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))))), index*(4*4))
-				value20 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
-				value21 := unsafe.Slice((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))))
+				value22 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
+				value23 := unsafe.Slice((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))))
 
-				result22 = append(result22, weft_plugin_types.Value{Codec: value20, Data: value21})
+				result24 = append(result24, weft_plugin_types.Value{Codec: value22, Data: value23})
 			}
 
-			variant23 = weft_plugin_types.MakeInputArgFanIn(result22)
+			variant25 = weft_plugin_types.MakeInputArgFanIn(result24)
 
 		default:
 			panic("unreachable")
 		}
 
-		result24 = append(result24, weft_plugin_types.StepInput{Name: value17, Arg: variant23})
+		result26 = append(result26, weft_plugin_types.StepInput{Name: value19, Arg: variant25})
 	}
 
 	witRuntime.Unpin()
-	result25 := export_weft_plugin_ops.Execute(weft_plugin_types.StepContext{RunId: value, Job: value0, StepKey: value1, Target: variant, Attempt: uint32(*(*int32)(unsafe.Add(unsafe.Pointer(arg0), (11 * 4)))), Partition: option, Tags: result14, Config: option16}, result24)
+	result27 := export_weft_plugin_ops.Execute(weft_plugin_types.StepContext{RunId: value, Job: value0, StepKey: value1, Target: variant, Attempt: uint32(*(*int32)(unsafe.Add(unsafe.Pointer(arg0), (11 * 4)))), Partition: option, Tags: result14, Config: option16, MappingKey: option18}, result26)
 
-	switch result25.Tag() {
+	switch result27.Tag() {
 	case witTypes.ResultOk:
-		payload := result25.Ok()
+		payload := result27.Ok()
 		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), 0)) = int8(int32(0))
-		slice41 := payload
-		length43 := uint32(len(slice41))
-		result42 := witRuntime.Allocate(pinner, uintptr(length43*(8*4)), 4)
-		for index, element := range slice41 {
-			base := unsafe.Add(result42, index*(8*4))
+		slice44 := payload
+		length46 := uint32(len(slice44))
+		result45 := witRuntime.Allocate(pinner, uintptr(length46*(11*4)), 4)
+		for index, element := range slice44 {
+			base := unsafe.Add(result45, index*(11*4))
 			utf8 := unsafe.Pointer(unsafe.StringData((element).Name))
 			pinner.Pin(utf8)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8)))
-			utf826 := unsafe.Pointer(unsafe.StringData(((element).Value).Codec))
-			pinner.Pin(utf826)
+			utf828 := unsafe.Pointer(unsafe.StringData(((element).Value).Codec))
+			pinner.Pin(utf828)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len(((element).Value).Codec)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf826)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf828)))
 			data := unsafe.Pointer(unsafe.SliceData(((element).Value).Data))
 			pinner.Pin(data)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uint32(len(((element).Value).Data)))
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uintptr(uintptr(data)))
-			slice38 := (element).Metadata
-			length40 := uint32(len(slice38))
-			result39 := witRuntime.Allocate(pinner, uintptr(length40*(8+4*4)), 8)
-			for index, element := range slice38 {
-				base := unsafe.Add(result39, index*(8+4*4))
-				utf827 := unsafe.Pointer(unsafe.StringData((element).F0))
-				pinner.Pin(utf827)
+			slice40 := (element).Metadata
+			length42 := uint32(len(slice40))
+			result41 := witRuntime.Allocate(pinner, uintptr(length42*(8+4*4)), 8)
+			for index, element := range slice40 {
+				base := unsafe.Add(result41, index*(8+4*4))
+				utf829 := unsafe.Pointer(unsafe.StringData((element).F0))
+				pinner.Pin(utf829)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).F0)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf827)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf829)))
 
 				switch (element).F1.Tag() {
 				case weft_plugin_types.MetadataValue_Text:
 					payload := (element).F1.Text()
 					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(0))
-					utf828 := unsafe.Pointer(unsafe.StringData(payload))
-					pinner.Pin(utf828)
+					utf830 := unsafe.Pointer(unsafe.StringData(payload))
+					pinner.Pin(utf830)
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf828)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf830)))
 
 				case weft_plugin_types.MetadataValue_Int:
 					payload := (element).F1.Int()
@@ -1049,62 +1075,62 @@ func wasm_export_weft_plugin_ops_execute(arg0 uintptr) uintptr {
 				case weft_plugin_types.MetadataValue_Bool:
 					payload := (element).F1.Bool()
 					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(3))
-					var result29 int32
+					var result31 int32
 					if payload {
-						result29 = 1
+						result31 = 1
 					} else {
-						result29 = 0
+						result31 = 0
 					}
-					*(*int8)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = int8(result29)
+					*(*int8)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = int8(result31)
 
 				case weft_plugin_types.MetadataValue_Json:
 					payload := (element).F1.Json()
 					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(4))
-					utf830 := unsafe.Pointer(unsafe.StringData(payload))
-					pinner.Pin(utf830)
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf830)))
-
-				case weft_plugin_types.MetadataValue_Url:
-					payload := (element).F1.Url()
-					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(5))
-					utf831 := unsafe.Pointer(unsafe.StringData(payload))
-					pinner.Pin(utf831)
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf831)))
-
-				case weft_plugin_types.MetadataValue_Path:
-					payload := (element).F1.Path()
-					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(6))
 					utf832 := unsafe.Pointer(unsafe.StringData(payload))
 					pinner.Pin(utf832)
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf832)))
 
-				case weft_plugin_types.MetadataValue_Markdown:
-					payload := (element).F1.Markdown()
-					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(7))
+				case weft_plugin_types.MetadataValue_Url:
+					payload := (element).F1.Url()
+					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(5))
 					utf833 := unsafe.Pointer(unsafe.StringData(payload))
 					pinner.Pin(utf833)
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf833)))
+
+				case weft_plugin_types.MetadataValue_Path:
+					payload := (element).F1.Path()
+					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(6))
+					utf834 := unsafe.Pointer(unsafe.StringData(payload))
+					pinner.Pin(utf834)
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf834)))
+
+				case weft_plugin_types.MetadataValue_Markdown:
+					payload := (element).F1.Markdown()
+					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(7))
+					utf835 := unsafe.Pointer(unsafe.StringData(payload))
+					pinner.Pin(utf835)
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf835)))
 
 				case weft_plugin_types.MetadataValue_TableSchema:
 					payload := (element).F1.TableSchema()
 					*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(8))
 					slice := payload
 					length := uint32(len(slice))
-					result37 := witRuntime.Allocate(pinner, uintptr(length*(7*4)), 4)
+					result39 := witRuntime.Allocate(pinner, uintptr(length*(7*4)), 4)
 					for index, element := range slice {
-						base := unsafe.Add(result37, index*(7*4))
-						utf834 := unsafe.Pointer(unsafe.StringData((element).Name))
-						pinner.Pin(utf834)
+						base := unsafe.Add(result39, index*(7*4))
+						utf836 := unsafe.Pointer(unsafe.StringData((element).Name))
+						pinner.Pin(utf836)
 						*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
-						*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf834)))
-						utf835 := unsafe.Pointer(unsafe.StringData((element).Type))
-						pinner.Pin(utf835)
+						*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf836)))
+						utf837 := unsafe.Pointer(unsafe.StringData((element).Type))
+						pinner.Pin(utf837)
 						*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).Type)))
-						*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf835)))
+						*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf837)))
 
 						switch (element).Description.Tag() {
 						case witTypes.OptionNone:
@@ -1113,10 +1139,10 @@ func wasm_export_weft_plugin_ops_execute(arg0 uintptr) uintptr {
 						case witTypes.OptionSome:
 							payload := (element).Description.Some()
 							*(*int8)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = int8(int32(1))
-							utf836 := unsafe.Pointer(unsafe.StringData(payload))
-							pinner.Pin(utf836)
+							utf838 := unsafe.Pointer(unsafe.StringData(payload))
+							pinner.Pin(utf838)
 							*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(uint32(len(payload)))
-							*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(utf836)))
+							*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(utf838)))
 
 						default:
 							panic("unreachable")
@@ -1125,7 +1151,7 @@ func wasm_export_weft_plugin_ops_execute(arg0 uintptr) uintptr {
 					}
 
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(length)
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(result37)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(result39)))
 
 				default:
 					panic("unreachable")
@@ -1133,28 +1159,44 @@ func wasm_export_weft_plugin_ops_execute(arg0 uintptr) uintptr {
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(length40)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(uintptr(uintptr(result39)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(length42)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(uintptr(uintptr(result41)))
+
+			switch (element).MappingKey.Tag() {
+			case witTypes.OptionNone:
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = int8(int32(0))
+
+			case witTypes.OptionSome:
+				payload := (element).MappingKey.Some()
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = int8(int32(1))
+				utf843 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf843)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (10 * 4))) = uint32(uint32(len(payload)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (9 * 4))) = uint32(uintptr(uintptr(utf843)))
+
+			default:
+				panic("unreachable")
+			}
 
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (2 * 4))) = uint32(length43)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(result42)))
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (2 * 4))) = uint32(length46)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(result45)))
 
 	case witTypes.ResultErr:
-		payload := result25.Err()
+		payload := result27.Err()
 		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), 0)) = int8(int32(1))
-		utf844 := unsafe.Pointer(unsafe.StringData((payload).Message))
-		pinner.Pin(utf844)
+		utf847 := unsafe.Pointer(unsafe.StringData((payload).Message))
+		pinner.Pin(utf847)
 		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (2 * 4))) = uint32(uint32(len((payload).Message)))
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(utf844)))
-		var result45 int32
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(utf847)))
+		var result48 int32
 		if (payload).Retryable {
-			result45 = 1
+			result48 = 1
 		} else {
-			result45 = 0
+			result48 = 0
 		}
-		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), (3 * 4))) = int8(result45)
+		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), (3 * 4))) = int8(result48)
 
 	default:
 		panic("unreachable")
@@ -1163,12 +1205,12 @@ func wasm_export_weft_plugin_ops_execute(arg0 uintptr) uintptr {
 
 }
 
-//go:wasmexport cabi_post_weft:plugin/ops@0.8.0#execute
+//go:wasmexport cabi_post_weft:plugin/ops@0.9.0#execute
 func wasm_export_post_return_weft_plugin_ops_execute(result uintptr) {
 	syncExportPinner.Unpin()
 }
 
-//go:wasmexport weft:plugin/sensors@0.8.0#evaluate
+//go:wasmexport weft:plugin/sensors@0.9.0#evaluate
 func wasm_export_weft_plugin_sensors_evaluate(arg0 uintptr) uintptr {
 
 	pinner := &syncExportPinner
@@ -1369,12 +1411,12 @@ func wasm_export_weft_plugin_sensors_evaluate(arg0 uintptr) uintptr {
 
 }
 
-//go:wasmexport cabi_post_weft:plugin/sensors@0.8.0#evaluate
+//go:wasmexport cabi_post_weft:plugin/sensors@0.9.0#evaluate
 func wasm_export_post_return_weft_plugin_sensors_evaluate(result uintptr) {
 	syncExportPinner.Unpin()
 }
 
-//go:wasmexport weft:plugin/schedules@0.8.0#evaluate
+//go:wasmexport weft:plugin/schedules@0.9.0#evaluate
 func wasm_export_weft_plugin_schedules_evaluate(arg0 uintptr, arg1 uint32, arg2 int64) uintptr {
 
 	pinner := &syncExportPinner
@@ -1502,12 +1544,12 @@ func wasm_export_weft_plugin_schedules_evaluate(arg0 uintptr, arg1 uint32, arg2 
 
 }
 
-//go:wasmexport cabi_post_weft:plugin/schedules@0.8.0#evaluate
+//go:wasmexport cabi_post_weft:plugin/schedules@0.9.0#evaluate
 func wasm_export_post_return_weft_plugin_schedules_evaluate(result uintptr) {
 	syncExportPinner.Unpin()
 }
 
-//go:wasmexport weft:plugin/hooks@0.8.0#run
+//go:wasmexport weft:plugin/hooks@0.9.0#run
 func wasm_export_weft_plugin_hooks_run(arg0 uintptr, arg1 uint32, arg2 uintptr, arg3 uint32, arg4 uintptr, arg5 uint32, arg6 uintptr, arg7 uint32, arg8 uintptr, arg9 uint32, arg10 int32, arg11 uintptr, arg12 uint32) uintptr {
 
 	pinner := &syncExportPinner
@@ -1558,12 +1600,12 @@ func wasm_export_weft_plugin_hooks_run(arg0 uintptr, arg1 uint32, arg2 uintptr, 
 
 }
 
-//go:wasmexport cabi_post_weft:plugin/hooks@0.8.0#run
+//go:wasmexport cabi_post_weft:plugin/hooks@0.9.0#run
 func wasm_export_post_return_weft_plugin_hooks_run(result uintptr) {
 	syncExportPinner.Unpin()
 }
 
-//go:wasmexport weft:plugin/checks@0.8.0#evaluate
+//go:wasmexport weft:plugin/checks@0.9.0#evaluate
 func wasm_export_weft_plugin_checks_evaluate(arg0 uintptr) uintptr {
 
 	pinner := &syncExportPinner
@@ -1655,51 +1697,63 @@ func wasm_export_weft_plugin_checks_evaluate(arg0 uintptr) uintptr {
 	default:
 		panic("unreachable")
 	}
-	result24 := make([]weft_plugin_types.StepInput, 0, *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (21 * 4))))
-	for index := 0; index < int(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (21 * 4)))); index++ {
-		base := unsafe.Add(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (20 * 4))))), index*(7*4))
-		value17 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
-		var variant23 weft_plugin_types.InputArg
+	var option18 witTypes.Option[string]
+	switch uint8(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (20 * 4)))) {
+	case 0:
+
+		option18 = witTypes.None[string]()
+	case 1:
+		value17 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (21 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (22 * 4))))
+
+		option18 = witTypes.Some[string](value17)
+	default:
+		panic("unreachable")
+	}
+	result26 := make([]weft_plugin_types.StepInput, 0, *(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (24 * 4))))
+	for index := 0; index < int(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (24 * 4)))); index++ {
+		base := unsafe.Add(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(arg0), (23 * 4))))), index*(7*4))
+		value19 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
+		var variant25 weft_plugin_types.InputArg
 		switch uint8(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4)))) {
 		case 0:
-			value18 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))))
-			value19 := unsafe.Slice((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))))
+			value20 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))))
+			value21 := unsafe.Slice((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))))
 
-			variant23 = weft_plugin_types.MakeInputArgSingle(weft_plugin_types.Value{Codec: value18, Data: value19})
+			variant25 = weft_plugin_types.MakeInputArgSingle(weft_plugin_types.Value{Codec: value20, Data: value21})
 
 		case 1:
-			result22 := make([]weft_plugin_types.Value, 0, *(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))))
+			result24 := make([]weft_plugin_types.Value, 0, *(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))))
 			for index := 0; index < int(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4)))); index++ {
 				base := unsafe.Add(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))))), index*(4*4))
-				value20 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
-				value21 := unsafe.Slice((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))))
+				value22 := unsafe.String((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)))
+				value23 := unsafe.Slice((*uint8)(unsafe.Pointer(uintptr(*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4)))))), *(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))))
 
-				result22 = append(result22, weft_plugin_types.Value{Codec: value20, Data: value21})
+				result24 = append(result24, weft_plugin_types.Value{Codec: value22, Data: value23})
 			}
 
-			variant23 = weft_plugin_types.MakeInputArgFanIn(result22)
+			variant25 = weft_plugin_types.MakeInputArgFanIn(result24)
 
 		default:
 			panic("unreachable")
 		}
 
-		result24 = append(result24, weft_plugin_types.StepInput{Name: value17, Arg: variant23})
+		result26 = append(result26, weft_plugin_types.StepInput{Name: value19, Arg: variant25})
 	}
 
 	witRuntime.Unpin()
-	result25 := export_weft_plugin_checks.Evaluate(weft_plugin_types.StepContext{RunId: value, Job: value0, StepKey: value1, Target: variant, Attempt: uint32(*(*int32)(unsafe.Add(unsafe.Pointer(arg0), (11 * 4)))), Partition: option, Tags: result14, Config: option16}, result24)
+	result27 := export_weft_plugin_checks.Evaluate(weft_plugin_types.StepContext{RunId: value, Job: value0, StepKey: value1, Target: variant, Attempt: uint32(*(*int32)(unsafe.Add(unsafe.Pointer(arg0), (11 * 4)))), Partition: option, Tags: result14, Config: option16, MappingKey: option18}, result26)
 
-	switch result25.Tag() {
+	switch result27.Tag() {
 	case witTypes.ResultOk:
-		payload := result25.Ok()
+		payload := result27.Ok()
 		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), 0)) = int8(int32(0))
-		var result26 int32
+		var result28 int32
 		if (payload).Passed {
-			result26 = 1
+			result28 = 1
 		} else {
-			result26 = 0
+			result28 = 0
 		}
-		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = int8(result26)
+		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = int8(result28)
 		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), (1 + 1*4))) = int8(int32((payload).Severity))
 
 		switch (payload).Description.Tag() {
@@ -1717,24 +1771,24 @@ func wasm_export_weft_plugin_checks_evaluate(arg0 uintptr) uintptr {
 		default:
 			panic("unreachable")
 		}
-		slice38 := (payload).Metadata
-		length40 := uint32(len(slice38))
-		result39 := witRuntime.Allocate(pinner, uintptr(length40*(8+4*4)), 8)
-		for index, element := range slice38 {
-			base := unsafe.Add(result39, index*(8+4*4))
-			utf827 := unsafe.Pointer(unsafe.StringData((element).F0))
-			pinner.Pin(utf827)
+		slice40 := (payload).Metadata
+		length42 := uint32(len(slice40))
+		result41 := witRuntime.Allocate(pinner, uintptr(length42*(8+4*4)), 8)
+		for index, element := range slice40 {
+			base := unsafe.Add(result41, index*(8+4*4))
+			utf829 := unsafe.Pointer(unsafe.StringData((element).F0))
+			pinner.Pin(utf829)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).F0)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf827)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf829)))
 
 			switch (element).F1.Tag() {
 			case weft_plugin_types.MetadataValue_Text:
 				payload := (element).F1.Text()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(0))
-				utf828 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf828)
+				utf830 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf830)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf828)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf830)))
 
 			case weft_plugin_types.MetadataValue_Int:
 				payload := (element).F1.Int()
@@ -1749,62 +1803,62 @@ func wasm_export_weft_plugin_checks_evaluate(arg0 uintptr) uintptr {
 			case weft_plugin_types.MetadataValue_Bool:
 				payload := (element).F1.Bool()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(3))
-				var result29 int32
+				var result31 int32
 				if payload {
-					result29 = 1
+					result31 = 1
 				} else {
-					result29 = 0
+					result31 = 0
 				}
-				*(*int8)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = int8(result29)
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = int8(result31)
 
 			case weft_plugin_types.MetadataValue_Json:
 				payload := (element).F1.Json()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(4))
-				utf830 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf830)
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf830)))
-
-			case weft_plugin_types.MetadataValue_Url:
-				payload := (element).F1.Url()
-				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(5))
-				utf831 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf831)
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf831)))
-
-			case weft_plugin_types.MetadataValue_Path:
-				payload := (element).F1.Path()
-				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(6))
 				utf832 := unsafe.Pointer(unsafe.StringData(payload))
 				pinner.Pin(utf832)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf832)))
 
-			case weft_plugin_types.MetadataValue_Markdown:
-				payload := (element).F1.Markdown()
-				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(7))
+			case weft_plugin_types.MetadataValue_Url:
+				payload := (element).F1.Url()
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(5))
 				utf833 := unsafe.Pointer(unsafe.StringData(payload))
 				pinner.Pin(utf833)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf833)))
+
+			case weft_plugin_types.MetadataValue_Path:
+				payload := (element).F1.Path()
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(6))
+				utf834 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf834)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf834)))
+
+			case weft_plugin_types.MetadataValue_Markdown:
+				payload := (element).F1.Markdown()
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(7))
+				utf835 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf835)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(uint32(len(payload)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(utf835)))
 
 			case weft_plugin_types.MetadataValue_TableSchema:
 				payload := (element).F1.TableSchema()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(8))
 				slice := payload
 				length := uint32(len(slice))
-				result37 := witRuntime.Allocate(pinner, uintptr(length*(7*4)), 4)
+				result39 := witRuntime.Allocate(pinner, uintptr(length*(7*4)), 4)
 				for index, element := range slice {
-					base := unsafe.Add(result37, index*(7*4))
-					utf834 := unsafe.Pointer(unsafe.StringData((element).Name))
-					pinner.Pin(utf834)
+					base := unsafe.Add(result39, index*(7*4))
+					utf836 := unsafe.Pointer(unsafe.StringData((element).Name))
+					pinner.Pin(utf836)
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf834)))
-					utf835 := unsafe.Pointer(unsafe.StringData((element).Type))
-					pinner.Pin(utf835)
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf836)))
+					utf837 := unsafe.Pointer(unsafe.StringData((element).Type))
+					pinner.Pin(utf837)
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).Type)))
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf835)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf837)))
 
 					switch (element).Description.Tag() {
 					case witTypes.OptionNone:
@@ -1813,10 +1867,10 @@ func wasm_export_weft_plugin_checks_evaluate(arg0 uintptr) uintptr {
 					case witTypes.OptionSome:
 						payload := (element).Description.Some()
 						*(*int8)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = int8(int32(1))
-						utf836 := unsafe.Pointer(unsafe.StringData(payload))
-						pinner.Pin(utf836)
+						utf838 := unsafe.Pointer(unsafe.StringData(payload))
+						pinner.Pin(utf838)
 						*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(uint32(len(payload)))
-						*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(utf836)))
+						*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(utf838)))
 
 					default:
 						panic("unreachable")
@@ -1825,7 +1879,7 @@ func wasm_export_weft_plugin_checks_evaluate(arg0 uintptr) uintptr {
 				}
 
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 3*4))) = uint32(length)
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(result37)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 + 2*4))) = uint32(uintptr(uintptr(result39)))
 
 			default:
 				panic("unreachable")
@@ -1833,23 +1887,23 @@ func wasm_export_weft_plugin_checks_evaluate(arg0 uintptr) uintptr {
 
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (6 * 4))) = uint32(length40)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (5 * 4))) = uint32(uintptr(uintptr(result39)))
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (6 * 4))) = uint32(length42)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (5 * 4))) = uint32(uintptr(uintptr(result41)))
 
 	case witTypes.ResultErr:
-		payload := result25.Err()
+		payload := result27.Err()
 		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), 0)) = int8(int32(1))
-		utf841 := unsafe.Pointer(unsafe.StringData((payload).Message))
-		pinner.Pin(utf841)
+		utf843 := unsafe.Pointer(unsafe.StringData((payload).Message))
+		pinner.Pin(utf843)
 		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (2 * 4))) = uint32(uint32(len((payload).Message)))
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(utf841)))
-		var result42 int32
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(utf843)))
+		var result44 int32
 		if (payload).Retryable {
-			result42 = 1
+			result44 = 1
 		} else {
-			result42 = 0
+			result44 = 0
 		}
-		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), (3 * 4))) = int8(result42)
+		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), (3 * 4))) = int8(result44)
 
 	default:
 		panic("unreachable")
@@ -1858,7 +1912,7 @@ func wasm_export_weft_plugin_checks_evaluate(arg0 uintptr) uintptr {
 
 }
 
-//go:wasmexport cabi_post_weft:plugin/checks@0.8.0#evaluate
+//go:wasmexport cabi_post_weft:plugin/checks@0.9.0#evaluate
 func wasm_export_post_return_weft_plugin_checks_evaluate(result uintptr) {
 	syncExportPinner.Unpin()
 }

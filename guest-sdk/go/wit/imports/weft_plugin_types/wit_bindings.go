@@ -8,7 +8,7 @@
 //     wasi:random@0.2.12
 //     wasi:cli@0.2.12
 //     wasi:http@0.2.12
-//     weft:plugin@0.8.0
+//     weft:plugin@0.9.0
 
 package weft_plugin_types
 
@@ -196,6 +196,13 @@ type OutputDef struct {
 	// a required output fails; one that leaves out an optional output succeeds, and
 	// the steps reading that output are skipped (as are the steps after them).
 	Required bool
+	// A dynamic output (Dagster's `DynamicOut`): the op returns it zero or more times,
+	// each value under its own mapping key (`step-output.mapping-key`). A node reading
+	// it is mapped over it: one step per key, keyed `node[key]` (Dagster's `.map`),
+	// unless its input collects it (`input-binding.collect`). Of a dynamic output,
+	// `required: false` means that producing no value skips what collects it; a
+	// required one that produced none hands an empty list to what collects it.
+	Dynamic bool
 }
 
 // An op (Dagster's `@op`): the smallest unit of work.
@@ -229,6 +236,12 @@ type InputBinding struct {
 	// Fan-in (Dagster's `MultiDependencyDefinition`): the input receives every source
 	// as a list, in the order above (`input-arg.fan-in`).
 	FanIn bool
+	// Collect (Dagster's `.collect()`): the one source is a dynamic output, or an output
+	// of a node mapped over one, and the input receives all its values as a list
+	// (`input-arg.fan-in`), in the order their mapping keys were produced. Otherwise a
+	// node reading such a source is itself mapped over the dynamic output (a node may
+	// be mapped over one dynamic output only, and has none of its own).
+	Collect bool
 }
 
 // One invocation of an op inside a job: Dagster's node (an op called in a `@job` body,
@@ -271,7 +284,7 @@ type MultiAssetOut struct {
 	// The multi-asset's name: its step's key. Unique among the location's multi-assets
 	// and unlike any asset key.
 	Name string
-	// The output (Dagster's `outs` key, or a spec's key's last part) that materializes
+	// The output (Dagster's `outs` key, or a spec's key with its parts joined by `__`) that materializes
 	// this asset.
 	Output string
 	// Whether a run may materialize some of its assets only (Dagster's `can_subset`):
@@ -577,7 +590,8 @@ type StepContext struct {
 	RunId string
 	// The job (or asset job) being run.
 	Job string
-	// The step's key: the node name, or for an asset the key joined with `/`.
+	// The step's key: the node name (`node[key]` for a mapped step), or for an asset
+	// the key joined with `/`.
 	StepKey string
 	Target  StepTarget
 	// 1 for the first attempt, 2 for the first retry, ...
@@ -586,8 +600,12 @@ type StepContext struct {
 	// The run's tags merged with the op's or asset's tags.
 	Tags []witTypes.Tuple2[string, string]
 	// The step's config as JSON text (run config `ops.<step-key>.config`, checked
-	// against the op's schema and with its defaults filled in), if any.
+	// against the op's schema and with its defaults filled in), if any. A mapped step
+	// gets its node's (`ops.<node>.config`).
 	Config witTypes.Option[string]
+	// The mapping key of a step mapped over a dynamic output (Dagster's
+	// `context.get_mapping_key()`).
+	MappingKey witTypes.Option[string]
 }
 
 const (
@@ -640,6 +658,10 @@ type StepOutput struct {
 	Name     string
 	Value    Value
 	Metadata []witTypes.Tuple2[string, MetadataValue]
+	// For a dynamic output, the value's mapping key (Dagster's
+	// `DynamicOutput(mapping_key=...)`): unique within the output, letters, digits and
+	// `_` only. `none` for any other output.
+	MappingKey witTypes.Option[string]
 }
 
 // Why a step, a sensor or a schedule evaluation failed.

@@ -22,12 +22,16 @@ use weft_engine::executor::{Executor, ExecutorKind, RunOutcome, RunSpec};
 use weft_engine::io::{FsComputeLogs, InMemoryIoManager};
 use weft_engine::writer::EventSink;
 
+mod dynamic;
+
 /// Ops: `one` → 1; `inc(x)` → x + 1; `sum(values: fan-in)`; `boom` fails (not retryable);
 /// `flaky` fails (retryable) on attempts 1 and 2; `mute` returns no output, nor does
-/// `quiet`, whose output is optional.
+/// `quiet`, whose output is optional. Dynamic (`dynamic.rs`): `spread` → 1, 2, 3 under the
+/// keys `k1`, `k2`, `k3`; `spread_none`, whose output is optional, produces no value;
+/// `spread_boom` fails; `picky(x)` fails for 2 and returns x otherwise.
 struct Arith;
 
-fn number(v: &Value) -> i64 {
+pub(crate) fn number(v: &Value) -> i64 {
     std::str::from_utf8(&v.data)
         .ok()
         .and_then(|t| t.parse().ok())
@@ -39,6 +43,11 @@ impl StepRunner for Arith {
         let StepTarget::Op(op) = &req.target else {
             panic!("ops only")
         };
+        // A mapped step is told its key, and only a mapped step.
+        match &req.mapping_key {
+            Some(key) => assert!(req.step_key.ends_with(&format!("[{key}]")), "{req:?}"),
+            None => assert!(!req.step_key.contains('['), "{req:?}"),
+        }
         let fail = |message: &str, retryable| StepFailure {
             message: message.into(),
             kind: FailureKind::Error,
@@ -62,6 +71,14 @@ impl StepRunner for Arith {
             }),
             "flaky" if req.attempt < 3 => Err(fail("not yet", true)),
             "flaky" => Ok(7),
+            "spread" => return dynamic::spread(req),
+            "spread_none" => return dynamic::spread(req),
+            "spread_boom" => Err(fail("spread_boom", false)),
+            "picky" => match &req.inputs[0].1 {
+                InputArg::Single(v) if number(v) == 2 => Err(fail("picky about 2", false)),
+                InputArg::Single(v) => Ok(number(v)),
+                InputArg::FanIn(_) => Err(fail("picky takes one value", false)),
+            },
             "mute" | "quiet" => {
                 return StepAttempt {
                     result: Ok(vec![]),
@@ -79,6 +96,7 @@ impl StepRunner for Arith {
                 name: "result".into(),
                 value: Value::json(n.to_string()),
                 metadata: Default::default(),
+                mapping_key: None,
             }]
         });
         StepAttempt {
@@ -105,7 +123,8 @@ fn op(name: &str, inputs: &[&str], retry: Option<RetryPolicy>) -> OpDef {
             })
             .collect(),
         outputs: vec![OutputDef {
-            required: name != "quiet",
+            required: !matches!(name, "quiet" | "spread_none"),
+            dynamic: name.starts_with("spread"),
             ..OutputDef::result(None)
         }],
         config_schema: None,
@@ -114,7 +133,7 @@ fn op(name: &str, inputs: &[&str], retry: Option<RetryPolicy>) -> OpDef {
     }
 }
 
-fn node(name: &str, op: &str, from: &[&str], fan_in: bool) -> NodeDef {
+pub(crate) fn node(name: &str, op: &str, from: &[&str], fan_in: bool) -> NodeDef {
     let sources = from
         .iter()
         .map(|f| OutputRef {
@@ -133,6 +152,7 @@ fn node(name: &str, op: &str, from: &[&str], fan_in: bool) -> NodeDef {
                 input: input.into(),
                 sources,
                 fan_in,
+                collect: false,
             }]
         },
         tags: Default::default(),
@@ -140,7 +160,7 @@ fn node(name: &str, op: &str, from: &[&str], fan_in: bool) -> NodeDef {
     }
 }
 
-fn defs(jobs: Vec<(&str, Vec<NodeDef>)>) -> Definitions {
+pub(crate) fn defs(jobs: Vec<(&str, Vec<NodeDef>)>) -> Definitions {
     let retry = RetryPolicy {
         max_retries: 2,
         delay_ms: 1,
@@ -156,6 +176,10 @@ fn defs(jobs: Vec<(&str, Vec<NodeDef>)>) -> Definitions {
             op("flaky", &[], Some(retry)),
             op("mute", &[], None),
             op("quiet", &[], None),
+            op("spread", &[], None),
+            op("spread_none", &[], None),
+            op("spread_boom", &[], None),
+            op("picky", &["x"], None),
         ],
         jobs: jobs
             .into_iter()
@@ -215,7 +239,7 @@ impl HookRunner for Arith {
 
 /// Collects events in memory.
 #[derive(Default)]
-struct Collect(Mutex<Vec<Event>>);
+pub(crate) struct Collect(pub(crate) Mutex<Vec<Event>>);
 
 impl EventSink for Collect {
     fn emit(&self, events: Vec<Event>) {
@@ -224,7 +248,7 @@ impl EventSink for Collect {
 }
 
 impl Collect {
-    fn types(&self, step: &str) -> Vec<&'static str> {
+    pub(crate) fn types(&self, step: &str) -> Vec<&'static str> {
         let events = self.0.lock().unwrap();
         events
             .iter()
@@ -233,7 +257,7 @@ impl Collect {
             .collect()
     }
 
-    fn output(&self, step: &str) -> Option<String> {
+    pub(crate) fn output(&self, step: &str) -> Option<String> {
         let events = self.0.lock().unwrap();
         events.iter().find_map(|e| match &e.kind {
             EventKind::StepOutput { preview, .. } if e.step_key.as_deref() == Some(step) => {
@@ -244,7 +268,7 @@ impl Collect {
     }
 }
 
-fn execute(defs: &Definitions, job: &str, kind: ExecutorKind) -> (RunOutcome, Collect) {
+pub(crate) fn execute(defs: &Definitions, job: &str, kind: ExecutorKind) -> (RunOutcome, Collect) {
     let plan = plan_job(defs, job).unwrap();
     let io = InMemoryIoManager::default();
     let logs_dir = std::env::temp_dir().join(format!(
@@ -275,7 +299,7 @@ fn execute(defs: &Definitions, job: &str, kind: ExecutorKind) -> (RunOutcome, Co
     (outcome, sink)
 }
 
-const BOTH: [ExecutorKind; 2] = [
+pub(crate) const BOTH: [ExecutorKind; 2] = [
     ExecutorKind::InProcess,
     ExecutorKind::Parallel { max_concurrent: 4 },
 ];
