@@ -1,5 +1,5 @@
 // Assets (Dagster's @asset): NewAsset0 ... NewAsset4 and NewAssetFunc, an asset's key
-// (KeyPrefix) and its upstream assets by input name.
+// (KeyPrefix) and its upstream assets by input name. Graph assets: graphasset.go.
 
 package weft
 
@@ -10,10 +10,15 @@ import (
 
 // Asset is an asset (Dagster's @asset): a persistent object its function computes from
 // the values of its upstream assets. Make one with [NewAsset0] ... [NewAsset4] or
-// [NewAssetFunc]: the asset's name is the last part of its key ([KeyPrefix] adds the
-// others), and each input name names an upstream asset (see [InputKey]).
+// [NewAssetFunc], or have a graph of ops compute it with [NewGraphAsset0] ...
+// [NewGraphAsset4] or [NewGraphAssetFunc]: the asset's name is the last part of its key
+// ([KeyPrefix] adds the others), and each input name names an upstream asset (see
+// [InputKey]).
 type Asset struct {
 	op *Op
+	// graph is the graph of ops that computes a graph asset ([NewGraphAsset1]); nil for
+	// an asset computed by its function.
+	graph *assetGraph
 }
 
 // Key is the asset's key, e.g. ["warehouse", "orders"].
@@ -23,6 +28,14 @@ func (a *Asset) Key() []string {
 
 // KeyString is the asset's key joined with `/`.
 func (a *Asset) KeyString() string { return strings.Join(a.Key(), "/") }
+
+// what names the asset in messages: "asset `a/b`", or "graph asset `a/b`".
+func (a *Asset) what() string {
+	if a.graph != nil {
+		return "graph asset `" + a.KeyString() + "`"
+	}
+	return "asset `" + a.KeyString() + "`"
+}
 
 func (a *Asset) group() string {
 	if a.op.s.group == "" {

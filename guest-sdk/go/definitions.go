@@ -51,15 +51,7 @@ func (r *registry) definitions() types.Definitions {
 	for _, job := range r.defs.Jobs {
 		def := types.JobDef{Name: job.name, Description: optional(job.s.description), Tags: tags(job.s.tags), Nodes: []types.NodeDef{}}
 		for _, n := range job.nodes {
-			node := types.NodeDef{Name: n.name, Op: n.op.name, Tags: tags(n.tags), Inputs: []types.InputBinding{}, Hooks: hookNames(n.hooks, job.s.hooks)}
-			for _, b := range n.inputs {
-				binding := types.InputBinding{Input: b.input, FanIn: b.fanIn, Collect: b.collect, Sources: []types.OutputRef{}}
-				for i, src := range b.sources {
-					binding.Sources = append(binding.Sources, types.OutputRef{Node: src.name, Output: b.outputs[i]})
-				}
-				node.Inputs = append(node.Inputs, binding)
-			}
-			def.Nodes = append(def.Nodes, node)
+			def.Nodes = append(def.Nodes, nodeDef(n, job.s.hooks))
 		}
 		out.Jobs = append(out.Jobs, def)
 	}
@@ -76,6 +68,7 @@ func (r *registry) definitions() types.Definitions {
 			RetryPolicy:  retry(a.op.s.retry),
 			ConfigSchema: optional(a.op.s.configSchema),
 			Multi:        witTypes.None[types.MultiAssetOut](),
+			Graph:        a.graphDef(),
 		})
 	}
 	for _, m := range r.multis {
@@ -119,6 +112,24 @@ func (r *registry) definitions() types.Definitions {
 		out.AssetChecks = append(out.AssetChecks, assetCheckDef(c))
 	}
 	return out
+}
+
+// nodeDef is the node n of a job (whose hooks every node gets) or of a graph asset, as
+// the contract describes it: the inputs a graph asset's input feeds are its graph's
+// inputs, not bindings.
+func nodeDef(n *Node, jobHooks []*Hook) types.NodeDef {
+	node := types.NodeDef{Name: n.name, Op: n.op.name, Tags: tags(n.tags), Inputs: []types.InputBinding{}, Hooks: hookNames(n.hooks, jobHooks)}
+	for _, b := range n.inputs {
+		if b.dep != "" {
+			continue
+		}
+		binding := types.InputBinding{Input: b.input, FanIn: b.fanIn, Collect: b.collect, Sources: []types.OutputRef{}}
+		for i, src := range b.sources {
+			binding.Sources = append(binding.Sources, types.OutputRef{Node: src.name, Output: b.outputs[i]})
+		}
+		node.Inputs = append(node.Inputs, binding)
+	}
+	return node
 }
 
 // sensorKind is what s watches, as the contract says it.

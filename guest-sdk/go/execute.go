@@ -1,5 +1,6 @@
-// ops.execute: a step's inputs decoded, its op (asset, multi-asset) called, its outputs
-// encoded, and a returned error or a panic made the step's failure.
+// ops.execute: a step's inputs decoded, its op (asset, multi-asset, op of a graph
+// asset) called, its outputs encoded, and a returned error or a panic made the step's
+// failure.
 
 package weft
 
@@ -36,14 +37,18 @@ func execute(ctx types.StepContext, inputs []types.StepInput) witTypes.Result[[]
 		what = fmt.Sprintf("op `%s`", name)
 	case types.StepTarget_Asset:
 		assetKey = ctx.Target.Asset()
+		var asset *Asset
 		for _, a := range r.defs.Assets {
 			if equalKeys(a.Key(), assetKey) {
-				op = a.op
+				asset, op = a, a.op
 			}
 		}
 		what = fmt.Sprintf("asset `%s`", strings.Join(assetKey, "/"))
 		if op == nil {
 			return witTypes.Err[[]types.StepOutput](permanent("this location has no " + what))
+		}
+		if asset.graph != nil {
+			return witTypes.Err[[]types.StepOutput](permanent(fmt.Sprintf("%s is a graph asset: its ops run as steps of their own (%s), not the asset", what, strings.Join(asset.graph.steps(), ", "))))
 		}
 	case types.StepTarget_MultiAsset:
 		c := newContext(ctx)

@@ -35,10 +35,10 @@ func (g *Graph) Alias(name string) *Graph {
 // Call invokes the graph in the job j on inputs and returns what it gives.
 func (g *Graph) Call(j *Job, in ...any) any {
 	if !isIdentifier(g.name) {
-		j.errs = append(j.errs, fmt.Sprintf("job `%s`: graph name %q must be letters, digits and _", j.name, g.name))
+		j.errs = append(j.errs, fmt.Sprintf("%s: graph name %q must be letters, digits and _", j.what(), g.name))
 	}
 	if g.build == nil {
-		j.errs = append(j.errs, fmt.Sprintf("job `%s`: graph `%s` has a nil build function", j.name, g.name))
+		j.errs = append(j.errs, fmt.Sprintf("%s: graph `%s` has a nil build function", j.what(), g.name))
 		return nil
 	}
 	outer := j.prefix

@@ -24,7 +24,8 @@ func (j jobName) JobName() string { return string(j) }
 // JobNamed refers to a job of this location by name.
 func JobNamed(name string) JobRef { return jobName(name) }
 
-// Job is a job (Dagster's @job): a graph of op invocations, built by [NewJob].
+// Job is a job (Dagster's @job): a graph of op invocations, built by [NewJob]. A graph
+// asset's build function wires its ops on a Job too ([NewGraphAsset1]).
 type Job struct {
 	name  string
 	s     settings
@@ -32,6 +33,8 @@ type Job struct {
 	errs  []string
 	// prefix is the graphs being called while the job builds, outermost first (see graph.go).
 	prefix []string
+	// kind is what the nodes are the graph of: "job", or "graph asset" (graphasset.go).
+	kind string
 }
 
 // Node is one invocation of an op in a job, as [Job.Node] returns it. Pass it to
@@ -59,6 +62,9 @@ type binding struct {
 	fanIn   bool
 	// collect: the one source is dynamic (or mapped) and the input gets all its values.
 	collect bool
+	// dep is the graph asset's input (an upstream asset) feeding the input, in place of
+	// sources: see graphasset.go.
+	dep string
 }
 
 // NewJob makes the job name, whose graph build wires by calling [Job.Node]:
@@ -76,7 +82,7 @@ type binding struct {
 func NewJob(name string, build func(j *Job), opts ...Option) *Job {
 	what := fmt.Sprintf("job `%s`", name)
 	s, errs := apply(what, jobOptions, opts)
-	j := &Job{name: name, s: s, errs: append(errs, nilHooks(what, s.hooks)...)}
+	j := &Job{name: name, s: s, errs: append(errs, nilHooks(what, s.hooks)...), kind: "job"}
 	if !isIdentifier(name) {
 		j.errs = append(j.errs, what+": the name must be letters, digits and _ ([A-Za-z0-9_]+)")
 	}
@@ -91,13 +97,22 @@ func NewJob(name string, build func(j *Job), opts ...Option) *Job {
 // JobName is the job's name.
 func (j *Job) JobName() string { return j.name }
 
+// what names the graph in messages: "job `name`", or "graph asset `name`".
+func (j *Job) what() string {
+	if j.kind == "" {
+		return fmt.Sprintf("job `%s`", j.name)
+	}
+	return fmt.Sprintf("%s `%s`", j.kind, j.name)
+}
+
 // Node invokes op in the job, feeding its inputs, in order, from inputs: each a *Node (the
 // upstream node's result), an [Out] (one output of a node whose op has several), a
 // []*Node or []Out (a fan-in: the input receives a list of their values, so the op must
-// take a slice there), or a [Collected] (all the values of a dynamic output, or of a node
-// mapped over one: a slice too). The node is named after the op; see [Node.Alias] to
-// invoke one op several times. A node fed by a dynamic output, or by a node mapped over
-// one, is mapped itself (one step per mapping key): see [Node.Map].
+// take a slice there), a [Collected] (all the values of a dynamic output, or of a node
+// mapped over one: a slice too), or, in a graph asset, one of its inputs (the value of
+// an upstream asset: see [NewGraphAsset1]). The node is named after the op; see
+// [Node.Alias] to invoke one op several times. A node fed by a dynamic output, or by a
+// node mapped over one, is mapped itself (one step per mapping key): see [Node.Map].
 func (j *Job) Node(op *Op, inputs ...any) *Node {
 	n := &Node{job: j}
 	j.nodes = append(j.nodes, n)
@@ -120,6 +135,8 @@ func (j *Job) Node(op *Op, inputs ...any) *Node {
 			j.feed(n, p, []*Node{a.node}, []string{a.name}, false)
 		case Collected:
 			j.collect(n, p, a)
+		case assetInput:
+			j.assetInput(n, p, a)
 		case []Out:
 			nodes, names := make([]*Node, len(a)), make([]string, len(a))
 			for k, o := range a {
@@ -212,7 +229,7 @@ func (j *Job) checkSource(n *Node, p param, src *Node) bool {
 	case src == nil:
 		j.errorf(n, "input `%s`: a nil *weft.Node was given", p.name)
 	case src.job != j:
-		j.errorf(n, "input `%s`: node `%s` belongs to job `%s`", p.name, src.name, src.job.name)
+		j.errorf(n, "input `%s`: node `%s` belongs to %s", p.name, src.name, src.job.what())
 	case src.op == nil:
 		return false // reported on that node
 	default:
@@ -222,7 +239,7 @@ func (j *Job) checkSource(n *Node, p param, src *Node) bool {
 }
 
 func (j *Job) errorf(n *Node, format string, args ...any) {
-	j.errs = append(j.errs, fmt.Sprintf("job `%s`: node `%s`: %s", j.name, n.name, fmt.Sprintf(format, args...)))
+	j.errs = append(j.errs, fmt.Sprintf("%s: node `%s`: %s", j.what(), n.name, fmt.Sprintf(format, args...)))
 }
 
 // errors returns the job's definition errors, including repeated node names.
@@ -231,7 +248,7 @@ func (j *Job) errors() []string {
 	seen := map[string]bool{}
 	for _, n := range j.nodes {
 		if seen[n.name] {
-			errs = append(errs, fmt.Sprintf("job `%s`: two nodes are named `%s`: give one an Alias", j.name, n.name))
+			errs = append(errs, fmt.Sprintf("%s: two nodes are named `%s`: give one an Alias", j.what(), n.name))
 		}
 		seen[n.name] = true
 	}

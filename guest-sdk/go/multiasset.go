@@ -250,6 +250,7 @@ func (r *registry) multiAssetDefs(m *MultiAsset) []types.AssetDef {
 			RetryPolicy:  retry(m.op.s.retry),
 			ConfigSchema: optional(m.op.s.configSchema),
 			Multi:        witTypes.Some(types.MultiAssetOut{Name: m.op.name, Output: o.Output, CanSubset: m.op.s.canSubset}),
+			Graph:        witTypes.None[types.AssetGraph](),
 		}
 	}
 	return defs

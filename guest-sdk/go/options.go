@@ -1,4 +1,4 @@
-// Options: the properties of an op, asset, multi-asset, asset check, job, asset job,
+// Options: the properties of an op, asset (graph asset), multi-asset, asset check, job, asset job,
 // schedule, sensor or hook given to its constructor (weft.Description, weft.Retry,
 // weft.Blocking, weft.CanSubset, ...), and which of them each constructor takes.
 
@@ -120,6 +120,8 @@ var (
 	// multiAssetOptions apply to every asset of the multi-asset (its [AssetOut]s give each
 	// one's group and description).
 	multiAssetOptions = []string{"Tag", "Tags", "Retry", "ConfigSchema", "Group", "Kinds", "InputKey", "Deps", "CanSubset"}
+	// graphAssetOptions are an asset's but retries and config, which are its ops'.
+	graphAssetOptions = []string{"Description", "Tag", "Tags", "Group", "KeyPrefix", "Kinds", "InputKey", "Deps"}
 )
 
 // Description describes the object (shown in the UI and by `weft check`).

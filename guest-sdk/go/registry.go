@@ -1,5 +1,6 @@
 // The registry: the definitions the package registered, built once per instance and
-// checked, with each asset's (and multi-asset's) upstream assets resolved.
+// checked, with each asset's (and multi-asset's) upstream assets resolved and the ops of
+// jobs and graph assets collected.
 
 package weft
 
@@ -140,6 +141,9 @@ func build(defs *Definitions) *registry {
 		unique("assets", a.KeyString())
 		r.errs = append(r.errs, a.op.errs...)
 		keys = append(keys, a.Key())
+		if a.graph != nil {
+			r.addGraphAsset(a, addOp)
+		}
 	}
 	for _, m := range defs.MultiAssets {
 		if m == nil {
@@ -153,13 +157,14 @@ func build(defs *Definitions) *registry {
 	}
 	for _, a := range defs.Assets {
 		if a != nil {
-			r.deps[a] = r.resolveDeps("asset `"+a.KeyString()+"`", a.op, keys)
+			r.deps[a] = r.resolveDeps(a.what(), a.op, keys)
 		}
 	}
 	for _, m := range r.multis {
 		r.multiDeps[m] = r.resolveDeps(m.what(), m.op, keys)
 	}
 	r.checkMultiAssets(keys)
+	r.checkGraphAssets()
 	for _, c := range defs.AssetChecks {
 		if c == nil {
 			r.errs = append(r.errs, "Definitions.AssetChecks holds a nil *weft.AssetCheck")

@@ -25,7 +25,9 @@
 // make hooks, run after a node's step, given to a job's nodes with [Hooks] or to one node
 // with [Node.WithHooks]; [NewAssetCheck0] and [NewAssetCheck1] make asset checks, run after
 // their asset is materialized; [NewMultiAsset0] ... [NewMultiAsset4] make multi-assets, one
-// function materializing several assets ([AssetOut]), some of them when it [CanSubset].
+// function materializing several assets ([AssetOut]), some of them when it [CanSubset];
+// [NewGraphAsset0] ... [NewGraphAsset4] make graph assets, an asset computed by a graph
+// of ops, each a step of its own.
 // Mistakes in wiring are definition errors that name the object, reported by `weft check`
 // when the location loads.
 //
@@ -53,14 +55,15 @@ package weft
 import "sort"
 
 // Definitions is everything a code location defines (Dagster's Definitions). The ops and
-// hooks of jobs need not be listed.
+// hooks of jobs and graph assets need not be listed.
 type Definitions struct {
+	// Assets lists the assets, graph assets ([NewGraphAsset1]) included.
 	Assets    []*Asset
 	Jobs      []*Job
 	AssetJobs []*AssetJob
 	Schedules []*Schedule
 	Sensors   []*Sensor
-	// Ops lists ops that no job invokes (they are defined all the same).
+	// Ops lists ops that no job or graph asset invokes (they are defined all the same).
 	Ops []*Op
 	// Hooks lists hooks that no job uses; the hooks jobs and nodes are given need not be
 	// listed.

@@ -23,10 +23,10 @@ The names mirror Dagster's: ``op``, ``job``, ``asset``, ``define_asset_job``,
 ``Config``, ``Field``, ``MetadataValue``, ``success_hook``, ``failure_hook``,
 ``HookContext``, ``build_hook_context``, ``asset_check``, ``AssetCheckResult``,
 ``AssetCheckSeverity``, ``multi_asset``, ``AssetOut``, ``AssetSpec``, ``MaterializeResult``,
-and dagster_k8s's
-``execute_k8s_job`` (raising ``K8sJobError``) and ``k8s_job_op``. Values cross steps as JSON. ``weft.http``
-(``from weft import http``) is a requests-shaped HTTP client over the host's wasi:http.
-See ``guest-sdk/python/README.md``.
+``graph_asset`` (an asset computed by a graph of ops, each a step ``<graph>.<op>``), and
+dagster_k8s's ``execute_k8s_job`` (raising ``K8sJobError``) and ``k8s_job_op``. Values
+cross steps as JSON. ``weft.http`` (``from weft import http``) is a requests-shaped HTTP
+client over the host's wasi:http. See ``guest-sdk/python/README.md``.
 """
 
 from . import http
@@ -60,6 +60,7 @@ from .definitions import Definitions
 from .errors import DefinitionError, Failure, K8sJobError
 from .executor import ExecutorDefinition, in_process_executor, k8s_job_executor, multiprocess_executor
 from .graph import GraphDefinition, GraphOut, graph
+from .graph_asset import GraphAssetDefinition, graph_asset
 from .hook import HookContext, HookDefinition, build_hook_context, failure_hook, success_hook
 from .job import JobDefinition, job
 from .k8s import execute_k8s_job, k8s_job_op
@@ -119,6 +120,7 @@ __all__ = [
     "DynamicOutput",
     "Failure",
     "FailureEvent",
+    "GraphAssetDefinition",
     "GraphDefinition",
     "GraphOut",
     "HookContext",
@@ -157,6 +159,7 @@ __all__ = [
     "get_dagster_logger",
     "get_logger",
     "graph",
+    "graph_asset",
     "http",
     "job",
     "op",

@@ -2,7 +2,8 @@
 ``DynamicOut`` as a ``dynamic`` output), jobs (a node mapped over a dynamic output reads it,
 or a mapped node's output, as any other input; an input collecting one is ``collect``),
 assets (an asset of a multi-asset as an ``asset-def`` of its own, whose ``multi`` names the
-multi-asset and its output), asset jobs, schedules, sensors, hooks and asset checks.
+multi-asset and its output; a graph asset's ``graph``, its ops' nodes as a job's), asset
+jobs, schedules, sensors, hooks and asset checks.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from typing import Any, List, Optional, Union
 from ._args import string_tags
 from ._host import wit
 from .asset import AssetsDefinition
+from .composition import Node
 from .config import schema_text
 from .definitions import Definitions
+from .graph_asset import GraphAssetDefinition
 from .hook import SUCCESS
 from .job import JobDefinition
 from .multi_asset import MultiAssetDefinition
@@ -59,38 +62,47 @@ def _op_def(op: OpDefinition) -> Any:
     )
 
 
+def _node_def(node: Node, hooks: List[str]) -> Any:
+    """A node of a job or of a graph asset's graph, with its hooks (``hooks``, by name)."""
+    return wit.NodeDef(
+        name=node.name,
+        op=node.op.name,
+        inputs=[
+            wit.InputBinding(
+                input=input_name,
+                sources=[wit.OutputRef(node=s.node, output=s.output) for s in sources],
+                fan_in=fan_in,
+                collect=input_name in node.collect,
+            )
+            for input_name, sources, fan_in in node.inputs
+        ],
+        tags=tags(node.tags),
+        hooks=hooks,
+    )
+
+
 def _job_def(job: JobDefinition) -> Any:
     return wit.JobDef(
         name=job.name,
         description=job.description,
         tags=tags(job.tags),
-        nodes=[
-            wit.NodeDef(
-                name=node.name,
-                op=node.op.name,
-                inputs=[
-                    wit.InputBinding(
-                        input=input_name,
-                        sources=[wit.OutputRef(node=s.node, output=s.output) for s in sources],
-                        fan_in=fan_in,
-                        collect=input_name in node.collect,
-                    )
-                    for input_name, sources, fan_in in node.inputs
-                ],
-                tags=tags(node.tags),
-                hooks=job.node_hooks(node),
-            )
-            for node in job.nodes
-        ],
+        nodes=[_node_def(node, job.node_hooks(node)) for node in job.nodes],
     )
 
 
 def _asset_def(asset: AssetsDefinition, defs: Definitions) -> Any:
-    deps = [
-        wit.AssetDep(key=key.path, input=name)
-        for name, key in zip(asset.compute.input_names, asset.input_keys(defs.asset_keys))
-    ]
+    """An ``@asset`` or a ``@graph_asset``: a graph asset's ``graph`` lists the nodes of its
+    graph (as a job's), the node inputs its parameters feed, and its output."""
+    keys = asset.input_keys(defs.asset_keys)
+    deps = [wit.AssetDep(key=key.path, input=name) for name, key in zip(asset.input_names, keys)]
     deps += [wit.AssetDep(key=key.path, input=None) for key in asset.ordering_deps]
+    graph = None
+    if isinstance(asset, GraphAssetDefinition):
+        graph = wit.AssetGraph(
+            nodes=[_node_def(node, asset.node_hooks(node)) for node in asset.nodes],
+            inputs=[wit.AssetGraphInput(dep=dep, node=node, input=name) for dep, node, name in asset.graph_inputs],
+            output=wit.OutputRef(node=asset.output.node, output=asset.output.output),
+        )
     return wit.AssetDef(
         key=asset.key.path,
         group=asset.group_name,
@@ -101,6 +113,7 @@ def _asset_def(asset: AssetsDefinition, defs: Definitions) -> Any:
         retry_policy=_retry(asset.retry_policy),
         config_schema=schema_text(asset.config_schema),
         multi=None,
+        graph=graph,
     )
 
 
@@ -126,6 +139,7 @@ def _multi_asset_defs(multi: MultiAssetDefinition, defs: Definitions) -> List[An
                 retry_policy=_retry(multi.retry_policy),
                 config_schema=config_schema,
                 multi=wit.MultiAssetOut(name=multi.name, output=member.output, can_subset=multi.can_subset),
+                graph=None,
             )
         )
     return made

@@ -75,6 +75,20 @@ def resolve_input(
     )
 
 
+def asset_key_of(
+    fn: Callable[..., Any],
+    name: Optional[str],
+    key_prefix: Optional[Union[str, Sequence[str]]],
+    key: Optional[CoercibleToAssetKey],
+) -> AssetKey:
+    """An asset's key: ``key``, else ``key_prefix`` + its name (the function's unless
+    ``name``)."""
+    if key is not None:
+        return to_key(key)
+    prefix = [key_prefix] if isinstance(key_prefix, str) else list(key_prefix or [])
+    return AssetKey(prefix + [name or fn.__name__])
+
+
 class AssetsDefinition:
     """An asset: its key, group, kinds, upstream assets and compute function. The
     function's parameters name the upstream assets whose values it receives."""
@@ -95,38 +109,58 @@ class AssetsDefinition:
         retry_policy: Optional[RetryPolicy] = None,
         config_schema: Optional[Any] = None,
     ) -> None:
-        if key is not None:
-            self.key = to_key(key)
-        else:
-            prefix = [key_prefix] if isinstance(key_prefix, str) else list(key_prefix or [])
-            self.key = AssetKey(prefix + [name or fn.__name__])
-        self.compute = ComputeFn(fn, f"asset `{self.key.to_user_string()}`")
+        self.key = asset_key_of(fn, name, key_prefix, key)
+        self.compute = ComputeFn(fn, self.what)
+        self.retry_policy = retry_policy
+        self.config_schema = config_schema if config_schema is not None else self.compute.config_class
+        schema_text(self.config_schema)  # a schema that cannot be turned into JSON Schema fails here
+        self._describe(fn, group_name, description, kinds, deps, ins, tags)
+
+    def _describe(
+        self,
+        fn: Callable[..., Any],
+        group_name: Optional[str],
+        description: Optional[str],
+        kinds: Optional[Iterable[str]],
+        deps: Optional[Iterable[CoercibleToAssetKey]],
+        ins: Optional[Mapping[str, AssetIn]],
+        tags: Optional[Mapping[str, Any]],
+    ) -> None:
+        """What an asset is besides how it is computed (a graph asset's too): its group,
+        description (else ``fn``'s docstring), kinds, tags, ``ins`` (each a parameter's)
+        and ordering deps."""
         self.group_name = group_name or "default"
         self.description = description if description is not None else inspect.getdoc(fn)
         self.kinds = list(kinds or [])
         self.tags = string_tags(tags)
-        self.retry_policy = retry_policy
-        self.config_schema = config_schema if config_schema is not None else self.compute.config_class
-        schema_text(self.config_schema)  # a schema that cannot be turned into JSON Schema fails here
         self.ins = dict(ins or {})
         for input_name in self.ins:
-            if input_name not in self.compute.input_names:
-                raise DefinitionError(f"asset `{self.key.to_user_string()}`: `ins` names no parameter `{input_name}`")
+            if input_name not in self.input_names:
+                raise DefinitionError(f"{self.what}: `ins` names no parameter `{input_name}`")
         self.ordering_deps = [k for d in (deps or []) for k in to_keys(d)]
         self.__doc__ = fn.__doc__
         self.__wrapped__ = fn
 
     @property
+    def what(self) -> str:
+        """The asset as errors name it."""
+        return f"asset `{self.key.to_user_string()}`"
+
+    @property
     def name(self) -> str:
         return self.key.path[-1]
+
+    @property
+    def input_names(self) -> List[str]:
+        """Its parameters that are upstream assets, in order."""
+        return self.compute.input_names
 
     def input_keys(self, known: Sequence[AssetKey]) -> List[AssetKey]:
         """The upstream key of each parameter: its ``AssetIn``, else the asset of that name
         with this asset's prefix, else the only asset of that name, else that name with
         this asset's prefix (an asset of another location)."""
-        owner = f"asset `{self.key.to_user_string()}`"
         prefix = self.key.path[:-1]
-        return [resolve_input(owner, n, self.ins.get(n), prefix, known) for n in self.compute.input_names]
+        return [resolve_input(self.what, n, self.ins.get(n), prefix, known) for n in self.input_names]
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.compute.fn(*args, **kwargs)

@@ -27,6 +27,7 @@ from .asset_key import AssetKey
 from .check import AssetCheckExecutionContext, result_to_wit
 from .context import OpExecutionContext, ScheduleEvaluationContext, SensorEvaluationContext
 from .errors import Failure, describe
+from .graph_asset import GraphAssetDefinition
 from .hook import HookContext
 from .metadata import to_wit as _metadata_value
 from .op import ComputeFn, Out
@@ -153,13 +154,18 @@ def _multi_target(target: Any, defs: _definitions.Definitions) -> _Target:
 
 
 def _target(ctx: Any, defs: _definitions.Definitions) -> _Target:
-    """What the step ``ctx`` describes runs: an op, an asset or a multi-asset."""
+    """What the step ``ctx`` describes runs: an op (one of a job's, or of a graph asset's
+    graph: ``boosted.double_score`` runs the op ``double_score``), an asset or a
+    multi-asset."""
     if isinstance(ctx.target, wit.StepTarget_Op):
         op = defs.get_op(ctx.target.value)
         if op is None:
             raise _fail(f"this location has no op `{ctx.target.value}`", False)
+        # An op of a graph asset's graph knows the asset, as Dagster's context does.
+        graph_asset = defs.graph_asset_of_step(ctx.step_key, op.name, ctx.job)
         return _Target(op.compute, op.name, lambda result, what: produced(result, op.outs, what),
-                       selected_output_names=list(op.outs))
+                       selected_output_names=list(op.outs),
+                       asset_key=graph_asset.key.path if graph_asset is not None else None)
     if isinstance(ctx.target, wit.StepTarget_Check):
         check = ctx.target.value
         raise _fail(
@@ -173,6 +179,12 @@ def _target(ctx: Any, defs: _definitions.Definitions) -> _Target:
     asset = defs.get_asset(key)
     if asset is None:
         raise _fail(f"this location has no asset `{'/'.join(key)}`", False)
+    if isinstance(asset, GraphAssetDefinition):
+        raise _fail(
+            f"{asset.what} is computed by the ops of its graph, each a step of its own "
+            f"(`{asset.graph_name}.<op>`, step-target.op): run those, not the asset",
+            False,
+        )
     return _Target(asset.compute, "/".join(key), lambda result, what: produced(result, _RESULT, what, key),
                    asset_key=key)
 

@@ -176,8 +176,10 @@ class Composition:
 
     current: Optional["Composition"] = None
 
-    def __init__(self, job_name: str) -> None:
+    def __init__(self, job_name: str, owner: Optional[str] = None) -> None:
         self.job_name = job_name
+        # What the body is of, as errors name it: a job, or a graph asset.
+        self.owner = owner or f"job `{job_name}`"
         self.nodes: List[Node] = []
         # The graphs being called, outermost first: an op called in one is named
         # `graph.op` (Dagster's step key).
@@ -195,7 +197,7 @@ class Composition:
         if name not in taken:
             return name
         if aliased:
-            raise DefinitionError(f"job `{self.job_name}`: two nodes are named `{name}`")
+            raise DefinitionError(f"{self.owner}: two nodes are named `{name}`")
         n = 2
         while f"{name}_{n}" in taken:
             n += 1
@@ -253,7 +255,7 @@ class Invocation:
                 if input_name in self.op.compute.defaults:
                     continue
                 raise DefinitionError(
-                    f"job `{composition.job_name}`: input `{input_name}` of op `{self.op.name}` is not connected"
+                    f"{composition.owner}: input `{input_name}` of op `{self.op.name}` is not connected"
                 )
             sources, fan_in, collects = self._sources(composition, input_name, bound[input_name])
             inputs.append((input_name, sources, fan_in))
@@ -270,7 +272,7 @@ class Invocation:
     def _sources(self, composition: Composition, input_name: str, arg: Any) -> Tuple[List[OutputHandle], bool, bool]:
         """What feeds the input: its sources, whether it fans them in, whether it
         collects a dynamic output."""
-        where = f"job `{composition.job_name}`: input `{input_name}` of op `{self.op.name}`"
+        where = f"{composition.owner}: input `{input_name}` of op `{self.op.name}`"
         if isinstance(arg, Collected):
             return [OutputHandle(arg.handle.node, arg.handle.output)], False, True
         if isinstance(arg, DynamicHandle):

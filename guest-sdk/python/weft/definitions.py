@@ -8,6 +8,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 from .asset import AssetKey, AssetsDefinition, UnresolvedAssetJobDefinition
 from .check import AssetChecksDefinition, split_checks
 from .errors import DefinitionError
+from .graph_asset import GraphAssetDefinition
 from .hook import HookDefinition
 from .job import JobDefinition
 from .multi_asset import AssetSpec, MultiAssetDefinition
@@ -19,8 +20,9 @@ from .sensor import SensorDefinition
 class Definitions:
     """Everything the code location defines (Dagster's ``Definitions``).
 
-    ``assets`` takes ``@asset``s and ``@multi_asset``s; ``jobs`` takes ``@job``s and ``define_asset_job``s; the ops and hooks of the jobs, and
-    the jobs that schedules and sensors name, are included. ``asset_checks`` takes
+    ``assets`` takes ``@asset``s, ``@multi_asset``s and ``@graph_asset``s; ``jobs`` takes
+    ``@job``s and ``define_asset_job``s; the ops and hooks of the jobs and of the graph
+    assets, and the jobs that schedules and sensors name, are included. ``asset_checks`` takes
     ``@asset_check``s (in ``assets`` too, as Dagster takes them), each of an asset defined
     here. ``resources`` gives defaults for resources the host does not set (the host's
     values, from ``weft.yaml``, win).
@@ -53,14 +55,20 @@ class Definitions:
         self.resources: Dict[str, Any] = dict(resources or {})
         for candidate in list(jobs or []) + [s.job for s in self.schedules] + [s.job for s in self.sensors]:
             self._add_job(candidate)
+        # The graph assets, whose ops run as steps of their own (`graph.op`).
+        self.graph_assets: List[GraphAssetDefinition] = [
+            a for a in self.assets if isinstance(a, GraphAssetDefinition)
+        ]
         self.ops: Dict[str, OpDefinition] = {}
-        for op_def in list(ops or []) + [o for j in self.jobs for o in j.ops()]:
+        graph_ops = [o for g in self.graph_assets for o in g.ops()]
+        for op_def in list(ops or []) + [o for j in self.jobs for o in j.ops()] + graph_ops:
             known = self.ops.setdefault(op_def.name, op_def)
             if known is not op_def:
                 raise DefinitionError(f"two different ops are named `{op_def.name}`")
-        # Dagster's Definitions takes no hooks: they are the jobs'.
+        # Dagster's Definitions takes no hooks: they are the jobs' (and the graph assets').
         self.hooks: Dict[str, HookDefinition] = {}
-        for hook in [h for j in self.jobs for h in j.all_hooks()]:
+        owners: List[Any] = self.jobs + self.graph_assets
+        for hook in [h for owner in owners for h in owner.all_hooks()]:
             if self.hooks.setdefault(hook.name, hook) is not hook:
                 raise DefinitionError(f"two different hooks are named `{hook.name}`")
         frame = inspect.currentframe()
@@ -75,6 +83,7 @@ class Definitions:
         if len(set(self.asset_keys)) != len(self.asset_keys):
             twice = sorted({k.to_user_string() for k in self.asset_keys if self.asset_keys.count(k) > 1})
             raise DefinitionError(f"two assets have the same key ({', '.join(twice)})")
+        self._check_graph_nodes()
         self._multi_assets_by_name: Dict[str, MultiAssetDefinition] = {}
         for multi in self.multi_assets:
             if self._multi_assets_by_name.setdefault(multi.name, multi) is not multi:
@@ -88,6 +97,28 @@ class Definitions:
         for check in checks_in_assets + list(asset_checks or []):
             self._add_check(check)
         Definitions.latest = self
+
+    def _check_graph_nodes(self) -> None:
+        """Each node of a graph asset is a step of its own: no two may have one name."""
+        self._graph_nodes: Dict[str, GraphAssetDefinition] = {}
+        for graph_asset in self.graph_assets:
+            for node in graph_asset.nodes:
+                other = self._graph_nodes.setdefault(node.name, graph_asset)
+                if other is not graph_asset:
+                    raise DefinitionError(
+                        f"{graph_asset.what} and {other.what} both have the node `{node.name}` (their graphs "
+                        "are named alike): rename one"
+                    )
+
+    def graph_asset_of_step(self, step_key: str, op_name: str, job: str) -> Optional[GraphAssetDefinition]:
+        """The graph asset whose node ``step_key`` (running ``op_name``) a step of the asset
+        job ``job`` runs, if it is one (a @job's steps are its own nodes)."""
+        if any(j.name == job for j in self.jobs):
+            return None
+        graph_asset = self._graph_nodes.get(step_key)
+        if graph_asset is None or not any(n.name == step_key and n.op.name == op_name for n in graph_asset.nodes):
+            return None
+        return graph_asset
 
     def _add_check(self, check: Any) -> None:
         if not isinstance(check, AssetChecksDefinition):
@@ -169,7 +200,9 @@ def _asset_items(items: Sequence[Any]) -> List[Union[AssetsDefinition, MultiAsse
                 "an AssetSpec is an asset of a @multi_asset(specs=[...])"
             )
         if not isinstance(item, (AssetsDefinition, MultiAssetDefinition)):
-            raise DefinitionError(f"Definitions: not an asset: {item!r}; make it one with @asset or @multi_asset")
+            raise DefinitionError(
+                f"Definitions: not an asset: {item!r}; make it one with @asset, @multi_asset or @graph_asset"
+            )
         if not any(known is item for known in found):
             found.append(item)
     return found

@@ -64,18 +64,19 @@ class HookDefinition:
         if len(args) == 1 and not kwargs and not isinstance(args[0], HookContext):
             from .asset import AssetsDefinition  # imported here: job and graph import this module
             from .graph import GraphDefinition
+            from .graph_asset import GraphAssetDefinition
             from .job import JobDefinition
 
             target = args[0]
+            if isinstance(target, (JobDefinition, GraphDefinition, GraphAssetDefinition)):
+                return target.with_hooks({self})
             if isinstance(target, AssetsDefinition):
                 raise DefinitionError(
-                    f"hook `{self.name}` on an asset: Weft runs hooks after the steps of a job's "
-                    "nodes (@job(hooks=...), op.with_hooks(...)), not on assets"
+                    f"hook `{self.name}` on an asset: Weft runs hooks after the steps of a job's nodes "
+                    "(@job(hooks=...), op.with_hooks(...)) or of a @graph_asset's ops, not after an asset's step"
                 )
-            if isinstance(target, (JobDefinition, GraphDefinition)):
-                return target.with_hooks({self})
             raise DefinitionError(
-                f"hook `{self.name}` decorates a @job or @graph, or is called with a HookContext; "
+                f"hook `{self.name}` decorates a @job, @graph or @graph_asset, or is called with a HookContext; "
                 f"got {target!r}"
             )
         if len(args) + len(kwargs) != 1:

@@ -272,11 +272,11 @@ mod tests {
             "hooks",
             "checks",
         ] {
-            let full = format!("weft:plugin/{name}@0.9.0");
+            let full = format!("weft:plugin/{name}@0.10.0");
             assert!(exports.contains(&full), "{full} not in {exports:?}");
         }
         assert!(
-            imports.contains(&"weft:plugin/log@0.9.0".to_owned()),
+            imports.contains(&"weft:plugin/log@0.10.0".to_owned()),
             "{imports:?}"
         );
         // fd_write went through the adapter: the component imports WASI 0.2, not preview1.

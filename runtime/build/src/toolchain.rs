@@ -409,11 +409,11 @@ mod tests {
             .map(|key| resolve.name_world_key(key))
             .collect();
         assert!(
-            exports.contains(&"weft:plugin/definitions@0.9.0".to_owned()),
+            exports.contains(&"weft:plugin/definitions@0.10.0".to_owned()),
             "{exports:?}"
         );
         assert!(
-            exports.contains(&"weft:plugin/ops@0.9.0".to_owned()),
+            exports.contains(&"weft:plugin/ops@0.10.0".to_owned()),
             "{exports:?}"
         );
     }

@@ -322,20 +322,49 @@ pub struct AssetDef {
     /// For an asset of a multi-asset: which, and the output that materializes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub multi: Option<MultiAssetOut>,
+    /// For an asset computed by a graph of ops (Dagster's `@graph_asset`): the graph.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graph: Option<AssetGraph>,
+}
+
+/// The graph of ops that computes an asset (Dagster's `@graph_asset`): its nodes are
+/// steps of their own, keyed `<graph>.<op>`; the step of `output`'s node materializes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssetGraph {
+    pub nodes: Vec<NodeDef>,
+    /// The node inputs that receive an upstream asset's value.
+    #[serde(default)]
+    pub inputs: Vec<AssetGraphInput>,
+    /// The node output that is the asset's value.
+    pub output: OutputRef,
+}
+
+/// A node input of an asset's graph fed by the asset's dependency `dep` (its input name).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssetGraphInput {
+    pub dep: String,
+    pub node: String,
+    pub input: String,
 }
 
 impl AssetDef {
-    /// The output of its step that materializes it: `result`, or its output in its
-    /// multi-asset.
+    /// The output of its step that materializes it: `result`, its output in its
+    /// multi-asset, or its graph's output.
     pub fn output(&self) -> &str {
-        self.multi.as_ref().map_or("result", |m| m.output.as_str())
+        match (&self.multi, &self.graph) {
+            (Some(multi), _) => &multi.output,
+            (None, Some(graph)) => &graph.output.output,
+            (None, None) => "result",
+        }
     }
 
-    /// The key of its step: its own key, or its multi-asset's name.
+    /// The key of its step: its own key, its multi-asset's name, or its graph's output
+    /// node.
     pub fn step_key(&self) -> String {
-        match &self.multi {
-            Some(multi) => multi.name.clone(),
-            None => self.key.to_string(),
+        match (&self.multi, &self.graph) {
+            (Some(multi), _) => multi.name.clone(),
+            (None, Some(graph)) => graph.output.node.clone(),
+            (None, None) => self.key.to_string(),
         }
     }
 }

@@ -216,6 +216,7 @@ pub(crate) mod tests {
             tags: Default::default(),
             retry_policy: None,
             multi: None,
+            graph: None,
         }
     }
 

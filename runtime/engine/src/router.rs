@@ -1,7 +1,9 @@
 //! A step runner over several code locations: each asset step (and asset check) goes to
 //! the location that defines its asset, so that one run can materialize assets of several locations (an
 //! asset in a Python location downstream of one in a Rust location). Op steps, and the
-//! hooks of their nodes, go to the first location: the job's.
+//! hooks of their nodes, go to the first location: the job's; in a run of several
+//! locations (an asset selection), an op step (of a graph-backed asset) goes to the first
+//! location that defines its op.
 
 use std::collections::BTreeMap;
 
@@ -36,6 +38,10 @@ impl StepRunner for AssetRouter<'_> {
             StepTarget::MultiAsset { selected, .. } => selected
                 .first()
                 .and_then(|key| self.owners.get(key).copied()),
+            StepTarget::Op(op) if self.locations.len() > 1 => self
+                .locations
+                .iter()
+                .position(|l| l.definitions().op(op).is_some()),
             StepTarget::Op(_) => Some(0),
         };
         match index.and_then(|i| self.locations.get(i)) {

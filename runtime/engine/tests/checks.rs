@@ -98,6 +98,7 @@ fn defs() -> Definitions {
         retry_policy: None,
         config_schema: None,
         multi: None,
+        graph: None,
     };
     let check = |name: &str, blocking| AssetCheckDef {
         name: name.into(),

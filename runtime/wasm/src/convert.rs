@@ -2,10 +2,10 @@
 
 use weft_core::checks::{CheckEvaluation, CheckSeverity};
 use weft_core::defs::{
-    AssetCheckDef, AssetDef, AssetDep, AssetJobDef, AssetKey, Backoff, DefaultStatus, Definitions,
-    HookDef, HookTrigger, InputBinding, IoDef, JobDef, MultiAssetOut, NodeDef, OpDef, OutputDef,
-    OutputRef, RetryPolicy, RunStatusFilter, ScheduleDef, SensorDef, SensorKind, StepTarget, Tags,
-    Value,
+    AssetCheckDef, AssetDef, AssetDep, AssetGraph, AssetGraphInput, AssetJobDef, AssetKey, Backoff,
+    DefaultStatus, Definitions, HookDef, HookTrigger, InputBinding, IoDef, JobDef, MultiAssetOut,
+    NodeDef, OpDef, OutputDef, OutputRef, RetryPolicy, RunStatusFilter, ScheduleDef, SensorDef,
+    SensorKind, StepTarget, Tags, Value,
 };
 use weft_core::events::RunStatus;
 use weft_core::metadata::{Metadata, MetadataValue, TableColumn};
@@ -41,6 +41,33 @@ fn io_defs(list: Vec<t::InputDef>) -> Vec<IoDef> {
             type_name: i.type_name,
         })
         .collect()
+}
+
+/// A node of a job or of an asset's graph.
+fn node(n: t::NodeDef) -> NodeDef {
+    NodeDef {
+        name: n.name,
+        op: n.op,
+        inputs: n
+            .inputs
+            .into_iter()
+            .map(|b| InputBinding {
+                input: b.input,
+                sources: b
+                    .sources
+                    .into_iter()
+                    .map(|s| OutputRef {
+                        node: s.node,
+                        output: s.output,
+                    })
+                    .collect(),
+                fan_in: b.fan_in,
+                collect: b.collect,
+            })
+            .collect(),
+        tags: tags(n.tags),
+        hooks: n.hooks,
+    }
 }
 
 fn out_defs(list: Vec<t::OutputDef>) -> Vec<OutputDef> {
@@ -114,33 +141,7 @@ pub(crate) fn definitions(d: t::Definitions) -> Definitions {
                 name: j.name,
                 description: j.description,
                 tags: tags(j.tags),
-                nodes: j
-                    .nodes
-                    .into_iter()
-                    .map(|n| NodeDef {
-                        name: n.name,
-                        op: n.op,
-                        inputs: n
-                            .inputs
-                            .into_iter()
-                            .map(|b| InputBinding {
-                                input: b.input,
-                                sources: b
-                                    .sources
-                                    .into_iter()
-                                    .map(|s| OutputRef {
-                                        node: s.node,
-                                        output: s.output,
-                                    })
-                                    .collect(),
-                                fan_in: b.fan_in,
-                                collect: b.collect,
-                            })
-                            .collect(),
-                        tags: tags(n.tags),
-                        hooks: n.hooks,
-                    })
-                    .collect(),
+                nodes: j.nodes.into_iter().map(node).collect(),
             })
             .collect(),
         assets: d
@@ -166,6 +167,22 @@ pub(crate) fn definitions(d: t::Definitions) -> Definitions {
                     name: m.name,
                     output: m.output,
                     can_subset: m.can_subset,
+                }),
+                graph: a.graph.map(|g| AssetGraph {
+                    nodes: g.nodes.into_iter().map(node).collect(),
+                    inputs: g
+                        .inputs
+                        .into_iter()
+                        .map(|i| AssetGraphInput {
+                            dep: i.dep,
+                            node: i.node,
+                            input: i.input,
+                        })
+                        .collect(),
+                    output: OutputRef {
+                        node: g.output.node,
+                        output: g.output.output,
+                    },
                 }),
             })
             .collect(),

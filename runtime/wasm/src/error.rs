@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use weft_core::validate::DefinitionError;
 
 /// The version of `wit/` this host implements (the package `weft:plugin`).
-pub const CONTRACT_VERSION: &str = "0.9.0";
+pub const CONTRACT_VERSION: &str = "0.10.0";
 
 /// Why a component could not be loaded as a code location. Each message says what to do.
 #[derive(Debug, thiserror::Error)]

@@ -59,6 +59,11 @@
 //     those the run selected; the asset spread (group split) depends on low and high (its
 //     inputs low and high) and returns high - low; the asset jobs split_job (selection
 //     "scored,low,high,spread") and low_job (selection "low");
+//   - the graph asset boosted (group default) depends on scored (its input scored) and is
+//     add_half(double_score(scored)): the ops double_score (input x, a float) returns 2x
+//     and add_half (input x, a float) returns x + 0.5, the nodes boosted.double_score (its
+//     input x fed by scored) and boosted.add_half, whose result is the asset's value; the
+//     asset job boosted_job (selection "scored,boosted");
 //   - cursor_sensor: run key "key-<cursor>" (no cursor: "0"), new cursor <cursor> + 1;
 //   - explode_alert: a run-failure sensor on explode_job asking for chatty_job with the tags
 //     failed_run, failed_status (FAILURE) and saw_kaboom (yes when the error names kaboom).
@@ -398,6 +403,20 @@ var splitJob = weft.NewAssetJob("split_job", "scored,low,high,spread")
 
 var lowJob = weft.NewAssetJob("low_job", "low")
 
+var doubleScore = weft.NewOp1("double_score", "x", func(_ *weft.Context, x float64) (float64, error) {
+	return 2 * x, nil
+})
+
+var addHalf = weft.NewOp1("add_half", "x", func(_ *weft.Context, x float64) (float64, error) {
+	return x + 0.5, nil
+})
+
+var boosted = weft.NewGraphAsset1("boosted", "scored", func(j *weft.Job, scored any) any {
+	return j.Node(addHalf, j.Node(doubleScore, scored))
+})
+
+var boostedJob = weft.NewAssetJob("boosted_job", "scored,boosted")
+
 var explodeJob = weft.NewJob("explode_job", func(j *weft.Job) { j.Node(explode) })
 
 var flakyJob = weft.NewJob("flaky_job", func(j *weft.Job) { j.Node(flaky) })
@@ -462,8 +481,8 @@ func init() {
 	weft.Register(weft.Definitions{
 		Jobs:        []*weft.Job{explodeJob, flakyJob, chattyJob, configJob, resourceJob, externalJob, k8sOpJob, instanceJob, napJob, floodJob, hugeJob, fetchJob, parityJob, graphJob, hooksJob, fanoutJob},
 		Sensors:     []*weft.Sensor{cursorSensor, explodeAlert},
-		Assets:      []*weft.Asset{scored, scoredTwice, spread},
-		AssetJobs:   []*weft.AssetJob{scoredJob, checkedJob, splitJob, lowJob},
+		Assets:      []*weft.Asset{scored, scoredTwice, spread, boosted},
+		AssetJobs:   []*weft.AssetJob{scoredJob, checkedJob, splitJob, lowJob, boostedJob},
 		AssetChecks: []*weft.AssetCheck{scoredIsPositive, scoredIsSmall},
 		MultiAssets: []*weft.MultiAsset{splitScores},
 	})

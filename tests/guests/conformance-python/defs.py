@@ -58,6 +58,10 @@ behaviour; tests/e2e/conformance_errors.rs runs all three and compares what a us
   (group split) of low and high returns high - low; split_job (an asset job) selects
   scored, low, high and spread (one step split_scores for low and high), low_job selects
   low alone (split_scores runs for low only);
+- the graph asset boosted (default group) of scored: its graph's ops double_score (2x) and
+  add_half (x + 0.5), on floats, are the nodes (steps) boosted.double_score (fed scored, its
+  input x) and boosted.add_half (of double_score's result), whose result is boosted's value
+  (2 * 1.0 + 0.5 = 2.5 by default); boosted_job (an asset job) selects scored and boosted;
 - cursor_sensor: run key "key-<cursor>" (no cursor: "0"), new cursor <cursor> + 1;
 - explode_alert: a run-failure sensor on explode_job asking for chatty_job with the tags
   failed_run, failed_status (FAILURE) and saw_kaboom (yes when the error names kaboom).
@@ -327,6 +331,24 @@ split_job = dg.define_asset_job("split_job", selection=dg.AssetSelection.assets(
 low_job = dg.define_asset_job("low_job", selection=dg.AssetSelection.assets("low"))
 
 
+@dg.op
+def double_score(x: float) -> float:
+    return x * 2
+
+
+@dg.op
+def add_half(x: float) -> float:
+    return x + 0.5
+
+
+@dg.graph_asset
+def boosted(scored):
+    return add_half(double_score(scored))
+
+
+boosted_job = dg.define_asset_job("boosted_job", selection=dg.AssetSelection.assets("scored", "boosted"))
+
+
 @dg.job
 def explode_job():
     explode()
@@ -440,9 +462,10 @@ defs = dg.Definitions(
         checked_job,
         split_job,
         low_job,
+        boosted_job,
         fanout_job,
     ],
-    assets=[scored, scored_twice, split_scores, spread],
+    assets=[scored, scored_twice, split_scores, spread, boosted],
     asset_checks=[scored_is_positive, scored_is_small],
     sensors=[cursor_sensor, explode_alert],
 )

@@ -3,6 +3,7 @@
 //! (the op's, or a graph's, invocation); `f.alias(name)` and `f.with_hooks([h, ...])`, in
 //! any order, before the call set the node's alias and its own hooks. `x.map(f)` (Dagster's
 //! `.map` over a dynamic output) becomes `x.map(|v| f::__invoke(NodeOptions::default(), v))`.
+//! `#[graph_asset]` is a graph whose body computes an asset from its upstream assets.
 
 use crate::args;
 use crate::sig;
@@ -10,7 +11,7 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
-use syn::{Expr, ExprArray, ExprCall, ExprPath, Ident, ReturnType};
+use syn::{Expr, ExprArray, ExprCall, ExprPath, Ident, LitStr, ReturnType};
 
 /// Rewrites op calls in a job body.
 struct Rewrite;
@@ -205,6 +206,87 @@ pub fn expand_graph(attr: TokenStream, item: TokenStream) -> syn::Result<TokenSt
                 let __graph = ::weft_sdk::__private::GraphCall::enter(#name, __node);
                 #body
             }
+        }
+    })
+}
+
+/// Expands `#[graph_asset(...)]`: the function becomes a module `name` whose
+/// `__WEFT_GRAPH_ASSET` describes the asset and builds its graph by running the rewritten
+/// body on handles to its parameters (its upstream assets), its ops named `name.op`.
+pub fn expand_graph_asset(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    let keys = &[
+        "name",
+        "description",
+        "group",
+        "kinds",
+        "key_prefix",
+        "deps",
+    ];
+    let args = args::parse("graph_asset", attr, keys)?;
+    let mut f = sig::parse_fn("graph_asset", item)?;
+    let name = args::get_string(&args, "name")?.unwrap_or_else(|| args::name_lit(&f.sig.ident));
+    args::check_name(&name)?;
+    let description = args::opt_str(args::get_string(&args, "description")?);
+    let group = crate::op::group_of(&args, &name)?;
+    let kinds = crate::op::strings_of(&args, "kinds")?;
+    let prefix = crate::op::strings_of(&args, "key_prefix")?;
+    for p in &prefix {
+        args::check_name(p)?;
+    }
+    let deps = crate::op::strings_of(&args, "deps")?;
+    let mut inputs = Vec::new();
+    for input in &f.sig.inputs {
+        let syn::FnArg::Typed(typed) = input else {
+            return Err(syn::Error::new_spanned(
+                input,
+                "a #[graph_asset] function takes no self",
+            ));
+        };
+        let syn::Pat::Ident(ident) = typed.pat.as_ref() else {
+            return Err(syn::Error::new_spanned(
+                &typed.pat,
+                "name the parameter after the upstream asset it reads",
+            ));
+        };
+        let n = args::name_lit(&ident.ident);
+        let t = sig::type_name(&typed.ty);
+        inputs.push(quote!(::weft_sdk::__private::InputSpec { name: #n, type_name: #t }));
+    }
+    let handles = (0..inputs.len()).map(|i| quote!(::weft_sdk::__private::graph_input(#i)));
+    // Its graph is named by the asset's key, parts joined with `__` (as Dagster names it):
+    // its ops are the steps `boosted.double_score`, or `warehouse__boosted.double_score`.
+    let graph: Vec<String> = prefix.iter().chain([&name]).map(LitStr::value).collect();
+    let graph = LitStr::new(&graph.join("__"), name.span());
+    Rewrite.visit_block_mut(&mut f.block);
+    let body = &f.block;
+    let vis = &f.vis;
+    let ident = &f.sig.ident;
+    let params = &f.sig.inputs;
+    let output = &f.sig.output;
+    Ok(quote! {
+        #[doc(hidden)]
+        #[allow(non_snake_case, dead_code, unused_imports, clippy::all)]
+        #vis mod #ident {
+            use super::*;
+
+            fn __body(#params) #output #body
+
+            fn __build() -> ::weft_sdk::JobDefinition {
+                ::weft_sdk::__private::build_graph_asset(#graph, || __body(#(#handles),*))
+            }
+
+            /// The graph-backed asset's description.
+            pub static __WEFT_GRAPH_ASSET: ::weft_sdk::__private::GraphAssetSpec =
+                ::weft_sdk::__private::GraphAssetSpec {
+                    name: #name,
+                    description: #description,
+                    key_prefix: &[#(#prefix),*],
+                    group: #group,
+                    kinds: &[#(#kinds),*],
+                    deps: &[#(#deps),*],
+                    inputs: &[#(#inputs),*],
+                    build: __build,
+                };
         }
     })
 }

@@ -58,6 +58,14 @@ pub fn graph(attr: TokenStream, item: TokenStream) -> TokenStream {
     emit(job::expand_graph(attr.into(), item.into()))
 }
 
+/// A graph-backed asset (Dagster's `@graph_asset`): `#[graph_asset] fn boosted(scored:
+/// Output<f64>) -> Output<f64> { add_half(double_score(scored)) }`; its parameters name its
+/// upstream assets, its ops are steps `boosted.double_score`, ... See `weft_sdk`.
+#[proc_macro_attribute]
+pub fn graph_asset(attr: TokenStream, item: TokenStream) -> TokenStream {
+    emit(job::expand_graph_asset(attr.into(), item.into()))
+}
+
 /// A hook run after a node's step succeeded (Dagster's `@success_hook`). See `weft_sdk`.
 #[proc_macro_attribute]
 pub fn success_hook(attr: TokenStream, item: TokenStream) -> TokenStream {

@@ -155,7 +155,7 @@ fn spec_and_executor(
 }
 
 /// An asset's `group = "..."`, `default` when not given.
-fn group_of(args: &[Arg], name: &LitStr) -> syn::Result<LitStr> {
+pub(crate) fn group_of(args: &[Arg], name: &LitStr) -> syn::Result<LitStr> {
     let group =
         args::get_string(args, "group")?.unwrap_or_else(|| LitStr::new("default", name.span()));
     args::check_name(&group)?;
@@ -163,7 +163,7 @@ fn group_of(args: &[Arg], name: &LitStr) -> syn::Result<LitStr> {
 }
 
 /// `key = ["a", "b"]`, empty when not given.
-fn strings_of(args: &[Arg], key: &str) -> syn::Result<Vec<LitStr>> {
+pub(crate) fn strings_of(args: &[Arg], key: &str) -> syn::Result<Vec<LitStr>> {
     args::get(args, key)
         .map(args::strings)
         .transpose()

@@ -4,7 +4,7 @@
 
 wit_bindgen::generate!({
     path: "../../../wit",
-    world: "weft:plugin/code-location@0.9.0",
+    world: "weft:plugin/code-location@0.10.0",
     // The WASI packages the world imports (`wasi:http`) get bindings of their own here;
     // the SDK's `http` client uses wstd's (`wasip2`), so these stay unused.
     generate_all,

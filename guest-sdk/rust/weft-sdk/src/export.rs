@@ -117,10 +117,11 @@ macro_rules! definitions {
     (@add $e:ident sensors $($p:ident)::+) => { $e.sensors.push(&$($p)::+::__WEFT_SENSOR); };
     (@add $e:ident asset_checks $($p:ident)::+) => { $e.asset_checks.push(&$($p)::+::__WEFT_CHECK); };
     (@add $e:ident multi_assets $($p:ident)::+) => { $e.multi_assets.push(&$($p)::+::__WEFT_MULTI); };
+    (@add $e:ident graph_assets $($p:ident)::+) => { $e.graph_assets.push(&$($p)::+::__WEFT_GRAPH_ASSET); };
     (@add $e:ident $other:ident $($p:ident)::+) => {
         ::core::compile_error!(::core::concat!(
             "unknown key `", ::core::stringify!($other),
-            "` in definitions!: expected assets, multi_assets, asset_checks, jobs, asset_jobs, schedules or sensors"
+            "` in definitions!: expected assets, multi_assets, graph_assets, asset_checks, jobs, asset_jobs, schedules or sensors"
         ));
     };
     ( $( $kind:ident : [ $( $($p:ident)::+ ),* $(,)? ] ),* $(,)? ) => {

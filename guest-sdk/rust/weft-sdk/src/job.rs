@@ -156,7 +156,15 @@ pub struct JobDefinition {
     errors: Vec<String>,
     /// The graphs being called while the body runs (see `graph.rs`).
     pub(crate) scope: crate::graph::Scope,
+    /// Of a graph-backed asset's graph: the node inputs its parameters feed (parameter
+    /// number, node, input) and the node output it returns.
+    graph_inputs: Vec<(usize, String, String)>,
+    output: Option<(String, String)>,
 }
+
+/// Node numbers from here on stand for a graph-backed asset's parameters (see
+/// `graph_asset.rs`), not for nodes.
+pub(crate) const GRAPH_INPUT: usize = usize::MAX / 2;
 
 impl JobDefinition {
     /// The job's name.
@@ -182,6 +190,28 @@ impl JobDefinition {
     /// The hooks of node `node`: its own and the job's, by name, each once.
     pub fn node_hooks(&self, node: &Node) -> Vec<String> {
         hook_names(node.hooks.iter().chain(&self.hooks))
+    }
+
+    /// Of a graph-backed asset's graph: the node inputs its parameters feed (parameter
+    /// number, node, input).
+    pub fn graph_inputs(&self) -> &[(usize, String, String)] {
+        &self.graph_inputs
+    }
+
+    /// Of a graph-backed asset's graph: the node and output that are the asset's value.
+    pub fn output(&self) -> Option<&(String, String)> {
+        self.output.as_ref()
+    }
+
+    /// Records the node output (node number, output) a graph-backed asset's body returned.
+    pub(crate) fn set_output(&mut self, node: usize, output: &str) {
+        match self.nodes.get(node) {
+            Some(n) => self.output = Some((n.name.clone(), output.to_owned())),
+            None => self.errors.push(format!(
+                "graph asset `{}` returns one of its parameters, not an op's output",
+                self.name
+            )),
+        }
     }
 
     /// Mistakes found while building the graph (a node name used twice, ...).
@@ -284,6 +314,8 @@ fn placeholder() -> JobDefinition {
         nodes: Vec::new(),
         errors: Vec::new(),
         scope: Default::default(),
+        graph_inputs: Vec::new(),
+        output: None,
     }
 }
 
@@ -320,6 +352,8 @@ pub fn build_job<R>(
         nodes: Vec::new(),
         errors: Vec::new(),
         scope: Default::default(),
+        graph_inputs: Vec::new(),
+        output: None,
     };
     let outer = CURRENT.with(|c| c.replace(Some(job)));
     let _ = body();
@@ -332,6 +366,8 @@ pub fn build_job<R>(
         nodes: Vec::new(),
         errors: vec!["the job's graph was lost while building it".into()],
         scope: Default::default(),
+        graph_inputs: Vec::new(),
+        output: None,
     })
 }
 
@@ -413,6 +449,11 @@ impl JobDefinition {
             let mut names = Vec::new();
             let mut outputs = Vec::new();
             for (node, output) in sources.nodes {
+                if let Some(param) = node.checked_sub(GRAPH_INPUT) {
+                    let fed = (param, name.clone(), spec.name.to_owned());
+                    self.graph_inputs.push(fed);
+                    continue;
+                }
                 match self.nodes.get(node) {
                     Some(n) => {
                         names.push(n.name.clone());
@@ -423,6 +464,10 @@ impl JobDefinition {
                         self.name, spec.name
                     )),
                 }
+            }
+            if names.is_empty() && !sources.fan_in {
+                // Fed by a graph-backed asset's parameter only.
+                continue;
             }
             inputs.push(Binding {
                 input: spec.name.into(),

@@ -36,6 +36,9 @@
 //!   node name `f_2`, `f_3`, ... Wiring is type-checked ([`IntoInput`]): an `Output<T>`
 //!   feeds a `T` input, a `Vec<Output<T>>` fans in to a `Vec<T>` input. Ops inside
 //!   macros (`vec![...]`) or closures bound to a name are not rewritten.
+//! - Graph-backed assets: `#[graph_asset] fn boosted(scored: Output<f64>) -> Output<f64>
+//!   { add_half(double_score(scored)) }` (listed under `graph_assets:`), a step per op,
+//!   keyed `boosted.double_score`, ...; the last one materializes the asset.
 //! - Dynamic fan-out: an op returning `Vec<`[`DynamicOutput`]`<T>>` produces a value per
 //!   mapping key; in a job body `f().map(g)` invokes `g` once per key (steps `g[key]`;
 //!   `ctx.mapping_key()` says which), `.map(|x| h(x, other))` too, and `.collect()` feeds
@@ -85,6 +88,7 @@ mod dynamic;
 mod export;
 mod failure;
 mod graph;
+mod graph_asset;
 mod hook;
 pub mod http;
 mod job;
@@ -113,7 +117,7 @@ pub use sensor::{
 };
 pub use serde_json::json;
 pub use weft_sdk_macros::{
-    asset, asset_check, failure_hook, graph, job, multi_asset, op, run_failure_sensor,
+    asset, asset_check, failure_hook, graph, graph_asset, job, multi_asset, op, run_failure_sensor,
     run_status_sensor, schedule, sensor, success_hook,
 };
 
@@ -124,8 +128,8 @@ pub mod prelude {
         DefaultStatus, DynamicOutput, EndedRun, Failure, HookContext, JobDefinition, MetadataValue,
         OpContext, Output, RunRequest, RunStatus, RunStatusSensorContext, ScheduleContext,
         ScheduleDefinition, ScheduleResult, SensorContext, SensorResult, SkipReason, asset,
-        asset_check, define_asset_job, failure_hook, graph, job, json, multi_asset, op,
-        run_failure_sensor, run_status_sensor, schedule, sensor, success_hook,
+        asset_check, define_asset_job, failure_hook, graph, graph_asset, job, json, multi_asset,
+        op, run_failure_sensor, run_status_sensor, schedule, sensor, success_hook,
     };
 }
 
@@ -142,6 +146,7 @@ pub mod __private {
     pub type Encoded = crate::bindings::weft::plugin::types::Value;
     pub use crate::export::{Component, Location};
     pub use crate::graph::GraphCall;
+    pub use crate::graph_asset::{GraphAssetSpec, build_graph_asset, graph_input};
     pub use crate::hook::{HookOn, HookSpec, IntoHookResult, NodeOptions};
     pub use crate::job::{Invocation, build_job};
     pub use crate::op::{

@@ -48,6 +48,7 @@ impl MultiAssetSpec {
                     output: out.name.into(),
                     can_subset: self.can_subset,
                 }),
+                graph: None,
             })
             .collect()
     }

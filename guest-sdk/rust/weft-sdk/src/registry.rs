@@ -7,10 +7,11 @@ use crate::check::{CheckSpec, run_check};
 use crate::codec::Inputs;
 use crate::context::OpContext;
 use crate::failure::Failure;
+use crate::graph_asset::GraphAssetSpec;
 use crate::hook::{HookContext, HookSpec};
 use crate::job::JobDefinition;
 use crate::multi::MultiAssetSpec;
-use crate::op::OpSpec;
+use crate::op::{InputSpec, OpSpec};
 use crate::schedule::{ScheduleContext, ScheduleDefinition};
 use crate::sensor::{EndedRun, SensorContext, SensorSpec};
 use std::collections::HashSet;
@@ -26,6 +27,7 @@ pub struct Entries {
     pub sensors: Vec<&'static SensorSpec>,
     pub asset_checks: Vec<&'static CheckSpec>,
     pub multi_assets: Vec<&'static MultiAssetSpec>,
+    pub graph_assets: Vec<&'static GraphAssetSpec>,
 }
 
 /// A code location's definitions, built and checked.
@@ -40,6 +42,8 @@ pub struct Registry {
     hooks: Vec<&'static HookSpec>,
     checks: Vec<&'static CheckSpec>,
     multis: Vec<(&'static MultiAssetSpec, Vec<wit::AssetDep>)>,
+    /// Each graph-backed asset with its dependencies and its built graph.
+    graphs: Vec<(&'static GraphAssetSpec, Vec<wit::AssetDep>, JobDefinition)>,
 }
 
 fn unique<'a>(kind: &str, names: impl IntoIterator<Item = &'a str>) -> Result<(), Failure> {
@@ -56,11 +60,12 @@ impl Registry {
     /// Builds every job graph, collects the ops they invoke and resolves asset dependencies.
     pub fn build(entries: Entries) -> Result<Self, Failure> {
         let jobs: Vec<JobDefinition> = entries.jobs.iter().map(|f| f()).collect();
-        if let Some(error) = jobs.iter().flat_map(|j| j.errors()).next() {
+        let graphs: Vec<JobDefinition> = entries.graph_assets.iter().map(|g| (g.build)()).collect();
+        if let Some(error) = jobs.iter().chain(&graphs).flat_map(|j| j.errors()).next() {
             return Err(Failure::fatal(error.clone()));
         }
         let mut ops: Vec<&'static OpSpec> = Vec::new();
-        for node in jobs.iter().flat_map(|j| j.nodes()) {
+        for node in jobs.iter().chain(&graphs).flat_map(|j| j.nodes()) {
             match ops.iter().find(|o| o.name == node.op.name) {
                 Some(known) if !std::ptr::eq(*known, node.op) => {
                     return Err(Failure::fatal(format!(
@@ -73,7 +78,11 @@ impl Registry {
             }
         }
         let mut hooks: Vec<&'static HookSpec> = Vec::new();
-        for hook in jobs.iter().flat_map(JobDefinition::all_hooks) {
+        for hook in jobs
+            .iter()
+            .chain(&graphs)
+            .flat_map(JobDefinition::all_hooks)
+        {
             match hooks.iter().find(|h| h.name == hook.name) {
                 Some(known) if !std::ptr::eq(*known, hook) => {
                     return Err(Failure::fatal(format!(
@@ -100,6 +109,7 @@ impl Registry {
             .iter()
             .map(|a| a.key())
             .chain(entries.multi_assets.iter().flat_map(|m| m.keys()))
+            .chain(entries.graph_assets.iter().map(|g| g.key()))
             .collect();
         let joined: Vec<String> = keys.iter().map(|k| k.join("/")).collect();
         unique("assets", joined.iter().map(String::as_str))?;
@@ -114,7 +124,7 @@ impl Registry {
         let mut assets = Vec::new();
         for asset in &entries.assets {
             let what = format!("asset `{}`", asset.key().join("/"));
-            let deps = resolve_deps(&what, asset.key_prefix, &asset.op, asset.deps, &keys)?;
+            let deps = resolve_deps(&what, asset.key_prefix, asset.op.inputs, asset.deps, &keys)?;
             assets.push((*asset, deps));
         }
         unique(
@@ -124,8 +134,14 @@ impl Registry {
         let mut multis = Vec::new();
         for multi in &entries.multi_assets {
             let what = format!("multi-asset `{}`", multi.op.name);
-            let deps = resolve_deps(&what, &[], &multi.op, &[], &keys)?;
+            let deps = resolve_deps(&what, &[], multi.op.inputs, &[], &keys)?;
             multis.push((*multi, deps));
+        }
+        let mut graph_assets = Vec::new();
+        for (spec, graph) in entries.graph_assets.iter().zip(graphs) {
+            let what = format!("graph asset `{}`", spec.key().join("/"));
+            let deps = resolve_deps(&what, spec.key_prefix, spec.inputs, spec.deps, &keys)?;
+            graph_assets.push((*spec, deps, graph));
         }
         Ok(Self {
             ops,
@@ -137,6 +153,7 @@ impl Registry {
             hooks,
             checks: entries.asset_checks,
             multis,
+            graphs: graph_assets,
         })
     }
 
@@ -163,8 +180,14 @@ impl Registry {
                     retry_policy: a.op.retry_policy.map(crate::op::retry_to_wit),
                     config_schema: a.op.schema(),
                     multi: None,
+                    graph: None,
                 })
                 .chain(self.multis.iter().flat_map(|(m, deps)| m.to_wit(deps)))
+                .chain(
+                    self.graphs
+                        .iter()
+                        .map(|(g, deps, graph)| g.to_wit(deps, graph)),
+                )
                 .collect(),
             asset_jobs: self.asset_jobs.iter().map(AssetJob::to_wit).collect(),
             schedules: self
@@ -366,12 +389,12 @@ pub(crate) fn run_step(
 fn resolve_deps(
     what: &str,
     key_prefix: &[&str],
-    op: &OpSpec,
+    inputs: &[InputSpec],
     ordering: &[&str],
     keys: &[Vec<String>],
 ) -> Result<Vec<wit::AssetDep>, Failure> {
     let mut deps = Vec::new();
-    for input in op.inputs {
+    for input in inputs {
         let mut same_prefix: Vec<String> = key_prefix.iter().map(|s| s.to_string()).collect();
         same_prefix.push(input.name.into());
         let key = if keys.contains(&same_prefix) {

@@ -1,12 +1,14 @@
 //! Planning an asset selection: one step per picked asset (one per multi-asset, for the
-//! assets of it picked: Dagster's `@multi_asset`), and one per check of a picked asset
+//! assets of it picked: Dagster's `@multi_asset`; one per op of a graph-backed asset, keyed
+//! `<graph>.<op>`: Dagster's `@graph_asset`), and one per check of a picked asset
 //! (Dagster's `@asset_check`, run after its asset). Data dependencies on assets
 //! outside the selection are read from storage; an asset downstream of an asset with a
 //! blocking check also waits for that check, so that a failed blocking check stops it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::defs::{AssetCheckDef, AssetDef, AssetKey, Definitions, StepTarget};
+use crate::defs::{AssetCheckDef, AssetDef, AssetKey, Definitions, NodeDef, StepTarget};
+use crate::plan::graphs::graph_op_step;
 use crate::plan::{
     ExecutionPlan, InputSource, PlanError, PlannedOutput, Step, StepInput, topo_order,
 };
@@ -18,6 +20,8 @@ enum Node<'a> {
     Asset(&'a AssetDef),
     Multi(&'a str, Vec<&'a AssetDef>),
     Check(&'a AssetCheckDef),
+    /// An op of a graph-backed asset's graph.
+    GraphOp(&'a AssetDef, &'a NodeDef),
 }
 
 impl<'a> Node<'a> {
@@ -27,6 +31,11 @@ impl<'a> Node<'a> {
             Node::Asset(a) => vec![*a],
             Node::Multi(_, assets) => assets.clone(),
             Node::Check(_) => Vec::new(),
+            // The node whose output is the asset's value materializes it.
+            Node::GraphOp(a, node) => match a.graph.as_ref() {
+                Some(g) if g.output.node == node.name => vec![*a],
+                _ => Vec::new(),
+            },
         }
     }
 
@@ -35,6 +44,7 @@ impl<'a> Node<'a> {
             Node::Asset(a) => a.key.to_string(),
             Node::Multi(name, _) => (*name).to_owned(),
             Node::Check(c) => c.step_key(),
+            Node::GraphOp(_, node) => node.name.clone(),
         }
     }
 }
@@ -81,21 +91,29 @@ pub fn plan_assets(
     let mut nodes = Vec::new();
     let mut multis = BTreeSet::new();
     for asset in &chosen {
-        let node = match &asset.multi {
-            None => Node::Asset(asset),
-            Some(multi) if multis.insert(multi.name.as_str()) => {
+        let made = match (&asset.graph, &asset.multi) {
+            (Some(graph), _) => graph
+                .nodes
+                .iter()
+                .map(|n| Node::GraphOp(asset, n))
+                .collect(),
+            (None, None) => vec![Node::Asset(asset)],
+            (None, Some(multi)) if multis.insert(multi.name.as_str()) => {
                 let same = |a: &&&AssetDef| a.multi.as_ref().is_some_and(|m| m.name == multi.name);
-                Node::Multi(&multi.name, chosen.iter().filter(same).copied().collect())
+                let picked = chosen.iter().filter(same).copied().collect();
+                vec![Node::Multi(&multi.name, picked)]
             }
-            Some(_) => continue,
+            (None, Some(_)) => continue,
         };
-        let checks: Vec<Node> = node
-            .assets()
-            .iter()
-            .flat_map(|a| defs.checks_of(&a.key).map(Node::Check))
-            .collect();
-        nodes.push(node);
-        nodes.extend(checks);
+        for node in made {
+            let checks: Vec<Node> = node
+                .assets()
+                .iter()
+                .flat_map(|a| defs.checks_of(&a.key).map(Node::Check))
+                .collect();
+            nodes.push(node);
+            nodes.extend(checks);
+        }
     }
     // The step that materializes each picked asset, and its output.
     let producer: BTreeMap<String, (String, &str)> = chosen
@@ -117,6 +135,18 @@ pub fn plan_assets(
                 .get(&c.asset.to_string())
                 .map(|(step, _)| vec![step.clone()])
                 .unwrap_or_default(),
+            // The nodes it reads, and (each node) the asset's upstream assets.
+            Node::GraphOp(asset, n) => n
+                .inputs
+                .iter()
+                .flat_map(|b| b.sources.iter().map(|s| s.node.clone()))
+                .chain(asset.deps.iter().flat_map(|d| {
+                    let upstream = producer
+                        .get(&d.key.to_string())
+                        .map(|(step, _)| step.clone());
+                    upstream.into_iter().chain(blocking(&d.key))
+                }))
+                .collect(),
             _ => node
                 .assets()
                 .iter()
@@ -169,8 +199,12 @@ pub fn plan_assets(
                 .into_iter()
                 .collect();
             let node = &nodes[i];
+            if let Node::GraphOp(asset, n) = node {
+                let step = |name: &str| position.get(name).copied();
+                return graph_op_step(defs, asset, n, upstream, &step, &input);
+            }
             if let Node::Check(check) = node {
-                return Step {
+                return Ok(Step {
                     key: keys[i].clone(),
                     target: StepTarget::Check {
                         asset: check.asset.clone(),
@@ -194,7 +228,7 @@ pub fn plan_assets(
                     hooks: Vec::new(),
                     mapped_over: None,
                     mapping_key: None,
-                };
+                });
             }
             let assets = node.assets();
             let first = assets[0];
@@ -227,7 +261,7 @@ pub fn plan_assets(
                     vec![PlannedOutput::materializing("result", &first.key, true)],
                 ),
             };
-            Step {
+            Ok(Step {
                 key: keys[i].clone(),
                 target,
                 inputs,
@@ -239,9 +273,9 @@ pub fn plan_assets(
                 hooks: Vec::new(),
                 mapped_over: None,
                 mapping_key: None,
-            }
+            })
         })
-        .collect();
+        .collect::<Result<_, PlanError>>()?;
     Ok(ExecutionPlan {
         job: "__asset_job".into(),
         steps,

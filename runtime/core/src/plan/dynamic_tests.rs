@@ -15,7 +15,7 @@ fn op(name: &str, inputs: &[&str], dynamic: bool, required: bool) -> OpDef {
 }
 
 /// `node` invoking `op`, its input `x` reading `from` (collecting it when `collect`).
-fn node(name: &str, op: &str, from: Option<&str>, collect: bool) -> NodeDef {
+pub(crate) fn node(name: &str, op: &str, from: Option<&str>, collect: bool) -> NodeDef {
     NodeDef {
         name: name.into(),
         op: op.into(),

@@ -14,6 +14,7 @@ mod assets;
 mod dynamic;
 #[cfg(test)]
 mod dynamic_tests;
+mod graphs;
 mod reexecution;
 
 pub use assets::plan_assets;

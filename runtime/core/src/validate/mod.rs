@@ -12,8 +12,10 @@ use crate::plan::DynamicError;
 use crate::selection::AssetSelection;
 
 mod assets;
+mod graphs;
 
 use assets::{validate_assets, validate_checks, validate_multi_assets};
+use graphs::validate_graph_assets;
 
 /// Why a location's definitions were rejected. Each names the object at fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -78,6 +80,8 @@ pub enum DefinitionError {
     },
     #[error("asset check {check:?} checks asset {asset}, which the location does not define")]
     UnknownCheckedAsset { check: String, asset: AssetKey },
+    #[error("graph asset {asset}: {message}")]
+    BadGraphAsset { asset: AssetKey, message: String },
     #[error("multi-asset {name:?}: {message}")]
     BadMultiAsset { name: String, message: String },
     #[error("asset {asset} has two checks named {check:?}")]
@@ -174,6 +178,7 @@ pub fn validate(defs: &Definitions) -> Result<(), DefinitionError> {
     check_unique("hook", defs.hooks.iter().map(|h| h.name.as_str()))?;
     validate_checks(defs)?;
     validate_multi_assets(defs)?;
+    validate_graph_assets(defs)?;
     for op in &defs.ops {
         check_unique("input", op.inputs.iter().map(|i| i.name.as_str()))?;
         check_unique("output", op.outputs.iter().map(|o| o.name.as_str()))?;

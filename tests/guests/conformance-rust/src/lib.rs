@@ -50,6 +50,9 @@
 //!   `low` (the score minus 1) and `high` (plus 1), each with the text metadata `side`, only
 //!   those the run selects; `spread` is `high - low`; `split_job` selects `scored`, `low`,
 //!   `high` and `spread`, `low_job` only `low`;
+//! - graph-backed assets (`boosted.rs`): `boosted` is `add_half(double_score(scored))`
+//!   (2x, then + 0.5), steps `boosted.double_score` and `boosted.add_half`; the asset job
+//!   `boosted_job` selects `scored` and `boosted`;
 //! - `tcp_job` (Rust only): `echo` connects to its config's `addr` over TCP, writes its
 //!   `message` and a newline, and returns the line read back;
 //! - `hooks_job` (`hooks.rs`): `fine` returns 1; `broken` fails (not retryably) with
@@ -64,6 +67,7 @@
 //!
 //! Build: `weft build tests/guests/conformance-rust -o conformance-rust.wasm`
 
+mod boosted;
 mod checks;
 mod fanout;
 mod hooks;
@@ -430,5 +434,6 @@ weft_sdk::definitions! {
     assets: [scored, checks::scored_twice, multi::spread],
     multi_assets: [multi::split_scores],
     asset_checks: [checks::scored_is_positive, checks::scored_is_small],
-    asset_jobs: [scored_job, checks::checked_job, multi::split_job, multi::low_job],
+    asset_jobs: [scored_job, checks::checked_job, multi::split_job, multi::low_job, boosted::boosted_job],
+    graph_assets: [boosted::boosted],
 }

@@ -8,7 +8,7 @@
 //     wasi:random@0.2.12
 //     wasi:cli@0.2.12
 //     wasi:http@0.2.12
-//     weft:plugin@0.9.0
+//     weft:plugin@0.10.0
 
 package wit_exports
 
@@ -30,7 +30,7 @@ var staticPinner = runtime.Pinner{}
 var exportReturnArea = uintptr(witRuntime.Allocate(&staticPinner, (17 * 4), 4))
 var syncExportPinner = runtime.Pinner{}
 
-//go:wasmexport weft:plugin/definitions@0.9.0#get
+//go:wasmexport weft:plugin/definitions@0.10.0#get
 func wasm_export_weft_plugin_definitions_get() uintptr {
 
 	pinner := &syncExportPinner
@@ -369,11 +369,11 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 
 		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (4 * 4))) = uint32(length56)
 		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (3 * 4))) = uint32(uintptr(uintptr(result55)))
-		slice84 := (payload).Assets
-		length86 := uint32(len(slice84))
-		result85 := witRuntime.Allocate(pinner, uintptr(length86*(48+20*4)), 8)
-		for index, element := range slice84 {
-			base := unsafe.Add(result85, index*(48+20*4))
+		slice117 := (payload).Assets
+		length119 := uint32(len(slice117))
+		result118 := witRuntime.Allocate(pinner, uintptr(length119*(40+30*4)), 8)
+		for index, element := range slice117 {
+			base := unsafe.Add(result118, index*(40+30*4))
 			slice58 := (element).Key
 			length60 := uint32(len(slice58))
 			result59 := witRuntime.Allocate(pinner, uintptr(length60*(2*4)), 4)
@@ -539,19 +539,157 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 				panic("unreachable")
 			}
 
+			switch (element).Graph.Tag() {
+			case witTypes.OptionNone:
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (40 + 21*4))) = int8(int32(0))
+
+			case witTypes.OptionSome:
+				payload := (element).Graph.Some()
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (40 + 21*4))) = int8(int32(1))
+				slice106 := (payload).Nodes
+				length108 := uint32(len(slice106))
+				result107 := witRuntime.Allocate(pinner, uintptr(length108*(10*4)), 4)
+				for index, element := range slice106 {
+					base := unsafe.Add(result107, index*(10*4))
+					utf884 := unsafe.Pointer(unsafe.StringData((element).Name))
+					pinner.Pin(utf884)
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf884)))
+					utf885 := unsafe.Pointer(unsafe.StringData((element).Op))
+					pinner.Pin(utf885)
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).Op)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf885)))
+					slice94 := (element).Inputs
+					length96 := uint32(len(slice94))
+					result95 := witRuntime.Allocate(pinner, uintptr(length96*(5*4)), 4)
+					for index, element := range slice94 {
+						base := unsafe.Add(result95, index*(5*4))
+						utf886 := unsafe.Pointer(unsafe.StringData((element).Input))
+						pinner.Pin(utf886)
+						*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Input)))
+						*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf886)))
+						slice89 := (element).Sources
+						length91 := uint32(len(slice89))
+						result90 := witRuntime.Allocate(pinner, uintptr(length91*(4*4)), 4)
+						for index, element := range slice89 {
+							base := unsafe.Add(result90, index*(4*4))
+							utf887 := unsafe.Pointer(unsafe.StringData((element).Node))
+							pinner.Pin(utf887)
+							*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Node)))
+							*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf887)))
+							utf888 := unsafe.Pointer(unsafe.StringData((element).Output))
+							pinner.Pin(utf888)
+							*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).Output)))
+							*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf888)))
+
+						}
+
+						*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(length91)
+						*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(result90)))
+						var result92 int32
+						if (element).FanIn {
+							result92 = 1
+						} else {
+							result92 = 0
+						}
+						*(*int8)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = int8(result92)
+						var result93 int32
+						if (element).Collect {
+							result93 = 1
+						} else {
+							result93 = 0
+						}
+						*(*int8)(unsafe.Add(unsafe.Pointer(base), (1 + 4*4))) = int8(result93)
+
+					}
+
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(length96)
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uintptr(uintptr(result95)))
+					slice99 := (element).Tags
+					length101 := uint32(len(slice99))
+					result100 := witRuntime.Allocate(pinner, uintptr(length101*(4*4)), 4)
+					for index, element := range slice99 {
+						base := unsafe.Add(result100, index*(4*4))
+						utf897 := unsafe.Pointer(unsafe.StringData((element).F0))
+						pinner.Pin(utf897)
+						*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).F0)))
+						*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf897)))
+						utf898 := unsafe.Pointer(unsafe.StringData((element).F1))
+						pinner.Pin(utf898)
+						*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).F1)))
+						*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf898)))
+
+					}
+
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(length101)
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(uintptr(uintptr(result100)))
+					slice103 := (element).Hooks
+					length105 := uint32(len(slice103))
+					result104 := witRuntime.Allocate(pinner, uintptr(length105*(2*4)), 4)
+					for index, element := range slice103 {
+						base := unsafe.Add(result104, index*(2*4))
+						utf8102 := unsafe.Pointer(unsafe.StringData(element))
+						pinner.Pin(utf8102)
+						*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len(element)))
+						*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8102)))
+
+					}
+
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (9 * 4))) = uint32(length105)
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(uintptr(uintptr(result104)))
+
+				}
+
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (40 + 23*4))) = uint32(length108)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (40 + 22*4))) = uint32(uintptr(uintptr(result107)))
+				slice112 := (payload).Inputs
+				length114 := uint32(len(slice112))
+				result113 := witRuntime.Allocate(pinner, uintptr(length114*(6*4)), 4)
+				for index, element := range slice112 {
+					base := unsafe.Add(result113, index*(6*4))
+					utf8109 := unsafe.Pointer(unsafe.StringData((element).Dep))
+					pinner.Pin(utf8109)
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Dep)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8109)))
+					utf8110 := unsafe.Pointer(unsafe.StringData((element).Node))
+					pinner.Pin(utf8110)
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).Node)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf8110)))
+					utf8111 := unsafe.Pointer(unsafe.StringData((element).Input))
+					pinner.Pin(utf8111)
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uint32(len((element).Input)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uintptr(uintptr(utf8111)))
+
+				}
+
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (40 + 25*4))) = uint32(length114)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (40 + 24*4))) = uint32(uintptr(uintptr(result113)))
+				utf8115 := unsafe.Pointer(unsafe.StringData(((payload).Output).Node))
+				pinner.Pin(utf8115)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (40 + 27*4))) = uint32(uint32(len(((payload).Output).Node)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (40 + 26*4))) = uint32(uintptr(uintptr(utf8115)))
+				utf8116 := unsafe.Pointer(unsafe.StringData(((payload).Output).Output))
+				pinner.Pin(utf8116)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (40 + 29*4))) = uint32(uint32(len(((payload).Output).Output)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (40 + 28*4))) = uint32(uintptr(uintptr(utf8116)))
+
+			default:
+				panic("unreachable")
+			}
+
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (6 * 4))) = uint32(length86)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (5 * 4))) = uint32(uintptr(uintptr(result85)))
-		slice95 := (payload).AssetJobs
-		length97 := uint32(len(slice95))
-		result96 := witRuntime.Allocate(pinner, uintptr(length97*(9*4)), 4)
-		for index, element := range slice95 {
-			base := unsafe.Add(result96, index*(9*4))
-			utf887 := unsafe.Pointer(unsafe.StringData((element).Name))
-			pinner.Pin(utf887)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (6 * 4))) = uint32(length119)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (5 * 4))) = uint32(uintptr(uintptr(result118)))
+		slice128 := (payload).AssetJobs
+		length130 := uint32(len(slice128))
+		result129 := witRuntime.Allocate(pinner, uintptr(length130*(9*4)), 4)
+		for index, element := range slice128 {
+			base := unsafe.Add(result129, index*(9*4))
+			utf8120 := unsafe.Pointer(unsafe.StringData((element).Name))
+			pinner.Pin(utf8120)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf887)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8120)))
 
 			switch (element).Description.Tag() {
 			case witTypes.OptionNone:
@@ -560,58 +698,58 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Description.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(1))
-				utf888 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf888)
+				utf8121 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf8121)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf888)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf8121)))
 
 			default:
 				panic("unreachable")
 			}
-			utf889 := unsafe.Pointer(unsafe.StringData((element).Selection))
-			pinner.Pin(utf889)
+			utf8122 := unsafe.Pointer(unsafe.StringData((element).Selection))
+			pinner.Pin(utf8122)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(uint32(len((element).Selection)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(utf889)))
-			slice92 := (element).Tags
-			length94 := uint32(len(slice92))
-			result93 := witRuntime.Allocate(pinner, uintptr(length94*(4*4)), 4)
-			for index, element := range slice92 {
-				base := unsafe.Add(result93, index*(4*4))
-				utf890 := unsafe.Pointer(unsafe.StringData((element).F0))
-				pinner.Pin(utf890)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(utf8122)))
+			slice125 := (element).Tags
+			length127 := uint32(len(slice125))
+			result126 := witRuntime.Allocate(pinner, uintptr(length127*(4*4)), 4)
+			for index, element := range slice125 {
+				base := unsafe.Add(result126, index*(4*4))
+				utf8123 := unsafe.Pointer(unsafe.StringData((element).F0))
+				pinner.Pin(utf8123)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).F0)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf890)))
-				utf891 := unsafe.Pointer(unsafe.StringData((element).F1))
-				pinner.Pin(utf891)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8123)))
+				utf8124 := unsafe.Pointer(unsafe.StringData((element).F1))
+				pinner.Pin(utf8124)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).F1)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf891)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf8124)))
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(length94)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(result93)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(length127)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(result126)))
 
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (8 * 4))) = uint32(length97)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (7 * 4))) = uint32(uintptr(uintptr(result96)))
-		slice109 := (payload).Schedules
-		length111 := uint32(len(slice109))
-		result110 := witRuntime.Allocate(pinner, uintptr(length111*(15*4)), 4)
-		for index, element := range slice109 {
-			base := unsafe.Add(result110, index*(15*4))
-			utf898 := unsafe.Pointer(unsafe.StringData((element).Name))
-			pinner.Pin(utf898)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (8 * 4))) = uint32(length130)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (7 * 4))) = uint32(uintptr(uintptr(result129)))
+		slice142 := (payload).Schedules
+		length144 := uint32(len(slice142))
+		result143 := witRuntime.Allocate(pinner, uintptr(length144*(15*4)), 4)
+		for index, element := range slice142 {
+			base := unsafe.Add(result143, index*(15*4))
+			utf8131 := unsafe.Pointer(unsafe.StringData((element).Name))
+			pinner.Pin(utf8131)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf898)))
-			utf899 := unsafe.Pointer(unsafe.StringData((element).Job))
-			pinner.Pin(utf899)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8131)))
+			utf8132 := unsafe.Pointer(unsafe.StringData((element).Job))
+			pinner.Pin(utf8132)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).Job)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf899)))
-			utf8100 := unsafe.Pointer(unsafe.StringData((element).Cron))
-			pinner.Pin(utf8100)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf8132)))
+			utf8133 := unsafe.Pointer(unsafe.StringData((element).Cron))
+			pinner.Pin(utf8133)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uint32(len((element).Cron)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uintptr(uintptr(utf8100)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uintptr(uintptr(utf8133)))
 
 			switch (element).Timezone.Tag() {
 			case witTypes.OptionNone:
@@ -620,10 +758,10 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Timezone.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = int8(int32(1))
-				utf8101 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf8101)
+				utf8134 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf8134)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(utf8101)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(utf8134)))
 
 			default:
 				panic("unreachable")
@@ -636,54 +774,54 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Description.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (9 * 4))) = int8(int32(1))
-				utf8102 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf8102)
+				utf8135 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf8135)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (11 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (10 * 4))) = uint32(uintptr(uintptr(utf8102)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (10 * 4))) = uint32(uintptr(uintptr(utf8135)))
 
 			default:
 				panic("unreachable")
 			}
-			slice105 := (element).Tags
-			length107 := uint32(len(slice105))
-			result106 := witRuntime.Allocate(pinner, uintptr(length107*(4*4)), 4)
-			for index, element := range slice105 {
-				base := unsafe.Add(result106, index*(4*4))
-				utf8103 := unsafe.Pointer(unsafe.StringData((element).F0))
-				pinner.Pin(utf8103)
+			slice138 := (element).Tags
+			length140 := uint32(len(slice138))
+			result139 := witRuntime.Allocate(pinner, uintptr(length140*(4*4)), 4)
+			for index, element := range slice138 {
+				base := unsafe.Add(result139, index*(4*4))
+				utf8136 := unsafe.Pointer(unsafe.StringData((element).F0))
+				pinner.Pin(utf8136)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).F0)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8103)))
-				utf8104 := unsafe.Pointer(unsafe.StringData((element).F1))
-				pinner.Pin(utf8104)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8136)))
+				utf8137 := unsafe.Pointer(unsafe.StringData((element).F1))
+				pinner.Pin(utf8137)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uint32(len((element).F1)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf8104)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(utf8137)))
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (13 * 4))) = uint32(length107)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (12 * 4))) = uint32(uintptr(uintptr(result106)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (13 * 4))) = uint32(length140)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (12 * 4))) = uint32(uintptr(uintptr(result139)))
 			*(*int8)(unsafe.Add(unsafe.Pointer(base), (14 * 4))) = int8(int32((element).DefaultStatus))
-			var result108 int32
+			var result141 int32
 			if (element).Evaluates {
-				result108 = 1
+				result141 = 1
 			} else {
-				result108 = 0
+				result141 = 0
 			}
-			*(*int8)(unsafe.Add(unsafe.Pointer(base), (1 + 14*4))) = int8(result108)
+			*(*int8)(unsafe.Add(unsafe.Pointer(base), (1 + 14*4))) = int8(result141)
 
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (10 * 4))) = uint32(length111)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (9 * 4))) = uint32(uintptr(uintptr(result110)))
-		slice120 := (payload).Sensors
-		length122 := uint32(len(slice120))
-		result121 := witRuntime.Allocate(pinner, uintptr(length122*(15*4)), 4)
-		for index, element := range slice120 {
-			base := unsafe.Add(result121, index*(15*4))
-			utf8112 := unsafe.Pointer(unsafe.StringData((element).Name))
-			pinner.Pin(utf8112)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (10 * 4))) = uint32(length144)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (9 * 4))) = uint32(uintptr(uintptr(result143)))
+		slice153 := (payload).Sensors
+		length155 := uint32(len(slice153))
+		result154 := witRuntime.Allocate(pinner, uintptr(length155*(15*4)), 4)
+		for index, element := range slice153 {
+			base := unsafe.Add(result154, index*(15*4))
+			utf8145 := unsafe.Pointer(unsafe.StringData((element).Name))
+			pinner.Pin(utf8145)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8112)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8145)))
 
 			switch (element).Job.Tag() {
 			case witTypes.OptionNone:
@@ -692,10 +830,10 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Job.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(1))
-				utf8113 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf8113)
+				utf8146 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf8146)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf8113)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf8146)))
 
 			default:
 				panic("unreachable")
@@ -709,10 +847,10 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Description.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = int8(int32(1))
-				utf8114 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf8114)
+				utf8147 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf8147)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(utf8114)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = uint32(uintptr(uintptr(utf8147)))
 
 			default:
 				panic("unreachable")
@@ -728,27 +866,27 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 				payload := (element).Kind.RunStatus()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (10 * 4))) = int8(int32(1))
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (11 * 4))) = int8(int32((payload).Status))
-				slice116 := (payload).MonitoredJobs
-				length118 := uint32(len(slice116))
-				result117 := witRuntime.Allocate(pinner, uintptr(length118*(2*4)), 4)
-				for index, element := range slice116 {
-					base := unsafe.Add(result117, index*(2*4))
-					utf8115 := unsafe.Pointer(unsafe.StringData(element))
-					pinner.Pin(utf8115)
+				slice149 := (payload).MonitoredJobs
+				length151 := uint32(len(slice149))
+				result150 := witRuntime.Allocate(pinner, uintptr(length151*(2*4)), 4)
+				for index, element := range slice149 {
+					base := unsafe.Add(result150, index*(2*4))
+					utf8148 := unsafe.Pointer(unsafe.StringData(element))
+					pinner.Pin(utf8148)
 					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len(element)))
-					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8115)))
+					*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8148)))
 
 				}
 
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (13 * 4))) = uint32(length118)
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (12 * 4))) = uint32(uintptr(uintptr(result117)))
-				var result119 int32
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (13 * 4))) = uint32(length151)
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (12 * 4))) = uint32(uintptr(uintptr(result150)))
+				var result152 int32
 				if (payload).AllLocations {
-					result119 = 1
+					result152 = 1
 				} else {
-					result119 = 0
+					result152 = 0
 				}
-				*(*int8)(unsafe.Add(unsafe.Pointer(base), (14 * 4))) = int8(result119)
+				*(*int8)(unsafe.Add(unsafe.Pointer(base), (14 * 4))) = int8(result152)
 
 			default:
 				panic("unreachable")
@@ -756,17 +894,17 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (12 * 4))) = uint32(length122)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (11 * 4))) = uint32(uintptr(uintptr(result121)))
-		slice125 := (payload).Hooks
-		length127 := uint32(len(slice125))
-		result126 := witRuntime.Allocate(pinner, uintptr(length127*(6*4)), 4)
-		for index, element := range slice125 {
-			base := unsafe.Add(result126, index*(6*4))
-			utf8123 := unsafe.Pointer(unsafe.StringData((element).Name))
-			pinner.Pin(utf8123)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (12 * 4))) = uint32(length155)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (11 * 4))) = uint32(uintptr(uintptr(result154)))
+		slice158 := (payload).Hooks
+		length160 := uint32(len(slice158))
+		result159 := witRuntime.Allocate(pinner, uintptr(length160*(6*4)), 4)
+		for index, element := range slice158 {
+			base := unsafe.Add(result159, index*(6*4))
+			utf8156 := unsafe.Pointer(unsafe.StringData((element).Name))
+			pinner.Pin(utf8156)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8123)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8156)))
 
 			switch (element).Description.Tag() {
 			case witTypes.OptionNone:
@@ -775,10 +913,10 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Description.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = int8(int32(1))
-				utf8124 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf8124)
+				utf8157 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf8157)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf8124)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(uintptr(uintptr(utf8157)))
 
 			default:
 				panic("unreachable")
@@ -787,31 +925,31 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (14 * 4))) = uint32(length127)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (13 * 4))) = uint32(uintptr(uintptr(result126)))
-		slice136 := (payload).AssetChecks
-		length138 := uint32(len(slice136))
-		result137 := witRuntime.Allocate(pinner, uintptr(length138*(11*4)), 4)
-		for index, element := range slice136 {
-			base := unsafe.Add(result137, index*(11*4))
-			utf8128 := unsafe.Pointer(unsafe.StringData((element).Name))
-			pinner.Pin(utf8128)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (14 * 4))) = uint32(length160)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (13 * 4))) = uint32(uintptr(uintptr(result159)))
+		slice169 := (payload).AssetChecks
+		length171 := uint32(len(slice169))
+		result170 := witRuntime.Allocate(pinner, uintptr(length171*(11*4)), 4)
+		for index, element := range slice169 {
+			base := unsafe.Add(result170, index*(11*4))
+			utf8161 := unsafe.Pointer(unsafe.StringData((element).Name))
+			pinner.Pin(utf8161)
 			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len((element).Name)))
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8128)))
-			slice130 := (element).Asset
-			length132 := uint32(len(slice130))
-			result131 := witRuntime.Allocate(pinner, uintptr(length132*(2*4)), 4)
-			for index, element := range slice130 {
-				base := unsafe.Add(result131, index*(2*4))
-				utf8129 := unsafe.Pointer(unsafe.StringData(element))
-				pinner.Pin(utf8129)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8161)))
+			slice163 := (element).Asset
+			length165 := uint32(len(slice163))
+			result164 := witRuntime.Allocate(pinner, uintptr(length165*(2*4)), 4)
+			for index, element := range slice163 {
+				base := unsafe.Add(result164, index*(2*4))
+				utf8162 := unsafe.Pointer(unsafe.StringData(element))
+				pinner.Pin(utf8162)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 4)) = uint32(uint32(len(element)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8129)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), 0)) = uint32(uintptr(uintptr(utf8162)))
 
 			}
 
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(length132)
-			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(result131)))
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (3 * 4))) = uint32(length165)
+			*(*uint32)(unsafe.Add(unsafe.Pointer(base), (2 * 4))) = uint32(uintptr(uintptr(result164)))
 
 			switch (element).Description.Tag() {
 			case witTypes.OptionNone:
@@ -820,21 +958,21 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Description.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (4 * 4))) = int8(int32(1))
-				utf8133 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf8133)
+				utf8166 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf8166)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (6 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(utf8133)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (5 * 4))) = uint32(uintptr(uintptr(utf8166)))
 
 			default:
 				panic("unreachable")
 			}
-			var result134 int32
+			var result167 int32
 			if (element).Blocking {
-				result134 = 1
+				result167 = 1
 			} else {
-				result134 = 0
+				result167 = 0
 			}
-			*(*int8)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = int8(result134)
+			*(*int8)(unsafe.Add(unsafe.Pointer(base), (7 * 4))) = int8(result167)
 
 			switch (element).Input.Tag() {
 			case witTypes.OptionNone:
@@ -843,10 +981,10 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 			case witTypes.OptionSome:
 				payload := (element).Input.Some()
 				*(*int8)(unsafe.Add(unsafe.Pointer(base), (8 * 4))) = int8(int32(1))
-				utf8135 := unsafe.Pointer(unsafe.StringData(payload))
-				pinner.Pin(utf8135)
+				utf8168 := unsafe.Pointer(unsafe.StringData(payload))
+				pinner.Pin(utf8168)
 				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (10 * 4))) = uint32(uint32(len(payload)))
-				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (9 * 4))) = uint32(uintptr(uintptr(utf8135)))
+				*(*uint32)(unsafe.Add(unsafe.Pointer(base), (9 * 4))) = uint32(uintptr(uintptr(utf8168)))
 
 			default:
 				panic("unreachable")
@@ -854,23 +992,23 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 
 		}
 
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (16 * 4))) = uint32(length138)
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (15 * 4))) = uint32(uintptr(uintptr(result137)))
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (16 * 4))) = uint32(length171)
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (15 * 4))) = uint32(uintptr(uintptr(result170)))
 
 	case witTypes.ResultErr:
 		payload := result.Err()
 		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), 0)) = int8(int32(1))
-		utf8139 := unsafe.Pointer(unsafe.StringData((payload).Message))
-		pinner.Pin(utf8139)
+		utf8172 := unsafe.Pointer(unsafe.StringData((payload).Message))
+		pinner.Pin(utf8172)
 		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), (2 * 4))) = uint32(uint32(len((payload).Message)))
-		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(utf8139)))
-		var result140 int32
+		*(*uint32)(unsafe.Add(unsafe.Pointer(exportReturnArea), 4)) = uint32(uintptr(uintptr(utf8172)))
+		var result173 int32
 		if (payload).Retryable {
-			result140 = 1
+			result173 = 1
 		} else {
-			result140 = 0
+			result173 = 0
 		}
-		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), (3 * 4))) = int8(result140)
+		*(*int8)(unsafe.Add(unsafe.Pointer(exportReturnArea), (3 * 4))) = int8(result173)
 
 	default:
 		panic("unreachable")
@@ -879,12 +1017,12 @@ func wasm_export_weft_plugin_definitions_get() uintptr {
 
 }
 
-//go:wasmexport cabi_post_weft:plugin/definitions@0.9.0#get
+//go:wasmexport cabi_post_weft:plugin/definitions@0.10.0#get
 func wasm_export_post_return_weft_plugin_definitions_get(result uintptr) {
 	syncExportPinner.Unpin()
 }
 
-//go:wasmexport weft:plugin/ops@0.9.0#execute
+//go:wasmexport weft:plugin/ops@0.10.0#execute
 func wasm_export_weft_plugin_ops_execute(arg0 uintptr) uintptr {
 
 	pinner := &syncExportPinner
@@ -1205,12 +1343,12 @@ func wasm_export_weft_plugin_ops_execute(arg0 uintptr) uintptr {
 
 }
 
-//go:wasmexport cabi_post_weft:plugin/ops@0.9.0#execute
+//go:wasmexport cabi_post_weft:plugin/ops@0.10.0#execute
 func wasm_export_post_return_weft_plugin_ops_execute(result uintptr) {
 	syncExportPinner.Unpin()
 }
 
-//go:wasmexport weft:plugin/sensors@0.9.0#evaluate
+//go:wasmexport weft:plugin/sensors@0.10.0#evaluate
 func wasm_export_weft_plugin_sensors_evaluate(arg0 uintptr) uintptr {
 
 	pinner := &syncExportPinner
@@ -1411,12 +1549,12 @@ func wasm_export_weft_plugin_sensors_evaluate(arg0 uintptr) uintptr {
 
 }
 
-//go:wasmexport cabi_post_weft:plugin/sensors@0.9.0#evaluate
+//go:wasmexport cabi_post_weft:plugin/sensors@0.10.0#evaluate
 func wasm_export_post_return_weft_plugin_sensors_evaluate(result uintptr) {
 	syncExportPinner.Unpin()
 }
 
-//go:wasmexport weft:plugin/schedules@0.9.0#evaluate
+//go:wasmexport weft:plugin/schedules@0.10.0#evaluate
 func wasm_export_weft_plugin_schedules_evaluate(arg0 uintptr, arg1 uint32, arg2 int64) uintptr {
 
 	pinner := &syncExportPinner
@@ -1544,12 +1682,12 @@ func wasm_export_weft_plugin_schedules_evaluate(arg0 uintptr, arg1 uint32, arg2 
 
 }
 
-//go:wasmexport cabi_post_weft:plugin/schedules@0.9.0#evaluate
+//go:wasmexport cabi_post_weft:plugin/schedules@0.10.0#evaluate
 func wasm_export_post_return_weft_plugin_schedules_evaluate(result uintptr) {
 	syncExportPinner.Unpin()
 }
 
-//go:wasmexport weft:plugin/hooks@0.9.0#run
+//go:wasmexport weft:plugin/hooks@0.10.0#run
 func wasm_export_weft_plugin_hooks_run(arg0 uintptr, arg1 uint32, arg2 uintptr, arg3 uint32, arg4 uintptr, arg5 uint32, arg6 uintptr, arg7 uint32, arg8 uintptr, arg9 uint32, arg10 int32, arg11 uintptr, arg12 uint32) uintptr {
 
 	pinner := &syncExportPinner
@@ -1600,12 +1738,12 @@ func wasm_export_weft_plugin_hooks_run(arg0 uintptr, arg1 uint32, arg2 uintptr, 
 
 }
 
-//go:wasmexport cabi_post_weft:plugin/hooks@0.9.0#run
+//go:wasmexport cabi_post_weft:plugin/hooks@0.10.0#run
 func wasm_export_post_return_weft_plugin_hooks_run(result uintptr) {
 	syncExportPinner.Unpin()
 }
 
-//go:wasmexport weft:plugin/checks@0.9.0#evaluate
+//go:wasmexport weft:plugin/checks@0.10.0#evaluate
 func wasm_export_weft_plugin_checks_evaluate(arg0 uintptr) uintptr {
 
 	pinner := &syncExportPinner
@@ -1912,7 +2050,7 @@ func wasm_export_weft_plugin_checks_evaluate(arg0 uintptr) uintptr {
 
 }
 
-//go:wasmexport cabi_post_weft:plugin/checks@0.9.0#evaluate
+//go:wasmexport cabi_post_weft:plugin/checks@0.10.0#evaluate
 func wasm_export_post_return_weft_plugin_checks_evaluate(result uintptr) {
 	syncExportPinner.Unpin()
 }

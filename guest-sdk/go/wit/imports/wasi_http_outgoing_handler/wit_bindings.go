@@ -8,7 +8,7 @@
 //     wasi:random@0.2.12
 //     wasi:cli@0.2.12
 //     wasi:http@0.2.12
-//     weft:plugin@0.9.0
+//     weft:plugin@0.10.0
 
 package wasi_http_outgoing_handler
 

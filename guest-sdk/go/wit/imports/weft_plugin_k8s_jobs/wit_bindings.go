@@ -8,7 +8,7 @@
 //     wasi:random@0.2.12
 //     wasi:cli@0.2.12
 //     wasi:http@0.2.12
-//     weft:plugin@0.9.0
+//     weft:plugin@0.10.0
 
 package weft_plugin_k8s_jobs
 
@@ -63,7 +63,7 @@ type JobError struct {
 	Message string
 }
 
-//go:wasmimport weft:plugin/k8s-jobs@0.9.0 execute
+//go:wasmimport weft:plugin/k8s-jobs@0.10.0 execute
 func wasm_import_execute(arg0 uintptr, arg1 uintptr)
 
 func Execute(spec JobSpec) witTypes.Result[JobRun, JobError] {

@@ -8,7 +8,7 @@
 //     wasi:random@0.2.12
 //     wasi:cli@0.2.12
 //     wasi:http@0.2.12
-//     weft:plugin@0.9.0
+//     weft:plugin@0.10.0
 
 package weft_plugin_log
 
@@ -29,7 +29,7 @@ const (
 
 type Level = uint8
 
-//go:wasmimport weft:plugin/log@0.9.0 log
+//go:wasmimport weft:plugin/log@0.10.0 log
 func wasm_import_log(arg0 int32, arg1 uintptr, arg2 uint32, arg3 uintptr, arg4 uint32)
 
 func Log(level Level, message string, fields []witTypes.Tuple2[string, string]) {

@@ -8,7 +8,7 @@
 //     wasi:random@0.2.12
 //     wasi:cli@0.2.12
 //     wasi:http@0.2.12
-//     weft:plugin@0.9.0
+//     weft:plugin@0.10.0
 
 package weft_plugin_resources
 
@@ -22,7 +22,7 @@ import (
 
 type Value = weft_plugin_types.Value
 
-//go:wasmimport weft:plugin/resources@0.9.0 get
+//go:wasmimport weft:plugin/resources@0.10.0 get
 func wasm_import_get(arg0 uintptr, arg1 uint32, arg2 uintptr)
 
 func Get(name string) witTypes.Option[weft_plugin_types.Value] {

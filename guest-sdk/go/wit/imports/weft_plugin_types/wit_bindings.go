@@ -8,7 +8,7 @@
 //     wasi:random@0.2.12
 //     wasi:cli@0.2.12
 //     wasi:http@0.2.12
-//     weft:plugin@0.9.0
+//     weft:plugin@0.10.0
 
 package weft_plugin_types
 
@@ -277,6 +277,27 @@ type AssetDep struct {
 	Input witTypes.Option[string]
 }
 
+// A node input of an asset's graph fed by one of the asset's upstream assets.
+type AssetGraphInput struct {
+	// The dependency (its `asset-dep.input`) whose value it receives.
+	Dep string
+	// The node, and its op's input.
+	Node  string
+	Input string
+}
+
+// The graph of ops that computes an asset (Dagster's `@graph_asset`).
+type AssetGraph struct {
+	// The ops it invokes, as a job's nodes, each named `<graph>.<op>` (the graph's name
+	// is the asset's function's): the step keys Dagster gives them. Their inputs read
+	// each other's outputs, or the asset's upstream assets (`inputs`).
+	Nodes []NodeDef
+	// The node inputs that receive an upstream asset's value.
+	Inputs []AssetGraphInput
+	// The node output that is the asset's value: its step materializes the asset.
+	Output OutputRef
+}
+
 // An asset's place in a multi-asset (Dagster's `@multi_asset`): one compute function
 // (one step, keyed by the multi-asset's name) that materializes several assets, one
 // per output. Every asset of the multi-asset names it, with the same `can-subset`.
@@ -311,6 +332,10 @@ type AssetDef struct {
 	// of the multi-asset's step that materializes it; `none` for an asset computed
 	// alone.
 	Multi witTypes.Option[MultiAssetOut]
+	// For an asset computed by a graph of ops (Dagster's `@graph_asset`): the graph.
+	// Its ops run as steps of their own; the asset has no compute function (`retry-
+	// policy` and `config-schema` are its ops'), and a run picking it runs them all.
+	Graph witTypes.Option[AssetGraph]
 }
 
 // The multi-asset a step runs, and which of its assets the run materializes.
