@@ -13,7 +13,7 @@ import (
 // [NewAssetFunc], or have a graph of ops compute it with [NewGraphAsset0] ...
 // [NewGraphAsset4] or [NewGraphAssetFunc]: the asset's name is the last part of its key
 // ([KeyPrefix] adds the others), and each input name names an upstream asset (see
-// [InputKey]).
+// [InputKey]). An asset that stores no value of its own returns a [MaterializeResult].
 type Asset struct {
 	op *Op
 	// graph is the graph of ops that computes a graph asset ([NewGraphAsset1]); nil for
@@ -28,6 +28,14 @@ func (a *Asset) Key() []string {
 
 // KeyString is the asset's key joined with `/`.
 func (a *Asset) KeyString() string { return strings.Join(a.Key(), "/") }
+
+// checked makes an asset an [AssetRef]: a check of it evaluates it.
+func (a *Asset) checked() checked {
+	if a == nil {
+		return checked{err: "its asset is nil"}
+	}
+	return checked{asset: a}
+}
 
 // what names the asset in messages: "asset `a/b`", or "graph asset `a/b`".
 func (a *Asset) what() string {

@@ -1,12 +1,13 @@
 //go:build !wasm
 
-// Tests of asset checks: how definitions list them, the mistakes reported, and
-// checks.evaluate calling them (and ops.execute refusing them).
+// Tests of asset checks: how definitions list them (those of a multi-asset's assets too),
+// the mistakes reported, and checks.evaluate calling them (and ops.execute refusing them).
 
 package weft
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -175,4 +176,107 @@ func TestEvaluateCheckWithInvalidDefinitions(t *testing.T) {
 	if !res.IsErr() || !strings.Contains(res.Err().Message, "the location's definitions are invalid") {
 		t.Errorf("got %+v", res)
 	}
+}
+
+// splitNumbers is a multi-asset whose second asset's key has a prefix.
+var splitNumbers = NewMultiAsset0("split_numbers", []AssetOut{
+	{Output: "even"},
+	{Output: "odd", Key: "numbers/odd"},
+}, func(*Context) (Results, error) { return Results{"even": []int{2}, "odd": []int{1, 3}}, nil })
+
+func TestChecksOfAMultiAssetsAssets(t *testing.T) {
+	var seen *Context
+	oddOnly := NewAssetCheck1("odd_only", splitNumbers.Asset("odd"), func(ctx *Context, odd []int) (CheckResult, error) {
+		seen = ctx
+		for _, n := range odd {
+			if n%2 == 0 {
+				return CheckResult{Description: fmt.Sprintf("%d is even", n)}, nil
+			}
+		}
+		return CheckResult{Passed: true, Metadata: map[string]any{"count": len(odd)}}, nil
+	}, Blocking())
+	evenExists := NewAssetCheck0("exists", splitNumbers.Asset("even"), passes)
+	oddExists := NewAssetCheck0("exists", splitNumbers.Asset("odd"), passes) // another asset's: fine
+	defs := Definitions{MultiAssets: []*MultiAsset{splitNumbers}, AssetChecks: []*AssetCheck{oddOnly, evenExists, oddExists}}
+	checks := mustCheck(t, defs).definitions().AssetChecks
+	if len(checks) != 3 {
+		t.Fatalf("asset checks: %+v", checks)
+	}
+	if o := checks[0]; o.Name != "odd_only" || !reflect.DeepEqual(o.Asset, []string{"numbers", "odd"}) || o.Input.Some() != "odd" || !o.Blocking {
+		t.Errorf("odd_only: %+v", o)
+	}
+	if e := checks[1]; e.Name != "exists" || !reflect.DeepEqual(e.Asset, []string{"even"}) || e.Input.IsSome() {
+		t.Errorf("exists of even: %+v", e)
+	}
+	if e := checks[2]; !reflect.DeepEqual(e.Asset, []string{"numbers", "odd"}) || e.Input.IsSome() {
+		t.Errorf("exists of numbers/odd: %+v", e)
+	}
+	if oddOnly.Asset() != nil || !reflect.DeepEqual(oddOnly.AssetKey(), []string{"numbers", "odd"}) ||
+		splitNumbers.Asset("odd").KeyString() != "numbers/odd" || splitNumbers.Asset("nope").Key() != nil {
+		t.Errorf("accessors: %v %v %q", oddOnly.Asset(), oddOnly.AssetKey(), splitNumbers.Asset("odd").KeyString())
+	}
+	if k := NewAssetCheck0("c", checkedAsset, passes).AssetKey(); !reflect.DeepEqual(k, []string{"wh", "scored"}) {
+		t.Errorf("a plain asset's check's key: %v", k)
+	}
+
+	Register(defs)
+	defer func() { registered, built, registers = nil, nil, 0 }()
+	key := []string{"numbers", "odd"}
+	res := evaluateCheck(checkCtx(key, "odd_only"), []types.StepInput{{Name: "odd", Arg: single("[1, 3]")}})
+	if res.IsErr() {
+		t.Fatalf("odd_only: %+v", res.Err())
+	}
+	if got := res.Ok(); !got.Passed || len(got.Metadata) != 1 || got.Metadata[0].F0 != "count" || got.Metadata[0].F1.Int() != 2 {
+		t.Errorf("odd_only: %+v", got)
+	}
+	if seen.StepKey != "numbers__odd_odd_only" || !reflect.DeepEqual(seen.AssetKey, key) {
+		t.Errorf("the check's context: %+v", seen)
+	}
+	if got := evaluateCheck(checkCtx(key, "odd_only"), []types.StepInput{{Name: "odd", Arg: single("[1, 4]")}}).Ok(); got.Passed || got.Description.Some() != "4 is even" {
+		t.Errorf("odd_only of [1, 4]: %+v", got)
+	}
+	if got := evaluateCheck(checkCtx([]string{"even"}, "exists"), nil); got.IsErr() || !got.Ok().Passed {
+		t.Errorf("exists of even: %+v", got)
+	}
+	for inputs, want := range map[string]string{
+		`"odd"`: "asset check `odd_only` of asset `numbers/odd`: cannot decode input `odd` as []int",
+		"":      "asset check `odd_only` of asset `numbers/odd`: the host gave no value for input `odd`",
+	} {
+		var in []types.StepInput
+		if inputs != "" {
+			in = []types.StepInput{{Name: "odd", Arg: single(inputs)}}
+		}
+		res := evaluateCheck(checkCtx(key, "odd_only"), in)
+		if !res.IsErr() || !strings.HasPrefix(res.Err().Message, want) || res.Err().Retryable {
+			t.Errorf("inputs %q: got %+v, want %q", inputs, res, want)
+		}
+	}
+	if msg := evaluateCheck(checkCtx([]string{"odd"}, "odd_only"), nil).Err().Message; msg != "this location has no asset check `odd_only` of asset `odd`" {
+		t.Errorf("the output's name as the key: %s", msg)
+	}
+}
+
+func TestChecksOfAMultiAssetsAssetsMistakes(t *testing.T) {
+	var nilMulti *MultiAsset
+	unlisted := NewMultiAsset0("unlisted", []AssetOut{{Output: "u"}}, func(*Context) (Results, error) { return nil, nil })
+	wantErrors(t, Definitions{
+		MultiAssets: []*MultiAsset{splitNumbers},
+		AssetChecks: []*AssetCheck{
+			NewAssetCheck0("unknown", splitNumbers.Asset("numbers/odd"), passes),
+			NewAssetCheck1("typed_unknown", splitNumbers.Asset("nope"), func(_ *Context, v int) (CheckResult, error) { return CheckResult{}, nil }),
+			NewAssetCheck0("of_nil", nilMulti.Asset("x"), passes),
+			NewAssetCheck0("elsewhere", unlisted.Asset("u"), passes),
+			NewAssetCheck0("twice", splitNumbers.Asset("odd"), passes),
+			NewAssetCheck0("twice", splitNumbers.Asset("odd"), passes),
+		},
+	},
+		"asset check `unknown`: multi-asset `split_numbers` has no out `numbers/odd` (its outs: even, odd)",
+		"asset check `typed_unknown`: multi-asset `split_numbers` has no out `nope` (its outs: even, odd)",
+		"asset check `of_nil`: its multi-asset is nil",
+		"asset check `elsewhere` of asset `u`: its multi-asset `unlisted` is not in Definitions.MultiAssets",
+		"asset `numbers/odd` has two different asset checks named `twice`",
+	)
+	var nilAsset *Asset
+	wantErrors(t, Definitions{AssetChecks: []*AssetCheck{NewAssetCheck0("of_nil_asset", nilAsset, passes)}},
+		"asset check `of_nil_asset`: its asset is nil")
 }

@@ -1,6 +1,7 @@
 // Multi-assets (Dagster's @multi_asset): one function, run as one step keyed by the
-// multi-asset's name, that materializes several assets, one per output; and ops.execute's
-// part for them (which of its assets a run selected, its outputs encoded).
+// multi-asset's name, that materializes several assets, one per output; MultiAsset.Asset,
+// one of them for an asset check; and ops.execute's part for them (which of its assets a
+// run selected, its outputs encoded).
 
 package weft
 
@@ -34,7 +35,8 @@ type AssetOut struct {
 // [NewMultiAsset4] or [NewMultiAssetFunc] and listed in [Definitions].MultiAssets: one
 // function that computes several assets, its [AssetOut]s, at once. A run that
 // materializes any of them runs it as one step, keyed by the multi-asset's name, and
-// stores each output it returns as its asset. Its inputs name upstream assets as an
+// stores each output it returns as its asset (an out whose value is a [MaterializeResult]
+// stores `null` with the result's metadata). Its inputs name upstream assets as an
 // asset's do; they feed the function whichever of its assets the run selected.
 //
 // Without [CanSubset] a run materializes all of its assets or none; with it, a run may
@@ -168,7 +170,49 @@ func (m *MultiAsset) Keys() [][]string {
 	return keys
 }
 
+// Asset is the asset of its out named output (an [AssetOut].Output, not its key), for an
+// asset check of it (Dagster's @asset_check(asset=...) on a multi-asset's asset):
+//
+//	var lowIsSmall = weft.NewAssetCheck1("low_is_small", splitScores.Asset("low"),
+//		func(ctx *weft.Context, low float64) (weft.CheckResult, error) {
+//			return weft.CheckResult{Passed: low < 10}, nil
+//		})
+//
+// The check's input is named as the asset's key's last part. An output the multi-asset
+// does not have is a definition error of the check.
+func (m *MultiAsset) Asset(output string) AssetRef { return multiAssetOut{m, output} }
+
+// multiAssetOut is the asset of a multi-asset's out, by the out's output name.
+type multiAssetOut struct {
+	multi  *MultiAsset
+	output string
+}
+
+func (o multiAssetOut) Key() []string { return o.checked().key() }
+
+func (o multiAssetOut) KeyString() string { return strings.Join(o.Key(), "/") }
+
+func (o multiAssetOut) checked() checked {
+	if o.multi == nil {
+		return checked{err: "its multi-asset is nil"}
+	}
+	i := o.multi.outputIndex(o.output)
+	if i < 0 {
+		return checked{err: fmt.Sprintf("%s has no out `%s` (its outs: %s)", o.multi.what(), o.output, strings.Join(o.multi.outputNames(), ", "))}
+	}
+	return checked{multi: o.multi, out: i}
+}
+
 func (m *MultiAsset) what() string { return fmt.Sprintf("multi-asset `%s`", m.op.name) }
+
+// outputNames are the output names of its outs, in order.
+func (m *MultiAsset) outputNames() []string {
+	names := make([]string, len(m.outs))
+	for i, o := range m.outs {
+		names[i] = o.Output
+	}
+	return names
+}
 
 // group is the group of its i-th asset.
 func (m *MultiAsset) group(i int) string {
@@ -334,11 +378,7 @@ func (m *MultiAsset) encodeOutputs(picked []bool, what string, c *Context, value
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		outputs := make([]string, len(m.outs))
-		for i, o := range m.outs {
-			outputs[i] = o.Output
-		}
-		f := permanent(fmt.Sprintf("%s returned output(s) %s, which it does not declare (its outputs: %s)", what, strings.Join(unknown, ", "), strings.Join(outputs, ", ")))
+		f := permanent(fmt.Sprintf("%s returned output(s) %s, which it does not declare (its outputs: %s)", what, strings.Join(unknown, ", "), strings.Join(m.outputNames(), ", ")))
 		return nil, &f
 	}
 	if len(unselected) > 0 {

@@ -53,6 +53,7 @@ func newOp(kind, name string, params []param, out reflect.Type, run runFunc, opt
 	}
 	op.errs = append(op.errs, op.checkOuts(what)...)
 	op.errs = append(op.errs, op.checkDynamic(kind, what)...)
+	op.errs = append(op.errs, op.checkMaterialize(kind, what)...)
 	if s.configErr != "" {
 		op.errs = append(op.errs, fmt.Sprintf("%s: %s", what, s.configErr))
 	}

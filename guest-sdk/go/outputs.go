@@ -157,8 +157,11 @@ func encodeOutputs(op *Op, what string, c *Context, value any) ([]types.StepOutp
 }
 
 // encodeOutput is the output name of the step what, with value v as JSON and the metadata
-// added for it.
+// added for it; a [MaterializeResult] is `null` with its metadata (materialize.go).
 func encodeOutput(what, name string, v any, c *Context) (types.StepOutput, *types.Failure) {
+	if m, ok := materialized(v); ok {
+		return materializeOutput(what, name, m, c)
+	}
 	if _, ok := v.(anyDynamic); ok {
 		return types.StepOutput{}, &types.Failure{Message: fmt.Sprintf("%s: output `%s` is not dynamic: return its value, not %T (an op's output is dynamic when it returns weft.Dynamic[T], or weft.DynamicOuts names it)", what, name, v), Retryable: false}
 	}

@@ -24,8 +24,9 @@
 // [NewSchedule] and [NewSensor] complete the set; [NewSuccessHook] and [NewFailureHook]
 // make hooks, run after a node's step, given to a job's nodes with [Hooks] or to one node
 // with [Node.WithHooks]; [NewAssetCheck0] and [NewAssetCheck1] make asset checks, run after
-// their asset is materialized; [NewMultiAsset0] ... [NewMultiAsset4] make multi-assets, one
-// function materializing several assets ([AssetOut]), some of them when it [CanSubset];
+// their asset (an [*Asset] or a multi-asset's, [MultiAsset.Asset]) is materialized;
+// [NewMultiAsset0] ... [NewMultiAsset4] make multi-assets, one function materializing
+// several assets ([AssetOut]), some of them when it [CanSubset];
 // [NewGraphAsset0] ... [NewGraphAsset4] make graph assets, an asset computed by a graph
 // of ops, each a step of its own.
 // Mistakes in wiring are definition errors that name the object, reported by `weft check`
@@ -68,7 +69,8 @@ type Definitions struct {
 	// Hooks lists hooks that no job uses; the hooks jobs and nodes are given need not be
 	// listed.
 	Hooks []*Hook
-	// AssetChecks lists the asset checks (their assets must be in Assets).
+	// AssetChecks lists the asset checks (their assets must be in Assets, or their
+	// multi-assets in MultiAssets).
 	AssetChecks []*AssetCheck
 	// MultiAssets lists the multi-assets; each of their assets is an asset of the
 	// location, as those in Assets are.

@@ -122,11 +122,11 @@ pub fn encode(outs: &[Out]) -> TokenStream {
         let name = &o.name;
         let lit = args::name_lit(name);
         if o.required {
-            quote!(__list.push((#lit, ::core::option::Option::None, ::weft_sdk::__private::encode_output(__ctx, &__outs.#name)?));)
+            quote!(__list.push((#lit, ::core::option::Option::None, ::weft_sdk::__private::encode_output(__ctx, #lit, &__outs.#name)?));)
         } else {
             quote! {
                 if let ::core::option::Option::Some(__v) = &__outs.#name {
-                    __list.push((#lit, ::core::option::Option::None, ::weft_sdk::__private::encode_output(__ctx, __v)?));
+                    __list.push((#lit, ::core::option::Option::None, ::weft_sdk::__private::encode_output(__ctx, #lit, __v)?));
                 }
             }
         }

@@ -54,7 +54,8 @@
 //!   split(ctx: &OpContext, scored: f64) -> split::Outs` (Dagster's `@multi_asset`): one
 //!   step, one asset per output (keyed by its name); with `can_subset`, each output is an
 //!   `Option` and `ctx.is_selected("low")` says which the run materializes. Listed in
-//!   `definitions!` as `multi_assets`.
+//!   `definitions!` as `multi_assets`. An asset or an output that stores no value returns
+//!   [`MaterializeResult`] (JSON `null`, with the materialization's metadata).
 //! - Asset checks: `#[asset_check(asset = "orders", blocking = true)] fn c(orders: T) ->
 //!   AssetCheckResult` (Dagster's `@asset_check`), listed in `definitions!` as
 //!   `asset_checks`; run after each materialization of the asset, a failed blocking check
@@ -109,7 +110,7 @@ pub use failure::Failure;
 pub use hook::HookContext;
 pub use job::{Binding, IntoInput, JobDefinition, Node, Output};
 pub use metadata::{MetadataValue, TableColumn};
-pub use op::{Backoff, RetryPolicy};
+pub use op::{Backoff, MaterializeResult, RetryPolicy};
 pub use schedule::{ScheduleContext, ScheduleDefinition, ScheduleResult};
 pub use sensor::{
     DefaultStatus, EndedRun, RunRequest, RunStatus, RunStatusSensorContext, SensorContext,
@@ -125,11 +126,12 @@ pub use weft_sdk_macros::{
 pub mod prelude {
     pub use crate::{
         AssetCheckResult, AssetCheckSeverity, AssetExecutionContext, AssetJob, AssetSelection,
-        DefaultStatus, DynamicOutput, EndedRun, Failure, HookContext, JobDefinition, MetadataValue,
-        OpContext, Output, RunRequest, RunStatus, RunStatusSensorContext, ScheduleContext,
-        ScheduleDefinition, ScheduleResult, SensorContext, SensorResult, SkipReason, asset,
-        asset_check, define_asset_job, failure_hook, graph, graph_asset, job, json, multi_asset,
-        op, run_failure_sensor, run_status_sensor, schedule, sensor, success_hook,
+        DefaultStatus, DynamicOutput, EndedRun, Failure, HookContext, JobDefinition,
+        MaterializeResult, MetadataValue, OpContext, Output, RunRequest, RunStatus,
+        RunStatusSensorContext, ScheduleContext, ScheduleDefinition, ScheduleResult, SensorContext,
+        SensorResult, SkipReason, asset, asset_check, define_asset_job, failure_hook, graph,
+        graph_asset, job, json, multi_asset, op, run_failure_sensor, run_status_sensor, schedule,
+        sensor, success_hook,
     };
 }
 
@@ -150,8 +152,8 @@ pub mod __private {
     pub use crate::hook::{HookOn, HookSpec, IntoHookResult, NodeOptions};
     pub use crate::job::{Invocation, build_job};
     pub use crate::op::{
-        InputSpec, IntoOpResult, OpSpec, OutputSpec, Produced, encode_output, failure_of, finish,
-        schema_of,
+        InputSpec, IntoOpResult, OpSpec, OutputSpec, OutputValue, Produced, encode_output,
+        failure_of, finish, schema_of,
     };
     pub use crate::registry::{Entries, Registry};
     pub use crate::schedule::IntoScheduleResult;

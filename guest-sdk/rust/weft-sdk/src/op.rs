@@ -5,6 +5,7 @@ use crate::bindings::weft::plugin::types as wit;
 use crate::codec::{self, Inputs};
 use crate::context::OpContext;
 use crate::failure::Failure;
+use crate::metadata::MetadataValue;
 use serde::Serialize;
 use std::fmt::Display;
 
@@ -139,17 +140,67 @@ pub(crate) fn retry_to_wit(p: RetryPolicy) -> wit::RetryPolicy {
     }
 }
 
+/// What an output may be: any `Serialize` value, or a [`MaterializeResult`] (JSON `null`
+/// and the materialization's metadata).
+#[doc(hidden)]
+pub trait OutputValue {
+    /// The value encoded as output `output` of the step `ctx` runs.
+    fn encode_for(&self, ctx: &OpContext, output: &str) -> Result<wit::Value, Failure>;
+}
+
+impl<T: Serialize> OutputValue for T {
+    fn encode_for(&self, ctx: &OpContext, _output: &str) -> Result<wit::Value, Failure> {
+        codec::encode(ctx.step_key(), self)
+    }
+}
+
+/// What an asset returns when it stores no value of its own (Dagster's
+/// `MaterializeResult`): its materialization's metadata. Its value is JSON `null`.
+///
+/// ```ignore
+/// #[asset]
+/// fn audit() -> MaterializeResult {
+///     MaterializeResult::new().metadata("audited", true)
+/// }
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct MaterializeResult {
+    metadata: Vec<(String, MetadataValue)>,
+}
+
+impl MaterializeResult {
+    /// A materialization with no metadata yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds the typed value `value` under `key` to the materialization's metadata.
+    pub fn metadata(mut self, key: impl Into<String>, value: impl Into<MetadataValue>) -> Self {
+        self.metadata.push((key.into(), value.into()));
+        self
+    }
+}
+
+impl OutputValue for MaterializeResult {
+    fn encode_for(&self, ctx: &OpContext, output: &str) -> Result<wit::Value, Failure> {
+        for (key, value) in &self.metadata {
+            ctx.add_metadata_to(output, key.clone(), value.clone());
+        }
+        codec::encode(ctx.step_key(), &())
+    }
+}
+
 /// What an op may return: `Result<T, E>` with `E: Display` (an op returning a plain `T`
 /// is wrapped in `Ok` by `#[op]`).
 #[doc(hidden)]
 pub trait IntoOpResult {
     /// The value the op produced.
-    type Output: Serialize;
+    type Output: OutputValue;
     /// The value, or the failure the error becomes.
     fn into_op_result(self) -> Result<Self::Output, Failure>;
 }
 
-impl<T: Serialize, E: Display + 'static> IntoOpResult for Result<T, E> {
+impl<T: OutputValue, E: Display + 'static> IntoOpResult for Result<T, E> {
     type Output = T;
     fn into_op_result(self) -> Result<T, Failure> {
         self.map_err(Failure::from_error)
@@ -160,7 +211,7 @@ impl<T: Serialize, E: Display + 'static> IntoOpResult for Result<T, E> {
 #[doc(hidden)]
 pub fn finish<R: IntoOpResult>(ctx: &OpContext, result: R) -> Result<Vec<Produced>, Failure> {
     let value = result.into_op_result()?;
-    Ok(vec![(RESULT, None, codec::encode(ctx.step_key(), &value)?)])
+    Ok(vec![(RESULT, None, value.encode_for(ctx, RESULT)?)])
 }
 
 /// The failure an op's error becomes (`#[op(outs(...))]` on a function returning `Result`).
@@ -171,6 +222,10 @@ pub fn failure_of<E: Display + 'static>(error: E) -> Failure {
 
 /// Encodes one of several outputs (`#[op(outs(...))]`).
 #[doc(hidden)]
-pub fn encode_output<T: Serialize>(ctx: &OpContext, value: &T) -> Result<wit::Value, Failure> {
-    codec::encode(ctx.step_key(), value)
+pub fn encode_output<T: OutputValue>(
+    ctx: &OpContext,
+    output: &str,
+    value: &T,
+) -> Result<wit::Value, Failure> {
+    value.encode_for(ctx, output)
 }
