@@ -119,6 +119,13 @@ if [ ! -x "$dagster_venv/bin/python" ] || ! "$dagster_venv/bin/python" -c 'impor
 fi
 python3 tests/compat/compare.py --weft "$CARGO_TARGET_DIR/release/weft" --dagster-python "$dagster_venv/bin/python"
 
+step "Kubernetes control plane" "a real kube-apiserver, controller-manager and scheduler (tests/k8s/cluster.sh), checked"
+# Built once per machine beside the build cache (about 5 minutes on 2 cores the first time).
+export WEFT_K8S_CACHE="$CARGO_TARGET_DIR/k8s"
+# shellcheck source=tests/k8s/cluster.sh
+source tests/k8s/cluster.sh
+tests/k8s/smoke.sh
+
 step deploy/image "deploy: the Helm chart (lint, render, offline validation), the image's static binary and its size"
 await
 deploy/check.sh
