@@ -78,11 +78,20 @@ EOF
 
 _weft_k8s_stop() {
     if [ -n "${WEFT_K8S_DIR:-}" ] && [ -d "$WEFT_K8S_DIR" ]; then
-        local pid
+        local pid i
         for pid in $(cat "$WEFT_K8S_DIR"/*.pid 2>/dev/null); do
             kill "$pid" 2>/dev/null || true
         done
-        sleep 0.5
+        # They shut down gracefully in a second or two; what is left after 5 s is killed.
+        for i in $(seq 1 50); do
+            pid=""
+            for pid in $(cat "$WEFT_K8S_DIR"/*.pid 2>/dev/null); do
+                kill -0 "$pid" 2>/dev/null && break
+                pid=""
+            done
+            [ -z "$pid" ] && break
+            sleep 0.1
+        done
         for pid in $(cat "$WEFT_K8S_DIR"/*.pid 2>/dev/null); do
             kill -9 "$pid" 2>/dev/null || true
         done
@@ -146,6 +155,7 @@ _weft_k8s_start() {
         --initial-cluster "weft-test=http://127.0.0.1:$peer_port" \
         --unsafe-no-fsync >"$dir/etcd.log" 2>&1 &
     echo $! >"$dir/etcd.pid"
+    disown $! 2>/dev/null || true
 
     "$bin/kube-apiserver" --bind-address=127.0.0.1 --advertise-address=127.0.0.1 \
         --secure-port="$api_port" --cert-dir="$dir/certs" \
@@ -156,6 +166,7 @@ _weft_k8s_start() {
         --service-account-signing-key-file="$dir/sa.key" \
         --service-cluster-ip-range=10.96.0.0/16 >"$dir/kube-apiserver.log" 2>&1 &
     echo $! >"$dir/kube-apiserver.pid"
+    disown $! 2>/dev/null || true
 
     WEFT_TEST_K8S_URL="https://127.0.0.1:$api_port"
     WEFT_TEST_KUBECONFIG="$dir/admin.kubeconfig"
@@ -184,10 +195,12 @@ _weft_k8s_start() {
         --service-account-private-key-file="$dir/sa.key" --root-ca-file="$dir/certs/apiserver.crt" \
         --use-service-account-credentials=false >"$dir/kube-controller-manager.log" 2>&1 &
     echo $! >"$dir/kube-controller-manager.pid"
+    disown $! 2>/dev/null || true
     "$bin/kube-scheduler" --kubeconfig="$WEFT_TEST_KUBECONFIG" \
         --bind-address=127.0.0.1 --secure-port=0 --leader-elect=false \
         >"$dir/kube-scheduler.log" 2>&1 &
     echo $! >"$dir/kube-scheduler.pid"
+    disown $! 2>/dev/null || true
 
     export WEFT_K8S_DIR WEFT_TEST_KUBECONFIG WEFT_TEST_KUBECONFIG_WEFT WEFT_TEST_K8S_URL
     export WEFT_TEST_K8S_ADMIN_TOKEN WEFT_TEST_K8S_WEFT_TOKEN
