@@ -3,15 +3,35 @@
 //! mapping key; in a job body, `.map(op)` invokes `op` once per key (the host runs step
 //! `op[key]` for each) and `.collect()` gathers what was mapped into a `Vec<T>` input.
 //!
-//! ```ignore
+//! ```
+//! use weft_sdk::prelude::*;
+//!
 //! #[op]
 //! fn fan_out() -> Vec<DynamicOutput<i64>> {
 //!     (1..=3).map(|i| DynamicOutput::new(i, format!("k{i}"))).collect()
 //! }
 //!
+//! #[op]
+//! fn square(x: i64) -> i64 {
+//!     x * x
+//! }
+//!
+//! #[op]
+//! fn total(values: Vec<i64>) -> i64 {
+//!     values.iter().sum()
+//! }
+//!
 //! #[job]
 //! fn fanout_job() {
-//!     total(fan_out().map(square).map(add_one).collect());
+//!     total(fan_out().map(square).collect());
+//! }
+//!
+//! fn main() {
+//!     // `square` reads the dynamic output (the host maps it); `total` collects it.
+//!     let job = fanout_job();
+//!     let square = job.node("square").unwrap();
+//!     assert_eq!(square.inputs[0].sources, ["fan_out"]);
+//!     assert!(job.node("total").unwrap().inputs[0].collect);
 //! }
 //! ```
 

@@ -3,11 +3,32 @@
 //! own, named `<graph>.<op>` as Dagster names them; the step of the op whose output the
 //! body returns materializes the asset.
 //!
-//! ```ignore
+//! ```
+//! use weft_sdk::prelude::*;
+//!
+//! #[asset]
+//! fn scored() -> f64 {
+//!     1.0
+//! }
+//!
+//! #[op]
+//! fn double_score(x: f64) -> f64 {
+//!     2.0 * x
+//! }
+//!
+//! #[op]
+//! fn add_half(x: f64) -> f64 {
+//!     x + 0.5
+//! }
+//!
 //! #[graph_asset]
 //! fn boosted(scored: Output<f64>) -> Output<f64> {
 //!     add_half(double_score(scored))
 //! }
+//!
+//! weft_sdk::definitions! { assets: [scored], graph_assets: [boosted] }
+//!
+//! # fn main() {}
 //! ```
 
 use crate::bindings::weft::plugin::types as wit;

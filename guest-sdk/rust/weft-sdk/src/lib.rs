@@ -143,14 +143,12 @@ pub mod __private {
     pub use crate::check::{CheckSpec, IntoCheckResult};
     pub use crate::codec::Inputs;
     pub use crate::dynamic::finish_dynamic;
-    pub use crate::multi::MultiAssetSpec;
-    /// An encoded value, as the executor of an op returns it.
-    pub type Encoded = crate::bindings::weft::plugin::types::Value;
     pub use crate::export::{Component, Location};
     pub use crate::graph::GraphCall;
     pub use crate::graph_asset::{GraphAssetSpec, build_graph_asset, graph_input};
     pub use crate::hook::{HookOn, HookSpec, IntoHookResult, NodeOptions};
     pub use crate::job::{Invocation, build_job};
+    pub use crate::multi::MultiAssetSpec;
     pub use crate::op::{
         InputSpec, IntoOpResult, OpSpec, OutputSpec, OutputValue, Produced, encode_output,
         failure_of, finish, schema_of,

@@ -157,10 +157,17 @@ impl<T: Serialize> OutputValue for T {
 /// What an asset returns when it stores no value of its own (Dagster's
 /// `MaterializeResult`): its materialization's metadata. Its value is JSON `null`.
 ///
-/// ```ignore
+/// ```
+/// use weft_sdk::prelude::*;
+///
 /// #[asset]
 /// fn audit() -> MaterializeResult {
 ///     MaterializeResult::new().metadata("audited", true)
+/// }
+///
+/// fn main() {
+///     // Called directly (a unit test), the function gives the result it returns.
+///     assert!(format!("{:?}", audit()).contains("audited"));
 /// }
 /// ```
 #[derive(Debug, Clone, Default)]

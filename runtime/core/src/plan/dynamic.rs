@@ -197,14 +197,13 @@ pub fn expand(
     dynamic: usize,
     keys: &BTreeMap<String, Vec<String>>,
 ) -> Expansion {
-    let keys_of = |plan: &ExecutionPlan, output: &str| -> Option<Vec<String>> {
-        match keys.get(output) {
-            Some(keys) => Some(keys.clone()),
-            None => plan.steps[dynamic]
-                .output(output)
-                .is_some_and(|o| o.required)
-                .then(Vec::new),
-        }
+    let none: &[String] = &[];
+    let keys_of = |plan: &ExecutionPlan, output: &str| match keys.get(output) {
+        Some(keys) => Some(keys.as_slice()),
+        None => plan.steps[dynamic]
+            .output(output)
+            .is_some_and(|o| o.required)
+            .then_some(none),
     };
     let templates: Vec<usize> = (0..plan.steps.len())
         .filter(|&t| {
@@ -222,7 +221,7 @@ pub fn expand(
             continue;
         };
         let mut steps = Vec::new();
-        for key in keys_of(plan, &over.output).unwrap_or_default() {
+        for key in keys_of(plan, &over.output).unwrap_or_default().to_vec() {
             let source = |source: &InputSource| match source {
                 InputSource::Step { step, output } if *step == dynamic => InputSource::Step {
                     step: dynamic,
@@ -256,54 +255,45 @@ pub fn expand(
     }
     let expanded: BTreeMap<usize, Vec<usize>> = expansion.templates.iter().cloned().collect();
     for c in 0..plan.steps.len() {
-        let mut rewired = false;
         let mut upstream: BTreeSet<usize> = plan.steps[c].upstream.iter().copied().collect();
-        let inputs = plan.steps[c].inputs.clone();
-        let mut new_inputs = Vec::with_capacity(inputs.len());
-        for mut input in inputs {
-            if let (true, [InputSource::Step { step, output }]) =
-                (input.collect, &input.sources[..])
-            {
-                let (step, output) = (*step, output.clone());
-                let sources = if step == dynamic {
-                    keys_of(plan, &output).map(|ks| {
-                        ks.iter()
-                            .map(|k| InputSource::Step {
-                                step: dynamic,
-                                output: mapped_output(&output, k),
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                } else if let Some(made) = expanded.get(&step) {
-                    let over = plan.steps[step].mapped_over.as_ref();
-                    let produced = over.is_some_and(|m| keys_of(plan, &m.output).is_some());
-                    upstream.remove(&step);
-                    upstream.extend(made.iter().copied());
-                    produced.then(|| {
-                        made.iter()
-                            .map(|&m| InputSource::Step {
-                                step: m,
-                                output: output.clone(),
-                            })
-                            .collect()
-                    })
-                } else {
-                    new_inputs.push(input);
-                    continue;
-                };
-                rewired = true;
-                if let Some(sources) = sources {
-                    input.sources = sources;
-                    input.fan_in = true;
-                }
+        // Each collecting input of `c` reading `dynamic` or one of its templates, rewired:
+        // (input, its new sources, or `None` to leave it reading what was not produced).
+        let mut rewired = Vec::new();
+        for (i, input) in plan.steps[c].inputs.iter().enumerate() {
+            let (true, [InputSource::Step { step, output }]) = (input.collect, &input.sources[..])
+            else {
+                continue;
+            };
+            let read = |step: usize, output: String| InputSource::Step { step, output };
+            let sources = if *step == dynamic {
+                keys_of(plan, output).map(|ks| {
+                    ks.iter()
+                        .map(|k| read(dynamic, mapped_output(output, k)))
+                        .collect()
+                })
+            } else if let Some(made) = expanded.get(step) {
+                let over = plan.steps[*step].mapped_over.as_ref();
+                upstream.remove(step);
+                upstream.extend(made.iter().copied());
+                over.and_then(|m| keys_of(plan, &m.output))
+                    .map(|_| made.iter().map(|&m| read(m, output.clone())).collect())
+            } else {
+                continue;
+            };
+            rewired.push((i, sources));
+        }
+        if rewired.is_empty() {
+            continue;
+        }
+        let step = &mut plan.steps[c];
+        for (i, sources) in rewired {
+            if let Some(sources) = sources {
+                step.inputs[i].sources = sources;
+                step.inputs[i].fan_in = true;
             }
-            new_inputs.push(input);
         }
-        if rewired {
-            plan.steps[c].inputs = new_inputs;
-            plan.steps[c].upstream = upstream.into_iter().collect();
-            expansion.collectors.push(c);
-        }
+        step.upstream = upstream.into_iter().collect();
+        expansion.collectors.push(c);
     }
     expansion
 }

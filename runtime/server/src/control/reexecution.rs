@@ -197,7 +197,9 @@ impl Control {
                                     let keys = step.mapping_keys.entry(output.clone());
                                     keys.or_default().push(k.clone());
                                 }
-                                None => drop(step.outputs.insert(output.clone())),
+                                None => {
+                                    step.outputs.insert(output.clone());
+                                }
                             }
                         }
                         EventKind::StepSuccess { .. } if !ran_later.contains(key) => {
