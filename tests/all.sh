@@ -2,11 +2,14 @@
 # Runs every test of Weft from a clean clone: installs what the tests need (the
 # wasm32-wasip2 target, componentize-py, schemathesis, moto; Dagster, in a virtualenv, for the
 # compat suite; Debian's PostgreSQL and Chromium, and playwright-core from npm, through the
-# scripts they have), then builds everything in ONE
+# scripts they have; Debian's etcd and a Kubernetes control plane built from source, through
+# tests/k8s/cluster.sh), then builds everything in ONE
 # profile (release: wasmtime is built once) and runs the host crates' tests, the end-to-end
-# tests (which build the Rust, Go and Python guests from source), the API's property test
+# tests (which build the Rust, Go and Python guests from source; the Kubernetes ones on a real
+# control plane whose one kubelet is simulated), the API's property test
 # against its OpenAPI document, the web UI in headless Chromium, each guest SDK's own tests,
-# the compat suite against Dagster itself (tests/compat) and the format check; the Helm chart is linted and validated, and the container image's
+# the compat suite against Dagster itself (tests/compat) and the format check; the Helm chart
+# is linted, validated and installed into the cluster, and the container image's
 # static binary (the one other build: its own target, x86_64-unknown-linux-musl, and its own
 # target dir) is built, run and held to the image's size limit.
 #
@@ -41,6 +44,8 @@ on_exit() {
     local -
     set +e
     phases_report "$rc"
+    # The control plane's build, if the run ended before waiting for it.
+    [ -z "${k8s_build:-}" ] || kill -TERM -- "-$k8s_build" 2>/dev/null || true
     weft_source_times_record
     return 0
 }
@@ -78,6 +83,13 @@ step build "build: host crates, their tests and examples (release); the Rust gue
 # equal share of the CPU (tests/phases.sh says why), so that on a fresh machine it is done
 # before the host build and the tests are; the deploy phase, last, waits for it.
 background "image build" deploy/musl.sh --build "$CARGO_TARGET_DIR/musl"
+# The Kubernetes control plane of the Kubernetes tests (tests/k8s/build.sh): built once per
+# machine beside the build cache, about 5 minutes of Go on 2 cores the first time, beside the
+# Rust build (in a session of its own, as the image's); nothing to do when cached.
+export WEFT_K8S_CACHE="$CARGO_TARGET_DIR/k8s"
+k8s_build_log="$CARGO_TARGET_DIR/k8s-build.log"
+setsid tests/k8s/build.sh >"$k8s_build_log" 2>&1 </dev/null &
+k8s_build=$!
 # The end-to-end tests run the `weft` binary: build it first, in the same profile and in
 # the same invocation as the tests, so that both see one set of features (dev-dependencies
 # such as tokio's test-util included) and nothing is compiled twice (examples too, which
@@ -90,7 +102,13 @@ cargo build --release --bins --tests --examples
 env -u RUSTFLAGS -u CARGO_TARGET_DIR cargo build --target wasm32-wasip2 --profile guest \
     --target-dir "$CARGO_TARGET_DIR/wasm" -p numbers -p hostile -p k8s-job -p http-json -p conformance-rust
 
-step "host tests" "host crates and end-to-end tests (release)"
+step "Kubernetes cluster" "a real kube-apiserver, controller-manager and scheduler, and the simulated kubelet (tests/k8s/cluster.sh), checked"
+wait "$k8s_build" || { tail -n 40 "$k8s_build_log"; exit 1; }
+# shellcheck source=tests/k8s/cluster.sh
+source tests/k8s/cluster.sh
+tests/k8s/smoke.sh
+
+step "host tests" "host crates and end-to-end tests (release), the Kubernetes tests on the cluster"
 cargo test --release
 
 step schemathesis "HTTP API against its OpenAPI document (schemathesis: no 5xx)"
@@ -119,13 +137,8 @@ if [ ! -x "$dagster_venv/bin/python" ] || ! "$dagster_venv/bin/python" -c 'impor
 fi
 python3 tests/compat/compare.py --weft "$CARGO_TARGET_DIR/release/weft" --dagster-python "$dagster_venv/bin/python"
 
-step "Kubernetes control plane" "a real kube-apiserver, controller-manager and scheduler (tests/k8s/cluster.sh), checked"
-# Built once per machine beside the build cache (about 5 minutes on 2 cores the first time).
-export WEFT_K8S_CACHE="$CARGO_TARGET_DIR/k8s"
-# shellcheck source=tests/k8s/cluster.sh
-source tests/k8s/cluster.sh
-tests/k8s/smoke.sh
-
-step deploy/image "deploy: the Helm chart (lint, render, offline validation), the image's static binary and its size"
+step deploy/image "deploy: the Helm chart (lint, render, offline validation, installed into the cluster), the image's static binary and its size"
 await
 deploy/check.sh
+# The chart installed into the Kubernetes cluster (helm as deploy/check.sh built it).
+tests/k8s/helm.sh "$(ls "$CARGO_TARGET_DIR"/deploy-tools/helm-*/helm | head -n 1)"

@@ -3,7 +3,8 @@
 //! `weft build`, kept between runs by `guest_cache`), find the `weft` binary built beside
 //! the tests, and run it against a throwaway `WEFT_HOME` (`home`), as a server spoken to
 //! over HTTP (`server`), reading what runs reported (`events`); the loopback servers the
-//! network tests call (`http_server`).
+//! network tests call (`http_server`); a namespace on the real Kubernetes control plane
+//! of `tests/k8s/cluster.sh` (`k8s`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,6 +14,7 @@ mod events;
 mod guest_cache;
 mod home;
 mod http_server;
+pub mod k8s;
 mod server;
 
 pub use events::{comparable_definitions, numbers_as_floats, output_of, types_of};

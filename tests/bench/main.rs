@@ -34,13 +34,19 @@
 //! network issue's targets, the guest's share of it, and the overhead of a step's first
 //! GET (`network.rs`).
 //!
+//! A fifth: Weft on Kubernetes, launch → run succeeded with a Job per run and per step on
+//! the tests' cluster (when `tests/k8s/cluster.sh` runs), beside the same through the
+//! API-server double given by `--kube-double PATH` and without Kubernetes
+//! (`kubernetes.rs`).
+//!
 //! Flags: `--runs N` (default 20; medians of N), `--dagster-runs N` (default: `--runs`, at
 //! most 10: a Dagster wide_job takes seconds), `--dagster-bench PATH` (default
 //! `../shared/peers/dagster/bench.py` from the repository root), `--json` (also print the
 //! results as one JSON object), `--engine-only` (just the engine figures, for profiling),
 //! `--languages-only` (just the per-language table, and Dagster's figures beside it),
 //! `--control-only` (just the control-plane table), `--network-only` (just the
-//! outbound-HTTP table), `--image-binary PATH` (also time the
+//! outbound-HTTP table), `--kubernetes-only` (just the Kubernetes table), `--kube-double
+//! PATH` (see above), `--image-binary PATH` (also time the
 //! step in a fresh process with that build of `weft`: the image's static binary from
 //! `deploy/musl.sh`).
 
@@ -48,6 +54,7 @@ mod control;
 mod dagster;
 mod dagster_step;
 mod engine;
+mod kubernetes;
 mod languages;
 mod native;
 mod network;
@@ -81,6 +88,10 @@ struct Args {
     control_only: bool,
     /// Only the outbound-HTTP table.
     network_only: bool,
+    /// Only the Kubernetes table.
+    kubernetes_only: bool,
+    /// A binary of the API-server double to time Kubernetes runs through too.
+    kube_double: Option<PathBuf>,
     /// Another `weft` build whose step in a fresh process is timed too (the image's).
     image_binary: Option<PathBuf>,
 }
@@ -95,6 +106,8 @@ fn parse_args() -> Result<Args, String> {
     let mut control_only = false;
     let mut network_only = false;
     let mut image_binary = None;
+    let mut kubernetes_only = false;
+    let mut kube_double = None;
     let mut args = std::env::args().skip(1);
     let number = |flag: &str, v: Option<String>| -> Result<usize, String> {
         v.and_then(|v| v.parse().ok())
@@ -113,14 +126,18 @@ fn parse_args() -> Result<Args, String> {
             "--languages-only" => languages_only = true,
             "--control-only" => control_only = true,
             "--network-only" => network_only = true,
+            "--kubernetes-only" => kubernetes_only = true,
+            "--kube-double" => {
+                kube_double = Some(args.next().ok_or("--kube-double needs a path")?.into())
+            }
             "--image-binary" => {
                 image_binary = Some(args.next().ok_or("--image-binary needs a path")?.into())
             }
             "-h" | "--help" => {
                 println!(
                     "weft-bench [--runs N] [--dagster-runs N] [--dagster-bench PATH] [--json]\n\
-                     [--engine-only | --languages-only | --control-only | --network-only]\n\
-                     [--image-binary PATH]\n\
+                     [--engine-only | --languages-only | --control-only | --network-only |\n\
+                      --kubernetes-only] [--kube-double PATH] [--image-binary PATH]\n\
                      Times Weft (and Dagster, if installed) on the numbers code location."
                 );
                 std::process::exit(0);
@@ -137,6 +154,8 @@ fn parse_args() -> Result<Args, String> {
         languages_only,
         control_only,
         network_only,
+        kubernetes_only,
+        kube_double,
         image_binary,
     })
 }
@@ -198,6 +217,15 @@ fn real_main() -> Result<(), String> {
         network::print(&network, n);
         if args.json {
             println!("{}", json!({"runs": n, "network": network.to_json()}));
+        }
+        return Ok(());
+    }
+
+    if args.kubernetes_only {
+        let k8s = kubernetes::measure(&wasm, n.min(10), args.kube_double.as_deref())?;
+        kubernetes::print(&k8s);
+        if args.json {
+            println!("{}", json!({"runs": n, "kubernetes": k8s.to_json()}));
         }
         return Ok(());
     }
@@ -278,6 +306,7 @@ fn real_main() -> Result<(), String> {
     let languages = languages::measure_all(&weft, n);
     let control = control::control_times(&wasm, n, args.image_binary.as_deref())?;
     let network = network::measure(n)?;
+    let k8s = kubernetes::measure(&wasm, n.min(10), args.kube_double.as_deref())?;
     let (dagster, missing) = run_dagster(&args);
     let (step, step_missing) = run_dagster_step(&args);
 
@@ -299,6 +328,7 @@ fn real_main() -> Result<(), String> {
     table::print_languages(&languages, n, dagster.as_ref(), missing);
     table::print_control(&control, n, step.as_ref(), step_missing);
     network::print(&network, n);
+    kubernetes::print(&k8s);
 
     if args.json {
         let out = json!({
@@ -315,6 +345,7 @@ fn real_main() -> Result<(), String> {
             "languages": languages_json(&languages),
             "control": control.to_json(),
             "network": network.to_json(),
+            "kubernetes": k8s.to_json(),
             "dagster_step": step.as_ref().map(|d| d.to_json(control.step_process)),
             "dagster": dagster.as_ref().map(|d| json!({
                 "version": d.version,

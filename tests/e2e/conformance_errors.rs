@@ -5,8 +5,9 @@
 //! logs and stdout are captured, config and a resource reach the op, a sensor's cursor and
 //! run key round-trip, a run-failure sensor sees the failed run and asks for the same run,
 //! every language emits the same events for the same job, and an op's Kubernetes Job (on
-//! the Kubernetes API test double) has its log in the step's and fails it on a non-zero exit,
-//! as does the Job of an op made by `k8s_job_op` in a job beside other ops.
+//! the tests' Kubernetes cluster, `tests/k8s/cluster.sh`) has its log in the step's and fails
+//! it on a non-zero exit, as does the Job of an op made by `k8s_job_op` in a job beside
+//! other ops.
 
 #![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
 
@@ -16,7 +17,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use serde_json::{Value, json};
-use weft_kube_double::{KubeDouble, Options};
+use weft_tests::k8s::Namespace;
 use weft_tests::{
     Home, Server, comparable_definitions, repo_root, types_of, wasm_target_dir, weft_bin,
 };
@@ -273,14 +274,15 @@ fn a_sensor_cursor_and_run_key_round_trip() {
 
 #[test]
 fn an_op_runs_a_kubernetes_job_and_k8s_job_op_makes_one_in_every_language() {
+    let Some(ns) = Namespace::create("jobs") else {
+        return;
+    };
     let home = home();
-    let double = KubeDouble::start(Options::new().namespace("jobs")).unwrap();
-    let kubeconfig = home.dir.join("kubeconfig");
-    double.write_kubeconfig(&kubeconfig).unwrap();
     let mut yaml = std::fs::read_to_string(home.dir.join("weft.yaml")).unwrap();
     yaml.push_str(&format!(
-        "k8s: {{kubeconfig: {}, namespace: jobs}}\n",
-        kubeconfig.display()
+        "k8s: {{kubeconfig: {}, namespace: {}}}\n",
+        ns.weft_kubeconfig.display(),
+        ns.name
     ));
     std::fs::write(home.dir.join("weft.yaml"), yaml).unwrap();
     let config = |code: i32| format!(r#"{{"ops":{{"external":{{"config":{{"code":{code}}}}}}}}}"#);
@@ -320,12 +322,7 @@ fn an_op_runs_a_kubernetes_job_and_k8s_job_op_makes_one_in_every_language() {
         });
         assert!(echoed, "{language}: {logs}");
     }
-    let jobs = double.jobs();
-    assert_eq!(jobs.len(), 9, "three Jobs per language");
-    assert!(
-        jobs.iter()
-            .all(|j| j.metadata.namespace.as_deref() == Some("jobs"))
-    );
+    assert_eq!(ns.jobs().len(), 9, "three Jobs per language");
 }
 
 #[test]

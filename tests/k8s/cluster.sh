@@ -1,24 +1,29 @@
-# A throwaway Kubernetes control plane for the tests: etcd, kube-apiserver,
-# kube-controller-manager and kube-scheduler on loopback. Meant to be SOURCED, as
-# tests/pg.sh is: it starts them, exports a kubeconfig into the sourcing shell, and stops
-# them when that shell exits. Only the kubelet is missing: the tests' Node and what runs
-# its pods are theirs to bring.
+# A throwaway Kubernetes cluster for the tests: a real control plane (etcd, kube-apiserver,
+# kube-controller-manager, kube-scheduler) on loopback, and one node whose kubelet is the
+# one simulated part (tests/kube-double: its pods' containers run as local processes).
+# Meant to be SOURCED, as tests/pg.sh is: it starts them, exports kubeconfigs into the
+# sourcing shell, and stops everything when that shell exits.
 #
 #   source tests/k8s/cluster.sh   # then: kubectl --kubeconfig "$WEFT_TEST_KUBECONFIG" ...
 #
-# - the three control-plane binaries are built from k8s.io/kubernetes on the Go module
-#   proxy (WEFT_K8S_VERSION, v1.34.2 by default; its 29 staging modules, k8s.io/api,
-#   k8s.io/apiserver, ..., replaced by their published v0.x.y), once per machine, into
-#   ${WEFT_K8S_CACHE:-$XDG_CACHE_HOME/weft/k8s}/<version>/bin: about 4 minutes each on 2
-#   cores the first time, nothing after (the Go build cache makes a rebuild fast too);
+# - the three control-plane binaries are built by tests/k8s/build.sh from k8s.io/kubernetes
+#   on the Go module proxy (WEFT_K8S_VERSION, v1.34.2 by default), once per machine, into
+#   ${WEFT_K8S_CACHE:-$XDG_CACHE_HOME/weft/k8s}/<version>/bin (about 5 minutes on 2 cores
+#   the first time, nothing after);
 # - etcd is Debian's (`apt-get install -y etcd-server` if missing);
+# - the kubelet is this build's weft-kubelet (${CARGO_TARGET_DIR:-target}/release, built with
+#   cargo when missing, or $WEFT_KUBELET): node $WEFT_TEST_K8S_NODE (weft-node), with the
+#   Node authorizer's credentials of a node (system:node:weft-node), labelled as the tests'
+#   pods select (pool=batch, node-group.dp.ssup2=worker); ready when the node lifecycle
+#   controller has made it schedulable;
 # - everything listens on 127.0.0.1 at free ports, keeps its state in a new temp dir, and
 #   authenticates by static tokens: WEFT_TEST_K8S_ADMIN_TOKEN (system:masters, for the
-#   tests) and WEFT_TEST_K8S_WEFT_TOKEN (the user `weft`, with what RBAC grants it), with
-#   RBAC and the API server's default admission plugins (Pod Security Admission among them);
-# - exports WEFT_TEST_KUBECONFIG (the admin's), WEFT_TEST_KUBECONFIG_WEFT (weft's) and
-#   WEFT_TEST_K8S_URL, and registers an EXIT trap (added to any the shell had) that stops
-#   the processes and removes the temp dir.
+#   tests), WEFT_TEST_K8S_WEFT_TOKEN (the user `weft`, with what RBAC grants it) and the
+#   node's, with RBAC and the API server's default admission plugins (Pod Security
+#   Admission among them);
+# - exports WEFT_TEST_KUBECONFIG (the admin's), WEFT_TEST_KUBECONFIG_WEFT (weft's),
+#   WEFT_TEST_K8S_URL and WEFT_TEST_K8S_NODE, and registers an EXIT trap (added to any the
+#   shell had) that stops the processes and removes the temp dir.
 # Works under `set -euo pipefail`; returns non-zero (never exits the shell) on failure.
 
 WEFT_K8S_VERSION=${WEFT_K8S_VERSION:-v1.34.2}
@@ -31,49 +36,10 @@ _weft_k8s_free_port() {
     printf '%s\n' "$port"
 }
 
-# Builds (or finds) the control-plane binaries of WEFT_K8S_VERSION; prints their directory.
+# The control-plane binaries of WEFT_K8S_VERSION (built by tests/k8s/build.sh when missing);
+# prints their directory.
 _weft_k8s_binaries() {
-    local version=$WEFT_K8S_VERSION
-    local staging="v0.${version#v1.}"
-    local root="${WEFT_K8S_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/weft/k8s}/$version"
-    local bin="$root/bin"
-    if [ -x "$bin/kube-apiserver" ] && [ -x "$bin/kube-controller-manager" ] &&
-        [ -x "$bin/kube-scheduler" ]; then
-        printf '%s\n' "$bin"
-        return 0
-    fi
-    local src="$root/src.$$"
-    rm -rf "$src" && mkdir -p "$src" || return 1
-    (
-        set -e
-        cd "$src"
-        go mod init weft.invalid/control-plane >/dev/null 2>&1
-        go mod edit -require="k8s.io/kubernetes@$version"
-        local mod
-        mod=$(go mod download -json "k8s.io/kubernetes@$version" |
-            sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
-        # Every k8s.io module it requires at v0.0.0 is one of its staging modules.
-        awk '$2 == "v0.0.0" && $1 ~ /^k8s\.io\// { print $1 }' "$mod" | sort -u |
-            while read -r m; do go mod edit -replace="$m=$m@$staging"; done
-        cat >tools.go <<'EOF'
-//go:build tools
-
-// Package tools names what this module builds: the control plane's commands.
-package tools
-
-import (
-	_ "k8s.io/kubernetes/cmd/kube-apiserver/app"
-	_ "k8s.io/kubernetes/cmd/kube-controller-manager/app"
-	_ "k8s.io/kubernetes/cmd/kube-scheduler/app"
-)
-EOF
-        go mod tidy
-        mkdir -p out
-        go build -trimpath -ldflags="-s -w" -o out/ k8s.io/kubernetes/cmd/kube-apiserver \
-            k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler
-    ) >&2 || { rm -rf "$src"; return 1; }
-    rm -rf "$bin" && mv "$src/out" "$bin" && rm -rf "$src" || return 1
-    printf '%s\n' "$bin"
+    bash "$(dirname "${BASH_SOURCE[0]}")/build.sh"
 }
 
 _weft_k8s_stop() {
@@ -98,7 +64,7 @@ _weft_k8s_stop() {
         rm -rf "$WEFT_K8S_DIR"
     fi
     unset WEFT_K8S_DIR WEFT_TEST_KUBECONFIG WEFT_TEST_KUBECONFIG_WEFT WEFT_TEST_K8S_URL
-    unset WEFT_TEST_K8S_ADMIN_TOKEN WEFT_TEST_K8S_WEFT_TOKEN
+    unset WEFT_TEST_K8S_ADMIN_TOKEN WEFT_TEST_K8S_WEFT_TOKEN WEFT_TEST_K8S_NODE
 }
 
 # A kubeconfig for `token` at `url`, trusting the API server's own certificate.
@@ -140,10 +106,14 @@ _weft_k8s_start() {
     etcd_port=$(_weft_k8s_free_port 52379)
     peer_port=$(_weft_k8s_free_port $((etcd_port + 1)))
     api_port=$(_weft_k8s_free_port 56443)
+    WEFT_TEST_K8S_NODE=weft-node
     WEFT_TEST_K8S_ADMIN_TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
     WEFT_TEST_K8S_WEFT_TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
-    printf '%s,admin,1,system:masters\n%s,weft,2\n' \
-        "$WEFT_TEST_K8S_ADMIN_TOKEN" "$WEFT_TEST_K8S_WEFT_TOKEN" >"$dir/tokens.csv"
+    local node_token
+    node_token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    printf '%s,admin,1,system:masters\n%s,weft,2\n%s,system:node:%s,3,system:nodes\n' \
+        "$WEFT_TEST_K8S_ADMIN_TOKEN" "$WEFT_TEST_K8S_WEFT_TOKEN" "$node_token" \
+        "$WEFT_TEST_K8S_NODE" >"$dir/tokens.csv"
     openssl genrsa -out "$dir/sa.key" 2048 >/dev/null 2>&1 &&
         openssl rsa -in "$dir/sa.key" -pubout -out "$dir/sa.pub" >/dev/null 2>&1 || return 1
 
@@ -202,8 +172,36 @@ _weft_k8s_start() {
     echo $! >"$dir/kube-scheduler.pid"
     disown $! 2>/dev/null || true
 
+    # The one simulated part: the kubelet of node $WEFT_TEST_K8S_NODE, with the node's own
+    # credentials (the Node authorizer decides what it may read). Its labels are those the
+    # tests' pods select (weft.yaml's node_selector, the seed's Dagster code).
+    _weft_k8s_kubeconfig "$WEFT_TEST_K8S_URL" "$node_token" >"$dir/node.kubeconfig"
+    local kubelet=${WEFT_KUBELET:-${CARGO_TARGET_DIR:-$PWD/target}/release/weft-kubelet}
+    if [ ! -x "$kubelet" ]; then
+        cargo build --release -p weft-kube-double --bin weft-kubelet >&2 || {
+            _weft_k8s_stop
+            return 1
+        }
+    fi
+    "$kubelet" --kubeconfig "$dir/node.kubeconfig" --node-name "$WEFT_TEST_K8S_NODE" \
+        --state-dir "$dir/kubelet" --ready-file "$dir/kubelet.ready" \
+        --label pool=batch --label node-group.dp.ssup2=worker >"$dir/kubelet.log" 2>&1 &
+    echo $! >"$dir/kubelet.pid"
+    disown $! 2>/dev/null || true
+    for i in $(seq 1 600); do
+        [ -f "$dir/kubelet.ready" ] && break
+        kill -0 "$(cat "$dir/kubelet.pid")" 2>/dev/null || break
+        sleep 0.2
+    done
+    if [ ! -f "$dir/kubelet.ready" ]; then
+        echo "cluster.sh: the kubelet's node did not become schedulable; its log:" >&2
+        tail -n 20 "$dir/kubelet.log" >&2
+        _weft_k8s_stop
+        return 1
+    fi
+
     export WEFT_K8S_DIR WEFT_TEST_KUBECONFIG WEFT_TEST_KUBECONFIG_WEFT WEFT_TEST_K8S_URL
-    export WEFT_TEST_K8S_ADMIN_TOKEN WEFT_TEST_K8S_WEFT_TOKEN
+    export WEFT_TEST_K8S_ADMIN_TOKEN WEFT_TEST_K8S_WEFT_TOKEN WEFT_TEST_K8S_NODE
     local previous
     previous=$(trap -p EXIT | sed -e "s/^trap -- '\(.*\)' EXIT$/\1/")
     # shellcheck disable=SC2064

@@ -102,8 +102,54 @@ impl Kube {
         Ok(name)
     }
 
-    /// Waits until Job `name` completes or fails, or is deleted.
+    /// Waits until Job `name` completes or fails, or is deleted. A Job of one completion
+    /// whose pod succeeded has completed: that is taken as its end at once, rather than
+    /// when the Job controller writes its `Complete` condition (it batches a Job's syncs
+    /// after a pod changes: a second later).
     pub async fn wait(&self, name: &str) -> Result<Finished, K8sError> {
+        tokio::select! {
+            finished = self.wait_condition(name) => finished,
+            Ok(()) = self.pod_succeeded(name) => {
+                Ok(self.explain(name, (true, "the Job's pod completed".to_owned())).await)
+            }
+        }
+    }
+
+    /// Resolves when a pod of Job `name`, a Job of one completion, has succeeded; fails
+    /// (so that only the Job's condition counts) for a Job of several, or when the pods
+    /// cannot be watched.
+    async fn pod_succeeded(&self, name: &str) -> Result<(), K8sError> {
+        let job = self
+            .jobs()
+            .get(name)
+            .await
+            .map_err(|e| api(format!("reading Job {name}"), e))?;
+        let spec = job.spec.unwrap_or_default();
+        if spec.completions.unwrap_or(1) != 1 || spec.parallelism.unwrap_or(1) != 1 {
+            return Err(K8sError::Config(format!(
+                "Job {name} has several completions"
+            )));
+        }
+        let config = watcher::Config::default().labels(&format!("job-name={name}"));
+        let mut pods = std::pin::pin!(watcher::watcher(self.pods(), config));
+        while let Some(event) = pods.try_next().await.map_err(|e| K8sError::Api {
+            doing: format!("watching the pods of Job {name}"),
+            message: e.to_string(),
+        })? {
+            if let watcher::Event::Apply(pod) | watcher::Event::InitApply(pod) = event
+                && pod.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Succeeded")
+            {
+                return Ok(());
+            }
+        }
+        Err(K8sError::Api {
+            doing: format!("watching the pods of Job {name}"),
+            message: "the watch ended".into(),
+        })
+    }
+
+    /// Waits until Job `name` has its `Complete` or `Failed` condition, or is deleted.
+    async fn wait_condition(&self, name: &str) -> Result<Finished, K8sError> {
         let doing = || format!("watching Job {name} in {}", self.namespace);
         let mut stream = std::pin::pin!(watcher::watch_object(self.jobs(), name));
         let mut seen = false;

@@ -24,6 +24,7 @@ use sha2::{Digest, Sha256};
 use crate::K8sError;
 
 mod policy;
+pub mod security;
 mod tag;
 
 pub use policy::{DEFAULT_ALLOWED, ExternalJobGrants, GuestOverrides};
@@ -88,8 +89,12 @@ pub struct PodConfig {
     pub volumes: Vec<Volume>,
     #[serde(default)]
     pub volume_mounts: Vec<VolumeMount>,
+    /// The containers' security context. Default: Pod Security Admission's `restricted`
+    /// ([`security::container_default`]).
     #[serde(default)]
     pub security_context: Option<SecurityContext>,
+    /// The pods' security context. Default: never root, seccomp `RuntimeDefault`
+    /// ([`security::pod_default`]).
     #[serde(default)]
     pub pod_security_context: Option<PodSecurityContext>,
     /// Labels of every Job and pod.
@@ -272,7 +277,12 @@ pub fn job(config: &PodConfig, workload: &Workload) -> Result<Job, K8sError> {
         env_from: (!env_from.is_empty()).then_some(env_from),
         resources: config.resources.clone(),
         volume_mounts: (!config.volume_mounts.is_empty()).then(|| config.volume_mounts.clone()),
-        security_context: config.security_context.clone(),
+        security_context: Some(
+            config
+                .security_context
+                .clone()
+                .unwrap_or_else(security::container_default),
+        ),
         ..Container::default()
     };
     let pod = PodSpec {
@@ -282,7 +292,12 @@ pub fn job(config: &PodConfig, workload: &Workload) -> Result<Job, K8sError> {
         node_selector: (!config.node_selector.is_empty()).then(|| config.node_selector.clone()),
         tolerations: (!config.tolerations.is_empty()).then(|| config.tolerations.clone()),
         volumes: (!config.volumes.is_empty()).then(|| config.volumes.clone()),
-        security_context: config.pod_security_context.clone(),
+        security_context: Some(
+            config
+                .pod_security_context
+                .clone()
+                .unwrap_or_else(security::pod_default),
+        ),
         image_pull_secrets: (!config.image_pull_secrets.is_empty()).then(|| {
             config
                 .image_pull_secrets

@@ -4,32 +4,12 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use weft_kube_double::KubeDouble;
+use weft_tests::k8s::Namespace;
 use weft_tests::{Backend, Server, rust_guest_bytes, types_of};
 
-use super::{args_of, cluster, external_job, hostile};
+use super::{cluster, external_job, hostile, running_pod, server};
 
 weft_tests::on_both_databases!(cancel_deletes_the_step_job_and_the_jobs_its_op_started,);
-
-/// Waits until a pod that `matches` (given its name and Job) runs; returns its Job's name.
-fn running_pod(double: &KubeDouble, matches: impl Fn(&str, &str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let found = double.pods().into_iter().find(|p| {
-            p.phase.as_deref() == Some("Running")
-                && p.job.as_deref().is_some_and(|job| matches(&p.name, job))
-        });
-        if let Some(pod) = found {
-            return pod.job.unwrap_or_default();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no such pod: {:?}",
-            double.pods()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 /// Cancels run `run_id` and waits for its end: how it ended, and how long that took.
 fn cancel(server: &Server, run_id: &str) -> (Value, Duration) {
@@ -41,24 +21,16 @@ fn cancel(server: &Server, run_id: &str) -> (Value, Duration) {
 }
 
 /// Waits until Job `name` is gone from the cluster.
-fn deleted(double: &KubeDouble, name: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while double
-        .jobs()
-        .iter()
-        .any(|j| j.metadata.name.as_deref() == Some(name))
-    {
-        assert!(Instant::now() < deadline, "Job {name} is still there");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+fn deleted(ns: &Namespace, name: &str) {
+    ns.wait_for("the Job's deletion", || (!ns.has_job(name)).then_some(()));
 }
 
 fn cancel_deletes_the_step_job_and_the_jobs_its_op_started(backend: Backend) {
-    let Some((home, double, kubeconfig)) = cluster(backend, "k8s-job") else {
+    let Some((home, ns)) = cluster(backend, "k8s-job") else {
         return;
     };
     home.add_config("locations:\n  k8s_job: { k8s_jobs: true }\n");
-    let server = Server::start_with_env(&home, &[], &[("KUBECONFIG", &kubeconfig)]);
+    let server = server(&home, &ns, &[]);
 
     // A step Job whose op sleeps a minute.
     server.upload("hostile", &hostile());
@@ -66,9 +38,12 @@ fn cancel_deletes_the_step_job_and_the_jobs_its_op_started(backend: Backend) {
         "location": "hostile", "job": "slow_chain",
         "config": { "ops": { "sleepy": { "config": { "ms": 60_000 } } } }
     }));
-    let step_job = running_pod(&double, |pod, _| {
-        args_of(&double, pod).starts_with(&["step".into(), run_id.clone(), "sleepy".into()])
-    });
+    let step_job = running_pod(&ns, |pod| {
+        pod.args()
+            .starts_with(&["step".into(), run_id.clone(), "sleepy".into()])
+    })
+    .job()
+    .to_owned();
     std::thread::sleep(Duration::from_millis(300));
     let (run, took) = cancel(&server, &run_id);
     assert_eq!(run["status"], "CANCELED", "{run}");
@@ -79,7 +54,7 @@ fn cancel_deletes_the_step_job_and_the_jobs_its_op_started(backend: Backend) {
         ["STEP_START", "STEP_FAILURE"]
     );
     assert_eq!(types_of(&events, Some("wake")), ["STEP_SKIPPED"]);
-    deleted(&double, &step_job);
+    deleted(&ns, &step_job);
 
     // An op's external Job that would run a minute.
     server.upload("k8s_job", &rust_guest_bytes("k8s_job"));
@@ -92,9 +67,11 @@ fn cancel_deletes_the_step_job_and_the_jobs_its_op_started(backend: Backend) {
             "timeout_seconds": 120,
         })),
     }));
-    let external = running_pod(&double, |_, job| job.starts_with("weft-job-"));
+    let external = running_pod(&ns, |pod| pod.job().starts_with("weft-job-"))
+        .job()
+        .to_owned();
     let (run, took) = cancel(&server, &run_id);
     assert_eq!(run["status"], "CANCELED", "{run}");
     assert!(took < Duration::from_secs(2), "canceled in {took:?}");
-    deleted(&double, &external);
+    deleted(&ns, &external);
 }

@@ -5,14 +5,14 @@
 //! change its rights (`k8s.guest_overrides`).
 
 use serde_json::json;
-use weft_tests::{Backend, Server, output_of, rust_guest_bytes};
+use weft_tests::{Backend, output_of, rust_guest_bytes};
 
-use super::{args_of, cluster, external_job};
+use super::{cluster, external_job, server};
 
 weft_tests::on_both_databases!(an_op_runs_an_external_job_whose_log_is_the_steps,);
 
 fn an_op_runs_an_external_job_whose_log_is_the_steps(backend: Backend) {
-    let Some((home, double, kubeconfig)) = cluster(backend, "k8s-job") else {
+    let Some((home, ns)) = cluster(backend, "k8s-job") else {
         return;
     };
     home.add_config(
@@ -20,11 +20,7 @@ fn an_op_runs_an_external_job_whose_log_is_the_steps(backend: Backend) {
            k8s_job: { k8s_jobs: true, env: [LOCATION_SECRET] }\n",
     );
     let secret = std::path::Path::new("granted-value");
-    let env = [
-        ("KUBECONFIG", kubeconfig.as_path()),
-        ("LOCATION_SECRET", secret),
-    ];
-    let server = Server::start_with_env(&home, &[], &env);
+    let server = server(&home, &ns, &[("LOCATION_SECRET", secret)]);
     let plugin = rust_guest_bytes("k8s_job");
     server.upload("k8s_job", &plugin);
     let tag = json!({ "container_config": { "resources": { "limits": { "memory": "512Mi" } } } });
@@ -65,19 +61,18 @@ fn an_op_runs_an_external_job_whose_log_is_the_steps(backend: Backend) {
 
     // The Job was started from the step's pod, and its pod inherits where the step runs
     // (node selector, requests, the step's tag) but nothing that is Weft's own.
-    let pods = double.pods();
-    let external = pods
-        .iter()
-        .find(|p| p.job.as_deref() == Some(job_name))
-        .unwrap();
+    let pods = ns.pods();
+    let external = pods.iter().find(|p| p.job() == job_name).unwrap();
     let step_pod = pods
         .iter()
-        .find(|p| args_of(&double, &p.name).first().map(String::as_str) == Some("step"))
+        .find(|p| p.args().first().map(String::as_str) == Some("step"))
         .unwrap();
-    assert_eq!(step_pod.exit_code, Some(0), "{pods:?}");
+    assert_eq!(step_pod.exit_code(), Some(0), "{pods:?}");
+    // Its pod ran, as its step's, in the namespace's `restricted` Pod Security level.
+    assert_eq!(external.exit_code(), Some(0), "{pods:?}");
     // The location's granted value reached the step's pod by reference to a Secret Weft
     // made: the Job's spec does not carry it.
-    let step_spec = serde_json::to_value(double.pod("weft", &step_pod.name).unwrap()).unwrap();
+    let step_spec = &step_pod.0;
     let granted = step_spec["spec"]["containers"][0]["env"]
         .as_array()
         .unwrap()
@@ -94,7 +89,7 @@ fn an_op_runs_an_external_job_whose_log_is_the_steps(backend: Backend) {
         !step_spec.to_string().contains("granted-value"),
         "the value is in the pod's spec: {step_spec}"
     );
-    let pod = serde_json::to_value(double.pod("weft", &external.name).unwrap()).unwrap();
+    let pod = &external.0;
     let c = &pod["spec"]["containers"][0];
     assert_eq!(c["image"], "busybox:1.36");
     assert_eq!(c["resources"]["requests"]["cpu"], "250m");
@@ -124,7 +119,7 @@ fn an_op_runs_an_external_job_whose_log_is_the_steps(backend: Backend) {
 
     // Neither the step's tag nor the Job's config may change what the Job runs or with
     // which rights: refused before anything reaches the cluster, saying what and where.
-    let jobs_before = double.jobs().len();
+    let jobs_before = ns.jobs().len();
     let rights = json!({ "pod_spec_config": { "service_account_name": "weft-runs" } });
     let refused = server.launch(json!({
         "location": "k8s_job",
@@ -141,7 +136,7 @@ fn an_op_runs_an_external_job_whose_log_is_the_steps(backend: Backend) {
         "{failure}"
     );
     // Only the refused run's own run and step Jobs were created.
-    assert_eq!(double.jobs().len(), jobs_before + 2, "{:?}", double.jobs());
+    assert_eq!(ns.jobs().len(), jobs_before + 2, "{:?}", ns.jobs());
 
     // A Job that exits non-zero fails the step with its exit code and the end of its log.
     let failing = server.launch(json!({
@@ -177,17 +172,11 @@ fn an_op_runs_an_external_job_whose_log_is_the_steps(backend: Backend) {
         .nth(1)
         .unwrap()
         .trim_end_matches(':');
-    assert!(
-        double
-            .jobs()
-            .iter()
-            .all(|j| j.metadata.name.as_deref() != Some(slow_job)),
-        "{slow_job} is still there"
-    );
+    assert!(!ns.has_job(slow_job), "{slow_job} is still there");
 
     // A location without the grant is refused before anything reaches the cluster.
     server.upload("ungranted", &plugin);
-    let jobs_before = double.jobs().len();
+    let jobs_before = ns.jobs().len();
     let refused = server.launch(json!({
         "location": "ungranted",
         "job": "run_k8s_job",
@@ -196,5 +185,5 @@ fn an_op_runs_an_external_job_whose_log_is_the_steps(backend: Backend) {
     let failure = server.failure(&refused, "STEP_FAILURE");
     assert!(failure.contains("not granted Kubernetes Jobs"), "{failure}");
     // Only the refused run's own run and step Jobs were created.
-    assert_eq!(double.jobs().len(), jobs_before + 2, "{:?}", double.jobs());
+    assert_eq!(ns.jobs().len(), jobs_before + 2, "{:?}", ns.jobs());
 }

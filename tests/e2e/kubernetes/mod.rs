@@ -1,13 +1,16 @@
-//! Weft on Kubernetes, end to end on SQLite and PostgreSQL, against the test double of the
-//! Kubernetes API server (`tests/kube-double`), whose "kubelet" runs each pod's container
-//! as a local process of this build's `weft`: the `k8s` run launcher (a Job per run) with
-//! the `k8s-job` executor (a Job per step), pods shaped by weft.yaml's `k8s:` and a
-//! `weft/k8s` tag, outputs and compute logs in an S3-compatible store (on PostgreSQL), a
-//! killed step pod retried, a run that finishes after its server is
-//! killed; the `queue` executor with three `weft worker`s, a killed worker's step
-//! retried on another, and a new version run without restarting the workers; and the
-//! `plugins/k8s-job` op starting an external Job from its step's pod, whose log is the
-//! step's. A cancel deletes the Jobs under way (`cancel`).
+//! Weft on Kubernetes, end to end on SQLite and PostgreSQL, against a real control plane
+//! (`tests/k8s/cluster.sh`: kube-apiserver, kube-controller-manager, kube-scheduler, etcd)
+//! whose one node's kubelet is simulated (`tests/kube-double`: each pod's container a local
+//! process): the `k8s` run launcher (a Job per run) with the `k8s-job` executor (a Job per
+//! step), in a namespace that enforces Pod Security Admission's `restricted` level, as the
+//! user `weft` and the service account `weft-runs` with only the Helm chart's Role; pods
+//! shaped by weft.yaml's `k8s:` and a `weft/k8s` tag (and what a tag may not ask for),
+//! outputs and compute logs in an S3-compatible store (on PostgreSQL), a killed step pod
+//! retried, a run that finishes after its server is killed; the `queue` executor with three
+//! `weft worker`s as a Deployment's pods, a killed worker's step retried on another, and a
+//! new version run without restarting the workers; and the `plugins/k8s-job` op starting
+//! an external Job from its step's pod, whose log is the step's (`external`). A cancel
+//! deletes the Jobs under way (`cancel`).
 
 #![allow(clippy::unwrap_used)] // tests unwrap: a failure is the test failing
 
@@ -15,14 +18,10 @@ mod cancel;
 mod external;
 mod seeds;
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use weft_kube_double::{KubeDouble, Options};
+use weft_tests::k8s::{Namespace, Pod};
 use weft_tests::{
     Backend, Home, Server, output_of, rust_guest_bytes, weft_bin, with_custom_section,
 };
@@ -33,19 +32,11 @@ weft_tests::on_both_databases!(
     the_queue_executor_spreads_steps_over_workers_and_survives_a_dead_one,
 );
 
-/// A double whose pods run this build's `weft` as `/weft`, and an instance whose runs and
-/// steps are Jobs on it.
-pub(super) fn cluster(backend: Backend, executor: &str) -> Option<(Home, KubeDouble, PathBuf)> {
+/// A namespace on the cluster and an instance whose runs and steps are Jobs in it, their
+/// pods running this build's `weft`.
+pub(super) fn cluster(backend: Backend, executor: &str) -> Option<(Home, Namespace)> {
     let home = Home::on(backend)?;
-    let double = KubeDouble::start(
-        Options::new()
-            .command("/weft", weft_bin())
-            .namespace("weft")
-            .pod_retry_backoff(Duration::ZERO),
-    )
-    .unwrap();
-    let kubeconfig = home.dir.join("kubeconfig");
-    double.write_kubeconfig(&kubeconfig).unwrap();
+    let ns = Namespace::create("e2e")?;
     // On PostgreSQL, as on a real cluster, outputs go to an S3-compatible object store that
     // every pod reaches (its credentials given to the pods by value here, by a Secret on a
     // cluster); on SQLite to the shared filesystem.
@@ -65,36 +56,68 @@ pub(super) fn cluster(backend: Backend, executor: &str) -> Option<(Home, KubeDou
          max_concurrent: 2\n\
          k8s:\n  \
            image: registry.example/weft:test\n  \
-           namespace: weft\n  \
+           command: [\"{}\"]\n  \
+           namespace: {}\n  \
            home: {}\n  \
            service_account_name: weft-runs\n  \
            env: {{ {pod_env} }}\n  \
            node_selector: {{ pool: batch }}\n  \
            resources: {{ requests: {{ cpu: 250m }} }}\n",
+        weft_bin().display(),
+        ns.name,
         home.dir.0.display()
     ));
-    Some((home, double, kubeconfig))
+    Some((home, ns))
+}
+
+/// The server of `home`, as the user `weft` of the cluster.
+pub(super) fn server(home: &Home, ns: &Namespace, env: &[(&str, &std::path::Path)]) -> Server {
+    let mut env = env.to_vec();
+    env.push(("KUBECONFIG", &ns.weft_kubeconfig));
+    Server::start_with_env(home, &[], &env)
 }
 
 pub(super) fn hostile() -> Vec<u8> {
     rust_guest_bytes("hostile")
 }
 
-/// The first container of pod `name`.
-fn container(double: &KubeDouble, name: &str) -> serde_json::Value {
-    let pod = double.pod("weft", name).unwrap();
-    serde_json::to_value(pod).unwrap()["spec"]["containers"][0].clone()
+/// Waits until a pod that `matches` runs.
+pub(super) fn running_pod(ns: &Namespace, matches: impl Fn(&Pod) -> bool) -> Pod {
+    ns.wait_for("a running pod", || {
+        ns.pods()
+            .into_iter()
+            .find(|p| p.phase() == "Running" && matches(p))
+    })
 }
 
-pub(super) fn args_of(double: &KubeDouble, name: &str) -> Vec<String> {
-    serde_json::from_value(container(double, name)["args"].clone()).unwrap()
+/// Sends SIGKILL to the local process running `args` (as the kernel's OOM killer would kill
+/// a container's process): the simulated kubelet sees its container exit with 137.
+fn kill_process_running(args: &[String]) {
+    let wanted = args.join("\0");
+    let mut killed = 0;
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        if String::from_utf8_lossy(&cmdline).contains(&wanted) {
+            std::process::Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status()
+                .unwrap();
+            killed += 1;
+        }
+    }
+    assert_eq!(killed, 1, "processes running {args:?}");
 }
 
 fn runs_and_steps_run_in_jobs_shaped_by_the_instance_and_tags(backend: Backend) {
-    let Some((home, double, kubeconfig)) = cluster(backend, "k8s-job") else {
+    let Some((home, ns)) = cluster(backend, "k8s-job") else {
         return;
     };
-    let server = Server::start_with_env(&home, &[], &[("KUBECONFIG", &kubeconfig)]);
+    let server = server(&home, &ns, &[]);
     server.upload("numbers", &rust_guest_bytes("numbers"));
     let tag = json!({
         "container_config": { "resources": { "limits": { "memory": "512Mi" } } },
@@ -115,16 +138,11 @@ fn runs_and_steps_run_in_jobs_shaped_by_the_instance_and_tags(backend: Backend) 
 
     // One pod for the run, one per step, each running `weft` with the run's arguments.
     // (The run's pod exits just after it recorded the run's end.)
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let pods = loop {
-        let pods = double.pods();
-        if pods.iter().all(|p| p.exit_code.is_some()) {
-            break pods;
-        }
-        assert!(Instant::now() < deadline, "pods still running: {pods:?}");
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut commands: Vec<Vec<String>> = pods.iter().map(|p| args_of(&double, &p.name)).collect();
+    let pods = ns.wait_for("every pod ended", || {
+        let pods = ns.pods();
+        pods.iter().all(|p| p.exit_code().is_some()).then_some(pods)
+    });
+    let mut commands: Vec<Vec<String>> = pods.iter().map(Pod::args).collect();
     commands.sort();
     let mut expected: Vec<Vec<String>> = [
         "filter_even_numbers",
@@ -144,19 +162,29 @@ fn runs_and_steps_run_in_jobs_shaped_by_the_instance_and_tags(backend: Backend) 
     expected.push(vec!["execute-run".into(), run_id.clone()]);
     expected.sort();
     assert_eq!(commands, expected);
-    assert!(pods.iter().all(|p| p.exit_code == Some(0)), "{pods:?}");
+    assert!(pods.iter().all(|p| p.exit_code() == Some(0)), "{pods:?}");
 
     // Every pod: the instance's image, account, node selector and requests, and the tag's
-    // limit and toleration; labelled with the run.
+    // limit and toleration; labelled with the run; never root, no privilege escalation,
+    // no capabilities, the runtime's seccomp profile (the namespace enforces `restricted`:
+    // the API server admitted them).
     for pod in &pods {
-        let full = serde_json::to_value(double.pod("weft", &pod.name).unwrap()).unwrap();
-        let c = &full["spec"]["containers"][0];
+        let (full, c) = (&pod.0, pod.container());
         assert_eq!(c["image"], "registry.example/weft:test");
-        assert_eq!(c["command"], json!(["/weft"]));
+        assert_eq!(c["command"], json!([weft_bin()]));
         assert_eq!(c["resources"]["requests"]["cpu"], "250m", "{c}");
         assert_eq!(c["resources"]["limits"]["memory"], "512Mi", "{c}");
+        assert_eq!(
+            c["securityContext"]["allowPrivilegeEscalation"], false,
+            "{c}"
+        );
+        assert_eq!(c["securityContext"]["capabilities"]["drop"], json!(["ALL"]));
+        let security = &full["spec"]["securityContext"];
+        assert_eq!(security["runAsNonRoot"], true, "{security}");
+        assert_eq!(security["seccompProfile"]["type"], "RuntimeDefault");
         assert_eq!(full["spec"]["serviceAccountName"], "weft-runs");
         assert_eq!(full["spec"]["nodeSelector"]["pool"], "batch");
+        assert_eq!(full["spec"]["nodeName"], "weft-node");
         let tolerations = full["spec"]["tolerations"].as_array().unwrap();
         assert!(
             tolerations.iter().any(|t| t["key"] == "batch"),
@@ -169,8 +197,8 @@ fn runs_and_steps_run_in_jobs_shaped_by_the_instance_and_tags(backend: Backend) 
         );
     }
     // Retries are Weft's: no Job retries its pod.
-    for job in double.jobs() {
-        assert_eq!(job.spec.and_then(|s| s.backoff_limit), Some(0));
+    for job in ns.jobs() {
+        assert_eq!(job["spec"]["backoffLimit"], 0, "{job}");
     }
 
     // A step pod's stderr (a panic's message) is in its compute logs, which the server
@@ -183,61 +211,95 @@ fn runs_and_steps_run_in_jobs_shaped_by_the_instance_and_tags(backend: Backend) 
     let logs_on_disk = home.dir.join("logs").join(&panicked).exists();
     assert_eq!(logs_on_disk, backend == Backend::Sqlite);
 
-    // A tag may not change what a pod runs (its image, here): the run fails at launch
-    // and says what the policy allows.
-    let jobs_before = double.jobs().len();
-    let image = json!({ "container_config": { "image": "attacker.example/x:1" } });
-    let tagged = |tag: String| {
+    // A tag may not change what a pod runs (its image) or give it rights (privileges, the
+    // host's file system): the run fails at launch, says what the policy allows, and
+    // nothing reaches the cluster.
+    let jobs_before = ns.jobs().len();
+    let tagged = |tag: serde_json::Value| {
         let run_id = server.launch(json!({
             "location": "numbers",
             "job": "process_numbers",
-            "tags": { "weft/k8s": tag },
+            "tags": { "weft/k8s": tag.to_string() },
         }));
         server.failure(&run_id, "RUN_FAILURE")
     };
-    let failure = tagged(image.to_string());
-    assert!(
-        failure.contains("a weft/k8s tag may not set container_config.image"),
-        "{failure}"
+    for (tag, field) in [
+        (
+            json!({ "container_config": { "image": "attacker.example/x:1" } }),
+            "container_config.image",
+        ),
+        (
+            json!({ "container_config": { "security_context": { "privileged": true } } }),
+            "container_config.security_context",
+        ),
+        (
+            json!({ "pod_spec_config": { "volumes": [
+                { "name": "host", "host_path": { "path": "/" } }
+            ] } }),
+            "pod_spec_config.volumes",
+        ),
+    ] {
+        let failure = tagged(tag);
+        assert!(
+            failure.contains(&format!("a weft/k8s tag may not set {field}")),
+            "{failure}"
+        );
+    }
+    assert_eq!(ns.jobs().len(), jobs_before, "{:?}", ns.jobs());
+    // Had one reached the cluster, the namespace's Pod Security level would have refused it.
+    let (status, answer) = ns.post(
+        "api/v1",
+        "pods",
+        json!({
+            "metadata": { "name": "host-path" },
+            "spec": {
+                "securityContext": {
+                    "runAsNonRoot": true,
+                    "seccompProfile": { "type": "RuntimeDefault" },
+                },
+                "containers": [{
+                    "name": "c", "image": "busybox:1.36", "command": ["true"],
+                    "securityContext": {
+                        "allowPrivilegeEscalation": false,
+                        "capabilities": { "drop": ["ALL"] },
+                    },
+                }],
+                "volumes": [{ "name": "host", "hostPath": { "path": "/" } }],
+            },
+        }),
     );
-    assert_eq!(double.jobs().len(), jobs_before, "{:?}", double.jobs());
+    assert_eq!(status, 403, "{answer}");
+    let message = answer["message"].as_str().unwrap();
+    assert!(
+        message.ends_with(
+            "violates PodSecurity \"restricted:latest\": restricted volume types \
+             (volume \"host\" uses restricted volume type \"hostPath\")"
+        ),
+        "{answer}"
+    );
 
     // A tag Kubernetes cannot take fails the run and says why.
-    let failure = tagged("{\"container\": {}}".to_owned());
+    let failure = tagged(json!({ "container": {} }));
     assert!(failure.contains("unknown field `container`"), "{failure}");
 }
 
 fn a_killed_step_pod_is_retried_and_a_run_pod_outlives_its_server(backend: Backend) {
-    let Some((home, double, kubeconfig)) = cluster(backend, "k8s-job") else {
+    let Some((home, ns)) = cluster(backend, "k8s-job") else {
         return;
     };
-    let server = Server::start_with_env(&home, &[], &[("KUBECONFIG", &kubeconfig)]);
+    let server = server(&home, &ns, &[]);
     server.upload("hostile", &hostile());
     let run_id = server.launch(json!({
         "location": "hostile",
         "job": "retried_chain",
         "config": { "ops": { "sleepy_retried": { "config": { "ms": 3000 } } } },
     }));
-    // The pod of the step's first attempt is killed (as a node lost or OOM would).
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let victim = loop {
-        let found = double.pods().into_iter().find(|p| {
-            p.phase.as_deref() == Some("Running")
-                && args_of(&double, &p.name).starts_with(&[
-                    "step".into(),
-                    run_id.clone(),
-                    "sleepy_retried".into(),
-                    "--attempt".into(),
-                    "1".into(),
-                ])
-        });
-        if let Some(pod) = found {
-            break pod;
-        }
-        assert!(Instant::now() < deadline, "no pod for the step");
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    double.kill_pod_process("weft", &victim.name).unwrap();
+    // The process of the step's first attempt is killed (as the OOM killer would).
+    let first: Vec<String> = ["step", &run_id, "sleepy_retried", "--attempt", "1"]
+        .map(str::to_owned)
+        .to_vec();
+    let victim = running_pod(&ns, |p| p.args().starts_with(&first));
+    kill_process_running(&victim.args());
     let message = weft_tests::retried_once(&server, &run_id, "sleepy_retried");
     assert!(message.contains("the Job failed"), "{message}");
     assert!(message.contains("exited with code 137"), "{message}");
@@ -254,15 +316,10 @@ fn a_killed_step_pod_is_retried_and_a_run_pod_outlives_its_server(backend: Backe
         std::thread::sleep(Duration::from_millis(20));
     }
     drop(server);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let shown = loop {
+    let shown = ns.wait_for("the run's end", || {
         let shown = home.weft_json(&["runs", "show", &run_id], 0);
-        if shown["run"]["status"] != "STARTED" {
-            break shown;
-        }
-        assert!(Instant::now() < deadline, "the run never ended: {shown}");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+        (shown["run"]["status"] != "STARTED").then_some(shown)
+    });
     assert_eq!(shown["run"]["status"], "SUCCESS", "{shown}");
     assert_eq!(
         output_of(shown["events"].as_array().unwrap(), "wake"),
@@ -270,66 +327,73 @@ fn a_killed_step_pod_is_retried_and_a_run_pod_outlives_its_server(backend: Backe
     );
 }
 
-/// A `weft worker --slots 1` on an instance, and what it printed so far.
-struct Worker {
-    child: Child,
-    lines: Arc<Mutex<Vec<String>>>,
+/// A Deployment of `replicas` `weft worker --slots 1` pods of instance `home`, each named
+/// by its pod.
+fn workers(ns: &Namespace, home: &Home, replicas: u32) {
+    let labels = json!({ "app": "weft-worker" });
+    let (status, answer) = ns.post(
+        "apis/apps/v1",
+        "deployments",
+        json!({
+            "metadata": { "name": "weft-worker" },
+            "spec": {
+                "replicas": replicas,
+                "selector": { "matchLabels": labels },
+                "template": {
+                    "metadata": { "labels": labels },
+                    "spec": {
+                        "securityContext": {
+                            "runAsNonRoot": true, "runAsUser": 65532,
+                            "seccompProfile": { "type": "RuntimeDefault" },
+                        },
+                        "containers": [{
+                            "name": "worker",
+                            "image": "registry.example/weft:test",
+                            "command": [weft_bin()],
+                            "args": ["worker", "--slots", "1", "--name", "$(POD_NAME)"],
+                            "env": [
+                                { "name": "WEFT_HOME", "value": home.dir.0 },
+                                { "name": "POD_NAME", "valueFrom": {
+                                    "fieldRef": { "fieldPath": "metadata.name" } } },
+                            ],
+                            "securityContext": {
+                                "allowPrivilegeEscalation": false,
+                                "capabilities": { "drop": ["ALL"] },
+                            },
+                        }],
+                    },
+                },
+            },
+        }),
+    );
+    assert_eq!(status, 201, "{answer}");
 }
 
-impl Worker {
-    fn start(home: &Home, name: &str) -> Worker {
-        let mut child = Command::new(weft_bin())
-            .args(["worker", "--slots", "1", "--name", name])
-            .env("WEFT_HOME", &home.dir.0)
-            .env_remove("WEFT_LOG")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let sink = lines.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        Worker { child, lines }
-    }
-
-    fn printed(&self, text: &str) -> bool {
-        self.lines.lock().unwrap().iter().any(|l| l.contains(text))
-    }
-
-    fn count(&self, text: &str) -> usize {
-        self.lines
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|l| l.contains(text))
-            .count()
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The logs of the namespace's running pods, by pod.
+fn worker_logs(ns: &Namespace) -> Vec<(String, String)> {
+    ns.pods()
+        .into_iter()
+        .filter(|p| p.phase() == "Running")
+        .map(|p| (p.name().to_owned(), ns.pod_log(p.name())))
+        .collect()
 }
 
 fn the_queue_executor_spreads_steps_over_workers_and_survives_a_dead_one(backend: Backend) {
     let Some(home) = Home::on(backend) else {
         return;
     };
+    let Some(ns) = Namespace::create("queue") else {
+        return;
+    };
     home.add_config("executor: queue\nmax_concurrent: 3\nqueue: { worker_timeout_seconds: 2 }\n");
     let server = Server::start(&home, &[]);
     server.upload("numbers", &rust_guest_bytes("numbers"));
     server.upload("hostile", &hostile());
-    let mut workers: Vec<Worker> = ["w1", "w2", "w3"]
-        .iter()
-        .map(|n| Worker::start(&home, n))
-        .collect();
+    workers(&ns, &home, 3);
+    ns.wait_for("three running workers", || {
+        let logs = worker_logs(&ns);
+        (logs.len() == 3).then_some(())
+    });
 
     let run_id = server.launch(json!({ "location": "numbers", "job": "process_numbers" }));
     let run = server.wait(&run_id);
@@ -350,40 +414,48 @@ fn the_queue_executor_spreads_steps_over_workers_and_survives_a_dead_one(backend
     assert_eq!(run["status"], "SUCCESS", "{run}");
     assert_eq!(run["digest"], digest.as_str(), "{run}");
 
-    // Every step of both runs was run once, by some worker.
+    // Every step of both runs was run once, by some worker (as their logs, read through
+    // the API server, say).
+    let logs = worker_logs(&ns);
     for run in [&run_id, &second] {
-        let done: usize = workers
-            .iter()
-            .map(|w| w.count(&format!("of run {run} (attempt 1) succeeded")))
-            .sum();
-        assert_eq!(done, 6, "run {run}");
+        let done = format!("of run {run} (attempt 1) succeeded");
+        let count: usize = logs.iter().map(|(_, log)| log.matches(&done).count()).sum();
+        assert_eq!(count, 6, "run {run}: {logs:?}");
     }
 
-    // The worker that took a step is killed: the step is given up and retried elsewhere.
+    // The worker that took a step is killed (its pod deleted at once): the step is given
+    // up and retried elsewhere, and the Deployment replaces the pod.
     let retried = server.launch(json!({
         "location": "hostile",
         "job": "retried_chain",
         "config": { "ops": { "sleepy_retried": { "config": { "ms": 3000 } } } },
     }));
     let took = format!("took step sleepy_retried of run {retried} (attempt 1)");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let holder = loop {
-        if let Some(i) = workers.iter().position(|w| w.printed(&took)) {
-            break i;
-        }
-        assert!(Instant::now() < deadline, "no worker took the step");
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    drop(workers.remove(holder));
+    let holder = ns.wait_for("a worker taking the step", || {
+        worker_logs(&ns)
+            .into_iter()
+            .find(|(_, log)| log.contains(&took))
+            .map(|(name, _)| name)
+    });
+    ns.delete_pod(&holder, 0);
     let message = weft_tests::retried_once(&server, &retried, "sleepy_retried");
     let events = server.events(&retried);
     assert!(message.contains("stopped answering"), "{message}");
     assert_eq!(output_of(&events, "wake"), json!(3000));
     let again = format!("took step sleepy_retried of run {retried} (attempt 2)");
+    let logs = worker_logs(&ns);
     assert!(
-        workers.iter().any(|w| w.printed(&again)),
-        "a live worker retried it"
+        logs.iter()
+            .any(|(name, log)| *name != holder && log.contains(&again)),
+        "a live worker retried it: {logs:?}"
     );
+    ns.wait_for("the Deployment's replacement", || {
+        let pods = ns.pods();
+        let live = pods
+            .iter()
+            .filter(|p| p.phase() == "Running" && p.name() != holder);
+        (live.count() == 3).then_some(())
+    });
 }
 
 /// The run config of the `k8s_job` plugin's one op.

@@ -1,66 +1,61 @@
 //! The seed document's Kubernetes samples (`tests/seeds/k8s`: Dagster code with only the
-//! imports changed) as a Python code location on the kube double: `dagster-k8s/config` on
+//! imports changed) as a Python code location on the test cluster: `dagster-k8s/config` on
 //! a job, an op, an asset and an asset job shapes the run's and the steps' pods;
 //! `k8s_job_op.configured(...)` and `execute_k8s_job` run their Jobs in order, their logs
 //! the steps'. The executor samples (`tests/seeds/executors`): a job's `executor_def` runs
 //! its steps in processes of the run's pod or in pods of their own.
 
 use serde_json::{Value, json};
-use weft_kube_double::KubeDouble;
-use weft_tests::{Backend, Server, output_of, repo_root, wasm_target_dir};
+use weft_tests::k8s::Namespace;
+use weft_tests::{Backend, output_of, repo_root, wasm_target_dir};
 
-use super::{args_of, cluster};
+use super::{cluster, server};
 
 weft_tests::on_both_databases!(
     the_seeds_kubernetes_samples_run_with_only_their_imports_changed,
     the_seeds_executor_samples_run_their_steps_where_they_ask,
 );
 
-/// The pods of run `run_id` (its own and its steps'), as `(name, weft's arguments)`.
-fn pods_of(double: &KubeDouble, run_id: &str) -> Vec<(String, Vec<String>)> {
-    double
-        .pods()
+/// The pods of run `run_id` (its own and its steps'), as `(pod, weft's arguments)`.
+fn pods_of(ns: &Namespace, run_id: &str) -> Vec<(Value, Vec<String>)> {
+    ns.pods()
         .into_iter()
         .map(|p| {
-            let args = args_of(double, &p.name);
-            (p.name, args)
+            let args = p.args();
+            (p.0, args)
         })
         .filter(|(_, args)| args.get(1).map(String::as_str) == Some(run_id))
         .collect()
 }
 
-/// Pod `name` as the API server holds it.
-fn spec_of(double: &KubeDouble, name: &str) -> Value {
-    serde_json::to_value(double.pod("weft", name).unwrap()).unwrap()
-}
-
 /// The resources of the pods of run `run_id` that run `step` (`""`: the run's own pod),
 /// as `(requests, limits)`.
-fn resources(double: &KubeDouble, run_id: &str, step: &str) -> Vec<(Value, Value)> {
-    pods_of(double, run_id)
+fn resources(ns: &Namespace, run_id: &str, step: &str) -> Vec<(Value, Value)> {
+    pods_of(ns, run_id)
         .into_iter()
         .filter(|(_, args)| {
             step.is_empty() && args[0] == "execute-run"
                 || args.get(2).map(String::as_str) == Some(step)
         })
-        .map(|(name, _)| {
-            let r = &spec_of(double, &name)["spec"]["containers"][0]["resources"];
+        .map(|(pod, _)| {
+            let r = &pod["spec"]["containers"][0]["resources"];
             (r["requests"].clone(), r["limits"].clone())
         })
         .collect()
 }
 
 fn the_seeds_kubernetes_samples_run_with_only_their_imports_changed(backend: Backend) {
-    let Some((home, double, kubeconfig)) = cluster(backend, "k8s-job") else {
+    let Some((home, ns)) = cluster(backend, "k8s-job") else {
         return;
     };
     home.add_config("locations:\n  seed_k8s: { k8s_jobs: true }\n");
     let wasm = wasm_target_dir().join("seeds").join("k8s.wasm");
     home.build_shared(&repo_root().join("tests/seeds/k8s"), &wasm)
         .unwrap();
-    let server = Server::start_with_env(&home, &[], &[("KUBECONFIG", &kubeconfig)]);
+    let server = server(&home, &ns, &[]);
     server.upload("seed_k8s", &std::fs::read(&wasm).unwrap());
-    let seed = json!({ "cpu": "2000m", "memory": "4096Mi" });
+    // The seed's `2000m` and `4096Mi`, as the API server stores them (in canonical form).
+    let seed = json!({ "cpu": "2", "memory": "4Gi" });
 
     // [Code 1] and [Code 2]: the job's tag sizes the run's pod and every step's; the op's
     // own tag its step's.
@@ -72,7 +67,7 @@ fn the_seeds_kubernetes_samples_run_with_only_their_imports_changed(backend: Bac
         json!(55)
     );
     for step in ["", "generate_numbers", "sum_two_sums"] {
-        let pods = resources(&double, &run_id, step);
+        let pods = resources(&ns, &run_id, step);
         assert!(!pods.is_empty(), "no pod of {step:?}");
         for (requests, limits) in pods {
             assert_eq!((&requests, &limits), (&seed, &seed), "{step:?}");
@@ -83,14 +78,13 @@ fn the_seeds_kubernetes_samples_run_with_only_their_imports_changed(backend: Bac
     let run_id = server.launch(json!({ "location": "seed_k8s", "job": "process_numbers_asset" }));
     let run = server.wait(&run_id);
     assert_eq!(run["status"], "SUCCESS", "{run}");
-    let asset_pods = pods_of(&double, &run_id);
+    let asset_pods = pods_of(&ns, &run_id);
     assert_eq!(
         asset_pods.len(),
         2,
         "the run's pod and the asset's: {asset_pods:?}"
     );
-    for (name, _) in asset_pods {
-        let spec = spec_of(&double, &name);
+    for (spec, _) in asset_pods {
         assert_eq!(
             spec["spec"]["nodeSelector"]["node-group.dp.ssup2"],
             "worker"
@@ -120,13 +114,13 @@ fn the_seeds_kubernetes_samples_run_with_only_their_imports_changed(backend: Bac
 
 fn the_seeds_executor_samples_run_their_steps_where_they_ask(backend: Backend) {
     // The instance's executor runs steps in the run's pod; the jobs ask for others.
-    let Some((home, double, kubeconfig)) = cluster(backend, "in-process") else {
+    let Some((home, ns)) = cluster(backend, "in-process") else {
         return;
     };
     let wasm = wasm_target_dir().join("seeds").join("executors.wasm");
     home.build_shared(&repo_root().join("tests/seeds/executors"), &wasm)
         .unwrap();
-    let server = Server::start_with_env(&home, &[], &[("KUBECONFIG", &kubeconfig)]);
+    let server = server(&home, &ns, &[]);
     server.upload("seed_executors", &std::fs::read(&wasm).unwrap());
 
     // `executor_def=multiprocess_executor`: each step a process of its own in the run's pod.
@@ -137,9 +131,9 @@ fn the_seeds_executor_samples_run_their_steps_where_they_ask(backend: Backend) {
         output_of(&server.events(&run_id), "sum_two_sums"),
         json!(55)
     );
-    let pods = pods_of(&double, &run_id);
+    let pods = pods_of(&ns, &run_id);
     assert_eq!(pods.len(), 1, "only the run's pod: {pods:?}");
-    let log = double.pod_log("weft", &pods[0].0).unwrap_or_default();
+    let log = ns.pod_log(pods[0].0["metadata"]["name"].as_str().unwrap());
     assert!(
         log.contains("executes with the multiprocess executor"),
         "{log}"
@@ -150,7 +144,7 @@ fn the_seeds_executor_samples_run_their_steps_where_they_ask(backend: Backend) {
         server.launch(json!({ "location": "seed_executors", "job": "process_numbers_asset_k8s" }));
     let run = server.wait(&run_id);
     assert_eq!(run["status"], "SUCCESS", "{:?}", server.events(&run_id));
-    let mut steps: Vec<String> = pods_of(&double, &run_id)
+    let mut steps: Vec<String> = pods_of(&ns, &run_id)
         .into_iter()
         .filter(|(_, args)| args[0] == "step")
         .map(|(_, args)| args[2].clone())

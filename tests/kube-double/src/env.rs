@@ -1,17 +1,21 @@
-//! What the "kubelet" of the test double of the Kubernetes API server (not a Kubernetes)
-//! hands a container's process: the program (`command[0]`, through the configured map of
-//! commands to local paths), its arguments (`command[1..]` then `args`, with Kubernetes'
-//! `$(VAR)` expansion), its environment (only what the pod spec gives, resolved the way the
-//! kubelet resolves `env`, `valueFrom` and `envFrom`, plus PATH, HOME, HOSTNAME, the
-//! `KUBERNETES_SERVICE_*` variables and a KUBECONFIG that stands in for the service account)
-//! and its working directory.
+//! What the simulated kubelet hands a container's process: the program (`command[0]`,
+//! through the configured map of commands to local paths), its arguments (`command[1..]`
+//! then `args`, with Kubernetes' `$(VAR)` expansion), its environment (only what the pod
+//! spec gives, resolved as the kubelet resolves `env`, `valueFrom` and `envFrom`, from
+//! ConfigMaps and Secrets read from the API server, plus PATH, HOME, HOSTNAME, the
+//! `KUBERNETES_SERVICE_*` variables, and KUBECONFIG for a pod with a service-account token
+//! volume) and its working directory.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 
-use k8s_openapi::api::core::v1::{ConfigMap, Container, Pod, Secret};
+use k8s_openapi::api::authentication::v1::{BoundObjectReference, TokenRequest, TokenRequestSpec};
+use k8s_openapi::api::core::v1::{ConfigMap, Container, Pod, Secret, ServiceAccount};
+use kube::Api;
+use kube::api::PostParams;
+use serde_json::json;
 
-use crate::store::{Shared, State};
+use crate::Kubelet;
 
 /// A container ready to start as a local process.
 pub(crate) struct Launch {
@@ -23,11 +27,101 @@ pub(crate) struct Launch {
 
 /// Why a container cannot start.
 pub(crate) enum NotReady {
-    /// `CreateContainerConfigError`: a ConfigMap, Secret or key it needs is missing; the
-    /// kubelet keeps the pod Pending and tries again.
+    /// `CreateContainerConfigError`: a ConfigMap, Secret or key it needs is missing (or
+    /// cannot be read yet); the kubelet keeps the pod Pending and tries again.
     Config(String),
-    /// `StartError`: the process cannot be started (no command, no such executable).
+    /// `StartError`: the process cannot be started (no command, no working directory).
     Start(String),
+}
+
+/// The ConfigMaps and Secrets a container's environment names, as read from the API server
+/// (a missing one is absent).
+#[derive(Default)]
+struct State {
+    config_maps: HashMap<String, ConfigMap>,
+    secrets: HashMap<String, Secret>,
+}
+
+impl State {
+    fn get<K: Named>(&self, _ns: &str, name: &str) -> Option<&K> {
+        K::of(self).get(name)
+    }
+}
+
+trait Named: Sized {
+    fn of(state: &State) -> &HashMap<String, Self>;
+}
+
+impl Named for ConfigMap {
+    fn of(state: &State) -> &HashMap<String, Self> {
+        &state.config_maps
+    }
+}
+
+impl Named for Secret {
+    fn of(state: &State) -> &HashMap<String, Self> {
+        &state.secrets
+    }
+}
+
+/// Reads the ConfigMaps and Secrets `container`'s environment names. A missing one is
+/// left out (resolution then says which); any other answer is a reason to wait.
+async fn read_sources(kubelet: &Kubelet, ns: &str, container: &Container) -> Result<State, String> {
+    let mut maps = BTreeSet::new();
+    let mut secrets = BTreeSet::new();
+    for source in container.env_from.iter().flatten() {
+        if let Some(r) = &source.config_map_ref {
+            maps.insert(r.name.clone());
+        }
+        if let Some(r) = &source.secret_ref {
+            secrets.insert(r.name.clone());
+        }
+    }
+    for from in container
+        .env
+        .iter()
+        .flatten()
+        .filter_map(|v| v.value_from.as_ref())
+    {
+        if let Some(r) = &from.config_map_key_ref {
+            maps.insert(r.name.clone());
+        }
+        if let Some(r) = &from.secret_key_ref {
+            secrets.insert(r.name.clone());
+        }
+    }
+    Ok(State {
+        config_maps: fetch(kubelet, ns, maps, "configmap").await?,
+        secrets: fetch(kubelet, ns, secrets, "secret").await?,
+    })
+}
+
+/// The objects named `names` in `ns` that exist, by name.
+async fn fetch<K>(
+    kubelet: &Kubelet,
+    ns: &str,
+    names: BTreeSet<String>,
+    kind: &str,
+) -> Result<HashMap<String, K>, String>
+where
+    K: kube::Resource<Scope = kube::core::NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+    K::DynamicType: Default,
+{
+    let api: Api<K> = Api::namespaced(kubelet.client.clone(), ns);
+    let mut found = HashMap::new();
+    for name in names {
+        match api.get_opt(&name).await {
+            Ok(Some(object)) => {
+                found.insert(name, object);
+            }
+            Ok(None) => {}
+            Err(e) => return Err(format!("reading {kind} {name:?}: {e}")),
+        }
+    }
+    Ok(found)
 }
 
 /// Expands `$(VAR)` references to defined variables; `$$` is a literal `$`; references to
@@ -121,7 +215,7 @@ fn field_ref(pod: &Pod, path: &str) -> Result<String, String> {
                 meta.annotations.as_ref().and_then(|a| a.get(key)).cloned()
             } else {
                 return Err(format!(
-                    "unsupported fieldRef fieldPath {path:?} (the test double resolves metadata.*, spec.nodeName, spec.serviceAccountName, status.hostIP, status.podIP)"
+                    "unsupported fieldRef fieldPath {path:?} (the simulated kubelet resolves metadata.*, spec.nodeName, spec.serviceAccountName, status.hostIP, status.podIP)"
                 ));
             }
         }
@@ -200,7 +294,7 @@ fn container_env(
                     field_ref(pod, &f.field_path)?
                 } else {
                     return Err(format!(
-                        "env {:?}: resourceFieldRef is not supported by the test double",
+                        "env {:?}: resourceFieldRef is not supported by the simulated kubelet",
                         var.name
                     ));
                 }
@@ -211,15 +305,80 @@ fn container_env(
     Ok(())
 }
 
-/// The process to start for the pod's first container.
-pub(crate) fn prepare(shared: &Shared, pod: &Pod) -> Result<Launch, NotReady> {
-    let config = &shared.config;
-    let spec = pod.spec.clone().unwrap_or_default();
-    let Some(container) = spec.containers.first() else {
-        return Err(NotReady::Start("the pod has no containers".to_string()));
+/// Whether the pod has a projected service-account token volume (the ServiceAccount
+/// admission plugin adds one unless `automountServiceAccountToken` is false).
+fn wants_token(pod: &Pod) -> bool {
+    pod.spec
+        .iter()
+        .flat_map(|s| s.volumes.iter().flatten())
+        .filter_map(|v| v.projected.as_ref())
+        .flat_map(|p| p.sources.iter().flatten())
+        .any(|s| s.service_account_token.is_some())
+}
+
+/// A token of the pod's service account bound to the pod (TokenRequest, as the kubelet
+/// asks for its projected volume), written into a kubeconfig for the pod's namespace;
+/// returns the kubeconfig's path.
+async fn service_account_kubeconfig(kubelet: &Kubelet, pod: &Pod) -> Result<PathBuf, String> {
+    let ns = pod.metadata.namespace.clone().unwrap_or_default();
+    let uid = pod.metadata.uid.clone().unwrap_or_default();
+    let account = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.service_account_name.clone())
+        .unwrap_or_else(|| "default".into());
+    let request = TokenRequest {
+        spec: TokenRequestSpec {
+            audiences: Vec::new(),
+            expiration_seconds: Some(3607),
+            bound_object_ref: Some(BoundObjectReference {
+                api_version: Some("v1".into()),
+                kind: Some("Pod".into()),
+                name: pod.metadata.name.clone(),
+                uid: Some(uid.clone()),
+            }),
+        },
+        ..TokenRequest::default()
     };
+    let accounts: Api<ServiceAccount> = Api::namespaced(kubelet.client.clone(), &ns);
+    let answer = accounts
+        .create_token_request(&account, &PostParams::default(), &request)
+        .await
+        .map_err(|e| format!("a token for service account {ns}/{account}: {e}"))?;
+    let token = answer.status.map(|s| s.token).unwrap_or_default();
+    let mut cluster = json!({ "server": kubelet.api_url });
+    if kubelet.insecure {
+        cluster["insecure-skip-tls-verify"] = json!(true);
+    }
+    let config = json!({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{ "name": "cluster", "cluster": cluster }],
+        "users": [{ "name": account, "user": { "token": token } }],
+        "contexts": [{
+            "name": "pod",
+            "context": { "cluster": "cluster", "user": account, "namespace": ns },
+        }],
+        "current-context": "pod",
+    });
+    let dir = kubelet.options.state_dir.join("tokens");
+    let path = dir.join(format!("{uid}.kubeconfig"));
+    std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(&path, config.to_string()))
+        .map_err(|e| format!("writing {}: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// The process to start for `container` of `pod`.
+pub(crate) async fn prepare(
+    kubelet: &Kubelet,
+    pod: &Pod,
+    container: &Container,
+) -> Result<Launch, NotReady> {
+    let options = &kubelet.options;
     let ns = pod.metadata.namespace.clone().unwrap_or_default();
     let name = pod.metadata.name.clone().unwrap_or_default();
+    let uid = pod.metadata.uid.clone().unwrap_or_default();
     let mut vars: Vec<(String, String)> = Vec::new();
     for inherited in ["PATH", "HOME"] {
         if let Ok(v) = std::env::var(inherited) {
@@ -227,27 +386,24 @@ pub(crate) fn prepare(shared: &Shared, pod: &Pod) -> Result<Launch, NotReady> {
         }
     }
     vars.push(("HOSTNAME".to_string(), name.clone()));
-    let port = config.port.to_string();
-    vars.push((
-        "KUBERNETES_SERVICE_HOST".to_string(),
-        "127.0.0.1".to_string(),
-    ));
-    vars.push(("KUBERNETES_SERVICE_PORT".to_string(), port.clone()));
-    vars.push((
-        "KUBERNETES_PORT".to_string(),
-        format!("tcp://127.0.0.1:{port}"),
-    ));
-    if config.pod_kubeconfig {
-        let path = config.state_dir.join(format!("kubeconfig-{ns}.yaml"));
-        if !path.exists() {
-            crate::kubeconfig::write(&path, &config.url, &config.token, &ns)
-                .map_err(|e| NotReady::Start(format!("writing the pod's kubeconfig: {e}")))?;
-        }
+    let authority = kubelet
+        .api_url
+        .trim_start_matches("https://")
+        .trim_start_matches("http://");
+    let (host, port) = authority.rsplit_once(':').unwrap_or((authority, "443"));
+    vars.push(("KUBERNETES_SERVICE_HOST".into(), host.to_owned()));
+    vars.push(("KUBERNETES_SERVICE_PORT".into(), port.to_owned()));
+    vars.push(("KUBERNETES_PORT".into(), format!("tcp://{host}:{port}")));
+    if wants_token(pod) {
+        let path = service_account_kubeconfig(kubelet, pod)
+            .await
+            .map_err(NotReady::Config)?;
         vars.push(("KUBECONFIG".to_string(), path.display().to_string()));
     }
-    shared
-        .read(|state| container_env(state, pod, container, &mut vars))
+    let state = read_sources(kubelet, &ns, container)
+        .await
         .map_err(NotReady::Config)?;
+    container_env(&state, pod, container, &mut vars).map_err(NotReady::Config)?;
     let defined: HashMap<String, String> = vars.iter().cloned().collect();
     let command: Vec<String> = container
         .command
@@ -257,12 +413,12 @@ pub(crate) fn prepare(shared: &Shared, pod: &Pod) -> Result<Launch, NotReady> {
         .collect();
     let Some((first, rest)) = command.split_first() else {
         return Err(NotReady::Start(format!(
-            "the container {:?} has no command: the test double of the Kubernetes API server cannot run the entrypoint of image {:?}; set `command`",
+            "the container {:?} has no command: the simulated kubelet cannot run the entrypoint of image {:?}; set `command`",
             container.name,
             container.image.clone().unwrap_or_default()
         )));
     };
-    let program = config
+    let program = options
         .commands
         .get(first)
         .cloned()
@@ -271,7 +427,7 @@ pub(crate) fn prepare(shared: &Shared, pod: &Pod) -> Result<Launch, NotReady> {
     args.extend(container.args.iter().flatten().map(|a| expand(a, &defined)));
     let working_dir = match &container.working_dir {
         Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => config.state_dir.join("pods").join(&ns).join(&name),
+        _ => options.state_dir.join("pods").join(&uid),
     };
     std::fs::create_dir_all(&working_dir).map_err(|e| {
         NotReady::Start(format!(

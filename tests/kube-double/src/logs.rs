@@ -1,9 +1,9 @@
-//! Container logs in the test double of the Kubernetes API server (not a Kubernetes): the
-//! "kubelet" keeps each pod's stdout and stderr interleaved line by line in one log, with the
-//! time of each line, as the container runtime does, and `GET .../pods/{name}/log` serves it
-//! with `follow` (streaming until the container exits), `tailLines`, `timestamps`,
-//! `sinceSeconds`, `sinceTime`, `limitBytes` and `container`, answering 400 for a container
-//! that has not started, as the real API server does.
+//! Container logs, as a kubelet keeps and serves them: each container's stdout and stderr,
+//! interleaved line by line (one pipe, so in the order the process wrote), each line with
+//! its time; served over HTTPS at `/containerLogs/{namespace}/{pod}/{container}`, where
+//! kube-apiserver's `pods/{name}/log` subresource proxies, with `follow` (streaming until
+//! the container exits), `tailLines`, `timestamps`, `sinceSeconds`, `sinceTime`,
+//! `limitBytes` and `previous` (the container's run before its last restart).
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -14,12 +14,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream;
-use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::jiff::Timestamp;
 use tokio::sync::{mpsc, watch};
 
-use crate::status::ApiError;
-use crate::store::{Kind, Shared};
+use crate::{Error, Kubelet};
 
 /// The log of one container: whole lines (the last one may lack its newline) with their times.
 pub(crate) struct PodLog {
@@ -95,68 +93,80 @@ fn flag(query: &HashMap<String, String>, name: &str) -> bool {
 fn number<T: std::str::FromStr>(
     query: &HashMap<String, String>,
     name: &str,
-) -> Result<Option<T>, ApiError> {
+) -> Result<Option<T>, Refusal> {
     query
         .get(name)
         .map(|v| {
             v.parse()
-                .map_err(|_| ApiError::bad_request(format!("invalid {name}: {v:?}")))
+                .map_err(|_| bad_request(format!("invalid {name}: {v:?}")))
         })
         .transpose()
 }
 
-/// `GET /api/v1/namespaces/{ns}/pods/{name}/log`.
-pub(crate) async fn pod_log(
-    State(shared): State<Arc<Shared>>,
-    Path((ns, name)): Path<(String, String)>,
-    Query(query): Query<HashMap<String, String>>,
-) -> Result<Response, ApiError> {
-    let pod = shared
-        .read(|s| s.get::<Pod>(&ns, &name).cloned())
-        .ok_or_else(|| ApiError::not_found(Pod::resource(), &name))?;
-    let spec = pod.spec.clone().unwrap_or_default();
-    let names: Vec<&str> = spec.containers.iter().map(|c| c.name.as_str()).collect();
-    let container = match query.get("container") {
-        Some(c) if !names.contains(&c.as_str()) => {
-            return Err(ApiError::bad_request(format!(
-                "container {c} is not valid for pod {name}"
-            )));
-        }
-        Some(c) => c.clone(),
-        None => match names.as_slice() {
-            [one] => (*one).to_string(),
-            _ => {
-                return Err(ApiError::bad_request(format!(
-                    "a container name must be specified for pod {name}, choose one of: [{}]",
-                    names.join(" ")
-                )));
-            }
-        },
+/// Starts the log server on a free port of 127.0.0.1; returns the port.
+pub(crate) async fn serve(kubelet: Arc<Kubelet>) -> Result<u16, Error> {
+    let io = |doing: &str| {
+        let doing = doing.to_owned();
+        move |source| Error::Io { doing, source }
     };
-    if flag(&query, "previous") {
-        return Err(ApiError::bad_request(format!(
-            "previous terminated container {container:?} in pod {name:?} not found"
-        )));
+    let inner = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(io("binding the log server"))?;
+    let port = inner
+        .local_addr()
+        .map_err(io("the log server's port"))?
+        .port();
+    let listener = crate::tls::TlsListener {
+        inner,
+        acceptor: tokio_rustls::TlsAcceptor::from(crate::tls::server_config()?),
+    };
+    let routes = axum::Router::new()
+        .route(
+            "/containerLogs/{namespace}/{pod}/{container}",
+            axum::routing::get(container_log),
+        )
+        .with_state(kubelet);
+    tokio::spawn(async move { axum::serve(listener, routes).await });
+    Ok(port)
+}
+
+/// A request the log server refuses: its status and why.
+struct Refusal(StatusCode, String);
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        (self.0, self.1).into_response()
     }
-    let state = pod
-        .status
-        .as_ref()
-        .and_then(|s| s.container_statuses.as_ref())
-        .and_then(|c| c.iter().find(|c| c.name == container))
-        .and_then(|c| c.state.clone())
-        .unwrap_or_default();
-    if state.running.is_none() && state.terminated.is_none() {
-        let reason = state
-            .waiting
-            .and_then(|w| w.reason)
-            .unwrap_or_else(|| "ContainerCreating".to_string());
-        return Err(ApiError::bad_request(format!(
-            "container {container:?} in pod {name:?} is waiting to start: {reason}"
-        )));
+}
+
+fn bad_request(message: String) -> Refusal {
+    Refusal(StatusCode::BAD_REQUEST, message)
+}
+
+/// `GET /containerLogs/{namespace}/{pod}/{container}`.
+async fn container_log(
+    State(kubelet): State<Arc<Kubelet>>,
+    Path((ns, name, container)): Path<(String, String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, Refusal> {
+    let not_found = || {
+        Refusal(
+            StatusCode::NOT_FOUND,
+            format!("container {container:?} of pod {ns}/{name} is not on this node"),
+        )
+    };
+    let pod = kubelet.pod(&ns, &name).ok_or_else(not_found)?;
+    if pod.container != container {
+        return Err(not_found());
     }
-    let uid = pod.metadata.uid.clone().unwrap_or_default();
-    let Some(log) = shared.read(|s| s.procs.get(&uid).map(|p| p.log.clone())) else {
-        return Ok((StatusCode::OK, "").into_response());
+    let log = if flag(&query, "previous") {
+        pod.previous_log().ok_or_else(|| {
+            bad_request(format!(
+                "previous terminated container {container:?} in pod {name:?} not found"
+            ))
+        })?
+    } else {
+        pod.log()
     };
     let follow = flag(&query, "follow");
     let timestamps = flag(&query, "timestamps");
@@ -171,7 +181,7 @@ pub(crate) async fn pod_log(
             .ok(),
         (None, Some(t)) => Some(
             t.parse::<Timestamp>()
-                .map_err(|_| ApiError::bad_request(format!("invalid sinceTime: {t:?}")))?,
+                .map_err(|_| bad_request(format!("invalid sinceTime: {t:?}")))?,
         ),
         (None, None) => None,
     };

@@ -1,249 +1,230 @@
-//! Errors of the test double of the Kubernetes API server (not a Kubernetes), answered the way
-//! the real API server answers them: a `v1` `Status` object with `code`, `reason`, `message`
-//! and `details`, and the same HTTP status code, so that kube's client turns them into
-//! `kube::Error::Api` carrying the same fields it would get from a cluster.
+//! The Pod status the simulated kubelet reports, as a kubelet writes it: conditions
+//! (`PodScheduled` kept from the scheduler, `PodReadyToStartContainers`, `Initialized`,
+//! `ContainersReady`, `Ready`), host and pod IPs, and the first container's status (waiting
+//! with a reason, running, terminated with its exit code; `restartCount` and `lastState`
+//! after a restart), sent to `pods/{name}/status` as a strategic merge patch.
 
-use axum::Json;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
-    ListMeta, Status, StatusCause, StatusDetails,
+use k8s_openapi::api::core::v1::{
+    Container, ContainerState, ContainerStateRunning, ContainerStateTerminated,
+    ContainerStateWaiting, ContainerStatus, HostIP, Pod, PodCondition, PodIP, PodStatus,
 };
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::jiff::Timestamp;
+use kube::Api;
+use kube::api::{Patch, PatchParams};
 
-/// An error answer of the API: becomes a `Status` with `status: Failure`.
-#[derive(Debug, Clone)]
-pub(crate) struct ApiError {
-    pub code: u16,
-    pub reason: &'static str,
-    pub message: String,
-    pub details: Option<Box<StatusDetails>>,
+fn now() -> Time {
+    Time(Timestamp::now())
 }
 
-/// The name of a resource type as the server names it in messages and `details`:
-/// `plural` is the URL segment (`jobs`), `group` the API group (`batch`, or empty for core).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ResourceName {
-    pub plural: &'static str,
-    pub group: &'static str,
-    pub kind: &'static str,
+/// A random 64-hex-digit id, as container runtimes give containers.
+fn container_id() -> String {
+    let a = uuid::Uuid::new_v4().simple().to_string();
+    let b = uuid::Uuid::new_v4().simple().to_string();
+    format!("weft://{a}{b}")
 }
 
-impl ResourceName {
-    /// `jobs.batch` or `pods`, as in `jobs.batch "x" not found`.
-    pub fn qualified(&self) -> String {
-        if self.group.is_empty() {
-            self.plural.to_string()
-        } else {
-            format!("{}.{}", self.plural, self.group)
-        }
-    }
-
-    /// `Job.batch` or `Pod`, as in `Job.batch "x" is invalid`.
-    pub fn qualified_kind(&self) -> String {
-        if self.group.is_empty() {
-            self.kind.to_string()
-        } else {
-            format!("{}.{}", self.kind, self.group)
-        }
-    }
-
-    fn details(&self, name: &str) -> StatusDetails {
-        StatusDetails {
-            name: Some(name.to_string()),
-            group: Some(self.group.to_string()),
-            kind: Some(self.plural.to_string()),
-            ..StatusDetails::default()
-        }
-    }
+/// The status of one pod, as this kubelet last reported it.
+pub(crate) struct Tracker {
+    status: PodStatus,
 }
 
-/// One field error of a 422 Invalid answer.
-#[derive(Debug, Clone)]
-pub(crate) struct FieldError {
-    /// `FieldValueRequired`, `FieldValueInvalid`, `FieldValueNotSupported`.
-    pub reason: &'static str,
-    pub field: String,
-    /// The message as the server words it, e.g. `Required value`.
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn required(field: impl Into<String>, detail: &str) -> Self {
-        let message = if detail.is_empty() {
-            "Required value".to_string()
-        } else {
-            format!("Required value: {detail}")
-        };
-        FieldError {
-            reason: "FieldValueRequired",
-            field: field.into(),
-            message,
-        }
-    }
-
-    pub fn invalid(field: impl Into<String>, value: &str, detail: &str) -> Self {
-        FieldError {
-            reason: "FieldValueInvalid",
-            field: field.into(),
-            message: format!("Invalid value: {value:?}: {detail}"),
-        }
-    }
-
-    pub fn not_supported(field: impl Into<String>, value: &str, supported: &str) -> Self {
-        FieldError {
-            reason: "FieldValueNotSupported",
-            field: field.into(),
-            message: format!("Unsupported value: {value:?}: supported values: {supported}"),
-        }
-    }
-}
-
-impl ApiError {
-    fn new(code: u16, reason: &'static str, message: impl Into<String>) -> Self {
-        ApiError {
-            code,
-            reason,
-            message: message.into(),
-            details: None,
-        }
-    }
-
-    pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(400, "BadRequest", message)
-    }
-
-    pub fn unauthorized() -> Self {
-        Self::new(401, "Unauthorized", "Unauthorized")
-    }
-
-    pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(403, "Forbidden", message)
-    }
-
-    pub fn not_found(resource: ResourceName, name: &str) -> Self {
-        ApiError {
-            details: Some(Box::new(resource.details(name))),
-            ..Self::new(
-                404,
-                "NotFound",
-                format!("{} {name:?} not found", resource.qualified()),
-            )
-        }
-    }
-
-    /// A path the server does not serve.
-    pub fn no_route() -> Self {
-        Self::new(
-            404,
-            "NotFound",
-            "the server could not find the requested resource",
-        )
-    }
-
-    pub fn method_not_allowed(message: impl Into<String>) -> Self {
-        Self::new(405, "MethodNotAllowed", message)
-    }
-
-    pub fn already_exists(resource: ResourceName, name: &str) -> Self {
-        ApiError {
-            details: Some(Box::new(resource.details(name))),
-            ..Self::new(
-                409,
-                "AlreadyExists",
-                format!("{} {name:?} already exists", resource.qualified()),
-            )
-        }
-    }
-
-    pub fn conflict(resource: ResourceName, name: &str, message: impl Into<String>) -> Self {
-        let message = message.into();
-        ApiError {
-            details: Some(Box::new(resource.details(name))),
-            ..Self::new(
-                409,
-                "Conflict",
-                format!(
-                    "Operation cannot be fulfilled on {} {name:?}: {message}",
-                    resource.qualified()
-                ),
-            )
-        }
-    }
-
-    /// 410 Expired: a watch from a resourceVersion older than the kept history.
-    pub fn expired(message: impl Into<String>) -> Self {
-        Self::new(410, "Expired", message)
-    }
-
-    pub fn invalid(resource: ResourceName, name: &str, errors: Vec<FieldError>) -> Self {
-        let summary = errors
-            .iter()
-            .map(|e| format!("{}: {}", e.field, e.message))
-            .collect::<Vec<_>>();
-        let summary = if summary.len() == 1 {
-            summary.concat()
-        } else {
-            format!("[{}]", summary.join(", "))
-        };
-        let causes = errors
+impl Tracker {
+    /// The status of a pod just taken by the node: its sandbox ready, its container being
+    /// created.
+    pub fn new(pod: &Pod, container: &Container) -> Tracker {
+        let scheduled = pod
+            .status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
             .into_iter()
-            .map(|e| StatusCause {
-                reason: Some(e.reason.to_string()),
-                message: Some(e.message),
-                field: Some(e.field),
-            })
-            .collect();
-        ApiError {
-            details: Some(Box::new(StatusDetails {
-                name: Some(name.to_string()),
-                group: Some(resource.group.to_string()),
-                kind: Some(resource.kind.to_string()),
-                causes: Some(causes),
-                ..StatusDetails::default()
-            })),
-            ..Self::new(
-                422,
-                "Invalid",
-                format!(
-                    "{} {name:?} is invalid: {summary}",
-                    resource.qualified_kind()
+            .flatten()
+            .filter(|c| c.type_ == "PodScheduled")
+            .cloned()
+            .collect::<Vec<_>>();
+        let image = container.image.clone().unwrap_or_default();
+        let mut status = PodStatus {
+            phase: Some("Pending".into()),
+            start_time: Some(now()),
+            host_ip: Some("127.0.0.1".into()),
+            host_ips: Some(vec![HostIP {
+                ip: "127.0.0.1".into(),
+            }]),
+            pod_ip: Some("127.0.0.1".into()),
+            pod_ips: Some(vec![PodIP {
+                ip: "127.0.0.1".into(),
+            }]),
+            qos_class: pod.status.as_ref().and_then(|s| s.qos_class.clone()),
+            conditions: Some(scheduled),
+            container_statuses: Some(vec![ContainerStatus {
+                name: container.name.clone(),
+                image: image.clone(),
+                image_id: image,
+                ..ContainerStatus::default()
+            }]),
+            ..PodStatus::default()
+        };
+        for (type_, value, reason) in [
+            ("PodReadyToStartContainers", true, None),
+            ("Initialized", true, None),
+            ("ContainersReady", false, Some("ContainersNotReady")),
+            ("Ready", false, Some("ContainersNotReady")),
+        ] {
+            set_condition(&mut status, type_, value, reason);
+        }
+        let mut tracker = Tracker { status };
+        tracker.waiting("ContainerCreating", None);
+        tracker
+    }
+
+    fn container(&mut self) -> &mut ContainerStatus {
+        let statuses = self.status.container_statuses.get_or_insert_with(Vec::new);
+        if statuses.is_empty() {
+            statuses.push(ContainerStatus::default());
+        }
+        &mut statuses[0]
+    }
+
+    pub fn waiting(&mut self, reason: &str, message: Option<String>) {
+        let c = self.container();
+        c.state = Some(ContainerState {
+            waiting: Some(ContainerStateWaiting {
+                reason: Some(reason.into()),
+                message,
+            }),
+            ..ContainerState::default()
+        });
+        c.ready = false;
+        c.started = Some(false);
+    }
+
+    pub fn running(&mut self) {
+        let c = self.container();
+        c.container_id = Some(container_id());
+        c.state = Some(ContainerState {
+            running: Some(ContainerStateRunning {
+                started_at: Some(now()),
+            }),
+            ..ContainerState::default()
+        });
+        c.ready = true;
+        c.started = Some(true);
+        self.status.phase = Some("Running".into());
+        set_condition(&mut self.status, "ContainersReady", true, None);
+        set_condition(&mut self.status, "Ready", true, None);
+    }
+
+    fn terminated_state(
+        &mut self,
+        exit_code: i32,
+        reason: &str,
+        message: Option<String>,
+    ) -> ContainerState {
+        let c = self.container();
+        let started_at = c
+            .state
+            .as_ref()
+            .and_then(|s| s.running.as_ref())
+            .and_then(|r| r.started_at.clone());
+        ContainerState {
+            terminated: Some(ContainerStateTerminated {
+                exit_code,
+                reason: Some(reason.into()),
+                message,
+                started_at,
+                finished_at: Some(now()),
+                container_id: c.container_id.clone(),
+                ..ContainerStateTerminated::default()
+            }),
+            ..ContainerState::default()
+        }
+    }
+
+    /// The container ended and will be started again after a delay.
+    pub fn restarting(&mut self, exit_code: i32, reason: &str) {
+        let last = self.terminated_state(exit_code, reason, None);
+        let c = self.container();
+        c.last_state = Some(last);
+        c.restart_count += 1;
+        c.state = Some(ContainerState {
+            waiting: Some(ContainerStateWaiting {
+                reason: Some(
+                    if exit_code == 0 {
+                        "Completed"
+                    } else {
+                        "CrashLoopBackOff"
+                    }
+                    .into(),
                 ),
-            )
-        }
+                message: None,
+            }),
+            ..ContainerState::default()
+        });
+        c.ready = false;
+        c.started = Some(false);
+        set_condition(
+            &mut self.status,
+            "ContainersReady",
+            false,
+            Some("ContainersNotReady"),
+        );
+        set_condition(&mut self.status, "Ready", false, Some("ContainersNotReady"));
     }
 
-    /// The `Status` object of this error.
-    pub fn status(&self) -> Status {
-        Status {
-            code: Some(i32::from(self.code)),
-            details: self.details.as_deref().cloned(),
-            message: Some(self.message.clone()),
-            metadata: ListMeta::default(),
-            reason: Some(self.reason.to_string()),
-            status: Some("Failure".to_string()),
+    /// The container ended for good: the pod's phase follows from its exit code.
+    pub fn terminated(&mut self, exit_code: i32, reason: &str, message: Option<String>) {
+        let state = self.terminated_state(exit_code, reason, message);
+        let c = self.container();
+        c.state = Some(state);
+        c.ready = false;
+        c.started = Some(false);
+        let (phase, why) = if exit_code == 0 {
+            ("Succeeded", "PodCompleted")
+        } else {
+            ("Failed", "PodFailed")
+        };
+        self.status.phase = Some(phase.into());
+        set_condition(&mut self.status, "PodReadyToStartContainers", false, None);
+        set_condition(&mut self.status, "ContainersReady", false, Some(why));
+        set_condition(&mut self.status, "Ready", false, Some(why));
+    }
+
+    /// Reports the status; false when the pod is gone.
+    pub async fn report(&self, pods: &Api<Pod>, name: &str) -> bool {
+        let patch = serde_json::json!({ "status": &self.status });
+        match pods
+            .patch_status(name, &PatchParams::default(), &Patch::Strategic(patch))
+            .await
+        {
+            Ok(_) => true,
+            Err(kube::Error::Api(status)) if status.code == 404 => false,
+            Err(e) => {
+                tracing::warn!("reporting the status of pod {name}: {e}");
+                true
+            }
         }
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let code = StatusCode::from_u16(self.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (code, Json(self.status())).into_response()
-    }
-}
-
-/// The `Status` a delete answers with when the object is gone at once and its type does not
-/// return the deleted object (Jobs, ConfigMaps, Secrets).
-pub(crate) fn deleted(resource: ResourceName, name: &str, uid: Option<String>) -> Status {
-    Status {
-        code: None,
-        details: Some(StatusDetails {
-            uid,
-            ..resource.details(name)
+/// Sets a pod condition, moving `lastTransitionTime` only when its status changes.
+fn set_condition(status: &mut PodStatus, type_: &str, value: bool, reason: Option<&str>) {
+    let conditions = status.conditions.get_or_insert_with(Vec::new);
+    let value = if value { "True" } else { "False" }.to_string();
+    let reason = reason.map(str::to_string);
+    match conditions.iter_mut().find(|c| c.type_ == type_) {
+        Some(c) => {
+            if c.status != value {
+                c.last_transition_time = Some(now());
+            }
+            c.status = value;
+            c.reason = reason;
+        }
+        None => conditions.push(PodCondition {
+            type_: type_.to_string(),
+            status: value,
+            reason,
+            last_transition_time: Some(now()),
+            ..PodCondition::default()
         }),
-        message: None,
-        metadata: ListMeta::default(),
-        reason: None,
-        status: Some("Success".to_string()),
     }
 }
