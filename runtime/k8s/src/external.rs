@@ -10,6 +10,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use weft_core::Cancel;
 use weft_core::ports::{ExternalJob, ExternalJobError, ExternalJobStep, ExternalJobs};
 
@@ -87,8 +88,22 @@ impl ExternalJobs for KubeJobs {
             message,
         };
         let workload = self.workload(job, step).map_err(refused)?;
-        let spec =
+        let mut spec =
             spec::external_job(&self.config, &workload).map_err(|e| refused(e.to_string()))?;
+        // Run from a step's pod, the Job is that pod's: Kubernetes deletes it with the pod,
+        // whatever becomes of the step's process.
+        if let (Ok(name), Ok(uid)) = (
+            std::env::var(spec::POD_NAME_ENV),
+            std::env::var(spec::POD_UID_ENV),
+        ) {
+            spec.metadata.owner_references = Some(vec![OwnerReference {
+                api_version: "v1".into(),
+                kind: "Pod".into(),
+                name,
+                uid,
+                ..OwnerReference::default()
+            }]);
+        }
         let left = step.deadline.saturating_duration_since(Instant::now());
         let timeout = job.timeout.map_or(left, |t| t.min(left));
         if timeout < Duration::from_secs(1) {

@@ -12,9 +12,9 @@ use std::collections::BTreeMap;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
-    Container, EnvFromSource, EnvVar, EnvVarSource, LocalObjectReference, PodSecurityContext,
-    PodSpec, PodTemplateSpec, ResourceRequirements, Secret, SecretEnvSource, SecretKeySelector,
-    SecurityContext, Toleration, Volume, VolumeMount,
+    Container, EnvFromSource, EnvVar, EnvVarSource, LocalObjectReference, ObjectFieldSelector,
+    PodSecurityContext, PodSpec, PodTemplateSpec, ResourceRequirements, Secret, SecretEnvSource,
+    SecretKeySelector, SecurityContext, Toleration, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -30,6 +30,10 @@ mod tag;
 pub use policy::{DEFAULT_ALLOWED, ExternalJobGrants, GuestOverrides};
 use tag::apply_tag;
 pub use tag::{K8sTag, MergeBehavior, TAG, tag_layers};
+
+/// The variables of Weft's pods that hold the pod's own name and uid.
+pub const POD_NAME_ENV: &str = "WEFT_POD_NAME";
+pub const POD_UID_ENV: &str = "WEFT_POD_UID";
 
 /// The label every Job and pod Weft creates carries, with the run's id.
 pub const RUN_LABEL: &str = "weft/run-id";
@@ -216,6 +220,24 @@ pub fn job(config: &PodConfig, workload: &Workload) -> Result<Job, K8sError> {
         ),
         ..EnvVar::default()
     }];
+    // The pod's own name and uid (the downward API): an op's external Jobs name the step's
+    // pod as their owner, so that deleting it deletes them (`crate::external`).
+    for (name, field) in [
+        (POD_NAME_ENV, "metadata.name"),
+        (POD_UID_ENV, "metadata.uid"),
+    ] {
+        env.push(EnvVar {
+            name: name.into(),
+            value_from: Some(EnvVarSource {
+                field_ref: Some(ObjectFieldSelector {
+                    field_path: field.into(),
+                    api_version: None,
+                }),
+                ..EnvVarSource::default()
+            }),
+            ..EnvVar::default()
+        });
+    }
     env.extend(config.env.iter().map(|(k, v)| env_var(k, v)));
     env.extend(config.secret_env.iter().map(|(name, from)| EnvVar {
         name: name.clone(),
@@ -426,7 +448,7 @@ pub fn external_job(config: &PodConfig, workload: &ExternalWorkload) -> Result<J
     container.args = (!workload.args.is_empty()).then(|| workload.args.clone());
     // Not Weft's home: the image is not Weft's.
     let mut env: Vec<EnvVar> = container.env.take().unwrap_or_default();
-    env.retain(|e| e.name != "WEFT_HOME");
+    env.retain(|e| !["WEFT_HOME", POD_NAME_ENV, POD_UID_ENV].contains(&e.name.as_str()));
     for (name, value) in &workload.env {
         match env.iter_mut().find(|e| e.name == *name) {
             Some(var) => *var = env_var(name, value),

@@ -48,7 +48,26 @@ fn the_instance_defaults_make_the_pod() {
     assert_eq!(c.image.as_deref(), Some("registry.example/weft:1"));
     assert_eq!(c.command.as_deref(), Some(&["/weft".to_owned()][..]));
     let env: Vec<_> = c.env.iter().flatten().map(|e| e.name.as_str()).collect();
-    assert_eq!(env, ["WEFT_HOME", "WEFT_LOG", "WEFT_TOKEN", "SECRET_TOKEN"]);
+    assert_eq!(
+        env,
+        [
+            "WEFT_HOME",
+            "WEFT_POD_NAME",
+            "WEFT_POD_UID",
+            "WEFT_LOG",
+            "WEFT_TOKEN",
+            "SECRET_TOKEN"
+        ]
+    );
+    // The pod's own name and uid, from the downward API.
+    let uid = c.env.iter().flatten().find(|e| e.name == "WEFT_POD_UID");
+    let field = uid.and_then(|e| e.value_from.as_ref()?.field_ref.as_ref());
+    assert_eq!(field.map(|f| f.field_path.as_str()), Some("metadata.uid"));
+    // Never root, no privilege escalation, no capabilities, unless weft.yaml says otherwise.
+    let security = c.security_context.as_ref().expect("a security context");
+    assert_eq!(security.allow_privilege_escalation, Some(false));
+    let dropped = security.capabilities.as_ref().and_then(|c| c.drop.clone());
+    assert_eq!(dropped, Some(vec!["ALL".to_owned()]));
     let token = c.env.iter().flatten().find(|e| e.name == "WEFT_TOKEN");
     let from = token.and_then(|e| e.value_from.as_ref()?.secret_key_ref.as_ref());
     assert_eq!(
@@ -80,7 +99,7 @@ fn a_tag_merges_deeply_by_default() {
     let requests = c.resources.as_ref().and_then(|r| r.requests.as_ref());
     let requests: Vec<_> = requests.expect("requests").keys().cloned().collect();
     assert_eq!(requests, ["cpu", "memory"]);
-    assert_eq!(c.env.as_ref().map(Vec::len), Some(5), "appended");
+    assert_eq!(c.env.as_ref().map(Vec::len), Some(7), "appended");
     let pod = job.spec.as_ref().and_then(|s| s.template.spec.as_ref());
     let pod = pod.expect("pod");
     assert_eq!(pod.node_selector.as_ref().map(|n| n.len()), Some(2));

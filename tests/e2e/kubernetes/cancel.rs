@@ -22,7 +22,26 @@ fn cancel(server: &Server, run_id: &str) -> (Value, Duration) {
 
 /// Waits until Job `name` is gone from the cluster.
 fn deleted(ns: &Namespace, name: &str) {
-    ns.wait_for("the Job's deletion", || (!ns.has_job(name)).then_some(()));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while ns.has_job(name) {
+        if Instant::now() > deadline {
+            let pods: Vec<String> = ns
+                .pods()
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{} {} {:?}: {}",
+                        p.name(),
+                        p.phase(),
+                        p.args(),
+                        ns.pod_log(p.name())
+                    )
+                })
+                .collect();
+            panic!("Job {name} is still there after a minute; the pods: {pods:#?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 fn cancel_deletes_the_step_job_and_the_jobs_its_op_started(backend: Backend) {

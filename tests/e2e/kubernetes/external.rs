@@ -115,6 +115,16 @@ fn an_op_runs_an_external_job_whose_log_is_the_steps(backend: Backend) {
     // fills it in.
     assert_eq!(pod["spec"]["serviceAccountName"], "default");
     assert_eq!(pod["metadata"]["labels"]["weft/external-job"], "true");
+    // The Job is the step pod's: Kubernetes deletes it with that pod.
+    let job = ns
+        .jobs()
+        .into_iter()
+        .find(|j| j["metadata"]["name"] == job_name)
+        .unwrap();
+    let owner = &job["metadata"]["ownerReferences"][0];
+    assert_eq!(owner["kind"], "Pod", "{job}");
+    assert_eq!(owner["name"], step_pod.name(), "{job}");
+    assert_eq!(owner["uid"], step_pod.0["metadata"]["uid"], "{job}");
     assert_eq!(pod["metadata"]["labels"]["weft/step-key"], "k8s_job");
 
     // Neither the step's tag nor the Job's config may change what the Job runs or with
