@@ -19,7 +19,7 @@ use std::sync::OnceLock;
 use serde_json::{Value, json};
 use weft_tests::k8s::Namespace;
 use weft_tests::{
-    Home, Server, comparable_definitions, repo_root, types_of, wasm_target_dir, weft_bin,
+    Backend, Home, Server, comparable_definitions, repo_root, types_of, wasm_target_dir, weft_bin,
 };
 
 const LANGUAGES: [&str; 3] = ["rust", "go", "python"];
@@ -134,14 +134,19 @@ fn warm_cache(out: &std::path::Path) -> Result<Built, String> {
 /// `greeting: "hi"` and Kubernetes Jobs, with the components already precompiled in its
 /// cache.
 pub(super) fn home() -> Home {
-    let home = Home::new();
+    home_on(Backend::Sqlite).unwrap()
+}
+
+/// [`home`] on `backend` (None: PostgreSQL is not there, outside CI).
+fn home_on(backend: Backend) -> Option<Home> {
+    let home = Home::on(backend)?;
     let mut yaml = String::from("locations:\n");
     for lang in LANGUAGES {
         yaml.push_str(&format!(
             "  conformance_{lang}: {{resources: {{greeting: \"hi\"}}, k8s_jobs: true}}\n"
         ));
     }
-    std::fs::write(home.dir.join("weft.yaml"), yaml).unwrap();
+    home.add_config(&yaml);
     let cache = home.dir.join("cache");
     std::fs::create_dir_all(&cache).unwrap();
     for file in &built().cached {
@@ -152,7 +157,7 @@ pub(super) fn home() -> Home {
             std::fs::copy(file, &to).unwrap();
         }
     }
-    home
+    Some(home)
 }
 
 fn run(home: &Home, language: &str, job: &str, config: Option<&str>, code: i32) -> Value {
@@ -272,12 +277,17 @@ fn a_sensor_cursor_and_run_key_round_trip() {
     }
 }
 
-#[test]
-fn an_op_runs_a_kubernetes_job_and_k8s_job_op_makes_one_in_every_language() {
+weft_tests::on_both_databases!(
+    an_op_runs_a_kubernetes_job_and_k8s_job_op_makes_one_in_every_language,
+);
+
+fn an_op_runs_a_kubernetes_job_and_k8s_job_op_makes_one_in_every_language(backend: Backend) {
     let Some(ns) = Namespace::create("jobs") else {
         return;
     };
-    let home = home();
+    let Some(home) = home_on(backend) else {
+        return;
+    };
     let mut yaml = std::fs::read_to_string(home.dir.join("weft.yaml")).unwrap();
     yaml.push_str(&format!(
         "k8s: {{kubeconfig: {}, namespace: {}}}\n",

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Helm chart into the tests' cluster (tests/k8s/cluster.sh, sourced first) as an
-# operator would, with each of the chart's CI values files whose references the cluster can
-# satisfy (ci/default-values.yaml, ci/created-secrets-values.yaml): into a namespace of its
-# own that enforces Pod Security Admission's `restricted` level, `helm install` as the
+# operator would, with each of the chart's CI values files (deploy/helm/weft/ci/): into a
+# namespace of its own that enforces Pod Security Admission's `restricted` level, with what
+# the values say exists already (deploy/check.sh's externals: a ServiceAccount, the runs'
+# namespace; Secrets and ConfigMaps that only pods read need not), `helm install` as the
 # cluster's admin. Checks that the real API server accepted every object the chart renders
 # (helm fails otherwise), and that each Deployment's pods were admitted under `restricted`
 # (its ReplicaSet made them: admission refuses a non-conforming pod, and then there is none).
@@ -27,16 +28,22 @@ items = json.load(sys.stdin)['items']
 print(sum(1 for i in items if $2))"
 }
 
-for values in default created-secrets; do
-    ns=weft-helm-$values
-    api POST /api/v1/namespaces "{\"metadata\":{\"name\":\"$ns\",\"labels\":{
+restricted_namespace() {
+    api POST /api/v1/namespaces "{\"metadata\":{\"name\":\"$1\",\"labels\":{
         \"pod-security.kubernetes.io/enforce\":\"restricted\",
         \"pod-security.kubernetes.io/enforce-version\":\"latest\"}}}" >/dev/null
+}
+
+for values in default created-secrets all; do
+    ns=weft-helm-$values
+    restricted_namespace "$ns"
     # What the values file says exists already (deploy/check.sh's externals).
-    if [ "$values" = created-secrets ]; then
-        api POST "/api/v1/namespaces/$ns/serviceaccounts" \
-            '{"metadata":{"name":"weft-existing"}}' >/dev/null
-    fi
+    case $values in
+        created-secrets)
+            api POST "/api/v1/namespaces/$ns/serviceaccounts" \
+                '{"metadata":{"name":"weft-existing"}}' >/dev/null ;;
+        all) restricted_namespace weft-runs ;;
+    esac
     "$helm" install weft deploy/helm/weft --namespace "$ns" \
         --values "deploy/helm/weft/ci/$values-values.yaml" \
         --kubeconfig "$WEFT_TEST_KUBECONFIG" --timeout 60s >/dev/null

@@ -66,6 +66,13 @@ impl K8sPods {
         spec::tag_layers(tags, step_tags).map_err(|e| e.to_string())
     }
 
+    /// Deletes Job `name` with its pods (blocking); a failure is only logged.
+    fn delete(&self, name: &str) {
+        if let Err(e) = self.runtime.block_on(self.kube.delete(name)) {
+            tracing::warn!("{e}");
+        }
+    }
+
     /// Runs `workload` as a Job to its end, or until `cancel` deletes it (blocking; not on
     /// the async runtime). Returns whether it completed and how it ended, with its pod's
     /// last log lines if it failed.
@@ -163,7 +170,14 @@ impl StepRunner for K8sStepRunner {
         }
         // The pod's answer counts, whatever happened to the pod after it answered.
         match self.answers.answer(request) {
-            Some(Ok(attempt)) => attempt,
+            Some(Ok(attempt)) => {
+                // A step its run's cancel stopped ended its pod itself, maybe before this
+                // process saw the cancel: its Job goes, as a canceled step's Job does.
+                if matches!(&attempt.result, Err(f) if f.kind == FailureKind::Canceled) {
+                    self.pods.delete(&workload.name);
+                }
+                attempt
+            }
             Some(Err(message)) => StepAttempt::lost(message, true),
             None => match ended {
                 Err(message) => {

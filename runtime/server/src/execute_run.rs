@@ -15,7 +15,7 @@ use crate::control::Control;
 use crate::error::Error;
 use crate::instance::Instance;
 use crate::services::Services;
-use crate::step_process::run_stored_step;
+use crate::step_process::{OnTerminate, run_stored_step};
 
 /// The services of a process that works on stored run `run_id` itself (a run's or a
 /// step's process: it launches nothing elsewhere), its control plane, and the run; a
@@ -98,7 +98,8 @@ pub async fn answer_step(
     let io = instance.io_manager()?;
     let (services, control, run) = open_for_run(instance, run_id, Allocation::OnDemand).await?;
     let io = io.open(&services.store)?;
-    let answer = run_stored_step(&control, io.as_ref(), &run, step_key, attempt).await?;
+    let stop = OnTerminate::StopStep;
+    let answer = run_stored_step(&control, io.as_ref(), &run, step_key, attempt, stop).await?;
     let text = serde_json::to_string(&answer)
         .map_err(|e| Error::internal(format!("encoding the attempt: {e}")))?;
     match answer_to {

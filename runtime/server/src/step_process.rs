@@ -158,6 +158,15 @@ fn exit_of(status: std::process::ExitStatus) -> String {
     }
 }
 
+/// What a SIGTERM to the process running a step means for the step.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnTerminate {
+    /// Stop it (a step's own process or pod, whose Job was deleted: a cancel).
+    StopStep,
+    /// Nothing: the process stops once its steps have answered (a worker).
+    Finish,
+}
+
 /// Runs attempt `attempt` of step `step_key` of stored run `run` here: its plan from the
 /// pinned versions (loaded by digest through `control`'s registry), its inputs from `io`.
 pub(crate) async fn run_stored_step(
@@ -166,6 +175,7 @@ pub(crate) async fn run_stored_step(
     run: &RunRecord,
     step_key: &str,
     attempt: u32,
+    on_terminate: OnTerminate,
 ) -> Result<StepAttempt, Error> {
     let run_id = &run.run_id;
     let (prepared, locations) = control
@@ -188,6 +198,7 @@ pub(crate) async fn run_stored_step(
         control.store().clone(),
         run_id.clone(),
         cancel.clone(),
+        on_terminate,
     ));
     let attempt = match stored_step_request(&spec, step_key, attempt, io) {
         Err(message) => StepAttempt::failed(message, FailureKind::Io, false),
@@ -204,11 +215,16 @@ pub(crate) async fn run_stored_step(
 const WATCH: Duration = Duration::from_millis(200);
 
 /// Raises `cancel` when run `run_id` is being canceled (in the database, by any replica),
-/// or when this process is asked to terminate (a step pod whose Job was deleted): the step
-/// then stops where it is and deletes the Jobs it started before the process exits.
-async fn watch_for_cancel(store: Arc<Store>, run_id: String, cancel: Cancel) {
-    let mut terminate =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+/// or, with [`OnTerminate::StopStep`], when this process is asked to terminate (a step pod
+/// whose Job was deleted): the step then stops where it is and deletes the Jobs it started
+/// before the process exits. A worker asked to terminate lets its steps finish instead.
+async fn watch_for_cancel(store: Arc<Store>, run_id: String, cancel: Cancel, on: OnTerminate) {
+    let mut terminate = match on {
+        OnTerminate::StopStep => {
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok()
+        }
+        OnTerminate::Finish => None,
+    };
     loop {
         let terminated = async {
             match terminate.as_mut() {

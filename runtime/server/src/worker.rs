@@ -134,7 +134,17 @@ async fn work(
             )
         }
         Ok(Some(run)) => {
-            match crate::step_process::run_stored_step(control, io, &run, step, task.attempt).await
+            // A SIGTERM stops the worker once its steps have answered; it does not stop them.
+            let finish = crate::step_process::OnTerminate::Finish;
+            match crate::step_process::run_stored_step(
+                control,
+                io,
+                &run,
+                step,
+                task.attempt,
+                finish,
+            )
+            .await
             {
                 Ok(answer) => answer,
                 Err(failure) => StepAttempt::lost(failure.to_string(), false),

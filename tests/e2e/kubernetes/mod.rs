@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use weft_tests::k8s::{Namespace, Pod};
 use weft_tests::{
-    Backend, Home, Server, output_of, rust_guest_bytes, weft_bin, with_custom_section,
+    Backend, Home, Server, output_of, rust_guest_bytes, types_of, weft_bin, with_custom_section,
 };
 
 weft_tests::on_both_databases!(
@@ -88,29 +88,6 @@ pub(super) fn running_pod(ns: &Namespace, matches: impl Fn(&Pod) -> bool) -> Pod
             .into_iter()
             .find(|p| p.phase() == "Running" && matches(p))
     })
-}
-
-/// Sends SIGKILL to the local process running `args` (as the kernel's OOM killer would kill
-/// a container's process): the simulated kubelet sees its container exit with 137.
-fn kill_process_running(args: &[String]) {
-    let wanted = args.join("\0");
-    let mut killed = 0;
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        if String::from_utf8_lossy(&cmdline).contains(&wanted) {
-            std::process::Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .status()
-                .unwrap();
-            killed += 1;
-        }
-    }
-    assert_eq!(killed, 1, "processes running {args:?}");
 }
 
 fn runs_and_steps_run_in_jobs_shaped_by_the_instance_and_tags(backend: Backend) {
@@ -299,7 +276,9 @@ fn a_killed_step_pod_is_retried_and_a_run_pod_outlives_its_server(backend: Backe
         .map(str::to_owned)
         .to_vec();
     let victim = running_pod(&ns, |p| p.args().starts_with(&first));
-    kill_process_running(&victim.args());
+    // (As the OOM killer would: the simulated kubelet sees its container exit with 137.)
+    let killed = weft_tests::kill_processes_matching(&victim.args().join(" "));
+    assert_eq!(killed, 1, "{victim:?}");
     let message = weft_tests::retried_once(&server, &run_id, "sleepy_retried");
     assert!(message.contains("the Job failed"), "{message}");
     assert!(message.contains("exited with code 137"), "{message}");
@@ -378,6 +357,24 @@ fn worker_logs(ns: &Namespace) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Launches `retried_chain` with a step sleeping `ms`; its run and the pod of the worker
+/// that took the step.
+fn sleep_on_a_worker(server: &Server, ns: &Namespace, ms: u32) -> (String, String) {
+    let run_id = server.launch(json!({
+        "location": "hostile",
+        "job": "retried_chain",
+        "config": { "ops": { "sleepy_retried": { "config": { "ms": ms } } } },
+    }));
+    let took = format!("took step sleepy_retried of run {run_id} (attempt 1)");
+    let holder = ns.wait_for("a worker taking the step", || {
+        worker_logs(ns)
+            .into_iter()
+            .find(|(_, log)| log.contains(&took))
+            .map(|(name, _)| name)
+    });
+    (run_id, holder)
+}
+
 fn the_queue_executor_spreads_steps_over_workers_and_survives_a_dead_one(backend: Backend) {
     let Some(home) = Home::on(backend) else {
         return;
@@ -425,18 +422,7 @@ fn the_queue_executor_spreads_steps_over_workers_and_survives_a_dead_one(backend
 
     // The worker that took a step is killed (its pod deleted at once): the step is given
     // up and retried elsewhere, and the Deployment replaces the pod.
-    let retried = server.launch(json!({
-        "location": "hostile",
-        "job": "retried_chain",
-        "config": { "ops": { "sleepy_retried": { "config": { "ms": 3000 } } } },
-    }));
-    let took = format!("took step sleepy_retried of run {retried} (attempt 1)");
-    let holder = ns.wait_for("a worker taking the step", || {
-        worker_logs(&ns)
-            .into_iter()
-            .find(|(_, log)| log.contains(&took))
-            .map(|(name, _)| name)
-    });
+    let (retried, holder) = sleep_on_a_worker(&server, &ns, 3000);
     ns.delete_pod(&holder, 0);
     let message = weft_tests::retried_once(&server, &retried, "sleepy_retried");
     let events = server.events(&retried);
@@ -456,6 +442,17 @@ fn the_queue_executor_spreads_steps_over_workers_and_survives_a_dead_one(backend
             .filter(|p| p.phase() == "Running" && p.name() != holder);
         (live.count() == 3).then_some(())
     });
+
+    // A worker's pod deleted gracefully (a rolling update, a drained node: SIGTERM, then its
+    // grace period) stops taking steps but finishes the one it has: no retry.
+    let (drained, holder) = sleep_on_a_worker(&server, &ns, 1500);
+    ns.delete_pod(&holder, 30);
+    assert_eq!(server.wait(&drained)["status"], "SUCCESS");
+    let events = server.events(&drained);
+    assert_eq!(
+        types_of(&events, Some("sleepy_retried")),
+        ["STEP_START", "STEP_OUTPUT", "STEP_SUCCESS"]
+    );
 }
 
 /// The run config of the `k8s_job` plugin's one op.
