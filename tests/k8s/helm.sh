@@ -2,9 +2,9 @@
 # Installs the Helm chart into the tests' cluster (tests/k8s/cluster.sh, sourced first) as an
 # operator would, with each of the chart's CI values files (deploy/helm/weft/ci/): into a
 # namespace of its own that enforces Pod Security Admission's `restricted` level, with what
-# the values say exists already (deploy/check.sh's externals: a ServiceAccount, the runs'
-# namespace; Secrets and ConfigMaps that only pods read need not), `helm install` as the
-# cluster's admin. Checks that the real API server accepted every object the chart renders
+# the values say exists already (a ServiceAccount, the runs' namespace, a PriorityClass;
+# Secrets and ConfigMaps that only pods read need not), `helm install` as the cluster's
+# admin. Checks that the real API server accepted every object the chart renders
 # (helm fails otherwise), and that each Deployment's pods were admitted under `restricted`
 # (its ReplicaSet made them: admission refuses a non-conforming pod, and then there is none).
 # The pods do not have to run (the image is not pulled here: only the kubelet is simulated).
@@ -42,7 +42,10 @@ for values in default created-secrets all; do
         created-secrets)
             api POST "/api/v1/namespaces/$ns/serviceaccounts" \
                 '{"metadata":{"name":"weft-existing"}}' >/dev/null ;;
-        all) restricted_namespace weft-runs ;;
+        all)
+            restricted_namespace weft-runs
+            api POST /apis/scheduling.k8s.io/v1/priorityclasses \
+                '{"metadata":{"name":"platform-high"},"value":1000}' >/dev/null ;;
     esac
     "$helm" install weft deploy/helm/weft --namespace "$ns" \
         --values "deploy/helm/weft/ci/$values-values.yaml" \
