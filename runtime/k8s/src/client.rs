@@ -102,34 +102,29 @@ impl Kube {
         Ok(name)
     }
 
-    /// Waits until Job `name` completes or fails, or is deleted. A Job of one completion
+    /// Waits until `job` (created) completes or fails, or is deleted. A Job of one pod
     /// whose pod succeeded has completed: that is taken as its end at once, rather than
     /// when the Job controller writes its `Complete` condition (it batches a Job's syncs
     /// after a pod changes: a second later).
-    pub async fn wait(&self, name: &str) -> Result<Finished, K8sError> {
+    pub async fn wait(&self, job: &Job) -> Result<Finished, K8sError> {
+        let name = job.metadata.name.as_deref().unwrap_or_default();
+        let spec = job.spec.as_ref();
+        let one_pod = spec.and_then(|s| s.completions).unwrap_or(1) == 1
+            && spec.and_then(|s| s.parallelism).unwrap_or(1) == 1;
+        if !one_pod {
+            return self.wait_condition(name).await;
+        }
         tokio::select! {
             finished = self.wait_condition(name) => finished,
-            Ok(()) = self.pod_succeeded(name) => {
-                Ok(self.explain(name, (true, "the Job's pod completed".to_owned())).await)
+            Ok(pod) = self.pod_succeeded(name) => {
+                Ok(finished(Some(&pod), true, "the Job's pod completed".to_owned()))
             }
         }
     }
 
-    /// Resolves when a pod of Job `name`, a Job of one completion, has succeeded; fails
-    /// (so that only the Job's condition counts) for a Job of several, or when the pods
-    /// cannot be watched.
-    async fn pod_succeeded(&self, name: &str) -> Result<(), K8sError> {
-        let job = self
-            .jobs()
-            .get(name)
-            .await
-            .map_err(|e| api(format!("reading Job {name}"), e))?;
-        let spec = job.spec.unwrap_or_default();
-        if spec.completions.unwrap_or(1) != 1 || spec.parallelism.unwrap_or(1) != 1 {
-            return Err(K8sError::Config(format!(
-                "Job {name} has several completions"
-            )));
-        }
+    /// Resolves with the pod of Job `name` once it has succeeded; fails (so that only the
+    /// Job's condition counts) when the pods cannot be watched.
+    async fn pod_succeeded(&self, name: &str) -> Result<Pod, K8sError> {
         let config = watcher::Config::default().labels(&format!("job-name={name}"));
         let mut pods = std::pin::pin!(watcher::watcher(self.pods(), config));
         while let Some(event) = pods.try_next().await.map_err(|e| K8sError::Api {
@@ -139,7 +134,7 @@ impl Kube {
             if let watcher::Event::Apply(pod) | watcher::Event::InitApply(pod) = event
                 && pod.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Succeeded")
             {
-                return Ok(());
+                return Ok(pod);
             }
         }
         Err(K8sError::Api {
@@ -185,7 +180,7 @@ impl Kube {
     pub async fn run(&self, job: &Job, cancel: &Cancel) -> Result<Finished, K8sError> {
         let name = self.create(job).await?;
         let finished = tokio::select! {
-            finished = self.wait(&name) => Some(finished),
+            finished = self.wait(job) => Some(finished),
             () = cancel.canceled() => None,
         };
         match finished {
@@ -218,7 +213,7 @@ impl Kube {
         let name = self.create(job).await?;
         let work = async {
             let follow = self.follow(&name, &mut line);
-            let wait = self.wait(&name);
+            let wait = self.wait(job);
             tokio::pin!(follow, wait);
             tokio::select! {
                 finished = &mut wait => {
@@ -260,22 +255,8 @@ impl Kube {
 
     /// Adds what the Job's pod says (its container's exit) to how the Job ended.
     async fn explain(&self, name: &str, (succeeded, condition): (bool, String)) -> Finished {
-        let exit = match self.newest_pod(name).await {
-            Ok(Some(pod)) => container_exit(&pod),
-            _ => None,
-        };
-        match exit {
-            Some((code, exit)) => Finished {
-                succeeded,
-                reason: format!("{condition}; {exit}"),
-                exit_code: Some(code),
-            },
-            None => Finished {
-                succeeded,
-                reason: condition,
-                exit_code: None,
-            },
-        }
+        let pod = self.newest_pod(name).await.ok().flatten();
+        finished(pod.as_ref(), succeeded, condition)
     }
 
     /// The newest pod of Job `name`, if any.
@@ -389,6 +370,22 @@ fn ended(job: &Job) -> Option<(bool, String)> {
             )),
             _ => None,
         })
+}
+
+/// How a Job ended: `condition`, with its pod's container exit when there is one.
+fn finished(pod: Option<&Pod>, succeeded: bool, condition: String) -> Finished {
+    match pod.and_then(container_exit) {
+        Some((code, exit)) => Finished {
+            succeeded,
+            reason: format!("{condition}; {exit}"),
+            exit_code: Some(code),
+        },
+        None => Finished {
+            succeeded,
+            reason: condition,
+            exit_code: None,
+        },
+    }
 }
 
 fn started(pod: &Pod) -> bool {

@@ -42,28 +42,6 @@ struct State {
     secrets: HashMap<String, Secret>,
 }
 
-impl State {
-    fn get<K: Named>(&self, _ns: &str, name: &str) -> Option<&K> {
-        K::of(self).get(name)
-    }
-}
-
-trait Named: Sized {
-    fn of(state: &State) -> &HashMap<String, Self>;
-}
-
-impl Named for ConfigMap {
-    fn of(state: &State) -> &HashMap<String, Self> {
-        &state.config_maps
-    }
-}
-
-impl Named for Secret {
-    fn of(state: &State) -> &HashMap<String, Self> {
-        &state.secrets
-    }
-}
-
 /// Reads the ConfigMaps and Secrets `container`'s environment names. A missing one is
 /// left out (resolution then says which); any other answer is a reason to wait.
 async fn read_sources(kubelet: &Kubelet, ns: &str, container: &Container) -> Result<State, String> {
@@ -157,15 +135,17 @@ pub(crate) fn expand(input: &str, vars: &HashMap<String, String>) -> String {
     out
 }
 
-fn config_map<'a>(state: &'a State, ns: &str, name: &str) -> Result<&'a ConfigMap, String> {
+fn config_map<'a>(state: &'a State, name: &str) -> Result<&'a ConfigMap, String> {
     state
-        .get::<ConfigMap>(ns, name)
+        .config_maps
+        .get(name)
         .ok_or_else(|| format!("configmap {name:?} not found"))
 }
 
-fn secret<'a>(state: &'a State, ns: &str, name: &str) -> Result<&'a Secret, String> {
+fn secret<'a>(state: &'a State, name: &str) -> Result<&'a Secret, String> {
     state
-        .get::<Secret>(ns, name)
+        .secrets
+        .get(name)
         .ok_or_else(|| format!("secret {name:?} not found"))
 }
 
@@ -237,7 +217,7 @@ fn container_env(
     for source in container.env_from.iter().flatten() {
         let prefix = source.prefix.clone().unwrap_or_default();
         if let Some(r) = &source.config_map_ref {
-            match config_map(state, &ns, &r.name) {
+            match config_map(state, &r.name) {
                 Ok(cm) => {
                     for key in cm.data.iter().flat_map(|d| d.keys()) {
                         if let Some(v) = config_map_value(cm, key) {
@@ -250,7 +230,7 @@ fn container_env(
             }
         }
         if let Some(r) = &source.secret_ref {
-            match secret(state, &ns, &r.name) {
+            match secret(state, &r.name) {
                 Ok(s) => {
                     for key in s.data.iter().flat_map(|d| d.keys()) {
                         if let Some(v) = secret_value(s, key) {
@@ -269,7 +249,7 @@ fn container_env(
             None => expand(var.value.as_deref().unwrap_or_default(), &defined),
             Some(from) => {
                 if let Some(r) = &from.config_map_key_ref {
-                    let found = config_map(state, &ns, &r.name).and_then(|cm| {
+                    let found = config_map(state, &r.name).and_then(|cm| {
                         config_map_value(cm, &r.key).ok_or_else(|| {
                             format!("couldn't find key {} in ConfigMap {ns}/{}", r.key, r.name)
                         })
@@ -280,7 +260,7 @@ fn container_env(
                         Err(e) => return Err(e),
                     }
                 } else if let Some(r) = &from.secret_key_ref {
-                    let found = secret(state, &ns, &r.name).and_then(|s| {
+                    let found = secret(state, &r.name).and_then(|s| {
                         secret_value(s, &r.key).ok_or_else(|| {
                             format!("couldn't find key {} in Secret {ns}/{}", r.key, r.name)
                         })
